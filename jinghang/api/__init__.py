@@ -1,0 +1,1 @@
+"""jinghang.api: see ../shared/design/ARCHITECTURE.md."""

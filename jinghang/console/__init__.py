@@ -1,0 +1,1 @@
+"""jinghang.console: see ../shared/design/ARCHITECTURE.md."""

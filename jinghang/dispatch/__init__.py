@@ -1,0 +1,1 @@
+"""jinghang.dispatch: see ../shared/design/ARCHITECTURE.md."""

@@ -1,0 +1,1 @@
+"""jinghang.flight: see ../shared/design/ARCHITECTURE.md."""

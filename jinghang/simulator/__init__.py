@@ -1,0 +1,1 @@
+"""jinghang.simulator: see ../shared/design/ARCHITECTURE.md."""

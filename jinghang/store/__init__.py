@@ -1,0 +1,1 @@
+"""jinghang.store: see ../shared/design/ARCHITECTURE.md."""

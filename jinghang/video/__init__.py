@@ -1,0 +1,1 @@
+"""jinghang.video: see ../shared/design/ARCHITECTURE.md."""
