@@ -1,0 +1,271 @@
+"""The tables of the Jinghang store (SQLModel), one class per table.
+
+These classes are the database rows; they are never handed to the API directly. Each resource
+has its pydantic ``...Create`` (what a caller gives) and ``...Public`` (what a caller gets)
+models in :mod:`jinghang.store.schemas`. Times are aware UTC datetimes; JSON columns hold plain
+JSON values (lists, dicts, numbers, strings). Enumerated values (roles, states) are stored as
+their string value so that the schema stays the same when an enum grows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text
+from sqlmodel import Field, SQLModel
+
+
+def utc_now() -> dt.datetime:
+    """The current time as an aware UTC datetime (what every time column holds)."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Role(enum.StrEnum):
+    """What a user may do: an admin manages users, a commander dispatches, a pilot flies by
+    hand, an observer only reads."""
+
+    ADMIN = "admin"
+    COMMANDER = "commander"
+    PILOT = "pilot"
+    OBSERVER = "observer"
+
+
+class VehicleStatus(enum.StrEnum):
+    """The fleet register's status of a drone (its live flight state is in jinghang.flight)."""
+
+    AVAILABLE = "available"
+    BUSY = "busy"
+    MAINTENANCE = "maintenance"
+    OFFLINE = "offline"
+    RETIRED = "retired"
+
+
+class MissionState(enum.StrEnum):
+    """Where a flown mission is: planned, uploading, flying, paused (pilot handover),
+    returning, completed, aborted (recalled or cancelled) or failed."""
+
+    PLANNED = "planned"
+    UPLOADING = "uploading"
+    FLYING = "flying"
+    PAUSED = "paused"
+    RETURNING = "returning"
+    COMPLETED = "completed"
+    ABORTED = "aborted"
+    FAILED = "failed"
+
+
+class PatrolRunStatus(enum.StrEnum):
+    """What became of one scheduled patrol firing."""
+
+    LAUNCHED = "launched"
+    SKIPPED = "skipped"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class User(SQLModel, table=True):
+    """A person (or a CAD system) that signs in."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    full_name: str = Field(default="", max_length=128)
+    password_hash: str = Field(max_length=256)
+    role: str = Field(max_length=16)
+    disabled: bool = False
+    created_at: dt.datetime = Field(default_factory=utc_now)
+
+
+class Vehicle(SQLModel, table=True):
+    """One drone of the fleet register: how to reach it, where it lives, what it carries."""
+
+    __tablename__ = "vehicles"
+
+    id: int | None = Field(default=None, primary_key=True)
+    system_id: int = Field(unique=True, index=True)
+    name: str = Field(max_length=64)
+    connection: str = Field(default="", max_length=256)
+    base_latitude_deg: float
+    base_longitude_deg: float
+    base_altitude_m: float = 0.0
+    payloads: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    video_source_url: str = Field(default="", max_length=512)
+    cruise_speed_m_s: float = 10.0
+    endurance_s: float = 1800.0
+    status: str = Field(default=VehicleStatus.AVAILABLE.value, max_length=16)
+    created_at: dt.datetime = Field(default_factory=utc_now)
+    updated_at: dt.datetime = Field(default_factory=utc_now)
+
+
+class Incident(SQLModel, table=True):
+    """A reported incident and where it is in its lifecycle (jinghang.dispatch.lifecycle)."""
+
+    __tablename__ = "incidents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    playbook_id: str = Field(max_length=8, index=True)
+    title: str = Field(default="", max_length=256)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    latitude_deg: float
+    longitude_deg: float
+    area: list[list[float]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+    priority: int = Field(default=3, index=True)
+    state: str = Field(default="reported", max_length=16, index=True)
+    reason: str = Field(default="", max_length=1024)
+    source: str = Field(default="operator", max_length=32)
+    reported_by: str = Field(default="", max_length=64)
+    vehicle_system_id: int | None = Field(default=None, index=True)
+    mission_id: int | None = Field(default=None)
+    needs_confirmation: bool = False
+    confirmed_by: str = Field(default="", max_length=64)
+    created_at: dt.datetime = Field(default_factory=utc_now)
+    updated_at: dt.datetime = Field(default_factory=utc_now)
+    closed_at: dt.datetime | None = None
+
+
+class Mission(SQLModel, table=True):
+    """A plan sent to (or meant for) one vehicle, for an incident or a patrol run."""
+
+    __tablename__ = "missions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int | None = Field(default=None, foreign_key="incidents.id", index=True)
+    patrol_run_id: int | None = Field(default=None, index=True)
+    vehicle_system_id: int | None = Field(default=None, index=True)
+    template_id: str = Field(default="", max_length=16)
+    pattern: str = Field(default="", max_length=32)
+    params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    items: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+    item_count: int = 0
+    state: str = Field(default=MissionState.PLANNED.value, max_length=16, index=True)
+    current_seq: int = 0
+    flight_time_s: float = 0.0
+    distance_m: float = 0.0
+    created_by: str = Field(default="", max_length=64)
+    created_at: dt.datetime = Field(default_factory=utc_now)
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+
+
+class MissionEvent(SQLModel, table=True):
+    """One thing that happened to a mission or an incident: a state change, a reached item,
+    a refusal, a handover. Incident state changes are events with ``incident_id`` set."""
+
+    __tablename__ = "mission_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mission_id: int | None = Field(default=None, index=True)
+    incident_id: int | None = Field(default=None, index=True)
+    kind: str = Field(max_length=32)
+    from_state: str = Field(default="", max_length=16)
+    to_state: str = Field(default="", max_length=16)
+    actor: str = Field(default="", max_length=64)
+    message: str = Field(default="", max_length=1024)
+    data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: dt.datetime = Field(default_factory=utc_now, index=True)
+
+
+class VehicleCommand(SQLModel, table=True):
+    """A command sent to a vehicle, who asked, and what the vehicle answered."""
+
+    __tablename__ = "vehicle_commands"
+
+    id: int | None = Field(default=None, primary_key=True)
+    vehicle_system_id: int = Field(index=True)
+    command: str = Field(max_length=64)
+    params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    result: str = Field(default="pending", max_length=64)
+    actor: str = Field(default="", max_length=64)
+    incident_id: int | None = Field(default=None, index=True)
+    mission_id: int | None = Field(default=None)
+    created_at: dt.datetime = Field(default_factory=utc_now, index=True)
+    completed_at: dt.datetime | None = None
+
+
+class PatrolSchedule(SQLModel, table=True):
+    """A template flown on a cron timetable in a time zone, by one vehicle or any suitable."""
+
+    __tablename__ = "patrol_schedules"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128)
+    template_id: str = Field(max_length=16)
+    inputs: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    cron: str = Field(max_length=128)
+    time_zone: str = Field(default="Asia/Shanghai", max_length=64)
+    vehicle_system_id: int | None = None
+    enabled: bool = True
+    created_by: str = Field(default="", max_length=64)
+    created_at: dt.datetime = Field(default_factory=utc_now)
+
+
+class PatrolRun(SQLModel, table=True):
+    """One firing of a patrol schedule: launched (with its mission) or skipped with why."""
+
+    __tablename__ = "patrol_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    schedule_id: int = Field(foreign_key="patrol_schedules.id", index=True)
+    scheduled_for: dt.datetime = Field(index=True)
+    status: str = Field(max_length=16)
+    reason: str = Field(default="", max_length=1024)
+    vehicle_system_id: int | None = None
+    mission_id: int | None = None
+    created_at: dt.datetime = Field(default_factory=utc_now)
+    ended_at: dt.datetime | None = None
+
+
+class Recording(SQLModel, table=True):
+    """One recorded video segment and its SHA-256 (chain of custody)."""
+
+    __tablename__ = "recordings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    vehicle_system_id: int = Field(index=True)
+    incident_id: int | None = Field(default=None, index=True)
+    segment_path: str = Field(max_length=1024)
+    sha256: str = Field(max_length=64)
+    prev_sha256: str = Field(default="", max_length=64)
+    size_bytes: int = 0
+    started_at: dt.datetime = Field(default_factory=utc_now)
+    ended_at: dt.datetime | None = None
+
+
+class AuditEntry(SQLModel, table=True):
+    """One row of the append-only audit trail, hash-chained to the row before it.
+
+    ``hash`` is the SHA-256 of the canonical JSON of every other column plus ``prev_hash``;
+    ``seq`` runs 1, 2, 3 ... and both ``seq`` and ``prev_hash`` are unique, so the chain
+    cannot fork even when two writers race.
+    """
+
+    __tablename__ = "audit_entries"
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True, index=True)
+    created_at: dt.datetime = Field(default_factory=utc_now)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64, index=True)
+    target_type: str = Field(default="", max_length=32)
+    target_id: str = Field(default="", max_length=64)
+    details: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    prev_hash: str = Field(max_length=64, unique=True)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The last sequence number and hash of the audit trail (detects a deleted tail)."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    hash: str = Field(default="", max_length=64)

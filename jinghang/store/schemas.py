@@ -1,0 +1,295 @@
+"""What callers give the store (``...Create``/``...Update``) and what they get back
+(``...Public``): pydantic models, validated, never the table rows themselves.
+
+Bad input raises pydantic's ``ValidationError`` naming the field and the limit (latitude in
+[-90, 90], priority 1..5, a role that exists, ...).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from jinghang.store.models import Role, VehicleStatus
+
+Latitude = Field(ge=-90.0, le=90.0)
+Longitude = Field(ge=-180.0, le=180.0)
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# ---------------------------------------------------------------- users
+class UserCreate(BaseModel):
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    full_name: str = Field(default="", max_length=128)
+    role: Role
+
+
+class UserUpdate(BaseModel):
+    full_name: str | None = Field(default=None, max_length=128)
+    role: Role | None = None
+    disabled: bool | None = None
+
+
+class UserPublic(_Public):
+    id: int
+    username: str
+    full_name: str
+    role: Role
+    disabled: bool
+    created_at: dt.datetime
+
+
+class UserCredentials(_Public):
+    """A user with the password hash: for the sign-in code only, never sent out."""
+
+    id: int
+    username: str
+    role: Role
+    disabled: bool
+    password_hash: str
+
+
+# ---------------------------------------------------------------- vehicles
+class VehicleCreate(BaseModel):
+    system_id: int = Field(ge=1, le=255)
+    name: str = Field(min_length=1, max_length=64)
+    connection: str = Field(default="", max_length=256)
+    base_latitude_deg: float = Latitude
+    base_longitude_deg: float = Longitude
+    base_altitude_m: float = 0.0
+    payloads: list[str] = Field(default_factory=list)
+    video_source_url: str = Field(default="", max_length=512)
+    cruise_speed_m_s: float = Field(default=10.0, gt=0.0, le=40.0)
+    endurance_s: float = Field(default=1800.0, gt=0.0, le=24 * 3600.0)
+    status: VehicleStatus = VehicleStatus.AVAILABLE
+
+
+class VehicleUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=64)
+    connection: str | None = Field(default=None, max_length=256)
+    base_latitude_deg: float | None = Field(default=None, ge=-90.0, le=90.0)
+    base_longitude_deg: float | None = Field(default=None, ge=-180.0, le=180.0)
+    base_altitude_m: float | None = None
+    payloads: list[str] | None = None
+    video_source_url: str | None = Field(default=None, max_length=512)
+    cruise_speed_m_s: float | None = Field(default=None, gt=0.0, le=40.0)
+    endurance_s: float | None = Field(default=None, gt=0.0, le=24 * 3600.0)
+    status: VehicleStatus | None = None
+
+
+class VehiclePublic(_Public):
+    id: int
+    system_id: int
+    name: str
+    connection: str
+    base_latitude_deg: float
+    base_longitude_deg: float
+    base_altitude_m: float
+    payloads: list[str]
+    video_source_url: str
+    cruise_speed_m_s: float
+    endurance_s: float
+    status: VehicleStatus
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @field_validator("payloads", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+
+# ---------------------------------------------------------------- incidents
+class IncidentCreate(BaseModel):
+    playbook_id: str = Field(pattern=r"^P(0[1-9]|1[0-9])$", description="P01..P19")
+    latitude_deg: float = Latitude
+    longitude_deg: float = Longitude
+    priority: int | None = Field(
+        default=None, ge=1, le=5, description="1 most urgent; default from the playbook"
+    )
+    title: str = Field(default="", max_length=256)
+    description: str = Field(default="", max_length=10_000)
+    area: list[list[float]] | None = Field(
+        default=None, description="optional polygon [[lat_deg, lon_deg], ...] for searches"
+    )
+    source: str = Field(default="operator", max_length=32)
+
+    @field_validator("area")
+    @classmethod
+    def _area_points(cls, value: list[list[float]] | None) -> list[list[float]] | None:
+        if value is None:
+            return None
+        if len(value) < 3:
+            raise ValueError("an area needs at least 3 points")
+        for point in value:
+            if len(point) != 2 or not (-90 <= point[0] <= 90) or not (-180 <= point[1] <= 180):
+                raise ValueError("each area point is [lat_deg, lon_deg] within range")
+        return value
+
+
+class IncidentPublic(_Public):
+    id: int
+    playbook_id: str
+    title: str
+    description: str
+    latitude_deg: float
+    longitude_deg: float
+    area: list[list[float]] | None
+    priority: int
+    state: str
+    reason: str
+    source: str
+    reported_by: str
+    vehicle_system_id: int | None
+    mission_id: int | None
+    needs_confirmation: bool
+    confirmed_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+# ---------------------------------------------------------------- missions
+class MissionCreate(BaseModel):
+    incident_id: int | None = None
+    patrol_run_id: int | None = None
+    vehicle_system_id: int | None = None
+    template_id: str = ""
+    pattern: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+    items: list[dict[str, Any]] = Field(default_factory=list)
+    flight_time_s: float = 0.0
+    distance_m: float = 0.0
+
+
+class MissionPublic(_Public):
+    id: int
+    incident_id: int | None
+    patrol_run_id: int | None
+    vehicle_system_id: int | None
+    template_id: str
+    pattern: str
+    params: dict[str, Any] | None
+    items: list[dict[str, Any]] | None
+    item_count: int
+    state: str
+    current_seq: int
+    flight_time_s: float
+    distance_m: float
+    created_by: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+
+
+class MissionEventPublic(_Public):
+    id: int
+    mission_id: int | None
+    incident_id: int | None
+    kind: str
+    from_state: str
+    to_state: str
+    actor: str
+    message: str
+    data: dict[str, Any] | None
+    created_at: dt.datetime
+
+
+class VehicleCommandPublic(_Public):
+    id: int
+    vehicle_system_id: int
+    command: str
+    params: dict[str, Any] | None
+    result: str
+    actor: str
+    incident_id: int | None
+    mission_id: int | None
+    created_at: dt.datetime
+    completed_at: dt.datetime | None
+
+
+# ---------------------------------------------------------------- patrols
+class PatrolScheduleCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=128)
+    template_id: str = Field(min_length=1, max_length=16)
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
+    cron: str = Field(min_length=1, max_length=128, description="cron expression, 5 fields")
+    time_zone: str = Field(default="Asia/Shanghai", max_length=64)
+    vehicle_system_id: int | None = Field(default=None, description="None: any suitable")
+    enabled: bool = True
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_valid(cls, value: str) -> str:
+        from croniter import croniter
+
+        if not croniter.is_valid(value):
+            raise ValueError(f"not a valid cron expression: {value!r}")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone_valid(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone: {value!r}") from exc
+        return value
+
+
+class PatrolSchedulePublic(_Public):
+    id: int
+    name: str
+    template_id: str
+    inputs: dict[str, Any] | None
+    params: dict[str, Any] | None
+    cron: str
+    time_zone: str
+    vehicle_system_id: int | None
+    enabled: bool
+    created_by: str
+    created_at: dt.datetime
+
+
+class PatrolRunPublic(_Public):
+    id: int
+    schedule_id: int
+    scheduled_for: dt.datetime
+    status: str
+    reason: str
+    vehicle_system_id: int | None
+    mission_id: int | None
+    created_at: dt.datetime
+    ended_at: dt.datetime | None
+
+
+# ---------------------------------------------------------------- recordings
+class RecordingCreate(BaseModel):
+    vehicle_system_id: int = Field(ge=1, le=255)
+    incident_id: int | None = None
+    segment_path: str = Field(min_length=1, max_length=1024)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    prev_sha256: str = Field(default="", pattern=r"^([0-9a-f]{64})?$")
+    size_bytes: int = Field(default=0, ge=0)
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+
+
+class RecordingPublic(_Public):
+    id: int
+    vehicle_system_id: int
+    incident_id: int | None
+    segment_path: str
+    sha256: str
+    prev_sha256: str
+    size_bytes: int
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
