@@ -1,0 +1,100 @@
+"""The MAVLink channel: bytes in, messages out, and messages to bytes. No I/O.
+
+pymavlink's ``ardupilotmega`` MAVLink 2 dialect does the parsing and encoding; this module
+only wraps it so that bad bytes never raise (they are counted) and so that each channel keeps
+its own sequence numbers, source ids and signing state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from jinghang.flight import signing
+
+#: pymavlink messages are dynamically typed; this alias names them in signatures.
+MAVLinkMessage = Any
+
+#: The platform's own ids as a ground station.
+GCS_SYSTEM_ID = 255
+GCS_COMPONENT_ID = mavlink.MAV_COMP_ID_MISSIONPLANNER
+
+
+@dataclass(slots=True)
+class ChannelCounters:
+    """What a channel has seen: good messages, bad bytes, rejected signatures, sent."""
+
+    received: int = 0
+    bad: int = 0
+    signing_rejected: int = 0
+    sent: int = 0
+    bytes_received: int = 0
+
+
+class _NoFile:
+    def write(self, data: bytes) -> None:  # pragma: no cover - we never use mav.send
+        raise RuntimeError("channels encode; transports send")
+
+
+class Channel:
+    """Parse and encode MAVLink 2 for one link."""
+
+    def __init__(
+        self,
+        *,
+        system_id: int = GCS_SYSTEM_ID,
+        component_id: int = GCS_COMPONENT_ID,
+        signing_key: bytes | None = None,
+        require_signing: bool = True,
+    ) -> None:
+        self.mav = mavlink.MAVLink(_NoFile(), system_id, component_id)
+        self.mav.robust_parsing = True
+        self.counters = ChannelCounters()
+        if signing_key is not None:
+            signing.enable_signing(self.mav, signing_key, require=require_signing)
+
+    @property
+    def signed(self) -> bool:
+        return bool(self.mav.signing.sign_outgoing)
+
+    def parse(self, data: bytes) -> list[MAVLinkMessage]:
+        """Every complete, valid message in ``data`` (plus what earlier calls left over)."""
+        self.counters.bytes_received += len(data)
+        try:
+            found = self.mav.parse_buffer(data)
+        except Exception:  # robust parsing should catch all; never let bad bytes escape
+            self.counters.bad += 1
+            self.mav.buf = bytearray()
+            self.mav.buf_index = 0
+            return []
+        if not found:
+            return []
+        messages: list[MAVLinkMessage] = []
+        for message in found:
+            if isinstance(message, mavlink.MAVLink_bad_data):
+                if "signature" in str(getattr(message, "reason", "")):
+                    self.counters.signing_rejected += 1
+                else:
+                    self.counters.bad += 1
+                continue
+            if isinstance(message, mavlink.MAVLink_unknown):
+                self.counters.bad += 1
+                continue
+            self.counters.received += 1
+            messages.append(message)
+        return messages
+
+    def encode(self, message: MAVLinkMessage) -> bytes:
+        """The wire bytes of a message from this channel's ids, with the next sequence number."""
+        data = bytes(message.pack(self.mav))
+        self.mav.seq = (self.mav.seq + 1) % 256
+        self.counters.sent += 1
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        """``channel.heartbeat_encode(...)`` and friends come from pymavlink."""
+        if name.endswith("_encode"):
+            return getattr(self.mav, name)
+        raise AttributeError(name)

@@ -1,0 +1,249 @@
+"""The fleet: every link, every vehicle, and the one task group that runs them.
+
+``async with Fleet(...) as fleet`` starts a task group; links, forward endpoints and the
+housekeeping ticker (GCS heartbeat at 1 Hz, link-lost checks, stream requests for new or
+recovered vehicles) all run inside it and stop when the block ends. Vehicles appear on their
+first HEARTBEAT from an autopilot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+from typing import Any
+
+from jinghang.events import EventBus
+from jinghang.flight import streams
+from jinghang.flight.autopilots import MAV_AUTOPILOT_INVALID, autopilot_for
+from jinghang.flight.channel import GCS_COMPONENT_ID, GCS_SYSTEM_ID, Channel, mavlink
+from jinghang.flight.errors import FlightError, VehicleTimeout
+from jinghang.flight.router import MAV_TYPE_GCS, Forward, Link, Router
+from jinghang.flight.transport import (
+    TcpClientTransport,
+    Transport,
+    UdpInTransport,
+    open_transport,
+)
+from jinghang.flight.vehicle import Vehicle
+
+
+class Fleet:
+    """Every vehicle on every link, on one event loop."""
+
+    def __init__(
+        self,
+        bus: EventBus | None = None,
+        *,
+        link_lost_after_s: float = 5.0,
+        signing_key: bytes | None = None,
+        require_signing: bool = True,
+        system_id: int = GCS_SYSTEM_ID,
+        component_id: int = GCS_COMPONENT_ID,
+        request_streams: bool = True,
+        telemetry_rate_hz: float = 5.0,
+        heartbeat_interval_s: float = 1.0,
+    ) -> None:
+        self.bus = bus
+        self.link_lost_after_s = link_lost_after_s
+        self.signing_key = signing_key
+        self.require_signing = require_signing
+        self.system_id = system_id
+        self.component_id = component_id
+        self.request_streams = request_streams
+        self.telemetry_rate_hz = telemetry_rate_hz
+        self.heartbeat_interval_s = heartbeat_interval_s
+        self.vehicles: dict[int, Vehicle] = {}
+        self.router = Router(self._deliver)
+        self._task_group: asyncio.TaskGroup | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._appeared = asyncio.Event()
+        self._needs_streams: set[int] = set()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Fleet:
+        self._task_group = asyncio.TaskGroup()
+        await self._task_group.__aenter__()
+        self._start(self._housekeeping(), "fleet-housekeeping")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        for task in self._tasks:
+            task.cancel()
+        group, self._task_group = self._task_group, None
+        assert group is not None
+        await group.__aexit__(exc_type, exc, tb)
+        return None
+
+    def _start(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        if self._task_group is None:
+            coro.close()
+            raise FlightError("the fleet is not running: use `async with Fleet(...)`")
+        task = self._task_group.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # -- links ---------------------------------------------------------------------------------
+
+    def _channel(self) -> Channel:
+        return Channel(
+            system_id=self.system_id,
+            component_id=self.component_id,
+            signing_key=self.signing_key,
+            require_signing=self.require_signing,
+        )
+
+    async def connect(self, connection: str | Transport) -> Link:
+        """Open a link from a connection string (``tcp:127.0.0.1:5760``) or a transport."""
+        if isinstance(connection, str):
+            options: dict[str, Any] = {}
+            if connection.startswith("tcp:"):
+                options["on_state"] = self._on_tcp_state
+            transport = open_transport(connection, **options)
+        else:
+            transport = connection
+        link = Link(transport, self._channel(), self.router.from_vehicle_link)
+        self.router.links.append(link)
+        self.router.tasks[link] = self._start(link.run(), f"link {link.name}")
+        if isinstance(transport, UdpInTransport):
+            await transport.wait_bound()
+        return link
+
+    def _on_tcp_state(self, connected: bool) -> None:
+        if connected:  # a reconnect: ask every vehicle for its streams again
+            self._needs_streams.update(self.vehicles)
+
+    async def disconnect(self, link: Link) -> None:
+        task = self.router.tasks.pop(link, None)
+        if task is not None:
+            task.cancel()
+        if link in self.router.links:
+            self.router.links.remove(link)
+
+    def add_forward(self, connection: str | Transport, system_id: int | None = None) -> Forward:
+        """Copy a vehicle's traffic to ``connection`` and pass its commands back."""
+        transport = open_transport(connection) if isinstance(connection, str) else connection
+        holder: list[Forward] = []
+        link = Link(
+            transport,
+            Channel(system_id=self.system_id, component_id=self.component_id),
+            lambda _link, message: self.router.from_forward(holder[0], message),
+        )
+        forward = Forward(link, system_id)
+        holder.append(forward)
+        self.router.forwards.append(forward)
+        self._start(link.run(), f"forward {link.name}")
+        return forward
+
+    # -- vehicles ------------------------------------------------------------------------------
+
+    def _deliver(self, link: Link, message: Any) -> None:
+        system_id = message.get_srcSystem()
+        vehicle = self.vehicles.get(system_id)
+        if vehicle is None:
+            if (
+                message.get_type() != "HEARTBEAT"
+                or message.type == MAV_TYPE_GCS
+                or message.autopilot == MAV_AUTOPILOT_INVALID
+            ):
+                return
+            def send(outgoing: Any, sid: int = system_id) -> None:
+                self._send_to(sid, outgoing)
+
+            vehicle = Vehicle(
+                system_id,
+                message.get_srcComponent(),
+                send,
+                bus=self.bus,
+                autopilot=autopilot_for(message.autopilot),
+                telemetry_rate_hz=self.telemetry_rate_hz,
+            )
+            self.vehicles[system_id] = vehicle
+            if self.bus is not None:
+                self.bus.publish(
+                    "vehicle.status",
+                    {"system_id": system_id, "event": "appeared", "link": link.name,
+                     "autopilot": vehicle.autopilot.name},
+                )
+            if self.request_streams:
+                self._needs_streams.add(system_id)
+                self._start(self._request_streams(vehicle), f"streams {system_id}")
+            self._appeared.set()
+            self._appeared = asyncio.Event()
+        vehicle.handle(message)
+
+    def _send_to(self, system_id: int, message: Any) -> None:
+        link = self.router.link_of(system_id)
+        if link is not None:
+            link.send(message)
+
+    async def _request_streams(self, vehicle: Vehicle) -> None:
+        self._needs_streams.discard(vehicle.system_id)
+        try:
+            vehicle.streams_method = await streams.request_streams(vehicle.commands, vehicle._send)
+        except FlightError:
+            self._needs_streams.add(vehicle.system_id)
+
+    async def wait_vehicle(self, system_id: int | None = None, timeout_s: float = 15.0) -> Vehicle:
+        """The vehicle with ``system_id`` (any vehicle when None), once it has appeared."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                while True:
+                    if system_id is None and self.vehicles:
+                        return next(iter(self.vehicles.values()))
+                    if system_id is not None and system_id in self.vehicles:
+                        return self.vehicles[system_id]
+                    await self._appeared.wait()
+        except TimeoutError:
+            raise VehicleTimeout(
+                f"no HEARTBEAT from vehicle {system_id if system_id is not None else '(any)'} "
+                f"within {timeout_s:g} s",
+                field="timeout_s",
+                value=timeout_s,
+            ) from None
+
+    # -- housekeeping --------------------------------------------------------------------------
+
+    def _gcs_heartbeat(self) -> Any:
+        return mavlink.MAVLink_heartbeat_message(
+            MAV_TYPE_GCS, MAV_AUTOPILOT_INVALID, 0, 0, mavlink.MAV_STATE_ACTIVE, 3
+        )
+
+    async def _housekeeping(self) -> None:
+        tick_s = min(self.heartbeat_interval_s, max(0.05, self.link_lost_after_s / 4))
+        since_heartbeat_s = self.heartbeat_interval_s
+        while True:
+            if since_heartbeat_s >= self.heartbeat_interval_s:
+                since_heartbeat_s = 0.0
+                for link in self.router.links:
+                    link.send(self._gcs_heartbeat())
+            for vehicle in self.vehicles.values():
+                was_lost = vehicle.state.link_lost
+                vehicle.check_link(self.link_lost_after_s)
+                if was_lost and not vehicle.state.link_lost:
+                    self._needs_streams.add(vehicle.system_id)
+            for system_id in list(self._needs_streams):
+                vehicle = self.vehicles[system_id]
+                if not vehicle.state.link_lost and self.request_streams:
+                    self._start(self._request_streams(vehicle), f"streams {system_id}")
+            await asyncio.sleep(tick_s)
+            since_heartbeat_s += tick_s
+
+    # -- statistics ----------------------------------------------------------------------------
+
+    def link_counters(self) -> dict[str, dict[str, int]]:
+        out = {}
+        for link in self.router.links:
+            c = link.channel.counters
+            entry = {"received": c.received, "bad": c.bad,
+                     "signing_rejected": c.signing_rejected, "sent": c.sent}
+            if isinstance(link.transport, TcpClientTransport):
+                entry["reconnects"] = link.transport.reconnects
+            out[link.name] = entry
+        return out

@@ -1,0 +1,300 @@
+"""The MAVLink mission protocol for the mission, fence and rally lists.
+
+Upload: MISSION_COUNT, then answer every MISSION_REQUEST_INT or MISSION_REQUEST with the item
+asked for (lost, repeated and out-of-order requests are all just answered), until MISSION_ACK.
+Download: MISSION_REQUEST_LIST, MISSION_COUNT, then MISSION_REQUEST_INT per item, MISSION_ACK.
+Clear: MISSION_CLEAR_ALL until MISSION_ACK. Every wait is bounded and retried a bounded number
+of times. ArduPilot keeps home at sequence 0 of the mission list: ``home_items=1`` adds a
+placeholder on upload and strips it on download, so callers only see their own items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from jinghang.flight.channel import mavlink
+from jinghang.flight.errors import MissionTransferError
+from jinghang.flight.expect import Expectations
+from jinghang.missions.items import Frame, MissionItem, MissionType
+
+MAV_MISSION_ACCEPTED = 0
+
+
+def mission_result_name(result: int) -> str:
+    entry = mavlink.enums["MAV_MISSION_RESULT"].get(result)
+    return entry.name if entry is not None else str(result)
+
+
+class MissionProtocol:
+    """Transfers lists to and from one vehicle over its link."""
+
+    def __init__(
+        self,
+        send: Callable[[Any], None],
+        expectations: Expectations,
+        *,
+        target_system: int,
+        target_component: int = 1,
+        home_items: int = 1,
+        item_timeout_s: float = 1.0,
+        retries: int = 5,
+        home: Callable[[], tuple[float, float, float]] | None = None,
+    ) -> None:
+        self._send = send
+        self._expectations = expectations
+        self.target_system = target_system
+        self.target_component = target_component
+        self.home_items = home_items
+        self.item_timeout_s = item_timeout_s
+        self.retries = retries
+        self._home = home
+
+    def _offset(self, mission_type: MissionType) -> int:
+        return self.home_items if mission_type == MissionType.MISSION else 0
+
+    def _from_vehicle(self, *kinds: str, mission_type: MissionType) -> Callable[[Any], bool]:
+        def match(message: Any) -> bool:
+            return (
+                message.get_type() in kinds
+                and message.get_srcSystem() == self.target_system
+                and int(getattr(message, "mission_type", 0)) == int(mission_type)
+            )
+
+        return match
+
+    # -- items on the wire -------------------------------------------------------------------
+
+    def _encode_item(self, seq: int, item: MissionItem, mission_type: MissionType) -> Any:
+        return mavlink.MAVLink_mission_item_int_message(
+            self.target_system,
+            self.target_component,
+            seq,
+            int(item.frame),
+            int(item.command),
+            0,
+            1 if item.autocontinue else 0,
+            item.param1,
+            item.param2,
+            item.param3,
+            item.param4,
+            round(item.latitude_deg * 1e7),
+            round(item.longitude_deg * 1e7),
+            item.altitude_m,
+            int(mission_type),
+        )
+
+    def _home_item(self) -> MissionItem:
+        lat, lon, alt = self._home() if self._home is not None else (0.0, 0.0, 0.0)
+        return MissionItem(
+            command=16, frame=Frame.GLOBAL, latitude_deg=lat, longitude_deg=lon, altitude_m=alt
+        )
+
+    @staticmethod
+    def _decode_item(message: Any, mission_type: MissionType) -> MissionItem:
+        if message.get_type() == "MISSION_ITEM_INT":
+            lat, lon = message.x / 1e7, message.y / 1e7
+        else:
+            lat, lon = float(message.x), float(message.y)
+        frame = int(message.frame)
+        # The _INT frames mean the same as the plain ones; callers use the plain ones.
+        frame = {5: int(Frame.GLOBAL), 6: int(Frame.GLOBAL_RELATIVE_ALT), 11: 10}.get(
+            frame, frame
+        )
+        return MissionItem(
+            command=int(message.command),
+            frame=frame,
+            param1=float(message.param1),
+            param2=float(message.param2),
+            param3=float(message.param3),
+            param4=float(message.param4),
+            latitude_deg=lat,
+            longitude_deg=lon,
+            altitude_m=float(message.z),
+            autocontinue=bool(message.autocontinue),
+            mission_type=mission_type,
+        )
+
+    # -- upload --------------------------------------------------------------------------------
+
+    async def upload(
+        self, items: Sequence[MissionItem], mission_type: MissionType = MissionType.MISSION
+    ) -> None:
+        """Replace the vehicle's list with ``items`` (numbered from 0 by the caller)."""
+        offset = self._offset(mission_type)
+        wire_items = ([self._home_item()] if offset else []) + list(items)
+        count = len(wire_items)
+        count_message = mavlink.MAVLink_mission_count_message(
+            self.target_system, self.target_component, count, int(mission_type)
+        )
+        predicate = self._from_vehicle(
+            "MISSION_REQUEST_INT", "MISSION_REQUEST", "MISSION_ACK", mission_type=mission_type
+        )
+        with self._expectations.watch(predicate) as watch:
+            self._send(count_message)
+            requested: set[int] = set()
+            last_sent: int | None = None
+            idle = 0
+            while True:
+                message = await watch.next(self.item_timeout_s)
+                if message is None:
+                    idle += 1
+                    if idle > self.retries:
+                        if count and last_sent == count - 1 and len(requested) == count:
+                            # every item went out; only the final ack may be lost: check
+                            if await self.count(mission_type, raw=True) == count:
+                                return
+                        raise MissionTransferError(
+                            f"{mission_type.name.lower()} upload to vehicle "
+                            f"{self.target_system} stalled: {len(requested)} of {count} items "
+                            f"requested, nothing heard for {self.item_timeout_s:g} s "
+                            f"{self.retries + 1} times",
+                            field="items",
+                            value=count,
+                        )
+                    if not requested:
+                        self._send(count_message)
+                    elif last_sent is not None:
+                        self._send(
+                            self._encode_item(last_sent, wire_items[last_sent], mission_type)
+                        )
+                    continue
+                if message.get_type() == "MISSION_ACK":
+                    if message.type == MAV_MISSION_ACCEPTED:
+                        if count == 0 or requested:
+                            return
+                        continue  # a stale ack from an earlier transfer
+                    raise MissionTransferError(
+                        f"vehicle {self.target_system} refused the "
+                        f"{mission_type.name.lower()} upload: {mission_result_name(message.type)}",
+                        field="items",
+                        value=count,
+                        result=int(message.type),
+                        result_name=mission_result_name(message.type),
+                    )
+                seq = int(message.seq)
+                if not 0 <= seq < count:
+                    continue
+                if seq not in requested:
+                    idle = 0
+                requested.add(seq)
+                last_sent = seq
+                self._send(self._encode_item(seq, wire_items[seq], mission_type))
+
+    # -- download ------------------------------------------------------------------------------
+
+    async def count(
+        self, mission_type: MissionType = MissionType.MISSION, *, raw: bool = False
+    ) -> int:
+        """The number of items on the vehicle (without ArduPilot's home unless ``raw``)."""
+        request = mavlink.MAVLink_mission_request_list_message(
+            self.target_system, self.target_component, int(mission_type)
+        )
+        with self._expectations.watch(
+            self._from_vehicle("MISSION_COUNT", mission_type=mission_type)
+        ) as watch:
+            for _ in range(self.retries + 1):
+                self._send(request)
+                message = await watch.next(self.item_timeout_s)
+                if message is not None:
+                    total = int(message.count)
+                    return total if raw else max(0, total - self._offset(mission_type))
+        raise MissionTransferError(
+            f"vehicle {self.target_system} did not answer MISSION_REQUEST_LIST for the "
+            f"{mission_type.name.lower()} list",
+            field="timeout_s",
+            value=self.item_timeout_s,
+        )
+
+    async def download(self, mission_type: MissionType = MissionType.MISSION) -> list[MissionItem]:
+        """The vehicle's list, numbered from 0 (ArduPilot's home removed)."""
+        total = await self.count(mission_type, raw=True)
+        items: list[MissionItem] = []
+        with self._expectations.watch(
+            self._from_vehicle("MISSION_ITEM_INT", "MISSION_ITEM", mission_type=mission_type)
+        ) as watch:
+            for seq in range(total):
+                request = mavlink.MAVLink_mission_request_int_message(
+                    self.target_system, self.target_component, seq, int(mission_type)
+                )
+                for _ in range(self.retries + 1):
+                    self._send(request)
+                    message = await self._next_with_seq(watch, seq)
+                    if message is not None:
+                        items.append(self._decode_item(message, mission_type))
+                        break
+                else:
+                    raise MissionTransferError(
+                        f"{mission_type.name.lower()} download from vehicle "
+                        f"{self.target_system} stalled at item {seq} of {total}",
+                        field="seq",
+                        value=seq,
+                        limit=total,
+                    )
+        self._send(
+            mavlink.MAVLink_mission_ack_message(
+                self.target_system, self.target_component, MAV_MISSION_ACCEPTED, int(mission_type)
+            )
+        )
+        return items[self._offset(mission_type):]
+
+    async def _next_with_seq(self, watch: Any, seq: int) -> Any | None:
+        while True:
+            message = await watch.next(self.item_timeout_s)
+            if message is None or int(message.seq) == seq:
+                return message
+
+    # -- clear and set current ---------------------------------------------------------------
+
+    async def clear(self, mission_type: MissionType = MissionType.MISSION) -> None:
+        message = mavlink.MAVLink_mission_clear_all_message(
+            self.target_system, self.target_component, int(mission_type)
+        )
+        with self._expectations.watch(
+            self._from_vehicle("MISSION_ACK", mission_type=mission_type)
+        ) as watch:
+            for _ in range(self.retries + 1):
+                self._send(message)
+                ack = await watch.next(self.item_timeout_s)
+                if ack is None:
+                    continue
+                if ack.type == MAV_MISSION_ACCEPTED:
+                    return
+                raise MissionTransferError(
+                    f"vehicle {self.target_system} refused to clear the "
+                    f"{mission_type.name.lower()} list: {mission_result_name(ack.type)}",
+                    result=int(ack.type),
+                )
+        raise MissionTransferError(
+            f"vehicle {self.target_system} did not acknowledge MISSION_CLEAR_ALL",
+            field="timeout_s",
+            value=self.item_timeout_s,
+        )
+
+    async def set_current(self, seq: int) -> None:
+        """Make item ``seq`` (caller numbering) current; confirmed by MISSION_CURRENT."""
+        if seq < 0:
+            raise MissionTransferError("seq must be 0 or more", field="seq", value=seq, limit=0)
+        wire_seq = seq + self.home_items
+
+        def match(message: Any) -> bool:
+            return (
+                message.get_type() == "MISSION_CURRENT"
+                and message.get_srcSystem() == self.target_system
+                and int(message.seq) == wire_seq
+            )
+
+        with self._expectations.watch(match) as watch:
+            for _ in range(self.retries + 1):
+                self._send(
+                    mavlink.MAVLink_mission_set_current_message(
+                        self.target_system, self.target_component, wire_seq
+                    )
+                )
+                if await watch.next(self.item_timeout_s) is not None:
+                    return
+        raise MissionTransferError(
+            f"vehicle {self.target_system} did not confirm mission item {seq} as current",
+            field="seq",
+            value=seq,
+        )

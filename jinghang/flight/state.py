@@ -1,0 +1,208 @@
+"""A vehicle's live state, updated from the MAVLink messages it sends. No I/O.
+
+:func:`apply_message` folds one message into a :class:`VehicleState`; every field carries its
+unit in its name. Sequence numbers are in the caller's numbering: ArduPilot's home at mission
+sequence 0 is removed before they get here (``mission_seq_offset``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+#: EKF_STATUS_REPORT flags that must all be set for a usable position estimate.
+_EKF_ATTITUDE, _EKF_VELOCITY_HORIZ, _EKF_POS_HORIZ_ABS, _EKF_CONST_POS_MODE = 1, 2, 16, 128
+_MAV_MODE_FLAG_SAFETY_ARMED = 128
+STATUS_TEXTS_KEPT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class HomePosition:
+    latitude_deg: float
+    longitude_deg: float
+    altitude_amsl_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class StatusText:
+    severity: int
+    text: str
+    time_s: float
+
+
+@dataclass(slots=True)
+class VehicleState:
+    """Everything known about one vehicle right now."""
+
+    system_id: int
+    component_id: int = 1
+    autopilot: str = "ardupilot"  # "ardupilot" | "px4" | "generic"
+    vehicle_type: int = 0  # MAV_TYPE
+    latitude_deg: float = math.nan
+    longitude_deg: float = math.nan
+    relative_altitude_m: float = math.nan
+    altitude_amsl_m: float = math.nan
+    heading_deg: float = math.nan
+    ground_speed_m_s: float = math.nan
+    air_speed_m_s: float = math.nan
+    climb_rate_m_s: float = math.nan
+    roll_deg: float = math.nan
+    pitch_deg: float = math.nan
+    yaw_deg: float = math.nan
+    battery_pct: float | None = None
+    battery_voltage_v: float | None = None
+    battery_current_a: float | None = None
+    gps_fix_type: int = 0
+    satellites_visible: int = 0
+    ekf_ok: bool | None = None
+    ekf_flags: int = 0
+    mode: str = "UNKNOWN"
+    custom_mode: int = 0
+    base_mode: int = 0
+    system_status: int = 0  # MAV_STATE
+    armed: bool = False
+    home: HomePosition | None = None
+    mission_current_seq: int | None = None
+    mission_reached_seqs: list[int] = field(default_factory=list)
+    status_texts: deque[StatusText] = field(default_factory=lambda: deque(maxlen=STATUS_TEXTS_KEPT))
+    last_heartbeat_monotonic_s: float | None = None
+    link_lost: bool = False
+    messages_received: int = 0
+
+    @property
+    def heartbeat_age_s(self) -> float | None:
+        if self.last_heartbeat_monotonic_s is None:
+            return None
+        return time.monotonic() - self.last_heartbeat_monotonic_s
+
+    @property
+    def has_position(self) -> bool:
+        return not math.isnan(self.latitude_deg)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready snapshot (NaN becomes None) for telemetry events and the API."""
+
+        def clean(value: float | None) -> float | None:
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                return None
+            return round(value, 7) if isinstance(value, float) else value
+
+        age = self.heartbeat_age_s
+        return {
+            "system_id": self.system_id,
+            "autopilot": self.autopilot,
+            "latitude_deg": clean(self.latitude_deg),
+            "longitude_deg": clean(self.longitude_deg),
+            "relative_altitude_m": clean(self.relative_altitude_m),
+            "altitude_amsl_m": clean(self.altitude_amsl_m),
+            "heading_deg": clean(self.heading_deg),
+            "ground_speed_m_s": clean(self.ground_speed_m_s),
+            "climb_rate_m_s": clean(self.climb_rate_m_s),
+            "roll_deg": clean(self.roll_deg),
+            "pitch_deg": clean(self.pitch_deg),
+            "battery_pct": clean(self.battery_pct),
+            "battery_voltage_v": clean(self.battery_voltage_v),
+            "gps_fix_type": self.gps_fix_type,
+            "satellites_visible": self.satellites_visible,
+            "ekf_ok": self.ekf_ok,
+            "mode": self.mode,
+            "armed": self.armed,
+            "home": None
+            if self.home is None
+            else {
+                "latitude_deg": self.home.latitude_deg,
+                "longitude_deg": self.home.longitude_deg,
+                "altitude_amsl_m": self.home.altitude_amsl_m,
+            },
+            "mission_current_seq": self.mission_current_seq,
+            "heartbeat_age_s": None if age is None else round(age, 3),
+            "link_lost": self.link_lost,
+        }
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return str(value).rstrip("\x00")
+
+
+def apply_message(state: VehicleState, message: Any, *, mission_seq_offset: int = 0) -> str | None:
+    """Fold one message into ``state``; return a note for events the vehicle must publish:
+    ``"statustext"``, ``"mission_current"``, ``"item_reached"``, ``"heartbeat"`` or None."""
+    kind = message.get_type()
+    state.messages_received += 1
+    if kind == "HEARTBEAT":
+        state.last_heartbeat_monotonic_s = time.monotonic()
+        state.base_mode = int(message.base_mode)
+        state.custom_mode = int(message.custom_mode)
+        state.system_status = int(message.system_status)
+        state.vehicle_type = int(message.type)
+        state.armed = bool(message.base_mode & _MAV_MODE_FLAG_SAFETY_ARMED)
+        return "heartbeat"
+    if kind == "GLOBAL_POSITION_INT":
+        state.latitude_deg = message.lat / 1e7
+        state.longitude_deg = message.lon / 1e7
+        state.altitude_amsl_m = message.alt / 1000.0
+        state.relative_altitude_m = message.relative_alt / 1000.0
+        if message.hdg != 65535:
+            state.heading_deg = message.hdg / 100.0
+        state.ground_speed_m_s = math.hypot(message.vx, message.vy) / 100.0
+        state.climb_rate_m_s = -message.vz / 100.0
+    elif kind == "VFR_HUD":
+        state.ground_speed_m_s = float(message.groundspeed)
+        state.air_speed_m_s = float(message.airspeed)
+        state.climb_rate_m_s = float(message.climb)
+        state.heading_deg = float(message.heading)
+    elif kind == "ATTITUDE":
+        state.roll_deg = math.degrees(message.roll)
+        state.pitch_deg = math.degrees(message.pitch)
+        state.yaw_deg = math.degrees(message.yaw) % 360.0
+    elif kind == "SYS_STATUS":
+        if message.voltage_battery not in (0, 65535):
+            state.battery_voltage_v = message.voltage_battery / 1000.0
+        if message.battery_remaining >= 0:
+            state.battery_pct = float(message.battery_remaining)
+        if message.current_battery >= 0:
+            state.battery_current_a = message.current_battery / 100.0
+    elif kind == "BATTERY_STATUS":
+        if message.battery_remaining >= 0:
+            state.battery_pct = float(message.battery_remaining)
+        cells = [v for v in message.voltages if v not in (65535, 0)]
+        if cells and state.battery_voltage_v is None:
+            state.battery_voltage_v = sum(cells) / 1000.0
+    elif kind == "GPS_RAW_INT":
+        state.gps_fix_type = int(message.fix_type)
+        state.satellites_visible = 0 if message.satellites_visible == 255 else int(
+            message.satellites_visible
+        )
+    elif kind == "EKF_STATUS_REPORT":
+        flags = int(message.flags)
+        state.ekf_flags = flags
+        needed = _EKF_ATTITUDE | _EKF_VELOCITY_HORIZ | _EKF_POS_HORIZ_ABS
+        state.ekf_ok = (flags & needed) == needed and not flags & _EKF_CONST_POS_MODE
+    elif kind == "HOME_POSITION":
+        state.home = HomePosition(
+            message.latitude / 1e7, message.longitude / 1e7, message.altitude / 1000.0
+        )
+    elif kind == "STATUSTEXT":
+        state.status_texts.append(
+            StatusText(int(message.severity), _text(message.text), time.time())
+        )
+        return "statustext"
+    elif kind == "MISSION_CURRENT":
+        if getattr(message, "mission_type", 0) not in (0, None):
+            return None
+        seq = int(message.seq) - mission_seq_offset
+        new = None if seq < 0 else seq
+        if new != state.mission_current_seq:
+            state.mission_current_seq = new
+            return "mission_current"
+    elif kind == "MISSION_ITEM_REACHED":
+        seq = int(message.seq) - mission_seq_offset
+        if seq >= 0:
+            state.mission_reached_seqs.append(seq)
+            return "item_reached"
+    return None

@@ -1,0 +1,478 @@
+"""One vehicle: its live state, its commands and its sub-protocols.
+
+A :class:`Vehicle` appears on its first HEARTBEAT. Its messages arrive through
+:meth:`Vehicle.handle` (synchronously, on the one event loop); commands are coroutines that
+send through the link it was last heard on. Every command takes ``actor=`` (who asked) and is
+published on the ``"command"`` topic with its result; telemetry goes out on ``"telemetry"``
+at most ``telemetry_rate_hz`` per vehicle, STATUSTEXT and link changes on
+``"vehicle.status"``, MISSION_CURRENT and MISSION_ITEM_REACHED on ``"mission.progress"``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from jinghang.events import EventBus
+from jinghang.flight.autopilots import Autopilot, autopilot_for
+from jinghang.flight.channel import mavlink
+from jinghang.flight.commands import CommandSender
+from jinghang.flight.errors import (
+    ArmingRefused,
+    CommandRejected,
+    FlightError,
+    ModeUnknown,
+    VehicleTimeout,
+)
+from jinghang.flight.expect import Expectations
+from jinghang.flight.mission_protocol import MissionProtocol
+from jinghang.flight.params import Parameters
+from jinghang.flight.state import VehicleState, apply_message
+from jinghang.missions.items import MissionItem, MissionType
+
+T = TypeVar("T")
+
+MAV_CMD_DO_SET_MODE = 176
+MAV_CMD_COMPONENT_ARM_DISARM = 400
+MAV_CMD_NAV_TAKEOFF = 22
+MAV_CMD_DO_CHANGE_SPEED = 178
+MAV_CMD_DO_SET_ROI_LOCATION = 195
+MAV_CMD_MISSION_START = 300
+MAV_MODE_FLAG_CUSTOM_MODE_ENABLED = 1
+FORCE_DISARM_MAGIC = 21196
+#: position only, in SET_POSITION_TARGET_GLOBAL_INT's type_mask
+_POSITION_ONLY_MASK = 0b0000_1101_1111_1000
+ALTITUDE_MAX_M = 10_000.0
+SPEED_MAX_M_S = 100.0
+
+
+def _check_range(field: str, value: float, low: float, high: float) -> float:
+    if not (math.isfinite(value) and low <= value <= high):
+        raise FlightError(
+            f"{field} must be between {low:g} and {high:g}, got {value!r}",
+            field=field,
+            value=value,
+            limit=[low, high],
+        )
+    return float(value)
+
+
+class Vehicle:
+    """One system id on the fleet's links."""
+
+    def __init__(
+        self,
+        system_id: int,
+        component_id: int,
+        send: Callable[[Any], None],
+        *,
+        bus: EventBus | None = None,
+        autopilot: Autopilot | None = None,
+        telemetry_rate_hz: float = 5.0,
+        ack_timeout_s: float = 1.5,
+    ) -> None:
+        self.system_id = system_id
+        self.component_id = component_id
+        self._send = send
+        self.bus = bus
+        self.autopilot = autopilot or autopilot_for(3)
+        self.state = VehicleState(system_id, component_id, autopilot=self.autopilot.name)
+        self.expectations = Expectations()
+        self.commands = CommandSender(
+            send,
+            self.expectations,
+            target_system=system_id,
+            target_component=component_id,
+            ack_timeout_s=ack_timeout_s,
+        )
+        self.mission = MissionProtocol(
+            send,
+            self.expectations,
+            target_system=system_id,
+            target_component=component_id,
+            home_items=self.autopilot.mission_home_items,
+            home=self._home_triple,
+        )
+        self.params = Parameters(
+            send, self.expectations, target_system=system_id, target_component=component_id
+        )
+        self._telemetry_interval_s = 1.0 / telemetry_rate_hz if telemetry_rate_hz > 0 else 0.0
+        self._last_telemetry_s = 0.0
+        self._waiters: list[asyncio.Future[None]] = []
+        self._mode_before_pause: str | None = None
+        self.streams_method: str | None = None
+
+    # -- incoming ------------------------------------------------------------------------------
+
+    def handle(self, message: Any) -> None:
+        """Fold one message from this vehicle into the state and publish what it means."""
+        kind = message.get_type()
+        if kind == "HEARTBEAT" and message.get_srcComponent() != self.component_id:
+            return  # a camera or gimbal of this system: not the autopilot's heartbeat
+        if kind == "PARAM_VALUE":
+            self.params.observe(message)
+        was_lost = self.state.link_lost
+        note = apply_message(
+            self.state,
+            message,
+            mission_seq_offset=self.autopilot.mission_home_items,
+        )
+        if note == "heartbeat":
+            self.state.mode = self.autopilot.mode_name(self.state.custom_mode)
+            if was_lost:
+                self.state.link_lost = False
+                self._publish("vehicle.status", {"event": "link_recovered"})
+        elif note == "statustext":
+            text = self.state.status_texts[-1]
+            self._publish(
+                "vehicle.status",
+                {"event": "statustext", "severity": text.severity, "text": text.text},
+            )
+        elif note == "mission_current":
+            self._publish(
+                "mission.progress",
+                {"event": "current", "seq": self.state.mission_current_seq},
+            )
+        elif note == "item_reached":
+            self._publish(
+                "mission.progress",
+                {"event": "item_reached", "seq": self.state.mission_reached_seqs[-1]},
+            )
+        self.expectations.offer(message)
+        self._wake_waiters()
+        now = time.monotonic()
+        if self.bus is not None and now - self._last_telemetry_s >= self._telemetry_interval_s:
+            self._last_telemetry_s = now
+            self._publish("telemetry", self.state.to_dict())
+
+    def check_link(self, lost_after_s: float) -> None:
+        """Mark the vehicle link-lost after ``lost_after_s`` of silence (called by the fleet)."""
+        age = self.state.heartbeat_age_s
+        if not self.state.link_lost and age is not None and age > lost_after_s:
+            self.state.link_lost = True
+            self._publish(
+                "vehicle.status", {"event": "link_lost", "silent_s": round(age, 3)}
+            )
+            self._wake_waiters()
+
+    def _publish(self, topic: str, data: dict[str, Any]) -> None:
+        if self.bus is not None:
+            self.bus.publish(topic, {"system_id": self.system_id, **data})
+
+    def _wake_waiters(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for future in waiters:
+            if not future.done():
+                future.set_result(None)
+
+    async def wait_until(
+        self, predicate: Callable[[VehicleState], bool], timeout_s: float = 30.0
+    ) -> VehicleState:
+        """Wait until ``predicate(state)`` holds; raise :class:`VehicleTimeout` after
+        ``timeout_s``."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                while not predicate(self.state):
+                    future = asyncio.get_running_loop().create_future()
+                    self._waiters.append(future)
+                    await future
+        except TimeoutError:
+            s = self.state
+            raise VehicleTimeout(
+                f"vehicle {self.system_id} did not reach the awaited state in {timeout_s:g} s "
+                f"(mode {s.mode}, armed {s.armed}, altitude {s.relative_altitude_m:.1f} m)",
+                field="timeout_s",
+                value=timeout_s,
+            ) from None
+        return self.state
+
+    def _home_triple(self) -> tuple[float, float, float]:
+        home = self.state.home
+        if home is not None:
+            return home.latitude_deg, home.longitude_deg, home.altitude_amsl_m
+        if self.state.has_position:
+            return self.state.latitude_deg, self.state.longitude_deg, self.state.altitude_amsl_m
+        return 0.0, 0.0, 0.0
+
+    # -- the command record --------------------------------------------------------------------
+
+    async def _recorded(
+        self,
+        name: str,
+        actor: str,
+        params: dict[str, Any],
+        action: Callable[[], Awaitable[T]],
+    ) -> T:
+        started_s = time.time()
+        try:
+            result = await action()
+        except FlightError as error:
+            self._publish(
+                "command",
+                {
+                    "command": name,
+                    "actor": actor,
+                    "params": params,
+                    "result": error.to_dict().get("result_name", type(error).__name__),
+                    "error": error.message,
+                    "accepted": False,
+                    "duration_s": round(time.time() - started_s, 3),
+                },
+            )
+            raise
+        self._publish(
+            "command",
+            {
+                "command": name,
+                "actor": actor,
+                "params": params,
+                "result": "ACCEPTED",
+                "accepted": True,
+                "duration_s": round(time.time() - started_s, 3),
+            },
+        )
+        return result
+
+    # -- modes, arming ------------------------------------------------------------------------
+
+    def _custom_mode(self, name: str) -> int:
+        custom = self.autopilot.custom_mode(name)
+        if custom is None:
+            raise ModeUnknown(
+                f"{self.autopilot.name} has no mode {name!r}",
+                field="mode",
+                value=name,
+                limit=self.autopilot.mode_names(),
+            )
+        return custom
+
+    async def _set_mode(self, name: str, *, timeout_s: float = 5.0) -> None:
+        custom = self._custom_mode(name)
+        try:
+            await self.commands.long(
+                MAV_CMD_DO_SET_MODE, MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, custom
+            )
+        except CommandRejected as error:
+            if error.result_name != "UNSUPPORTED":
+                raise
+            self._send(
+                mavlink.MAVLink_set_mode_message(
+                    self.system_id, MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, custom
+                )
+            )
+        await self.wait_until(lambda s: s.custom_mode == custom, timeout_s=timeout_s)
+
+    async def set_mode(self, name: str, *, actor: str = "system") -> None:
+        """Switch flight mode by name (``"GUIDED"``, ``"AUTO"``, PX4 ``"AUTO.MISSION"``)."""
+        await self._recorded("set_mode", actor, {"mode": name}, lambda: self._set_mode(name))
+
+    async def _arm(self) -> None:
+        started_s = time.time()
+        try:
+            await self.commands.long(MAV_CMD_COMPONENT_ARM_DISARM, 1)
+        except CommandRejected as error:
+            await asyncio.sleep(0.2)  # reasons may trail the ack on the link
+            reasons = [
+                t.text
+                for t in self.state.status_texts
+                if t.time_s >= started_s - 1.0
+                and t.text.lower().startswith(("prearm", "arm", "pre-arm"))
+            ]
+            because = "; ".join(reasons) if reasons else error.result_name
+            raise ArmingRefused(
+                f"vehicle {self.system_id} refused to arm: {because}",
+                result=error.result,
+                command=error.command,
+                reasons=reasons,
+            ) from None
+        await self.wait_until(lambda s: s.armed, timeout_s=5.0)
+
+    async def arm(self, *, actor: str = "system") -> None:
+        await self._recorded("arm", actor, {}, self._arm)
+
+    async def _disarm(self, force: bool) -> None:
+        await self.commands.long(
+            MAV_CMD_COMPONENT_ARM_DISARM, 0, FORCE_DISARM_MAGIC if force else 0
+        )
+        await self.wait_until(lambda s: not s.armed, timeout_s=5.0)
+
+    async def disarm(self, *, force: bool = False, actor: str = "system") -> None:
+        await self._recorded("disarm", actor, {"force": force}, lambda: self._disarm(force))
+
+    # -- flying ------------------------------------------------------------------------------
+
+    async def _ensure_guided_and_armed(self) -> None:
+        guided = self._custom_mode(self.autopilot.guided_mode)
+        if self.state.custom_mode != guided:
+            await self._set_mode(self.autopilot.guided_mode)
+        if not self.state.armed:
+            await self._arm()
+
+    async def takeoff(self, altitude_m: float, *, actor: str = "system") -> None:
+        """Take off to ``altitude_m`` above home (switching to GUIDED and arming if needed)."""
+        altitude_m = _check_range("altitude_m", altitude_m, 1.0, ALTITUDE_MAX_M)
+
+        async def act() -> None:
+            await self._ensure_guided_and_armed()
+            await self.commands.long(MAV_CMD_NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, altitude_m)
+
+        await self._recorded("takeoff", actor, {"altitude_m": altitude_m}, act)
+
+    async def goto(
+        self,
+        latitude_deg: float,
+        longitude_deg: float,
+        relative_altitude_m: float,
+        *,
+        actor: str = "system",
+    ) -> None:
+        """Fly to a point in GUIDED mode (a position target; the vehicle sends no ack)."""
+        latitude_deg = _check_range("latitude_deg", latitude_deg, -90.0, 90.0)
+        longitude_deg = _check_range("longitude_deg", longitude_deg, -180.0, 180.0)
+        relative_altitude_m = _check_range(
+            "relative_altitude_m", relative_altitude_m, 0.0, ALTITUDE_MAX_M
+        )
+
+        async def act() -> None:
+            guided = self._custom_mode(self.autopilot.guided_mode)
+            if self.state.custom_mode != guided:
+                await self._set_mode(self.autopilot.guided_mode)
+            self._send(
+                mavlink.MAVLink_set_position_target_global_int_message(
+                    0,
+                    self.system_id,
+                    self.component_id,
+                    mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
+                    _POSITION_ONLY_MASK,
+                    round(latitude_deg * 1e7),
+                    round(longitude_deg * 1e7),
+                    relative_altitude_m,
+                    0, 0, 0, 0, 0, 0, 0, 0,
+                )
+            )
+
+        await self._recorded(
+            "goto",
+            actor,
+            {
+                "latitude_deg": latitude_deg,
+                "longitude_deg": longitude_deg,
+                "relative_altitude_m": relative_altitude_m,
+            },
+            act,
+        )
+
+    async def rtl(self, *, actor: str = "system") -> None:
+        await self._recorded("rtl", actor, {}, lambda: self._set_mode(self.autopilot.rtl_mode))
+
+    async def land(self, *, actor: str = "system") -> None:
+        await self._recorded("land", actor, {}, lambda: self._set_mode(self.autopilot.land_mode))
+
+    async def pause(self, *, actor: str = "system") -> None:
+        """Stop where it is (BRAKE, else LOITER); :meth:`resume` returns to the previous mode."""
+
+        async def act() -> str:
+            previous = self.state.mode
+            last_error: FlightError | None = None
+            for mode in self.autopilot.pause_modes:
+                try:
+                    await self._set_mode(mode)
+                except CommandRejected as error:
+                    last_error = error
+                    continue
+                if previous not in self.autopilot.pause_modes:
+                    self._mode_before_pause = previous
+                return mode
+            assert last_error is not None
+            raise last_error
+
+        await self._recorded("pause", actor, {}, act)
+
+    async def resume(self, *, actor: str = "system") -> None:
+        async def act() -> None:
+            mode = self._mode_before_pause or self.autopilot.auto_mode
+            await self._set_mode(mode)
+            self._mode_before_pause = None
+
+        await self._recorded("resume", actor, {}, act)
+
+    async def set_speed(self, speed_m_s: float, *, actor: str = "system") -> None:
+        speed_m_s = _check_range("speed_m_s", speed_m_s, 0.1, SPEED_MAX_M_S)
+
+        async def act() -> None:
+            await self.commands.long(MAV_CMD_DO_CHANGE_SPEED, 1, speed_m_s, -1)
+
+        await self._recorded("set_speed", actor, {"speed_m_s": speed_m_s}, act)
+
+    async def set_roi(
+        self, latitude_deg: float, longitude_deg: float, altitude_m: float, *, actor: str = "system"
+    ) -> None:
+        """Point the camera at a location (DO_SET_ROI_LOCATION)."""
+        latitude_deg = _check_range("latitude_deg", latitude_deg, -90.0, 90.0)
+        longitude_deg = _check_range("longitude_deg", longitude_deg, -180.0, 180.0)
+        altitude_m = _check_range("altitude_m", altitude_m, -1000.0, ALTITUDE_MAX_M)
+
+        async def act() -> None:
+            await self.commands.long(
+                MAV_CMD_DO_SET_ROI_LOCATION, 0, 0, 0, 0, latitude_deg, longitude_deg, altitude_m
+            )
+
+        params = {"latitude_deg": latitude_deg, "longitude_deg": longitude_deg,
+                  "altitude_m": altitude_m}
+        await self._recorded("set_roi", actor, params, act)
+
+    async def start_mission(self, *, actor: str = "system") -> None:
+        """Arm in GUIDED if needed, then start the uploaded mission (MISSION_START, else AUTO)."""
+
+        async def act() -> None:
+            if not self.state.armed:
+                await self._ensure_guided_and_armed()
+            try:
+                await self.commands.long(MAV_CMD_MISSION_START, 0, 0)
+            except CommandRejected as error:
+                if error.result_name != "UNSUPPORTED":
+                    raise
+            auto = self._custom_mode(self.autopilot.auto_mode)
+            if self.state.custom_mode != auto:
+                await self._set_mode(self.autopilot.auto_mode)
+
+        await self._recorded("start_mission", actor, {}, act)
+
+    async def set_current_item(self, seq: int, *, actor: str = "system") -> None:
+        await self._recorded(
+            "set_current_item", actor, {"seq": seq}, lambda: self.mission.set_current(seq)
+        )
+
+    # -- missions ------------------------------------------------------------------------------
+
+    async def upload_mission(
+        self,
+        items: Sequence[MissionItem],
+        mission_type: MissionType = MissionType.MISSION,
+        *,
+        actor: str = "system",
+    ) -> None:
+        await self._recorded(
+            "upload_mission",
+            actor,
+            {"mission_type": mission_type.name, "count": len(items)},
+            lambda: self.mission.upload(items, mission_type),
+        )
+
+    async def download_mission(
+        self, mission_type: MissionType = MissionType.MISSION
+    ) -> list[MissionItem]:
+        return await self.mission.download(mission_type)
+
+    async def clear_mission(
+        self, mission_type: MissionType = MissionType.MISSION, *, actor: str = "system"
+    ) -> None:
+        await self._recorded(
+            "clear_mission",
+            actor,
+            {"mission_type": mission_type.name},
+            lambda: self.mission.clear(mission_type),
+        )
