@@ -1,0 +1,145 @@
+"""The fleet register for the API: registered drones (``jinghang.store``'s ``vehicles``
+table) joined with their live state from ``jinghang.flight``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlmodel import select
+
+from jinghang.api.live import live_vehicles, state_to_dict
+from jinghang.api.services import Services
+from jinghang.errors import JinghangError
+from jinghang.store.models import Vehicle, VehicleStatus, utc_now
+
+
+class VehicleNotFound(JinghangError):
+    status_code = 404
+    title = "Vehicle not found"
+
+
+class VehicleExists(JinghangError):
+    status_code = 409
+    title = "Vehicle exists"
+
+
+class VehicleCreate(BaseModel):
+    system_id: int = Field(ge=1, le=255)
+    name: str = Field(min_length=1, max_length=64)
+    connection: str = Field(default="", max_length=256)
+    base_latitude_deg: float = Field(ge=-90, le=90)
+    base_longitude_deg: float = Field(ge=-180, le=180)
+    base_altitude_m: float = Field(default=0.0, ge=-500, le=9000)
+    payloads: list[str] = Field(default_factory=lambda: ["camera"])
+    video_source_url: str = Field(default="", max_length=512)
+    cruise_speed_m_s: float = Field(default=10.0, gt=0, le=40)
+    endurance_s: float = Field(default=1800.0, gt=0, le=36000)
+
+
+class VehicleUpdate(BaseModel):
+    status: VehicleStatus | None = None
+    payloads: list[str] | None = None
+    video_source_url: str | None = Field(default=None, max_length=512)
+
+
+class VehicleView(BaseModel):
+    system_id: int
+    name: str
+    registered: bool
+    status: str
+    base_latitude_deg: float | None = None
+    base_longitude_deg: float | None = None
+    payloads: list[str] = Field(default_factory=list)
+    video_source_url: str = ""
+    connected: bool
+    live: dict[str, Any] | None = None
+
+
+def _view(row: Vehicle | None, system_id: int, vehicle: Any | None) -> VehicleView:
+    live = state_to_dict(vehicle.state) if vehicle is not None else None
+    connected = live is not None and not live.get("link_lost", False)
+    if row is None:
+        return VehicleView(
+            system_id=system_id,
+            name=f"drone-{system_id}",
+            registered=False,
+            status="unregistered",
+            connected=connected,
+            live=live,
+        )
+    return VehicleView(
+        system_id=row.system_id,
+        name=row.name,
+        registered=True,
+        status=row.status,
+        base_latitude_deg=row.base_latitude_deg,
+        base_longitude_deg=row.base_longitude_deg,
+        payloads=list(row.payloads or []),
+        video_source_url=row.video_source_url,
+        connected=connected,
+        live=live,
+    )
+
+
+def fleet_view(services: Services) -> list[VehicleView]:
+    live = live_vehicles(services)
+    with services.store.read_session() as session:
+        rows = list(session.exec(select(Vehicle).order_by(Vehicle.system_id)))  # type: ignore[arg-type]
+    views = [_view(row, row.system_id, live.get(row.system_id)) for row in rows]
+    known = {row.system_id for row in rows}
+    views += [_view(None, sid, v) for sid, v in sorted(live.items()) if sid not in known]
+    return views
+
+
+def vehicle_view(services: Services, system_id: int) -> VehicleView:
+    vehicle = live_vehicles(services).get(system_id)
+    with services.store.read_session() as session:
+        row = session.exec(select(Vehicle).where(Vehicle.system_id == system_id)).first()
+    if row is None and vehicle is None:
+        raise VehicleNotFound(
+            f"no vehicle with system id {system_id}", field="system_id", value=system_id
+        )
+    return _view(row, system_id, vehicle)
+
+
+def register_vehicle(services: Services, new: VehicleCreate) -> VehicleView:
+    with services.store.session() as session:
+        if session.exec(select(Vehicle).where(Vehicle.system_id == new.system_id)).first():
+            raise VehicleExists(
+                f"system id {new.system_id} is already registered",
+                field="system_id",
+                value=new.system_id,
+            )
+        session.add(Vehicle(**new.model_dump()))
+        session.commit()
+    return vehicle_view(services, new.system_id)
+
+
+def update_vehicle(services: Services, system_id: int, change: VehicleUpdate) -> VehicleView:
+    with services.store.session() as session:
+        row = session.exec(select(Vehicle).where(Vehicle.system_id == system_id)).first()
+        if row is None:
+            raise VehicleNotFound(
+                f"no registered vehicle with system id {system_id}",
+                field="system_id",
+                value=system_id,
+            )
+        if change.status is not None:
+            row.status = str(change.status)
+        if change.payloads is not None:
+            row.payloads = list(change.payloads)
+        if change.video_source_url is not None:
+            row.video_source_url = change.video_source_url
+        row.updated_at = utc_now()
+        session.add(row)
+        session.commit()
+    return vehicle_view(services, system_id)
+
+
+def ensure_vehicle(services: Services, new: VehicleCreate) -> None:
+    """Register the vehicle unless its system id already is (start-up fleet)."""
+    with services.store.session() as session:
+        if session.exec(select(Vehicle).where(Vehicle.system_id == new.system_id)).first() is None:
+            session.add(Vehicle(**new.model_dump()))
+            session.commit()

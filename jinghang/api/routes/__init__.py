@@ -1,0 +1,11 @@
+"""One router per resource; :data:`ROUTERS` are mounted under ``/api``, :data:`ROOT_ROUTERS`
+at the root (the WebSocket stream ``/ws``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from jinghang.api.routes import audit, auth, fleet, users, ws
+
+ROUTERS: tuple[APIRouter, ...] = (auth.router, users.router, fleet.router, audit.router)
+ROOT_ROUTERS: tuple[APIRouter, ...] = (ws.router,)

@@ -1,0 +1,56 @@
+"""The audit trail: read it (any signed-in user) and verify its hash chain."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from jinghang.api import audit
+from jinghang.api.deps import Reader, ServicesDep
+from jinghang.store.audit import AuditPublic
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+class ChainCheck(BaseModel):
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    problem: str = ""
+    detail: str = ""
+
+
+@router.get("", response_model=list[AuditPublic])
+async def list_entries(
+    services: ServicesDep,
+    _: Reader,
+    actor: str | None = None,
+    action: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    after_seq: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AuditPublic]:
+    return audit.entries(
+        services,
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        after_seq=after_seq,
+        limit=limit,
+    )
+
+
+@router.get("/verify", response_model=ChainCheck, summary="Verify the audit trail's hash chain")
+async def verify(services: ServicesDep, _: Reader) -> ChainCheck:
+    report = audit.verify(services)
+    return ChainCheck(
+        ok=report.ok,
+        checked=report.checked,
+        first_bad_seq=report.first_bad_seq,
+        problem=report.problem,
+        detail=report.detail,
+    )

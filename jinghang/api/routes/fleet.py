@@ -1,0 +1,47 @@
+"""The fleet: every drone with its register entry and live state; an admin registers them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+
+from jinghang.api import register
+from jinghang.api.deps import Admin, Reader, ServicesDep, note_audit
+from jinghang.api.register import VehicleCreate, VehicleUpdate, VehicleView
+
+router = APIRouter(prefix="/fleet", tags=["fleet"])
+
+SystemId = Annotated[int, Path(ge=1, le=255, description="MAVLink system id")]
+
+
+@router.get("", response_model=list[VehicleView], summary="The fleet with live state")
+async def fleet(services: ServicesDep, _: Reader) -> list[VehicleView]:
+    return register.fleet_view(services)
+
+
+@router.get("/{system_id}", response_model=VehicleView)
+async def vehicle(services: ServicesDep, _: Reader, system_id: SystemId) -> VehicleView:
+    return register.vehicle_view(services, system_id)
+
+
+@router.post("", response_model=VehicleView, status_code=201, summary="Register a drone")
+async def register_vehicle(
+    request: Request, services: ServicesDep, _: Admin, new: VehicleCreate
+) -> VehicleView:
+    note_audit(request, "vehicle.register", "vehicle", new.system_id, name=new.name)
+    return register.register_vehicle(services, new)
+
+
+@router.patch("/{system_id}", response_model=VehicleView)
+async def update_vehicle(
+    request: Request, services: ServicesDep, _: Admin, system_id: SystemId, change: VehicleUpdate
+) -> VehicleView:
+    note_audit(
+        request,
+        "vehicle.update",
+        "vehicle",
+        system_id,
+        **change.model_dump(mode="json", exclude_none=True),
+    )
+    return register.update_vehicle(services, system_id, change)

@@ -1,0 +1,103 @@
+"""Passwords and tokens: argon2 hashes for stored passwords, signed JWT bearer tokens.
+
+Pure functions over the settings' secret; no I/O. A token carries the user name (``sub``),
+the role and an expiry; a token that is expired, forged or malformed raises
+:class:`AuthenticationError` (HTTP 401).
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from jinghang.errors import JinghangError
+
+TOKEN_ALGORITHM = "HS256"
+_hasher = PasswordHasher()
+
+
+class Role(enum.StrEnum):
+    """What a user may do: admin manages users, commander dispatches and flies, pilot flies
+    a drone by hand, observer only reads."""
+
+    ADMIN = "admin"
+    COMMANDER = "commander"
+    PILOT = "pilot"
+    OBSERVER = "observer"
+
+
+class AuthenticationError(JinghangError):
+    """No credentials, or credentials that do not prove who the caller is (HTTP 401)."""
+
+    status_code = 401
+    title = "Not authenticated"
+
+
+class PermissionDenied(JinghangError):
+    """The caller is known but their role does not allow the action (HTTP 403)."""
+
+    status_code = 403
+    title = "Forbidden"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """Who a valid token speaks for."""
+
+    username: str
+    role: Role
+    expires_at_s: float
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password`` in PHC string form."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether ``password`` matches ``password_hash``; False for a malformed hash."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def issue_token(
+    username: str,
+    role: Role | str,
+    *,
+    secret_key: str,
+    lifetime_s: float,
+    now_s: float | None = None,
+) -> str:
+    """A signed bearer token for ``username`` valid for ``lifetime_s`` seconds."""
+    issued_s = time.time() if now_s is None else now_s
+    claims = {
+        "sub": username,
+        "role": str(Role(role)),
+        "iat": int(issued_s),
+        "exp": int(issued_s + lifetime_s),
+    }
+    return jwt.encode(claims, secret_key, algorithm=TOKEN_ALGORITHM)
+
+
+def read_token(token: str, *, secret_key: str) -> TokenClaims:
+    """The claims of a valid token; raises :class:`AuthenticationError` otherwise."""
+    try:
+        claims = jwt.decode(
+            token, secret_key, algorithms=[TOKEN_ALGORITHM], options={"require": ["sub", "exp"]}
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise AuthenticationError("the token has expired; log in again", field="token") from exc
+    except jwt.PyJWTError as exc:
+        raise AuthenticationError(f"the token is not valid: {exc}", field="token") from exc
+    try:
+        role = Role(claims.get("role", ""))
+    except ValueError as exc:
+        raise AuthenticationError("the token names no known role", field="token") from exc
+    return TokenClaims(username=str(claims["sub"]), role=role, expires_at_s=float(claims["exp"]))

@@ -1,0 +1,79 @@
+"""What the API serves: the running parts of a Jinghang server, built once and handed to
+:func:`jinghang.api.app.create_app`.
+
+:class:`Services` holds the settings, the event bus, the store, the fleet and the optional
+dispatcher, patrol scheduler and video gateway. :meth:`Services.running` is the app's lifespan:
+it enters the fleet (and any extra async context such as the demo's simulators), connects the
+configured links, and runs every component's ``run()`` inside one ``asyncio.TaskGroup``;
+leaving it cancels them and closes everything in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from jinghang.config import Settings
+from jinghang.events import EventBus
+
+log = logging.getLogger(__name__)
+
+Runner = Callable[[], Coroutine[Any, Any, Any]]
+
+
+@dataclass
+class Services:
+    """The parts of a server; every one but the settings, bus and store may be absent."""
+
+    settings: Settings
+    bus: EventBus
+    store: Any
+    fleet: Any | None = None
+    dispatcher: Any | None = None
+    patrols: Any | None = None
+    video_gateway: Any | None = None
+    #: Async contexts entered before the fleet (the demo's in-process simulators), in order.
+    contexts: list[AbstractAsyncContextManager[Any]] = field(default_factory=list)
+    #: Extra background work run beside the components (named for logs).
+    runners: dict[str, Runner] = field(default_factory=dict)
+    #: Called once everything is up (the demo prints its banner here).
+    on_ready: list[Callable[[], Awaitable[None] | None]] = field(default_factory=list)
+
+    def _background(self) -> dict[str, Runner]:
+        work: dict[str, Runner] = {}
+        for name in ("dispatcher", "patrols", "video_gateway"):
+            component = getattr(self, name)
+            run = getattr(component, "run", None)
+            if component is not None and callable(run):
+                work[name] = run
+        work.update(self.runners)
+        return work
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Start every part, yield while the server serves, stop everything cleanly."""
+        async with AsyncExitStack() as stack:
+            for context in self.contexts:
+                await stack.enter_async_context(context)
+            if self.fleet is not None:
+                await stack.enter_async_context(self.fleet)
+                for link in self.settings.links:
+                    await self.fleet.connect(link)
+                    log.info("fleet link %s opened", link)
+            async with asyncio.TaskGroup() as tasks:
+                started: list[asyncio.Task[Any]] = [
+                    tasks.create_task(run(), name=name) for name, run in self._background().items()
+                ]
+                for callback in self.on_ready:
+                    result = callback()
+                    if result is not None:
+                        await result
+                try:
+                    yield
+                finally:
+                    for task in started:
+                        task.cancel()

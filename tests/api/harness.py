@@ -1,0 +1,107 @@
+"""A real Jinghang API server for the tests: a SQLite file, seeded users of every role,
+uvicorn on a free port on 127.0.0.1, and an httpx client signed in per role.
+
+Used as ``async with running_api(tmp_path) as api:`` inside the test (not a fixture) so that
+the server's task group opens and closes in the test's own task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from jinghang.api import accounts
+from jinghang.api.accounts import UserCreate
+from jinghang.api.app import create_app
+from jinghang.api.security import Role
+from jinghang.api.server import serving
+from jinghang.api.services import Services
+from jinghang.config import Settings
+from jinghang.events import EventBus
+from jinghang.store.engine import open_store
+
+SECRET = "test-secret-0123456789abcdef-0123456789"
+
+
+def password_of(role: Role | str) -> str:
+    return f"{role}-password-1"
+
+
+@dataclass
+class Api:
+    url: str
+    client: httpx.AsyncClient
+    services: Services
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    async def login(self, username: str, password: str | None = None) -> str:
+        response = await self.client.post(
+            "/api/auth/token",
+            data={"username": username, "password": password or password_of(username)},
+        )
+        response.raise_for_status()
+        token = str(response.json()["access_token"])
+        self.tokens[username] = token
+        return token
+
+    def auth(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+    async def get(self, path: str, as_user: str = "observer", **kw: Any) -> httpx.Response:
+        return await self.client.get(path, headers=self.auth(as_user), **kw)
+
+    async def post(self, path: str, as_user: str, **kw: Any) -> httpx.Response:
+        return await self.client.post(path, headers=self.auth(as_user), **kw)
+
+    async def patch(self, path: str, as_user: str, **kw: Any) -> httpx.Response:
+        return await self.client.patch(path, headers=self.auth(as_user), **kw)
+
+    async def delete(self, path: str, as_user: str, **kw: Any) -> httpx.Response:
+        return await self.client.delete(path, headers=self.auth(as_user), **kw)
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": f"sqlite:///{tmp_path / 'jinghang.db'}",
+        "secret_key": SECRET,
+        "recordings_dir": tmp_path / "recordings",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def seed_users(services: Services) -> None:
+    for role in Role:
+        accounts.ensure_user(
+            services, UserCreate(username=str(role), password=password_of(role), role=role)
+        )
+
+
+@asynccontextmanager
+async def running_api(
+    tmp_path: Path,
+    *,
+    settings: Settings | None = None,
+    customize: Callable[[Services], None] | None = None,
+) -> AsyncIterator[Api]:
+    """Serve a fresh app; every role's user is signed in (``api.auth("commander")``)."""
+    settings = settings or make_settings(tmp_path)
+    store = open_store(settings.database_url)
+    services = Services(settings=settings, bus=EventBus(), store=store)
+    seed_users(services)
+    if customize is not None:
+        customize(services)
+    app = create_app(settings, services)
+    try:
+        async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+            api = Api(url=url, client=client, services=services)
+            for role in Role:
+                await api.login(str(role))
+            yield api
+    finally:
+        store.close()
