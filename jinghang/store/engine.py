@@ -9,6 +9,7 @@ brought to the newest Alembic revision when the store opens (:func:`open_store`)
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,9 +27,13 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 def normalise_url(url: str) -> str:
-    """Accept ``postgres://`` and ``postgresql://`` spellings; default the driver to psycopg2."""
+    """Accept ``postgres://`` and ``postgresql://``; with no driver named, use psycopg2 when it
+    is installed (SQLAlchemy 2.1 would otherwise assume psycopg 3), else psycopg 3."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        driver = "psycopg2" if importlib.util.find_spec("psycopg2") else "psycopg"
+        url = f"postgresql+{driver}://" + url[len("postgresql://") :]
     return url
 
 
