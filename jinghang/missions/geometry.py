@@ -1,0 +1,139 @@
+"""Validation of the operator's geometry: polygons that cross themselves or are degenerate,
+routes without length, positions off the globe. Each refusal names the input field."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from shapely.geometry import LineString, Polygon
+from shapely.validation import explain_validity
+
+from jinghang.missions.errors import GeometryError, InputError
+from jinghang.missions.geo import LatLon, LocalFrame
+
+#: A polygon smaller than this is degenerate (a sliver or a point), in square metres.
+MIN_POLYGON_AREA_M2 = 1.0
+#: A route shorter than this has no length worth flying, in metres.
+MIN_ROUTE_LENGTH_M = 1.0
+
+
+def as_latlon(value: Any, field: str) -> LatLon:
+    """A (lat, lon) pair from a sequence, refusing what is not one or is off the globe."""
+    try:
+        lat, lon = float(value[0]), float(value[1])
+    except (TypeError, ValueError, IndexError, KeyError) as exc:
+        raise InputError(
+            f"{field} must be a latitude,longitude pair in degrees, got {value!r}",
+            field=field,
+            value=value,
+            limit="[latitude_deg, longitude_deg]",
+        ) from exc
+    if not (math.isfinite(lat) and -90.0 <= lat <= 90.0):
+        raise InputError(
+            f"{field} latitude {lat} is outside -90..90 degrees",
+            field=f"{field}.latitude_deg",
+            value=lat,
+            limit="-90..90",
+        )
+    if not (math.isfinite(lon) and -180.0 <= lon <= 180.0):
+        raise InputError(
+            f"{field} longitude {lon} is outside -180..180 degrees",
+            field=f"{field}.longitude_deg",
+            value=lon,
+            limit="-180..180",
+        )
+    return lat, lon
+
+
+def as_latlon_list(value: Any, field: str) -> list[LatLon]:
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise InputError(
+            f"{field} must be a list of latitude,longitude pairs",
+            field=field,
+            value=value,
+            limit="list of [latitude_deg, longitude_deg]",
+        )
+    return [as_latlon(v, f"{field}[{i}]") for i, v in enumerate(value)]
+
+
+def _distinct(points: list[LatLon]) -> list[LatLon]:
+    out: list[LatLon] = []
+    for p in points:
+        if not out or (abs(p[0] - out[-1][0]) > 1e-9 or abs(p[1] - out[-1][1]) > 1e-9):
+            out.append(p)
+    if len(out) > 1 and abs(out[0][0] - out[-1][0]) < 1e-9 and abs(out[0][1] - out[-1][1]) < 1e-9:
+        out.pop()
+    return out
+
+
+def validate_polygon(value: Any, field: str = "area") -> tuple[list[LatLon], LocalFrame, Polygon]:
+    """The polygon's vertices (not closed), a local frame around it, and the metric polygon.
+
+    Refuses fewer than 3 distinct vertices, edges that cross each other, and slivers.
+    """
+    points = _distinct(as_latlon_list(value, field))
+    if len(points) < 3:
+        raise GeometryError(
+            f"{field} needs at least 3 distinct vertices, got {len(points)}",
+            field=field,
+            value=len(points),
+            limit=">= 3 distinct vertices",
+        )
+    frame = LocalFrame.around(points)
+    poly = Polygon(frame.many_to_xy(points))
+    if not poly.is_valid:
+        reason = explain_validity(poly)
+        where = _reason_location(reason, frame)
+        raise GeometryError(
+            f"{field} crosses itself ({reason.split('[')[0].strip()}"
+            + (f" near {where[0]:.6f},{where[1]:.6f}" if where else "")
+            + ")",
+            field=field,
+            value=reason,
+            limit="a simple polygon whose edges do not cross",
+            location=list(where) if where else None,
+        )
+    if poly.area < MIN_POLYGON_AREA_M2:
+        raise GeometryError(
+            f"{field} is degenerate: its area is {poly.area:.3f} m^2",
+            field=field,
+            value=round(poly.area, 3),
+            limit=f">= {MIN_POLYGON_AREA_M2} m^2",
+        )
+    return points, frame, poly
+
+
+def _reason_location(reason: str, frame: LocalFrame) -> LatLon | None:
+    if "[" not in reason:
+        return None
+    try:
+        x_str, y_str = reason[reason.index("[") + 1 : reason.index("]")].split()[:2]
+        return frame.to_latlon(float(x_str), float(y_str))
+    except (ValueError, IndexError):
+        return None
+
+
+def validate_route(
+    value: Any, field: str = "route"
+) -> tuple[list[LatLon], LocalFrame, LineString]:
+    """The route's points, a local frame around it and the metric line."""
+    points = _distinct(as_latlon_list(value, field))
+    if len(points) < 2:
+        raise GeometryError(
+            f"{field} needs at least 2 distinct points, got {len(points)}",
+            field=field,
+            value=len(points),
+            limit=">= 2 distinct points",
+        )
+    frame = LocalFrame.around(points)
+    line = LineString(frame.many_to_xy(points))
+    if line.length < MIN_ROUTE_LENGTH_M:
+        raise GeometryError(
+            f"{field} is degenerate: it is {line.length:.3f} m long",
+            field=field,
+            value=round(line.length, 3),
+            limit=f">= {MIN_ROUTE_LENGTH_M} m",
+        )
+    return points, frame, line
