@@ -42,6 +42,7 @@ class Fleet:
         request_streams: bool = True,
         telemetry_rate_hz: float = 5.0,
         heartbeat_interval_s: float = 1.0,
+        ack_timeout_s: float = 1.5,
     ) -> None:
         self.bus = bus
         self.link_lost_after_s = link_lost_after_s
@@ -52,6 +53,7 @@ class Fleet:
         self.request_streams = request_streams
         self.telemetry_rate_hz = telemetry_rate_hz
         self.heartbeat_interval_s = heartbeat_interval_s
+        self.ack_timeout_s = ack_timeout_s
         self.vehicles: dict[int, Vehicle] = {}
         self.router = Router(self._deliver)
         self._task_group: asyncio.TaskGroup | None = None
@@ -163,6 +165,7 @@ class Fleet:
                 bus=self.bus,
                 autopilot=autopilot_for(message.autopilot),
                 telemetry_rate_hz=self.telemetry_rate_hz,
+                ack_timeout_s=self.ack_timeout_s,
             )
             self.vehicles[system_id] = vehicle
             if self.bus is not None:
