@@ -1,0 +1,87 @@
+// The audit trail: every recorded action with who took it, filterable by user, action, target,
+// time and text; and a button that asks the server to verify the hash chain.
+
+import { PATHS, asList, get } from "./api.js";
+import { onLangChange, t } from "./i18n.js";
+import { h, formatTime, showError, toast } from "./ui.js";
+
+const filters = { actor: "", action: "", target: "", since: "", until: "", text: "" };
+
+function field(name, type = "text") {
+  return h("label", {}, t(`audit.${name}`),
+    h("input", { type, name, value: filters[name], id: `audit-${name}`, oninput: (ev) => { filters[name] = ev.target.value; } }));
+}
+
+function entryText(e) {
+  const d = e.detail ?? e.details ?? e.data ?? e.payload;
+  if (d == null || d === "") return "";
+  return typeof d === "string" ? d : JSON.stringify(d);
+}
+
+function row(e) {
+  const target = [e.target_type, e.target_id ?? e.target].filter((x) => x != null && x !== "").join(" ");
+  return h("tr", { dataset: { action: e.action ?? "" } },
+    h("td", {}, formatTime(e.time ?? e.created_at ?? e.timestamp ?? e.at ?? e.time_s)),
+    h("td", {}, e.actor ?? e.user ?? e.username ?? ""),
+    h("td", { class: "mono" }, e.action ?? ""),
+    h("td", {}, target),
+    h("td", { class: "mono small" }, entryText(e)));
+}
+
+async function load() {
+  const body = document.getElementById("audit-rows");
+  if (!body) return;
+  const query = {
+    actor: filters.actor,
+    action: filters.action,
+    target: filters.target,
+    since: filters.since ? new Date(filters.since).toISOString() : "",
+    until: filters.until ? new Date(filters.until).toISOString() : "",
+    q: filters.text,
+    limit: 500,
+  };
+  try {
+    let entries = asList(await get(PATHS.audit, query), "entries");
+    // filter here too, so that a server that ignores a filter still shows what was asked for
+    const has = (value, needle) => !needle || String(value ?? "").toLowerCase().includes(needle.toLowerCase());
+    entries = entries.filter((e) => has(e.actor ?? e.user, filters.actor) && has(e.action, filters.action)
+      && has(`${e.target_type ?? ""} ${e.target_id ?? e.target ?? ""}`, filters.target)
+      && has(JSON.stringify(e), filters.text));
+    body.replaceChildren(...(entries.length ? entries.map(row) : [h("tr", {}, h("td", { colspan: 5, class: "muted" }, t("audit.empty")))]));
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function verify() {
+  try {
+    const result = await get(PATHS.auditVerify);
+    const ok = result?.ok ?? result?.valid ?? result?.intact;
+    if (ok) toast(t("audit.verified_ok"));
+    else toast(t("audit.verified_bad", { reason: result?.detail ?? result?.first_bad_id ?? JSON.stringify(result) }), "error");
+  } catch (err) {
+    showError(err);
+  }
+}
+
+function render() {
+  const view = document.getElementById("audit-view");
+  view.replaceChildren(
+    h("div", { class: "panel-head" }, h("h2", {}, t("audit.title"))),
+    h("form", { class: "filters", id: "audit-filters", onsubmit: (ev) => { ev.preventDefault(); load(); } },
+      field("actor"), field("action"), field("target"), field("since", "datetime-local"), field("until", "datetime-local"), field("text"),
+      h("button", { type: "submit", class: "primary", id: "audit-apply" }, t("audit.filter")),
+      h("button", { type: "button", onclick: verify }, t("audit.verify"))),
+    h("table", { class: "audit" },
+      h("thead", {}, h("tr", {}, ["time", "actor", "action", "target", "detail"].map((k) => h("th", {}, t(`audit.${k}`))))),
+      h("tbody", { id: "audit-rows" })));
+}
+
+export function showAudit() {
+  render();
+  load();
+}
+
+export function initAudit() {
+  onLangChange(() => document.body.dataset.view === "audit" && showAudit());
+}

@@ -1,0 +1,157 @@
+// The fleet on the map and in the side panel: one marker per drone (heading arrow, colour by
+// link and battery), its trail, and a card with battery, mode, link, mission progress with
+// distance and time to go, and the pilot panel (pilot.js) for pilots and commanders.
+
+import { formatDistance, formatDuration, onLangChange, t } from "./i18n.js";
+import { L, layers } from "./map.js";
+import { on, state } from "./state.js";
+import { renderPilotPanel } from "./pilot.js";
+
+const markers = new Map(); // id -> {marker, trail}
+const LOW_BATTERY_PCT = 25;
+
+function droneColor(v) {
+  if (v.linkLost) return "#8a8a8a";
+  if (v.battery_pct != null && v.battery_pct < LOW_BATTERY_PCT) return "#d0312d";
+  if (v.armed) return "#0b63ce";
+  return "#2f8f46";
+}
+
+function droneIcon(v) {
+  const color = droneColor(v);
+  const heading = Math.round(v.heading_deg || 0);
+  const html = `
+    <div class="drone-icon" data-drone="${v.id}" style="--c:${color}">
+      <svg viewBox="-20 -20 40 40" width="36" height="36" style="transform:rotate(${heading}deg)">
+        <circle r="15" fill="white" fill-opacity="0.85" stroke="${color}" stroke-width="2"/>
+        <path d="M0,-13 L8,9 L0,4 L-8,9 Z" fill="${color}"/>
+      </svg>
+      <span class="drone-tag">${escapeHtml(v.name)}${v.linkLost ? " ⚠" : ""}</span>
+    </div>`;
+  return L.divIcon({ className: "drone-marker", html, iconSize: [36, 36], iconAnchor: [18, 18] });
+}
+
+export function escapeHtml(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+function tooltipText(v) {
+  const parts = [
+    `<b>${escapeHtml(v.name)}</b>`,
+    `${t("drone.mode")}: ${escapeHtml(v.mode || "–")} · ${v.armed ? t("drone.armed") : t("drone.disarmed")}`,
+    `${t("drone.battery")}: ${v.battery_pct == null ? "–" : Math.round(v.battery_pct) + "%"}`,
+    `${t("drone.alt")}: ${v.altitude_m == null ? "–" : v.altitude_m.toFixed(0) + " m"} · ${t("drone.speed")}: ${v.speed_m_s == null ? "–" : v.speed_m_s.toFixed(1) + " m/s"}`,
+    v.linkLost ? `<b class="bad">${t("drone.link_lost")}</b>` : t("drone.link_ok"),
+  ];
+  return parts.join("<br>");
+}
+
+function drawDrone(v) {
+  if (v.lat == null) return;
+  let entry = markers.get(v.id);
+  if (!entry) {
+    const marker = L.marker([v.lat, v.lon], { icon: droneIcon(v), zIndexOffset: 1000 });
+    marker.bindTooltip("", { direction: "top", offset: [0, -16] });
+    marker.on("click", () => document.querySelector(`.drone-card[data-drone="${CSS.escape(v.id)}"]`)?.scrollIntoView({ block: "nearest" }));
+    const trail = L.polyline([], { color: "#0b63ce", weight: 2, opacity: 0.6 });
+    marker.addTo(layers.drones);
+    trail.addTo(layers.trails);
+    entry = { marker, trail, iconKey: "" };
+    markers.set(v.id, entry);
+  }
+  entry.marker.setLatLng([v.lat, v.lon]);
+  const iconKey = `${droneColor(v)}|${Math.round(v.heading_deg || 0)}|${v.name}|${v.linkLost}`;
+  if (iconKey !== entry.iconKey) {
+    entry.marker.setIcon(droneIcon(v));
+    entry.iconKey = iconKey;
+  }
+  entry.marker.setTooltipContent(tooltipText(v));
+  entry.trail.setLatLngs(v.trail);
+}
+
+function cardHtml(v) {
+  const pct = v.battery_pct == null ? null : Math.round(v.battery_pct);
+  const p = v.progress;
+  const progressPct = p?.fraction == null ? null : Math.round(p.fraction * 100);
+  const showProgress = p && (v.armed || (progressPct != null && progressPct < 100));
+  return `
+    <div class="drone-head">
+      <b class="drone-name">${escapeHtml(v.name)}</b>
+      <span class="pill mode">${escapeHtml(v.mode || "–")}</span>
+      <span class="pill link ${v.linkLost ? "bad" : "ok"}">${v.linkLost ? t("drone.link_lost") : t("drone.link_ok")}</span>
+    </div>
+    <div class="drone-stats">
+      <span class="battery ${pct != null && pct < LOW_BATTERY_PCT ? "bad" : ""}" title="${t("drone.battery")}">
+        🔋 <span class="battery-pct">${pct == null ? "–" : pct + "%"}</span>
+        <span class="bar"><span style="width:${pct ?? 0}%"></span></span>
+      </span>
+      <span>${t("drone.alt")} ${v.altitude_m == null ? "–" : v.altitude_m.toFixed(0) + " m"}</span>
+      <span>${v.speed_m_s == null ? "–" : v.speed_m_s.toFixed(1) + " m/s"}</span>
+      <span>${Math.round(v.heading_deg || 0)}°</span>
+    </div>
+    ${showProgress ? `
+    <div class="progress" title="${t("drone.progress")}">
+      <div class="progress-bar" role="progressbar" aria-valuemin="0" aria-valuemax="100"
+           aria-valuenow="${progressPct ?? 0}" data-drone="${v.id}">
+        <span style="width:${progressPct ?? 0}%"></span>
+      </div>
+      <span class="progress-text">${progressPct == null ? "" : progressPct + "%"} ${p.current != null && p.total ? `(${p.current}/${p.total})` : ""}</span>
+      <div class="to-go">${t("drone.to_go", { distance: formatDistance(p.distance_to_go_m), time: formatDuration(p.time_to_go_s) })}</div>
+    </div>` : ""}
+    <div class="pilot-slot"></div>`;
+}
+
+function renderCards() {
+  const list = document.getElementById("fleet-list");
+  if (!list) return;
+  if (!state.vehicles.size) {
+    list.innerHTML = `<p class="muted">${t("fleet.empty")}</p>`;
+    return;
+  }
+  const seen = new Set();
+  for (const v of [...state.vehicles.values()].sort((a, b) => String(a.id).localeCompare(String(b.id), undefined, { numeric: true }))) {
+    seen.add(v.id);
+    let card = list.querySelector(`.drone-card[data-drone="${CSS.escape(v.id)}"]`);
+    if (!card) {
+      card = document.createElement("div");
+      card.className = "drone-card card";
+      card.dataset.drone = v.id;
+      card.innerHTML = `<div class="drone-body"></div><div class="pilot-host"></div>`;
+      list.appendChild(card);
+      card.querySelector(".drone-body").addEventListener("click", () => {
+        if (v.lat != null) markers.get(v.id)?.marker.openTooltip();
+      });
+    }
+    card.classList.toggle("link-lost", v.linkLost);
+    card.classList.toggle("flying", Boolean(v.armed));
+    card.querySelector(".drone-body").innerHTML = cardHtml(v);
+    renderPilotPanel(card.querySelector(".pilot-host"), v);
+  }
+  for (const card of list.querySelectorAll(".drone-card")) {
+    if (!seen.has(card.dataset.drone)) card.remove();
+  }
+  list.querySelector(".muted")?.remove();
+}
+
+let scheduled = false;
+function scheduleCards() {
+  if (scheduled) return;
+  scheduled = true;
+  requestAnimationFrame(() => {
+    scheduled = false;
+    renderCards();
+  });
+}
+
+export function initFleet() {
+  on("vehicle", (v) => {
+    drawDrone(v);
+    scheduleCards();
+  });
+  on("user", scheduleCards);
+  onLangChange(() => {
+    for (const v of state.vehicles.values()) drawDrone(v);
+    scheduleCards();
+  });
+  renderCards();
+}

@@ -1,0 +1,76 @@
+// Reading an operator's area or route from a file: KML (Polygon / LineString / Point),
+// GeoJSON (Feature, FeatureCollection or bare geometry) and QGroundControl .plan (survey
+// polygon, fence polygon or the mission's waypoints). Returns one GeoJSON geometry.
+
+function kmlCoords(text) {
+  return text.trim().split(/\s+/).map((tuple) => tuple.split(",").map(Number)).filter((c) => c.length >= 2 && c.every(Number.isFinite)).map(([lon, lat]) => [lon, lat]);
+}
+
+function fromKml(text) {
+  const doc = new DOMParser().parseFromString(text, "application/xml");
+  if (doc.querySelector("parsererror")) throw new Error("KML is not well-formed XML");
+  const poly = doc.querySelector("Polygon outerBoundaryIs coordinates, Polygon coordinates");
+  if (poly) return { type: "Polygon", coordinates: [closeRing(kmlCoords(poly.textContent))] };
+  const line = doc.querySelector("LineString coordinates");
+  if (line) return { type: "LineString", coordinates: kmlCoords(line.textContent) };
+  const point = doc.querySelector("Point coordinates");
+  if (point) return { type: "Point", coordinates: kmlCoords(point.textContent)[0] };
+  throw new Error("no Polygon, LineString or Point in the KML");
+}
+
+function fromGeoJson(data) {
+  if (data.type === "FeatureCollection") {
+    const f = data.features.find((x) => x.geometry);
+    if (!f) throw new Error("the FeatureCollection has no geometry");
+    return fromGeoJson(f);
+  }
+  if (data.type === "Feature") return fromGeoJson(data.geometry);
+  if (data.type === "MultiPolygon") return { type: "Polygon", coordinates: data.coordinates[0] };
+  if (["Polygon", "LineString", "Point"].includes(data.type)) return data;
+  throw new Error(`unsupported GeoJSON type ${data.type}`);
+}
+
+function fromPlan(data) {
+  const mission = data.mission || {};
+  for (const item of mission.items || []) {
+    const poly = item.polygon || item.TransectStyleComplexItem?.polygon || item.CorridorScan?.polyline;
+    if (Array.isArray(item.polygon) && item.polygon.length >= 3) {
+      return { type: "Polygon", coordinates: [closeRing(item.polygon.map(([lat, lon]) => [lon, lat]))] };
+    }
+    if (Array.isArray(item.polyline) && item.polyline.length >= 2) {
+      return { type: "LineString", coordinates: item.polyline.map(([lat, lon]) => [lon, lat]) };
+    }
+    if (Array.isArray(poly) && poly.length >= 2) {
+      return { type: "LineString", coordinates: poly.map(([lat, lon]) => [lon, lat]) };
+    }
+  }
+  const fence = data.geoFence?.polygons?.[0]?.polygon;
+  if (Array.isArray(fence) && fence.length >= 3) {
+    return { type: "Polygon", coordinates: [closeRing(fence.map(([lat, lon]) => [lon, lat]))] };
+  }
+  const points = (mission.items || [])
+    .filter((i) => i.type === "SimpleItem" && Array.isArray(i.params) && Number.isFinite(i.params[4]) && Number.isFinite(i.params[5]) && (i.params[4] || i.params[5]))
+    .map((i) => [i.params[5], i.params[4]]);
+  if (points.length >= 2) return { type: "LineString", coordinates: points };
+  if (points.length === 1) return { type: "Point", coordinates: points[0] };
+  throw new Error("no polygon, polyline or waypoints in the .plan");
+}
+
+export function closeRing(coords) {
+  if (coords.length && (coords[0][0] !== coords.at(-1)[0] || coords[0][1] !== coords.at(-1)[1])) return [...coords, coords[0]];
+  return coords;
+}
+
+/** Parse a file's text by its name; throws Error with a reason the operator can read. */
+export function parseGeometryFile(name, text) {
+  const lower = name.toLowerCase();
+  if (lower.endsWith(".kml")) return fromKml(text);
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`not JSON: ${err.message}`);
+  }
+  if (lower.endsWith(".plan") || data.fileType === "Plan") return fromPlan(data);
+  return fromGeoJson(data);
+}

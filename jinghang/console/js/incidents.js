@@ -1,0 +1,266 @@
+// Incidents: markers and the open list; reporting by clicking the map (type from the 19
+// playbooks), the proposed drone with its ETA and why the others were not chosen, dispatch
+// with one click (or the pilot's confirmation where the playbook asks for one), recall, close.
+
+import { PATHS, asList, get, post } from "./api.js";
+import { formatDuration, localName, onLangChange, t } from "./i18n.js";
+import { L, cancelPick, flyTo, layers, setPick } from "./map.js";
+import { OPEN_STATES, canDispatch, canFly, on, playbookById, state, upsertIncident } from "./state.js";
+import { escapeHtml } from "./fleet.js";
+import { h, showError, toast } from "./ui.js";
+
+const markers = new Map();
+let draftMarker = null;
+
+function playbookLabel(id) {
+  const pb = playbookById(id);
+  return pb ? `${pb.id} ${localName(pb, pb.id)}` : String(id || "");
+}
+
+function statusLabel(status) {
+  const key = `status.${status}`;
+  const text = t(key);
+  return text === key ? status : text;
+}
+
+function vehicleName(id) {
+  if (id == null) return "";
+  return state.vehicles.get(String(id))?.name || `#${id}`;
+}
+
+function drawIncident(inc) {
+  const open = OPEN_STATES.has(inc.status);
+  let m = markers.get(inc.id);
+  if (!open || inc.lat == null) {
+    m?.remove();
+    markers.delete(inc.id);
+    return;
+  }
+  const html = `<div class="incident-icon status-${inc.status}" data-incident="${escapeHtml(inc.id)}">!</div>`;
+  const icon = L.divIcon({ className: "incident-marker", html, iconSize: [28, 28], iconAnchor: [14, 14] });
+  if (!m) {
+    m = L.marker([inc.lat, inc.lon], { icon, zIndexOffset: 500 }).addTo(layers.incidents);
+    markers.set(inc.id, m);
+  } else {
+    m.setLatLng([inc.lat, inc.lon]);
+    m.setIcon(icon);
+  }
+  m.bindTooltip(`<b>${escapeHtml(playbookLabel(inc.type))}</b><br>${statusLabel(inc.status)}${inc.vehicleId != null ? " · " + escapeHtml(vehicleName(inc.vehicleId)) : ""}`);
+}
+
+function incidentRow(inc) {
+  const actions = [];
+  const active = ["assigned", "launching", "en_route", "on_scene"].includes(inc.status);
+  if (canDispatch() && ["reported", "queued"].includes(inc.status)) {
+    actions.push(h("button", { class: "primary", dataset: { act: "dispatch" }, onclick: () => dispatch(inc) }, t("incidents.dispatch")));
+  }
+  if (inc.needsConfirmation && canFly()) {
+    actions.push(h("button", { class: "primary", dataset: { act: "confirm" }, onclick: () => act(inc, "confirm") }, t("incidents.pilot_confirm")));
+  }
+  if (canDispatch() && active) {
+    actions.push(h("button", { dataset: { act: "recall" }, onclick: () => act(inc, "recall") }, t("incidents.recall")));
+  }
+  if (canDispatch() && OPEN_STATES.has(inc.status)) {
+    actions.push(h("button", { class: "link", dataset: { act: "close" }, onclick: () => act(inc, "close") }, t("incidents.close")));
+  }
+  return h("div", { class: `incident-row card status-${inc.status}`, dataset: { incident: inc.id } },
+    h("div", { class: "incident-head", onclick: () => inc.lat != null && flyTo(inc.lat, inc.lon) },
+      h("b", {}, playbookLabel(inc.type)),
+      h("span", { class: `pill status status-${inc.status}` }, statusLabel(inc.status)),
+      inc.priority != null ? h("span", { class: "pill" }, `P${inc.priority}`) : null),
+    h("div", { class: "muted small" },
+      `#${inc.id}`,
+      inc.vehicleId != null ? ` · 🚁 ${vehicleName(inc.vehicleId)}` : "",
+      inc.note ? ` · ${inc.note}` : ""),
+    inc.reason && ["queued", "failed"].includes(inc.status) ? h("div", { class: "reason" }, inc.reason) : null,
+    inc.needsConfirmation ? h("div", { class: "reason" }, t("incidents.confirm_needed")) : null,
+    actions.length ? h("div", { class: "row" }, actions) : null);
+}
+
+function renderList() {
+  const list = document.getElementById("incident-list");
+  const open = [...state.incidents.values()].filter((i) => OPEN_STATES.has(i.status));
+  open.sort((a, b) => (a.priority ?? 9) - (b.priority ?? 9) || String(b.id).localeCompare(String(a.id), undefined, { numeric: true }));
+  list.replaceChildren(...(open.length ? open.map(incidentRow) : [h("p", { class: "muted" }, t("incidents.empty"))]));
+}
+
+let scheduled = false;
+function scheduleList() {
+  if (scheduled) return;
+  scheduled = true;
+  requestAnimationFrame(() => {
+    scheduled = false;
+    renderList();
+  });
+}
+
+async function act(inc, action) {
+  try {
+    const result = await post(PATHS.incidentAction(inc.id, action), {});
+    if (result && typeof result === "object" && (result.id != null || result.incident_id != null)) upsertIncident(result);
+    else await refreshIncident(inc.id);
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function dispatch(inc, vehicleId) {
+  try {
+    const body = vehicleId != null ? { vehicle_id: Number.isNaN(Number(vehicleId)) ? vehicleId : Number(vehicleId) } : {};
+    const result = await post(PATHS.incidentAction(inc.id, "dispatch"), body);
+    const updated = result && typeof result === "object" && (result.id != null || result.incident_id != null) ? upsertIncident(result) : await refreshIncident(inc.id);
+    const vid = updated?.vehicleId ?? vehicleId;
+    toast(t("incidents.dispatched", { drone: vehicleName(vid) }));
+    closeReportPanel();
+  } catch (err) {
+    showError(err);
+  }
+}
+
+export async function refreshIncident(id) {
+  try {
+    return upsertIncident(await get(PATHS.incident(id)));
+  } catch (err) {
+    if (!err.missing) showError(err);
+    return null;
+  }
+}
+
+export async function loadIncidents() {
+  try {
+    const items = asList(await get(PATHS.incidents), "incidents");
+    for (const raw of items) upsertIncident(raw);
+  } catch (err) {
+    if (!err.missing) showError(err);
+  }
+}
+
+// ---- reporting -------------------------------------------------------------------------
+
+function closeReportPanel() {
+  const panel = document.getElementById("report-panel");
+  panel.hidden = true;
+  panel.replaceChildren();
+  draftMarker?.remove();
+  draftMarker = null;
+  cancelPick();
+}
+
+function startReport() {
+  closeReportPanel();
+  const panel = document.getElementById("report-panel");
+  panel.hidden = false;
+  panel.replaceChildren(h("p", { class: "hint" }, t("incidents.pick")),
+    h("button", { class: "link", onclick: closeReportPanel }, t("common.cancel")));
+  setPick((latlng) => showReportForm(latlng), t("incidents.pick"));
+}
+
+function showReportForm(latlng) {
+  const panel = document.getElementById("report-panel");
+  draftMarker?.remove();
+  draftMarker = L.marker(latlng, {
+    icon: L.divIcon({ className: "incident-marker", html: `<div class="incident-icon draft">?</div>`, iconSize: [28, 28], iconAnchor: [14, 14] }),
+  }).addTo(layers.incidents);
+  const typeSelect = h("select", { name: "type", id: "report-type", required: true },
+    state.playbooks.map((pb) => h("option", { value: pb.id }, `${pb.id} ${localName(pb, pb.id)}`)));
+  const priority = h("select", { name: "priority", id: "report-priority" },
+    h("option", { value: "" }, "–"),
+    [1, 2, 3, 4, 5].map((p) => h("option", { value: p }, `P${p}`)));
+  const note = h("input", { name: "note", id: "report-note", maxlength: 200 });
+  const form = h("form", { id: "report-form", onsubmit: (ev) => { ev.preventDefault(); submitReport(latlng, typeSelect.value, priority.value, note.value); } },
+    h("div", { class: "muted small" }, `${latlng.lat.toFixed(5)}, ${latlng.lng.toFixed(5)}`),
+    h("label", {}, t("incidents.type"), typeSelect),
+    h("label", {}, t("incidents.priority"), priority),
+    h("label", {}, t("incidents.note"), note),
+    h("div", { class: "row" },
+      h("button", { type: "submit", class: "primary", id: "report-submit" }, t("incidents.submit")),
+      h("button", { type: "button", class: "link", onclick: closeReportPanel }, t("common.cancel"))),
+    h("div", { id: "proposal" }));
+  panel.replaceChildren(form);
+  if (!state.playbooks.length) panel.prepend(h("p", { class: "error" }, t("common.missing", { what: "GET " + PATHS.playbooks })));
+}
+
+async function submitReport(latlng, type, priority, note) {
+  const body = {
+    playbook_id: type,
+    latitude_deg: latlng.lat,
+    longitude_deg: latlng.lng,
+    note: note || undefined,
+  };
+  if (priority) body.priority = Number(priority);
+  let inc;
+  try {
+    const created = await post(PATHS.incidents, body);
+    inc = upsertIncident(created);
+    toast(t("incidents.reported"));
+  } catch (err) {
+    showError(err);
+    const box = document.getElementById("proposal");
+    if (box) box.replaceChildren(h("p", { class: "error" }, err.reason || err.message));
+    return;
+  }
+  document.getElementById("report-submit")?.setAttribute("disabled", "");
+  await showProposal(inc);
+}
+
+function proposalOf(inc, data) {
+  const p = data || inc.proposal || inc.raw?.proposal || {};
+  const ranked = asList(p.ranked || p.candidates || p.choices || []);
+  const chosen = p.vehicle_id != null || p.system_id != null ? p : p.chosen || p.best || ranked[0] || null;
+  const rejected = asList(p.rejected || p.rejections || p.others || []);
+  return { chosen, rejected, reason: p.reason || p.detail || null };
+}
+
+async function showProposal(inc) {
+  const box = document.getElementById("proposal");
+  if (!box) return;
+  let data = inc.proposal || inc.raw?.proposal;
+  if (!data) {
+    try {
+      data = await get(PATHS.incidentAction(inc.id, "proposal"));
+    } catch (err) {
+      if (!err.missing) showError(err);
+    }
+  }
+  const { chosen, rejected, reason } = proposalOf(inc, data);
+  const parts = [h("h3", {}, t("incidents.proposal"))];
+  if (chosen) {
+    const vid = chosen.vehicle_id ?? chosen.system_id ?? chosen.id;
+    const eta = chosen.eta_s ?? chosen.eta;
+    parts.push(h("div", { class: "chosen", dataset: { vehicle: vid } },
+      h("b", {}, `🚁 ${vehicleName(vid)}`), " ", h("span", { class: "eta" }, t("incidents.eta", { eta: formatDuration(eta) }))));
+  } else {
+    parts.push(h("p", { class: "error" }, t("incidents.no_drone", { reason: reason || inc.reason || "–" })));
+  }
+  if (rejected.length) {
+    parts.push(h("div", { class: "muted small" }, t("incidents.rejected")),
+      h("ul", { class: "rejected" }, rejected.map((r) => h("li", {}, `${vehicleName(r.vehicle_id ?? r.system_id ?? r.id)}: ${r.reason || r.why || ""}`))));
+  }
+  const pb = playbookById(inc.type);
+  if (pb && (pb.pilot_confirmation || pb.requires_confirmation || pb.confirm)) parts.push(h("p", { class: "reason" }, t("incidents.confirm_needed")));
+  if (canDispatch() && ["reported", "queued"].includes(inc.status)) {
+    const vid = chosen ? chosen.vehicle_id ?? chosen.system_id ?? chosen.id : undefined;
+    parts.push(h("button", { class: "primary big", id: "dispatch-button", onclick: () => dispatch(inc, vid) }, t("incidents.dispatch")));
+  }
+  parts.push(h("button", { class: "link", onclick: closeReportPanel }, t("common.close")));
+  box.replaceChildren(...parts);
+}
+
+export function initIncidents() {
+  document.getElementById("report-start").addEventListener("click", startReport);
+  on("incident", (inc) => {
+    drawIncident(inc);
+    scheduleList();
+  });
+  on("user", scheduleList);
+  on("vehicle", () => {}); // names of vehicles show up in rows on the next render
+  onLangChange(() => {
+    for (const inc of state.incidents.values()) drawIncident(inc);
+    scheduleList();
+  });
+  renderList();
+}
+
+export function setIncidentPickCancel() {
+  setPick(null);
+}

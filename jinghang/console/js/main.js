@@ -1,0 +1,170 @@
+// The console's entry point: login, then load the catalogs and the fleet, open the live
+// stream, and switch between the views (command map, video wall, planning, audit, records).
+
+import { ApiError, PATHS, asList, get, getToken, login, openLive, setToken, whenUnauthorized } from "./api.js";
+import { applyI18n, onLangChange, t, toggleLang } from "./i18n.js";
+import { createMap, drawNoFly, drawPatrols, getMap } from "./map.js";
+import { emit, on, setProgress, state, upsertIncident, upsertVehicle } from "./state.js";
+import { initFleet } from "./fleet.js";
+import { initIncidents, loadIncidents } from "./incidents.js";
+import { handleAlertEvent, initAlerts } from "./alerts.js";
+import { closeAllVideo, initVideo } from "./video.js";
+import { initPlanner, showPlanner } from "./planner.js";
+import { initAudit, showAudit } from "./audit.js";
+import { initRecords, showRecords } from "./records.js";
+import { showError } from "./ui.js";
+
+let live = null;
+let started = false;
+
+function showLogin(message = "") {
+  live?.close();
+  live = null;
+  closeAllVideo();
+  document.getElementById("login").hidden = false;
+  document.getElementById("login-error").textContent = message;
+  document.getElementById("login-username").focus();
+}
+
+function setView(view) {
+  document.body.dataset.view = view;
+  for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("active", b.dataset.view === view);
+  if (view === "plan") showPlanner();
+  if (view === "audit") showAudit();
+  if (view === "records") showRecords();
+  if (location.hash !== `#${view}`) history.replaceState(null, "", `#${view}`);
+  setTimeout(() => getMap()?.invalidateSize(), 50);
+}
+
+async function optional(path, what = path) {
+  try {
+    return await get(path);
+  } catch (err) {
+    if (err instanceof ApiError && err.missing) {
+      console.warn(t("common.missing", { what }));
+      return null;
+    }
+    throw err;
+  }
+}
+
+function handleMessage(message) {
+  if (message.type === "snapshot") {
+    for (const [id, live] of Object.entries(message.vehicles || {})) upsertVehicle(live, id);
+    return;
+  }
+  if (message.type !== "event") return;
+  const { topic, data } = message;
+  if (!data || typeof data !== "object") return;
+  if (topic === "telemetry" || topic === "vehicle.status") {
+    const id = data.system_id ?? data.vehicle_id;
+    upsertVehicle(data.state || data, id);
+  } else if (topic.startsWith("mission.progress")) {
+    setProgress(data);
+  } else if (topic.startsWith("incident")) {
+    upsertIncident(data.incident || data);
+  } else if (topic.startsWith("alert")) {
+    handleAlertEvent(data);
+  }
+  emit(`ws:${topic}`, data);
+}
+
+async function loadVehicles() {
+  const data = await optional(PATHS.vehicles);
+  for (const raw of asList(data, "vehicles")) {
+    const v = upsertVehicle(raw);
+    const mission = raw.mission || raw.progress;
+    if (v && mission) setProgress({ system_id: v.id, ...mission });
+  }
+}
+
+async function afterLogin() {
+  document.getElementById("login").hidden = true;
+  const me = await get(PATHS.me);
+  state.user = { username: me.username, role: String(me.role) };
+  document.getElementById("user-badge").textContent = `${me.username} · ${t(`role.${state.user.role}`)}`;
+  emit("user", state.user);
+  const [playbooks, templates] = await Promise.all([optional(PATHS.playbooks), optional(PATHS.templates)]);
+  state.playbooks = asList(playbooks, "playbooks");
+  state.templates = asList(templates, "templates");
+  emit("catalogs");
+  await Promise.all([
+    loadVehicles(),
+    loadIncidents(),
+    optional(PATHS.noFlyZones).then(drawNoFly),
+    optional(PATHS.patrols).then((p) => drawPatrols(asList(p, "patrols"))),
+  ]);
+  live?.close();
+  live = openLive({
+    onMessage: handleMessage,
+    onState: (s) => {
+      const el = document.getElementById("link-state");
+      el.dataset.state = s;
+      el.textContent = t(s === "online" ? "link.online" : "link.offline");
+      if (s === "online") loadIncidents();
+    },
+  });
+}
+
+async function boot() {
+  applyI18n();
+  for (const b of document.querySelectorAll(".lang-toggle")) b.addEventListener("click", toggleLang);
+  onLangChange(() => {
+    const el = document.getElementById("link-state");
+    el.textContent = t(el.dataset.state === "online" ? "link.online" : "link.offline");
+    if (state.user) document.getElementById("user-badge").textContent = `${state.user.username} · ${t(`role.${state.user.role}`)}`;
+  });
+  document.getElementById("link-state").textContent = t("link.offline");
+  const settings = (await optional(PATHS.settings).catch(() => null)) || {};
+  state.settings = settings;
+  createMap(settings);
+  initFleet();
+  initIncidents();
+  initAlerts();
+  initVideo();
+  initPlanner();
+  initAudit();
+  initRecords();
+  for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => setView(b.dataset.view));
+  setView((location.hash || "#command").slice(1) || "command");
+  whenUnauthorized(() => {
+    setToken("");
+    showLogin(t("login.failed", { reason: "401" }));
+  });
+  document.getElementById("logout").addEventListener("click", () => {
+    setToken("");
+    location.hash = "";
+    location.reload();
+  });
+  document.getElementById("login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    const button = document.getElementById("login-submit");
+    button.disabled = true;
+    document.getElementById("login-error").textContent = "";
+    try {
+      await login(form.username.value, form.password.value);
+      await afterLogin();
+    } catch (err) {
+      document.getElementById("login-error").textContent = t("login.failed", { reason: err.reason || err.message });
+    } finally {
+      button.disabled = false;
+    }
+  });
+  on("user", () => document.body.dataset.role = state.user?.role || "");
+  started = true;
+  if (getToken()) {
+    try {
+      await afterLogin();
+      return;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 401)) showError(err);
+    }
+  }
+  showLogin();
+}
+
+boot().catch((err) => {
+  console.error(err);
+  if (!started) document.body.textContent = `Console failed to start: ${err.message}`;
+});

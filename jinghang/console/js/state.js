@@ -1,0 +1,154 @@
+// The console's live picture: who is logged in, the fleet (position, heading, trail, battery,
+// mode, link, mission progress), incidents and the catalogs. Views subscribe with on(topic, fn);
+// the store normalises the server's shapes in one place (normalizeVehicle, normalizeIncident).
+
+const TRAIL_POINTS = 300;
+
+const listeners = new Map();
+
+export const state = {
+  user: null, // {username, role}
+  vehicles: new Map(), // id (string) -> vehicle
+  incidents: new Map(), // id (string) -> incident
+  playbooks: [],
+  templates: [],
+  settings: {},
+};
+
+export function on(topic, fn) {
+  if (!listeners.has(topic)) listeners.set(topic, new Set());
+  listeners.get(topic).add(fn);
+  return () => listeners.get(topic).delete(fn);
+}
+
+export function emit(topic, payload) {
+  for (const fn of listeners.get(topic) || []) {
+    try {
+      fn(payload);
+    } catch (err) {
+      console.error(`listener of ${topic} failed`, err);
+    }
+  }
+}
+
+export function canFly() {
+  return ["pilot", "commander"].includes(state.user?.role);
+}
+
+export function canDispatch() {
+  return ["commander", "admin"].includes(state.user?.role);
+}
+
+const num = (v) => (v === null || v === undefined || v === "" || Number.isNaN(Number(v)) ? null : Number(v));
+const first = (...values) => values.find((v) => v !== undefined && v !== null);
+
+/** The vehicle id the API uses in paths (system id unless the register has its own id). */
+export function vehicleIdOf(obj) {
+  const id = first(obj?.vehicle_id, obj?.system_id, obj?.id, obj?.drone_id);
+  return id === undefined ? null : String(id);
+}
+
+/** Merge a vehicle record or live state (any of the API's shapes) into the store. */
+export function upsertVehicle(raw, idHint) {
+  const id = idHint != null ? String(idHint) : vehicleIdOf(raw);
+  if (id == null) return null;
+  const old = state.vehicles.get(id) || { id, trail: [], name: `#${id}` };
+  const live = raw.live || raw.state || raw.telemetry || raw;
+  const v = { ...old };
+  v.name = first(raw.name, raw.callsign, old.name);
+  v.systemId = first(raw.system_id, old.systemId, Number(id));
+  v.status = first(raw.status, old.status);
+  v.payloads = first(raw.payloads, old.payloads, []);
+  v.incidentId = first(raw.incident_id, raw.current_incident_id, old.incidentId);
+  v.videoId = first(raw.video_id, raw.drone_id, old.videoId, id);
+  v.hasVideo = first(raw.has_video, raw.video_source ? true : undefined, old.hasVideo, true);
+  const lat = num(first(live.latitude_deg, live.lat));
+  const lon = num(first(live.longitude_deg, live.lon, live.lng));
+  if (lat !== null && lon !== null && !(lat === 0 && lon === 0)) {
+    v.lat = lat;
+    v.lon = lon;
+    const last = v.trail[v.trail.length - 1];
+    if (!last || Math.abs(last[0] - lat) > 1e-6 || Math.abs(last[1] - lon) > 1e-6) {
+      v.trail = [...v.trail.slice(-(TRAIL_POINTS - 1)), [lat, lon]];
+    }
+  }
+  if (raw.base && old.base === undefined) {
+    const b = raw.base;
+    const blat = num(first(b.latitude_deg, b.lat));
+    const blon = num(first(b.longitude_deg, b.lon));
+    if (blat !== null && blon !== null) v.base = [blat, blon];
+  }
+  v.altitude_m = first(num(live.relative_altitude_m), old.altitude_m);
+  v.heading_deg = first(num(live.heading_deg), old.heading_deg, 0);
+  v.speed_m_s = first(num(live.ground_speed_m_s), old.speed_m_s);
+  v.battery_pct = first(num(live.battery_pct), old.battery_pct);
+  v.mode = first(live.mode, old.mode, "");
+  v.armed = first(live.armed, old.armed, false);
+  v.linkLost = Boolean(first(live.link_lost, raw.link_lost, old.linkLost, false));
+  v.updatedAt = Date.now();
+  state.vehicles.set(id, v);
+  emit("vehicle", v);
+  return v;
+}
+
+/** Mission progress from a mission.progress event or a vehicle's mission block. */
+export function setProgress(raw) {
+  const id = vehicleIdOf(raw);
+  if (id == null) return;
+  const v = state.vehicles.get(id) || upsertVehicle({}, id);
+  const total = num(first(raw.total_items, raw.total, raw.item_count, raw.items_total));
+  const current = num(first(raw.current_seq, raw.current_item, raw.seq, raw.mission_current_seq));
+  let fraction = num(first(raw.fraction, raw.progress, raw.progress_fraction));
+  if (fraction === null && num(raw.progress_pct) !== null) fraction = num(raw.progress_pct) / 100;
+  if (fraction === null && total) fraction = Math.min(1, (current || 0) / total);
+  v.progress = {
+    fraction: fraction === null ? null : Math.max(0, Math.min(1, fraction)),
+    current,
+    total,
+    distance_to_go_m: num(first(raw.distance_to_go_m, raw.remaining_distance_m, raw.distance_remaining_m)),
+    time_to_go_s: num(first(raw.time_to_go_s, raw.remaining_time_s, raw.eta_s)),
+    incidentId: first(raw.incident_id, v.incidentId),
+    phase: first(raw.phase, raw.status, raw.state),
+  };
+  if (raw.incident_id != null) v.incidentId = raw.incident_id;
+  emit("vehicle", v);
+}
+
+export function normalizeIncident(raw) {
+  const loc = raw.location || raw.position || raw.point || {};
+  const coords = loc.coordinates; // GeoJSON point [lon, lat]
+  const lat = num(first(raw.latitude_deg, raw.lat, loc.latitude_deg, loc.lat, coords?.[1]));
+  const lon = num(first(raw.longitude_deg, raw.lon, loc.longitude_deg, loc.lon, coords?.[0]));
+  return {
+    id: String(first(raw.id, raw.incident_id)),
+    type: first(raw.playbook_id, raw.type, raw.incident_type, ""),
+    status: String(first(raw.status, raw.state, "reported")).toLowerCase(),
+    priority: first(raw.priority, null),
+    lat,
+    lon,
+    note: first(raw.note, raw.description, raw.title, ""),
+    vehicleId: first(raw.vehicle_id, raw.assigned_vehicle_id, raw.system_id, null),
+    reason: first(raw.reason, raw.queue_reason, raw.failure_reason, null),
+    proposal: first(raw.proposal, raw.choice, null),
+    needsConfirmation: Boolean(first(raw.needs_confirmation, raw.awaiting_confirmation, raw.pilot_confirmation_required, false)),
+    createdAt: first(raw.created_at, raw.reported_at, null),
+    closedAt: first(raw.closed_at, null),
+    raw,
+  };
+}
+
+export const OPEN_STATES = new Set(["reported", "queued", "assigned", "launching", "en_route", "on_scene", "returning"]);
+
+export function upsertIncident(raw) {
+  const inc = normalizeIncident(raw);
+  if (!inc.id || inc.id === "undefined") return null;
+  const old = state.incidents.get(inc.id);
+  const merged = old ? { ...old, ...Object.fromEntries(Object.entries(inc).filter(([, v]) => v !== null && v !== "")) } : inc;
+  state.incidents.set(inc.id, merged);
+  emit("incident", merged);
+  return merged;
+}
+
+export function playbookById(id) {
+  return state.playbooks.find((p) => String(p.id) === String(id));
+}

@@ -1,0 +1,155 @@
+// The live video wall: one tile per flying drone, each a WebRTC receiver signalled over WHEP
+// (POST the SDP offer with the bearer token, set the answer; DELETE the session at the end).
+// No ICE servers are configured: media stays on the host's own addresses. Click a tile to
+// enlarge it; click again to restore.
+
+import { PATHS, getToken } from "./api.js";
+import { t } from "./i18n.js";
+import { on, state } from "./state.js";
+import { h } from "./ui.js";
+
+const tiles = new Map(); // vehicle id -> {el, pc, resource, video, stopTimer}
+const STOP_AFTER_LANDED_MS = 8000;
+const RETRY_MS = 3000;
+
+function isFlying(v) {
+  return Boolean(v.armed) && !v.linkLost;
+}
+
+function waitIceGathering(pc, timeout_ms = 2000) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeout_ms);
+    pc.addEventListener("icegatheringstatechange", () => {
+      if (pc.iceGatheringState === "complete") {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+async function connect(tile, v) {
+  const pc = new RTCPeerConnection({ iceServers: [] });
+  tile.pc = pc;
+  pc.addTransceiver("video", { direction: "recvonly" });
+  pc.ontrack = (ev) => {
+    const stream = ev.streams[0] || new MediaStream([ev.track]);
+    tile.video.srcObject = stream;
+    tile.video.play().catch(() => {});
+  };
+  pc.onconnectionstatechange = () => {
+    tile.el.dataset.state = pc.connectionState;
+    if (pc.connectionState === "failed") scheduleRetry(tile, v, "ICE failed");
+  };
+  await pc.setLocalDescription(await pc.createOffer());
+  await waitIceGathering(pc);
+  const response = await fetch(PATHS.whep(v.videoId ?? v.id), {
+    method: "POST",
+    headers: { "Content-Type": "application/sdp", Authorization: `Bearer ${getToken()}` },
+    body: pc.localDescription.sdp,
+  });
+  if (!response.ok) {
+    let reason = `HTTP ${response.status}`;
+    try {
+      const problem = await response.json();
+      reason = problem.detail || reason;
+    } catch {
+      // not JSON
+    }
+    throw new Error(reason);
+  }
+  const location = response.headers.get("Location");
+  if (location) tile.resource = new URL(location, window.location.href).toString();
+  const answer = await response.text();
+  await pc.setRemoteDescription({ type: "answer", sdp: answer });
+}
+
+function scheduleRetry(tile, v, reason) {
+  tile.status.textContent = t("video.failed", { reason });
+  tile.el.dataset.state = "failed";
+  closePeer(tile);
+  clearTimeout(tile.retryTimer);
+  tile.retryTimer = setTimeout(() => {
+    if (tiles.get(v.id) === tile) start(tile, state.vehicles.get(v.id) || v);
+  }, RETRY_MS);
+}
+
+async function start(tile, v) {
+  tile.status.textContent = t("video.connecting");
+  try {
+    await connect(tile, v);
+  } catch (err) {
+    scheduleRetry(tile, v, err.message);
+  }
+}
+
+function closePeer(tile) {
+  if (tile.resource) {
+    fetch(tile.resource, { method: "DELETE", headers: { Authorization: `Bearer ${getToken()}` } }).catch(() => {});
+    tile.resource = null;
+  }
+  tile.pc?.close();
+  tile.pc = null;
+}
+
+function openTile(v) {
+  const video = h("video", { autoplay: true, muted: true, playsinline: true, dataset: { drone: v.id } });
+  video.muted = true;
+  const status = h("span", { class: "tile-status" }, t("video.connecting"));
+  const label = h("span", { class: "tile-label" }, v.name);
+  const el = h("figure", { class: "video-tile", dataset: { drone: v.id }, title: t("video.enlarge") },
+    video, h("figcaption", {}, label, status));
+  el.addEventListener("click", () => {
+    const enlarged = el.classList.toggle("enlarged");
+    for (const other of document.querySelectorAll(".video-tile.enlarged")) if (other !== el) other.classList.remove("enlarged");
+    document.getElementById("videowall").classList.toggle("has-enlarged", enlarged);
+  });
+  video.addEventListener("playing", () => {
+    status.textContent = "● LIVE";
+    el.dataset.state = "playing";
+  });
+  const tile = { el, video, status, label, pc: null, resource: null, stopTimer: 0, retryTimer: 0 };
+  tiles.set(v.id, tile);
+  document.getElementById("video-tiles").appendChild(el);
+  updateEmpty();
+  start(tile, v);
+}
+
+function closeTile(id) {
+  const tile = tiles.get(id);
+  if (!tile) return;
+  clearTimeout(tile.retryTimer);
+  closePeer(tile);
+  tile.el.remove();
+  tiles.delete(id);
+  updateEmpty();
+}
+
+function updateEmpty() {
+  document.getElementById("video-empty").hidden = tiles.size > 0;
+  document.body.classList.toggle("has-video", tiles.size > 0);
+}
+
+function onVehicle(v) {
+  const tile = tiles.get(v.id);
+  if (isFlying(v) && v.hasVideo !== false) {
+    if (!tile) openTile(v);
+    else {
+      clearTimeout(tile.stopTimer);
+      tile.stopTimer = 0;
+      tile.label.textContent = `${v.name} · ${v.mode || ""} · ${v.altitude_m == null ? "" : v.altitude_m.toFixed(0) + " m"}`;
+    }
+  } else if (tile && !tile.stopTimer) {
+    tile.stopTimer = setTimeout(() => closeTile(v.id), STOP_AFTER_LANDED_MS);
+  }
+}
+
+export function closeAllVideo() {
+  for (const id of [...tiles.keys()]) closeTile(id);
+}
+
+export function initVideo() {
+  on("vehicle", onVehicle);
+  updateEmpty();
+}
