@@ -1,0 +1,269 @@
+"""The video gateway: every drone's relay, and the WebRTC sessions of the viewers.
+
+``async with VideoGateway(ice_servers=settings.ice_servers) as gateway`` runs one
+:class:`~jinghang.video.relay.DroneRelay` per drone in a task group; ``open_session`` answers
+a viewer's SDP offer (WHEP) with a peer connection whose only track is a viewer of that
+drone's relay, ``close_session`` ends it. ICE servers come from configuration and default to
+none: aiortc's public default STUN server is never used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal
+
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCSessionDescription,
+)
+
+from jinghang.errors import VideoError
+from jinghang.video.osd import OsdSource
+from jinghang.video.relay import DroneRelay, Mode
+from jinghang.video.sdp_check import BadOffer, check_offer
+from jinghang.video.sources import VideoSource
+from jinghang.video.tracks import ViewerTrack
+
+log = logging.getLogger(__name__)
+
+RequestedMode = Literal["auto", "passthrough", "transcode"]
+MODES: tuple[str, ...] = ("auto", "passthrough", "transcode")
+
+
+class UnknownDrone(VideoError):
+    """No video is configured for this drone."""
+
+    status_code = 404
+    title = "Unknown drone"
+
+
+class UnknownSession(VideoError):
+    """No viewing session has this id (it ended, or never existed)."""
+
+    status_code = 404
+    title = "Unknown session"
+
+
+class TooManySessions(VideoError):
+    """The gateway already serves as many viewers as it is allowed to."""
+
+    status_code = 503
+    title = "Too many viewers"
+
+
+@dataclass(slots=True)
+class ViewerSession:
+    """One viewer's peer connection to one drone."""
+
+    session_id: str
+    drone_id: str
+    mode: Mode
+    answer_sdp: str
+    peer: RTCPeerConnection
+    track: ViewerTrack
+
+
+def ice_configuration(ice_servers: Sequence[Mapping[str, Any]]) -> RTCConfiguration:
+    """aiortc configuration with exactly the configured ICE servers (an empty list, not None,
+    so aiortc does not fall back to its public STUN server)."""
+    servers = []
+    for number, server in enumerate(ice_servers):
+        if "urls" not in server:
+            raise VideoError("an ICE server needs 'urls'", field=f"ice_servers[{number}].urls")
+        servers.append(RTCIceServer(urls=server["urls"], username=server.get("username"),
+                                    credential=server.get("credential")))
+    return RTCConfiguration(iceServers=servers)
+
+
+class VideoGateway:
+    """All drones' video relays and viewer sessions in one process."""
+
+    def __init__(
+        self,
+        ice_servers: Sequence[Mapping[str, Any]] = (),
+        *,
+        max_sessions: int = 256,
+        source_open_wait_s: float = 2.0,
+    ) -> None:
+        self.configuration = ice_configuration(ice_servers)
+        self._ice_servers = list(ice_servers)
+        self.max_sessions = max_sessions
+        self.source_open_wait_s = source_open_wait_s
+        self.relays: dict[str, DroneRelay] = {}
+        self.sessions: dict[str, ViewerSession] = {}
+        self._relay_tasks: dict[str, asyncio.Task[None]] = {}
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._tasks: asyncio.TaskGroup | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any, **kwargs: Any) -> VideoGateway:
+        """Build from :class:`jinghang.config.Settings` (its ``ice_servers``)."""
+        return cls(settings.ice_servers, **kwargs)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def __aenter__(self) -> VideoGateway:
+        self._stack = contextlib.AsyncExitStack()
+        self._tasks = await self._stack.enter_async_context(asyncio.TaskGroup())
+        for drone_id, relay in self.relays.items():
+            self._relay_tasks[drone_id] = self._tasks.create_task(relay.run())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            for session_id in list(self.sessions):
+                await self.close_session(session_id)
+            for task in self._relay_tasks.values():
+                task.cancel()
+        finally:
+            stack, self._stack, self._tasks = self._stack, None, None
+            self._relay_tasks.clear()
+            if stack is not None:
+                await stack.__aexit__(exc_type, exc, tb)
+
+    # -- drones ---------------------------------------------------------------------------
+
+    def add_drone(
+        self,
+        drone_id: str,
+        source: str | VideoSource,
+        osd_source: OsdSource | None = None,
+        **relay_options: Any,
+    ) -> DroneRelay:
+        """Give a drone its video source (a URL or a configured :class:`VideoSource`)."""
+        if not drone_id or len(drone_id) > 64:
+            raise VideoError("drone id must be 1..64 characters", field="drone_id",
+                             value=drone_id, limit=64)
+        if drone_id in self.relays:
+            raise VideoError(f"drone {drone_id} already has a video source", field="drone_id",
+                             value=drone_id)
+        video_source = source if isinstance(source, VideoSource) else VideoSource(source)
+        relay = DroneRelay(drone_id, video_source, osd_source, **relay_options)
+        self.relays[drone_id] = relay
+        if self._tasks is not None:
+            self._relay_tasks[drone_id] = self._tasks.create_task(relay.run())
+        return relay
+
+    async def remove_drone(self, drone_id: str) -> None:
+        relay = self.relay(drone_id)
+        for session in [s for s in self.sessions.values() if s.drone_id == drone_id]:
+            await self.close_session(session.session_id)
+        task = self._relay_tasks.pop(drone_id, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        del self.relays[relay.drone_id]
+
+    def relay(self, drone_id: str) -> DroneRelay:
+        try:
+            return self.relays[drone_id]
+        except KeyError:
+            raise UnknownDrone(f"no video for drone {drone_id}", field="drone_id",
+                               value=drone_id) from None
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def _choose_mode(self, relay: DroneRelay, takes_h264: bool, takes_vp8: bool,
+                     requested: str) -> Mode:
+        if requested not in MODES:
+            raise VideoError("unknown video mode", field="mode", value=requested,
+                             limit=list(MODES))
+        source_h264 = relay.source_is_h264
+        if requested == "passthrough":
+            if not takes_h264:
+                raise BadOffer("passthrough needs a viewer that takes H264", field="mode",
+                               value=requested)
+            if source_h264 is False:
+                raise VideoError("passthrough needs an H.264 source", field="mode",
+                                 value=requested)
+            return "passthrough"
+        if requested == "auto" and takes_h264 and source_h264 is not False:
+            return "passthrough"
+        if not takes_vp8:
+            raise BadOffer("the viewer takes no codec the gateway can send for this source",
+                           field="sdp.a=rtpmap", limit=["H264 (H.264 sources)", "VP8"])
+        return "transcode"
+
+    async def open_session(
+        self, drone_id: str, offer: bytes | str, mode: str = "auto"
+    ) -> ViewerSession:
+        """Answer a viewer's SDP offer; the answer carries all our ICE candidates."""
+        relay = self.relay(drone_id)
+        text, summary = check_offer(offer)
+        if len(self.sessions) >= self.max_sessions:
+            raise TooManySessions("the gateway serves its maximum number of viewers",
+                                  field="sessions", value=len(self.sessions),
+                                  limit=self.max_sessions)
+        if relay.source.info is None and self.source_open_wait_s > 0:
+            with contextlib.suppress(VideoError):
+                await relay.source.wait_open(self.source_open_wait_s)
+        chosen = self._choose_mode(relay, summary.takes_h264, "VP8" in summary.video_codecs,
+                                   mode)
+        peer = RTCPeerConnection(configuration=self.configuration)
+        track = relay.add_viewer(chosen)
+        try:
+            await peer.setRemoteDescription(RTCSessionDescription(sdp=text, type="offer"))
+            peer.addTrack(track)
+            codec_name = "video/h264" if chosen == "passthrough" else "video/vp8"
+            capabilities = RTCRtpSender.getCapabilities("video").codecs
+            preferred = [c for c in capabilities if c.mimeType.lower() == codec_name]
+            for transceiver in peer.getTransceivers():
+                if transceiver.sender.track is track:
+                    transceiver.setCodecPreferences(preferred)
+            answer = await peer.createAnswer()
+            await peer.setLocalDescription(answer)
+        except Exception as exc:
+            track.stop()
+            await peer.close()
+            if isinstance(exc, VideoError):
+                raise
+            raise BadOffer(f"the SDP offer cannot be answered: {exc}", field="sdp") from None
+        session = ViewerSession(secrets.token_urlsafe(16), drone_id, chosen,
+                                peer.localDescription.sdp, peer, track)
+        self.sessions[session.session_id] = session
+
+        @peer.on("connectionstatechange")
+        async def _on_state() -> None:
+            if peer.connectionState in ("failed", "closed"):
+                await self._forget(session.session_id)
+
+        log.info("viewer %s on drone %s (%s)", session.session_id, drone_id, chosen)
+        return session
+
+    async def close_session(self, session_id: str) -> None:
+        """End a viewer's session (WHEP DELETE)."""
+        if session_id not in self.sessions:
+            raise UnknownSession("no such viewing session", field="session_id",
+                                 value=session_id)
+        await self._forget(session_id)
+
+    async def _forget(self, session_id: str) -> None:
+        session = self.sessions.pop(session_id, None)
+        if session is None:
+            return
+        session.track.stop()
+        relay = self.relays.get(session.drone_id)
+        if relay is not None:
+            relay.remove_viewer(session.track)
+        await session.peer.close()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "drones": {drone_id: relay.describe() for drone_id, relay in self.relays.items()},
+            "sessions": len(self.sessions),
+        }

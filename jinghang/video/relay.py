@@ -1,0 +1,214 @@
+"""One relay per drone: reads the drone's source once and fans it out to every viewer.
+
+Passthrough viewers (they take H.264) get the source's packets as they are. Transcode
+viewers share one :class:`~jinghang.video.transcode.Transcoder` (decode, on-screen display,
+VP8), which runs only while at least one of them watches. Packet consumers (recorders) and
+the analytics hook see the same packets; neither can slow the live path: consumers are plain
+calls that queue, analytics takes keyframes into a one-slot mailbox.
+
+Counters in :class:`RelayStats` say how often the source was read and encoded, so "read once,
+encoded at most once, whatever the number of viewers" can be checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import av
+
+from jinghang.video.osd import OsdInfo, OsdSource
+from jinghang.video.sources import StreamInfo, VideoSource
+from jinghang.video.tracks import ViewerTrack, wallclock_packet
+from jinghang.video.transcode import Transcoder
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["passthrough", "transcode"]
+PacketConsumer = Callable[[av.Packet, StreamInfo], None]
+KeyframeConsumer = Callable[[bytes, StreamInfo], None]
+
+_H264_SPS = 7
+
+
+@dataclass(slots=True)
+class RelayStats:
+    """What the relay did: packets in from the source, frames decoded and encoded."""
+
+    packets_in: int = 0
+    source_opens: int = 0
+    passthrough_packets_out: int = 0
+    transcode_packets_in: int = 0
+    transcode_packets_dropped: int = 0
+    frames_decoded: int = 0
+    frames_encoded: int = 0
+    transcoders_created: int = 0
+    transcode_busy_s: float = 0.0
+
+
+def _has_sps(data: bytes) -> bool:
+    index = data.find(b"\x00\x00\x01")
+    while index != -1 and index + 3 < len(data):
+        if data[index + 3] & 0x1F == _H264_SPS:
+            return True
+        index = data.find(b"\x00\x00\x01", index + 3)
+    return False
+
+
+class DroneRelay:
+    """The fan-out for one drone. ``await relay.run()`` reads the source until cancelled."""
+
+    def __init__(
+        self,
+        drone_id: str,
+        source: VideoSource,
+        osd_source: OsdSource | None = None,
+        transcode_bitrate_bps: int = 1_500_000,
+        transcode_queue: int = 90,
+    ) -> None:
+        self.drone_id = drone_id
+        self.source = source
+        self.osd_source = osd_source
+        self.transcode_bitrate_bps = transcode_bitrate_bps
+        self.stats = RelayStats()
+        self.viewers: dict[Mode, set[ViewerTrack]] = {"passthrough": set(), "transcode": set()}
+        self.packet_consumers: list[PacketConsumer] = []
+        self.keyframe_consumers: list[KeyframeConsumer] = []
+        self._start_s = time.monotonic()
+        self._transcode_queue: asyncio.Queue[tuple[bytes, bool]] = asyncio.Queue(
+            transcode_queue
+        )
+        self._transcoder: Transcoder | None = None
+        self._transcode_need_keyframe = True
+        self._force_vp8_keyframe = False
+
+    # -- viewers --------------------------------------------------------------------------
+
+    @property
+    def viewer_count(self) -> int:
+        return sum(len(v) for v in self.viewers.values())
+
+    @property
+    def source_is_h264(self) -> bool | None:
+        """Whether the source is H.264 (None until it has been opened once)."""
+        info = self.source.info
+        return None if info is None else info.codec_name == "h264"
+
+    def add_viewer(self, mode: Mode) -> ViewerTrack:
+        track = ViewerTrack(self.drone_id, mode)
+        self.viewers[mode].add(track)
+        if mode == "transcode":
+            self._force_vp8_keyframe = True
+        track.on("ended", lambda: self.remove_viewer(track))
+        return track
+
+    def remove_viewer(self, track: ViewerTrack) -> None:
+        self.viewers["passthrough"].discard(track)
+        self.viewers["transcode"].discard(track)
+
+    # -- running --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self.source.run(self._on_packet, self._on_open))
+            tasks.create_task(self._transcode_loop())
+
+    def _on_open(self, info: StreamInfo) -> None:
+        self.stats.source_opens += 1
+        for track in self.viewers["passthrough"]:
+            track.restart()
+        self._transcoder = None
+        self._transcode_need_keyframe = True
+        self._force_vp8_keyframe = True
+
+    def _on_packet(self, packet: av.Packet) -> None:
+        self.stats.packets_in += 1
+        info = self.source.info
+        if info is None:
+            return
+        keyframe = bool(packet.is_keyframe)
+        data = bytes(packet)
+        if keyframe and info.codec_name == "h264" and info.extradata and not _has_sps(data):
+            if info.extradata.startswith((b"\x00\x00\x01", b"\x00\x00\x00\x01")):
+                data = info.extradata + data
+        if self.viewers["passthrough"]:
+            out = wallclock_packet(data, self._start_s, keyframe)
+            for track in tuple(self.viewers["passthrough"]):
+                track.offer(out)
+            self.stats.passthrough_packets_out += 1
+        if self.viewers["transcode"]:
+            self._queue_for_transcode(data, keyframe)
+        for consumer in tuple(self.packet_consumers):
+            consumer(packet, info)
+        if keyframe:
+            for keyframe_consumer in tuple(self.keyframe_consumers):
+                keyframe_consumer(data, info)
+
+    def _queue_for_transcode(self, data: bytes, keyframe: bool) -> None:
+        if self._transcode_need_keyframe and not keyframe:
+            self.stats.transcode_packets_dropped += 1
+            return
+        if self._transcode_queue.full():
+            while not self._transcode_queue.empty():
+                self._transcode_queue.get_nowait()
+                self.stats.transcode_packets_dropped += 1
+            if not keyframe:
+                self._transcode_need_keyframe = True
+                return
+        self._transcode_need_keyframe = False
+        self._transcode_queue.put_nowait((data, keyframe))
+
+    async def _transcode_loop(self) -> None:
+        while True:
+            data, _keyframe = await self._transcode_queue.get()
+            if not self.viewers["transcode"] or self.source.info is None:
+                self._transcoder = None
+                self._transcode_need_keyframe = True
+                continue
+            if self._transcoder is None:
+                self._transcoder = Transcoder(self.source.info, self.transcode_bitrate_bps)
+                self.stats.transcoders_created += 1
+            transcoder = self._transcoder
+            force = self._force_vp8_keyframe
+            self._force_vp8_keyframe = False
+            osd = self._osd_info()
+            self.stats.transcode_packets_in += 1
+            started_s = time.perf_counter()
+            try:
+                encoded = await asyncio.to_thread(transcoder.feed, data, osd, force)
+            except av.FFmpegError as exc:
+                log.warning("drone %s: transcoding failed (%s); waiting for a keyframe",
+                            self.drone_id, exc)
+                self._transcoder = None
+                self._transcode_need_keyframe = True
+                continue
+            self.stats.transcode_busy_s += time.perf_counter() - started_s
+            self.stats.frames_decoded = transcoder.frames_decoded
+            self.stats.frames_encoded = transcoder.frames_encoded
+            for item in encoded:
+                out = wallclock_packet(item.data, self._start_s, item.keyframe)
+                for track in tuple(self.viewers["transcode"]):
+                    track.offer(out)
+
+    def _osd_info(self) -> OsdInfo:
+        if self.osd_source is None:
+            return OsdInfo(drone_id=self.drone_id)
+        try:
+            return self.osd_source()
+        except Exception as exc:  # a broken telemetry callback must not stop the video
+            log.warning("drone %s: on-screen display source failed: %s", self.drone_id, exc)
+            return OsdInfo(drone_id=self.drone_id)
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready view for status pages and benchmarks."""
+        return {
+            "drone_id": self.drone_id,
+            "viewers": {mode: len(tracks) for mode, tracks in self.viewers.items()},
+            "source_open": self.source.is_open,
+            "source_packets_read": self.source.stats.packets_read,
+            **{name: getattr(self.stats, name) for name in self.stats.__slots__},
+        }

@@ -1,0 +1,274 @@
+"""Video sources: RTSP, UDP MPEG-TS, RTMP or a file, read with PyAV, reconnecting on loss.
+
+PyAV's reads block, so each *source* has one reader thread (never one per viewer, never one
+per drone beyond its source): it opens the input, demuxes encoded packets and hands them to
+the event loop with ``call_soon_threadsafe``. When the input fails or goes silent for
+``read_timeout_s`` the thread closes it and reopens with exponential backoff, forever, until
+the source is stopped. The first failure to open is kept as a :class:`SourceUnavailable`
+naming the source, which ``wait_open`` raises to callers that need the picture now.
+
+The thread never touches asyncio objects except through ``call_soon_threadsafe``; stopping
+sets a ``threading.Event`` and PyAV's interrupt timeout wakes any blocked read within
+``read_timeout_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+
+from jinghang.errors import VideoError
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SCHEMES = ("rtsp://", "rtsps://", "udp://", "rtmp://", "rtmps://", "srt://", "file:")
+
+
+class SourceUnavailable(VideoError):
+    """A video source could not be opened (or is not open yet); names the source."""
+
+    status_code = 503
+    title = "Video source unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    """What a newly opened source carries: codec, size, time base and codec extradata."""
+
+    codec_name: str
+    width_px: int
+    height_px: int
+    time_base: fractions.Fraction
+    extradata: bytes | None
+    open_count: int
+
+
+@dataclass(slots=True)
+class SourceStats:
+    """Counters a user can check: how often the source was opened and how much was read."""
+
+    opens: int = 0
+    open_failures: int = 0
+    packets_read: int = 0
+    bytes_read: int = 0
+    last_packet_monotonic_s: float = 0.0
+    last_error: str = ""
+    errors: list[str] = field(default_factory=list)
+
+
+def check_source_url(url: str) -> str:
+    """Refuse an address PyAV should not be pointed at (with the field and what is allowed)."""
+    if not url or len(url) > 2048:
+        raise VideoError("video source address is empty or longer than 2048 characters",
+                         field="source_url", value=url[:80], limit=2048)
+    if "://" in url and not url.startswith(SUPPORTED_SCHEMES):
+        raise VideoError(f"video source scheme not supported: {url.split('://')[0]}",
+                         field="source_url", value=url, limit=list(SUPPORTED_SCHEMES))
+    return url
+
+
+def _input_options(url: str) -> dict[str, str]:
+    if url.startswith("rtsp"):
+        return {"rtsp_transport": "tcp", "fflags": "nobuffer", "max_delay": "200000"}
+    if url.startswith("udp://"):
+        return {"fflags": "nobuffer", "probesize": "500000", "analyzeduration": "1500000"}
+    if url.startswith("rtmp"):
+        return {"fflags": "nobuffer"}
+    return {}
+
+
+def _udp_input(url: str) -> str:
+    if url.startswith("udp://") and "fifo_size" not in url:
+        return url + ("&" if "?" in url else "?") + "fifo_size=100000&overrun_nonfatal=1"
+    return url
+
+
+class SourceEnded(OSError):  # an OSError so that the reader's reconnect path takes it
+    """The input ended (a live source that stopped sending, or a file not set to loop)."""
+
+
+PacketHandler = Callable[[av.Packet], None]
+OpenHandler = Callable[[StreamInfo], None]
+
+
+class VideoSource:
+    """One drone's video input. Run it with ``await source.run(on_packet, on_open)``.
+
+    ``on_packet`` gets every encoded video packet (on the event loop); ``on_open`` gets the
+    stream's description each time the input is (re)opened, so consumers reset decoders.
+    ``realtime`` paces a file to its timestamps (a file stands in for a live camera).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        open_timeout_s: float = 5.0,
+        read_timeout_s: float = 2.0,
+        backoff_initial_s: float = 0.2,
+        backoff_max_s: float = 5.0,
+        realtime: bool = True,
+        loop_file: bool = True,
+    ) -> None:
+        self.url = check_source_url(url)
+        self.open_timeout_s = open_timeout_s
+        self.read_timeout_s = read_timeout_s
+        self.backoff_initial_s = backoff_initial_s
+        self.backoff_max_s = backoff_max_s
+        self.realtime = realtime
+        self.loop_file = loop_file
+        self.stats = SourceStats()
+        self.info: StreamInfo | None = None
+        self._opened = asyncio.Event()
+        self._stop = threading.Event()
+
+    @property
+    def is_open(self) -> bool:
+        return self._opened.is_set()
+
+    async def wait_open(self, timeout_s: float) -> StreamInfo:
+        """Wait until the source is open; raise :class:`SourceUnavailable` naming it if not."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._opened.wait()
+        except TimeoutError:
+            reason = self.stats.last_error or f"no picture within {timeout_s:g} s"
+            raise SourceUnavailable(f"video source {self.url} cannot be opened: {reason}",
+                                    field="source_url", value=self.url,
+                                    limit=f"{timeout_s:g} s") from None
+        assert self.info is not None
+        return self.info
+
+    async def run(self, on_packet: PacketHandler, on_open: OpenHandler | None = None) -> None:
+        """Read until cancelled; the reader thread stops within ``read_timeout_s`` after."""
+        loop = asyncio.get_running_loop()
+        self._stop.clear()
+        try:
+            await asyncio.to_thread(self._read_forever, loop, on_packet, on_open)
+        finally:
+            self._stop.set()
+
+    # -- the reader thread ----------------------------------------------------------------
+
+    def _read_forever(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        on_packet: PacketHandler,
+        on_open: OpenHandler | None,
+    ) -> None:
+        backoff_s = self.backoff_initial_s
+        while not self._stop.is_set():
+            try:
+                container = av.open(
+                    _udp_input(self.url),
+                    options=_input_options(self.url),
+                    timeout=(self.open_timeout_s, self.read_timeout_s),
+                )
+            except (av.FFmpegError, OSError, ValueError) as exc:
+                self._record_failure(loop, f"{type(exc).__name__}: {exc}", opened=False)
+                self._stop.wait(backoff_s)
+                backoff_s = min(backoff_s * 2, self.backoff_max_s)
+                continue
+            try:
+                if not container.streams.video:
+                    self._record_failure(loop, "the input has no video stream", opened=False)
+                    self._stop.wait(backoff_s)
+                    backoff_s = min(backoff_s * 2, self.backoff_max_s)
+                    continue
+                self._announce_open(loop, container, on_open)
+                backoff_s = self.backoff_initial_s
+                self._demux(loop, container, on_packet)
+            except (av.FFmpegError, OSError, ValueError) as exc:
+                self._record_failure(loop, f"{type(exc).__name__}: {exc}", opened=True)
+            finally:
+                container.close()
+            if not self._stop.is_set():
+                loop.call_soon_threadsafe(self._opened.clear)
+                self._stop.wait(backoff_s)
+
+    def _announce_open(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        container: av.container.InputContainer,
+        on_open: OpenHandler | None,
+    ) -> None:
+        stream = container.streams.video[0]
+        ctx = stream.codec_context
+        self.stats.opens += 1
+        info = StreamInfo(
+            codec_name=ctx.name,
+            width_px=int(ctx.width or 0),
+            height_px=int(ctx.height or 0),
+            time_base=stream.time_base or fractions.Fraction(1, 90000),
+            extradata=bytes(ctx.extradata) if ctx.extradata else None,
+            open_count=self.stats.opens,
+        )
+        log.info("video source %s open: %s %dx%d", self.url, info.codec_name, info.width_px,
+                 info.height_px)
+
+        def opened() -> None:
+            self.info = info
+            if on_open is not None:
+                on_open(info)
+            self._opened.set()
+
+        loop.call_soon_threadsafe(opened)
+
+    def _demux(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        container: av.container.InputContainer,
+        on_packet: PacketHandler,
+    ) -> None:
+        stream = container.streams.video[0]
+        is_file = "://" not in self.url or self.url.startswith("file:")
+        started = time.monotonic()
+        first_time_s: float | None = None
+        while not self._stop.is_set():
+            for packet in container.demux(stream):
+                if self._stop.is_set():
+                    return
+                if packet.size == 0:
+                    continue
+                if is_file and self.realtime and packet.pts is not None and packet.time_base:
+                    t = float(packet.pts * packet.time_base)
+                    first_time_s = t if first_time_s is None else first_time_s
+                    ahead_s = (t - first_time_s) - (time.monotonic() - started)
+                    if ahead_s > 0:
+                        self._stop.wait(ahead_s)
+                self.stats.packets_read += 1
+                self.stats.bytes_read += packet.size
+                self.stats.last_packet_monotonic_s = time.monotonic()
+                loop.call_soon_threadsafe(on_packet, packet)
+            if not (is_file and self.loop_file):
+                raise SourceEnded("the input ended")
+            container.seek(0)
+            started = time.monotonic()
+            first_time_s = None
+
+    def _record_failure(self, loop: asyncio.AbstractEventLoop, reason: str, opened: bool) -> None:
+        if not opened:
+            self.stats.open_failures += 1
+        self.stats.last_error = reason
+        self.stats.errors = [*self.stats.errors[-9:], reason]
+        log.warning("video source %s: %s", self.url, reason)
+
+
+def describe(source: VideoSource) -> dict[str, Any]:
+    """A JSON-ready view of a source's state for status pages."""
+    return {
+        "url": source.url,
+        "open": source.is_open,
+        "opens": source.stats.opens,
+        "open_failures": source.stats.open_failures,
+        "packets_read": source.stats.packets_read,
+        "last_error": source.stats.last_error,
+    }
