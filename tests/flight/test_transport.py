@@ -1,0 +1,73 @@
+"""Transports on real loopback sockets: connection strings, UDP both ways, TCP reconnect."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from jinghang.flight import LinkError
+from jinghang.flight.transport import (
+    TcpClientTransport,
+    UdpInTransport,
+    UdpOutTransport,
+    parse_address,
+)
+
+
+def test_connection_strings_in_the_mavproxy_style() -> None:
+    assert parse_address("udpin:0.0.0.0:14550").kind == "udpin"
+    assert parse_address("tcp:127.0.0.1:5760").port == 5760
+    serial = parse_address("serial:/dev/ttyUSB0:57600")
+    assert (serial.device, serial.port) == ("/dev/ttyUSB0", 57600)
+    for bad, field in (("http://x", "connection"), ("tcp:host", "connection"),
+                       ("tcp:h:99999", "connection"), ("udpout:h:abc", "connection")):
+        with pytest.raises(LinkError) as caught:
+            parse_address(bad)
+        assert caught.value.field == field
+
+
+async def test_udp_in_and_out_exchange_both_ways() -> None:
+    server = UdpInTransport("127.0.0.1", 0)
+    got_server: list[bytes] = []
+    got_client: list[bytes] = []
+    async with asyncio.TaskGroup() as tg:
+        t1 = tg.create_task(server.run(got_server.append))
+        port = await server.wait_bound()
+        client = UdpOutTransport("127.0.0.1", port)
+        t2 = tg.create_task(client.run(got_client.append))
+        while not got_server:
+            client.send(b"ping")
+            await asyncio.sleep(0.02)
+        server.send(b"pong")
+        while not got_client:
+            await asyncio.sleep(0.01)
+        t1.cancel()
+        t2.cancel()
+    assert got_server[0] == b"ping" and got_client == [b"pong"]
+
+
+async def test_tcp_client_reconnects_after_the_connection_drops() -> None:
+    connections: list[asyncio.StreamWriter] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+        writer.write(f"hello {len(connections)}".encode())
+        await writer.drain()
+        await reader.read()  # until the peer goes
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    states: list[bool] = []
+    client = TcpClientTransport("127.0.0.1", port, backoff_initial_s=0.05, on_state=states.append)
+    got: list[bytes] = []
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(client.run(got.append))
+        while b"hello 1" not in b"".join(got):
+            await asyncio.sleep(0.01)
+        connections[0].transport.abort()  # the far end cuts the link
+        while b"hello 2" not in b"".join(got):
+            await asyncio.sleep(0.01)
+        task.cancel()
+    assert client.reconnects == 1
+    assert states[:3] == [True, False, True]
