@@ -1,10 +1,113 @@
-"""Sub-commands of ``jinghang.api`` (placeholder until the api work lands)."""
+"""Sub-commands of ``jinghang.api``: ``serve`` (a configured server) and ``demo`` (the whole
+platform on one machine with simulated drones at Weihai)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
 from typing import Any
+
+from jinghang.errors import JinghangError
 
 
 def register(subparsers: Any) -> None:
-    _ = argparse
+    serve = subparsers.add_parser(
+        "serve",
+        help="run the command-center server",
+        description="Run the server. Configuration comes from the environment (JINGHANG_*) "
+        "and an optional JSON or TOML file: database_url, links, users, vehicles, secret_key.",
+    )
+    serve.add_argument("--config", help="a JSON or TOML configuration file")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument("--database-url", help="sqlite:///file.db or postgresql://...")
+    serve.add_argument(
+        "--link",
+        action="append",
+        dest="links",
+        help="a MAVLink connection string (tcp:HOST:PORT, udpin:..., serial:...); repeatable",
+    )
+    serve.set_defaults(func=run_serve)
+
+    demo = subparsers.add_parser(
+        "demo", help="run the demo: server, three simulated drones at Weihai, demo users"
+    )
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--dir", default="jinghang-demo", help="where the demo keeps its database")
+    demo.add_argument("--speedup", type=float, default=1.0, help="simulation speed (1 = real)")
+    demo.set_defaults(func=run_demo)
+
+
+def _fail(exc: JinghangError) -> int:
+    field = f" [{exc.field}]" if exc.field else ""
+    print(f"jinghang: {exc.message}{field}", file=sys.stderr)
+    return 2
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from jinghang.api.serve_settings import load_serve_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    try:
+        settings = load_serve_settings(
+            args.config,
+            host=args.host,
+            port=args.port,
+            database_url=args.database_url,
+            links=args.links,
+        )
+        settings.check_for_serving()
+        asyncio.run(_serve(settings))
+    except JinghangError as exc:
+        return _fail(exc)
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+async def _serve(settings: Any) -> None:
+    from jinghang.api.app import create_app
+    from jinghang.api.runtime import build_services
+    from jinghang.api.server import serve_forever
+
+    services = build_services(settings)
+    try:
+        app = create_app(settings, services)
+        await serve_forever(app, host=settings.host, port=settings.port)
+    finally:
+        services.store.close()
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    try:
+        asyncio.run(_demo(args))
+    except JinghangError as exc:
+        return _fail(exc)
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+async def _demo(args: argparse.Namespace) -> None:
+    from jinghang.api import demo
+    from jinghang.api.app import create_app
+    from jinghang.api.runtime import build_services
+    from jinghang.api.server import serve_forever
+
+    sim_ports = [demo.free_port() for _ in demo.DEMO_DRONES]
+    settings = demo.demo_settings(
+        Path(args.dir), host=args.host, port=args.port, sim_ports=sim_ports, speedup=args.speedup
+    )
+    services = build_services(settings)
+    services.contexts.extend(demo.simulators(sim_ports, args.speedup))
+    services.on_ready.append(lambda: demo.banner(settings))
+    try:
+        app = create_app(settings, services)
+        await serve_forever(app, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        services.store.close()

@@ -1,0 +1,116 @@
+"""``jinghang demo``: the whole platform on one machine.
+
+A SQLite file under ``./jinghang-demo/``, three built-in simulated drones based on Weihai's
+coast (started in-process, each on a free TCP port on 127.0.0.1), the sample no-fly zones,
+demo users of every role with fresh passwords printed at start, and the URL to open.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from jinghang.api.register import VehicleCreate
+from jinghang.api.security import Role
+from jinghang.api.serve_settings import ServeSettings, UserSeed
+
+
+@dataclass(frozen=True, slots=True)
+class DemoDrone:
+    system_id: int
+    name: str
+    latitude_deg: float
+    longitude_deg: float
+    altitude_amsl_m: float
+    heading_deg: float
+    payloads: tuple[str, ...]
+
+
+#: Three drones on Weihai's coast: the harbour, the city centre, the northern shore.
+DEMO_DRONES = (
+    DemoDrone(1, "威海-1 harbour", 37.5050, 122.1300, 5.0, 90.0, ("camera", "zoom", "loudspeaker")),
+    DemoDrone(2, "威海-2 centre", 37.4960, 122.1130, 20.0, 45.0, ("camera", "thermal", "zoom")),
+    DemoDrone(
+        3,
+        "威海-3 north shore",
+        37.5280,
+        122.0980,
+        8.0,
+        0.0,
+        ("camera", "release", "loudspeaker", "thermal"),
+    ),
+)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def demo_settings(
+    directory: Path, *, host: str, port: int, sim_ports: list[int], speedup: float
+) -> ServeSettings:
+    directory.mkdir(parents=True, exist_ok=True)
+    users = [
+        UserSeed(username=str(role), password=secrets.token_urlsafe(9), role=role) for role in Role
+    ]
+    vehicles = [
+        VehicleCreate(
+            system_id=d.system_id,
+            name=d.name,
+            connection=f"tcp:127.0.0.1:{p}",
+            base_latitude_deg=d.latitude_deg,
+            base_longitude_deg=d.longitude_deg,
+            base_altitude_m=d.altitude_amsl_m,
+            payloads=list(d.payloads),
+        )
+        for d, p in zip(DEMO_DRONES, sim_ports, strict=True)
+    ]
+    return ServeSettings(
+        demo=True,
+        secret_key=secrets.token_urlsafe(32),
+        database_url=f"sqlite:///{(directory / 'jinghang.db').resolve()}",
+        host=host,
+        port=port,
+        links=[f"tcp:127.0.0.1:{p}" for p in sim_ports],
+        recordings_dir=directory / "recordings",
+        users=users,
+        vehicles=vehicles,
+        demo_speedup=speedup,
+    )
+
+
+def simulators(sim_ports: list[int], speedup: float) -> list[Any]:
+    from jinghang.simulator import SimulatorServer  # type: ignore[attr-defined]
+
+    return [
+        SimulatorServer(
+            instance=i,
+            home=(d.latitude_deg, d.longitude_deg, d.altitude_amsl_m, d.heading_deg),
+            speedup=speedup,
+            system_id=d.system_id,
+            tcp_port=port,
+        )
+        for i, (d, port) in enumerate(zip(DEMO_DRONES, sim_ports, strict=True))
+    ]
+
+
+def banner(settings: ServeSettings, out: TextIO = sys.stdout) -> None:
+    url = f"http://{settings.host}:{settings.port}/"
+    lines = [
+        "",
+        "Jinghang (警航) demo is running",
+        f"  open:      {url}",
+        f"  API docs:  {url}api/docs",
+        f"  database:  {settings.database_url}",
+        "  drones:    " + ", ".join(f"{d.name} (system {d.system_id})" for d in DEMO_DRONES),
+        "  users (passwords are new at every start):",
+    ]
+    lines += [f"    {u.role!s:<10} {u.username:<10} password: {u.password}" for u in settings.users]
+    lines += ["  Ctrl-C stops everything.", ""]
+    print("\n".join(lines), file=out, flush=True)
