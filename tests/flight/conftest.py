@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -11,6 +11,13 @@ from jinghang.events import EventBus
 from jinghang.flight import Fleet, Vehicle
 from jinghang.flight.transport import memory_pair
 from tests.flight.peer import ScriptedVehicle
+
+
+async def eventually(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    """Poll ``condition`` until it holds (for state with no event to wait on)."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():  # noqa: ASYNC110 - polling plain attributes
+            await asyncio.sleep(0.01)
 
 
 @asynccontextmanager

@@ -55,7 +55,9 @@ class ScriptedVehicle:
         self.armed = False
         self.silent = False
         self.lists: dict[int, list[Any]] = {0: [], 1: [], 2: []}
-        self.params: dict[str, float] = {"RTL_ALT": 1500.0, "WPNAV_SPEED": 500.0, "FS_GCS_ENABLE": 0.0}
+        self.params: dict[str, float] = {
+            "RTL_ALT": 1500.0, "WPNAV_SPEED": 500.0, "FS_GCS_ENABLE": 0.0
+        }
         self.commands: list[Any] = []
         self.heard: list[Any] = []
         self.mission_current = 0

@@ -14,7 +14,9 @@ def heartbeat_bytes(channel: Channel) -> bytes:
 def test_round_trip_keeps_fields_and_source_ids() -> None:
     sender, receiver = Channel(system_id=7, component_id=1), Channel()
     data = sender.encode(
-        mavlink.MAVLink_global_position_int_message(1, 311234567, 1215000001, 10000, 2000, 1, 2, 3, 9000)
+        mavlink.MAVLink_global_position_int_message(
+            1, 311234567, 1215000001, 10000, 2000, 1, 2, 3, 9000
+        )
     )
     (message,) = receiver.parse(data)
     assert message.get_type() == "GLOBAL_POSITION_INT"
@@ -34,7 +36,8 @@ def test_random_and_truncated_bytes_never_crash_and_good_messages_still_arrive()
             frame = heartbeat_bytes(sender)
             chunk = frame[: rng.randint(1, len(frame) - 1)]  # truncated
         elif choice < 0.6:  # a valid header announcing a huge length, then garbage
-            chunk = bytes([0xFD, 255, 0, 0, 0, 1, 1, 0, 0, 0]) + bytes(rng.getrandbits(8) for _ in range(20))
+            header = bytes([0xFD, 255, 0, 0, 0, 1, 1, 0, 0, 0])
+            chunk = header + bytes(rng.getrandbits(8) for _ in range(20))
         else:
             chunk = heartbeat_bytes(sender)
             good += 1

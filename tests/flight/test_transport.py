@@ -13,6 +13,7 @@ from jinghang.flight.transport import (
     UdpOutTransport,
     parse_address,
 )
+from tests.flight.conftest import eventually
 
 
 def test_connection_strings_in_the_mavproxy_style() -> None:
@@ -36,12 +37,13 @@ async def test_udp_in_and_out_exchange_both_ways() -> None:
         port = await server.wait_bound()
         client = UdpOutTransport("127.0.0.1", port)
         t2 = tg.create_task(client.run(got_client.append))
-        while not got_server:
+        for _ in range(100):
             client.send(b"ping")
             await asyncio.sleep(0.02)
+            if got_server:
+                break
         server.send(b"pong")
-        while not got_client:
-            await asyncio.sleep(0.01)
+        await eventually(lambda: bool(got_client))
         t1.cancel()
         t2.cancel()
     assert got_server[0] == b"ping" and got_client == [b"pong"]
@@ -63,11 +65,9 @@ async def test_tcp_client_reconnects_after_the_connection_drops() -> None:
     got: list[bytes] = []
     async with server, asyncio.TaskGroup() as tg:
         task = tg.create_task(client.run(got.append))
-        while b"hello 1" not in b"".join(got):
-            await asyncio.sleep(0.01)
+        await eventually(lambda: b"hello 1" in b"".join(got))
         connections[0].transport.abort()  # the far end cuts the link
-        while b"hello 2" not in b"".join(got):
-            await asyncio.sleep(0.01)
+        await eventually(lambda: b"hello 2" in b"".join(got))
         task.cancel()
     assert client.reconnects == 1
     assert states[:3] == [True, False, True]

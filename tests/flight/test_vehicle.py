@@ -7,7 +7,7 @@ import asyncio
 from jinghang.events import EventBus
 from jinghang.flight import Fleet
 from jinghang.flight.transport import memory_pair
-from tests.flight.conftest import scripted_vehicle
+from tests.flight.conftest import eventually, scripted_vehicle
 from tests.flight.peer import ScriptedVehicle
 
 
@@ -58,8 +58,7 @@ async def test_streams_fall_back_to_request_data_stream() -> None:
         task = tg.create_task(peer.run())
         await fleet.connect(ours)
         vehicle = await fleet.wait_vehicle(1, timeout_s=5)
-        while vehicle.streams_method is None:
-            await asyncio.sleep(0.05)
+        await eventually(lambda: vehicle.streams_method is not None)
         task.cancel()
     assert vehicle.streams_method == "data_stream"
     assert any(m.get_type() == "REQUEST_DATA_STREAM" for m in peer.heard)
