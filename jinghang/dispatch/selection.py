@@ -1,0 +1,254 @@
+"""Drone choice as a pure function: the fleet's state and an incident in, a ranked list of
+drones that can go (by ETA) and every other drone with the reason it cannot, out.
+
+A drone can go when it is available (registered as available, not flying another incident,
+link up), healthy (GPS fix, EKF good), carries the playbook's payloads, has the battery for
+the flight there, the time on scene and the flight back to its base with the reserve left
+over, and neither leg crosses a no-fly zone. The energy model is linear in flight time:
+a full battery lasts the drone's ``endurance_s``; climbing and descending are counted at
+2.5 and 1.5 m/s. A rejection is ``permanent`` when waiting cannot fix it (no payload, out of
+range even on a full battery, a no-fly zone in the way) and transient otherwise (busy,
+charging, link lost), which decides between refusing an incident and queueing it.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from jinghang.dispatch.nofly import NoFlyZones
+
+LatLon = tuple[float, float]
+CLIMB_RATE_M_S = 2.5
+DESCENT_RATE_M_S = 1.5
+EARTH_RADIUS_M = 6_371_000.0
+
+
+def distance_m(a: LatLon, b: LatLon) -> float:
+    """Great-circle distance between two (lat_deg, lon_deg) points."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+class Rejection(enum.StrEnum):
+    UNAVAILABLE = "unavailable"
+    BUSY = "busy"
+    LINK_LOST = "link_lost"
+    UNHEALTHY = "unhealthy"
+    PAYLOAD = "payload"
+    BATTERY = "battery"
+    RANGE = "range"
+    NO_FLY = "no_fly"
+
+
+#: Rejections that waiting will not cure.
+PERMANENT = frozenset({Rejection.PAYLOAD, Rejection.RANGE, Rejection.NO_FLY})
+
+
+@dataclass(frozen=True)
+class DroneStatus:
+    """What the choice needs to know about one drone, now."""
+
+    system_id: int
+    name: str
+    latitude_deg: float
+    longitude_deg: float
+    base_latitude_deg: float
+    base_longitude_deg: float
+    battery_pct: float | None
+    payloads: frozenset[str]
+    cruise_speed_m_s: float = 10.0
+    endurance_s: float = 1800.0
+    #: Registered as available (not in maintenance, retired, offline).
+    registered_available: bool = True
+    #: The incident or patrol it is flying now, if any.
+    busy_with: str | None = None
+    link_ok: bool = True
+    healthy: bool = True
+    health_reason: str = ""
+    relative_altitude_m: float = 0.0
+
+
+@dataclass(frozen=True)
+class Task:
+    """Where a drone is asked to go and what it must do there."""
+
+    latitude_deg: float
+    longitude_deg: float
+    payloads: frozenset[str] = frozenset()
+    on_scene_s: float = 300.0
+    altitude_m: float = 60.0
+    reserve_pct: float = 20.0
+
+    @property
+    def point(self) -> LatLon:
+        return (self.latitude_deg, self.longitude_deg)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A drone that can go, with its ETA and what the flight costs it."""
+
+    system_id: int
+    name: str
+    eta_s: float
+    distance_m: float
+    energy_needed_pct: float
+    battery_pct: float
+    battery_left_pct: float
+
+    def why(self) -> str:
+        return (
+            f"{self.name}: {self.distance_m / 1000:.1f} km away, ETA {self.eta_s:.0f} s, "
+            f"needs {self.energy_needed_pct:.0f}% of {self.battery_pct:.0f}% "
+            f"(lands with {self.battery_left_pct:.0f}%)"
+        )
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A drone that cannot go, and why (``code`` for programs, ``reason`` for people)."""
+
+    system_id: int
+    name: str
+    code: Rejection
+    reason: str
+
+    @property
+    def permanent(self) -> bool:
+        return self.code in PERMANENT
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The ranked candidates (best first) and every rejected drone."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def hopeless(self) -> bool:
+        """No drone can go and none ever will as things stand (all rejections permanent)."""
+        return not self.candidates and all(r.permanent for r in self.rejected)
+
+    def reasons(self) -> str:
+        """One line an operator reads: why no (other) drone was taken."""
+        if not self.rejected:
+            return "no drones in the fleet"
+        return "; ".join(f"{r.name}: {r.reason}" for r in self.rejected)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "candidates": [
+                {
+                    "system_id": c.system_id,
+                    "name": c.name,
+                    "eta_s": round(c.eta_s, 1),
+                    "distance_m": round(c.distance_m, 1),
+                    "energy_needed_pct": round(c.energy_needed_pct, 1),
+                    "battery_pct": round(c.battery_pct, 1),
+                    "why": c.why(),
+                }
+                for c in self.candidates
+            ],
+            "rejected": [
+                {"system_id": r.system_id, "name": r.name, "code": r.code.value,
+                 "reason": r.reason}
+                for r in self.rejected
+            ],
+        }
+
+
+def flight_energy_pct(drone: DroneStatus, task: Task) -> tuple[float, float, float]:
+    """(energy_pct, eta_s, distance_there_m) of flying there, staying, and flying back."""
+    here = (drone.latitude_deg, drone.longitude_deg)
+    base = (drone.base_latitude_deg, drone.base_longitude_deg)
+    there_m = distance_m(here, task.point)
+    back_m = distance_m(task.point, base)
+    speed = max(drone.cruise_speed_m_s, 0.1)
+    climb_s = max(0.0, task.altitude_m - drone.relative_altitude_m) / CLIMB_RATE_M_S
+    descent_s = task.altitude_m / DESCENT_RATE_M_S
+    eta_s = climb_s + there_m / speed
+    total_s = eta_s + task.on_scene_s + back_m / speed + descent_s
+    return total_s * 100.0 / max(drone.endurance_s, 1.0), eta_s, there_m
+
+
+def assess(
+    drone: DroneStatus, task: Task, no_fly: NoFlyZones | None = None
+) -> Candidate | Rejected:
+    """One drone against one task."""
+
+    def reject(code: Rejection, reason: str) -> Rejected:
+        return Rejected(drone.system_id, drone.name, code, reason)
+
+    if not drone.registered_available:
+        return reject(Rejection.UNAVAILABLE, "not available in the fleet register")
+    if drone.busy_with:
+        return reject(Rejection.BUSY, f"busy with {drone.busy_with}")
+    if not drone.link_ok:
+        return reject(Rejection.LINK_LOST, "no link to the drone")
+    if not drone.healthy:
+        return reject(Rejection.UNHEALTHY, drone.health_reason or "not healthy")
+    missing = sorted(task.payloads - drone.payloads)
+    if missing:
+        return reject(Rejection.PAYLOAD, f"does not carry {', '.join(missing)}")
+    here = (drone.latitude_deg, drone.longitude_deg)
+    base = (drone.base_latitude_deg, drone.base_longitude_deg)
+    if no_fly is not None and len(no_fly):
+        zone = no_fly.zone_crossed([here, task.point, base])
+        if zone is not None:
+            return reject(Rejection.NO_FLY, f"the route crosses the no-fly zone {zone.name}")
+    energy_pct, eta_s, there_m = flight_energy_pct(drone, task)
+    if energy_pct + task.reserve_pct > 100.0:
+        return reject(
+            Rejection.RANGE,
+            f"out of range: {there_m / 1000:.1f} km there, {task.on_scene_s:.0f} s on scene and "
+            f"back needs {energy_pct:.0f}% plus the {task.reserve_pct:.0f}% reserve even on a "
+            "full battery",
+        )
+    battery = drone.battery_pct
+    if battery is None:
+        return reject(Rejection.UNHEALTHY, "battery level unknown")
+    if energy_pct + task.reserve_pct > battery:
+        return reject(
+            Rejection.BATTERY,
+            f"battery {battery:.0f}% is short: needs {energy_pct:.0f}% for {there_m / 1000:.1f} "
+            f"km there, {task.on_scene_s:.0f} s on scene and back, plus the "
+            f"{task.reserve_pct:.0f}% reserve",
+        )
+    return Candidate(
+        system_id=drone.system_id,
+        name=drone.name,
+        eta_s=eta_s,
+        distance_m=there_m,
+        energy_needed_pct=energy_pct,
+        battery_pct=battery,
+        battery_left_pct=battery - energy_pct,
+    )
+
+
+def choose_drones(
+    drones: Iterable[DroneStatus], task: Task, no_fly: NoFlyZones | None = None
+) -> Choice:
+    """Every drone assessed: candidates by ETA (then system id), rejections by system id."""
+    candidates: list[Candidate] = []
+    rejected: list[Rejected] = []
+    for drone in drones:
+        result = assess(drone, task, no_fly)
+        if isinstance(result, Candidate):
+            candidates.append(result)
+        else:
+            rejected.append(result)
+    candidates.sort(key=lambda c: (c.eta_s, c.system_id))
+    rejected.sort(key=lambda r: r.system_id)
+    return Choice(candidates, rejected)
