@@ -124,3 +124,34 @@ class Viewer:
             self._reader.cancel()
             with __import__("contextlib").suppress(asyncio.CancelledError):
                 await self._reader
+
+
+TEST_TOKEN = "video-test-token"
+
+
+def make_app(gateway: Any) -> Any:
+    """A FastAPI app with the video router behind a small bearer-token check (401 without),
+    and a JinghangError handler like the API's."""
+    from fastapi import FastAPI, Header, HTTPException, Request
+    from fastapi.responses import JSONResponse
+
+    from jinghang.errors import JinghangError
+    from jinghang.video.api import router_for
+
+    async def require_token(authorization: str | None = Header(default=None)) -> str:
+        if authorization != f"Bearer {TEST_TOKEN}":
+            raise HTTPException(401, "a bearer token is required",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return "tester"
+
+    app = FastAPI()
+    app.include_router(router_for(gateway, require_token))
+
+    @app.exception_handler(JinghangError)
+    async def on_error(request: Request, exc: JinghangError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+
+    return app
+
+
+AUTH = {"Authorization": f"Bearer {TEST_TOKEN}"}

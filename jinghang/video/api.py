@@ -1,0 +1,90 @@
+"""WHEP signaling (the IETF WebRTC-HTTP egress protocol) as a FastAPI router.
+
+``router_for(gateway, auth_dependency)`` gives:
+
+- ``POST /video/{drone_id}/whep`` with an ``application/sdp`` offer: ``201 Created``, the SDP
+  answer, and ``Location: /video/{drone_id}/whep/{session_id}``. ``?mode=auto|passthrough|
+  transcode`` picks the path (auto: H.264 passthrough when the viewer takes H.264, else the
+  VP8 picture with the on-screen display).
+- ``DELETE /video/{drone_id}/whep/{session_id}``: ``204``, the session ends.
+- ``GET /video/status``: relays, viewer counts and counters.
+
+Every route runs ``auth_dependency`` first (the API passes its own; 401 without a token).
+Errors are raised as :class:`~jinghang.errors.VideoError` subclasses carrying their HTTP
+status (400 for a malformed or hostile offer, with the reason); the API's single
+``JinghangError`` handler turns them into problem responses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from jinghang.errors import VideoError
+from jinghang.video.gateway import VideoGateway
+from jinghang.video.sdp_check import MAX_OFFER_BYTES, BadOffer
+
+SDP_MEDIA_TYPE = "application/sdp"
+
+
+class UnsupportedMediaType(VideoError):
+    """A WHEP offer must be sent as application/sdp."""
+
+    status_code = 415
+    title = "Unsupported media type"
+
+
+async def _read_offer(request: Request) -> bytes:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != SDP_MEDIA_TYPE:
+        raise UnsupportedMediaType("a WHEP offer must have Content-Type application/sdp",
+                                   field="content-type", value=content_type,
+                                   limit=SDP_MEDIA_TYPE)
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_OFFER_BYTES:
+            raise BadOffer("the SDP offer is over the size limit", field="sdp",
+                           limit=MAX_OFFER_BYTES)
+    return bytes(body)
+
+
+def router_for(gateway: VideoGateway, auth_dependency: Callable[..., Any]) -> APIRouter:
+    """The video routes, every one behind ``auth_dependency``."""
+    router = APIRouter(prefix="/video", tags=["video"], dependencies=[Depends(auth_dependency)])
+
+    @router.post(
+        "/{drone_id}/whep",
+        status_code=201,
+        response_class=Response,
+        responses={201: {"content": {SDP_MEDIA_TYPE: {}}, "description": "the SDP answer"}},
+    )
+    async def start_viewing(drone_id: str, request: Request, mode: str = "auto") -> Response:
+        """Answer a viewer's SDP offer for one drone's live video."""
+        offer = await _read_offer(request)
+        session = await gateway.open_session(drone_id, offer, mode)
+        location = f"{request.url.path.rstrip('/')}/{session.session_id}"
+        return Response(
+            content=session.answer_sdp,
+            status_code=201,
+            media_type=SDP_MEDIA_TYPE,
+            headers={"Location": location, "X-Video-Mode": session.mode},
+        )
+
+    @router.delete("/{drone_id}/whep/{session_id}", status_code=204, response_class=Response)
+    async def stop_viewing(drone_id: str, session_id: str) -> Response:
+        """End a viewing session."""
+        session = gateway.sessions.get(session_id)
+        if session is not None and session.drone_id != drone_id:
+            session = None
+        await gateway.close_session(session_id if session is not None else "")
+        return Response(status_code=204)
+
+    @router.get("/status")
+    async def video_status() -> dict[str, Any]:
+        """Every drone's relay: viewers, source state, packets read, frames encoded."""
+        return gateway.describe()
+
+    return router

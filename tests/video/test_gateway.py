@@ -1,0 +1,121 @@
+"""The gateway end to end: the simulator camera over UDP MPEG-TS, through a drone relay, to
+browser-free aiortc viewers over WHEP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import uvicorn
+
+from jinghang.video.gateway import VideoGateway
+from jinghang.video.sources import VideoSource
+from tests.conftest import free_tcp_port
+from tests.video.conftest import AUTH, Camera, Viewer, make_app
+
+
+async def test_viewer_pulls_simulator_camera_over_whep(camera: Camera) -> None:
+    port = free_tcp_port()
+    async with VideoGateway() as gateway, asyncio.TaskGroup() as group:
+        gateway.add_drone("drone-1", camera.url)
+        server = uvicorn.Server(uvicorn.Config(make_app(gateway), host="127.0.0.1", port=port,
+                                               log_level="warning", lifespan="off"))
+        group.create_task(server.serve())
+        viewer = Viewer("H264")
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                for _ in range(100):
+                    if server.started:
+                        break
+                    await asyncio.sleep(0.05)
+                response = await http.post(
+                    "/video/drone-1/whep", content=await viewer.offer(),
+                    headers={**AUTH, "Content-Type": "application/sdp"},
+                )
+                assert response.status_code == 201, response.text
+                assert response.headers["content-type"].startswith("application/sdp")
+                location = response.headers["location"]
+                assert location.startswith("/video/drone-1/whep/")
+                assert response.headers["x-video-mode"] == "passthrough"
+                await viewer.accept(response.text)
+                await viewer.wait_frames(20)
+                # the frames are the camera's: their capture stamps read back, in order
+                assert len(viewer.stamps_ms) >= 15
+                assert viewer.stamps_ms == sorted(viewer.stamps_ms)
+                assert abs(viewer.stamps_ms[-1] - time.time() * 1000) < 10_000
+
+                status = (await http.get("/video/status", headers=AUTH)).json()
+                assert status["drones"]["drone-1"]["viewers"]["passthrough"] == 1
+
+                deleted = await http.delete(location, headers=AUTH)
+                assert deleted.status_code == 204
+                assert not gateway.sessions
+                again = await http.delete(location, headers=AUTH)
+                assert again.status_code == 404
+        finally:
+            await viewer.close()
+            server.should_exit = True
+
+
+async def _viewers(gateway: VideoGateway, drone_id: str, codec: str, count: int
+                   ) -> list[Viewer]:
+    viewers = [Viewer(codec) for _ in range(count)]
+    for viewer in viewers:
+        session = await gateway.open_session(drone_id, await viewer.offer())
+        await viewer.accept(session.answer_sdp)
+    return viewers
+
+
+async def test_four_viewers_share_one_source_read_and_one_encoding(camera: Camera) -> None:
+    async with VideoGateway() as gateway:
+        relay = gateway.add_drone("drone-1", camera.url)
+        passthrough = await _viewers(gateway, "drone-1", "H264", 4)
+        transcoded = await _viewers(gateway, "drone-1", "VP8", 4)
+        try:
+            await asyncio.gather(*(v.wait_frames(10, timeout_s=30) for v in
+                                   passthrough + transcoded))
+            assert relay.describe()["viewers"] == {"passthrough": 4, "transcode": 4}
+            # the source was opened once and every packet read once
+            assert relay.source.stats.opens == 1
+            assert relay.stats.packets_in == relay.source.stats.packets_read
+            # one passthrough fan-out per packet, not one per viewer
+            assert relay.stats.passthrough_packets_out <= relay.stats.packets_in
+            # one transcoder, each source frame decoded and encoded once for all four viewers
+            assert relay.stats.transcoders_created == 1
+            assert relay.stats.frames_encoded == relay.stats.frames_decoded
+            assert relay.stats.frames_encoded <= relay.stats.packets_in
+            assert all(v.stamps_ms for v in transcoded)  # the stamp survives VP8 and the OSD
+        finally:
+            for viewer in passthrough + transcoded:
+                await viewer.close()
+
+
+async def test_source_drop_recovers_without_viewer_reconnecting(small_world: Any) -> None:
+    from tests.conftest import free_udp_port
+
+    cam = Camera(free_udp_port(), small_world)
+    source = VideoSource(cam.url, read_timeout_s=0.5, backoff_initial_s=0.1, backoff_max_s=0.5)
+    async with asyncio.TaskGroup() as group, VideoGateway() as gateway:
+        cam.start(group)
+        relay = gateway.add_drone("drone-1", source)
+        viewer = (await _viewers(gateway, "drone-1", "H264", 1))[0]
+        try:
+            await viewer.wait_frames(10)
+            await cam.stop()
+            dropped_at_ms = time.time() * 1000
+            frames_at_drop = viewer.frames
+            async with asyncio.timeout(10):
+                while source.is_open:
+                    await asyncio.sleep(0.05)
+            cam.start(group)
+            await viewer.wait_frames(frames_at_drop + 10, timeout_s=20)
+            # the same peer connection carries the new stream's frames
+            assert viewer.pc.connectionState == "connected"
+            assert max(viewer.stamps_ms) > dropped_at_ms
+            assert relay.stats.source_opens == 2
+            assert len(gateway.sessions) == 1
+        finally:
+            await viewer.close()
+            await cam.stop()
