@@ -8,8 +8,8 @@ export const PATHS = {
   token: `${API}/auth/token`,
   me: `${API}/auth/me`,
   settings: `${API}/settings/console`,
-  vehicles: `${API}/vehicles`,
-  vehicleCommand: (id, action) => `${API}/vehicles/${encodeURIComponent(id)}/${action}`,
+  vehicles: `${API}/fleet`,
+  vehicleCommand: (id, action) => `${API}/fleet/${encodeURIComponent(id)}/${action}`,
   incidents: `${API}/incidents`,
   incident: (id) => `${API}/incidents/${encodeURIComponent(id)}`,
   incidentAction: (id, action) => `${API}/incidents/${encodeURIComponent(id)}/${action}`,
@@ -23,7 +23,7 @@ export const PATHS = {
   noFlyZones: `${API}/no-fly-zones`,
   audit: `${API}/audit`,
   auditVerify: `${API}/audit/verify`,
-  ws: `${API}/ws`,
+  ws: "/ws",
   whep: (id) => `${API}/video/${encodeURIComponent(id)}/whep`,
 };
 

@@ -13,14 +13,14 @@ function field(name, type = "text") {
 }
 
 function entryText(e) {
-  const d = e.detail ?? e.details ?? e.data ?? e.payload;
+  const d = e.details ?? e.detail ?? e.data ?? e.payload;
   if (d == null || d === "") return "";
   return typeof d === "string" ? d : JSON.stringify(d);
 }
 
 function row(e) {
   const target = [e.target_type, e.target_id ?? e.target].filter((x) => x != null && x !== "").join(" ");
-  return h("tr", { dataset: { action: e.action ?? "" } },
+  return h("tr", { dataset: { action: e.action ?? "", seq: e.seq ?? "" } },
     h("td", {}, formatTime(e.time ?? e.created_at ?? e.timestamp ?? e.at ?? e.time_s)),
     h("td", {}, e.actor ?? e.user ?? e.username ?? ""),
     h("td", { class: "mono" }, e.action ?? ""),
@@ -31,22 +31,22 @@ function row(e) {
 async function load() {
   const body = document.getElementById("audit-rows");
   if (!body) return;
-  const query = {
-    actor: filters.actor,
-    action: filters.action,
-    target: filters.target,
-    since: filters.since ? new Date(filters.since).toISOString() : "",
-    until: filters.until ? new Date(filters.until).toISOString() : "",
-    q: filters.text,
-    limit: 500,
-  };
+  // the server matches the user exactly; action, target, time and text are matched here
+  const query = { actor: filters.actor.trim(), limit: 1000, order: "desc" };
   try {
     let entries = asList(await get(PATHS.audit, query), "entries");
     // filter here too, so that a server that ignores a filter still shows what was asked for
     const has = (value, needle) => !needle || String(value ?? "").toLowerCase().includes(needle.toLowerCase());
-    entries = entries.filter((e) => has(e.actor ?? e.user, filters.actor) && has(e.action, filters.action)
-      && has(`${e.target_type ?? ""} ${e.target_id ?? e.target ?? ""}`, filters.target)
-      && has(JSON.stringify(e), filters.text));
+    const since = filters.since ? new Date(filters.since).getTime() : -Infinity;
+    const until = filters.until ? new Date(filters.until).getTime() : Infinity;
+    entries = entries.filter((e) => {
+      const at = new Date(e.created_at ?? e.time ?? 0).getTime();
+      return has(e.action, filters.action)
+        && has(`${e.target_type ?? ""} ${e.target_id ?? e.target ?? ""}`, filters.target)
+        && has(JSON.stringify(e.details ?? e.detail ?? ""), filters.text)
+        && (!Number.isFinite(at) || (at >= since && at <= until));
+    });
+    entries.sort((a, b) => (b.seq ?? 0) - (a.seq ?? 0));
     body.replaceChildren(...(entries.length ? entries.map(row) : [h("tr", {}, h("td", { colspan: 5, class: "muted" }, t("audit.empty")))]));
   } catch (err) {
     showError(err);

@@ -37,6 +37,7 @@ export function createMap(settings = {}) {
     preferCanvas: false,
   });
   map.attributionControl.setPrefix(false);
+  map.createPane("base").style.zIndex = 250; // above tiles (200), below overlays (400)
   const bounds = settings.bounds || WEIHAI_BOUNDS;
   map.fitBounds(bounds);
   map.setMaxBounds(L.latLngBounds(bounds).pad(0.6));
@@ -70,17 +71,18 @@ async function loadBase(hasTiles) {
   }
   if (!hasTiles) {
     baseLayer = L.geoJSON(baseData, {
+      pane: "base",
       filter: (f) => f.properties.kind !== "place",
       style: (f) => {
         const k = f.properties.kind;
         if (k === "land" || k === "island") return { color: "#7c8a6a", weight: 1, fillColor: "#eef0e4", fillOpacity: 1 };
+        if (k === "service_area") return { color: "#10233d", weight: 1.5, dashArray: "2 6", fill: false };
         if (k === "district") return { color: "#b59ad6", weight: 1.2, dashArray: "6 4", fill: false };
         if (k === "road") return { color: f.properties.rank === 1 ? "#f2b134" : "#d9d2c0", weight: f.properties.rank === 1 ? 4 : 2.5 };
         return {};
       },
       interactive: false,
     }).addTo(map);
-    baseLayer.bringToBack();
   }
   drawLabels();
 }
