@@ -128,6 +128,8 @@ class VideoSource:
         self.stats = SourceStats()
         self.info: StreamInfo | None = None
         self._opened = asyncio.Event()
+        self._closed = asyncio.Event()
+        self._closed.set()
         self._stop = threading.Event()
 
     @property
@@ -146,6 +148,14 @@ class VideoSource:
                                     limit=f"{timeout_s:g} s") from None
         assert self.info is not None
         return self.info
+
+    def _mark_closed(self) -> None:
+        self._opened.clear()
+        self._closed.set()
+
+    async def wait_closed(self) -> None:
+        """Wait until the source has lost its input (it then reconnects on its own)."""
+        await self._closed.wait()
 
     async def run(self, on_packet: PacketHandler, on_open: OpenHandler | None = None) -> None:
         """Read until cancelled; the reader thread stops within ``read_timeout_s`` after."""
@@ -191,7 +201,7 @@ class VideoSource:
             finally:
                 container.close()
             if not self._stop.is_set():
-                loop.call_soon_threadsafe(self._opened.clear)
+                loop.call_soon_threadsafe(self._mark_closed)
                 self._stop.wait(backoff_s)
 
     def _announce_open(
@@ -219,6 +229,7 @@ class VideoSource:
             if on_open is not None:
                 on_open(info)
             self._opened.set()
+            self._closed.clear()
 
         loop.call_soon_threadsafe(opened)
 

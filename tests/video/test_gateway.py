@@ -107,8 +107,7 @@ async def test_source_drop_recovers_without_viewer_reconnecting(small_world: Any
             dropped_at_ms = time.time() * 1000
             frames_at_drop = viewer.frames
             async with asyncio.timeout(10):
-                while source.is_open:
-                    await asyncio.sleep(0.05)
+                await source.wait_closed()
             cam.start(group)
             await viewer.wait_frames(frames_at_drop + 10, timeout_s=20)
             # the same peer connection carries the new stream's frames
