@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from jinghang.api.routes import audit, auth, fleet, users, ws
+from jinghang.api.routes import audit, auth, fleet, templates, users, ws, zones
 
-ROUTERS: tuple[APIRouter, ...] = (auth.router, users.router, fleet.router, audit.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    auth.router,
+    users.router,
+    fleet.router,
+    templates.router,
+    zones.router,
+    audit.router,
+)
 ROOT_ROUTERS: tuple[APIRouter, ...] = (ws.router,)

@@ -1,0 +1,44 @@
+"""The catalog over the API: the 33 templates, a plan preview with the safety checks, and a
+bad input named in the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.api.harness import running_api
+
+#: A small field near Weihai (lat, lon).
+FIELD = [[37.470, 122.050], [37.470, 122.054], [37.473, 122.054], [37.473, 122.050]]
+#: Liugong Island's military administration area (a sample no-fly zone).
+LIUGONG_ISLAND = [37.5085, 122.2155]
+
+
+async def test_catalog_lists_33_templates_and_previews_a_plan(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as api:
+        templates = (await api.get("/api/templates")).json()
+        assert len(templates) == 33
+        survey = next(
+            t for t in templates if t["pattern"] == "area_survey" and t["inputs"] == ["area"]
+        )
+        preview = await api.post(
+            f"/api/templates/{survey['id']}/plan", "commander", json={"inputs": {"area": FIELD}}
+        )
+        assert preview.status_code == 200, preview.text
+        body = preview.json()
+        assert body["summary"]["item_count"] == len(body["items"]) > 3
+        assert body["violations"] == []
+        zones = (await api.get("/api/no-fly-zones")).json()
+        assert len(zones["features"]) >= 3
+
+
+async def test_unknown_template_and_missing_input_are_named(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as api:
+        unknown = await api.get("/api/templates/NOPE-99")
+        assert unknown.status_code == 404 and unknown.json()["field"] == "template_id"
+        templates = (await api.get("/api/templates")).json()
+        survey = next(t for t in templates if t["inputs"] == ["area"])
+        missing = await api.post(
+            f"/api/templates/{survey['id']}/plan", "commander", json={"inputs": {}}
+        )
+        assert missing.status_code == 422
+        assert missing.json()["field"] == "area"
