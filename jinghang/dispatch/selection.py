@@ -17,10 +17,26 @@ import enum
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-from jinghang.dispatch.nofly import NoFlyZones
+from typing import Protocol
 
 LatLon = tuple[float, float]
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class NoFlyMap(Protocol):
+    """What the choice asks of the no-fly zones (``jinghang.missions.nofly.NoFlyZones``)."""
+
+    def __len__(self) -> int: ...
+
+    def zone_at(self, position: LatLon) -> _Named | None: ...
+
+    def zone_on_leg(self, a: LatLon, b: LatLon) -> _Named | None: ...
+
+
 CLIMB_RATE_M_S = 2.5
 DESCENT_RATE_M_S = 1.5
 EARTH_RADIUS_M = 6_371_000.0
@@ -184,7 +200,7 @@ def flight_energy_pct(drone: DroneStatus, task: Task) -> tuple[float, float, flo
 
 
 def assess(
-    drone: DroneStatus, task: Task, no_fly: NoFlyZones | None = None
+    drone: DroneStatus, task: Task, no_fly: NoFlyMap | None = None
 ) -> Candidate | Rejected:
     """One drone against one task."""
 
@@ -205,7 +221,7 @@ def assess(
     here = (drone.latitude_deg, drone.longitude_deg)
     base = (drone.base_latitude_deg, drone.base_longitude_deg)
     if no_fly is not None and len(no_fly):
-        zone = no_fly.zone_crossed([here, task.point, base])
+        zone = no_fly.zone_on_leg(here, task.point) or no_fly.zone_on_leg(task.point, base)
         if zone is not None:
             return reject(Rejection.NO_FLY, f"the route crosses the no-fly zone {zone.name}")
     energy_pct, eta_s, there_m = flight_energy_pct(drone, task)
@@ -238,7 +254,7 @@ def assess(
 
 
 def choose_drones(
-    drones: Iterable[DroneStatus], task: Task, no_fly: NoFlyZones | None = None
+    drones: Iterable[DroneStatus], task: Task, no_fly: NoFlyMap | None = None
 ) -> Choice:
     """Every drone assessed: candidates by ETA (then system id), rejections by system id."""
     candidates: list[Candidate] = []
