@@ -25,8 +25,12 @@ async def test_catalog_lists_33_templates_and_previews_a_plan(tmp_path: Path) ->
         )
         assert preview.status_code == 200, preview.text
         body = preview.json()
-        assert body["summary"]["item_count"] == len(body["items"]) > 3
+        assert body["item_count"] == len(body["items"]) > 3
+        assert body["flight_time_s"] > 0
         assert body["violations"] == []
+        # the same through /api/missions/plan, with a point inside a no-fly zone refused
+        playbooks = (await api.get("/api/playbooks")).json()
+        assert len(playbooks) == 19
         zones = (await api.get("/api/no-fly-zones")).json()
         assert len(zones["features"]) >= 3
 

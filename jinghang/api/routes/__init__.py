@@ -5,13 +5,27 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from jinghang.api.routes import audit, auth, fleet, templates, users, ws, zones
+from jinghang.api.routes import (
+    audit,
+    auth,
+    console_settings,
+    fleet,
+    missions,
+    playbooks,
+    templates,
+    users,
+    ws,
+    zones,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
     users.router,
     fleet.router,
     templates.router,
+    playbooks.router,
+    missions.router,
+    console_settings.router,
     zones.router,
     audit.router,
 )

@@ -3,17 +3,15 @@ safety-checked with the server's limits and no-fly zones, nothing sent to a vehi
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from jinghang.api.deps import Reader, ServicesDep
-from jinghang.api.zones import no_fly_zones, safety_limits
+from jinghang.api.routes.missions import preview
 from jinghang.missions.catalog import load_catalog
 from jinghang.missions.compile import compile_template
-from jinghang.missions.safety import find_violations
 
 router = APIRouter(prefix="/templates", tags=["templates"])
 
@@ -26,17 +24,6 @@ class PlanRequest(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-class PlanPreview(BaseModel):
-    summary: dict[str, Any]
-    items: list[dict[str, Any]]
-    violations: list[dict[str, Any]]
-
-
-def item_dict(item: Any) -> dict[str, Any]:
-    out = dataclasses.asdict(item)
-    return {k: (int(v) if k in ("command", "frame", "mission_type") else v) for k, v in out.items()}
-
-
 @router.get("", summary="Every template of the catalog")
 async def list_templates(_: Reader) -> list[dict[str, Any]]:
     return [t.to_dict() for t in load_catalog()]
@@ -47,16 +34,9 @@ async def get_template(_: Reader, template_id: str) -> dict[str, Any]:
     return load_catalog().get(template_id).to_dict()
 
 
-@router.post("/{template_id}/plan", response_model=PlanPreview, summary="Preview a plan")
+@router.post("/{template_id}/plan", summary="Preview a plan (nothing is flown)")
 async def preview_plan(
     services: ServicesDep, _: Reader, template_id: str, request: PlanRequest
-) -> PlanPreview:
+) -> dict[str, Any]:
     plan = compile_template(template_id, request.inputs, request.params)
-    violations = find_violations(
-        plan, safety_limits(services.settings), no_fly_zones(services.settings)
-    )
-    return PlanPreview(
-        summary=plan.summary(),
-        items=[item_dict(i) for i in plan.items],
-        violations=[v.to_dict() for v in violations],
-    )
+    return preview(services, plan)

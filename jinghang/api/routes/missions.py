@@ -1,0 +1,93 @@
+"""Missions: the plans flown (with their timeline of events and the commands sent), and a
+plan preview for any template (compiled and safety-checked, nothing sent)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from jinghang.api.deps import Reader, ServicesDep
+from jinghang.api.zones import no_fly_zones, safety_limits
+from jinghang.missions.compile import compile_template
+from jinghang.missions.plan import MissionPlan
+from jinghang.missions.safety import find_violations
+from jinghang.store.commands import list_commands
+from jinghang.store.missions import get_mission, list_events, list_missions
+from jinghang.store.schemas import MissionPublic
+
+router = APIRouter(prefix="/missions", tags=["missions"])
+
+
+class PlanRequest(BaseModel):
+    template_id: str = Field(description="a catalog template id")
+    inputs: dict[str, Any] = Field(
+        description="area / route / points as [[lat, lon], ...], point as [lat, lon], "
+        "home as [lat, lon, alt_amsl_m]"
+    )
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+def item_dict(item: Any) -> dict[str, Any]:
+    out = dataclasses.asdict(item)
+    return {k: (int(v) if k in ("command", "frame", "mission_type") else v) for k, v in out.items()}
+
+
+def preview(services: Any, plan: MissionPlan) -> dict[str, Any]:
+    """The plan's figures, its items and every safety rule it breaks (empty when none)."""
+    violations = find_violations(
+        plan, safety_limits(services.settings), no_fly_zones(services.settings)
+    )
+    return {
+        **plan.summary(),
+        "items": [item_dict(i) for i in plan.items],
+        "violations": [v.to_dict() for v in violations],
+    }
+
+
+@router.post("/plan", summary="Preview a template's plan (nothing is flown)")
+async def plan_preview(services: ServicesDep, _: Reader, request: PlanRequest) -> dict[str, Any]:
+    plan = compile_template(request.template_id, request.inputs, request.params)
+    return preview(services, plan)
+
+
+@router.get("", response_model=list[MissionPublic])
+async def missions(
+    services: ServicesDep,
+    _: Reader,
+    incident_id: int | None = None,
+    vehicle_system_id: int | None = None,
+    active_only: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[MissionPublic]:
+    with services.store.read_session() as session:
+        return list_missions(
+            session,
+            incident_id=incident_id,
+            vehicle_system_id=vehicle_system_id,
+            active_only=active_only,
+            limit=limit,
+        )
+
+
+@router.get("/{mission_id}", summary="A mission with its timeline and commands")
+async def mission(services: ServicesDep, _: Reader, mission_id: int) -> dict[str, Any]:
+    with services.store.read_session() as session:
+        found = get_mission(session, mission_id)
+        events = list_events(session, mission_id=mission_id)
+        commands = (
+            [
+                c
+                for c in list_commands(session, vehicle_system_id=found.vehicle_system_id)
+                if c.mission_id == mission_id
+            ]
+            if found.vehicle_system_id is not None
+            else []
+        )
+    return {
+        **found.model_dump(mode="json"),
+        "events": [e.model_dump(mode="json") for e in events],
+        "commands": [c.model_dump(mode="json") for c in commands],
+    }
