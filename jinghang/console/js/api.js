@@ -17,7 +17,7 @@ export const PATHS = {
   proposal: `${API}/incidents/proposal`,
   playbooks: `${API}/playbooks`,
   templates: `${API}/templates`,
-  planPreview: `${API}/missions/plan`,
+  planPreview: (templateId) => `${API}/templates/${encodeURIComponent(templateId)}/plan`,
   missions: `${API}/missions`,
   patrols: `${API}/patrols`,
   noFlyZones: `${API}/no-fly-zones`,

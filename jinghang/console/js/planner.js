@@ -34,10 +34,32 @@ export function inputKind(tpl) {
   return "polygon";
 }
 
-function inputsFor(kind, geom) {
-  if (kind === "polygon") return { area: geom };
-  if (kind === "polyline") return { route: geom };
-  return { point: geom };
+/** The template's inputs as the API takes them: area / route / points as [[lat, lon], ...],
+ * point as [lat, lon]. */
+function inputsFor(tpl, kind, geom) {
+  const names = (tpl?.inputs || []).map(String);
+  if (kind === "polygon") {
+    const ring = geom.coordinates[0].map(([lon, lat]) => [lat, lon]);
+    return { area: ring.slice(0, -1) };
+  }
+  if (kind === "polyline") {
+    const line = geom.coordinates.map(([lon, lat]) => [lat, lon]);
+    return names.includes("points") ? { points: line } : { route: line };
+  }
+  return { point: [geom.coordinates[1], geom.coordinates[0]] };
+}
+
+/** Make the operator's geometry fit the template's kind where it can (a polygon for a route
+ * becomes its outline; any shape for a point becomes its centre). */
+function coerce(kind, geom) {
+  if (!geom || kind === "polygon" && geom.type === "Polygon" || kind === "polyline" && geom.type === "LineString" || kind === "point" && geom.type === "Point") return geom;
+  if (kind === "polyline" && geom.type === "Polygon") return { type: "LineString", coordinates: geom.coordinates[0] };
+  if (kind === "point") {
+    const pts = geom.type === "Polygon" ? geom.coordinates[0].slice(0, -1) : geom.coordinates;
+    const n = pts.length;
+    return { type: "Point", coordinates: [pts.reduce((a, p) => a + p[0], 0) / n, pts.reduce((a, p) => a + p[1], 0) / n] };
+  }
+  return null;
 }
 
 function drawInput() {
@@ -116,17 +138,29 @@ async function computePlan(tpl) {
     out.replaceChildren(h("p", { class: "error" }, t("plan.input_needed", { what: t(`plan.input.${kind}`) })));
     return;
   }
+  const geom = coerce(kind, geometry);
+  if (!geom) {
+    out.replaceChildren(h("p", { class: "error" }, t("plan.input_needed", { what: t(`plan.input.${kind}`) })));
+    return;
+  }
   out.replaceChildren(h("p", { class: "muted" }, "…"));
   try {
-    const plan = await post(PATHS.planPreview, { template_id: tpl.id, inputs: inputsFor(kind, geometry), params: {} });
+    const answer = await post(PATHS.planPreview(tpl.id), { inputs: inputsFor(tpl, kind, geom), params: {} });
+    const plan = { ...(answer.summary || answer), items: answer.items };
     lastPlan = { ...plan, path: pathOf(plan) };
     drawInput();
+    const violations = answer.violations || [];
     out.replaceChildren(h("dl", { class: "plan-figures" },
       h("dt", {}, t("plan.time")), h("dd", { id: "plan-time" }, formatDuration(plan.flight_time_s)),
       h("dt", {}, t("plan.distance")), h("dd", {}, formatDistance(plan.distance_horizontal_m ?? plan.distance_m)),
       h("dt", {}, t("plan.energy")), h("dd", {}, plan.energy_pct == null ? "–" : `${Number(plan.energy_pct).toFixed(0)}%`),
       h("dt", {}, t("plan.photos")), h("dd", {}, plan.photo_count ?? "–")));
-    out.append(scheduleForm(tpl, kind));
+    if (violations.length) {
+      out.append(h("div", { class: "error refusal", role: "alert" },
+        violations.map((v) => h("div", {}, t("plan.refused", { reason: `${v.detail ?? v.message ?? ""}${v.field ? ` (${v.field})` : ""}` })))));
+    } else {
+      out.append(scheduleForm(tpl, kind, geom));
+    }
   } catch (err) {
     lastPlan = null;
     drawInput();
@@ -134,7 +168,7 @@ async function computePlan(tpl) {
   }
 }
 
-function scheduleForm(tpl, kind) {
+function scheduleForm(tpl, kind, geom) {
   const cron = h("input", { name: "cron", id: "patrol-cron", value: "0 6 * * *" });
   const vehicle = h("select", { name: "vehicle", id: "patrol-vehicle" },
     h("option", { value: "" }, t("plan.any_vehicle")),
@@ -145,7 +179,7 @@ function scheduleForm(tpl, kind) {
       try {
         const body = {
           template_id: tpl.id,
-          inputs: inputsFor(kind, geometry),
+          inputs: inputsFor(tpl, kind, geom),
           params: {},
           cron: cron.value,
           time_zone: state.settings.time_zone || "Asia/Shanghai",
@@ -183,7 +217,7 @@ function renderPanel(isDrawing = false) {
     },
   }, templates.map((x) => h("option", { value: x.id, selected: String(x.id) === String(selectedId) }, `${x.id} ${localName(x, x.id)}${x.pattern ? ` · ${x.pattern}` : ""}`)));
   const file = h("input", { type: "file", id: "plan-file", accept: ".kml,.geojson,.json,.plan", onchange: (ev) => ev.target.files[0] && importFile(ev.target.files[0]) });
-  panel.replaceChildren(
+  panel.replaceChildren(...[
     h("div", { class: "panel-head" }, h("h2", {}, t("plan.title"))),
     templates.length ? null : h("p", { class: "error" }, t("common.missing", { what: `GET ${PATHS.templates}` })),
     h("label", {}, `${t("plan.template")} (${templates.length})`, select),
@@ -194,7 +228,7 @@ function renderPanel(isDrawing = false) {
       h("button", { class: "link", onclick: () => { geometry = null; drawing = []; lastPlan = null; setPick(null); drawInput(); renderPanel(); } }, t("plan.clear"))),
     h("label", { class: "file" }, t("plan.import"), file),
     h("button", { class: "primary", id: "plan-compute", disabled: !tpl, onclick: () => computePlan(tpl) }, t("plan.compute")),
-    h("div", { id: "plan-result" }));
+    h("div", { id: "plan-result" })].filter(Boolean));
 }
 
 export function showPlanner() {
