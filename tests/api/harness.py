@@ -7,7 +7,8 @@ the server's task group opens and closes in the test's own task.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,3 +106,17 @@ async def running_api(
             yield api
     finally:
         store.close()
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], timeout_s: float = 30.0, what: str = "condition"
+) -> None:
+    """Poll ``check`` every 0.1 s until it is true; fail after ``timeout_s`` (not a timing
+    assert: the limit only stops a broken test from hanging)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{what} did not happen within {timeout_s} s")
