@@ -1,10 +1,91 @@
-"""Sub-commands of ``jinghang.simulator`` (placeholder until the simulator work lands)."""
+"""``jinghang sim``: start a fleet of built-in simulated ArduCopters and print each address.
+
+jinghang sim --count 3 --home 37.5125,122.1199,10,0 --speedup 5
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import Any
 
+from jinghang.errors import SimulatorError
+from jinghang.simulator.fleet import SimFleet
+from jinghang.simulator.server import DEFAULT_HOME, parse_home
 
-def register(subparsers: Any) -> None:  # noqa: ARG001 - filled in by the simulator work
-    _ = argparse
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "sim",
+        help="run built-in simulated ArduCopters (MAVLink on TCP 5760 + 10 * instance)",
+        description="Start N simulated ArduCopter vehicles on one event loop and print their "
+        "MAVLink addresses; Ctrl-C stops them.",
+    )
+    home_text = ",".join(str(x) for x in DEFAULT_HOME)
+    parser.add_argument("--count", type=int, default=1, help="number of vehicles (default 1)")
+    parser.add_argument(
+        "--home", default=home_text, help=f"lat,lon,alt,heading (default {home_text})"
+    )
+    parser.add_argument(
+        "--speedup", type=float, default=1.0, help="simulated seconds per wall second"
+    )
+    parser.add_argument(
+        "--instance", type=int, default=0, help="first instance number (port 5760 + 10*i)"
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--ephemeral-ports", action="store_true", help="listen on free ports instead"
+    )
+    parser.add_argument("--signing-key", default="", help="MAVLink 2 signing key, 64 hex digits")
+    parser.add_argument(
+        "--duration", type=float, default=0.0, help="stop after this many wall seconds"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        home = parse_home(args.home)
+        key = bytes.fromhex(args.signing_key) if args.signing_key else None
+        if key is not None and len(key) != 32:
+            raise SimulatorError(
+                "signing key must be 32 bytes (64 hex digits)", field="signing_key"
+            )
+        fleet = SimFleet(
+            args.count,
+            home,
+            args.speedup,
+            first_instance=args.instance,
+            ephemeral_ports=args.ephemeral_ports,
+            signing_key=key,
+            host=args.host,
+        )
+    except (SimulatorError, ValueError) as exc:
+        print(f"jinghang sim: {exc}")
+        return 2
+    try:
+        asyncio.run(_serve(fleet, args.duration))
+    except KeyboardInterrupt:
+        pass
+    except SimulatorError as exc:
+        print(f"jinghang sim: {exc}")
+        return 1
+    return 0
+
+
+async def _serve(fleet: SimFleet, duration_s: float) -> None:
+    async with fleet:
+        for server in fleet.servers:
+            v = server.vehicle
+            print(
+                f"vehicle {server.system_id}: {server.address} "
+                f"home {v.home_lat_deg:.7f},{v.home_lon_deg:.7f},{v.home_alt_amsl_m:g} "
+                f"speedup {server.speedup:g}",
+                flush=True,
+            )
+        if duration_s > 0:
+            await asyncio.sleep(duration_s)
+        else:
+            await asyncio.Event().wait()
