@@ -137,10 +137,11 @@ def compile_template(
     the template's defaults. Raises :class:`~jinghang.errors.MissionError` subclasses naming
     the field at fault. The plan is not safety-checked: call ``safety.check_plan`` next."""
     template = (catalog or load_catalog()).get(template_id)
-    _check_required(template, inputs)
+    norm = normalize_inputs(inputs)
+    _check_required(template, norm)
     return compile_stages(
         template.stages,
-        inputs,
+        norm,
         [template.defaults, params],
         template_id=template.id,
         pattern_label=template.pattern,
