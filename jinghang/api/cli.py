@@ -39,6 +39,7 @@ def register(subparsers: Any) -> None:
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--dir", default="jinghang-demo", help="where the demo keeps its database")
     demo.add_argument("--speedup", type=float, default=1.0, help="simulation speed (1 = real)")
+    demo.add_argument("--no-video", action="store_true", help="no simulated cameras")
     demo.set_defaults(func=run_demo)
 
 
@@ -104,7 +105,10 @@ async def _demo(args: argparse.Namespace) -> None:
         Path(args.dir), host=args.host, port=args.port, sim_ports=sim_ports, speedup=args.speedup
     )
     services = build_services(settings)
-    services.contexts.extend(demo.simulators(sim_ports, args.speedup))
+    sims = demo.simulators(sim_ports, args.speedup)
+    services.contexts.extend(sims)
+    if not args.no_video:
+        demo.add_cameras(services, sims)
     services.on_ready.append(lambda: demo.banner(settings))
     try:
         app = create_app(settings, services)

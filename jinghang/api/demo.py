@@ -86,7 +86,7 @@ def demo_settings(
 
 
 def simulators(sim_ports: list[int], speedup: float) -> list[Any]:
-    from jinghang.simulator import SimulatorServer  # type: ignore[attr-defined]
+    from jinghang.simulator.server import SimulatorServer
 
     return [
         SimulatorServer(
@@ -114,3 +114,50 @@ def banner(settings: ServeSettings, out: TextIO = sys.stdout) -> None:
     lines += [f"    {u.role!s:<10} {u.username:<10} password: {u.password}" for u in settings.users]
     lines += ["  Ctrl-C stops everything.", ""]
     print("\n".join(lines), file=out, flush=True)
+
+
+def add_cameras(services: Any, sims: list[Any]) -> None:
+    """A simulated camera per drone (MPEG-TS over UDP on 127.0.0.1) and its relay in the
+    video gateway, the camera's pose taken from the simulated vehicle's physics."""
+    from jinghang.video.gateway import VideoGateway
+    from jinghang.video.osd import OsdInfo
+    from jinghang.video.simcam.pose import CameraPose
+    from jinghang.video.simcam.streamer import CameraSettings, SimCamera, udp_url
+
+    gateway = services.video_gateway or VideoGateway.from_settings(services.settings)
+    services.video_gateway = gateway
+    camera_settings = CameraSettings(width_px=960, height_px=540, fps=15, bitrate_bps=1_500_000)
+    for sim in sims:
+        vehicle = sim.vehicle
+        drone_id = str(sim.system_id)
+
+        def pose(v: Any = vehicle) -> CameraPose:
+            pitch = v.gimbal_pitch_deg if v.gimbal_pitch_deg < -5 else -45.0
+            return CameraPose(
+                v.latitude_deg,
+                v.longitude_deg,
+                max(v.relative_altitude_m, 2.0),
+                v.heading_deg,
+                pitch,
+            )
+
+        def osd(v: Any = vehicle, name: str = drone_id) -> OsdInfo:
+            return OsdInfo(
+                name,
+                v.latitude_deg,
+                v.longitude_deg,
+                v.relative_altitude_m,
+                v.heading_deg,
+                str(getattr(v.mode, "name", v.mode)),
+            )
+
+        url = udp_url(free_udp_port())
+        camera = SimCamera(pose, url, camera_settings)
+        services.runners[f"camera-{drone_id}"] = camera.run
+        gateway.add_drone(drone_id, url, osd)
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -4,7 +4,8 @@
 :class:`Services` holds the settings, the event bus, the store, the fleet and the optional
 dispatcher, patrol scheduler and video gateway. :meth:`Services.running` is the app's lifespan:
 it enters the fleet (and any extra async context such as the demo's simulators), connects the
-configured links, and runs every component's ``run()`` inside one ``asyncio.TaskGroup``;
+configured links, enters the components that are async contexts (the video gateway) and runs
+every other component's ``run()`` inside one ``asyncio.TaskGroup``;
 leaving it cancels them and closes everything in reverse order.
 """
 
@@ -43,12 +44,19 @@ class Services:
     #: Called once everything is up (the demo prints its banner here).
     on_ready: list[Callable[[], Awaitable[None] | None]] = field(default_factory=list)
 
+    def _components(self) -> list[tuple[str, Any]]:
+        return [
+            (name, getattr(self, name))
+            for name in ("video_gateway", "dispatcher", "patrols")
+            if getattr(self, name) is not None
+        ]
+
     def _background(self) -> dict[str, Runner]:
+        """``run()`` of every component that is not an async context manager, and runners."""
         work: dict[str, Runner] = {}
-        for name in ("dispatcher", "patrols", "video_gateway"):
-            component = getattr(self, name)
+        for name, component in self._components():
             run = getattr(component, "run", None)
-            if component is not None and callable(run):
+            if not hasattr(component, "__aenter__") and callable(run):
                 work[name] = run
         work.update(self.runners)
         return work
@@ -64,6 +72,9 @@ class Services:
                 for link in self.settings.links:
                     await self.fleet.connect(link)
                     log.info("fleet link %s opened", link)
+            for _name, component in self._components():
+                if hasattr(component, "__aenter__"):
+                    await stack.enter_async_context(component)
             async with asyncio.TaskGroup() as tasks:
                 started: list[asyncio.Task[Any]] = [
                     tasks.create_task(run(), name=name) for name, run in self._background().items()
