@@ -221,3 +221,10 @@ class ScriptedVehicle:
     def _on_param_request_list(self, m: Any) -> None:
         for name in self.params:
             self.send(self._param_value(name))
+
+
+def _on_set_mode(self: ScriptedVehicle, m: Any) -> None:
+    self.custom_mode = int(m.custom_mode)
+
+
+ScriptedVehicle._on_set_mode = _on_set_mode  # type: ignore[attr-defined]
