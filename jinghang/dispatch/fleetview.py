@@ -1,0 +1,90 @@
+"""The fleet as drone choice sees it: the register (store) joined with each vehicle's live
+state (jinghang.flight), and what the dispatcher has each drone doing. Pure."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from jinghang.dispatch.planning import DroneProfile
+from jinghang.dispatch.selection import DroneStatus
+from jinghang.store import VehiclePublic, VehicleStatus
+
+#: GPS fix types from 3D up are good enough to fly on.
+GPS_3D_FIX = 3
+
+
+def health_problem(state: Any) -> str:
+    """Why a vehicle's live state is not fit to launch, or ``""``."""
+    if not state.has_position:
+        return "no position yet"
+    if state.gps_fix_type < GPS_3D_FIX:
+        return f"GPS fix type {state.gps_fix_type} (needs a 3D fix)"
+    if state.ekf_ok is False:
+        return "EKF not healthy"
+    return ""
+
+
+def home_of(registered: VehiclePublic, state: Any | None) -> tuple[float, float, float]:
+    """Where the drone comes back to: its autopilot's home when known, else its base."""
+    if state is not None and state.home is not None:
+        h = state.home
+        return (h.latitude_deg, h.longitude_deg, h.altitude_amsl_m)
+    return (registered.base_latitude_deg, registered.base_longitude_deg,
+            registered.base_altitude_m)
+
+
+def drone_status(
+    registered: VehiclePublic, vehicle: Any | None, busy_with: str | None
+) -> DroneStatus:
+    state = vehicle.state if vehicle is not None else None
+    home = home_of(registered, state)
+    if state is not None and state.has_position:
+        lat, lon = state.latitude_deg, state.longitude_deg
+        rel = state.relative_altitude_m if not math.isnan(state.relative_altitude_m) else 0.0
+    else:
+        lat, lon, rel = registered.base_latitude_deg, registered.base_longitude_deg, 0.0
+    link_ok = state is not None and not state.link_lost
+    problem = health_problem(state) if state is not None else ""
+    if busy_with is None and state is not None and state.armed:
+        busy_with = "a flight the dispatcher did not start (armed)"
+    return DroneStatus(
+        system_id=registered.system_id,
+        name=registered.name,
+        latitude_deg=lat,
+        longitude_deg=lon,
+        base_latitude_deg=home[0],
+        base_longitude_deg=home[1],
+        battery_pct=state.battery_pct if state is not None else None,
+        payloads=frozenset(registered.payloads),
+        cruise_speed_m_s=registered.cruise_speed_m_s,
+        endurance_s=registered.endurance_s,
+        registered_available=registered.status
+        in (VehicleStatus.AVAILABLE, VehicleStatus.BUSY),
+        busy_with=busy_with,
+        link_ok=link_ok,
+        healthy=not problem,
+        health_reason=problem,
+        relative_altitude_m=max(0.0, rel),
+    )
+
+
+def drone_statuses(
+    registered: Iterable[VehiclePublic],
+    vehicles: Mapping[int, Any],
+    busy: Mapping[int, str],
+) -> list[DroneStatus]:
+    return [drone_status(r, vehicles.get(r.system_id), busy.get(r.system_id)) for r in registered]
+
+
+def drone_profile(registered: VehiclePublic, vehicle: Any | None) -> DroneProfile:
+    state = vehicle.state if vehicle is not None else None
+    battery = state.battery_pct if state is not None and state.battery_pct is not None else 0.0
+    return DroneProfile(
+        system_id=registered.system_id,
+        home=home_of(registered, state),
+        battery_pct=float(battery),
+        cruise_speed_m_s=registered.cruise_speed_m_s,
+        endurance_s=registered.endurance_s,
+    )
