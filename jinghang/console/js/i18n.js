@@ -291,8 +291,8 @@ export function t(key, vars = {}) {
 /** Pick the name in the current language from an object with name_zh / name_en fields. */
 export function localName(obj, fallback = "") {
   if (!obj) return fallback;
-  const zh = obj.name_zh ?? obj.zh ?? obj.type_zh;
-  const en = obj.name_en ?? obj.en ?? obj.type_en ?? obj.name;
+  const zh = obj.name_zh ?? obj.incident_type_zh ?? obj.zh ?? obj.type_zh;
+  const en = obj.name_en ?? obj.incident_type_en ?? obj.en ?? obj.type_en ?? obj.name;
   return (current === "zh" ? zh || en : en || zh) || fallback;
 }
 

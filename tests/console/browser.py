@@ -1,0 +1,147 @@
+"""Driving Debian's chromium through Playwright for the console tests, and serving the console.
+
+``chromium_page(tmp_path)`` launches /usr/bin/chromium headless with a fresh profile and the
+flags that keep it quiet and on 127.0.0.1 (WebRTC over loopback allowed, no QUIC, no
+background networking); the browser is never downloaded. Every request the page makes is
+checked: anything not to 127.0.0.1 fails the test (the console must work with no internet).
+``console_server(tmp_path)`` serves the real API app (users of every role, no fleet).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = os.environ.get("JINGHANG_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--allow-loopback-in-peer-connection",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
+
+
+def need_browser() -> None:
+    """Skip with the reason when Playwright or Debian's chromium is not installed."""
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install playwright); browser test skipped")
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)) and not shutil.which(
+        CHROMIUM
+    ):
+        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium); browser test skipped")
+
+
+@dataclass
+class PageLog:
+    """What the page said: console errors, uncaught exceptions, requests off the machine."""
+
+    errors: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def chromium_page(
+    tmp_path: Path, *, width: int = 1440, height: int = 900
+) -> AsyncIterator[Any]:
+    """A fresh chromium profile and one page; yields ``(page, log)``."""
+    need_browser()
+    from playwright.async_api import async_playwright
+
+    log = PageLog()
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as pw:
+        context = await pw.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": width, "height": height},
+            locale="zh-CN",
+        )
+        try:
+            page = context.pages[0] if context.pages else await context.new_page()
+
+            async def guard(route: Any) -> None:
+                host = urlsplit(route.request.url).hostname or ""
+                if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+                    await route.continue_()
+                else:
+                    log.outside.append(route.request.url)
+                    await route.abort()
+
+            await context.route("**/*", guard)
+            page.on("pageerror", lambda exc: log.errors.append(f"pageerror: {exc}"))
+            page.on(
+                "console",
+                lambda msg: log.messages.append(f"{msg.type}: {msg.text}"),
+            )
+            yield page, log
+        finally:
+            await context.close()
+
+
+async def save_screenshot(page: Any, name: str) -> Path:
+    """A screenshot of the page under test-artifacts/console/ (kept out of git)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    await page.screenshot(path=str(path))
+    return path
+
+
+@asynccontextmanager
+async def console_server(
+    tmp_path: Path, **overrides: Any
+) -> AsyncIterator[tuple[str, dict[str, str]]]:
+    """The real API app serving the console, users of every role; yields (url, passwords)."""
+    from jinghang.api.app import create_app
+    from jinghang.api.runtime import build_services
+    from jinghang.api.security import Role
+    from jinghang.api.serve_settings import ServeSettings, UserSeed
+    from jinghang.api.server import serving
+
+    passwords = {str(role): f"{role}-console-pw" for role in Role}
+    settings = ServeSettings(
+        database_url=f"sqlite:///{tmp_path / 'jinghang.db'}",
+        secret_key="console-test-secret-0123456789abcdef",
+        recordings_dir=tmp_path / "recordings",
+        users=[
+            UserSeed(username=name, password=pw, role=Role(name)) for name, pw in passwords.items()
+        ],
+        **overrides,
+    )
+    services = build_services(settings)
+    try:
+        app = create_app(settings, services)
+        async with serving(app) as url:
+            yield url, passwords
+    finally:
+        services.store.close()
+
+
+async def log_in(page: Any, url: str, username: str, password: str) -> None:
+    """Open the console and sign in through its form."""
+    await page.goto(url + "/")
+    await page.locator("#login-username").fill(username)
+    await page.locator("#login-password").fill(password)
+    await page.locator("#login-submit").click()
+    await page.locator("#login").wait_for(state="hidden")
+    await page.locator("#link-state[data-state=online]").wait_for()

@@ -1,0 +1,82 @@
+"""The console without a fleet, in a real browser: it loads with no internet (every request
+stays on 127.0.0.1), speaks Chinese first and English on a click, refuses a wrong password
+with the reason, draws the Weihai base map and the no-fly zones, shows pilot controls only to
+pilots and commanders, and shows a plan's figures or the reason it was refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.console.browser import chromium_page, console_server, log_in, save_screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+
+async def test_login_language_and_offline_map(tmp_path: Path) -> None:
+    async with console_server(tmp_path) as (url, passwords), chromium_page(tmp_path) as (page, log):
+        await page.goto(url + "/")
+        submit = page.locator("#login-submit")
+        assert await submit.inner_text() == "登录"
+        await page.locator("#login .lang-toggle").click()
+        assert await submit.inner_text() == "Log in"
+
+        await page.locator("#login-username").fill("commander")
+        await page.locator("#login-password").fill("not-the-password")
+        await submit.click()
+        error = page.locator("#login-error")
+        await error.filter(has_text="wrong user name or password").wait_for()
+
+        await log_in(page, url, "commander", passwords["commander"])
+        # the offline base: land, islands and roads drawn from the shipped GeoJSON
+        await page.locator(".leaflet-base-pane path").first.wait_for()
+        assert await page.locator(".leaflet-base-pane path").count() > 10
+        await page.locator(".map-label", has_text="Liugong Island").wait_for()
+        # the sample no-fly zones from the API
+        await page.locator(".leaflet-overlay-pane path[stroke='#d0312d']").first.wait_for(
+            state="attached"
+        )
+        assert await page.locator("#tabs button.active").inner_text() == "Command"
+        await page.locator("#topbar .lang-toggle").click()
+        assert await page.locator("#tabs button.active").inner_text() == "指挥"
+        await page.locator(".map-label", has_text="刘公岛").wait_for()
+        await save_screenshot(page, "shell-map")
+        assert log.outside == [], f"requests left the machine: {log.outside}"
+        assert log.errors == [], log.errors
+
+
+async def test_plan_figures_and_refusal(tmp_path: Path) -> None:
+    async with console_server(tmp_path) as (url, passwords), chromium_page(tmp_path) as (page, log):
+        await log_in(page, url, "observer", passwords["observer"])
+        await page.locator("#tabs [data-view=plan]").click()
+        options = page.locator("#plan-template option")
+        await options.nth(32).wait_for(state="attached")
+        assert await options.count() == 33
+
+        # a small field near the Hi-tech zone: the plan comes back with its figures
+        await page.locator("#plan-template").select_option("RUR-01")
+        box = await page.locator("#map").bounding_box()
+        assert box is not None
+        cx, cy = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.45
+        await page.locator("#plan-draw").click()
+        for dx, dy in ((0, 0), (12, 0), (12, 10), (0, 10)):
+            await page.mouse.click(cx + dx, cy + dy)
+        await page.locator("#plan-finish").click()
+        await page.locator("#plan-compute").click()
+        await page.locator("#plan-time").wait_for()
+        assert await page.locator(".plan-figures dd").count() == 4
+        assert await page.locator(".leaflet-overlay-pane path[stroke='#e85d04']").count() >= 1
+
+        # a huge area: more than a battery, refused with the reason naming the limit
+        await page.locator("#plan-draw").click()
+        for dx, dy in ((-200, -150), (200, -150), (200, 150), (-200, 150)):
+            await page.mouse.click(cx + 150 + dx, cy + dy)
+        await page.locator("#plan-finish").click()
+        await page.locator("#plan-compute").click()
+        refusal = page.locator("#plan-result .refusal")
+        await refusal.wait_for()
+        assert "energy_pct" in await refusal.inner_text()
+        await save_screenshot(page, "shell-plan-refused")
+        assert log.outside == []
+        assert log.errors == [], log.errors
