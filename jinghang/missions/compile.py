@@ -107,12 +107,12 @@ def compile_stages(
     notes: list[str] = []
     for seg in segments:
         notes.extend(n for n in seg.notes if n not in notes)
-    given = {k: v for layer in layers[1:] for k, v in (layer or {}).items()}
+    named = [k for layer in layers for k in (layer or {})]
     plan = MissionPlan(
         items=items,
         template_id=template_id,
         pattern=pattern_label,
-        params={**dict(layers[0] or {}), **given},
+        params={k: base[k] for k in dict.fromkeys(named)},
         home=home,
         inputs=norm,
         gsd_cm_px=next((s.gsd_cm_px for s in segments if s.gsd_cm_px is not None), None),

@@ -1,0 +1,145 @@
+"""Fly a checked plan on a vehicle of ``jinghang.flight``: the safety checks first (nothing is
+uploaded when one fails), then upload (mission, and fence and rally when the plan has them),
+arm, AUTO, and follow the mission to completion (landed and disarmed), reporting progress.
+
+This is the only module of ``jinghang.missions`` that talks to a vehicle; the CLI's
+``plan --fly`` and the flight tests of the templates use it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from jinghang.flight.errors import VehicleTimeout
+from jinghang.missions.formats.geojson import TrackPoint
+from jinghang.missions.items import MissionType
+from jinghang.missions.nofly import NoFlyZones
+from jinghang.missions.plan import MissionPlan
+from jinghang.missions.safety import SafetyLimits, check_plan
+
+if TYPE_CHECKING:
+    from jinghang.flight import Vehicle, VehicleState
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class FlightReport:
+    """What happened: the items reached, the flown track, and how the flight ended."""
+
+    item_count: int
+    reached_seqs: list[int] = field(default_factory=list)
+    track: list[TrackPoint] = field(default_factory=list)
+    max_relative_altitude_m: float = 0.0
+    completed: bool = False
+    wall_time_s: float = 0.0
+    final_mode: str = ""
+
+    @property
+    def last_reached_seq(self) -> int | None:
+        return max(self.reached_seqs) if self.reached_seqs else None
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+async def upload_checked(
+    vehicle: Vehicle,
+    plan: MissionPlan,
+    limits: SafetyLimits | None = None,
+    no_fly: NoFlyZones | None = None,
+    *,
+    actor: str = "system",
+) -> None:
+    """Check ``plan``; only if it passes, upload its mission (and fence and rally)."""
+    check_plan(plan, limits, no_fly)
+    await vehicle.upload_mission(plan.items, MissionType.MISSION, actor=actor)
+    if plan.fence:
+        await vehicle.upload_mission(plan.fence, MissionType.FENCE, actor=actor)
+    if plan.rally:
+        await vehicle.upload_mission(plan.rally, MissionType.RALLY, actor=actor)
+
+
+async def fly_plan(
+    vehicle: Vehicle,
+    plan: MissionPlan,
+    limits: SafetyLimits | None = None,
+    no_fly: NoFlyZones | None = None,
+    *,
+    timeout_s: float = 600.0,
+    progress: Progress = _quiet,
+    actor: str = "system",
+    ready_timeout_s: float = 60.0,
+) -> FlightReport:
+    """Check, upload and fly ``plan`` until the vehicle has landed and disarmed."""
+    await upload_checked(vehicle, plan, limits, no_fly, actor=actor)
+    progress(f"uploaded {len(plan.items)} items")
+    await vehicle.wait_until(_ready, timeout_s=ready_timeout_s)
+    report = FlightReport(item_count=len(plan.items))
+    started = time.monotonic()
+    await vehicle.start_mission(actor=actor)
+    state = await vehicle.wait_until(lambda s: s.armed, timeout_s=30.0)
+    progress(f"armed, mode {state.mode}")
+    last_seq: int | None = None
+    deadline = started + timeout_s
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            report.wall_time_s = time.monotonic() - started
+            raise VehicleTimeout(
+                f"the mission did not complete in {timeout_s:g} s "
+                f"(reached item {report.last_reached_seq} of {len(plan.items)})",
+                field="timeout_s", value=timeout_s,
+            )
+        try:
+            state = await vehicle.wait_until(
+                _changed_from(vehicle.state), timeout_s=min(remaining, 0.25)
+            )
+        except VehicleTimeout:  # nothing changed: sample the track, wait on
+            state = vehicle.state
+        _record(report, state, started)
+        if state.mission_current_seq != last_seq and state.mission_current_seq is not None:
+            last_seq = state.mission_current_seq
+            progress(f"item {last_seq + 1}/{len(plan.items)}  mode {state.mode}  "
+                     f"alt {state.relative_altitude_m:.0f} m")
+        if not state.armed:
+            break
+    report.reached_seqs = sorted(set(vehicle.state.mission_reached_seqs))
+    report.final_mode = vehicle.state.mode
+    report.wall_time_s = time.monotonic() - started
+    report.completed = True
+    progress(f"landed and disarmed after {report.wall_time_s:.0f} s, mode {report.final_mode}")
+    return report
+
+
+def _changed_from(before: VehicleState) -> Callable[[VehicleState], bool]:
+    seq, armed, mode = before.mission_current_seq, before.armed, before.mode
+
+    def changed(s: VehicleState) -> bool:
+        return s.mission_current_seq != seq or s.armed != armed or s.mode != mode
+
+    return changed
+
+
+def _ready(state: VehicleState) -> bool:
+    return (
+        state.gps_fix_type >= 3
+        and not math.isnan(state.latitude_deg)
+        and state.home is not None
+        and state.ekf_ok is not False
+    )
+
+
+def _record(report: FlightReport, state: VehicleState, started: float) -> None:
+    if math.isnan(state.latitude_deg):
+        return
+    alt = 0.0 if math.isnan(state.relative_altitude_m) else state.relative_altitude_m
+    report.max_relative_altitude_m = max(report.max_relative_altitude_m, alt)
+    report.track.append(
+        TrackPoint(time.monotonic() - started, state.latitude_deg, state.longitude_deg, alt)
+    )
