@@ -1,10 +1,54 @@
-"""Sub-commands of ``jinghang.video`` (placeholder until the video work lands)."""
+"""``jinghang recordings verify DIR``: recompute every recorded segment's SHA-256 and report
+any mismatch with its manifest (exit code 1 on a mismatch or a missing segment)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from typing import Any
+
+from jinghang.errors import VideoError
+from jinghang.video.verify import verify_directory
 
 
 def register(subparsers: Any) -> None:
-    _ = argparse
+    parser = subparsers.add_parser("recordings", help="check recorded flight video")
+    commands = parser.add_subparsers(dest="recordings_command", metavar="ACTION", required=True)
+    verify = commands.add_parser(
+        "verify", help="recompute segment SHA-256s and compare them with the manifests"
+    )
+    verify.add_argument("directory", help="a recordings directory (searched recursively)")
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.set_defaults(func=run_verify)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    try:
+        report = verify_directory(args.directory)
+    except VideoError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    bad = {m.path: m for m in report.mismatches}
+    if args.json:
+        print(json.dumps({
+            "ok": report.ok,
+            "checked": len(report.checked),
+            "mismatches": [{"path": str(m.path), "expected_sha256": m.expected_sha256,
+                            "actual_sha256": m.actual_sha256, "reason": m.reason}
+                           for m in report.mismatches],
+            "unlisted": [str(p) for p in report.unlisted],
+        }, indent=2))
+    else:
+        for path in report.checked:
+            mismatch = bad.get(path)
+            if mismatch is None:
+                print(f"OK        {path}")
+            else:
+                print(f"MISMATCH  {path}: {mismatch.reason} (expected {mismatch.expected_sha256}"
+                      f", got {mismatch.actual_sha256 or '-'})")
+        for path in report.unlisted:
+            print(f"UNLISTED  {path} (in no manifest)")
+        print(f"{len(report.checked)} segments checked, {len(report.mismatches)} mismatched, "
+              f"{len(report.unlisted)} unlisted")
+    return 0 if report.ok else 1

@@ -15,6 +15,7 @@ import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
@@ -28,6 +29,7 @@ from aiortc import (
 
 from jinghang.errors import VideoError
 from jinghang.video.osd import OsdSource
+from jinghang.video.recording import FlightRecorder, SegmentClosedHook
 from jinghang.video.relay import DroneRelay, Mode
 from jinghang.video.sdp_check import BadOffer, check_offer
 from jinghang.video.sources import VideoSource
@@ -101,6 +103,7 @@ class VideoGateway:
         self.relays: dict[str, DroneRelay] = {}
         self.sessions: dict[str, ViewerSession] = {}
         self._relay_tasks: dict[str, asyncio.Task[None]] = {}
+        self.recorders: dict[str, tuple[FlightRecorder, asyncio.Task[None]]] = {}
         self._stack: contextlib.AsyncExitStack | None = None
         self._tasks: asyncio.TaskGroup | None = None
 
@@ -127,6 +130,8 @@ class VideoGateway:
         try:
             for session_id in list(self.sessions):
                 await self.close_session(session_id)
+            for drone_id in list(self.recorders):
+                await self.stop_recording(drone_id)
             for task in self._relay_tasks.values():
                 task.cancel()
         finally:
@@ -160,6 +165,8 @@ class VideoGateway:
 
     async def remove_drone(self, drone_id: str) -> None:
         relay = self.relay(drone_id)
+        if drone_id in self.recorders:
+            await self.stop_recording(drone_id)
         for session in [s for s in self.sessions.values() if s.drone_id == drone_id]:
             await self.close_session(session.session_id)
         task = self._relay_tasks.pop(drone_id, None)
@@ -168,6 +175,44 @@ class VideoGateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         del self.relays[relay.drone_id]
+
+    # -- recording ------------------------------------------------------------------------
+
+    def start_recording(
+        self,
+        drone_id: str,
+        flight_id: str,
+        root: Path | str,
+        on_segment_closed: SegmentClosedHook | None = None,
+        segment_duration_s: float = 60.0,
+    ) -> FlightRecorder:
+        """Record a drone's flight into ``root/<drone_id>/<flight_id>/`` until stopped."""
+        relay = self.relay(drone_id)
+        if self._tasks is None:
+            raise VideoError("the gateway is not running", field="gateway")
+        if drone_id in self.recorders:
+            raise VideoError(f"drone {drone_id} is already being recorded", field="drone_id",
+                             value=drone_id)
+        recorder = FlightRecorder(root, drone_id, flight_id,
+                                  segment_duration_s=segment_duration_s,
+                                  on_segment_closed=on_segment_closed)
+        relay.packet_consumers.append(recorder.on_packet)
+        self.recorders[drone_id] = (recorder, self._tasks.create_task(recorder.run()))
+        return recorder
+
+    async def stop_recording(self, drone_id: str) -> FlightRecorder:
+        """Close the flight's last segment (its hook has run when this returns)."""
+        try:
+            recorder, task = self.recorders.pop(drone_id)
+        except KeyError:
+            raise VideoError(f"drone {drone_id} is not being recorded", field="drone_id",
+                             value=drone_id) from None
+        relay = self.relays.get(drone_id)
+        if relay is not None and recorder.on_packet in relay.packet_consumers:
+            relay.packet_consumers.remove(recorder.on_packet)
+        recorder.finish()
+        await task
+        return recorder
 
     def relay(self, drone_id: str) -> DroneRelay:
         try:

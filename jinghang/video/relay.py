@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import av
 
+from jinghang.video.blocking import run_blocking
 from jinghang.video.osd import OsdInfo, OsdSource
 from jinghang.video.sources import StreamInfo, VideoSource
 from jinghang.video.tracks import ViewerTrack, wallclock_packet
@@ -179,7 +180,7 @@ class DroneRelay:
             self.stats.transcode_packets_in += 1
             started_s = time.perf_counter()
             try:
-                encoded = await asyncio.to_thread(transcoder.feed, data, osd, force)
+                encoded = await run_blocking(transcoder.feed, data, osd, force)
             except av.FFmpegError as exc:
                 log.warning("drone %s: transcoding failed (%s); waiting for a keyframe",
                             self.drone_id, exc)

@@ -26,6 +26,7 @@ from typing import Any
 import av
 
 from jinghang.errors import VideoError
+from jinghang.video.blocking import run_blocking_with_cancel
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +159,13 @@ class VideoSource:
         await self._closed.wait()
 
     async def run(self, on_packet: PacketHandler, on_open: OpenHandler | None = None) -> None:
-        """Read until cancelled; the reader thread stops within ``read_timeout_s`` after."""
+        """Read until cancelled; returns once the reader thread has stopped (within
+        ``read_timeout_s``, or ``open_timeout_s`` while opening)."""
         loop = asyncio.get_running_loop()
         self._stop.clear()
         try:
-            await asyncio.to_thread(self._read_forever, loop, on_packet, on_open)
+            await run_blocking_with_cancel(self._stop.set, self._read_forever, loop, on_packet,
+                                           on_open)
         finally:
             self._stop.set()
 

@@ -1,7 +1,7 @@
 """Decode a drone's stream, draw the on-screen display, and encode VP8: once per drone.
 
 A :class:`Transcoder` is synchronous and owned by one relay, which calls ``feed`` from a
-worker thread (``asyncio.to_thread``), one packet at a time, in order. Its output is encoded
+worker thread (``run_blocking``), one packet at a time, in order. Its output is encoded
 VP8 packets that every transcode viewer of the drone shares.
 """
 

@@ -5,8 +5,8 @@ keyframe a second, in-band SPS/PPS, 188-byte TS packets in 1316-byte datagrams),
 gateway cannot tell it from one. Each frame carries its capture time in the stamp block.
 
 The pose comes from ``pose_source`` (the demo wires it to a simulated vehicle's physics
-state), called on the event loop once per frame. Rendering and encoding run in a worker
-thread per frame (``asyncio.to_thread``) so the event loop never blocks on them.
+state), called on the event loop once per frame. Rendering and encoding run in the default
+executor, one job per frame, so the event loop never blocks on them.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import av
 import cv2
 
 from jinghang.errors import VideoError
+from jinghang.video.blocking import run_blocking
 from jinghang.video.simcam.pose import CameraPose
 from jinghang.video.simcam.projection import Intrinsics
 from jinghang.video.simcam.render import Renderer
@@ -81,13 +82,13 @@ class SimCamera:
 
     async def run(self) -> None:
         """Render, stamp, encode and send frames at the configured rate until cancelled."""
-        world = self._world if self._world is not None else await asyncio.to_thread(build_world)
+        world = self._world if self._world is not None else await run_blocking(build_world)
         first_pose = self.pose_source()
         origin = self._origin or (first_pose.latitude_deg, first_pose.longitude_deg)
         s = self.settings
         renderer = Renderer(world, Intrinsics(s.width_px, s.height_px, s.horizontal_fov_deg),
                             *origin)
-        output = await asyncio.to_thread(self._open_output)
+        output = await run_blocking(self._open_output)
         try:
             stream = self._add_stream(output)
             period_s = 1.0 / s.fps
@@ -95,7 +96,7 @@ class SimCamera:
             index = 0
             while True:
                 pose = self.pose_source()
-                await asyncio.to_thread(self._send_one, renderer, output, stream, pose, index)
+                await run_blocking(self._send_one, renderer, output, stream, pose, index)
                 self.frames_sent += 1
                 index += 1
                 delay = start + index * period_s - time.monotonic()
@@ -105,7 +106,7 @@ class SimCamera:
                     delay += skipped * period_s
                 await asyncio.sleep(max(delay, 0.0))
         finally:
-            await asyncio.to_thread(output.close)
+            await run_blocking(output.close)
 
     def _open_output(self) -> av.container.OutputContainer:
         target = self.url
