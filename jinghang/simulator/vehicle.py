@@ -98,6 +98,7 @@ class SimVehicle:
         self._paused_guide: tuple[Guide, float, float, float] | None = None
         self._rtl_stage = RtlStage.CLIMB
         self._rtl_stage_started_s = 0.0
+        self._rtl_active = False
         self._on_ground_since_s: float | None = 0.0
         self._landed_complete = False
         self._land_in_progress = False
@@ -358,6 +359,7 @@ class SimVehicle:
         previous = self.mode
         self.mode = mode
         self._paused_guide = None
+        self._rtl_active = False
         self.runner.paused = False
         if previous == Mode.AUTO and mode != Mode.AUTO and self.runner.state == MissionState.ACTIVE:
             self.runner.state = MissionState.NOT_STARTED
@@ -704,6 +706,7 @@ class SimVehicle:
             self._start_land(None)
             return
         p = self.physics
+        self._rtl_active = True
         self._rtl_stage = RtlStage.CLIMB
         self._rtl_stage_started_s = self.time_s
         self._goto_local(p.north_m, p.east_m, max(p.up_m, self._rtl_altitude_up()), None)
@@ -728,6 +731,7 @@ class SimVehicle:
                 self._rtl_stage = RtlStage.FINAL
             else:
                 self._rtl_stage = RtlStage.LAND
+                self._rtl_active = False
                 self._start_land(None)
 
     def _start_land(self, at_local: tuple[float, float] | None) -> None:
@@ -772,7 +776,7 @@ class SimVehicle:
             self._check_failsafes()
         if self.armed and self.mode == Mode.AUTO:
             self.runner.update(dt_s)
-        if self.armed and self.mode == Mode.RTL:
+        if self.armed and self._rtl_active:
             self._update_rtl()
         if self.armed and self.guide == Guide.GOTO and getattr(self, "_land_after_goto", False):
             if self.at_target(1.0):
@@ -864,9 +868,10 @@ class SimVehicle:
             grounded_s = self.time_s - self._on_ground_since_s
             if self.guide == Guide.LAND and grounded_s >= LANDED_CONFIRM_S:
                 self._landed_complete = True
-                self._disarm_now()
                 if self.mode == Mode.AUTO:
-                    self.runner.update(0.0)
+                    self.runner.update(0.0)  # the landing item completes, then the mission
+                if self.armed:
+                    self._disarm_now()
             elif self.guide != Guide.TAKEOFF and grounded_s >= self.param("DISARM_DELAY") > 0:
                 self._disarm_now()
         else:

@@ -157,7 +157,7 @@ class GcsClient:
         return await self.wait("HEARTBEAT", cond, timeout_s)
 
     async def upload(self, items: list[tuple[Any, ...]], mission_type: int = 0) -> int:
-        """Upload (frame, command, p1..p4, lat_deg, lon_deg, alt) tuples; return MISSION_ACK type."""
+        """Upload (frame, command, p1..p4, lat_deg, lon_deg, alt) tuples; return the ack type."""
         done = self.expect("MISSION_ACK")
         self.send(M.MAVLink_mission_count_message(self.target, 1, len(items), mission_type))
         async with asyncio.timeout(20.0):
