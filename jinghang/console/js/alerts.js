@@ -5,7 +5,7 @@
 
 import { t } from "./i18n.js";
 import { on, state } from "./state.js";
-import { h } from "./ui.js";
+import { h, toast } from "./ui.js";
 
 const LOW_BATTERY_PCT = 25;
 const active = new Map(); // key -> element
@@ -58,14 +58,19 @@ function clearCondition(key) {
 
 export function handleAlertEvent(data) {
   const vid = data.vehicle_id ?? data.system_id ?? data.drone_id;
-  const kindRaw = String(data.kind || data.type || data.code || data.alert || "failure").toLowerCase();
+  const level = String(data.level || "warning").toLowerCase();
+  if (level === "info" || level === "debug") {
+    toast(data.message || JSON.stringify(data));
+    return;
+  }
+  const kindRaw = String(data.kind || data.type || data.code || data.alert || data.message || "failure").toLowerCase();
   let kind = "failure";
   if (kindRaw.includes("link")) kind = "link_lost";
   else if (kindRaw.includes("batt")) kind = "low_battery";
   else if (kindRaw.includes("fence")) kind = "fence";
   const reason = data.message || data.detail || data.reason || data.text || kindRaw;
   const vars = { drone: droneName(vid), reason, pct: Math.round(data.battery_pct ?? state.vehicles.get(String(vid))?.battery_pct ?? 0) };
-  const text = kind === "failure" ? t("alert.failure", vars) : t(`alert.${kind}`, vars);
+  const text = kind === "failure" || kind === "fence" ? t(kind === "fence" ? "alert.generic" : "alert.failure", vars) : t(`alert.${kind}`, vars);
   raiseAlert(`${kind}:${vid}:${data.id ?? data.incident_id ?? ""}:${kind === "failure" ? reason : ""}`, kind, text);
 }
 

@@ -82,7 +82,7 @@ function cardHtml(v) {
     </div>
     <div class="drone-stats">
       <span class="battery ${pct != null && pct < LOW_BATTERY_PCT ? "bad" : ""}" title="${t("drone.battery")}">
-        🔋 <span class="battery-pct">${pct == null ? "–" : pct + "%"}</span>
+        <span class="battery-pct">${pct == null ? "–" : pct + "%"}</span>
         <span class="bar"><span style="width:${pct ?? 0}%"></span></span>
       </span>
       <span>${t("drone.alt")} ${v.altitude_m == null ? "–" : v.altitude_m.toFixed(0) + " m"}</span>

@@ -51,17 +51,14 @@ function drawIncident(inc) {
 function incidentRow(inc) {
   const actions = [];
   const active = ["assigned", "launching", "en_route", "on_scene"].includes(inc.status);
-  if (canDispatch() && ["reported", "queued"].includes(inc.status)) {
-    actions.push(h("button", { class: "primary", dataset: { act: "dispatch" }, onclick: () => dispatch(inc) }, t("incidents.dispatch")));
-  }
-  if (inc.needsConfirmation && canFly()) {
+  if (inc.needsConfirmation && inc.status === "assigned" && !inc.raw?.confirmed_by && canFly()) {
     actions.push(h("button", { class: "primary", dataset: { act: "confirm" }, onclick: () => act(inc, "confirm") }, t("incidents.pilot_confirm")));
   }
   if (canDispatch() && active) {
     actions.push(h("button", { dataset: { act: "recall" }, onclick: () => act(inc, "recall") }, t("incidents.recall")));
   }
-  if (canDispatch() && OPEN_STATES.has(inc.status)) {
-    actions.push(h("button", { class: "link", dataset: { act: "close" }, onclick: () => act(inc, "close") }, t("incidents.close")));
+  if (canDispatch() && ["reported", "queued", "assigned"].includes(inc.status)) {
+    actions.push(h("button", { class: "link", dataset: { act: "cancel" }, onclick: () => act(inc, "cancel") }, t("incidents.cancel")));
   }
   return h("div", { class: `incident-row card status-${inc.status}`, dataset: { incident: inc.id } },
     h("div", { class: "incident-head", onclick: () => inc.lat != null && flyTo(inc.lat, inc.lon) },
@@ -70,7 +67,7 @@ function incidentRow(inc) {
       inc.priority != null ? h("span", { class: "pill" }, `P${inc.priority}`) : null),
     h("div", { class: "muted small" },
       `#${inc.id}`,
-      inc.vehicleId != null ? ` · 🚁 ${vehicleName(inc.vehicleId)}` : "",
+      inc.vehicleId != null ? ` · ${vehicleName(inc.vehicleId)}` : "",
       inc.note ? ` · ${inc.note}` : ""),
     inc.reason && ["queued", "failed"].includes(inc.status) ? h("div", { class: "reason" }, inc.reason) : null,
     inc.needsConfirmation ? h("div", { class: "reason" }, t("incidents.confirm_needed")) : null,
@@ -99,19 +96,6 @@ async function act(inc, action) {
     const result = await post(PATHS.incidentAction(inc.id, action), {});
     if (result && typeof result === "object" && (result.id != null || result.incident_id != null)) upsertIncident(result);
     else await refreshIncident(inc.id);
-  } catch (err) {
-    showError(err);
-  }
-}
-
-async function dispatch(inc, vehicleId) {
-  try {
-    const body = vehicleId != null ? { vehicle_id: Number.isNaN(Number(vehicleId)) ? vehicleId : Number(vehicleId) } : {};
-    const result = await post(PATHS.incidentAction(inc.id, "dispatch"), body);
-    const updated = result && typeof result === "object" && (result.id != null || result.incident_id != null) ? upsertIncident(result) : await refreshIncident(inc.id);
-    const vid = updated?.vehicleId ?? vehicleId;
-    toast(t("incidents.dispatched", { drone: vehicleName(vid) }));
-    closeReportPanel();
   } catch (err) {
     showError(err);
   }
@@ -167,82 +151,76 @@ function showReportForm(latlng) {
     h("option", { value: "" }, "–"),
     [1, 2, 3, 4, 5].map((p) => h("option", { value: p }, `P${p}`)));
   const note = h("input", { name: "note", id: "report-note", maxlength: 200 });
-  const form = h("form", { id: "report-form", onsubmit: (ev) => { ev.preventDefault(); submitReport(latlng, typeSelect.value, priority.value, note.value); } },
+  const draft = () => ({ latlng, type: typeSelect.value, priority: priority.value, note: note.value });
+  typeSelect.addEventListener("change", () => showProposal(draft()));
+  const form = h("form", { id: "report-form", onsubmit: (ev) => { ev.preventDefault(); submitReport(draft()); } },
     h("div", { class: "muted small" }, `${latlng.lat.toFixed(5)}, ${latlng.lng.toFixed(5)}`),
     h("label", {}, t("incidents.type"), typeSelect),
     h("label", {}, t("incidents.priority"), priority),
     h("label", {}, t("incidents.note"), note),
+    h("div", { id: "proposal" }),
     h("div", { class: "row" },
-      h("button", { type: "submit", class: "primary", id: "report-submit" }, t("incidents.submit")),
-      h("button", { type: "button", class: "link", onclick: closeReportPanel }, t("common.cancel"))),
-    h("div", { id: "proposal" }));
+      h("button", { type: "submit", class: "primary big", id: "dispatch-button", disabled: !canDispatch() }, t("incidents.dispatch")),
+      h("button", { type: "button", class: "link", onclick: closeReportPanel }, t("common.cancel"))));
   panel.replaceChildren(form);
   if (!state.playbooks.length) panel.prepend(h("p", { class: "error" }, t("common.missing", { what: "GET " + PATHS.playbooks })));
+  else showProposal(draft());
 }
 
-async function submitReport(latlng, type, priority, note) {
-  const body = {
-    playbook_id: type,
-    latitude_deg: latlng.lat,
-    longitude_deg: latlng.lng,
-    note: note || undefined,
-  };
+/** Report the incident: the dispatcher decides at once (launch, hold for a pilot, or queue). */
+async function submitReport({ latlng, type, priority, note }) {
+  const body = { playbook_id: type, latitude_deg: latlng.lat, longitude_deg: latlng.lng, title: note || "" };
   if (priority) body.priority = Number(priority);
-  let inc;
+  const button = document.getElementById("dispatch-button");
+  button?.setAttribute("disabled", "");
   try {
     const created = await post(PATHS.incidents, body);
-    inc = upsertIncident(created);
-    toast(t("incidents.reported"));
+    const inc = upsertIncident(created.incident || created);
+    toast(inc?.vehicleId != null ? t("incidents.dispatched", { drone: vehicleName(inc.vehicleId) }) : t("incidents.reported"));
+    closeReportPanel();
   } catch (err) {
-    showError(err);
+    button?.removeAttribute("disabled");
     const box = document.getElementById("proposal");
-    if (box) box.replaceChildren(h("p", { class: "error" }, err.reason || err.message));
-    return;
+    if (box) box.append(h("p", { class: "error" }, err.reason || err.message));
+    else showError(err);
   }
-  document.getElementById("report-submit")?.setAttribute("disabled", "");
-  await showProposal(inc);
 }
 
-function proposalOf(inc, data) {
-  const p = data || inc.proposal || inc.raw?.proposal || {};
-  const ranked = asList(p.ranked || p.candidates || p.choices || []);
-  const chosen = p.vehicle_id != null || p.system_id != null ? p : p.chosen || p.best || ranked[0] || null;
-  const rejected = asList(p.rejected || p.rejections || p.others || []);
-  return { chosen, rejected, reason: p.reason || p.detail || null };
-}
-
-async function showProposal(inc) {
+/** The choice the dispatcher would make now, before anything is reported. */
+async function showProposal({ latlng, type }) {
   const box = document.getElementById("proposal");
   if (!box) return;
-  let data = inc.proposal || inc.raw?.proposal;
-  if (!data) {
-    try {
-      data = await get(PATHS.incidentAction(inc.id, "proposal"));
-    } catch (err) {
-      if (!err.missing) showError(err);
-    }
+  box.replaceChildren(h("p", { class: "muted" }, "…"));
+  let data = null;
+  try {
+    data = await get(PATHS.proposal + `?${new URLSearchParams({ playbook_id: type, latitude_deg: latlng.lat, longitude_deg: latlng.lng })}`);
+  } catch (err) {
+    box.replaceChildren(err.missing ? h("p", { class: "muted small" }, t("common.missing", { what: "GET " + PATHS.proposal })) : h("p", { class: "error" }, err.reason || err.message));
+    return;
   }
-  const { chosen, rejected, reason } = proposalOf(inc, data);
+  if (document.getElementById("report-type")?.value !== type) return; // a newer choice is on its way
+  const candidates = asList(data?.candidates ?? data?.ranked ?? []);
+  const chosen = candidates[0] ?? data?.best ?? null;
+  const rejected = asList(data?.rejected ?? []);
   const parts = [h("h3", {}, t("incidents.proposal"))];
   if (chosen) {
-    const vid = chosen.vehicle_id ?? chosen.system_id ?? chosen.id;
-    const eta = chosen.eta_s ?? chosen.eta;
+    const vid = chosen.system_id ?? chosen.vehicle_id;
     parts.push(h("div", { class: "chosen", dataset: { vehicle: vid } },
-      h("b", {}, `🚁 ${vehicleName(vid)}`), " ", h("span", { class: "eta" }, t("incidents.eta", { eta: formatDuration(eta) }))));
+      h("b", {}, chosen.name || vehicleName(vid)), " ",
+      h("span", { class: "eta" }, t("incidents.eta", { eta: formatDuration(chosen.eta_s) }))));
+    if (chosen.why) parts.push(h("div", { class: "muted small" }, chosen.why));
+    for (const other of candidates.slice(1)) {
+      parts.push(h("div", { class: "muted small" }, `${other.name || vehicleName(other.system_id)}: ${t("incidents.eta", { eta: formatDuration(other.eta_s) })}`));
+    }
   } else {
-    parts.push(h("p", { class: "error" }, t("incidents.no_drone", { reason: reason || inc.reason || "–" })));
+    parts.push(h("p", { class: "error" }, t("incidents.no_drone", { reason: rejected.map((r) => `${r.name}: ${r.reason}`).join("; ") || "–" })));
   }
   if (rejected.length) {
     parts.push(h("div", { class: "muted small" }, t("incidents.rejected")),
-      h("ul", { class: "rejected" }, rejected.map((r) => h("li", {}, `${vehicleName(r.vehicle_id ?? r.system_id ?? r.id)}: ${r.reason || r.why || ""}`))));
+      h("ul", { class: "rejected" }, rejected.map((r) => h("li", { dataset: { vehicle: r.system_id } }, `${r.name || vehicleName(r.system_id)}: ${r.reason || r.code || ""}`))));
   }
-  const pb = playbookById(inc.type);
-  if (pb && (pb.pilot_confirmation || pb.requires_confirmation || pb.confirm)) parts.push(h("p", { class: "reason" }, t("incidents.confirm_needed")));
-  if (canDispatch() && ["reported", "queued"].includes(inc.status)) {
-    const vid = chosen ? chosen.vehicle_id ?? chosen.system_id ?? chosen.id : undefined;
-    parts.push(h("button", { class: "primary big", id: "dispatch-button", onclick: () => dispatch(inc, vid) }, t("incidents.dispatch")));
-  }
-  parts.push(h("button", { class: "link", onclick: closeReportPanel }, t("common.close")));
+  const pb = playbookById(type);
+  if (pb?.pilot_confirmation) parts.push(h("p", { class: "reason" }, t("incidents.confirm_needed")));
   box.replaceChildren(...parts);
 }
 
@@ -253,14 +231,9 @@ export function initIncidents() {
     scheduleList();
   });
   on("user", scheduleList);
-  on("vehicle", () => {}); // names of vehicles show up in rows on the next render
   onLangChange(() => {
     for (const inc of state.incidents.values()) drawIncident(inc);
     scheduleList();
   });
   renderList();
-}
-
-export function setIncidentPickCancel() {
-  setPick(null);
 }

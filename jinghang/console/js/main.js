@@ -12,6 +12,7 @@ import { closeAllVideo, initVideo } from "./video.js";
 import { initPlanner, showPlanner } from "./planner.js";
 import { initAudit, showAudit } from "./audit.js";
 import { initRecords, showRecords } from "./records.js";
+import { initProgress } from "./progress.js";
 import { showError } from "./ui.js";
 
 let live = null;
@@ -56,9 +57,15 @@ function handleMessage(message) {
   if (message.type !== "event") return;
   const { topic, data } = message;
   if (!data || typeof data !== "object") return;
-  if (topic === "telemetry" || topic === "vehicle.status") {
+  if (topic === "telemetry") {
+    upsertVehicle(data.state || data, data.system_id ?? data.vehicle_id);
+  } else if (topic === "vehicle.status") {
     const id = data.system_id ?? data.vehicle_id;
-    upsertVehicle(data.state || data, id);
+    if (data.event === "link_lost") upsertVehicle({ link_lost: true }, id);
+    else if (data.event === "link_recovered") upsertVehicle({ link_lost: false }, id);
+    else if (data.event === "statustext" && data.severity != null && data.severity <= 2) {
+      handleAlertEvent({ system_id: id, level: "critical", message: data.text });
+    }
   } else if (topic.startsWith("mission.progress")) {
     setProgress(data);
   } else if (topic.startsWith("incident")) {
@@ -118,6 +125,7 @@ async function boot() {
   const settings = (await optional(PATHS.settings).catch(() => null)) || {};
   state.settings = settings;
   createMap(settings);
+  initProgress();
   initFleet();
   initIncidents();
   initAlerts();

@@ -156,7 +156,7 @@ export function drawNoFly(data) {
     onEachFeature: (f, layer) => {
       const p = f.properties || {};
       const name = (lang() === "zh" ? p.name_zh : p.name_en) || p.name || p.id || "";
-      layer.bindTooltip(`⛔ ${name}`, { sticky: true });
+      layer.bindTooltip(name, { sticky: true });
     },
   }).addTo(layers.nofly);
 }

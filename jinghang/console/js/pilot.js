@@ -54,7 +54,7 @@ export function renderPilotPanel(host, vehicle) {
   let panel = host.querySelector(".pilot-panel");
   if (!panel || panel.dataset.lang !== document.documentElement.lang) {
     panel = h("details", { class: "pilot-panel", dataset: { drone: vehicle.id, lang: document.documentElement.lang } },
-      h("summary", {}, "🎮 " + t("drone.pilot")),
+      h("summary", {}, t("drone.pilot")),
       h("div", { class: "pilot-buttons" },
         PILOT_ACTIONS.map((action) => h("button", {
           class: action.key === "land" || action.key === "take_over" ? "warn" : "",

@@ -71,7 +71,7 @@ function drawInput() {
     for (const p of drawing) L.circleMarker(p, { radius: 4, ...style }).addTo(layers.plan);
   }
   if (lastPlan?.path?.length) {
-    L.polyline(lastPlan.path, { color: "#e85d04", weight: 3 }).addTo(layers.plan);
+    L.polyline(lastPlan.path, { color: "#e85d04", weight: 1.5, opacity: 0.9 }).addTo(layers.plan);
     L.circleMarker(lastPlan.path[0], { radius: 5, color: "#e85d04" }).addTo(layers.plan);
   }
 }

@@ -91,26 +91,35 @@ export function upsertVehicle(raw, idHint) {
   return v;
 }
 
-/** Mission progress from a mission.progress event or a vehicle's mission block. */
+/**
+ * Mission progress from a mission.progress event: the dispatcher's {system_id, mission_id,
+ * incident_id, current_seq, item_count, phase} or the vehicle's {system_id, event, seq}.
+ * Fields an event lacks keep their last value.
+ */
 export function setProgress(raw) {
   const id = vehicleIdOf(raw);
   if (id == null) return;
   const v = state.vehicles.get(id) || upsertVehicle({}, id);
-  const total = num(first(raw.total_items, raw.total, raw.item_count, raw.items_total));
-  const current = num(first(raw.current_seq, raw.current_item, raw.seq, raw.mission_current_seq));
-  let fraction = num(first(raw.fraction, raw.progress, raw.progress_fraction));
-  if (fraction === null && num(raw.progress_pct) !== null) fraction = num(raw.progress_pct) / 100;
-  if (fraction === null && total) fraction = Math.min(1, (current || 0) / total);
+  const old = v.progress || {};
+  const total = first(num(first(raw.item_count, raw.total_items, raw.total)), old.total);
+  const current = first(num(first(raw.current_seq, raw.current_item, raw.seq)), old.current);
+  const phase = first(raw.phase, old.phase);
+  let fraction = num(first(raw.fraction, raw.progress_fraction));
+  if (fraction === null && total) fraction = Math.min(1, (current || 0) / Math.max(1, total - 1));
+  if (String(phase).toUpperCase() === "LANDED") fraction = 1;
+  const missionId = first(raw.mission_id, old.missionId);
   v.progress = {
-    fraction: fraction === null ? null : Math.max(0, Math.min(1, fraction)),
+    fraction: fraction === null ? old.fraction ?? null : Math.max(0, Math.min(1, fraction)),
     current,
     total,
-    distance_to_go_m: num(first(raw.distance_to_go_m, raw.remaining_distance_m, raw.distance_remaining_m)),
-    time_to_go_s: num(first(raw.time_to_go_s, raw.remaining_time_s, raw.eta_s)),
-    incidentId: first(raw.incident_id, v.incidentId),
-    phase: first(raw.phase, raw.status, raw.state),
+    phase,
+    missionId,
+    incidentId: first(raw.incident_id, old.incidentId),
+    distance_to_go_m: num(first(raw.distance_to_go_m, old.distance_to_go_m)),
+    time_to_go_s: num(first(raw.time_to_go_s, old.time_to_go_s)),
   };
   if (raw.incident_id != null) v.incidentId = raw.incident_id;
+  emit("progress", v);
   emit("vehicle", v);
 }
 
@@ -126,8 +135,9 @@ export function normalizeIncident(raw) {
     priority: first(raw.priority, null),
     lat,
     lon,
-    note: first(raw.note, raw.description, raw.title, ""),
-    vehicleId: first(raw.vehicle_id, raw.assigned_vehicle_id, raw.system_id, null),
+    note: first(raw.title || undefined, raw.note, raw.description, ""),
+    vehicleId: first(raw.vehicle_system_id, raw.vehicle_id, raw.assigned_vehicle_id, raw.system_id, null),
+    missionId: first(raw.mission_id, null),
     reason: first(raw.reason, raw.queue_reason, raw.failure_reason, null),
     proposal: first(raw.proposal, raw.choice, null),
     needsConfirmation: Boolean(first(raw.needs_confirmation, raw.awaiting_confirmation, raw.pilot_confirmation_required, false)),
