@@ -35,20 +35,33 @@ LIVE_FIELDS = (
 
 
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind is float:
+        return None if value != value else value  # NaN is not JSON
+    if kind in _SCALARS:
+        return value
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, (int, float, str)):
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_plain(v) for v in value]
-    if isinstance(value, float) and value != value:  # NaN is not JSON
-        return None
     return value
+
+
+_SCALARS = frozenset({int, str, bool, type(None)})
 
 
 def state_to_dict(state: Any) -> dict[str, Any]:
     """The JSON view of one VehicleState."""
-    out = {name: _plain(getattr(state, name)) for name in LIVE_FIELDS if hasattr(state, name)}
+    missing = object()
+    out: dict[str, Any] = {}
+    for name in LIVE_FIELDS:
+        value = getattr(state, name, missing)
+        if value is not missing:
+            out[name] = _plain(value)
     home = getattr(state, "home", None)
     if home is not None:
         out["home"] = {

@@ -56,39 +56,63 @@ class VehicleView(BaseModel):
     live: dict[str, Any] | None = None
 
 
-def _view(row: Vehicle | None, system_id: int, vehicle: Any | None) -> VehicleView:
+_REGISTER_COLUMNS = (
+    Vehicle.system_id,
+    Vehicle.name,
+    Vehicle.status,
+    Vehicle.base_latitude_deg,
+    Vehicle.base_longitude_deg,
+    Vehicle.payloads,
+    Vehicle.video_source_url,
+)
+
+
+def _view_dict(row: Any | None, system_id: int, vehicle: Any | None) -> dict[str, Any]:
+    """One fleet entry as plain JSON (the shape of :class:`VehicleView`)."""
     live = state_to_dict(vehicle.state) if vehicle is not None else None
     connected = live is not None and not live.get("link_lost", False)
     if row is None:
-        return VehicleView(
-            system_id=system_id,
-            name=f"drone-{system_id}",
-            registered=False,
-            status="unregistered",
-            connected=connected,
-            live=live,
-        )
-    return VehicleView(
-        system_id=row.system_id,
-        name=row.name,
-        registered=True,
-        status=row.status,
-        base_latitude_deg=row.base_latitude_deg,
-        base_longitude_deg=row.base_longitude_deg,
-        payloads=list(row.payloads or []),
-        video_source_url=row.video_source_url,
-        connected=connected,
-        live=live,
-    )
+        return {
+            "system_id": system_id,
+            "name": f"drone-{system_id}",
+            "registered": False,
+            "status": "unregistered",
+            "base_latitude_deg": None,
+            "base_longitude_deg": None,
+            "payloads": [],
+            "video_source_url": "",
+            "connected": connected,
+            "live": live,
+        }
+    return {
+        "system_id": row.system_id,
+        "name": row.name,
+        "registered": True,
+        "status": row.status,
+        "base_latitude_deg": row.base_latitude_deg,
+        "base_longitude_deg": row.base_longitude_deg,
+        "payloads": list(row.payloads or []),
+        "video_source_url": row.video_source_url,
+        "connected": connected,
+        "live": live,
+    }
 
 
-def fleet_view(services: Services) -> list[VehicleView]:
+def _view(row: Any | None, system_id: int, vehicle: Any | None) -> VehicleView:
+    return VehicleView(**_view_dict(row, system_id, vehicle))
+
+
+def fleet_view(services: Services) -> list[dict[str, Any]]:
+    """Every registered drone, then every live but unregistered one, as JSON dicts (the fleet
+    view is the most polled request: no ORM objects and no second validation on the way)."""
     live = live_vehicles(services)
     with services.store.read_session() as session:
-        rows = list(session.exec(select(Vehicle).order_by(Vehicle.system_id)))  # type: ignore[arg-type]
-    views = [_view(row, row.system_id, live.get(row.system_id)) for row in rows]
+        rows = session.execute(
+            select(*_REGISTER_COLUMNS).order_by(Vehicle.system_id)  # type: ignore[call-overload]
+        ).all()
+    views = [_view_dict(row, row.system_id, live.get(row.system_id)) for row in rows]
     known = {row.system_id for row in rows}
-    views += [_view(None, sid, v) for sid, v in sorted(live.items()) if sid not in known]
+    views += [_view_dict(None, sid, v) for sid, v in sorted(live.items()) if sid not in known]
     return views
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse
 
 from jinghang.api import register
 from jinghang.api.deps import Admin, Reader, ServicesDep, note_audit
@@ -16,8 +17,8 @@ SystemId = Annotated[int, Path(ge=1, le=255, description="MAVLink system id")]
 
 
 @router.get("", response_model=list[VehicleView], summary="The fleet with live state")
-async def fleet(services: ServicesDep, _: Reader) -> list[VehicleView]:
-    return register.fleet_view(services)
+async def fleet(services: ServicesDep, _: Reader) -> JSONResponse:
+    return JSONResponse(register.fleet_view(services))
 
 
 @router.get("/{system_id}", response_model=VehicleView)
