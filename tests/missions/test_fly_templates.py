@@ -1,0 +1,124 @@
+"""Every one of the 33 templates, compiled on sample inputs around Weihai, checked, uploaded to
+the simulator and flown to completion (landed and disarmed): one test case per template id,
+with the ``backend`` fixture so the same cases fly real ArduPilot SITL when it is present.
+
+The flights run concurrently: the first case of a backend flies every selected template at
+once on one event loop (one simulator and one Fleet each, at high speedup) and keeps the
+outcomes; each case then asserts its own template's outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass
+
+import pytest
+
+from jinghang.flight import Fleet
+from jinghang.missions.catalog import load_catalog
+from jinghang.missions.compile import compile_template
+from jinghang.missions.flying import FlightReport, fly_plan
+from jinghang.missions.geo import distance_m
+from jinghang.missions.items import NAV_COMMANDS_WITH_POSITION
+from jinghang.missions.nofly import NoFlyZones
+from jinghang.missions.plan import MissionPlan, has_position
+from jinghang.missions.safety import SafetyLimits
+from jinghang.simulator import start_vehicle
+from tests.missions import weihai
+
+SPEEDUP = {"builtin": 40.0, "sitl": 10.0}
+#: How many flights run at once (SITL processes are heavy).
+CONCURRENCY = {"builtin": 33, "sitl": 4}
+#: Wall-clock allowance for one flight, on top of its simulated time at speedup.
+SLACK_S = 120.0
+
+TEST_NAME = "test_template_flies_to_completion"
+
+
+@dataclass
+class Outcome:
+    plan: MissionPlan
+    report: FlightReport | None = None
+    error: BaseException | None = None
+
+
+_OUTCOMES: dict[str, dict[str, Outcome]] = {}
+
+
+def compiled(template_id: str) -> MissionPlan:
+    template = load_catalog().get(template_id)
+    return compile_template(template_id, weihai.inputs_for(template),
+                            weihai.QUICK_PARAMS.get(template_id))
+
+
+async def _fly_one(backend: str, index: int, plan: MissionPlan, gate: asyncio.Semaphore,
+                   zones: NoFlyZones) -> Outcome:
+    assert plan.home is not None
+    home = (plan.home[0], plan.home[1], plan.home[2], 0.0)
+    speedup = SPEEDUP[backend]
+    async with gate:
+        try:
+            async with start_vehicle(backend, home=home, speedup=speedup, instance=index) as conn:
+                async with Fleet() as fleet:
+                    await fleet.connect(conn)
+                    vehicle = await fleet.wait_vehicle(timeout_s=30)
+                    report = await fly_plan(
+                        vehicle, plan, SafetyLimits(), zones,
+                        timeout_s=plan.flight_time_s * 2 / speedup + SLACK_S,
+                        actor="test",
+                    )
+            return Outcome(plan, report)
+        except Exception as exc:  # kept and raised by that template's own test case
+            return Outcome(plan, error=exc)
+
+
+async def _fly_all(backend: str, template_ids: list[str]) -> dict[str, Outcome]:
+    zones = NoFlyZones.weihai_sample()
+    gate = asyncio.Semaphore(CONCURRENCY[backend])
+    plans = {tid: compiled(tid) for tid in template_ids}
+    async with asyncio.TaskGroup() as tg:
+        tasks = {tid: tg.create_task(_fly_one(backend, i, plans[tid], gate, zones))
+                 for i, tid in enumerate(template_ids)}
+    return {tid: task.result() for tid, task in tasks.items()}
+
+
+def outcomes(request: pytest.FixtureRequest, backend: str) -> dict[str, Outcome]:
+    """Fly every template this session selected (once per backend) and keep the outcomes."""
+    if backend not in _OUTCOMES:
+        selected = sorted({
+            item.callspec.params["template_id"]
+            for item in request.session.items
+            if getattr(item, "originalname", "") == TEST_NAME
+            and item.callspec.params.get("backend") == backend
+        })
+        _OUTCOMES[backend] = asyncio.run(_fly_all(backend, selected))
+    return _OUTCOMES[backend]
+
+
+def _last_nav_seq(plan: MissionPlan) -> int:
+    return max(seq for seq, item in enumerate(plan.items)
+               if item.command in NAV_COMMANDS_WITH_POSITION and has_position(item))
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("template_id", weihai.template_ids())
+def test_template_flies_to_completion(request: pytest.FixtureRequest, backend: str,
+                                      template_id: str) -> None:
+    outcome = outcomes(request, backend)[template_id]
+    if outcome.error is not None:
+        raise outcome.error
+    report, plan = outcome.report, outcome.plan
+    assert report is not None and report.completed
+    # every waypoint was flown: the last positioned item was reached
+    assert _last_nav_seq(plan) in report.reached_seqs
+    # it flew at the planned altitudes, never above the ceiling
+    planned_top = max(it.altitude_m for _, it in plan.nav_items())
+    assert report.max_relative_altitude_m == pytest.approx(planned_top, abs=3.0)
+    assert report.max_relative_altitude_m <= SafetyLimits().altitude_ceiling_m + 1
+    # and came home: the last sampled position is at home, on the ground
+    last = report.track[-1]
+    assert plan.home is not None
+    assert distance_m((last.latitude_deg, last.longitude_deg), plan.home[:2]) < 10.0
+    assert last.relative_altitude_m < 2.0
+    assert not math.isnan(last.latitude_deg)
