@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +28,8 @@ from aiortc import (
 )
 
 from jinghang.errors import VideoError
+from jinghang.events import EventBus
+from jinghang.video.analytics import VideoAnalytics
 from jinghang.video.osd import OsdSource
 from jinghang.video.recording import FlightRecorder, SegmentClosedHook
 from jinghang.video.relay import DroneRelay, Mode
@@ -86,6 +88,12 @@ def ice_configuration(ice_servers: Sequence[Mapping[str, Any]]) -> RTCConfigurat
     return RTCConfiguration(iceServers=servers)
 
 
+async def _run_both(first: Coroutine[Any, Any, None], second: Coroutine[Any, Any, None]) -> None:
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(first)
+        tasks.create_task(second)
+
+
 class VideoGateway:
     """All drones' video relays and viewer sessions in one process."""
 
@@ -95,7 +103,10 @@ class VideoGateway:
         *,
         max_sessions: int = 256,
         source_open_wait_s: float = 2.0,
+        bus: EventBus | None = None,
     ) -> None:
+        self.bus = bus
+        self.analytics: dict[str, VideoAnalytics] = {}
         self.configuration = ice_configuration(ice_servers)
         self._ice_servers = list(ice_servers)
         self.max_sessions = max_sessions
@@ -117,9 +128,19 @@ class VideoGateway:
     async def __aenter__(self) -> VideoGateway:
         self._stack = contextlib.AsyncExitStack()
         self._tasks = await self._stack.enter_async_context(asyncio.TaskGroup())
-        for drone_id, relay in self.relays.items():
-            self._relay_tasks[drone_id] = self._tasks.create_task(relay.run())
+        for drone_id in self.relays:
+            self._start_relay(drone_id)
         return self
+
+    def _start_relay(self, drone_id: str) -> None:
+        assert self._tasks is not None
+        relay = self.relays[drone_id]
+        analytics = self.analytics.get(drone_id)
+        if analytics is None:
+            self._relay_tasks[drone_id] = self._tasks.create_task(relay.run())
+        else:
+            self._relay_tasks[drone_id] = self._tasks.create_task(
+                _run_both(relay.run(), analytics.run()))
 
     async def __aexit__(
         self,
@@ -147,9 +168,15 @@ class VideoGateway:
         drone_id: str,
         source: str | VideoSource,
         osd_source: OsdSource | None = None,
+        analytics: bool = False,
+        analytics_interval_s: float = 1.0,
         **relay_options: Any,
     ) -> DroneRelay:
-        """Give a drone its video source (a URL or a configured :class:`VideoSource`)."""
+        """Give a drone its video source (a URL or a configured :class:`VideoSource`).
+
+        ``osd_source`` feeds the on-screen display (and the positions of analytics events);
+        ``analytics`` turns on the detector, publishing on the gateway's ``bus``.
+        """
         if not drone_id or len(drone_id) > 64:
             raise VideoError("drone id must be 1..64 characters", field="drone_id",
                              value=drone_id, limit=64)
@@ -159,8 +186,14 @@ class VideoGateway:
         video_source = source if isinstance(source, VideoSource) else VideoSource(source)
         relay = DroneRelay(drone_id, video_source, osd_source, **relay_options)
         self.relays[drone_id] = relay
+        if analytics:
+            if self.bus is None:
+                raise VideoError("analytics need the gateway's event bus", field="analytics")
+            hook = VideoAnalytics(self.bus, drone_id, osd_source, analytics_interval_s)
+            relay.keyframe_consumers.append(hook.offer_keyframe)
+            self.analytics[drone_id] = hook
         if self._tasks is not None:
-            self._relay_tasks[drone_id] = self._tasks.create_task(relay.run())
+            self._start_relay(drone_id)
         return relay
 
     async def remove_drone(self, drone_id: str) -> None:
@@ -175,6 +208,7 @@ class VideoGateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         del self.relays[relay.drone_id]
+        self.analytics.pop(drone_id, None)
 
     # -- recording ------------------------------------------------------------------------
 

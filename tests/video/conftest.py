@@ -40,6 +40,7 @@ class Camera:
     world: Any
     settings: CameraSettings = SMALL
     task: asyncio.Task[None] | None = None
+    pose_source: Any = None
     cameras: list[SimCamera] = field(default_factory=list)
 
     @property
@@ -47,7 +48,8 @@ class Camera:
         return udp_url(self.port)
 
     def start(self, group: asyncio.TaskGroup) -> None:
-        camera = SimCamera(fixed_pose(), self.url, self.settings, world=self.world)
+        camera = SimCamera(self.pose_source or fixed_pose(), self.url, self.settings,
+                           world=self.world)
         self.cameras.append(camera)
         self.task = group.create_task(camera.run())
 
