@@ -8,6 +8,7 @@ the server's task group opens and closes in the test's own task.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,14 +17,14 @@ from typing import Any
 
 import httpx
 
-from jinghang.api import accounts
-from jinghang.api.accounts import UserCreate
 from jinghang.api.app import create_app
-from jinghang.api.security import Role
+from jinghang.api.security import Role, hash_password, issue_token
 from jinghang.api.server import serving
 from jinghang.api.services import Services
 from jinghang.config import Settings
 from jinghang.events import EventBus
+from jinghang.store import schemas as store_schemas
+from jinghang.store import users as store_users
 from jinghang.store.engine import open_store
 
 SECRET = "test-secret-0123456789abcdef-0123456789"
@@ -76,11 +77,22 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+@functools.cache
+def _hash_of(password: str) -> str:
+    return hash_password(password)
+
+
 def seed_users(services: Services) -> None:
-    for role in Role:
-        accounts.ensure_user(
-            services, UserCreate(username=str(role), password=password_of(role), role=role)
-        )
+    """One user per role, named after it. Each argon2 hash is computed once per test process
+    (hashing is deliberately slow) and stored as a sign-up would store it."""
+    with services.store.session() as session:
+        for role in Role:
+            store_users.create_user(
+                session,
+                store_schemas.UserCreate(username=str(role), role=store_schemas.Role(str(role))),
+                password_hash=_hash_of(password_of(role)),
+            )
+        session.commit()
 
 
 @asynccontextmanager
@@ -101,8 +113,10 @@ async def running_api(
     try:
         async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
             api = Api(url=url, client=client, services=services)
-            for role in Role:
-                await api.login(str(role))
+            for role in Role:  # what signing in gives (signing in itself is tested on its own)
+                api.tokens[str(role)] = issue_token(
+                    str(role), role, secret_key=settings.secret_key, lifetime_s=3600
+                )
             yield api
     finally:
         store.close()

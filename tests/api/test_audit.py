@@ -14,7 +14,7 @@ async def test_tampered_audit_row_is_detected(tmp_path: Path) -> None:
             response = await api.patch("/api/users/observer", "admin", json={"full_name": name})
             assert response.status_code == 200
         before = (await api.get("/api/audit/verify")).json()
-        assert before["ok"] is True and before["checked"] >= 7
+        assert before["ok"] is True and before["checked"] >= 3
         trail = (await api.get("/api/audit", params={"action": "user.update"})).json()
         victim = trail[1]
         assert victim["details"]["full_name"] == "Li Si"
@@ -29,7 +29,7 @@ async def test_tampered_audit_row_is_detected(tmp_path: Path) -> None:
 
 async def test_deleted_audit_row_is_detected(tmp_path: Path) -> None:
     async with running_api(tmp_path) as api:
-        for name in ("A", "B"):
+        for name in ("A", "B", "C", "D"):
             await api.patch("/api/users/observer", "admin", json={"full_name": name})
         trail = (await api.get("/api/audit")).json()
         with sqlite3.connect(tmp_path / "jinghang.db") as db:
