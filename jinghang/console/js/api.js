@@ -24,7 +24,7 @@ export const PATHS = {
   audit: `${API}/audit`,
   auditVerify: `${API}/audit/verify`,
   ws: "/ws",
-  whep: (id) => `${API}/video/${encodeURIComponent(id)}/whep`,
+  whep: (id, mode = "auto") => `${API}/video/${encodeURIComponent(id)}/whep${mode === "auto" ? "" : `?mode=${mode}`}`,
 };
 
 /** An HTTP error with the server's problem details (detail, field, limit, status). */

@@ -6,6 +6,7 @@ import { formatDistance, formatDuration, onLangChange, t } from "./i18n.js";
 import { L, layers } from "./map.js";
 import { on, state } from "./state.js";
 import { renderPilotPanel } from "./pilot.js";
+import { toggleVideo } from "./video.js";
 
 const markers = new Map(); // id -> {marker, trail}
 const LOW_BATTERY_PCT = 25;
@@ -88,6 +89,7 @@ function cardHtml(v) {
       <span>${t("drone.alt")} ${v.altitude_m == null ? "–" : v.altitude_m.toFixed(0) + " m"}</span>
       <span>${v.speed_m_s == null ? "–" : v.speed_m_s.toFixed(1) + " m/s"}</span>
       <span>${Math.round(v.heading_deg || 0)}°</span>
+      <button class="link video-toggle" data-drone="${v.id}">${t("video.open")}</button>
     </div>
     ${showProgress ? `
     <div class="progress" title="${t("drone.progress")}">
@@ -118,8 +120,13 @@ function renderCards() {
       card.dataset.drone = v.id;
       card.innerHTML = `<div class="drone-body"></div><div class="pilot-host"></div>`;
       list.appendChild(card);
-      card.querySelector(".drone-body").addEventListener("click", () => {
-        if (v.lat != null) markers.get(v.id)?.marker.openTooltip();
+      card.querySelector(".drone-body").addEventListener("click", (ev) => {
+        if (ev.target.closest(".video-toggle")) {
+          toggleVideo(v.id);
+          return;
+        }
+        const now = state.vehicles.get(v.id);
+        if (now?.lat != null) markers.get(v.id)?.marker.openTooltip();
       });
     }
     card.classList.toggle("link-lost", v.linkLost);

@@ -161,17 +161,19 @@ export function drawNoFly(data) {
   }).addTo(layers.nofly);
 }
 
-/** Draw patrol routes / areas (list of patrols each with a GeoJSON geometry or path). */
+/** Draw patrol areas and routes: each schedule's inputs (area / route / points as
+ * [[lat, lon], ...], point as [lat, lon]). */
 export function drawPatrols(patrols) {
   layers.patrols.clearLayers();
   for (const p of patrols || []) {
-    const geom = p.geometry || p.area || p.route || p.inputs?.area || p.inputs?.route;
-    const style = { color: "#1f7a8c", weight: 2, dashArray: "8 6", fillOpacity: 0.05 };
+    const inputs = p.inputs || {};
+    const style = { color: "#1f7a8c", weight: 2, dashArray: "8 6", fillOpacity: 0.05, opacity: p.enabled === false ? 0.4 : 1 };
     let layer = null;
-    if (geom?.type) layer = L.geoJSON(geom, { style });
-    else if (Array.isArray(p.path) && p.path.length) layer = L.polyline(p.path.map(toLatLng), style);
+    if (Array.isArray(inputs.area) && inputs.area.length >= 3) layer = L.polygon(inputs.area, style);
+    else if (Array.isArray(inputs.route ?? inputs.points) && (inputs.route ?? inputs.points).length >= 2) layer = L.polyline(inputs.route ?? inputs.points, style);
+    else if (Array.isArray(inputs.point) && inputs.point.length >= 2) layer = L.circleMarker(inputs.point, { ...style, radius: 8 });
     if (!layer) continue;
-    layer.bindTooltip(`${t("plan.patrols")}: ${p.name || p.template_id || p.id} ${p.cron || p.schedule || ""}`);
+    layer.bindTooltip(`${t("plan.patrols")}: ${p.name || p.template_id || p.id} · ${p.cron || ""}`);
     layer.addTo(layers.patrols);
   }
 }

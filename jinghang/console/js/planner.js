@@ -183,7 +183,7 @@ function scheduleForm(tpl, kind, geom) {
           params: {},
           cron: cron.value,
           time_zone: state.settings.time_zone || "Asia/Shanghai",
-          vehicle_id: vehicle.value ? Number(vehicle.value) : null,
+          vehicle_system_id: vehicle.value ? Number(vehicle.value) : null,
           name: `${tpl.id} ${localName(tpl, "")}`.trim(),
         };
         const created = await post(PATHS.patrols, body);

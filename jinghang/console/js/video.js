@@ -11,6 +11,16 @@ import { h } from "./ui.js";
 const tiles = new Map(); // vehicle id -> {el, pc, resource, video, stopTimer}
 const STOP_AFTER_LANDED_MS = 8000;
 const RETRY_MS = 3000;
+// With no picture this long after connecting, ask again for the transcoded (VP8) stream:
+// some browsers take H.264 in the offer but decode no frame of the passed-through stream.
+const FIRST_FRAME_MS = 6000;
+
+/** "auto" lets the server pick (H.264 passed through when the browser takes it); a deployment
+ * or a test may force "transcode" (VP8 with the on-screen display) with ?video=transcode. */
+function videoMode() {
+  const mode = new URLSearchParams(location.search).get("video") || state.settings.video_mode || "auto";
+  return ["auto", "passthrough", "transcode"].includes(mode) ? mode : "auto";
+}
 
 function isFlying(v) {
   return Boolean(v.armed) && !v.linkLost;
@@ -44,7 +54,8 @@ async function connect(tile, v) {
   };
   await pc.setLocalDescription(await pc.createOffer());
   await waitIceGathering(pc);
-  const response = await fetch(PATHS.whep(v.videoId ?? v.id), {
+  const mode = tile.mode || videoMode();
+  const response = await fetch(PATHS.whep(v.videoId ?? v.id, mode), {
     method: "POST",
     headers: { "Content-Type": "application/sdp", Authorization: `Bearer ${getToken()}` },
     body: pc.localDescription.sdp,
@@ -63,6 +74,15 @@ async function connect(tile, v) {
   if (location) tile.resource = new URL(location, window.location.href).toString();
   const answer = await response.text();
   await pc.setRemoteDescription({ type: "answer", sdp: answer });
+  tile.el.dataset.mode = response.headers.get("X-Video-Mode") || mode;
+  clearTimeout(tile.frameTimer);
+  tile.frameTimer = setTimeout(() => {
+    if (tile.pc === pc && tile.video.readyState < 2 && tile.el.dataset.mode !== "transcode") {
+      tile.mode = "transcode";
+      closePeer(tile);
+      start(tile, state.vehicles.get(v.id) || v);
+    }
+  }, FIRST_FRAME_MS);
 }
 
 function scheduleRetry(tile, v, reason) {
@@ -109,7 +129,7 @@ function openTile(v) {
     status.textContent = "● LIVE";
     el.dataset.state = "playing";
   });
-  const tile = { el, video, status, label, pc: null, resource: null, stopTimer: 0, retryTimer: 0 };
+  const tile = { el, video, status, label, pc: null, resource: null, stopTimer: 0, retryTimer: 0, frameTimer: 0, mode: "" };
   tiles.set(v.id, tile);
   document.getElementById("video-tiles").appendChild(el);
   updateEmpty();
@@ -120,6 +140,7 @@ function closeTile(id) {
   const tile = tiles.get(id);
   if (!tile) return;
   clearTimeout(tile.retryTimer);
+  clearTimeout(tile.frameTimer);
   closePeer(tile);
   tile.el.remove();
   tiles.delete(id);
@@ -131,9 +152,28 @@ function updateEmpty() {
   document.body.classList.toggle("has-video", tiles.size > 0);
 }
 
+const pinned = new Set(); // drones whose video an operator opened by hand
+
+/** Open (or close) a drone's tile by hand, flying or not. */
+export function toggleVideo(id) {
+  const v = state.vehicles.get(String(id));
+  if (!v) return;
+  if (pinned.has(v.id)) {
+    pinned.delete(v.id);
+    if (!isFlying(v)) closeTile(v.id);
+  } else {
+    pinned.add(v.id);
+    onVehicle(v);
+  }
+}
+
+export function isVideoOpen(id) {
+  return tiles.has(String(id));
+}
+
 function onVehicle(v) {
   const tile = tiles.get(v.id);
-  if (isFlying(v) && v.hasVideo !== false) {
+  if ((isFlying(v) || pinned.has(v.id)) && v.hasVideo !== false) {
     if (!tile) openTile(v);
     else {
       clearTimeout(tile.stopTimer);
