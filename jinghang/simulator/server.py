@@ -137,6 +137,7 @@ class SimulatorServer:
         table.set("SYSID_THISMAV", sysid)
         table.set("SIM_SPEEDUP", speedup)
         self.vehicle = SimVehicle(self.home, table)
+        self.vehicle.gcs_timeout_scale = speedup
         self.endpoint = VehicleEndpoint(self.vehicle, sysid, signing_key)
         self.tcp_port = 0
         self._server: asyncio.Server | None = None

@@ -118,6 +118,10 @@ class SimVehicle:
         self.gripper_grabbed: bool | None = None
         # failsafes
         self.gcs_seen = False
+        #: FS_GCS_TIMEOUT is multiplied by this (the server sets its speedup): a ground
+        #: station's heartbeat runs on the wall clock, so the built-in simulator judges its loss
+        #: in wall-clock seconds. Real SITL uses simulated time and trips at high speedups.
+        self.gcs_timeout_scale = 1.0
         self._gcs_last_s = 0.0
         self.gcs_failsafe = False
         self.battery_failsafe = 0  # 0 none, 1 low, 2 critical
@@ -941,7 +945,8 @@ class SimVehicle:
         enabled = int(self.param("FS_GCS_ENABLE"))
         if not enabled or not self.gcs_seen or self.gcs_failsafe:
             return
-        if self.time_s - self._gcs_last_s > max(0.1, self.param("FS_GCS_TIMEOUT")):
+        timeout_s = max(0.1, self.param("FS_GCS_TIMEOUT")) * self.gcs_timeout_scale
+        if self.time_s - self._gcs_last_s > timeout_s:
             self.gcs_failsafe = True
             if not self.flying:
                 self.text(notices.SEVERITY_WARNING, "GCS Failsafe")
