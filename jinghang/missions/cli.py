@@ -148,6 +148,17 @@ def _fail(exc: JinghangError) -> int:
     return 2
 
 
+def _first_jinghang_error(group: BaseExceptionGroup) -> JinghangError | None:
+    for exc in group.exceptions:
+        if isinstance(exc, JinghangError):
+            return exc
+        if isinstance(exc, BaseExceptionGroup):
+            found = _first_jinghang_error(exc)
+            if found is not None:
+                return found
+    return None
+
+
 def resolve_input_path(text: str) -> Path | None:
     """The file ``text`` names, here or among the shipped samples; None for inline positions."""
     path = Path(text)
@@ -271,6 +282,11 @@ async def _fly(connection: str, plan: MissionPlan, limits: SafetyLimits,
                                     progress=say, actor="cli")
     except JinghangError as exc:
         return _fail(exc)
+    except BaseExceptionGroup as group:  # raised inside the fleet's task group
+        first = _first_jinghang_error(group)
+        if first is None:
+            raise
+        return _fail(first)
     print(f"completed: reached {len(report.reached_seqs)} items, "
           f"max altitude {report.max_relative_altitude_m:.0f} m")
     return 0

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from jinghang.flight.errors import VehicleTimeout
+from jinghang.missions.estimate import with_estimates
 from jinghang.missions.formats.geojson import TrackPoint
 from jinghang.missions.items import MissionType
 from jinghang.missions.nofly import NoFlyZones
@@ -76,10 +77,18 @@ async def fly_plan(
     actor: str = "system",
     ready_timeout_s: float = 60.0,
 ) -> FlightReport:
-    """Check, upload and fly ``plan`` until the vehicle has landed and disarmed."""
+    """Check, upload and fly ``plan`` until the vehicle has landed and disarmed.
+
+    The checks run with the vehicle's own home (distances, energy, the legs out and back),
+    not the one the plan assumed, so a drone standing far away is refused before upload.
+    """
+    state = await vehicle.wait_until(_ready, timeout_s=ready_timeout_s)
+    if state.home is not None:
+        plan = rehome(plan, (state.home.latitude_deg, state.home.longitude_deg,
+                             state.home.altitude_amsl_m))
     await upload_checked(vehicle, plan, limits, no_fly, actor=actor)
-    progress(f"uploaded {len(plan.items)} items")
-    await vehicle.wait_until(_ready, timeout_s=ready_timeout_s)
+    progress(f"uploaded {len(plan.items)} items ({plan.distance_horizontal_m / 1000:.2f} km, "
+             f"{plan.energy_pct:.0f}% battery from the vehicle's home)")
     report = FlightReport(item_count=len(plan.items))
     started = time.monotonic()
     await vehicle.start_mission(actor=actor)
@@ -115,6 +124,11 @@ async def fly_plan(
     report.completed = True
     progress(f"landed and disarmed after {report.wall_time_s:.0f} s, mode {report.final_mode}")
     return report
+
+
+def rehome(plan: MissionPlan, home: tuple[float, float, float]) -> MissionPlan:
+    """``plan`` launched from ``home`` (lat, lon, alt AMSL), its estimates recomputed."""
+    return with_estimates(plan.with_(home=home))
 
 
 def _changed_from(before: VehicleState) -> Callable[[VehicleState], bool]:

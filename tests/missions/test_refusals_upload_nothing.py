@@ -104,6 +104,14 @@ def test_cli_refusal_uploads_nothing(sim_process: str, capsys) -> None:
     assert asyncio.run(_mission_on(sim_process)) == []
 
 
+def test_cli_checks_from_the_vehicles_own_home(sim_process: str, capsys) -> None:
+    # planned as if launched at the datum, but the drone stands 9 km away: refused
+    code = main(["plan", "SAF-02", "--point", "37.60,122.05", "--fly", sim_process])
+    assert code == 2
+    assert "field: energy_pct" in capsys.readouterr().err
+    assert asyncio.run(_mission_on(sim_process)) == []
+
+
 def test_cli_plan_and_fly_to_completion(sim_process: str, capsys) -> None:
     code = main(["plan", "SAF-01", "--point", "37.52,122.05", "--param", "legs=6",
                  "--fly", sim_process])
