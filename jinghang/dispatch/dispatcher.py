@@ -153,6 +153,8 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._tasks: asyncio.TaskGroup | None = None
         self._launching: set[int] = set()
+        #: system id -> (incident id, mission id) from the start of a launch to its end.
+        self._tags: dict[int, tuple[int | None, int | None]] = {}
 
     # ------------------------------------------------------------------ running
 
@@ -246,10 +248,7 @@ class Dispatcher:
         self.bus.publish("alert", {"level": level, "message": message, **data})
 
     def _tag(self, system_id: int) -> tuple[int | None, int | None]:
-        flight = self.flights.get(system_id)
-        if flight is None:
-            return None, None
-        return flight.incident_id, flight.mission_id
+        return self._tags.get(system_id, (None, None))
 
     # ------------------------------------------------------------------ choosing
 
@@ -443,6 +442,7 @@ class Dispatcher:
                 distance_m=plan.distance_horizontal_m), created_by=actor)
         flight = Flight(system_id, mission.id, list(plan.items), scene_seq(plan.items),
                         return_seq(plan.items), incident_id=incident_id)
+        self._tags[system_id] = (incident_id, mission.id)
         self._move(incident_id, S.LAUNCHING, actor=actor, mission_id=mission.id,
                    vehicle_system_id=system_id)
         try:
@@ -472,6 +472,7 @@ class Dispatcher:
     async def _launch_refused(self, waiting: Waiting, flight: Flight, vehicle: Any,
                               exc: DispatchError | FlightError) -> None:
         sid = flight.system_id
+        self._tags.pop(sid, None)
         message = f"vehicle {sid} refused: {exc.message}"
         with self._tx() as s:
             set_mission_state(s, flight.mission_id, MissionState.FAILED, actor=DISPATCHER,
@@ -548,6 +549,7 @@ class Dispatcher:
 
     def _finish(self, flight: Flight) -> None:
         self.flights.pop(flight.system_id, None)
+        self._tags.pop(flight.system_id, None)
         self.busy.pop(flight.system_id, None)
         end_state = MissionState.ABORTED if flight.recalled_by else MissionState.COMPLETED
         with self._tx() as s:
@@ -821,6 +823,7 @@ class Dispatcher:
         flight = Flight(sid, mission.id, list(plan.items), scene_seq(plan.items),
                         return_seq(plan.items), patrol_run_id=run.id)
         self.busy[sid] = f"patrol run {run.id}"
+        self._tags[sid] = (None, mission.id)
         vehicle = self.fleet.vehicles.get(sid)
         try:
             if vehicle is None:
@@ -829,6 +832,7 @@ class Dispatcher:
             await vehicle.start_mission(actor=actor)
         except (FlightError, DispatchError) as exc:
             self.busy.pop(sid, None)
+            self._tags.pop(sid, None)
             with self._tx() as s:
                 set_mission_state(s, mission.id, MissionState.FAILED, actor=actor,
                                   message=exc.message)
@@ -885,6 +889,7 @@ class Dispatcher:
                 flight.handed_over_to = "pilot (before restart)"
             self.flights[flight.system_id] = flight
             self.busy[flight.system_id] = flight.label
+            self._tags[flight.system_id] = (flight.incident_id, flight.mission_id)
             self._spawn(self._recover_flight(flight, mission.state, incident_state),
                         f"recover {flight.label}")
 

@@ -1,0 +1,37 @@
+"""An incident flown to the end on the built-in simulator, with the record of who did what."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinghang.store import IncidentCreate, list_audit, list_commands, list_events, verify_chain
+from tests.dispatch.conftest import dispatch_world, near
+
+
+async def test_an_incident_is_flown_to_the_end_and_closed(tmp_path: Path) -> None:
+    async with dispatch_world(tmp_path, drones=1) as w:
+        lat, lon = near(250, 100)
+        report = await w.dispatcher.report_incident(
+            IncidentCreate(playbook_id="P01", latitude_deg=lat, longitude_deg=lon,
+                           title="110: fight reported"), actor="operator.li")
+        assert report.choice is not None and report.choice.best is not None
+        assert report.choice.best.system_id == 1
+        incident_id = report.incident.id
+        await w.state_is(incident_id, "on_scene", timeout_s=60)
+        await w.state_is(incident_id, "closed", timeout_s=90)
+        with w.store.read_session() as s:
+            states = [e.to_state for e in list_events(s, incident_id=incident_id)
+                      if e.kind == "incident.state"]
+            commands = [(c.command, c.result) for c in list_commands(s, incident_id=incident_id)]
+            audit = [(a.actor, a.action) for a in list_audit(s, limit=1000)]
+            assert verify_chain(s).ok
+    assert states == ["reported", "assigned", "launching", "en_route", "on_scene",
+                      "returning", "closed"]
+    assert ("upload_mission", "ACCEPTED") in commands
+    assert ("start_mission", "ACCEPTED") in commands
+    assert ("operator.li", "incident.report") in audit
+    assert ("dispatcher", "incident.closed") in audit
+    assert ("dispatcher", "vehicle.command") in audit
+    assert any(e["topic"] == "mission.progress" for e in w.events)
+    closed = [e for e in w.events if e["topic"] == "incident" and e["state"] == "closed"]
+    assert closed and closed[0]["id"] == incident_id
