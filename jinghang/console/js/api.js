@@ -14,7 +14,7 @@ export const PATHS = {
   incident: (id) => `${API}/incidents/${encodeURIComponent(id)}`,
   incidentAction: (id, action) => `${API}/incidents/${encodeURIComponent(id)}/${action}`,
   incidentRecord: (id) => `${API}/incidents/${encodeURIComponent(id)}/record`,
-  proposal: `${API}/incidents/proposal`, // GET ?playbook_id&latitude_deg&longitude_deg
+  proposal: `${API}/incidents/proposal`, // POST {playbook_id, latitude_deg, longitude_deg}
   playbooks: `${API}/playbooks`,
   templates: `${API}/templates`,
   planPreview: (templateId) => `${API}/templates/${encodeURIComponent(templateId)}/plan`,

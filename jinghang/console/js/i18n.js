@@ -69,6 +69,7 @@ const STRINGS = {
     "incidents.recall": "召回",
     "incidents.close": "结案",
     "incidents.cancel": "撤销",
+    "incidents.in_no_fly": "位于禁飞区",
     "incidents.reported": "警情已上报",
     "incidents.dispatched": "已派遣 {drone}",
     "status.reported": "已上报",
@@ -136,6 +137,8 @@ const STRINGS = {
     "records.title": "已结警情的飞行记录",
     "records.empty": "没有已结警情",
     "records.track": "航迹",
+    "records.planned": "计划航线",
+    "records.commands": "指令",
     "records.events": "经过",
   },
   en: {
@@ -204,6 +207,7 @@ const STRINGS = {
     "incidents.recall": "Recall",
     "incidents.close": "Close",
     "incidents.cancel": "Cancel incident",
+    "incidents.in_no_fly": "Inside a no-fly zone",
     "incidents.reported": "Incident reported",
     "incidents.dispatched": "{drone} dispatched",
     "status.reported": "reported",
@@ -271,6 +275,8 @@ const STRINGS = {
     "records.title": "Flight records of closed incidents",
     "records.empty": "No closed incidents",
     "records.track": "Track",
+    "records.planned": "Planned path",
+    "records.commands": "Commands",
     "records.events": "What happened",
   },
 };

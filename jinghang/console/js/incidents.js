@@ -176,6 +176,7 @@ async function submitReport({ latlng, type, priority, note }) {
   try {
     const created = await post(PATHS.incidents, body);
     const inc = upsertIncident(created.incident || created);
+    if (created.choice && inc) inc.choice = created.choice;
     toast(inc?.vehicleId != null ? t("incidents.dispatched", { drone: vehicleName(inc.vehicleId) }) : t("incidents.reported"));
     closeReportPanel();
   } catch (err) {
@@ -193,7 +194,7 @@ async function showProposal({ latlng, type }) {
   box.replaceChildren(h("p", { class: "muted" }, "…"));
   let data = null;
   try {
-    data = await get(PATHS.proposal + `?${new URLSearchParams({ playbook_id: type, latitude_deg: latlng.lat, longitude_deg: latlng.lng })}`);
+    data = await post(PATHS.proposal, { playbook_id: type, latitude_deg: latlng.lat, longitude_deg: latlng.lng });
   } catch (err) {
     box.replaceChildren(err.missing ? h("p", { class: "muted small" }, t("common.missing", { what: "GET " + PATHS.proposal })) : h("p", { class: "error" }, err.reason || err.message));
     return;
@@ -219,6 +220,7 @@ async function showProposal({ latlng, type }) {
     parts.push(h("div", { class: "muted small" }, t("incidents.rejected")),
       h("ul", { class: "rejected" }, rejected.map((r) => h("li", { dataset: { vehicle: r.system_id } }, `${r.name || vehicleName(r.system_id)}: ${r.reason || r.code || ""}`))));
   }
+  if (data?.no_fly_zone) parts.push(h("p", { class: "error" }, `${t("incidents.in_no_fly")}: ${data.no_fly_zone}`));
   const pb = playbookById(type);
   if (pb?.pilot_confirmation) parts.push(h("p", { class: "reason" }, t("incidents.confirm_needed")));
   box.replaceChildren(...parts);

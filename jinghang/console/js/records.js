@@ -9,8 +9,9 @@ import { h, formatTime, showError } from "./ui.js";
 
 let chosen = null;
 
+/** The flown track as [lat, lon]: the record's track (positions sampled in flight). */
 function trackOf(record) {
-  const tr = record.track ?? record.path ?? record.positions ?? record.telemetry ?? [];
+  const tr = record.track ?? record.positions ?? [];
   if (tr?.type === "LineString") return tr.coordinates.map(([lon, lat]) => [lat, lon]);
   return asList(tr, "points")
     .map((p) => (Array.isArray(p) ? [p[0], p[1]] : [p.latitude_deg ?? p.lat, p.longitude_deg ?? p.lon]))
@@ -23,30 +24,58 @@ function lengthM(points) {
   return total;
 }
 
+const timeOf = (e) => e.created_at ?? e.sent_at ?? e.time ?? e.at ?? "";
+
+/** One line per event, command and audit entry, in time order. */
+function timeline(record) {
+  const rows = [];
+  for (const e of asList(record.events ?? [])) {
+    const change = e.from_state || e.to_state ? `${e.from_state || "·"} → ${e.to_state || "·"}` : "";
+    rows.push({ at: timeOf(e), what: e.kind || "event", who: e.actor, text: [change, e.message].filter(Boolean).join(" "), kind: "event" });
+  }
+  for (const c of asList(record.commands ?? [])) {
+    rows.push({ at: timeOf(c), what: c.command ?? c.name ?? "command", who: c.actor, text: [c.result ?? c.outcome ?? "", c.detail ?? c.message ?? ""].filter(Boolean).join(" "), kind: "command" });
+  }
+  for (const a of asList(record.audit ?? [])) {
+    rows.push({ at: timeOf(a), what: a.action, who: a.actor, text: a.details ? JSON.stringify(a.details) : "", kind: "audit" });
+  }
+  rows.sort((x, y) => String(x.at).localeCompare(String(y.at)));
+  return rows;
+}
+
 async function openRecord(inc) {
   chosen = inc.id;
+  for (const b of document.querySelectorAll(".record-item")) b.classList.toggle("active", b.dataset.incident === inc.id);
   const box = document.getElementById("record-detail");
   box.replaceChildren(h("p", { class: "muted" }, "…"));
   try {
     const record = await get(PATHS.incidentRecord(inc.id));
     const track = trackOf(record);
+    const planned = (record.path ?? []).filter((p) => Array.isArray(p) && p.length >= 2);
     layers.record.clearLayers();
+    const drawn = [];
+    if (planned.length) drawn.push(L.polyline(planned, { color: "#e85d04", weight: 2, dashArray: "6 5" }).addTo(layers.record));
     if (track.length) {
-      const line = L.polyline(track, { color: "#c1121f", weight: 3 }).addTo(layers.record);
+      drawn.push(L.polyline(track, { color: "#c1121f", weight: 3, className: "flown-track" }).addTo(layers.record));
       L.circleMarker(track[0], { radius: 5, color: "#2f8f46" }).addTo(layers.record);
       L.circleMarker(track.at(-1), { radius: 5, color: "#c1121f" }).addTo(layers.record);
-      getMap().fitBounds(line.getBounds().pad(0.3));
     }
-    const events = asList(record.events ?? record.timeline ?? record.audit ?? [], "events");
+    const detail = record.incident ?? inc;
+    if (detail.latitude_deg != null) {
+      L.circleMarker([detail.latitude_deg, detail.longitude_deg], { radius: 8, color: "#d0312d", fillOpacity: 0.6 }).addTo(layers.record);
+    }
+    const bounds = drawn.length ? L.featureGroup(drawn).getBounds() : null;
+    if (bounds?.isValid()) getMap().fitBounds(bounds.pad(0.3));
     box.replaceChildren(
-      h("h3", {}, `#${inc.id} ${typeName(inc)}`),
-      h("p", { class: "muted small", id: "record-track" }, `${t("records.track")}: ${track.length} · ${formatDistance(lengthM(track))}`),
+      h("h3", {}, `#${inc.id} ${typeName(detail)}`),
+      h("p", { class: "muted small", id: "record-track" },
+        `${t("records.track")}: ${track.length ? formatDistance(lengthM(track)) : "–"} · ${t("records.planned")}: ${formatDistance(lengthM(planned))}`),
+      detail.reason ? h("p", { class: "reason" }, detail.reason) : null,
       h("h3", {}, t("records.events")),
-      h("ol", { class: "timeline" }, events.map((e) => h("li", {},
-        h("span", { class: "muted small" }, formatTime(e.time ?? e.created_at ?? e.at ?? e.time_s)), " ",
-        h("b", {}, e.action ?? e.state ?? e.status ?? e.kind ?? ""), " ",
-        e.actor ?? e.user ?? "", " ",
-        h("span", { class: "small" }, e.detail ? (typeof e.detail === "string" ? e.detail : JSON.stringify(e.detail)) : "")))));
+      h("ol", { class: "timeline" }, timeline(record).map((r) => h("li", { class: `tl-${r.kind}` },
+        h("span", { class: "muted small" }, formatTime(r.at)), " ",
+        h("b", {}, r.what ?? ""), " ", r.who ?? "", " ",
+        h("span", { class: "small" }, r.text)))));
   } catch (err) {
     box.replaceChildren(h("p", { class: "error" }, err.reason || err.message));
     if (!err.missing) showError(err);
@@ -65,8 +94,10 @@ async function render() {
     h("div", { id: "record-list" }, h("p", { class: "muted" }, "…")), h("div", { id: "record-detail" }));
   let closed = [];
   try {
-    closed = asList(await get(PATHS.incidents, { status: "closed" }), "incidents")
-      .filter((i) => ["closed", "failed", "cancelled"].includes(String(i.status ?? i.state).toLowerCase()));
+    const lists = await Promise.all(["closed", "failed", "cancelled"].map((state) => get(PATHS.incidents, { state }).catch(() => [])));
+    closed = lists.flatMap((l) => asList(l, "incidents"))
+      .filter((i) => ["closed", "failed", "cancelled"].includes(String(i.status ?? i.state).toLowerCase()))
+      .sort((a, b) => Number(b.id) - Number(a.id));
   } catch (err) {
     showError(err);
   }
