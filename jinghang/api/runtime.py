@@ -7,11 +7,17 @@ Users and vehicles listed in the settings are created (or updated) in the store 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from jinghang.api import accounts, register
 from jinghang.api.accounts import UserCreate
 from jinghang.api.serve_settings import ServeSettings
 from jinghang.api.services import Services
+from jinghang.api.zones import no_fly_zones
+from jinghang.dispatch.clock import Clock
+from jinghang.dispatch.dispatcher import Dispatcher
+from jinghang.dispatch.patrols import PatrolScheduler
+from jinghang.dispatch.planning import Limits
 from jinghang.events import EventBus
 from jinghang.flight import Fleet
 from jinghang.store.engine import open_store
@@ -23,8 +29,9 @@ def signing_key_of(settings: ServeSettings) -> bytes | None:
     return bytes.fromhex(settings.signing_key_hex) if settings.signing_key_hex else None
 
 
-def build_services(settings: ServeSettings) -> Services:
-    """Open the store, seed it, and build the fleet and the services around it."""
+def build_services(settings: ServeSettings, *, clock: Clock | None = None) -> Services:
+    """Open the store, seed it, and build the fleet, the dispatcher and the patrol scheduler
+    (on ``clock``, the wall clock by default)."""
     bus = EventBus()
     store = open_store(settings.database_url)
     services = Services(settings=settings, bus=bus, store=store)
@@ -43,4 +50,24 @@ def build_services(settings: ServeSettings) -> Services:
     services.fleet = Fleet(
         bus, link_lost_after_s=settings.link_lost_after_s, signing_key=signing_key_of(settings)
     )
+    add_dispatcher(services, clock=clock)
     return services
+
+
+def add_dispatcher(services: Services, *, clock: Clock | None = None, **options: Any) -> None:
+    """Give ``services`` (which has its fleet) a dispatcher and a patrol scheduler."""
+    settings = services.settings
+    dispatcher = Dispatcher(
+        services.store,
+        services.fleet,
+        services.bus,
+        no_fly=no_fly_zones(settings),
+        limits=Limits(
+            altitude_ceiling_m=settings.altitude_ceiling_m,
+            reserve_pct=settings.battery_reserve_pct,
+        ),
+        clock=clock,
+        **options,
+    )
+    services.dispatcher = dispatcher
+    services.patrols = PatrolScheduler(dispatcher, clock=clock)

@@ -23,6 +23,8 @@ from jinghang.events import EventBus
 
 log = logging.getLogger(__name__)
 
+STARTUP_TIMEOUT_S = 30.0
+
 Runner = Callable[[], Coroutine[Any, Any, Any]]
 
 
@@ -61,6 +63,15 @@ class Services:
         work.update(self.runners)
         return work
 
+    async def _wait_started(self) -> None:
+        """Wait for components that say when they are up (``started``: an asyncio.Event)."""
+        for name, component in self._components():
+            started = getattr(component, "started", None)
+            if isinstance(started, asyncio.Event):
+                async with asyncio.timeout(STARTUP_TIMEOUT_S):
+                    await started.wait()
+                log.info("%s started", name)
+
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Start every part, yield while the server serves, stop everything cleanly."""
@@ -79,6 +90,7 @@ class Services:
                 started: list[asyncio.Task[Any]] = [
                     tasks.create_task(run(), name=name) for name, run in self._background().items()
                 ]
+                await self._wait_started()
                 for callback in self.on_ready:
                     result = callback()
                     if result is not None:

@@ -134,3 +134,98 @@ async def eventually(
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"{what} did not happen within {timeout_s} s")
+
+
+#: Where the test drones live (Weihai, near the city centre) and how fast their world runs.
+BASE = (37.5125, 122.1199)
+SPEEDUP = 40.0
+ALL_PAYLOADS = ["camera", "zoom", "thermal", "loudspeaker", "release"]
+
+
+def near(meters_north: float, meters_east: float = 0.0) -> tuple[float, float]:
+    """A point ``meters_north`` and ``meters_east`` of the base."""
+    from jinghang.simulator.geo import offset_deg
+
+    return offset_deg(BASE[0], BASE[1], meters_north, meters_east)
+
+
+@asynccontextmanager
+async def flying_api(
+    tmp_path: Path,
+    drones: int = 1,
+    *,
+    speedup: float = SPEEDUP,
+    clock: Any = None,
+    sims: list[Any] | None = None,
+) -> AsyncIterator[Api]:
+    """A server with ``drones`` built-in simulators (or the given running ones) registered,
+    linked, and a running dispatcher and patrol scheduler (on ``clock`` if given)."""
+    from contextlib import AsyncExitStack
+
+    from jinghang.api import register
+    from jinghang.api.register import VehicleCreate
+    from jinghang.api.runtime import add_dispatcher
+    from jinghang.flight import Fleet
+    from jinghang.simulator.server import SimulatorServer
+
+    async with AsyncExitStack() as stack:
+        if sims is None:
+            sims = []
+            for i in range(drones):
+                lat, lon = near(0, 60 * i)
+                sims.append(
+                    await stack.enter_async_context(
+                        SimulatorServer(
+                            instance=i,
+                            home=(lat, lon, 10.0, 0.0),
+                            speedup=speedup,
+                            system_id=i + 1,
+                            tcp_port=0,
+                        )
+                    )
+                )
+        settings = make_settings(tmp_path, links=[s.address for s in sims])
+
+        def add_fleet(services: Services) -> None:
+            services.fleet = Fleet(services.bus)
+            for sim in sims:
+                register.ensure_vehicle(
+                    services,
+                    VehicleCreate(
+                        system_id=sim.system_id,
+                        name=f"drone-{sim.system_id}",
+                        base_latitude_deg=sim.home[0],
+                        base_longitude_deg=sim.home[1],
+                        base_altitude_m=sim.home[2],
+                        payloads=ALL_PAYLOADS,
+                    ),
+                )
+            add_dispatcher(services, clock=clock, poll_s=0.05, recovery_wait_s=20.0)
+
+        api = await stack.enter_async_context(
+            running_api(tmp_path, settings=settings, customize=add_fleet)
+        )
+        fleet = api.services.fleet
+        for _ in range(300):
+            if all(
+                s.system_id in fleet.vehicles and fleet.vehicles[s.system_id].state.has_position
+                for s in sims
+            ):
+                break
+            await asyncio.sleep(0.1)
+        yield api
+
+
+async def incident_state_is(
+    api: Api, incident_id: int, *states: str, timeout_s: float = 90.0
+) -> dict[str, Any]:
+    """Poll the incident over the API until it is in one of ``states``; return it."""
+    seen: dict[str, Any] = {}
+
+    async def check() -> bool:
+        nonlocal seen
+        seen = (await api.get(f"/api/incidents/{incident_id}")).json()
+        return seen.get("state") in states
+
+    await eventually(check, timeout_s, f"incident {incident_id} in {states} (last: {seen})")
+    return seen
