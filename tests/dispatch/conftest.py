@@ -55,6 +55,11 @@ class World:
             while not check():  # noqa: ASYNC110 - the store is polled, it has no event
                 await asyncio.sleep(0.05)
 
+    async def settle(self) -> None:
+        """Let the event collector catch up with what has been published."""
+        for _ in range(20):
+            await asyncio.sleep(0)
+
     async def state_is(self, incident_id: int, *states: str, timeout_s: float = 60.0) -> str:
         await self.until(lambda: self.incident(incident_id).state in states, timeout_s)
         return self.incident(incident_id).state

@@ -25,6 +25,7 @@ async def test_an_incident_is_flown_to_the_end_and_closed(tmp_path: Path) -> Non
             commands = [(c.command, c.result) for c in list_commands(s, incident_id=incident_id)]
             audit = [(a.actor, a.action) for a in list_audit(s, limit=1000)]
             assert verify_chain(s).ok
+        await w.settle()
     assert states == ["reported", "assigned", "launching", "en_route", "on_scene",
                       "returning", "closed"]
     assert ("upload_mission", "ACCEPTED") in commands
