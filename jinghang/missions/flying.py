@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from jinghang.flight.errors import VehicleTimeout
@@ -79,10 +79,14 @@ async def fly_plan(
 ) -> FlightReport:
     """Check, upload and fly ``plan`` until the vehicle has landed and disarmed.
 
-    The checks run with the vehicle's own home (distances, energy, the legs out and back),
-    not the one the plan assumed, so a drone standing far away is refused before upload.
+    The checks run with the vehicle's own home (distances, energy, the legs out and back) and
+    its battery charge, not what the plan assumed, so a drone standing far away or with a
+    half-empty battery is refused before upload.
     """
     state = await vehicle.wait_until(_ready, timeout_s=ready_timeout_s)
+    limits = limits or SafetyLimits()
+    if state.battery_pct is not None and state.battery_pct < limits.battery_pct:
+        limits = replace(limits, battery_pct=state.battery_pct)
     if state.home is not None:
         plan = rehome(plan, (state.home.latitude_deg, state.home.longitude_deg,
                              state.home.altitude_amsl_m))

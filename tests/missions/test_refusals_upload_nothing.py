@@ -14,7 +14,7 @@ from jinghang.cli import main
 from jinghang.flight import Fleet, Vehicle
 from jinghang.missions.compile import compile_template
 from jinghang.missions.errors import SafetyError
-from jinghang.missions.flying import upload_checked
+from jinghang.missions.flying import fly_plan, upload_checked
 from jinghang.missions.items import MissionType
 from jinghang.missions.nofly import NoFlyZones
 from jinghang.missions.plan import MissionPlan
@@ -65,6 +65,22 @@ async def test_refused_plan_uploads_nothing(vehicle, name, plan, limits, field) 
     assert await v.download_mission(MissionType.MISSION) == []
     assert len(server.vehicle.mission_items) <= 1  # only ArduPilot's home at 0
     assert not v.state.armed
+
+
+async def test_half_empty_battery_is_refused_before_upload(vehicle) -> None:
+    server, v = vehicle
+    battery = server.vehicle.physics.battery
+    battery.consumed_mah = 0.6 * battery.capacity_mah  # 40% left
+    await v.wait_until(lambda s: s.battery_pct is not None and s.battery_pct <= 45,
+                       timeout_s=10)
+    plan = compile_template("SAF-07", {"point": weihai.POINT, "home": weihai.HOME},
+                            {"duration_s": 400})
+    assert 20 < plan.energy_pct < 60  # a full battery would fly it
+    with pytest.raises(SafetyError) as info:
+        await fly_plan(v, plan, SafetyLimits(), None, timeout_s=60)
+    assert info.value.field == "energy_pct"
+    assert info.value.limit is not None and float(info.value.limit) <= 25
+    assert await v.download_mission(MissionType.MISSION) == []
 
 
 # -- the command line, end to end --------------------------------------------------------------
