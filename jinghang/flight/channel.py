@@ -60,31 +60,41 @@ class Channel:
         return bool(self.mav.signing.sign_outgoing)
 
     def parse(self, data: bytes) -> list[MAVLinkMessage]:
-        """Every complete, valid message in ``data`` (plus what earlier calls left over)."""
+        """Every complete, valid message in ``data`` (plus what earlier calls left over).
+
+        A frame that fails its checksum or length is not thrown away whole (pymavlink's
+        robust parser would drop the good frames it swallowed): parsing restarts one byte
+        after its start marker, as ArduPilot's own parser does.
+        """
         self.counters.bytes_received += len(data)
-        try:
-            found = self.mav.parse_buffer(data)
-        except Exception:  # robust parsing should catch all; never let bad bytes escape
-            self.counters.bad += 1
-            self.mav.buf = bytearray()
-            self.mav.buf_index = 0
-            return []
-        if not found:
-            return []
         messages: list[MAVLinkMessage] = []
-        for message in found:
-            if isinstance(message, mavlink.MAVLink_bad_data):
-                if "signature" in str(getattr(message, "reason", "")):
-                    self.counters.signing_rejected += 1
-                else:
-                    self.counters.bad += 1
-                continue
-            if isinstance(message, mavlink.MAVLink_unknown):
+        mav = self.mav
+        chunk: bytes = data
+        while True:
+            try:
+                message = mav.parse_char(chunk)
+            except Exception:  # robust parsing should catch all; never let bad bytes escape
                 self.counters.bad += 1
+                mav.buf, mav.buf_index = bytearray(), 0
+                return messages
+            chunk = b""
+            if message is None:
+                return messages
+            # an unknown id is not checksummed by pymavlink: as suspect as a bad checksum
+            if isinstance(message, (mavlink.MAVLink_bad_data, mavlink.MAVLink_unknown)):
+                reason = str(getattr(message, "reason", ""))
+                if "signature" in reason:
+                    self.counters.signing_rejected += 1
+                    continue
+                self.counters.bad += 1
+                frame = bytes(getattr(message, "data", b""))
+                if reason != "Bad prefix" and len(frame) > 1:
+                    mav.buf = bytearray(frame[1:]) + mav.buf[mav.buf_index:]
+                    mav.buf_index = 0
+                    mav.expected_length = 8
                 continue
             self.counters.received += 1
             messages.append(message)
-        return messages
 
     def encode(self, message: MAVLinkMessage) -> bytes:
         """The wire bytes of a message from this channel's ids, with the next sequence number."""

@@ -128,7 +128,9 @@ class CommandSender:
                     continue
                 if ack.result == MAV_RESULT_ACCEPTED:
                     return Ack(command, ack.result, getattr(ack, "progress", 0), attempt + 1)
-                raise rejection_for(int(ack.result), command, command_name(command))
+                error = rejection_for(int(ack.result), command, command_name(command))
+                error.attempts = attempt + 1  # a retry may be refused because the first worked
+                raise error
         raise CommandTimeout(
             f"{command_name(command)}: no acknowledgement from vehicle {self.target_system} "
             f"after {attempts} attempts of {wait_s:g} s",

@@ -50,6 +50,8 @@ class CommandRejected(FlightError):
         self.result = result
         self.command = command
         self.result_name = MAV_RESULT_NAMES.get(result, str(result))
+        #: how many times the command was sent before this answer (set by the sender)
+        self.attempts = 1
 
 
 class CommandTemporarilyRejected(CommandRejected):

@@ -317,7 +317,15 @@ class Vehicle:
 
         async def act() -> None:
             await self._ensure_guided_and_armed()
-            await self.commands.long(MAV_CMD_NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, altitude_m)
+            try:
+                await self.commands.long(MAV_CMD_NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, altitude_m)
+            except CommandRejected as error:
+                # a retry after a lost ack is refused because the first one worked: climbing
+                if error.attempts == 1:
+                    raise
+                await asyncio.sleep(0.3)
+                if not (self.state.armed and self.state.climb_rate_m_s > 0.1):
+                    raise
 
         await self._recorded("takeoff", actor, {"altitude_m": altitude_m}, act)
 

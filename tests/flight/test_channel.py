@@ -61,3 +61,11 @@ def test_signing_accepts_the_right_key_and_counts_the_rest() -> None:
     assert receiver.parse(heartbeat_bytes(plain)) == []
     assert receiver.counters.signing_rejected == 2
     assert receiver.counters.received == 1
+
+
+def test_a_truncated_frame_does_not_swallow_the_good_frame_after_it() -> None:
+    sender, receiver = Channel(system_id=1, component_id=1), Channel()
+    frame = heartbeat_bytes(sender)
+    got = receiver.parse(frame[:7] + heartbeat_bytes(sender) + heartbeat_bytes(sender))
+    assert len(got) == 2
+    assert receiver.counters.bad >= 1
