@@ -1,0 +1,45 @@
+"""The server stops in the middle of a flight and starts again: the dispatcher rebuilds its
+state from the store and the links, and follows the flight to its end."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from jinghang.simulator import SimulatorServer
+from jinghang.store import IncidentCreate, list_audit, list_events
+from tests.dispatch.conftest import BASE, SPEEDUP, dispatch_world, near
+
+
+async def test_a_restart_mid_flight_picks_the_flight_up_and_closes_it(tmp_path: Path) -> None:
+    async with AsyncExitStack() as stack:
+        sim = await stack.enter_async_context(
+            SimulatorServer(home=(BASE[0], BASE[1], 10.0, 0.0), speedup=SPEEDUP, tcp_port=0))
+        async with dispatch_world(tmp_path, sims=[sim]) as first:
+            report = await first.dispatcher.report_incident(
+                IncidentCreate(playbook_id="P01", latitude_deg=near(500)[0],
+                               longitude_deg=near(500)[1]), actor="op")
+            incident_id = report.incident.id
+            queued = await first.dispatcher.report_incident(
+                IncidentCreate(playbook_id="P05", latitude_deg=near(100)[0],
+                               longitude_deg=near(100)[1], priority=5), actor="op")
+            await first.state_is(incident_id, "on_scene", timeout_s=60)
+            assert first.incident(queued.incident.id).state == "queued"
+        # the server is gone; the drone flies on
+        assert sim.vehicle.armed
+        async with dispatch_world(tmp_path, sims=[sim]) as second:
+            assert 1 in second.dispatcher.flights
+            await second.state_is(incident_id, "closed", timeout_s=90)
+            # the incident that was waiting is served once the drone is free
+            await second.state_is(queued.incident.id, "en_route", "on_scene", "returning",
+                                  "closed", timeout_s=60)
+            await second.state_is(queued.incident.id, "closed", timeout_s=90)
+            await second.settle()
+            with second.store.read_session() as s:
+                states = [e.to_state for e in list_events(s, incident_id=incident_id)
+                          if e.kind == "incident.state"]
+                actions = [a.action for a in list_audit(s, limit=1000)]
+        assert states[-2:] == ["returning", "closed"] and "on_scene" in states
+        assert actions.count("incident.report") == 2
+        assert any("following vehicle 1 again" in e.get("message", "")
+                   for e in second.events if e["topic"] == "alert")
