@@ -1,0 +1,188 @@
+"""Benchmarks of the flight core; prints figures, asserts nothing.
+
+    python bench/bench_flight.py decode           # messages/s the link layer decodes, one core
+    python bench/bench_flight.py upload           # mission upload/download time, 100 and 500 items
+    python bench/bench_flight.py fleet --sizes 10,25,50,100 --seconds 10
+                                                  # largest fleet tracked with lag < 100 ms
+    python bench/bench_flight.py all
+
+The fleet bench runs the simulated vehicles in a separate process (``jinghang sim``) at the
+simulator's default stream rates (ArduPilot's defaults: 4 Hz position, attitude and VFR_HUD,
+1 Hz status), so the CPU figures are the platform's alone. Telemetry lag is the time from the
+vehicle stamping SYSTEM_TIME (wall clock) to the platform having folded it into the state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from jinghang.flight import Fleet  # noqa: E402
+from jinghang.flight.channel import Channel, mavlink  # noqa: E402
+from jinghang.flight.state import VehicleState, apply_message  # noqa: E402
+from jinghang.missions.items import Cmd, MissionItem  # noqa: E402
+
+HOME = (36.51, 122.18, 20.0, 0.0)
+
+
+def bench_decode(seconds: float = 3.0) -> None:
+    sender = Channel(system_id=1, component_id=1)
+    pattern = [
+        mavlink.MAVLink_heartbeat_message(2, 3, 209, 4, 4, 3),
+        mavlink.MAVLink_global_position_int_message(1, 365100000, 1221800000, 40000, 20000,
+                                                    100, -50, 0, 9000),
+        mavlink.MAVLink_attitude_message(1, 0.01, 0.02, 1.5, 0.0, 0.0, 0.0),
+        mavlink.MAVLink_vfr_hud_message(0.0, 5.0, 90, 40, 0.1, 20.0),
+        mavlink.MAVLink_global_position_int_message(2, 365100100, 1221800100, 40000, 20000,
+                                                    100, -50, 0, 9000),
+        mavlink.MAVLink_attitude_message(2, 0.01, 0.02, 1.5, 0.0, 0.0, 0.0),
+        mavlink.MAVLink_sys_status_message(0, 0, 0, 500, 12300, 1000, 90, 0, 0, 0, 0, 0, 0),
+        mavlink.MAVLink_gps_raw_int_message(1, 3, 365100000, 1221800000, 40000, 100, 100, 500,
+                                            9000, 12),
+    ]
+    stream = b"".join(sender.encode(m) for m in pattern * 64)
+    per_pass = len(pattern) * 64
+    chunks = [stream[i:i + 4096] for i in range(0, len(stream), 4096)]
+    for label, fold in (("channel.parse only", False), ("parse + vehicle state", True)):
+        receiver = Channel()
+        state = VehicleState(1)
+        count = 0
+        start_cpu, start = time.process_time(), time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            for chunk in chunks:
+                for message in receiver.parse(chunk):
+                    if fold:
+                        apply_message(state, message)
+            count += per_pass
+        cpu_s = time.process_time() - start_cpu
+        print(f"decode  {label:24s} {count / cpu_s:10.0f} messages/s of CPU "
+              f"({len(stream) * count / per_pass / cpu_s / 1e6:.1f} MB/s)")
+
+
+async def _upload(count: int, repeats: int) -> None:
+    from jinghang.simulator import SimulatorServer
+
+    items = [MissionItem(Cmd.NAV_TAKEOFF, altitude_m=30.0)] + [
+        MissionItem(Cmd.NAV_WAYPOINT, latitude_deg=HOME[0] + i * 1e-5,
+                    longitude_deg=HOME[1] + (i % 10) * 1e-5, altitude_m=30.0)
+        for i in range(1, count)
+    ]
+    async with SimulatorServer(home=HOME, speedup=1.0, tcp_port=0) as server, Fleet() as fleet:
+        await fleet.connect(server.address)
+        vehicle = await fleet.wait_vehicle(timeout_s=10)
+        up, down = [], []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            await vehicle.upload_mission(items)
+            up.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            got = await vehicle.download_mission()
+            down.append(time.perf_counter() - start)
+            assert len(got) == count
+        print(f"mission {count:4d} items on loopback TCP: upload median "
+              f"{statistics.median(up) * 1000:7.1f} ms, download median "
+              f"{statistics.median(down) * 1000:7.1f} ms ({repeats} runs, simulator in-process)")
+
+
+def bench_upload() -> None:
+    for count in (100, 500):
+        asyncio.run(_upload(count, 5))
+
+
+async def _fleet(size: int, seconds: float) -> dict[str, Any]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "jinghang.cli", "sim", "--count", str(size), "--ephemeral-ports",
+        "--home", ",".join(str(x) for x in HOME), "--duration", str(seconds + 60),
+        stdout=asyncio.subprocess.PIPE, cwd=str(Path(__file__).resolve().parents[1]),
+    )
+    assert proc.stdout is not None
+    addresses = []
+    while len(addresses) < size:
+        line = (await proc.stdout.readline()).decode()
+        if not line:
+            raise RuntimeError("the simulator exited early")
+        addresses.append(line.split()[2])
+    lags_s: list[float] = []
+    messages = 0
+    try:
+        async with Fleet(request_streams=False) as fleet:
+            deliver = fleet.router._deliver
+
+            def timed(link: Any, message: Any) -> None:
+                nonlocal messages
+                messages += 1
+                deliver(link, message)
+                if message.get_type() == "SYSTEM_TIME":
+                    lags_s.append(time.time() - message.time_unix_usec / 1e6)
+
+            fleet.router._deliver = timed
+            for address in addresses:
+                await fleet.connect(address)
+            for system_id in range(1, size + 1):
+                vehicle = await fleet.wait_vehicle(system_id, timeout_s=60)
+                await vehicle.commands.long(511, mavlink.MAVLINK_MSG_ID_SYSTEM_TIME, 1e6)
+            await asyncio.sleep(2.0)
+            lags_s.clear()
+            messages = 0
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            await asyncio.sleep(seconds)
+            cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
+            lost = sum(v.state.link_lost for v in fleet.vehicles.values())
+    finally:
+        proc.terminate()
+        await proc.wait()
+    lags_s.sort()
+    return {
+        "size": size,
+        "messages_per_s": messages / wall_s,
+        "cpu_pct_of_core": 100 * cpu_s / wall_s,
+        "cpu_pct_per_vehicle": 100 * cpu_s / wall_s / size,
+        "lag_p50_ms": 1000 * lags_s[len(lags_s) // 2] if lags_s else float("nan"),
+        "lag_p95_ms": 1000 * lags_s[int(len(lags_s) * 0.95)] if lags_s else float("nan"),
+        "lag_max_ms": 1000 * lags_s[-1] if lags_s else float("nan"),
+        "link_lost": lost,
+    }
+
+
+def bench_fleet(sizes: list[int], seconds: float) -> None:
+    print(f"fleet: platform process on one loop, simulators in another process "
+          f"({os.cpu_count()} CPUs here); {seconds:g} s per size")
+    best = 0
+    for size in sizes:
+        r = asyncio.run(_fleet(size, seconds))
+        ok = r["lag_p95_ms"] < 100 and r["link_lost"] == 0
+        best = size if ok else best
+        print(f"fleet {size:4d} vehicles: {r['messages_per_s']:7.0f} msg/s, platform CPU "
+              f"{r['cpu_pct_of_core']:5.1f}% of a core ({r['cpu_pct_per_vehicle']:.2f}% per "
+              f"vehicle), telemetry lag p50 {r['lag_p50_ms']:.1f} ms p95 {r['lag_p95_ms']:.1f} "
+              f"ms max {r['lag_max_ms']:.1f} ms, link lost {r['link_lost']}"
+              f"{'' if ok else '  <- over 100 ms'}")
+        if not ok:
+            break
+    print(f"largest fleet tracked with p95 telemetry lag < 100 ms: {best} vehicles")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("what", choices=["decode", "upload", "fleet", "all"])
+    parser.add_argument("--sizes", default="10,25,50,100,150,200")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    if args.what in ("decode", "all"):
+        bench_decode()
+    if args.what in ("upload", "all"):
+        bench_upload()
+    if args.what in ("fleet", "all"):
+        bench_fleet([int(s) for s in args.sizes.split(",")], args.seconds)
+
+
+if __name__ == "__main__":
+    main()
