@@ -25,12 +25,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jinghang.flight import Fleet  # noqa: E402
-from jinghang.flight.channel import Channel, mavlink  # noqa: E402
-from jinghang.flight.state import VehicleState, apply_message  # noqa: E402
-from jinghang.missions.items import Cmd, MissionItem  # noqa: E402
+from jinghang.flight import Fleet
+from jinghang.flight.channel import Channel, mavlink
+from jinghang.flight.state import VehicleState, apply_message
+from jinghang.missions.items import Cmd, MissionItem
 
 HOME = (36.51, 122.18, 20.0, 0.0)
+REPO = Path(__file__).resolve().parents[1]
 
 
 def bench_decode(seconds: float = 3.0) -> None:
@@ -101,7 +102,7 @@ async def _fleet(size: int, seconds: float) -> dict[str, Any]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "jinghang.cli", "sim", "--count", str(size), "--ephemeral-ports",
         "--home", ",".join(str(x) for x in HOME), "--duration", str(seconds + 60),
-        stdout=asyncio.subprocess.PIPE, cwd=str(Path(__file__).resolve().parents[1]),
+        stdout=asyncio.subprocess.PIPE, cwd=str(REPO),
     )
     assert proc.stdout is not None
     addresses = []
