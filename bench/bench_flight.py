@@ -105,7 +105,7 @@ async def _fleet(size: int, seconds: float) -> dict[str, Any]:
         stdout=asyncio.subprocess.PIPE, cwd=str(REPO),
     )
     assert proc.stdout is not None
-    addresses = []
+    addresses: list[str] = []
     while len(addresses) < size:
         line = (await proc.stdout.readline()).decode()
         if not line:
