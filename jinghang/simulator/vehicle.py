@@ -692,7 +692,9 @@ class SimVehicle:
         rate = abs(self.param("CIRCLE_RATE"))
         # never faster than the waypoint speed allows on this radius
         if radius_m > 0:
-            speed = self._cruise_speed_m_s()
+            # nor faster than the acceleration limit allows round this radius (v^2 / r <= a/2)
+            accel = self.physics.limits.accel_horizontal_m_s2
+            speed = min(self._cruise_speed_m_s(), math.sqrt(0.5 * accel * radius_m))
             rate = min(rate, math.degrees(speed / radius_m))
         return rate
 
