@@ -69,7 +69,7 @@ class DroneRelay:
         source: VideoSource,
         osd_source: OsdSource | None = None,
         transcode_bitrate_bps: int = 1_500_000,
-        transcode_queue: int = 90,
+        transcode_queue: int = 10,
     ) -> None:
         self.drone_id = drone_id
         self.source = source

@@ -1,0 +1,269 @@
+"""Video gateway benchmarks: glass-to-glass latency, gateway CPU, streams per machine.
+
+    python bench/bench_video.py                 # everything, about two minutes
+    python bench/bench_video.py --part latency  # latency and CPU per stream / per viewer
+    python bench/bench_video.py --part capacity --max-streams 12
+
+The gateway runs in this process (WHEP over uvicorn on 127.0.0.1, no auth). Cameras and
+viewers run in their own processes so that their CPU is not counted as gateway CPU:
+
+- latency: a live simulator camera at 1280x720, 30 fps (``python -m jinghang.video.simcam``)
+  stamps each frame's capture time; one decoding viewer reads it back from each decoded
+  frame. p50/p95 for H.264 passthrough and for the VP8 transcode path.
+- CPU: the gateway process's CPU time (all its threads) over the measured window, divided by
+  the window, with 0, 1 and 4 viewers; "per extra viewer" is (4 viewers - 1 viewer) / 3.
+- capacity: N 720p30 streams (a recorded simulator clip replayed to N UDP ports, so no
+  rendering competes for the CPU) with four counting viewers each; a stream is carried when
+  every viewer gets at least 90 % of the frames. Bounded runs of a few seconds each.
+
+Everything shares one machine, so figures are bounded by the cores the other processes
+(viewers, replayer, other work on the machine) take; the load average is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from jinghang.errors import JinghangError  # noqa: E402
+from jinghang.video.api import router_for  # noqa: E402
+from jinghang.video.gateway import VideoGateway  # noqa: E402
+from jinghang.video.sources import VideoSource  # noqa: E402
+from tests.conftest import free_tcp_port, free_udp_port  # noqa: E402
+
+PY = sys.executable
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def no_auth() -> str:
+    return "bench"
+
+
+@contextlib.asynccontextmanager
+async def serving(gateway: VideoGateway) -> AsyncIterator[str]:
+    app = FastAPI()
+    app.include_router(router_for(gateway, no_auth))
+
+    @app.exception_handler(JinghangError)
+    async def on_error(request: Any, exc: JinghangError) -> Any:
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+
+    port = free_tcp_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    async with asyncio.TaskGroup() as group:
+        group.create_task(server.serve())
+        for _ in range(400):
+            if server.started:
+                break
+            await asyncio.sleep(0.05)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+
+
+@dataclass
+class Window:
+    """The gateway's CPU over a measured window, and the frames it handled in it."""
+
+    cpu_s: float
+    wall_s: float
+    frames: int
+
+    @property
+    def cores(self) -> float:
+        return self.cpu_s / self.wall_s
+
+    @property
+    def cpu_ms_per_frame(self) -> float:
+        return 1000 * self.cpu_s / max(self.frames, 1)
+
+    def cores_at(self, fps: float) -> float:
+        """CPU time per frame times the frame rate: the share of a core this work needs at
+        ``fps`` (independent of how much CPU other processes left us)."""
+        return self.cpu_ms_per_frame * fps / 1000
+
+
+async def run_viewers(base_url: str, drone: str, viewers: int, codec: str, duration_s: float,
+                      count_only: bool, frames: Callable[[], int], warmup_s: float = 2.0
+                      ) -> tuple[dict[str, Any], Window]:
+    """Start a viewer process; return its report and the gateway's CPU over the viewers'
+    measured window, with the number of frames (``frames()``) the gateway handled in it."""
+    cmd = [PY, str(ROOT / "bench" / "bench_video_viewer.py"), "--base-url", base_url,
+           "--drone", drone, "--viewers", str(viewers), "--codec", codec,
+           "--duration-s", str(duration_s), "--warmup-s", str(warmup_s)]
+    if count_only:
+        cmd.append("--count-only")
+    proc = await asyncio.create_subprocess_exec(*cmd, env=ENV, stdout=subprocess.PIPE)
+    await asyncio.sleep(warmup_s + 1.5)
+    cpu0, wall0, frames0 = time.process_time(), time.monotonic(), frames()
+    await asyncio.sleep(max(duration_s - 1.5, 1.0))
+    window = Window(time.process_time() - cpu0, time.monotonic() - wall0, frames() - frames0)
+    out, _ = await proc.communicate()
+    return json.loads(out.decode().strip().splitlines()[-1]), window
+
+
+async def idle_window(seconds: float, frames: Callable[[], int]) -> Window:
+    cpu0, wall0, frames0 = time.process_time(), time.monotonic(), frames()
+    await asyncio.sleep(seconds)
+    return Window(time.process_time() - cpu0, time.monotonic() - wall0, frames() - frames0)
+
+
+def fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f}{unit}" if isinstance(value, float) else f"{value}{unit}"
+
+
+async def bench_latency(duration_s: float) -> dict[str, Any]:
+    port = free_udp_port()
+    camera = await asyncio.create_subprocess_exec(
+        PY, "-m", "jinghang.video.simcam", "--port", str(port), env=ENV)
+    results: dict[str, Any] = {}
+    try:
+        async with VideoGateway(source_open_wait_s=15) as gateway, serving(gateway) as url:
+            relay = gateway.add_drone("d1", VideoSource(f"udp://127.0.0.1:{port}"))
+            await relay.source.wait_open(30)
+            source_only = await idle_window(4, lambda: relay.stats.packets_in)
+            results["source_only"] = {"cores": source_only.cores,
+                                      "cpu_ms_per_frame": source_only.cpu_ms_per_frame}
+            counters = {"passthrough": lambda: relay.stats.packets_in,
+                        "transcode": lambda: relay.stats.frames_encoded}
+            for path, codec in (("passthrough", "H264"), ("transcode", "VP8")):
+                one, w1 = await run_viewers(url, "d1", 1, codec, duration_s, False,
+                                            counters[path])
+                four, w4 = await run_viewers(url, "d1", 4, codec, duration_s, True,
+                                             counters[path])
+                results[path] = {
+                    "latency_ms_p50": one["latency_ms_p50"],
+                    "latency_ms_p95": one["latency_ms_p95"],
+                    "stamps_read": one["stamps_read"],
+                    "viewer_fps": one["fps"],
+                    "fps_4_viewers": four["fps"],
+                    "cpu_ms_per_frame_1_viewer": w1.cpu_ms_per_frame,
+                    "cpu_ms_per_frame_4_viewers": w4.cpu_ms_per_frame,
+                    "cores_at_30fps_1_viewer": w1.cores_at(30),
+                    "cores_at_30fps_4_viewers": w4.cores_at(30),
+                    "cores_per_extra_viewer": (w4.cores_at(30) - w1.cores_at(30)) / 3,
+                    "measured_cores_1_viewer": w1.cores,
+                    "measured_cores_4_viewers": w4.cores,
+                }
+            results["relay"] = relay.describe()
+    finally:
+        camera.terminate()
+        await camera.wait()
+    return results
+
+
+def _relay_frames(relays: list[Any], path: str) -> int:
+    if path == "passthrough":
+        return sum(r.stats.packets_in for r in relays)
+    return sum(r.stats.frames_encoded for r in relays)
+
+
+async def bench_capacity(max_streams: int, duration_s: float, clip: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for path, codec in (("passthrough", "H264"), ("transcode", "VP8")):
+        carried = 0
+        runs = []
+        n = 1
+        while n <= max_streams:
+            ports = [free_udp_port() for _ in range(n)]
+            replay = await asyncio.create_subprocess_exec(
+                PY, str(ROOT / "bench" / "bench_video_replay.py"), str(clip),
+                *map(str, ports), "--duration-s", str(duration_s + 12), env=ENV)
+            try:
+                async with VideoGateway(source_open_wait_s=15) as gateway, \
+                        serving(gateway) as url:
+                    for i, port in enumerate(ports):
+                        gateway.add_drone(f"d{i}", VideoSource(f"udp://127.0.0.1:{port}"))
+                    for i in range(n):
+                        await gateway.relay(f"d{i}").source.wait_open(30)
+                    relays = [gateway.relay(f"d{i}") for i in range(n)]
+                    frames = functools.partial(_relay_frames, relays, path)
+                    reports = await asyncio.gather(*(
+                        run_viewers(url, f"d{i}", 4, codec, duration_s, True, frames)
+                        for i in range(n)))
+            finally:
+                replay.terminate()
+                await replay.wait()
+            min_fps = min(f for report, _ in reports for f in report["fps"])
+            cores = reports[0][1].cores
+            ok = min_fps >= 27.0
+            runs.append({"streams": n, "gateway_cores": round(cores, 2),
+                         "min_viewer_fps": min_fps, "carried": ok,
+                         "load_avg_1m": os.getloadavg()[0]})
+            print(f"  {path:11s} {n:2d} streams x 4 viewers: gateway {cores * 100:5.0f}% CPU, "
+                  f"slowest viewer {min_fps:4.1f} fps -> {'carried' if ok else 'NOT carried'}",
+                  flush=True)
+            if not ok:
+                break
+            carried = n
+            n = n + 1 if n < 4 else n + 2
+        out[path] = {"carried_streams": carried, "runs": runs}
+    return out
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--part", choices=["latency", "capacity", "all"], default="all")
+    parser.add_argument("--duration-s", type=float, default=6.0)
+    parser.add_argument("--max-streams", type=int, default=10)
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}", flush=True)
+    report: dict[str, Any] = {}
+    if args.part in ("latency", "all"):
+        lat = await bench_latency(args.duration_s)
+        report["latency"] = lat
+        print(f"source read only (0 viewers): gateway "
+              f"{lat['source_only']['cpu_ms_per_frame']:.2f} ms CPU per frame")
+        for path in ("passthrough", "transcode"):
+            r = lat[path]
+            print(f"{path:11s} 720p30: glass-to-glass p50 {fmt(r['latency_ms_p50'], ' ms')}, "
+                  f"p95 {fmt(r['latency_ms_p95'], ' ms')} ({r['stamps_read']} stamps, viewer "
+                  f"{r['viewer_fps'][0]} fps); gateway CPU per stream at 30 fps: "
+                  f"{r['cores_at_30fps_1_viewer'] * 100:.1f}% of a core with 1 viewer, "
+                  f"{r['cores_at_30fps_4_viewers'] * 100:.1f}% with 4, "
+                  f"{r['cores_per_extra_viewer'] * 100:.2f}% per extra viewer "
+                  f"({r['cpu_ms_per_frame_1_viewer']:.2f} / {r['cpu_ms_per_frame_4_viewers']:.2f}"
+                  f" ms per frame)", flush=True)
+            cores4 = r["cores_at_30fps_4_viewers"]
+            print(f"{'':11s} -> a 2-core gateway carries about {int(2 * 0.8 / cores4)} such "
+                  f"streams with 4 viewers each at 80 % CPU (extrapolated from CPU per frame)")
+    if args.part in ("capacity", "all"):
+        with tempfile.TemporaryDirectory() as tmp:
+            clip = Path(tmp) / "clip.ts"
+            maker = await asyncio.create_subprocess_exec(
+                PY, "-m", "jinghang.video.simcam", "--output", str(clip), "--duration-s", "6",
+                env=ENV)
+            await maker.wait()
+            print("capacity (720p30 streams, 4 viewers each):", flush=True)
+            report["capacity"] = await bench_capacity(args.max_streams, args.duration_s, clip)
+        for path in ("passthrough", "transcode"):
+            print(f"{path:11s}: {report['capacity'][path]['carried_streams']} streams carried")
+    print(json.dumps(report, default=str))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
