@@ -1,0 +1,149 @@
+"""The server killed mid-flight and restarted picks the flight up: a real ``jinghang serve``
+subprocess (configured by a JSON file) is killed with SIGKILL while its drone flies an
+incident, started again on the same database, and follows the flight to its end; the
+simulated drone keeps flying in the test process all along."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from jinghang.simulator.server import SimulatorServer
+from tests.api.harness import ALL_PAYLOADS, SECRET, eventually, near
+from tests.conftest import free_tcp_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _write_config(tmp_path: Path, link: str, home: tuple[float, ...], port: int) -> Path:
+    config = {
+        "database_url": f"sqlite:///{tmp_path / 'server.db'}",
+        "secret_key": SECRET,
+        "port": port,
+        "links": [link],
+        "users": [
+            {"username": "duty.commander", "password": "duty-password-1", "role": "commander"}
+        ],
+        "vehicles": [
+            {
+                "system_id": 1,
+                "name": "harbour",
+                "base_latitude_deg": home[0],
+                "base_longitude_deg": home[1],
+                "base_altitude_m": home[2],
+                "payloads": ALL_PAYLOADS,
+            }
+        ],
+    }
+    path = tmp_path / "jinghang.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return path
+
+
+@asynccontextmanager
+async def _server(config: Path, log: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = log.open("ab")
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "jinghang.cli",
+            "serve",
+            "--config",
+            str(config),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=config.parent,
+        )
+        try:
+            yield proc
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+            await proc.wait()
+    finally:
+        out.close()
+
+
+async def _sign_in(client: httpx.AsyncClient, proc: asyncio.subprocess.Process) -> None:
+    async def up() -> bool:
+        assert proc.returncode is None, "the server exited; see server.log"
+        try:
+            return (await client.get("/api/settings/console")).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    await eventually(up, 60, "the server up")
+    token = (
+        await client.post(
+            "/api/auth/token", data={"username": "duty.commander", "password": "duty-password-1"}
+        )
+    ).json()
+    client.headers["Authorization"] = f"Bearer {token['access_token']}"
+
+
+async def _incident(client: httpx.AsyncClient, incident_id: int) -> dict[str, Any]:
+    return dict((await client.get(f"/api/incidents/{incident_id}")).json())
+
+
+async def test_server_killed_mid_flight_picks_the_flight_up(tmp_path: Path) -> None:
+    lat, lon = near(0, 0)
+    home = (lat, lon, 10.0, 0.0)
+    async with SimulatorServer(home=home, speedup=20.0, system_id=1, tcp_port=0) as sim:
+        port = free_tcp_port()
+        config = _write_config(tmp_path, sim.address, home, port)
+        log = tmp_path / "server.log"
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            async with _server(config, log) as first:
+                await _sign_in(client, first)
+
+                async def drone_linked() -> bool:
+                    fleet = (await client.get("/api/fleet")).json()
+                    return bool(fleet and fleet[0]["connected"])
+
+                await eventually(drone_linked, 30, "the drone's link")
+                target = near(400, 150)
+                reported = await client.post(
+                    "/api/incidents",
+                    json={
+                        "playbook_id": "P01",
+                        "latitude_deg": target[0],
+                        "longitude_deg": target[1],
+                    },
+                )
+                assert reported.status_code == 201, reported.text
+                incident_id = reported.json()["incident"]["id"]
+
+                async def flying() -> bool:
+                    state = (await _incident(client, incident_id))["state"]
+                    return state in ("en_route", "on_scene") and sim.vehicle.relative_altitude_m > 5
+
+                await eventually(flying, 60, "the drone in the air")
+                first.send_signal(signal.SIGKILL)
+                await first.wait()
+            assert sim.vehicle.armed, "the drone flies on while the server is down"
+
+            async with _server(config, log) as second:
+                await _sign_in(client, second)
+
+                async def closed() -> bool:
+                    return (await _incident(client, incident_id))["state"] == "closed"
+
+                await eventually(closed, 120, "the incident closed after the restart")
+                assert not sim.vehicle.armed
+                record = (await client.get(f"/api/incidents/{incident_id}/record")).json()
+                states = [e["to_state"] for e in record["events"] if e["kind"] == "incident.state"]
+                assert states[-1] == "closed" and "returning" in states
+                assert (await client.get("/api/audit/verify")).json()["ok"] is True
