@@ -145,3 +145,33 @@ async def log_in(page: Any, url: str, username: str, password: str) -> None:
     await page.locator("#login-submit").click()
     await page.locator("#login").wait_for(state="hidden")
     await page.locator("#link-state[data-state=online]").wait_for()
+
+
+@asynccontextmanager
+async def demo_server(
+    tmp_path: Path, *, speedup: float = 10.0, video: bool = True
+) -> AsyncIterator[tuple[str, dict[str, str]]]:
+    """What ``jinghang demo`` runs (three simulated drones at Weihai with their cameras, the
+    sample no-fly zones, the dispatcher), with its database in ``tmp_path``, served on a free
+    port; yields (url, {username: password})."""
+    from jinghang.api import demo
+    from jinghang.api.app import create_app
+    from jinghang.api.runtime import build_services
+    from jinghang.api.server import serving
+
+    sim_ports = [demo.free_port() for _ in demo.DEMO_DRONES]
+    settings = demo.demo_settings(
+        tmp_path / "demo", host="127.0.0.1", port=0, sim_ports=sim_ports, speedup=speedup
+    )
+    services = build_services(settings)
+    sims = demo.simulators(sim_ports, speedup)
+    services.contexts.extend(sims)
+    if video:
+        demo.add_cameras(services, sims)
+    passwords = {user.username: user.password for user in settings.users}
+    try:
+        app = create_app(settings, services)
+        async with serving(app) as url:
+            yield url, passwords
+    finally:
+        services.store.close()

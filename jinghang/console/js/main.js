@@ -3,7 +3,7 @@
 
 import { ApiError, PATHS, asList, get, getToken, login, openLive, setToken, whenUnauthorized } from "./api.js";
 import { applyI18n, onLangChange, t, toggleLang } from "./i18n.js";
-import { createMap, drawNoFly, drawPatrols, getMap } from "./map.js";
+import { createMap, drawNoFly, drawPatrols, getMap, showAboveVideo } from "./map.js";
 import { emit, on, setProgress, state, upsertIncident, upsertVehicle } from "./state.js";
 import { initFleet } from "./fleet.js";
 import { initIncidents, loadIncidents } from "./incidents.js";
@@ -160,6 +160,10 @@ async function boot() {
     }
   });
   on("user", () => document.body.dataset.role = state.user?.role || "");
+  on("focus-drone", (id) => {
+    const v = state.vehicles.get(String(id));
+    if (v?.lat != null && document.body.dataset.view === "command") setTimeout(() => showAboveVideo(v.lat, v.lon), 50);
+  });
   started = true;
   if (getToken()) {
     try {

@@ -135,6 +135,15 @@ export function cancelPick() {
   setPick(null);
 }
 
+/** Bring a point into the part of the map the floating video tiles leave free. */
+export function showAboveVideo(lat, lon) {
+  const wall = document.getElementById("videowall");
+  const covered = wall && getComputedStyle(wall).display !== "none" ? wall.getBoundingClientRect().height : 0;
+  if (!map) return;
+  if (map.getZoom() < 13) map.setView([lat, lon], 13, { animate: false });
+  map.panInside([lat, lon], { paddingTopLeft: [60, 60], paddingBottomRight: [60, covered + 60], animate: false });
+}
+
 export function flyTo(lat, lon, zoom = 14) {
   map?.flyTo([lat, lon], Math.max(map.getZoom(), zoom), { duration: 0.5 });
 }

@@ -5,7 +5,7 @@
 
 import { PATHS, getToken } from "./api.js";
 import { t } from "./i18n.js";
-import { on, state } from "./state.js";
+import { emit, on, state } from "./state.js";
 import { h } from "./ui.js";
 
 const tiles = new Map(); // vehicle id -> {el, pc, resource, video, stopTimer}
@@ -124,6 +124,7 @@ function openTile(v) {
     const enlarged = el.classList.toggle("enlarged");
     for (const other of document.querySelectorAll(".video-tile.enlarged")) if (other !== el) other.classList.remove("enlarged");
     document.getElementById("videowall").classList.toggle("has-enlarged", enlarged);
+    if (enlarged) emit("focus-drone", v.id);
   });
   video.addEventListener("playing", () => {
     status.textContent = "● LIVE";
