@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import av
+import av.bitstream
 
 from jinghang.errors import VideoError
 from jinghang.video.blocking import run_blocking_with_cancel
@@ -94,6 +95,15 @@ def _udp_input(url: str) -> str:
 
 class SourceEnded(OSError):  # an OSError so that the reader's reconnect path takes it
     """The input ended (a live source that stopped sending, or a file not set to loop)."""
+
+
+_ANNEXB_FILTERS = {"h264": "h264_mp4toannexb", "hevc": "hevc_mp4toannexb"}
+
+
+def _needs_annexb(codec_name: str, extradata: bytes | None) -> bool:
+    """MP4, RTMP and FLV carry H.264/H.265 as length-prefixed NAL units with an avcC/hvcC
+    header (first byte 1); WebRTC and MPEG-TS want Annex-B start codes."""
+    return codec_name in _ANNEXB_FILTERS and extradata is not None and extradata[:1] == b"\x01"
 
 
 PacketHandler = Callable[[av.Packet], None]
@@ -196,9 +206,9 @@ class VideoSource:
                     self._stop.wait(backoff_s)
                     backoff_s = min(backoff_s * 2, self.backoff_max_s)
                     continue
-                self._announce_open(loop, container, on_open)
+                annexb = self._announce_open(loop, container, on_open)
                 backoff_s = self.backoff_initial_s
-                self._demux(loop, container, on_packet)
+                self._demux(loop, container, on_packet, annexb)
             except (av.FFmpegError, OSError, ValueError) as exc:
                 self._record_failure(loop, f"{type(exc).__name__}: {exc}", opened=True)
             finally:
@@ -212,16 +222,23 @@ class VideoSource:
         loop: asyncio.AbstractEventLoop,
         container: av.container.InputContainer,
         on_open: OpenHandler | None,
-    ) -> None:
+    ) -> Any:
+        """Publish the stream's description; return an Annex-B filter when one is needed
+        (its output carries the parameter sets in-band, so no extradata is passed on)."""
         stream = container.streams.video[0]
         ctx = stream.codec_context
         self.stats.opens += 1
+        extradata = bytes(ctx.extradata) if ctx.extradata else None
+        annexb: Any = None
+        if _needs_annexb(ctx.name, extradata):
+            annexb = av.bitstream.BitStreamFilterContext(_ANNEXB_FILTERS[ctx.name], stream)
+            extradata = None
         info = StreamInfo(
             codec_name=ctx.name,
             width_px=int(ctx.width or 0),
             height_px=int(ctx.height or 0),
             time_base=stream.time_base or fractions.Fraction(1, 90000),
-            extradata=bytes(ctx.extradata) if ctx.extradata else None,
+            extradata=extradata,
             open_count=self.stats.opens,
         )
         log.info("video source %s open: %s %dx%d", self.url, info.codec_name, info.width_px,
@@ -235,12 +252,14 @@ class VideoSource:
             self._closed.clear()
 
         loop.call_soon_threadsafe(opened)
+        return annexb
 
     def _demux(
         self,
         loop: asyncio.AbstractEventLoop,
         container: av.container.InputContainer,
         on_packet: PacketHandler,
+        annexb: Any = None,
     ) -> None:
         stream = container.streams.video[0]
         is_file = "://" not in self.url or self.url.startswith("file:")
@@ -261,7 +280,11 @@ class VideoSource:
                 self.stats.packets_read += 1
                 self.stats.bytes_read += packet.size
                 self.stats.last_packet_monotonic_s = time.monotonic()
-                loop.call_soon_threadsafe(on_packet, packet)
+                if annexb is None:
+                    loop.call_soon_threadsafe(on_packet, packet)
+                    continue
+                for filtered in annexb.filter(packet):
+                    loop.call_soon_threadsafe(on_packet, filtered)
             if not (is_file and self.loop_file):
                 raise SourceEnded("the input ended")
             container.seek(0)

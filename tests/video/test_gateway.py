@@ -4,6 +4,7 @@ browser-free aiortc viewers over WHEP on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -118,3 +119,34 @@ async def test_source_drop_recovers_without_viewer_reconnecting(small_world: Any
         finally:
             await viewer.close()
             await cam.stop()
+
+
+async def test_mp4_source_passes_through_as_annexb(small_world: Any, tmp_path: Any) -> None:
+    """An MP4 (length-prefixed H.264, like RTMP) is turned into Annex-B for WebRTC."""
+    import av
+
+    from jinghang.video.simcam import SimCamera, fixed_pose
+    from tests.video.conftest import SMALL
+
+    clip = tmp_path / "clip.ts"
+    camera = SimCamera(fixed_pose(), str(clip), SMALL, world=small_world)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(2.5):
+            await camera.run()
+    mp4 = tmp_path / "clip.mp4"
+    with av.open(str(clip)) as src, av.open(str(mp4), "w", format="mp4") as dst:
+        out = dst.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.size:
+                packet.stream = out
+                dst.mux(packet)
+    async with VideoGateway() as gateway:
+        relay = gateway.add_drone("drone-1", str(mp4))
+        info = await relay.source.wait_open(5)
+        assert info.extradata is None  # parameter sets go in-band after the filter
+        viewer = (await _viewers(gateway, "drone-1", "H264", 1))[0]
+        try:
+            await viewer.wait_frames(10)
+            assert viewer.stamps_ms
+        finally:
+            await viewer.close()
