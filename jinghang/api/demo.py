@@ -119,6 +119,7 @@ def banner(settings: ServeSettings, out: TextIO = sys.stdout) -> None:
 def add_cameras(services: Any, sims: list[Any]) -> None:
     """A simulated camera per drone (MPEG-TS over UDP on 127.0.0.1) and its relay in the
     video gateway, the camera's pose taken from the simulated vehicle's physics."""
+    from jinghang.api.recording import FlightRecording
     from jinghang.video.gateway import VideoGateway
     from jinghang.video.osd import OsdInfo
     from jinghang.video.simcam.pose import CameraPose
@@ -155,6 +156,8 @@ def add_cameras(services: Any, sims: list[Any]) -> None:
         camera = SimCamera(pose, url, camera_settings)
         services.runners[f"camera-{drone_id}"] = camera.run
         gateway.add_drone(drone_id, url, osd)
+    recorder = FlightRecording(services, Path(services.settings.recordings_dir))
+    services.runners["flight-recording"] = recorder.run
 
 
 def free_udp_port() -> int:

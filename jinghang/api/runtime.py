@@ -7,6 +7,7 @@ Users and vehicles listed in the settings are created (or updated) in the store 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from jinghang.api import accounts, register
@@ -51,7 +52,25 @@ def build_services(settings: ServeSettings, *, clock: Clock | None = None) -> Se
         bus, link_lost_after_s=settings.link_lost_after_s, signing_key=signing_key_of(settings)
     )
     add_dispatcher(services, clock=clock)
+    add_video(services, {v.system_id: v.video_source_url for v in settings.vehicles})
     return services
+
+
+def add_video(services: Services, sources: dict[int, str]) -> None:
+    """A video gateway relaying each drone's camera (those with a source URL), and the
+    recording of every dispatched flight into the audit trail."""
+    sources = {sid: url for sid, url in sources.items() if url}
+    if not sources:
+        return
+    from jinghang.api.recording import FlightRecording
+    from jinghang.video.gateway import VideoGateway
+
+    gateway = services.video_gateway or VideoGateway.from_settings(services.settings)
+    services.video_gateway = gateway
+    for system_id, url in sorted(sources.items()):
+        gateway.add_drone(str(system_id), url)
+    recorder = FlightRecording(services, Path(services.settings.recordings_dir))
+    services.runners["flight-recording"] = recorder.run
 
 
 def add_dispatcher(services: Services, *, clock: Clock | None = None, **options: Any) -> None:

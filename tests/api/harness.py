@@ -157,6 +157,7 @@ async def flying_api(
     speedup: float = SPEEDUP,
     clock: Any = None,
     sims: list[Any] | None = None,
+    extra: Callable[[Services, list[Any]], None] | None = None,
 ) -> AsyncIterator[Api]:
     """A server with ``drones`` built-in simulators (or the given running ones) registered,
     linked, and a running dispatcher and patrol scheduler (on ``clock`` if given)."""
@@ -201,6 +202,8 @@ async def flying_api(
                     ),
                 )
             add_dispatcher(services, clock=clock, poll_s=0.05, recovery_wait_s=20.0)
+            if extra is not None:
+                extra(services, sims)
 
         api = await stack.enter_async_context(
             running_api(tmp_path, settings=settings, customize=add_fleet)
