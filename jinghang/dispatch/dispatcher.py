@@ -148,8 +148,10 @@ class Dispatcher:
         self.busy: dict[int, str] = {}
         self.recorder = CommandRecorder(store, bus, self._tag)
         self.started = asyncio.Event()
-        #: Incident id -> seconds from report to the takeoff command (for the benchmark).
+        #: Incident id -> seconds from the report to the takeoff command being sent, and to
+        #: its acceptance (armed, in AUTO): what the benchmark measures.
         self.takeoff_latency_s: dict[int, float] = {}
+        self.takeoff_accepted_s: dict[int, float] = {}
         self._wake = asyncio.Event()
         self._tasks: asyncio.TaskGroup | None = None
         self._launching: set[int] = set()
@@ -456,6 +458,9 @@ class Dispatcher:
                 self.takeoff_latency_s[incident_id] = (
                     self.clock.now() - waiting.reported_at).total_seconds()
             await vehicle.start_mission(actor=actor)
+            if waiting.reported_at is not None:
+                self.takeoff_accepted_s[incident_id] = (
+                    self.clock.now() - waiting.reported_at).total_seconds()
         except (FlightError, DispatchError) as exc:
             await self._launch_refused(waiting, flight, vehicle, exc)
             return

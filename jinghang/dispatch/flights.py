@@ -3,7 +3,7 @@
 :func:`observe` turns one vehicle state into the phase of the flight: ``en_route`` until the
 mission reaches its first item on scene, ``on_scene`` while it flies the playbook's pattern,
 ``returning`` from the final RTL/LAND item (or any RTL/LAND mode: a recall, a failsafe), and
-``landed`` once the drone is disarmed after having flown. Phases only move forward, except
+``landed`` once the drone is disarmed after having been armed for this flight. Phases only move forward, except
 that a redirect resets the flight to ``en_route``. While a pilot has the drone (handover) the
 mode is the pilot's business and only returning and landing are read.
 """
@@ -43,6 +43,8 @@ class Flight:
     patrol_run_id: int | None = None
     phase: Phase = Phase.LAUNCHING
     took_off: bool = False
+    #: Seen armed since the launch (a drone that disarms again without climbing has landed).
+    armed_seen: bool = False
     handed_over_to: str | None = None
     resume_seq: int | None = None
     recalled_by: str | None = None
@@ -59,9 +61,11 @@ class Flight:
 def observe(flight: Flight, state: Any) -> Phase:
     """The phase ``state`` shows for ``flight`` (never earlier than the current one)."""
     alt = state.relative_altitude_m
-    if state.armed and not math.isnan(alt) and alt > AIRBORNE_M:
-        flight.took_off = True
-    if flight.took_off and not state.armed:
+    if state.armed:
+        flight.armed_seen = True
+        if not math.isnan(alt) and alt > AIRBORNE_M:
+            flight.took_off = True
+    if (flight.took_off or flight.armed_seen) and not state.armed:
         return Phase.LANDED
     phase = flight.phase
     if phase == Phase.LAUNCHING:
