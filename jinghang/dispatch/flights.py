@@ -3,9 +3,9 @@
 :func:`observe` turns one vehicle state into the phase of the flight: ``en_route`` until the
 mission reaches its first item on scene, ``on_scene`` while it flies the playbook's pattern,
 ``returning`` from the final RTL/LAND item (or any RTL/LAND mode: a recall, a failsafe), and
-``landed`` once the drone is disarmed after having been armed for this flight. Phases only move forward, except
-that a redirect resets the flight to ``en_route``. While a pilot has the drone (handover) the
-mode is the pilot's business and only returning and landing are read.
+``landed`` once the drone is disarmed after having been armed for this flight. Phases only
+move forward, except that a redirect resets the flight to ``en_route``. While a pilot has the
+drone (handover) the mode is the pilot's business and only returning and landing are read.
 """
 
 from __future__ import annotations
