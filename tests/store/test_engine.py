@@ -68,3 +68,15 @@ def test_a_failed_transaction_changes_nothing(store: Store) -> None:
         raise RuntimeError("boom")
     with store.read_session() as s:
         assert list_vehicles(s) == []
+
+
+def test_readers_are_not_held_up_by_an_open_write(sqlite_store: Store) -> None:
+    from jinghang.store import append_audit, list_audit
+
+    with sqlite_store.session() as writer:
+        append_audit(writer, actor="a", action="x")  # holds SQLite's write lock
+        with sqlite_store.read_session() as reader:
+            assert list_audit(reader) == []  # the last committed state, at once
+        writer.commit()
+    with sqlite_store.read_session() as reader:
+        assert [e.action for e in list_audit(reader)] == ["x"]
