@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from jinghang.flight.errors import VehicleTimeout
+from jinghang.errors import FlightError
+from jinghang.flight.errors import CommandTimeout, VehicleTimeout
 from jinghang.missions.estimate import with_estimates
 from jinghang.missions.formats.geojson import TrackPoint
 from jinghang.missions.items import MissionType
@@ -95,9 +96,8 @@ async def fly_plan(
              f"{plan.energy_pct:.0f}% battery from the vehicle's home)")
     report = FlightReport(item_count=len(plan.items))
     started = time.monotonic()
-    await vehicle.start_mission(actor=actor)
-    state = await vehicle.wait_until(lambda s: s.armed, timeout_s=30.0)
-    progress(f"armed, mode {state.mode}")
+    state = await _start_and_leave_the_ground(vehicle, actor, progress)
+    progress(f"armed and climbing, mode {state.mode}")
     last_seq: int | None = None
     deadline = started + timeout_s
     while True:
@@ -128,6 +128,35 @@ async def fly_plan(
     report.completed = True
     progress(f"landed and disarmed after {report.wall_time_s:.0f} s, mode {report.final_mode}")
     return report
+
+
+#: How often to start the mission when the vehicle disarms on the ground before taking off
+#: (ArduPilot disarms after DISARM_DELAY seconds armed on the ground; a slow link can let
+#: that pass between arming and AUTO, more so at simulator speedup).
+START_ATTEMPTS = 3
+
+
+async def _start_and_leave_the_ground(
+    vehicle: Vehicle, actor: str, progress: Progress
+) -> VehicleState:
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            await vehicle.start_mission(actor=actor)
+            state = await vehicle.wait_until(
+                lambda s: not s.armed or s.relative_altitude_m > 1.0, timeout_s=30.0
+            )
+        except (CommandTimeout, VehicleTimeout) as exc:
+            if attempt == START_ATTEMPTS:
+                raise
+            progress(f"starting the mission failed ({exc.message}); trying again")
+            continue
+        if state.armed:
+            return state
+        progress(f"the vehicle disarmed on the ground (attempt {attempt}); starting again")
+    raise FlightError(
+        f"the vehicle disarmed on the ground {START_ATTEMPTS} times instead of taking off",
+        field="armed", value=False, limit=f"{START_ATTEMPTS} attempts",
+    )
 
 
 def rehome(plan: MissionPlan, home: tuple[float, float, float]) -> MissionPlan:
