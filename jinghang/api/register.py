@@ -54,6 +54,8 @@ class VehicleView(BaseModel):
     video_source_url: str = ""
     connected: bool
     live: dict[str, Any] | None = None
+    #: What the dispatcher has the drone doing ("incident 4", "patrol run 2"), if anything.
+    busy_with: str | None = None
 
 
 _REGISTER_COLUMNS = (
@@ -67,7 +69,9 @@ _REGISTER_COLUMNS = (
 )
 
 
-def _view_dict(row: Any | None, system_id: int, vehicle: Any | None) -> dict[str, Any]:
+def _view_dict(
+    row: Any | None, system_id: int, vehicle: Any | None, busy_with: str | None = None
+) -> dict[str, Any]:
     """One fleet entry as plain JSON (the shape of :class:`VehicleView`)."""
     live = state_to_dict(vehicle.state) if vehicle is not None else None
     connected = live is not None and not live.get("link_lost", False)
@@ -83,6 +87,7 @@ def _view_dict(row: Any | None, system_id: int, vehicle: Any | None) -> dict[str
             "video_source_url": "",
             "connected": connected,
             "live": live,
+            "busy_with": busy_with,
         }
     return {
         "system_id": row.system_id,
@@ -95,11 +100,18 @@ def _view_dict(row: Any | None, system_id: int, vehicle: Any | None) -> dict[str
         "video_source_url": row.video_source_url,
         "connected": connected,
         "live": live,
+        "busy_with": busy_with,
     }
 
 
-def _view(row: Any | None, system_id: int, vehicle: Any | None) -> VehicleView:
-    return VehicleView(**_view_dict(row, system_id, vehicle))
+def _busy(services: Services) -> dict[int, str]:
+    """What each drone is doing for the dispatcher ("incident 4", "patrol run 2")."""
+    dispatcher = services.dispatcher
+    return dict(getattr(dispatcher, "busy", {}) or {}) if dispatcher is not None else {}
+
+
+def _view(row: Any | None, system_id: int, vehicle: Any | None, services: Services) -> VehicleView:
+    return VehicleView(**_view_dict(row, system_id, vehicle, _busy(services).get(system_id)))
 
 
 def fleet_view(services: Services) -> list[dict[str, Any]]:
@@ -110,9 +122,17 @@ def fleet_view(services: Services) -> list[dict[str, Any]]:
         rows = session.execute(
             select(*_REGISTER_COLUMNS).order_by(Vehicle.system_id)  # type: ignore[call-overload]
         ).all()
-    views = [_view_dict(row, row.system_id, live.get(row.system_id)) for row in rows]
+    busy = _busy(services)
+    views = [
+        _view_dict(row, row.system_id, live.get(row.system_id), busy.get(row.system_id))
+        for row in rows
+    ]
     known = {row.system_id for row in rows}
-    views += [_view_dict(None, sid, v) for sid, v in sorted(live.items()) if sid not in known]
+    views += [
+        _view_dict(None, sid, v, busy.get(sid))
+        for sid, v in sorted(live.items())
+        if sid not in known
+    ]
     return views
 
 
@@ -124,7 +144,7 @@ def vehicle_view(services: Services, system_id: int) -> VehicleView:
         raise VehicleNotFound(
             f"no vehicle with system id {system_id}", field="system_id", value=system_id
         )
-    return _view(row, system_id, vehicle)
+    return _view(row, system_id, vehicle, services)
 
 
 def register_vehicle(services: Services, new: VehicleCreate) -> VehicleView:

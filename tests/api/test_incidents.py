@@ -88,6 +88,8 @@ async def test_second_and_third_incident_queue_and_are_served_by_priority(tmp_pa
 
         first = await report("P01", 300)  # priority 2, takes the only drone
         await incident_state_is(api, first, "launching", "en_route", "on_scene")
+        drone = (await api.get("/api/fleet/1")).json()
+        assert drone["busy_with"] == f"incident {first}"
         routine = await report("P09", 200)  # routine patrol, priority 5
         urgent = await report("P12", 250)  # maritime incident, priority 2
         for waiting in (routine, urgent):
