@@ -147,3 +147,32 @@ async def test_no_fly_zone_and_out_of_range_are_refused_with_the_reason(tmp_path
             api, far.json()["incident"]["id"], "failed", "queued"
         )
         assert "out of range" in out_of_range["reason"]
+
+
+async def test_playbook_waits_for_a_pilot_to_confirm_the_launch(tmp_path: Path) -> None:
+    async with flying_api(tmp_path, drones=1) as api:
+        lat, lon = near(150, 80)
+        reported = await api.post(
+            "/api/incidents",
+            "commander",
+            json={
+                "playbook_id": "P13",
+                "latitude_deg": lat,
+                "longitude_deg": lon,
+                "title": "drowning at the beach",
+            },
+        )
+        body = reported.json()["incident"]
+        assert body["needs_confirmation"] is True
+        held = await incident_state_is(api, body["id"], "assigned")
+        assert held["vehicle_system_id"] == 1
+        refused = await api.post(f"/api/incidents/{body['id']}/confirm", "observer")
+        assert refused.status_code == 403
+        confirmed = await api.post(f"/api/incidents/{body['id']}/confirm", "pilot")
+        assert confirmed.status_code == 200, confirmed.text
+        flying = await incident_state_is(api, body["id"], "launching", "en_route", "on_scene")
+        assert flying["confirmed_by"] == "pilot"
+        again = await api.post(f"/api/incidents/{body['id']}/confirm", "pilot")
+        assert again.status_code == 409 and again.json()["field"] == "incident_id"
+        await api.post(f"/api/incidents/{body['id']}/recall", "commander")
+        await incident_state_is(api, body["id"], "closed")
