@@ -18,7 +18,7 @@ import sys
 import unicodedata
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinghang.errors import JinghangError
 from jinghang.missions.catalog import load_catalog
@@ -26,12 +26,16 @@ from jinghang.missions.compile import compile_pattern, compile_template
 from jinghang.missions.errors import InputError
 from jinghang.missions.formats import read_features, save_plan
 from jinghang.missions.formats.features import Feature, pick
+from jinghang.missions.formats.geojson import track_to_geojson
 from jinghang.missions.geo import LatLon
 from jinghang.missions.nofly import NoFlyZones
 from jinghang.missions.params import parse_param_text
 from jinghang.missions.patterns import PATTERNS
 from jinghang.missions.plan import MissionPlan
 from jinghang.missions.safety import SafetyLimits, find_violations
+
+if TYPE_CHECKING:
+    from jinghang.missions.flying import FlightReport
 
 
 def register(subparsers: Any) -> None:
@@ -70,6 +74,8 @@ def register(subparsers: Any) -> None:
     plan.add_argument("--fly", metavar="CONNECTION",
                       help="upload and fly on this MAVLink link (tcp:127.0.0.1:5760)")
     plan.add_argument("--timeout-s", type=float, default=3600.0, help="give up flying after")
+    plan.add_argument("--track", metavar="PATH", help="after --fly, write the flown track "
+                      "as GeoJSON")
     plan.add_argument("--json", action="store_true", help="print the summary as JSON")
     plan.set_defaults(func=run_plan)
 
@@ -261,12 +267,18 @@ def run_plan(args: argparse.Namespace) -> int:
             return _fail(exc)
         print(f"wrote {path}")
     if args.fly:
-        return asyncio.run(_fly(args.fly, plan, limits, no_fly, args.timeout_s))
+        code, report = asyncio.run(_fly(args.fly, plan, limits, no_fly, args.timeout_s))
+        if report is not None and args.track and len(report.track) >= 2:
+            feature = track_to_geojson(report.track, template_id=plan.template_id,
+                                       reached_seqs=report.reached_seqs)
+            Path(args.track).write_text(json.dumps(feature) + "\n", encoding="utf-8")
+            print(f"wrote the flown track to {args.track}")
+        return code
     return 0
 
 
 async def _fly(connection: str, plan: MissionPlan, limits: SafetyLimits,
-               no_fly: NoFlyZones | None, timeout_s: float) -> int:
+               no_fly: NoFlyZones | None, timeout_s: float) -> tuple[int, FlightReport | None]:
     from jinghang.flight import Fleet
     from jinghang.missions.flying import fly_plan
 
@@ -281,12 +293,12 @@ async def _fly(connection: str, plan: MissionPlan, limits: SafetyLimits,
             report = await fly_plan(vehicle, plan, limits, no_fly, timeout_s=timeout_s,
                                     progress=say, actor="cli")
     except JinghangError as exc:
-        return _fail(exc)
+        return _fail(exc), None
     except BaseExceptionGroup as group:  # raised inside the fleet's task group
         first = _first_jinghang_error(group)
         if first is None:
             raise
-        return _fail(first)
+        return _fail(first), None
     print(f"completed: reached {len(report.reached_seqs)} items, "
           f"max altitude {report.max_relative_altitude_m:.0f} m")
-    return 0
+    return 0, report

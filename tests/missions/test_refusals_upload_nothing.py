@@ -4,6 +4,7 @@ vehicle: the simulator's mission stays empty. Also ``jinghang plan ... --fly`` e
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -128,11 +129,15 @@ def test_cli_checks_from_the_vehicles_own_home(sim_process: str, capsys) -> None
     assert asyncio.run(_mission_on(sim_process)) == []
 
 
-def test_cli_plan_and_fly_to_completion(sim_process: str, capsys) -> None:
+def test_cli_plan_and_fly_to_completion(sim_process: str, capsys, tmp_path) -> None:
+    track = tmp_path / "flown.geojson"
     code = main(["plan", "SAF-01", "--point", "37.52,122.05", "--param", "legs=6",
-                 "--fly", sim_process])
+                 "--fly", sim_process, "--track", str(track)])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "uploaded" in out and "armed" in out
     assert "landed and disarmed" in out and "completed" in out
     assert len(asyncio.run(_mission_on(sim_process))) > 0
+    feature = json.loads(track.read_text())
+    coords = feature["geometry"]["coordinates"]
+    assert len(coords) > 5 and max(c[2] for c in coords) > 35  # flew at the 40 m of SAF-01
