@@ -19,6 +19,10 @@ from jinghang.flight.expect import Expectations
 from jinghang.missions.items import Frame, MissionItem, MissionType
 
 MAV_MISSION_ACCEPTED = 0
+#: MAV_CMD numbers below this are NAV_ commands (they carry a position and a frame).
+NAV_COMMAND_LIMIT = 80
+#: fence and rally item commands start here.
+FENCE_RALLY_COMMANDS_FROM = 5000
 
 
 def mission_result_name(result: int) -> str:
@@ -101,8 +105,17 @@ class MissionProtocol:
         frame = {5: int(Frame.GLOBAL), 6: int(Frame.GLOBAL_RELATIVE_ALT), 11: 10}.get(
             frame, frame
         )
+        command = int(message.command)
+        if (
+            frame == Frame.GLOBAL
+            and NAV_COMMAND_LIMIT <= command < FENCE_RALLY_COMMANDS_FROM
+            and message.x == 0
+            and message.y == 0
+            and message.z == 0
+        ):
+            frame = int(Frame.MISSION)  # ArduPilot reports positionless DO_ commands in frame 0
         return MissionItem(
-            command=int(message.command),
+            command=command,
             frame=frame,
             param1=float(message.param1),
             param2=float(message.param2),

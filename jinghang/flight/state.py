@@ -199,7 +199,8 @@ def apply_message(state: VehicleState, message: Any, *, mission_seq_offset: int 
         new = None if seq < 0 else seq
         if new != state.mission_current_seq:
             state.mission_current_seq = new
-            return "mission_current"
+            # home (ArduPilot's seq 0) is not a caller's item: no progress event for it
+            return "mission_current" if new is not None else None
     elif kind == "MISSION_ITEM_REACHED":
         seq = int(message.seq) - mission_seq_offset
         if seq >= 0:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from jinghang.events import EventBus
-from jinghang.flight import Fleet, Vehicle
+from jinghang.flight import Fleet, ParameterError, Vehicle
 from jinghang.simulator import start_vehicle
 
 #: Time runs this many times faster in the simulator (ArduPilot SITL's --speedup too).
@@ -37,6 +37,14 @@ async def connected_vehicle(
                     timeout_s=60,
                 )
             yield fleet, vehicle
+
+
+async def disable_gps(vehicle: Vehicle) -> None:
+    """SIM_GPS_DISABLE=1, or SIM_GPS1_ENABLE=0 on ArduPilot 4.6+ SITL, which renamed it."""
+    try:
+        await vehicle.params.set("SIM_GPS_DISABLE", 1)
+    except ParameterError:
+        await vehicle.params.set("SIM_GPS1_ENABLE", 0)
 
 
 async def take_off(vehicle: Vehicle, altitude_m: float = 20.0) -> None:

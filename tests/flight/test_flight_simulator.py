@@ -13,7 +13,7 @@ import pytest
 from jinghang.events import EventBus
 from jinghang.flight import ArmingRefused
 from jinghang.missions.items import Cmd, Frame, MissionItem, MissionType
-from tests.flight.simulated import HOME, connected_vehicle, take_off
+from tests.flight.simulated import HOME, connected_vehicle, disable_gps, take_off
 
 pytestmark = pytest.mark.sitl
 
@@ -159,19 +159,25 @@ async def test_polygon_fence_breach_triggers_rtl(backend: str) -> None:
         assert len(await vehicle.download_mission(MissionType.FENCE)) == 4
         await vehicle.params.set("FENCE_TYPE", 4)
         await vehicle.params.set("FENCE_ACTION", 1)
-        await vehicle.params.set("FENCE_ENABLE", 1)
         await take_off(vehicle, 15.0)
-        await vehicle.goto(*offset(HOME[0], HOME[1], 150.0, 0.0), 15.0)
-        await vehicle.wait_until(lambda s: s.mode == "RTL", timeout_s=90)
-        far = await vehicle.wait_until(lambda s: True, timeout_s=1)
-        assert distance_m(far.latitude_deg, far.longitude_deg, HOME[0], HOME[1]) < 120
+        # ArduCopter refuses GUIDED targets outside an enabled fence, so fly out first and
+        # then enable it: the vehicle is in breach at once
+        await vehicle.goto(*offset(HOME[0], HOME[1], 100.0, 0.0), 15.0)
+        await vehicle.wait_until(
+            lambda s: distance_m(s.latitude_deg, s.longitude_deg, HOME[0], HOME[1]) > 80, 60
+        )
+        await vehicle.params.set("FENCE_ENABLE", 1)
+        await vehicle.wait_until(lambda s: s.mode == "RTL", timeout_s=60)
+        await vehicle.wait_until(
+            lambda s: distance_m(s.latitude_deg, s.longitude_deg, HOME[0], HOME[1]) < 50, 90
+        )
 
 
 async def test_arming_without_gps_is_refused_with_the_reason(backend: str) -> None:
     async with connected_vehicle(backend) as (_, vehicle):
         # GUIDED needs a position, so enter it first (ArduCopter checks GPS only for such modes)
         await vehicle.set_mode("GUIDED")
-        await vehicle.params.set("SIM_GPS_DISABLE", 1)
+        await disable_gps(vehicle)
         await vehicle.wait_until(lambda s: s.gps_fix_type < 3, timeout_s=30)
         with pytest.raises(ArmingRefused) as caught:
             await vehicle.arm(actor="pilot")
