@@ -1,7 +1,7 @@
-"""The safety checks a plan must pass before it is uploaded: item count, altitude ceiling,
+"""The safety checks a plan must pass before it is uploaded: the operator's polygon or route
+(self-crossing or degenerate; compiling refuses these too), item count, altitude ceiling,
 minimum lane spacing and radius, no-fly zones (every waypoint and every leg, home and the way
-back included), and energy with the reserve. Polygons that cross themselves or are degenerate
-are refused earlier, when the plan is compiled (``geometry``).
+back included), and energy with the reserve.
 
 Each refusal is a :class:`~jinghang.missions.errors.SafetyError` naming the field, the value
 and the limit. :func:`check_plan` raises the first; :func:`find_violations` lists them all.
@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jinghang.errors import MissionError
 from jinghang.missions.errors import (
     AltitudeCeilingError,
     EnergyError,
+    GeometryError,
     NoFlyZoneError,
     SafetyError,
     SpacingError,
     TooManyItemsError,
 )
 from jinghang.missions.geo import LatLon
+from jinghang.missions.geometry import validate_polygon, validate_route
 from jinghang.missions.items import Cmd, Frame
 from jinghang.missions.nofly import NoFlyZones
 from jinghang.missions.plan import MissionPlan, has_position
@@ -63,6 +66,17 @@ def find_violations(
     """Every way ``plan`` breaks ``limits`` or enters ``no_fly``, in the order checked."""
     lim = limits or SafetyLimits()
     out: list[SafetyError] = []
+    # the operator's geometry (compiled plans were checked already; files may carry any)
+    try:
+        if plan.inputs.get("area"):
+            validate_polygon(plan.inputs["area"], "area")
+        if plan.inputs.get("route"):
+            validate_route(plan.inputs["route"], "route")
+    except GeometryError as exc:
+        out.append(exc)
+    except MissionError as exc:  # malformed positions in a file's metadata
+        out.append(GeometryError(exc.message, field=exc.field, value=exc.value,
+                                 limit=exc.limit))
     count = len(plan.items)
     if count > lim.max_items:
         out.append(

@@ -207,3 +207,28 @@ def test_strtree_check_against_a_thousand_zones() -> None:
     blocked = compile_template("SAF-01", {"point": (36.2025, 121.2025)})
     err = refusal(NoFlyZoneError, check_plan, blocked, no_fly=zones)
     assert err.limit == "zone 410"
+
+
+def test_a_loaded_plan_with_a_self_crossing_survey_polygon_is_refused() -> None:
+    import json
+    from pathlib import Path
+
+    from jinghang.missions.formats.qgc import qgc_to_plan
+
+    doc = json.loads((Path(__file__).parent / "data" / "qgc_weihai_survey.plan").read_text())
+    plan = qgc_to_plan(doc)
+    assert plan.inputs["area"] and find_violations(plan, SafetyLimits(), ZONES) == []
+    survey = doc["mission"]["items"][2]
+    survey["polygon"][1], survey["polygon"][2] = survey["polygon"][2], survey["polygon"][1]
+    err = refusal(GeometryError, check_plan, qgc_to_plan(doc))
+    assert err.field == "area" and "crosses itself" in err.message
+
+
+def test_ending_with_a_landing_lands_at_the_last_waypoint() -> None:
+    from jinghang.missions.items import Cmd
+
+    plan = compile_template("CTY-05", {"points": weihai.POINTS}, {"end": "land"})
+    last = plan.items[-1]
+    assert last.command == Cmd.NAV_LAND
+    assert (last.latitude_deg, last.longitude_deg) == weihai.POINTS[-1]
+    check_plan(plan)

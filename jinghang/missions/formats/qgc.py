@@ -144,7 +144,10 @@ def _parse_simple(raw: dict[str, Any], where: str) -> MissionItem:
     )
 
 
-def _parse_items(raw_items: list[Any], where: str) -> list[MissionItem]:
+def _parse_items(
+    raw_items: list[Any], where: str, polygons: list[list[list[float]]] | None = None
+) -> list[MissionItem]:
+    """Simple items, and the generated items of complex ones (their polygons collected)."""
     items: list[MissionItem] = []
     for i, raw in enumerate(raw_items):
         here = f"{where}[{i}]"
@@ -162,6 +165,8 @@ def _parse_items(raw_items: list[Any], where: str) -> list[MissionItem]:
                     value=raw.get("complexItemType"),
                     limit="survey or CorridorScan with TransectStyleComplexItem.Items",
                 )
+            if polygons is not None and isinstance(raw.get("polygon"), list):
+                polygons.append(raw["polygon"])
             items.extend(_parse_items(inner, f"{here}.TransectStyleComplexItem.Items"))
         else:
             raise FormatError(f"{here} has unknown type {kind!r}", field=f"{here}.type",
@@ -205,7 +210,8 @@ def qgc_to_plan(doc: Any, source: str = ".plan file") -> MissionPlan:
         raise FormatError(f"{source} has plan version {doc.get('version')}", field="version",
                           value=doc.get("version"), limit=1)
     mission = doc.get("mission") or {}
-    items = _parse_items(list(mission.get("items") or []), "mission.items")
+    polygons: list[list[list[float]]] = []
+    items = _parse_items(list(mission.get("items") or []), "mission.items", polygons)
     home_raw = mission.get("plannedHomePosition")
     home = None
     if isinstance(home_raw, list) and len(home_raw) >= 2:
@@ -219,6 +225,9 @@ def qgc_to_plan(doc: Any, source: str = ".plan file") -> MissionPlan:
         for p in (doc.get("rallyPoints") or {}).get("points") or []
     ]
     meta = doc.get("jinghang") or {}
+    inputs = dict(meta.get("inputs") or {})
+    if not inputs and polygons:
+        inputs = {"area": polygons[0]}  # the survey's polygon, checked like an operator's
     plan = MissionPlan(
         items=items,
         template_id=meta.get("template_id"),
@@ -227,7 +236,7 @@ def qgc_to_plan(doc: Any, source: str = ".plan file") -> MissionPlan:
         home=home,
         fence=fence,
         rally=rally,
-        inputs=dict(meta.get("inputs") or {}),
+        inputs=inputs,
         gsd_cm_px=meta.get("gsd_cm_px"),
         area_m2=meta.get("area_m2"),
         lane_spacing_m=meta.get("lane_spacing_m"),
