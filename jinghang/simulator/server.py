@@ -71,9 +71,11 @@ class _ClientProtocol(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         self.server._transports.add(transport)
-        self.link = self.server.endpoint.add_client(
-            transport.write, transport.get_write_buffer_size
-        )
+        def write(data: bytes) -> None:
+            if not transport.is_closing():
+                transport.write(data)
+
+        self.link = self.server.endpoint.add_client(write, transport.get_write_buffer_size)
 
     def data_received(self, data: bytes) -> None:
         if self.link is not None:

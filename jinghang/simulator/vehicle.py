@@ -893,7 +893,9 @@ class SimVehicle:
         self._check_fence()
 
     def _failsafe_action(self, action: int, reason: str) -> None:
-        """BATT_FS_*_ACT / FS_GCS_ENABLE style actions: 1 land, 2-4 RTL, 5 terminate."""
+        """BATT_FS_*_ACT style actions: 0 warn only, 1 land, 2-4 RTL, 5 terminate."""
+        if action == 0:
+            return
         if not self.flying:
             if self.on_ground:
                 self._disarm_now()

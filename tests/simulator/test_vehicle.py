@@ -136,3 +136,11 @@ def test_unlimited_jump_loop_runs_until_stopped_and_counted_jumps_end() -> None:
     assert not v.armed
     texts = [n.text for n in v.outbox if isinstance(n, StatusText)]
     assert "Mission: 4 Jump 2/2" in texts
+
+
+def test_battery_low_without_an_action_only_warns() -> None:
+    v = flying()
+    v.params.set("BATT_LOW_VOLT", 13.0)  # BATT_FS_LOW_ACT stays 0: warn, do nothing
+    run(v, 15)
+    assert v.mode == Mode.GUIDED and v.armed
+    assert any(isinstance(n, StatusText) and "Battery 1 is low" in n.text for n in v.outbox)
