@@ -7,14 +7,18 @@ field at fault and list all of them; plain HTTP errors (404, 405) get the same s
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jinghang.errors import JinghangError, _jsonable
+
+log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -119,8 +123,27 @@ async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
     )
 
 
+async def _model_error(request: Request, exc: Exception) -> ProblemResponse:
+    """A pydantic model built inside a route (a store ``...Create``) refused its input."""
+    assert isinstance(exc, ValidationError)
+    return await _validation_error(request, RequestValidationError(exc.errors()))
+
+
+async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
+    """A bug: logged with its traceback, answered as a 500 problem without internals."""
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(
+        500,
+        "Internal error",
+        "the server failed on this request; it is in the server log",
+        instance=request.url.path,
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    """Register the handlers turning every expected error into a problem response."""
+    """Register the handlers turning every error into a problem response."""
     app.add_exception_handler(JinghangError, _jinghang_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ValidationError, _model_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -105,3 +105,22 @@ async def test_openapi_documents_the_resources(tmp_path: Path) -> None:
         assert "/api/auth/token" in schema["paths"]
         assert "/api/fleet" in schema["paths"]
         assert (await api.client.get("/api/docs")).status_code == 200
+
+
+async def test_an_unexpected_failure_is_a_500_problem_without_internals(tmp_path: Path) -> None:
+    import httpx
+
+    settings = make_settings(tmp_path)
+    app = create_app(settings, Services(settings=settings, bus=EventBus(), store=None))
+
+    async def broken() -> None:
+        raise RuntimeError("secret internals")
+
+    app.add_api_route("/api/broken", broken)
+    app.router.routes.insert(0, app.router.routes.pop())  # ahead of the console's mount at /
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/api/broken")
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "secret internals" not in response.text
