@@ -36,6 +36,8 @@ class FlightReport:
     item_count: int
     reached_seqs: list[int] = field(default_factory=list)
     track: list[TrackPoint] = field(default_factory=list)
+    #: The mission item being flown at each track point (caller numbering), beside ``track``.
+    track_seqs: list[int | None] = field(default_factory=list)
     max_relative_altitude_m: float = 0.0
     completed: bool = False
     wall_time_s: float = 0.0
@@ -77,6 +79,7 @@ async def fly_plan(
     progress: Progress = _quiet,
     actor: str = "system",
     ready_timeout_s: float = 60.0,
+    sample_interval_s: float = 0.25,
 ) -> FlightReport:
     """Check, upload and fly ``plan`` until the vehicle has landed and disarmed.
 
@@ -111,7 +114,7 @@ async def fly_plan(
             )
         try:
             state = await vehicle.wait_until(
-                _changed_from(vehicle.state), timeout_s=min(remaining, 0.25)
+                _changed_from(vehicle.state), timeout_s=min(remaining, sample_interval_s)
             )
         except VehicleTimeout:  # nothing changed: sample the track, wait on
             state = vehicle.state
@@ -187,6 +190,7 @@ def _record(report: FlightReport, state: VehicleState, started: float) -> None:
         return
     alt = 0.0 if math.isnan(state.relative_altitude_m) else state.relative_altitude_m
     report.max_relative_altitude_m = max(report.max_relative_altitude_m, alt)
+    report.track_seqs.append(state.mission_current_seq)
     report.track.append(
         TrackPoint(time.monotonic() - started, state.latitude_deg, state.longitude_deg, alt)
     )

@@ -122,3 +122,26 @@ def test_template_flies_to_completion(request: pytest.FixtureRequest, backend: s
     assert distance_m((last.latitude_deg, last.longitude_deg), plan.home[:2]) < 10.0
     assert last.relative_altitude_m < 2.0
     assert not math.isnan(last.latitude_deg)
+
+
+@pytest.mark.timeout(300)
+async def test_orbit_is_flown_on_its_radius(backend: str) -> None:
+    """CTY-04 crowd watch: the flown track round the crowd stays within 3 m of the radius."""
+    radius_m = 50.0
+    plan = compile_template("CTY-04", {"point": weihai.POINT, "home": weihai.HOME},
+                            {"radius_m": radius_m, "turns": 1})
+    nav = plan.nav_items()
+    first_ring_seq, last_ring_seq = nav[0][0], nav[-1][0]
+    assert plan.home is not None
+    home = (plan.home[0], plan.home[1], plan.home[2], 0.0)
+    async with start_vehicle(backend, home=home, speedup=20.0) as conn, Fleet() as fleet:
+        await fleet.connect(conn)
+        vehicle = await fleet.wait_vehicle(timeout_s=30)
+        report = await fly_plan(vehicle, plan, timeout_s=240, sample_interval_s=0.02)
+    on_ring = [
+        distance_m((p.latitude_deg, p.longitude_deg), weihai.POINT)
+        for p, seq in zip(report.track, report.track_seqs, strict=True)
+        if seq is not None and first_ring_seq < seq <= last_ring_seq
+    ]
+    assert len(on_ring) >= 20
+    assert all(abs(d - radius_m) <= 3.0 for d in on_ring), (min(on_ring), max(on_ring))
