@@ -4,7 +4,8 @@ Runs the whole chain on one event loop: built-in simulated drones on loopback TC
 a SQLite store (WAL) in a temporary directory, and the Dispatcher. Incidents are reported in
 rounds of one per drone; for each, the time from ``report_incident`` to the takeoff command
 (``start_mission``: arm and AUTO, after the mission upload) is taken, and to its acceptance.
-Each drone is then recalled and lands before the next round, so flight time is not counted.
+Each drone is then recalled and lands (and gets a fresh battery) before the next round, so
+flight time is not counted.
 
     python bench/bench_dispatch.py --incidents 100 --drones 5
 """
@@ -51,6 +52,8 @@ async def bench(incidents: int, drones: int, speedup: float) -> None:
                     await w.dispatcher.recall(incident_id, actor="bench")
                 for incident_id in batch:
                     await w.state_is(incident_id, "closed", timeout_s=120)
+                for server in w.sims:  # a fresh battery at the base between rounds
+                    server.vehicle.physics.battery.consumed_mah = 0.0
             elapsed = time.perf_counter() - started
             to_command = list(w.dispatcher.takeoff_latency_s.values())
             to_accept = list(w.dispatcher.takeoff_accepted_s.values())
