@@ -12,8 +12,9 @@ import asyncio
 from types import TracebackType
 from typing import Any
 
+from jinghang.config import Settings
 from jinghang.events import EventBus
-from jinghang.flight import streams
+from jinghang.flight import signing, streams
 from jinghang.flight.autopilots import MAV_AUTOPILOT_INVALID, autopilot_for
 from jinghang.flight.channel import GCS_COMPONENT_ID, GCS_SYSTEM_ID, Channel, mavlink
 from jinghang.flight.errors import FlightError, VehicleTimeout
@@ -60,6 +61,13 @@ class Fleet:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._appeared = asyncio.Event()
         self._needs_streams: set[int] = set()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, bus: EventBus | None = None) -> Fleet:
+        """A fleet configured from :class:`jinghang.config.Settings` (links are connected by
+        the caller: ``for c in settings.links: await fleet.connect(c)``)."""
+        key = signing.key_from_text(settings.signing_key_hex) if settings.signing_key_hex else None
+        return cls(bus, link_lost_after_s=settings.link_lost_after_s, signing_key=key)
 
     # -- lifecycle -----------------------------------------------------------------------------
 

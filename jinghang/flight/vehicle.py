@@ -205,6 +205,8 @@ class Vehicle:
         actor: str,
         params: dict[str, Any],
         action: Callable[[], Awaitable[T]],
+        *,
+        success: str = "ACCEPTED",
     ) -> T:
         started_s = time.time()
         try:
@@ -229,7 +231,7 @@ class Vehicle:
                 "command": name,
                 "actor": actor,
                 "params": params,
-                "result": "ACCEPTED",
+                "result": success,
                 "accepted": True,
                 "duration_s": round(time.time() - started_s, 3),
             },
@@ -371,6 +373,7 @@ class Vehicle:
                 "relative_altitude_m": relative_altitude_m,
             },
             act,
+            success="SENT",  # a position target has no acknowledgement
         )
 
     async def rtl(self, *, actor: str = "system") -> None:

@@ -91,6 +91,8 @@ class ScriptedVehicle:
     def _on_bytes(self, data: bytes) -> None:
         for message in self.channel.parse(data):
             self.heard.append(message)
+            if getattr(message, "target_system", 0) not in (0, self.system_id):
+                continue  # addressed to another vehicle on a shared link
             handler = getattr(self, "_on_" + message.get_type().lower(), None)
             if handler is not None:
                 handler(message)

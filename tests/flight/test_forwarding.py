@@ -19,12 +19,15 @@ from tests.flight.simulated import connected_vehicle
 HERE = Path(__file__).parent
 
 
-async def test_mavproxy_sees_the_vehicle_and_its_commands_reach_it(tmp_path: Path) -> None:
+@pytest.mark.sitl
+async def test_mavproxy_sees_the_vehicle_and_its_commands_reach_it(
+    backend: str, tmp_path: Path
+) -> None:
     mavproxy = shutil.which("mavproxy.py")
     if mavproxy is None:
         pytest.skip("MAVProxy is not installed (scripts/test installs it with --no-deps)")
     port = free_udp_port()
-    async with connected_vehicle("builtin", speedup=5.0) as (fleet, vehicle):
+    async with connected_vehicle(backend, speedup=5.0) as (fleet, vehicle):
         forward = fleet.add_forward(f"udpout:127.0.0.1:{port}", system_id=1)
         out_path = tmp_path / "mavproxy.out"
         with out_path.open("wb") as out:
@@ -59,9 +62,10 @@ async def test_mavproxy_sees_the_vehicle_and_its_commands_reach_it(tmp_path: Pat
         assert vehicle.state.mode == "LOITER" and not vehicle.state.armed
 
 
-async def test_dronekit_script_sees_the_vehicle_and_switches_its_mode() -> None:
+@pytest.mark.sitl
+async def test_dronekit_script_sees_the_vehicle_and_switches_its_mode(backend: str) -> None:
     port = free_udp_port()
-    async with connected_vehicle("builtin", speedup=5.0) as (fleet, vehicle):
+    async with connected_vehicle(backend, speedup=5.0) as (fleet, vehicle):
         fleet.add_forward(f"udpout:127.0.0.1:{port}", system_id=1)
         proc = await asyncio.create_subprocess_exec(
             sys.executable, str(HERE / "dronekit_client.py"), f"udpin:127.0.0.1:{port}",

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import select
+import tty
 
 import pytest
 
 from jinghang.flight import LinkError
 from jinghang.flight.transport import (
+    SerialTransport,
     TcpClientTransport,
     UdpInTransport,
     UdpOutTransport,
@@ -71,3 +75,30 @@ async def test_tcp_client_reconnects_after_the_connection_drops() -> None:
         task.cancel()
     assert client.reconnects == 1
     assert states[:3] == [True, False, True]
+
+
+async def test_serial_port_reads_and_writes_on_the_loop() -> None:
+    master, slave = os.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    port = SerialTransport(os.ttyname(slave), 57600)
+    got: list[bytes] = []
+    try:
+        async with asyncio.TaskGroup() as tg:
+            task = tg.create_task(port.run(got.append))
+            await eventually(lambda: port.connected)
+            os.write(master, b"\xfdfrom-the-radio")
+            await eventually(lambda: b"".join(got) == b"\xfdfrom-the-radio")
+            port.send(b"to-the-radio")
+            await eventually(lambda: select.select([master], [], [], 0)[0] != [])
+            assert os.read(master, 100) == b"to-the-radio"
+            task.cancel()
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+async def test_a_missing_serial_port_is_a_clear_link_error() -> None:
+    with pytest.raises(LinkError) as caught:
+        await SerialTransport("/dev/no-such-radio", 57600).run(lambda _data: None)
+    assert caught.value.field == "connection"
