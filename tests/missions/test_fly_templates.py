@@ -59,7 +59,9 @@ async def _fly_one(backend: str, index: int, plan: MissionPlan, gate: asyncio.Se
     speedup = SPEEDUP[backend]
     async with gate:
         try:
-            async with start_vehicle(backend, home=home, speedup=speedup, instance=index) as conn:
+            # builtin: a free TCP port each; sitl: a free instance (its ports) each
+            where = {"instance": index} if backend == "builtin" else {"instance": None}
+            async with start_vehicle(backend, home=home, speedup=speedup, **where) as conn:
                 async with Fleet() as fleet:
                     await fleet.connect(conn)
                     vehicle = await fleet.wait_vehicle(timeout_s=30)
@@ -101,7 +103,7 @@ def _last_nav_seq(plan: MissionPlan) -> int:
                if item.command in NAV_COMMANDS_WITH_POSITION and has_position(item))
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1800)  # the first case of a backend flies them all (SITL: 4 at a time)
 @pytest.mark.parametrize("template_id", weihai.template_ids())
 def test_template_flies_to_completion(request: pytest.FixtureRequest, backend: str,
                                       template_id: str) -> None:
@@ -134,7 +136,8 @@ async def test_orbit_is_flown_on_its_radius(backend: str) -> None:
     first_ring_seq, last_ring_seq = nav[0][0], nav[-1][0]
     assert plan.home is not None
     home = (plan.home[0], plan.home[1], plan.home[2], 0.0)
-    async with start_vehicle(backend, home=home, speedup=20.0) as conn, Fleet() as fleet:
+    where = {} if backend == "builtin" else {"instance": None}
+    async with start_vehicle(backend, home=home, speedup=20.0, **where) as conn, Fleet() as fleet:
         await fleet.connect(conn)
         vehicle = await fleet.wait_vehicle(timeout_s=30)
         report = await fly_plan(vehicle, plan, timeout_s=240, sample_interval_s=0.02)
