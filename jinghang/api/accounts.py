@@ -7,6 +7,7 @@ Thin repository functions over ``jinghang.store``'s ``users`` table, returning t
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from pydantic import BaseModel, Field
 from sqlmodel import select
@@ -17,6 +18,8 @@ from jinghang.errors import JinghangError
 from jinghang.store.models import User
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]{2,64}$"
+#: How long a user read for authentication is trusted without reading it again.
+USER_CACHE_TTL_S = 2.0
 
 
 class UserExists(JinghangError):
@@ -70,6 +73,22 @@ def find_user(services: Services, username: str) -> UserPublic | None:
         return _public(user) if user is not None else None
 
 
+def user_for_request(services: Services, username: str) -> UserPublic | None:
+    """:func:`find_user` for authenticating a request, remembered for
+    :data:`USER_CACHE_TTL_S` (changes made through this module take effect at once; a change
+    made straight in the database within that time)."""
+    now = time.monotonic()
+    cached = services.user_cache.get(username)
+    if cached is not None and now - cached[0] < USER_CACHE_TTL_S:
+        user: UserPublic | None = cached[1]
+        return user
+    found = find_user(services, username)
+    if len(services.user_cache) > 10_000:
+        services.user_cache.clear()
+    services.user_cache[username] = (now, found)
+    return found
+
+
 def check_password(services: Services, username: str, password: str) -> UserPublic | None:
     """The user if ``password`` is theirs and they are enabled, else None."""
     with services.store.read_session() as session:
@@ -94,6 +113,7 @@ def create_user(services: Services, new: UserCreate) -> UserPublic:
         session.add(user)
         session.commit()
         session.refresh(user)
+        services.user_cache.pop(new.username, None)
         return _public(user)
 
 
@@ -125,6 +145,7 @@ def update_user(services: Services, username: str, change: UserUpdate) -> UserPu
             user.full_name = change.full_name
         if change.disabled is not None:
             user.disabled = change.disabled
+        services.user_cache.pop(username, None)
         session.add(user)
         session.commit()
         session.refresh(user)

@@ -43,7 +43,7 @@ def authenticate(services: Services, token: str | None) -> Principal:
     if not token:
         raise AuthenticationError("sign in first: no bearer token was sent", field="Authorization")
     claims = read_token(token, secret_key=services.settings.secret_key)
-    user = accounts.find_user(services, claims.username)
+    user = accounts.user_for_request(services, claims.username)
     if user is None or user.disabled:
         raise AuthenticationError(
             f"user {claims.username!r} does not exist or is disabled", field="token"

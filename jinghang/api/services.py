@@ -43,6 +43,8 @@ class Services:
     contexts: list[AbstractAsyncContextManager[Any]] = field(default_factory=list)
     #: Extra background work run beside the components (named for logs).
     runners: dict[str, Runner] = field(default_factory=dict)
+    #: Users as recently read for authentication: username -> (read at, user or None).
+    user_cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
     #: Called once everything is up (the demo prints its banner here).
     on_ready: list[Callable[[], Awaitable[None] | None]] = field(default_factory=list)
 
