@@ -171,7 +171,8 @@ async def bench_latency(duration_s: float) -> dict[str, Any]:
                 }
             results["relay"] = relay.describe()
     finally:
-        camera.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            camera.terminate()
         await camera.wait()
     return results
 
@@ -192,7 +193,7 @@ async def bench_capacity(max_streams: int, duration_s: float, clip: Path) -> dic
             ports = [free_udp_port() for _ in range(n)]
             replay = await asyncio.create_subprocess_exec(
                 PY, str(ROOT / "bench" / "bench_video_replay.py"), str(clip),
-                *map(str, ports), "--duration-s", str(duration_s + 12), env=ENV)
+                *map(str, ports), "--duration-s", str(duration_s + 60 + 5 * n), env=ENV)
             try:
                 async with VideoGateway(source_open_wait_s=15) as gateway, \
                         serving(gateway) as url:
@@ -206,7 +207,8 @@ async def bench_capacity(max_streams: int, duration_s: float, clip: Path) -> dic
                         run_viewers(url, f"d{i}", 4, codec, duration_s, True, frames)
                         for i in range(n)))
             finally:
-                replay.terminate()
+                with contextlib.suppress(ProcessLookupError):
+                    replay.terminate()
                 await replay.wait()
             min_fps = min(f for report, _ in reports for f in report["fps"])
             cores = reports[0][1].cores

@@ -27,7 +27,7 @@ import av
 import av.bitstream
 
 from jinghang.errors import VideoError
-from jinghang.video.blocking import run_blocking_with_cancel
+from jinghang.video.blocking import run_in_own_thread
 
 log = logging.getLogger(__name__)
 
@@ -174,8 +174,8 @@ class VideoSource:
         loop = asyncio.get_running_loop()
         self._stop.clear()
         try:
-            await run_blocking_with_cancel(self._stop.set, self._read_forever, loop, on_packet,
-                                           on_open)
+            await run_in_own_thread(self._stop.set, f"video-source {self.url}",
+                                    self._read_forever, loop, on_packet, on_open)
         finally:
             self._stop.set()
 

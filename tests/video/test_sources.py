@@ -73,3 +73,24 @@ def test_osd_draws_at_the_bottom_and_keeps_the_stamp() -> None:
     assert np.array_equal(luma[:HEIGHT_PX, :WIDTH_PX], before[:HEIGHT_PX, :WIDTH_PX])
     assert (luma[600:] != before[600:]).any()  # the display is there
     assert np.array_equal(luma[100:500], before[100:500])  # the middle is untouched
+
+
+async def test_more_sources_than_executor_workers_all_open(
+    small_world: Any, tmp_path: Path
+) -> None:
+    """Each source reads in its own thread: a ninth drone does not wait for a free worker
+    of the loop's default executor (min(32, cores + 4) workers)."""
+    clip = tmp_path / "clip.ts"
+    camera = SimCamera(fixed_pose(), str(clip), SMALL, world=small_world)
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(1.0):
+            await camera.run()
+    sources = [VideoSource(str(clip), read_timeout_s=0.5) for _ in range(9)]
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(s.run(lambda packet: None)) for s in sources]
+        try:
+            await asyncio.gather(*(s.wait_open(10) for s in sources))
+        finally:
+            for task in tasks:
+                task.cancel()
+    assert all(s.stats.opens == 1 for s in sources)
