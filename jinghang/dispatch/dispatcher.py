@@ -643,9 +643,14 @@ class Dispatcher:
                                  value=[latitude_deg, longitude_deg], limit=crossed.name)
         plan = plan_incident_flight(playbook, point, self._profile(flight.system_id),
                                     limits=self.limits, no_fly=self.no_fly)
-        await vehicle.upload_mission(plan.items, actor=actor)
         new_scene = scene_seq(plan.items)
-        await vehicle.set_current_item(new_scene, actor=actor)
+        flight.await_seq = new_scene
+        try:
+            await vehicle.upload_mission(plan.items, actor=actor)
+            await vehicle.set_current_item(new_scene, actor=actor)
+        except FlightError:
+            flight.await_seq = None
+            raise
         flight.items = list(plan.items)
         flight.scene_seq = new_scene
         flight.return_seq = return_seq(plan.items)

@@ -49,6 +49,9 @@ class Flight:
     resume_seq: int | None = None
     recalled_by: str | None = None
     last_seq: int = -1
+    #: After a new mission is sent mid-flight, the item the vehicle must report first; until
+    #: it does, its sequence numbers belong to the old mission and are not read.
+    await_seq: int | None = None
     alerts: set[str] = field(default_factory=set)
 
     @property
@@ -75,6 +78,10 @@ def observe(flight: Flight, state: Any) -> Phase:
     if flight.handed_over_to is not None:
         return phase
     seq = state.mission_current_seq
+    if flight.await_seq is not None:
+        if seq != flight.await_seq:
+            return phase
+        flight.await_seq = None
     if seq is not None and seq >= flight.return_seq:
         return max(phase, Phase.RETURNING)
     if seq is not None and seq > flight.scene_seq:

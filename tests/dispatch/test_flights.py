@@ -50,3 +50,13 @@ def test_while_a_pilot_has_it_only_returning_and_landing_are_read() -> None:
     assert observe(f, State(relative_altitude_m=40, mode="GUIDED",
                             mission_current_seq=10)) == Phase.EN_ROUTE
     assert observe(f, State(relative_altitude_m=40, mode="RTL")) == Phase.RETURNING
+
+
+def test_after_a_redirect_old_sequence_numbers_are_not_read() -> None:
+    f = _flight()
+    f.phase = Phase.EN_ROUTE
+    f.await_seq = 3
+    assert observe(f, State(relative_altitude_m=60, mission_current_seq=40)) == Phase.EN_ROUTE
+    assert observe(f, State(relative_altitude_m=60, mission_current_seq=3)) == Phase.EN_ROUTE
+    assert f.await_seq is None
+    assert observe(f, State(relative_altitude_m=60, mission_current_seq=4)) == Phase.ON_SCENE
