@@ -26,6 +26,7 @@ from jinghang.store import (
     open_store,
     register_vehicle,
 )
+from tests.store.conftest import postgres_store, postgres_url  # noqa: F401  (fixtures)
 
 BASE = (37.5125, 122.1199)
 SPEEDUP = 40.0
@@ -81,10 +82,16 @@ async def dispatch_world(
     db_name: str = "dispatch.db",
     sims: list[SimulatorServer] | None = None,
     speedup: float = SPEEDUP,
+    store: Store | None = None,
 ) -> AsyncIterator[World]:
-    """Start (or reuse) ``drones`` simulators, the fleet, the store and the dispatcher."""
+    """Start (or reuse) ``drones`` simulators, the fleet, the store (a SQLite file unless
+    one is given) and the dispatcher."""
     url = f"sqlite:///{tmp_path / db_name}"
-    store = open_store(url)
+    owns_store = store is None
+    if store is None:
+        store = open_store(url)
+    else:
+        url = store.url
     bus = EventBus()
     async with AsyncExitStack() as stack:
         if sims is None:
@@ -139,7 +146,8 @@ async def dispatch_world(
                 for task in (collector, runner, patrol_task):
                     if task is not None:
                         task.cancel()
-    store.close()
+    if owns_store:
+        store.close()
 
 
 def utc(*args: int) -> dt.datetime:

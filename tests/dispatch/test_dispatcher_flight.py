@@ -4,12 +4,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jinghang.store import IncidentCreate, list_audit, list_commands, list_events, verify_chain
+import pytest
+
+from jinghang.store import (
+    IncidentCreate,
+    Store,
+    list_audit,
+    list_commands,
+    list_events,
+    verify_chain,
+)
 from tests.dispatch.conftest import dispatch_world, near
 
 
-async def test_an_incident_is_flown_to_the_end_and_closed(tmp_path: Path) -> None:
-    async with dispatch_world(tmp_path, drones=1) as w:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store | None:
+    """The flight test runs on the default SQLite file and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("postgres_store")  # type: ignore[no-any-return]
+
+
+async def test_an_incident_is_flown_to_the_end_and_closed(
+    tmp_path: Path, store: Store | None
+) -> None:
+    async with dispatch_world(tmp_path, drones=1, store=store) as w:
         lat, lon = near(250, 100)
         report = await w.dispatcher.report_incident(
             IncidentCreate(playbook_id="P01", latitude_deg=lat, longitude_deg=lon,

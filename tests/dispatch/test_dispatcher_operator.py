@@ -132,3 +132,32 @@ async def test_a_pilot_takes_over_flies_by_hand_and_releases_to_resume(tmp_path:
             mission_states = [e.to_state for e in list_events(s, incident_id=incident_id)
                               if e.kind == "mission.state"]
         assert "paused" in mission_states and mission_states[-1] == "completed"
+
+
+async def test_cancelling_a_waiting_incident_frees_its_drone_and_a_closed_one_stays_closed(
+    tmp_path: Path,
+) -> None:
+    from jinghang.dispatch import IllegalTransition
+    from jinghang.errors import DispatchError
+
+    async with dispatch_world(tmp_path, drones=1) as w:
+        held = await w.dispatcher.report_incident(_incident("P13", near(150)), actor="op")
+        assert held.incident.state == "assigned"
+        waiting = await w.dispatcher.report_incident(_incident("P18", near(100)), actor="op")
+        assert waiting.incident.state == "queued"
+        assert "busy with incident" in waiting.incident.reason
+
+        cancelled = await w.dispatcher.cancel(held.incident.id, actor="chief.wang",
+                                              reason="caller rescued by a boat")
+        assert cancelled.state == "cancelled" and cancelled.reason == "caller rescued by a boat"
+        # the freed drone goes to the incident that waited (it too waits for a pilot)
+        await w.state_is(waiting.incident.id, "assigned")
+        assert w.incident(waiting.incident.id).vehicle_system_id == 1
+
+        with pytest.raises(DispatchError):
+            await w.dispatcher.confirm(held.incident.id, actor="pilot.zhang")
+        with pytest.raises(IllegalTransition) as err:
+            await w.dispatcher.cancel(held.incident.id, actor="chief.wang")
+        assert err.value.field == "state"
+        await w.dispatcher.cancel(waiting.incident.id, actor="chief.wang")
+        assert w.fleet.vehicles[1].state.armed is False
