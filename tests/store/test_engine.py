@@ -80,3 +80,14 @@ def test_readers_are_not_held_up_by_an_open_write(sqlite_store: Store) -> None:
         writer.commit()
     with sqlite_store.read_session() as reader:
         assert [e.action for e in list_audit(reader)] == ["x"]
+
+
+def test_the_migrations_build_exactly_the_schema_of_the_models(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        differences = compare_metadata(context, SQLModel.metadata)
+    assert differences == []
