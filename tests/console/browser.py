@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,29 +149,40 @@ async def log_in(page: Any, url: str, username: str, password: str) -> None:
 
 @asynccontextmanager
 async def demo_server(
-    tmp_path: Path, *, speedup: float = 10.0, video: bool = True
+    tmp_path: Path, *, speedup: float = 10.0, video: bool = True, attempts: int = 3
 ) -> AsyncIterator[tuple[str, dict[str, str]]]:
     """What ``jinghang demo`` runs (three simulated drones at Weihai with their cameras, the
     sample no-fly zones, the dispatcher), with its database in ``tmp_path``, served on a free
-    port; yields (url, {username: password})."""
+    port; yields (url, {username: password}). The simulators' ports are picked free just
+    before they bind, so a port taken meanwhile by another test run starts it again."""
     from jinghang.api import demo
     from jinghang.api.app import create_app
     from jinghang.api.runtime import build_services
     from jinghang.api.server import serving
 
-    sim_ports = [demo.free_port() for _ in demo.DEMO_DRONES]
-    settings = demo.demo_settings(
-        tmp_path / "demo", host="127.0.0.1", port=0, sim_ports=sim_ports, speedup=speedup
-    )
-    services = build_services(settings)
-    sims = demo.simulators(sim_ports, speedup)
-    services.contexts.extend(sims)
-    if video:
-        demo.add_cameras(services, sims)
-    passwords = {user.username: user.password for user in settings.users}
-    try:
-        app = create_app(settings, services)
-        async with serving(app) as url:
+    for attempt in range(1, attempts + 1):
+        sim_ports = [demo.free_port() for _ in demo.DEMO_DRONES]
+        settings = demo.demo_settings(
+            tmp_path / f"demo-{attempt}",
+            host="127.0.0.1",
+            port=0,
+            sim_ports=sim_ports,
+            speedup=speedup,
+        )
+        services = build_services(settings)
+        sims = demo.simulators(sim_ports, speedup)
+        services.contexts.extend(sims)
+        if video:
+            demo.add_cameras(services, sims)
+        passwords = {user.username: user.password for user in settings.users}
+        async with AsyncExitStack() as stack:
+            stack.callback(services.store.close)
+            try:
+                url = await stack.enter_async_context(serving(create_app(settings, services)))
+            except (Exception, SystemExit):  # uvicorn exits when the lifespan fails
+                # most likely a simulator port taken between picking and binding
+                if attempt < attempts:
+                    continue
+                raise
             yield url, passwords
-    finally:
-        services.store.close()
+            return

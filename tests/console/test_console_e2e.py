@@ -197,5 +197,18 @@ async def test_report_dispatch_follow_video_take_over_and_audit(tmp_path: Path) 
                 r => (r.dataset.action || '').startsWith('vehicle.'))"""
         )
         await save_screenshot(page, "06-audit")
+
+        # once the drone has landed the incident is closed; its flight record shows the path
+        # on the map and the timeline with the take-over and the return
+        await page.locator("#tabs [data-view=command]").click()
+        await page.locator(".incident-row").first.wait_for(state="detached", timeout=WAIT_MS)
+        await page.locator("#tabs [data-view=records]").click()
+        await page.locator(".record-item").first.click()
+        await page.locator("#record-track").wait_for(timeout=WAIT_MS)
+        timeline = await page.locator("ol.timeline").inner_text()
+        for step in ("incident.report", "pause commander", "rtl commander", "closed"):
+            assert step in timeline, (step, timeline)
+        await page.locator(".leaflet-overlay-pane path[stroke='#e85d04']").first.wait_for()
+        await save_screenshot(page, "07-flight-record")
         assert log.outside == [], f"requests left the machine: {log.outside}"
         assert log.errors == [], log.errors
