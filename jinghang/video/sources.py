@@ -128,8 +128,12 @@ class VideoSource:
         backoff_max_s: float = 5.0,
         realtime: bool = True,
         loop_file: bool = True,
+        options: dict[str, str] | None = None,
     ) -> None:
         self.url = check_source_url(url)
+        #: Extra PyAV/FFmpeg input options, over the defaults for the scheme (RTSP over TCP,
+        #: no input buffering).
+        self.options = {**_input_options(url), **(options or {})}
         self.open_timeout_s = open_timeout_s
         self.read_timeout_s = read_timeout_s
         self.backoff_initial_s = backoff_initial_s
@@ -192,7 +196,7 @@ class VideoSource:
             try:
                 container = av.open(
                     _udp_input(self.url),
-                    options=_input_options(self.url),
+                    options=self.options,
                     timeout=(self.open_timeout_s, self.read_timeout_s),
                 )
             except (av.FFmpegError, OSError, ValueError) as exc:
