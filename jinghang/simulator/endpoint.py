@@ -175,7 +175,7 @@ class VehicleEndpoint:
         elif kind == "PARAM_SET":
             name = _param_name(msg.param_id)
             if vehicle.params.set(name, float(msg.param_value)):
-                vehicle.param_changed(name)
+                vehicle.param_changed(vehicle.params.canonical(name))
                 self.broadcast(self._param_value(name, vehicle.params.index_of(name)))
         elif kind == "REQUEST_DATA_STREAM":
             self._request_data_stream(client, msg)

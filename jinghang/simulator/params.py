@@ -81,14 +81,26 @@ DEFAULTS: tuple[tuple[str, int, float], ...] = (
 )
 
 
+#: Newer ArduPilot names (4.7) for the same settings: alias -> (name here, inverted flag).
+ALIASES: dict[str, tuple[str, bool]] = {
+    "MAV_SYSID": ("SYSID_THISMAV", False),
+    "MAV_GCS_SYSID": ("SYSID_MYGCS", False),
+    "SIM_GPS1_ENABLE": ("SIM_GPS_DISABLE", True),
+}
+
+
 class ParamTable:
-    """Named, typed parameters with ArduPilot's semantics: unknown names are not created."""
+    """Named, typed parameters with ArduPilot's semantics: unknown names are not created.
+
+    Both the ArduPilot 4.5/4.6 names (SYSID_THISMAV, SIM_GPS_DISABLE) and the 4.7 names
+    (MAV_SYSID, SIM_GPS1_ENABLE) work; an alias reads and writes the same setting.
+    """
 
     def __init__(self, overrides: dict[str, float] | None = None) -> None:
         self._params: dict[str, Param] = {}
         for name, param_type, default in DEFAULTS:
             self._params[name] = Param(name, param_type, float(default))
-        self._names = list(self._params)
+        self._names = list(self._params) + list(ALIASES)
         for name, value in (overrides or {}).items():
             if not self.set(name, value):
                 from jinghang.errors import SimulatorError
@@ -98,30 +110,42 @@ class ParamTable:
                 )
 
     def __len__(self) -> int:
-        return len(self._params)
+        return len(self._names)
 
     def __contains__(self, name: str) -> bool:
-        return name in self._params
+        return name in self._params or name in ALIASES
 
     def __getitem__(self, name: str) -> float:
         return self._params[name].value
 
     def get(self, name: str) -> Param | None:
+        """The parameter (for an alias, a snapshot under the alias's name)."""
+        if name in ALIASES:
+            target, inverted = ALIASES[name]
+            real = self._params[target]
+            value = (0.0 if real.value else 1.0) if inverted else real.value
+            return Param(name, real.param_type, value)
         return self._params.get(name)
+
+    def canonical(self, name: str) -> str:
+        return ALIASES[name][0] if name in ALIASES else name
 
     def by_index(self, index: int) -> Param | None:
         if 0 <= index < len(self._names):
-            return self._params[self._names[index]]
+            return self.get(self._names[index])
         return None
 
     def index_of(self, name: str) -> int:
         return self._names.index(name)
 
     def all(self) -> list[Param]:
-        return [self._params[n] for n in self._names]
+        return [p for p in (self.get(n) for n in self._names) if p is not None]
 
     def set(self, name: str, value: float) -> bool:
         """Set a known parameter (integers are rounded as ArduPilot stores them)."""
+        if name in ALIASES:
+            target, inverted = ALIASES[name]
+            return self.set(target, (0.0 if value else 1.0) if inverted else value)
         param = self._params.get(name)
         if param is None or not math.isfinite(value):
             return False

@@ -71,6 +71,7 @@ class _ClientProtocol(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         self.server._transports.add(transport)
+
         def write(data: bytes) -> None:
             if not transport.is_closing():
                 transport.write(data)

@@ -23,6 +23,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from jinghang.errors import SimulatorError
 from jinghang.simulator.channel import MavChannel
+from jinghang.simulator.params import ALIASES
 from jinghang.simulator.server import DEFAULT_HOME, SITL_BASE_PORT, check_home
 
 M = mavlink
@@ -102,6 +103,18 @@ MOT_BAT_VOLT_MAX 12.8
 """
 
 READY_FLAGS = M.EKF_ATTITUDE | M.EKF_VELOCITY_HORIZ | M.EKF_POS_HORIZ_ABS | M.EKF_POS_VERT_ABS
+
+
+def with_aliases(params: dict[str, float]) -> dict[str, float]:
+    """Each parameter under both its ArduPilot 4.5/4.6 and 4.7 names (SITL ignores the name
+    it does not know), e.g. SYSID_THISMAV and MAV_SYSID, SIM_GPS_DISABLE and SIM_GPS1_ENABLE."""
+    out = dict(params)
+    for alias, (name, inverted) in ALIASES.items():
+        for have, other in ((name, alias), (alias, name)):
+            if have in params and other not in params:
+                value = params[have]
+                out[other] = (0.0 if value else 1.0) if inverted else value
+    return out
 
 
 def sitl_binary_from_env() -> str | None:
@@ -188,7 +201,7 @@ class SitlProcess:
     async def __aenter__(self) -> SitlProcess:
         self._dir = tempfile.mkdtemp(prefix=f"jinghang-sitl-{self.instance}-")
         defaults = Path(self._dir) / "copter.parm"
-        extra = "".join(f"{k} {v:g}\n" for k, v in self.params.items())
+        extra = "".join(f"{k} {v:g}\n" for k, v in with_aliases(self.params).items())
         defaults.write_text(COPTER_DEFAULTS + extra)
         log = os.open(Path(self._dir) / "arducopter.log", os.O_WRONLY | os.O_CREAT, 0o644)
         self._proc = await asyncio.create_subprocess_exec(

@@ -1,0 +1,109 @@
+"""The same wire behaviour from the built-in simulator and from real ArduPilot SITL (the
+``sitl`` case runs when JINGHANG_SITL_BINARY names an arducopter binary)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from jinghang.simulator import start_vehicle
+from tests.simulator.client import GcsClient, connect_gcs
+from tests.simulator.conftest import HOME
+from tests.simulator.test_missions import HOME_SLOT, REL, wp
+
+M = mavlink
+ARMED = M.MAV_MODE_FLAG_SAFETY_ARMED
+KNOBS = (
+    "SIM_GPS_DISABLE",
+    "SIM_BATT_VOLTAGE",
+    "SIM_WIND_SPD",
+    "SIM_WIND_DIR",
+    "BATT_LOW_VOLT",
+    "BATT_CRT_VOLT",
+    "BATT_FS_LOW_ACT",
+    "BATT_FS_CRT_ACT",
+    "FS_GCS_ENABLE",
+    "FENCE_ENABLE",
+    "FENCE_TYPE",
+    "FENCE_ALT_MAX",
+    "FENCE_RADIUS",
+    "FENCE_ACTION",
+    "WPNAV_SPEED",
+    "RTL_ALT",
+    "LAND_SPEED",
+    "SYSID_THISMAV",
+)
+
+
+@asynccontextmanager
+async def vehicle(backend: str, speedup: float = 10.0) -> AsyncIterator[GcsClient]:
+    async with (
+        start_vehicle(backend, home=HOME, speedup=speedup) as address,
+        connect_gcs(int(address.rsplit(":", 1)[1])) as gcs,
+    ):
+        await gcs.wait("HEARTBEAT", timeout_s=60)
+        yield gcs
+
+
+async def test_heartbeat_params_and_home(backend: str) -> None:
+    async with vehicle(backend) as gcs:
+        hb = await gcs.wait("HEARTBEAT")
+        assert (hb.type, hb.autopilot) == (M.MAV_TYPE_QUADROTOR, M.MAV_AUTOPILOT_ARDUPILOTMEGA)
+        for name in KNOBS:
+            got = gcs.expect("PARAM_VALUE", lambda m, n=name: m.param_id == n)
+            gcs.send(M.MAVLink_param_request_read_message(1, 1, name.encode(), -1))
+            await gcs.wait("PARAM_VALUE", lambda m, n=name: m.param_id == n, timeout_s=5)
+            got.cancel()
+        home = gcs.expect("HOME_POSITION")
+        assert await gcs.command(M.MAV_CMD_REQUEST_MESSAGE, M.MAVLINK_MSG_ID_HOME_POSITION) == 0
+        msg = await home
+        assert abs(msg.latitude - round(HOME[0] * 1e7)) < 20
+        assert abs(msg.altitude - HOME[2] * 1000) < 1000
+
+
+async def test_takeoff_goto_land_disarm(backend: str) -> None:
+    async with vehicle(backend) as gcs:
+        await gcs.arm_and_takeoff(10.0)
+        assert await gcs.command(M.MAV_CMD_NAV_LAND) == 0
+        hb = await gcs.heartbeat_where(lambda m: not m.base_mode & ARMED, 120)
+        assert hb.custom_mode == 9
+
+
+async def test_arming_without_gps_is_refused_with_a_prearm_text(backend: str) -> None:
+    async with vehicle(backend) as gcs:
+        await gcs.wait_armable()
+        # ArduPilot 4.7 calls it SIM_GPS1_ENABLE (the built-in simulator knows both names)
+        gcs.send(M.MAVLink_param_set_message(1, 1, b"SIM_GPS_DISABLE", 1, 9))
+        gcs.send(M.MAVLink_param_set_message(1, 1, b"SIM_GPS1_ENABLE", 0, 9))
+        await gcs.wait("GPS_RAW_INT", lambda m: m.fix_type < 3, timeout_s=30)
+        for _ in range(30):  # the EKF may take a while to notice
+            text = gcs.expect("STATUSTEXT", lambda m: m.text.startswith(("PreArm", "Arm")))
+            if await gcs.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == M.MAV_RESULT_FAILED:
+                break
+            await gcs.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 0, 21196)
+            text.cancel()
+        else:
+            raise AssertionError("armed without GPS")
+        reason = (await text).text
+        assert reason.startswith(("PreArm:", "Arm:"))
+
+
+async def test_short_mission_reports_each_item(backend: str) -> None:
+    async with vehicle(backend) as gcs:
+        items = [
+            HOME_SLOT,
+            (REL, M.MAV_CMD_NAV_TAKEOFF, 0, 0, 0, 0, 0.0, 0.0, 10.0),
+            wp(30, 0, 10),
+            wp(30, 30, 10),
+            (REL, M.MAV_CMD_NAV_LAND, 0, 0, 0, 0, 0.0, 0.0, 0.0),
+        ]
+        assert await gcs.upload(items) == M.MAV_MISSION_ACCEPTED
+        assert len(await gcs.download()) == 5
+        await gcs.wait_armable()
+        assert await gcs.set_mode(4) == 0
+        assert await gcs.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == 0
+        assert await gcs.command(M.MAV_CMD_MISSION_START) == 0
+        await gcs.heartbeat_where(lambda m: not m.base_mode & ARMED, 180)
+        assert gcs.reached[-3:] == [2, 3, 4] and gcs.reached[0] == 1
