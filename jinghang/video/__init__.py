@@ -1,1 +1,14 @@
-"""jinghang.video: see ../shared/design/ARCHITECTURE.md."""
+"""jinghang.video: every drone's camera live over WebRTC, recorded with chain of custody.
+
+- :mod:`.sources`: RTSP, UDP MPEG-TS, RTMP or file input with PyAV, one reader thread per
+  source, reconnecting with backoff.
+- :mod:`.relay`: one relay per drone; H.264 passthrough to viewers that take it, one
+  decode + on-screen display (:mod:`.osd`) + VP8 encode (:mod:`.transcode`) for the others.
+- :mod:`.gateway`: all relays and the viewers' peer connections (ICE servers from settings).
+- :mod:`.api`: WHEP signaling, ``router_for(gateway, auth_dependency)``.
+- :mod:`.recording` / :mod:`.verify`: MP4 segments per flight, SHA-256 into the audit hook and
+  a manifest; ``jinghang recordings verify DIR`` (:mod:`.cli`).
+- :mod:`.analytics`: motion and people detection on sampled keyframes -> ``video.detection``.
+- :mod:`.simcam`: the simulator camera (synthetic world, H.264 MPEG-TS over UDP).
+- :mod:`.stamp`: the capture-time block used to measure glass-to-glass latency.
+"""
