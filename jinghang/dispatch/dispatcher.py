@@ -129,6 +129,7 @@ class Dispatcher:
         poll_s: float = 0.2,
         retry_refused_after_s: float = 120.0,
         recovery_wait_s: float = 20.0,
+        lost_contact_s: float = 60.0,
         record_commands: bool = True,
     ) -> None:
         self.store = store
@@ -141,6 +142,7 @@ class Dispatcher:
         self.poll_s = poll_s
         self.retry_refused_after_s = retry_refused_after_s
         self.recovery_wait_s = recovery_wait_s
+        self.lost_contact_s = lost_contact_s
         self.record_commands = record_commands
         self.waiting: dict[int, Waiting] = {}
         self.flights: dict[int, Flight] = {}  # by system id
@@ -505,12 +507,7 @@ class Dispatcher:
             if vehicle is not None:
                 state = vehicle.state
                 self._progress(flight, state)
-                if state.link_lost and "link" not in flight.alerts:
-                    flight.alerts.add("link")
-                    self._alert("warning", f"{flight.label}: link to vehicle "
-                                f"{flight.system_id} lost", system_id=flight.system_id)
-                elif not state.link_lost:
-                    flight.alerts.discard("link")
+                self._watch_link(flight, state.link_lost)
                 phase = observe(flight, state)
                 if phase != flight.phase:
                     self._enter_phase(flight, phase)
@@ -518,6 +515,38 @@ class Dispatcher:
                     break
             await asyncio.sleep(self.poll_s)
         self._finish(flight)
+
+    def _watch_link(self, flight: Flight, lost: bool) -> None:
+        """Alert when the link drops; fail what the drone flies for after ``lost_contact_s``
+        without it (the drone is still followed and freed if it comes back and lands)."""
+        now = asyncio.get_running_loop().time()
+        if not lost:
+            if flight.lost_since is not None:
+                self._alert("info", f"{flight.label}: link to vehicle {flight.system_id} back",
+                            system_id=flight.system_id)
+            flight.lost_since = None
+            return
+        if flight.lost_since is None:
+            flight.lost_since = now
+            self._alert("warning", f"{flight.label}: link to vehicle {flight.system_id} lost",
+                        system_id=flight.system_id)
+        if flight.lost_reported or now - flight.lost_since < self.lost_contact_s:
+            return
+        flight.lost_reported = True
+        reason = (f"lost contact with vehicle {flight.system_id} for "
+                  f"{self.lost_contact_s:g} s during the flight")
+        self._alert("error", f"{flight.label}: {reason}", system_id=flight.system_id,
+                    incident_id=flight.incident_id)
+        with self._tx() as s:
+            set_mission_state(s, flight.mission_id, MissionState.FAILED, actor=DISPATCHER,
+                              message=reason)
+            if flight.patrol_run_id is not None:
+                finish_patrol_run(s, flight.patrol_run_id, PatrolRunStatus.FAILED, reason=reason)
+        if flight.incident_id is not None:
+            with self.store.read_session() as s:
+                current = IncidentState(get_incident(s, flight.incident_id).state)
+            if current not in FINAL:
+                self._move(flight.incident_id, S.FAILED, actor=DISPATCHER, reason=reason)
 
     def _progress(self, flight: Flight, state: Any) -> None:
         seq = state.mission_current_seq
@@ -557,9 +586,10 @@ class Dispatcher:
         self._tags.pop(flight.system_id, None)
         self.busy.pop(flight.system_id, None)
         end_state = MissionState.ABORTED if flight.recalled_by else MissionState.COMPLETED
-        with self._tx() as s:
-            set_mission_state(s, flight.mission_id, end_state, actor=DISPATCHER,
-                              message="landed")
+        if not flight.lost_reported:
+            with self._tx() as s:
+                set_mission_state(s, flight.mission_id, end_state, actor=DISPATCHER,
+                                  message="landed")
         if flight.incident_id is not None:
             with self.store.read_session() as s:
                 current = IncidentState(get_incident(s, flight.incident_id).state)
@@ -569,7 +599,7 @@ class Dispatcher:
                 if current in (S.EN_ROUTE, S.LAUNCHING):
                     self._move(flight.incident_id, S.RETURNING, actor=DISPATCHER)
                 self._move(flight.incident_id, S.CLOSED, actor=DISPATCHER, reason=reason)
-        if flight.patrol_run_id is not None:
+        if flight.patrol_run_id is not None and not flight.lost_reported:
             status = PatrolRunStatus.FAILED if flight.recalled_by else PatrolRunStatus.COMPLETED
             with self._tx() as s:
                 finish_patrol_run(s, flight.patrol_run_id, status,

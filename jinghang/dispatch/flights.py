@@ -53,6 +53,10 @@ class Flight:
     #: it does, its sequence numbers belong to the old mission and are not read.
     await_seq: int | None = None
     alerts: set[str] = field(default_factory=set)
+    #: Loop time the link was first seen lost (None while it is up).
+    lost_since: float | None = None
+    #: The incident was failed for lost contact (the drone is still followed, if it returns).
+    lost_reported: bool = False
 
     @property
     def label(self) -> str:

@@ -43,3 +43,26 @@ async def test_a_restart_mid_flight_picks_the_flight_up_and_closes_it(tmp_path: 
         assert actions.count("incident.report") == 2
         assert any("following vehicle 1 again" in e.get("message", "")
                    for e in second.events if e["topic"] == "alert")
+
+
+async def test_losing_the_drone_mid_flight_fails_the_incident_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    async with AsyncExitStack() as stack:
+        sim = await stack.enter_async_context(
+            SimulatorServer(home=(BASE[0], BASE[1], 10.0, 0.0), speedup=SPEEDUP, tcp_port=0))
+        async with dispatch_world(tmp_path, sims=[sim]) as w:
+            w.dispatcher.lost_contact_s = 1.0
+            report = await w.dispatcher.report_incident(
+                IncidentCreate(playbook_id="P01", latitude_deg=near(500)[0],
+                               longitude_deg=near(500)[1]), actor="op")
+            incident_id = report.incident.id
+            await w.state_is(incident_id, "en_route", "on_scene")
+            await stack.aclose()  # the drone's radio goes silent
+            await w.state_is(incident_id, "failed", timeout_s=60)
+            assert "lost contact with vehicle 1" in w.incident(incident_id).reason
+            await w.settle()
+            levels = [(e["level"], e["message"]) for e in w.events if e["topic"] == "alert"]
+            assert any(level == "warning" and "link to vehicle 1 lost" in message
+                       for level, message in levels)
+            assert 1 in w.dispatcher.busy  # still out there: not offered to the next incident
