@@ -40,6 +40,7 @@ class Api:
     client: httpx.AsyncClient
     services: Services
     tokens: dict[str, str] = field(default_factory=dict)
+    drones: list[Any] = field(default_factory=list)
 
     async def login(self, username: str, password: str | None = None) -> str:
         response = await self.client.post(
@@ -149,70 +150,90 @@ def near(meters_north: float, meters_east: float = 0.0) -> tuple[float, float]:
     return offset_deg(BASE[0], BASE[1], meters_north, meters_east)
 
 
+@dataclass(frozen=True)
+class Drone:
+    """A simulated drone the test server flies: its system id, link and home."""
+
+    system_id: int
+    address: str
+    home: tuple[float, float, float, float]
+    vehicle: Any = None  # the built-in simulator's physics state (None on real SITL)
+
+
 @asynccontextmanager
 async def flying_api(
     tmp_path: Path,
     drones: int = 1,
     *,
-    speedup: float = SPEEDUP,
+    backend: str = "builtin",
+    speedup: float | None = None,
     clock: Any = None,
-    sims: list[Any] | None = None,
-    extra: Callable[[Services, list[Any]], None] | None = None,
+    extra: Callable[[Services, list[Drone]], None] | None = None,
 ) -> AsyncIterator[Api]:
-    """A server with ``drones`` built-in simulators (or the given running ones) registered,
-    linked, and a running dispatcher and patrol scheduler (on ``clock`` if given)."""
+    """A server with ``drones`` simulated drones (built-in, or real ArduPilot SITL when
+    ``backend="sitl"``) registered and linked, and a running dispatcher and patrol scheduler
+    (on ``clock`` if given). ``api.drones`` lists them."""
     from contextlib import AsyncExitStack
 
     from jinghang.api import register
     from jinghang.api.register import VehicleCreate
     from jinghang.api.runtime import add_dispatcher
     from jinghang.flight import Fleet
-    from jinghang.simulator.server import SimulatorServer
+    from jinghang.simulator import SimulatorServer, start_vehicle
 
+    speed = speedup if speedup is not None else (SPEEDUP if backend == "builtin" else 10.0)
     async with AsyncExitStack() as stack:
-        if sims is None:
-            sims = []
-            for i in range(drones):
-                lat, lon = near(0, 60 * i)
-                sims.append(
-                    await stack.enter_async_context(
-                        SimulatorServer(
-                            instance=i,
-                            home=(lat, lon, 10.0, 0.0),
-                            speedup=speedup,
-                            system_id=i + 1,
-                            tcp_port=0,
-                        )
+        flock: list[Drone] = []
+        for i in range(drones):
+            lat, lon = near(0, 60 * i)
+            home = (lat, lon, 10.0, 0.0)
+            if backend == "builtin":
+                sim = await stack.enter_async_context(
+                    SimulatorServer(
+                        instance=i, home=home, speedup=speed, system_id=i + 1, tcp_port=0
                     )
                 )
-        settings = make_settings(tmp_path, links=[s.address for s in sims])
+                flock.append(Drone(i + 1, sim.address, home, sim.vehicle))
+            else:
+                address = await stack.enter_async_context(
+                    start_vehicle(
+                        backend,
+                        home=home,
+                        speedup=speed,
+                        tcp_port=0,
+                        params={"SYSID_THISMAV": float(i + 1)},
+                    )
+                )
+                flock.append(Drone(i + 1, address, home))
+        settings = make_settings(tmp_path, links=[d.address for d in flock])
 
         def add_fleet(services: Services) -> None:
             services.fleet = Fleet(services.bus)
-            for sim in sims:
+            for drone in flock:
                 register.ensure_vehicle(
                     services,
                     VehicleCreate(
-                        system_id=sim.system_id,
-                        name=f"drone-{sim.system_id}",
-                        base_latitude_deg=sim.home[0],
-                        base_longitude_deg=sim.home[1],
-                        base_altitude_m=sim.home[2],
+                        system_id=drone.system_id,
+                        name=f"drone-{drone.system_id}",
+                        base_latitude_deg=drone.home[0],
+                        base_longitude_deg=drone.home[1],
+                        base_altitude_m=drone.home[2],
                         payloads=ALL_PAYLOADS,
                     ),
                 )
             add_dispatcher(services, clock=clock, poll_s=0.05, recovery_wait_s=20.0)
             if extra is not None:
-                extra(services, sims)
+                extra(services, flock)
 
         api = await stack.enter_async_context(
             running_api(tmp_path, settings=settings, customize=add_fleet)
         )
+        api.drones = flock
         fleet = api.services.fleet
-        for _ in range(300):
+        for _ in range(600):
             if all(
-                s.system_id in fleet.vehicles and fleet.vehicles[s.system_id].state.has_position
-                for s in sims
+                d.system_id in fleet.vehicles and fleet.vehicles[d.system_id].state.has_position
+                for d in flock
             ):
                 break
             await asyncio.sleep(0.1)

@@ -13,8 +13,10 @@ FLOWN = ["reported", "assigned", "launching", "en_route", "on_scene", "returning
 LIUGONG_ISLAND = (37.5085, 122.2155)
 
 
-async def test_incident_is_flown_to_the_end_and_closed_with_audit(tmp_path: Path) -> None:
-    async with flying_api(tmp_path, drones=1) as api:
+async def test_incident_is_flown_to_the_end_and_closed_with_audit(
+    tmp_path: Path, backend: str
+) -> None:
+    async with flying_api(tmp_path, drones=1, backend=backend) as api:
         lat, lon = near(250, 100)
         response = await api.post(
             "/api/incidents",
@@ -33,7 +35,7 @@ async def test_incident_is_flown_to_the_end_and_closed_with_audit(tmp_path: Path
         assert body["choice"]["candidates"][0]["eta_s"] > 0
         on_scene = await incident_state_is(api, incident_id, "on_scene", "returning", "closed")
         assert on_scene["vehicle_system_id"] == 1
-        await incident_state_is(api, incident_id, "closed")
+        await incident_state_is(api, incident_id, "closed", timeout_s=240)
 
         record = (await api.get(f"/api/incidents/{incident_id}/record")).json()
         states = [e["to_state"] for e in record["events"] if e["kind"] == "incident.state"]

@@ -18,8 +18,8 @@ from tests.conftest import free_udp_port
 
 
 def _with_camera(tmp_path: Path) -> Any:
-    def extra(services: Services, sims: list[Any]) -> None:
-        vehicle = sims[0].vehicle
+    def extra(services: Services, drones: list[Any]) -> None:
+        vehicle = drones[0].vehicle
         url = udp_url(free_udp_port())
 
         def pose() -> CameraPose:
