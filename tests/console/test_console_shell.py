@@ -1,7 +1,8 @@
 """The console without a fleet, in a real browser: it loads with no internet (every request
 stays on 127.0.0.1), speaks Chinese first and English on a click, refuses a wrong password
-with the reason, draws the Weihai base map and the no-fly zones, shows pilot controls only to
-pilots and commanders, and shows a plan's figures or the reason it was refused."""
+with the reason, draws the Weihai base map and the no-fly zones; plans from an imported KML, a
+clicked point or a drawn area show their figures or the reason they were refused, and a plan
+is scheduled as a patrol."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.console.browser import chromium_page, console_server, log_in, save_screenshot
+
+SAMPLES = Path(__file__).resolve().parents[2] / "jinghang" / "missions" / "samples"
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -46,29 +49,26 @@ async def test_login_language_and_offline_map(tmp_path: Path) -> None:
         assert log.errors == [], log.errors
 
 
-async def test_plan_figures_and_refusal(tmp_path: Path) -> None:
+async def test_plan_import_schedule_and_refusal(tmp_path: Path) -> None:
     async with console_server(tmp_path) as (url, passwords), chromium_page(tmp_path) as (page, log):
-        await log_in(page, url, "observer", passwords["observer"])
+        await log_in(page, url, "commander", passwords["commander"])
         await page.locator("#tabs [data-view=plan]").click()
         options = page.locator("#plan-template option")
         await options.nth(32).wait_for(state="attached")
         assert await options.count() == 33
 
-        # a small field near the Hi-tech zone: the plan comes back with its figures
-        await page.locator("#plan-template").select_option("RUR-01")
+        # a point template takes a click; a huge hand-drawn area is refused with the reason
+        # (drawn at the first view, before an import zooms the map in)
+        await page.locator("#plan-template").select_option("SAF-02")
+        await page.locator("#plan-draw").click()
         box = await page.locator("#map").bounding_box()
         assert box is not None
         cx, cy = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.45
-        await page.locator("#plan-draw").click()
-        for dx, dy in ((0, 0), (12, 0), (12, 10), (0, 10)):
-            await page.mouse.click(cx + dx, cy + dy)
-        await page.locator("#plan-finish").click()
+        await page.mouse.click(cx, cy)
         await page.locator("#plan-compute").click()
         await page.locator("#plan-time").wait_for()
-        assert await page.locator(".plan-figures dd").count() == 4
-        assert await page.locator(".leaflet-overlay-pane path[stroke='#e85d04']").count() >= 1
 
-        # a huge area: more than a battery, refused with the reason naming the limit
+        await page.locator("#plan-template").select_option("RUR-01")
         await page.locator("#plan-draw").click()
         for dx, dy in ((-200, -150), (200, -150), (200, 150), (-200, 150)):
             await page.mouse.click(cx + 150 + dx, cy + dy)
@@ -77,6 +77,25 @@ async def test_plan_figures_and_refusal(tmp_path: Path) -> None:
         refusal = page.locator("#plan-result .refusal")
         await refusal.wait_for()
         assert "energy_pct" in await refusal.inner_text()
+        assert await page.locator(".schedule").count() == 0  # nothing to schedule when refused
         await save_screenshot(page, "shell-plan-refused")
+
+        # import the shipped farmland KML, plan it: the figures, and the path on the map
+        await page.locator("#plan-template").select_option("RUR-01")
+        await page.locator("#plan-file").set_input_files(str(SAMPLES / "farmland.kml"))
+        await page.locator("#plan-compute").click()
+        await page.locator("#plan-time").wait_for()
+        assert await page.locator(".plan-figures dd").count() == 4
+        assert await page.locator(".leaflet-overlay-pane path[stroke='#e85d04']").count() >= 1
+        await save_screenshot(page, "shell-plan-farmland")
+
+        # schedule it as a daily patrol: it is created and drawn on the map
+        await page.locator("#patrol-cron").fill("0 6 * * *")
+        await page.locator(".schedule button[type=submit]").click()
+        await page.locator("#toast").filter(has_text="巡逻").wait_for()
+        await page.locator(".leaflet-overlay-pane path[stroke='#1f7a8c']").first.wait_for(
+            state="attached"
+        )
+
         assert log.outside == []
         assert log.errors == [], log.errors
