@@ -253,3 +253,43 @@ async def incident_state_is(
 
     await eventually(check, timeout_s, f"incident {incident_id} in {states} (last: {seen})")
     return seen
+
+
+@dataclass
+class Stream:
+    """Events received on the WebSocket so far, in order."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def watch(api: Api, *topics: str, as_user: str = "observer") -> AsyncIterator[Stream]:
+    """Listen on ``/ws`` for ``topics`` while the block runs; ``stream.events`` fills up."""
+    import json
+
+    import websockets
+
+    url = (
+        api.url.replace("http://", "ws://")
+        + "/ws?topics="
+        + ",".join(topics)
+        + "&token="
+        + api.tokens[as_user]
+    )
+    stream = Stream()
+    async with websockets.connect(url, max_size=None) as ws:
+        hello = json.loads(await ws.recv())
+        assert hello["type"] == "hello", hello
+
+        async def listen() -> None:
+            async for raw in ws:
+                message = json.loads(raw)
+                if message.get("type") == "event":
+                    stream.events.append(message)
+
+        async with asyncio.TaskGroup() as tasks:
+            listener = tasks.create_task(listen())
+            try:
+                yield stream
+            finally:
+                listener.cancel()

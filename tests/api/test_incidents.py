@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.api.harness import flying_api, incident_state_is, near
+from tests.api.harness import eventually, flying_api, incident_state_is, near, watch
 
 FLOWN = ["reported", "assigned", "launching", "en_route", "on_scene", "returning", "closed"]
 #: Liugong Island's military administration area, a sample no-fly zone off Weihai.
@@ -16,7 +16,10 @@ LIUGONG_ISLAND = (37.5085, 122.2155)
 async def test_incident_is_flown_to_the_end_and_closed_with_audit(
     tmp_path: Path, backend: str
 ) -> None:
-    async with flying_api(tmp_path, drones=1, backend=backend) as api:
+    async with (
+        flying_api(tmp_path, drones=1, backend=backend) as api,
+        watch(api, "incident", "command", "mission.progress", "telemetry") as stream,
+    ):
         lat, lon = near(250, 100)
         response = await api.post(
             "/api/incidents",
@@ -55,6 +58,28 @@ async def test_incident_is_flown_to_the_end_and_closed_with_audit(
             for e in trail
         )
         assert (await api.get("/api/audit/verify")).json()["ok"] is True
+
+        # the WebSocket showed it all as it happened: every state, the commands with their
+        # acknowledgements, mission progress and the drone's telemetry
+        def streamed() -> list[str]:
+            return [
+                e["data"]["state"]
+                for e in stream.events
+                if e["topic"] == "incident" and e["data"]["id"] == incident_id
+            ]
+
+        async def closed_streamed() -> bool:
+            return "closed" in streamed()
+
+        await eventually(closed_streamed, 10, "the closing on the WebSocket")
+        assert streamed() == FLOWN
+        seen = stream.events
+        acks = {
+            (e["data"]["command"], e["data"]["result"]) for e in seen if e["topic"] == "command"
+        }
+        assert ("start_mission", "ACCEPTED") in acks
+        assert any(e["topic"] == "mission.progress" for e in seen)
+        assert any(e["topic"] == "telemetry" for e in seen)
 
 
 async def test_only_a_commander_dispatches(tmp_path: Path) -> None:
