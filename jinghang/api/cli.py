@@ -12,6 +12,25 @@ from typing import Any
 
 from jinghang.errors import JinghangError
 
+SERVE_EXAMPLE = """example jinghang.toml:
+  secret_key = "at least 16 random characters"
+  database_url = "postgresql://jinghang:pw@127.0.0.1:5432/jinghang"   # default sqlite:///jinghang.db
+  host = "0.0.0.0"
+  port = 8000
+  links = ["tcp:10.0.0.21:5760", "udpin:0.0.0.0:14550"]
+  [[users]]
+  username = "duty.commander"
+  password = "change this at once"
+  role = "commander"                # admin | commander | pilot | observer
+  [[vehicles]]
+  system_id = 1
+  name = "Weihai-1"
+  base_latitude_deg = 37.505
+  base_longitude_deg = 122.130
+  payloads = ["camera", "zoom", "loudspeaker"]
+  video_source_url = "rtsp://10.0.0.21:8554/main"
+"""
+
 
 def register(subparsers: Any) -> None:
     serve = subparsers.add_parser(
@@ -19,6 +38,8 @@ def register(subparsers: Any) -> None:
         help="run the command-center server",
         description="Run the server. Configuration comes from the environment (JINGHANG_*) "
         "and an optional JSON or TOML file: database_url, links, users, vehicles, secret_key.",
+        epilog=SERVE_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--config", help="a JSON or TOML configuration file")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")

@@ -52,7 +52,7 @@ def load_serve_settings(config_path: str | None = None, **overrides: Any) -> Ser
             values = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
         except (ValueError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(
-                f"the config file {path} is not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}",
+                f"the config file {path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {exc}",
                 field="config",
                 value=str(path),
             ) from exc
