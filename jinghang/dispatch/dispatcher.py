@@ -26,11 +26,12 @@ import datetime as dt
 import logging
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
 
+from jinghang.dispatch import handover, patrol_launch, recovery
 from jinghang.dispatch.clock import Clock, SystemClock
 from jinghang.dispatch.errors import (
     HandoverError,
@@ -43,16 +44,15 @@ from jinghang.dispatch.lifecycle import FINAL, FLYING, IncidentState, check_tran
 from jinghang.dispatch.planning import (
     DroneProfile,
     Limits,
-    items_from_json,
     items_to_json,
     plan_incident_flight,
-    plan_template_flight,
     return_seq,
     scene_seq,
 )
 from jinghang.dispatch.playbooks import Playbook, Playbooks, load_playbooks
 from jinghang.dispatch.recorder import CommandRecorder
 from jinghang.dispatch.selection import Candidate, Choice, Task, choose_drones
+from jinghang.dispatch.waiting import Waiting
 from jinghang.errors import DispatchError, FlightError, MissionError
 from jinghang.events import EventBus
 from jinghang.missions.errors import EnergyError, NoFlyZoneError
@@ -72,10 +72,7 @@ from jinghang.store import (
     create_mission,
     finish_patrol_run,
     get_incident,
-    list_missions,
-    list_open_incidents,
     list_vehicles,
-    record_patrol_run,
     set_incident_state,
     set_mission_progress,
     set_mission_state,
@@ -85,24 +82,6 @@ from jinghang.store import (
 log = logging.getLogger(__name__)
 S = IncidentState
 DISPATCHER = "dispatcher"
-
-
-@dataclass
-class Waiting:
-    """An incident waiting for a drone (or a confirmation), as the dispatcher keeps it."""
-
-    incident_id: int
-    playbook: Playbook
-    point: tuple[float, float]
-    priority: int
-    area: list[list[float]] | None
-    state: S
-    reason: str = ""
-    #: system id -> clock time before which the drone is not tried again (it refused).
-    set_aside: dict[int, dt.datetime] = field(default_factory=dict)
-    #: A drone held for a playbook that waits for a pilot's confirmation.
-    held: Candidate | None = None
-    reported_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -703,283 +682,39 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ pilot handover
 
-    def _flight_of_vehicle(self, system_id: int) -> Flight:
-        flight = self.flights.get(system_id)
-        if flight is None:
-            raise IncidentNotActive(f"vehicle {system_id} is not flying a dispatched mission",
-                                    field="system_id", value=system_id)
-        return flight
-
     async def take_over(self, system_id: int, *, actor: str) -> None:
         """A pilot takes the drone: it stops where it is (BRAKE or LOITER) and waits."""
-        flight = self._flight_of_vehicle(system_id)
-        if flight.handed_over_to is not None and flight.handed_over_to != actor:
-            raise HandoverError(f"vehicle {system_id} is already with {flight.handed_over_to}",
-                                field="system_id", value=system_id)
-        vehicle = self._vehicle(system_id)
-        seq = vehicle.state.mission_current_seq
-        await vehicle.pause(actor=actor)
-        flight.handed_over_to = actor
-        flight.resume_seq = seq if seq is not None else flight.scene_seq
-        with self._tx() as s:
-            set_mission_state(s, flight.mission_id, MissionState.PAUSED, actor=actor,
-                              message=f"handed over to pilot {actor}",
-                              data={"resume_seq": flight.resume_seq})
-            append_audit(s, actor=actor, action="vehicle.take_over", target_type="vehicle",
-                         target_id=system_id, details={"incident_id": flight.incident_id,
-                                                       "resume_seq": flight.resume_seq})
-        self._alert("info", f"pilot {actor} has vehicle {system_id}", system_id=system_id,
-                    incident_id=flight.incident_id)
+        await handover.take_over(self, system_id, actor=actor)
 
     async def pilot_goto(self, system_id: int, latitude_deg: float, longitude_deg: float,
                          relative_altitude_m: float, *, actor: str) -> None:
-        """A pilot flies the drone to a point (GUIDED); checked against the ceiling and the
-        no-fly zones first. Only the pilot who took the drone over may do this."""
-        flight = self._flight_of_vehicle(system_id)
-        if flight.handed_over_to != actor:
-            raise HandoverError(f"take vehicle {system_id} over before flying it by hand",
-                                field="system_id", value=system_id)
-        self.check_point(latitude_deg, longitude_deg, relative_altitude_m,
-                         start=self._position(system_id))
-        await self._vehicle(system_id).goto(latitude_deg, longitude_deg, relative_altitude_m,
-                                            actor=actor)
-
-    def _position(self, system_id: int) -> tuple[float, float] | None:
-        vehicle = self.fleet.vehicles.get(system_id)
-        if vehicle is None or not vehicle.state.has_position:
-            return None
-        return (vehicle.state.latitude_deg, vehicle.state.longitude_deg)
+        """A pilot flies the drone to a point (GUIDED), checked first; only the pilot who
+        took the drone over may."""
+        await handover.pilot_goto(self, system_id, latitude_deg, longitude_deg,
+                                  relative_altitude_m, actor=actor)
 
     def check_point(self, latitude_deg: float, longitude_deg: float,
                     relative_altitude_m: float, *, start: tuple[float, float] | None = None
                     ) -> None:
         """Refuse a point over the ceiling, inside a no-fly zone, or behind one."""
-        from jinghang.missions.errors import AltitudeCeilingError
-
-        if relative_altitude_m > self.limits.altitude_ceiling_m:
-            raise AltitudeCeilingError(
-                f"{relative_altitude_m:g} m is over the {self.limits.altitude_ceiling_m:g} m "
-                "ceiling", field="relative_altitude_m", value=relative_altitude_m,
-                limit=self.limits.altitude_ceiling_m)
-        point = (latitude_deg, longitude_deg)
-        if not len(self.no_fly):
-            return
-        zone = self.no_fly.zone_at(point)
-        if zone is None and start is not None:
-            zone = self.no_fly.zone_on_leg(start, point)
-        if zone is not None:
-            raise NoFlyZoneError(f"the point or the way there enters the no-fly zone "
-                                 f"{zone.name}", field="latitude_deg",
-                                 value=[latitude_deg, longitude_deg], limit=zone.name)
+        handover.check_point(self, latitude_deg, longitude_deg, relative_altitude_m,
+                             start=start)
 
     async def release(self, system_id: int, *, actor: str) -> None:
         """The pilot gives the drone back: the mission resumes where it stopped."""
-        flight = self._flight_of_vehicle(system_id)
-        if flight.handed_over_to is None:
-            raise HandoverError(f"vehicle {system_id} is not handed over",
-                                field="system_id", value=system_id)
-        vehicle = self._vehicle(system_id)
-        seq = flight.resume_seq if flight.resume_seq is not None else flight.scene_seq
-        await vehicle.set_current_item(seq, actor=actor)
-        await vehicle.resume(actor=actor)
-        by = flight.handed_over_to
-        flight.handed_over_to = None
-        with self._tx() as s:
-            set_mission_state(s, flight.mission_id, MissionState.FLYING, actor=actor,
-                              message=f"released by {by}; resuming at item {seq}",
-                              data={"resume_seq": seq})
-            append_audit(s, actor=actor, action="vehicle.release", target_type="vehicle",
-                         target_id=system_id, details={"incident_id": flight.incident_id,
-                                                       "resume_seq": seq})
+        await handover.release(self, system_id, actor=actor)
 
     # ------------------------------------------------------------------ patrols
 
     async def launch_patrol(self, patrol: PatrolSchedulePublic, scheduled_for: dt.datetime
                             ) -> int:
-        """Fly one run of a patrol now (its vehicle, or the best suitable one); a run that
-        cannot fly is recorded as skipped with why. Returns the run id."""
-        from jinghang.missions.catalog import load_catalog
-
-        def skip(reason: str) -> int:
-            with self._tx() as s:
-                run = record_patrol_run(s, schedule_id=patrol.id, scheduled_for=scheduled_for,
-                                        status=PatrolRunStatus.SKIPPED, reason=reason)
-                append_audit(s, actor="scheduler", action="patrol.skipped", target_type="patrol",
-                             target_id=patrol.id, details={"run_id": run.id, "reason": reason})
-            self._alert("info", f"patrol {patrol.name} skipped: {reason}", patrol_id=patrol.id)
-            return run.id
-
-        try:
-            template = load_catalog().get(patrol.template_id)
-        except MissionError as exc:
-            return skip(exc.message)
-        inputs = dict(patrol.inputs or {})
-        anchor = _anchor_of(inputs)
-        if anchor is None:
-            return skip("the patrol has no area, route or point to fly")
-        task = Task(anchor[0], anchor[1], frozenset(template.payloads) - {"gimbal"},
-                    on_scene_s=0.0, altitude_m=60.0, reserve_pct=self.limits.reserve_pct)
-        choice = self.choose(task)
-        candidates = choice.candidates
-        if patrol.vehicle_system_id is not None:
-            candidates = [c for c in candidates if c.system_id == patrol.vehicle_system_id]
-            if not candidates:
-                why = next((r.reason for r in choice.rejected
-                            if r.system_id == patrol.vehicle_system_id), "not in the fleet")
-                return skip(f"vehicle {patrol.vehicle_system_id}: {why}")
-        reasons: list[str] = []
-        for candidate in candidates:
-            try:
-                plan = plan_template_flight(patrol.template_id, inputs,
-                                            self._profile(candidate.system_id),
-                                            limits=self.limits, no_fly=self.no_fly,
-                                            params=patrol.params)
-            except MissionError as exc:
-                reasons.append(f"{candidate.name}: {exc.message}")
-                if not isinstance(exc, EnergyError):
-                    break
-                continue
-            return await self._launch_patrol(patrol, scheduled_for, candidate, plan)
-        if not candidates:
-            return skip("no suitable drone: " + choice.reasons())
-        return skip("; ".join(reasons))
-
-    async def _launch_patrol(self, patrol: PatrolSchedulePublic, scheduled_for: dt.datetime,
-                             candidate: Candidate, plan: MissionPlan) -> int:
-        sid = candidate.system_id
-        actor = "scheduler"
-        with self._tx() as s:
-            run = record_patrol_run(s, schedule_id=patrol.id, scheduled_for=scheduled_for,
-                                    status=PatrolRunStatus.LAUNCHED, vehicle_system_id=sid)
-            mission = create_mission(s, MissionCreate(
-                patrol_run_id=run.id, vehicle_system_id=sid, template_id=patrol.template_id,
-                pattern=plan.pattern or "", params=dict(plan.params),
-                items=items_to_json(plan.items), flight_time_s=plan.flight_time_s,
-                distance_m=plan.distance_horizontal_m), created_by=actor)
-            finish_patrol_run(s, run.id, PatrolRunStatus.LAUNCHED, mission_id=mission.id)
-            append_audit(s, actor=actor, action="patrol.launch", target_type="patrol",
-                         target_id=patrol.id, details={"run_id": run.id, "vehicle_system_id": sid,
-                                                       "mission_id": mission.id})
-        flight = Flight(sid, mission.id, list(plan.items), scene_seq(plan.items),
-                        return_seq(plan.items), patrol_run_id=run.id)
-        self.busy[sid] = f"patrol run {run.id}"
-        self._tags[sid] = (None, mission.id)
-        vehicle = self.fleet.vehicles.get(sid)
-        try:
-            if vehicle is None:
-                raise DispatchError(f"vehicle {sid} has no link", field="system_id", value=sid)
-            await vehicle.upload_mission(plan.items, actor=actor)
-            await vehicle.start_mission(actor=actor)
-        except (FlightError, DispatchError) as exc:
-            self.busy.pop(sid, None)
-            self._tags.pop(sid, None)
-            with self._tx() as s:
-                set_mission_state(s, mission.id, MissionState.FAILED, actor=actor,
-                                  message=exc.message)
-                finish_patrol_run(s, run.id, PatrolRunStatus.FAILED,
-                                  reason=f"vehicle {sid} refused: {exc.message}")
-            self._alert("warning", f"patrol {patrol.name}: vehicle {sid} refused: "
-                        f"{exc.message}", patrol_id=patrol.id)
-            return run.id
-        flight.phase = Phase.EN_ROUTE
-        self.flights[sid] = flight
-        with self._tx() as s:
-            set_mission_state(s, mission.id, MissionState.FLYING, actor=actor)
-        self._spawn(self._follow(flight), f"follow patrol run {run.id}")
-        return run.id
+        """Fly one run of a patrol now, or record it as skipped with why; the run id."""
+        return await patrol_launch.launch_patrol(self, patrol, scheduled_for)
 
     # ------------------------------------------------------------------ restart recovery
 
     def _recover(self) -> None:
-        """Rebuild the queue and the flights from the store; follow flights in the air."""
-        with self.store.read_session() as s:
-            open_incidents = list_open_incidents(s)
-            active = list_missions(s, active_only=True, limit=1000)
-        for incident in open_incidents:
-            state = IncidentState(incident.state)
-            playbook = self.playbooks.get(incident.playbook_id)
-            point = (incident.latitude_deg, incident.longitude_deg)
-            if state in (S.REPORTED, S.QUEUED, S.ASSIGNED):
-                waiting = Waiting(incident.id, playbook, point, incident.priority, incident.area,
-                                  state, reason=incident.reason)
-                self.waiting[incident.id] = waiting
-                if state == S.ASSIGNED:
-                    self._move(incident.id, S.QUEUED, actor=DISPATCHER,
-                               reason="the server restarted before the launch; choosing again",
-                               vehicle_system_id=None)
-        for mission in active:
-            if mission.vehicle_system_id is None:
-                continue
-            if mission.incident_id is None and mission.patrol_run_id is None:
-                continue
-            items = items_from_json(mission.items)
-            flight = Flight(mission.vehicle_system_id, mission.id, items, scene_seq(items),
-                            return_seq(items), incident_id=mission.incident_id,
-                            patrol_run_id=mission.patrol_run_id, last_seq=mission.current_seq)
-            incident_state = None
-            if mission.incident_id is not None:
-                with self.store.read_session() as s:
-                    incident_state = IncidentState(get_incident(s, mission.incident_id).state)
-                if incident_state in FINAL:
-                    continue
-            flight.phase = {
-                S.ON_SCENE: Phase.ON_SCENE, S.RETURNING: Phase.RETURNING,
-            }.get(incident_state, Phase.EN_ROUTE) if incident_state else Phase.EN_ROUTE
-            if mission.state == MissionState.PAUSED.value:
-                flight.handed_over_to = "pilot (before restart)"
-            self.flights[flight.system_id] = flight
-            self.busy[flight.system_id] = flight.label
-            self._tags[flight.system_id] = (flight.incident_id, flight.mission_id)
-            self._spawn(self._recover_flight(flight, mission.state, incident_state),
-                        f"recover {flight.label}")
-
-    async def _recover_flight(self, flight: Flight, mission_state: str,
-                              incident_state: S | None) -> None:
-        vehicle = None
-        try:
-            async with asyncio.timeout(self.recovery_wait_s):
-                while vehicle is None or not vehicle.state.has_position:
-                    vehicle = self.fleet.vehicles.get(flight.system_id)
-                    await asyncio.sleep(self.poll_s)
-        except TimeoutError:
-            self._alert("warning", f"{flight.label}: vehicle {flight.system_id} did not come "
-                        "back after the restart; still waiting for it",
-                        system_id=flight.system_id)
-            await self._follow(flight)
-            return
-        assert vehicle is not None
-        if vehicle.state.armed:
-            flight.took_off = True
-            self._alert("info", f"{flight.label}: following vehicle {flight.system_id} again "
-                        "after the restart", system_id=flight.system_id)
-            if incident_state == S.LAUNCHING and flight.incident_id is not None:
-                self._move(flight.incident_id, S.EN_ROUTE, actor=DISPATCHER,
-                           reason="found in the air after the restart")
-            await self._follow(flight)
-            return
-        # on the ground (landed while we were away, or never took off)
-        if incident_state == S.LAUNCHING and flight.incident_id is not None:
-            self.flights.pop(flight.system_id, None)
-            self.busy.pop(flight.system_id, None)
-            with self._tx() as s:
-                set_mission_state(s, flight.mission_id, MissionState.FAILED, actor=DISPATCHER,
-                                  message="not in the air after the restart")
-            playbook_id = None
-            with self.store.read_session() as s:
-                incident = get_incident(s, flight.incident_id)
-                playbook_id = incident.playbook_id
-            self.waiting[flight.incident_id] = Waiting(
-                flight.incident_id, self.playbooks.get(playbook_id),
-                (incident.latitude_deg, incident.longitude_deg), incident.priority,
-                incident.area, S.LAUNCHING)
-            self._move(flight.incident_id, S.QUEUED, actor=DISPATCHER,
-                       reason="the launch did not complete before the restart",
-                       vehicle_system_id=None, mission_id=None)
-            self.wake()
-            return
-        flight.took_off = True
-        flight.phase = Phase.LANDED
-        self._finish(flight)
+        recovery.recover(self)
 
     # ------------------------------------------------------------------ views
 
@@ -1007,14 +742,3 @@ class Dispatcher:
             raise NoDroneAvailable(choice.reasons(), field="incident_id", value=incident_id,
                                    rejected=choice.to_dict()["rejected"])
         return choice.best
-
-
-def _anchor_of(inputs: dict[str, Any]) -> tuple[float, float] | None:
-    for key in ("point", "area", "route", "points"):
-        value = inputs.get(key)
-        if not value:
-            continue
-        if key == "point":
-            return (float(value[0]), float(value[1]))
-        return (float(value[0][0]), float(value[0][1]))
-    return None
