@@ -51,8 +51,9 @@ def load_serve_settings(config_path: str | None = None, **overrides: Any) -> Ser
         try:
             values = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
         except (ValueError, tomllib.TOMLDecodeError) as exc:
+            kind = "TOML" if path.suffix == ".toml" else "JSON"
             raise ConfigError(
-                f"the config file {path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {exc}",
+                f"the config file {path} is not valid {kind}: {exc}",
                 field="config",
                 value=str(path),
             ) from exc
