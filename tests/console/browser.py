@@ -147,14 +147,23 @@ async def log_in(page: Any, url: str, username: str, password: str) -> None:
     await page.locator("#link-state[data-state=online]").wait_for()
 
 
+@dataclass
+class DemoRun:
+    """A running demo: its URL, each demo user's password, and the simulators (physics state)."""
+
+    url: str
+    passwords: dict[str, str]
+    simulators: list[Any]
+
+
 @asynccontextmanager
 async def demo_server(
     tmp_path: Path, *, speedup: float = 10.0, video: bool = True, attempts: int = 3
-) -> AsyncIterator[tuple[str, dict[str, str]]]:
+) -> AsyncIterator[DemoRun]:
     """What ``jinghang demo`` runs (three simulated drones at Weihai with their cameras, the
     sample no-fly zones, the dispatcher), with its database in ``tmp_path``, served on a free
-    port; yields (url, {username: password}). The simulators' ports are picked free just
-    before they bind, so a port taken meanwhile by another test run starts it again."""
+    port. The simulators' ports are picked free just before they bind, so a port taken
+    meanwhile by another test run starts it again."""
     from jinghang.api import demo
     from jinghang.api.app import create_app
     from jinghang.api.runtime import build_services
@@ -184,5 +193,5 @@ async def demo_server(
                 if attempt < attempts:
                     continue
                 raise
-            yield url, passwords
+            yield DemoRun(url, passwords, sims)
             return

@@ -80,10 +80,10 @@ async def confirm(page: Any) -> None:
 
 async def test_report_dispatch_follow_video_take_over_and_audit(tmp_path: Path) -> None:
     async with (
-        demo_server(tmp_path, speedup=10.0) as (url, passwords),
+        demo_server(tmp_path, speedup=10.0) as run,
         chromium_page(tmp_path) as (page, log),
     ):
-        await log_in(page, url, "commander", passwords["commander"])
+        await log_in(page, run.url, "commander", run.passwords["commander"])
         cards = page.locator(".drone-card")
         await cards.nth(2).wait_for(timeout=WAIT_MS)
         await page.locator(".drone-icon[data-drone='2']").wait_for(timeout=WAIT_MS)

@@ -1,0 +1,53 @@
+"""Alerts and roles in the console, against the demo's simulated fleet (no cameras): a drone
+whose battery runs low raises a flashing alert that stays on every view until someone
+acknowledges it; pilots get the pilot panel of every drone but cannot report incidents, and
+observers get neither."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.console.browser import chromium_page, demo_server, log_in, save_screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+WAIT_MS = 60_000
+
+
+async def test_low_battery_alert_stays_until_acknowledged_and_roles(tmp_path: Path) -> None:
+    async with (
+        demo_server(tmp_path, speedup=5.0, video=False) as run,
+        chromium_page(tmp_path) as (page, log),
+    ):
+        await log_in(page, run.url, "pilot", run.passwords["pilot"])
+        await page.locator(".drone-card").nth(2).wait_for(timeout=WAIT_MS)
+        assert await page.locator(".pilot-panel").count() == 3
+        assert not await page.locator("#report-start").is_visible()
+
+        # drone 3's battery is nearly used up (the simulator's own battery model)
+        battery = run.simulators[2].vehicle.physics.battery
+        battery.consumed_mah = battery.capacity_mah * 0.85
+        alert = page.locator(".alert.alert-low_battery")
+        await alert.wait_for(timeout=WAIT_MS)
+        assert "威海-3" in await alert.inner_text()
+        await page.locator(".drone-card[data-drone='3'] .battery.bad").wait_for()
+        await save_screenshot(page, "alert-low-battery")
+
+        # it stays on other views until acknowledged, and does not come back while still low
+        await page.locator("#tabs [data-view=audit]").click()
+        assert await alert.is_visible()
+        await alert.locator(".alert-ack").click()
+        await alert.wait_for(state="detached")
+        await page.wait_for_timeout(1500)
+        assert await page.locator(".alert.alert-low_battery").count() == 0
+
+        # an observer sees the fleet but gets no pilot controls and no reporting
+        observer = await page.context.new_page()
+        await log_in(observer, run.url, "observer", run.passwords["observer"])
+        await observer.locator(".drone-card").nth(2).wait_for(timeout=WAIT_MS)
+        assert await observer.locator(".pilot-panel").count() == 0
+        assert not await observer.locator("#report-start").is_visible()
+        assert log.outside == []
+        assert log.errors == [], log.errors
