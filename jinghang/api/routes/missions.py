@@ -3,17 +3,14 @@ plan preview for any template (compiled and safety-checked, nothing sent)."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from jinghang.api.deps import Reader, ServicesDep
-from jinghang.api.zones import no_fly_zones, safety_limits
+from jinghang.api.plans import preview
 from jinghang.missions.compile import compile_template
-from jinghang.missions.plan import MissionPlan
-from jinghang.missions.safety import find_violations
 from jinghang.store.commands import list_commands
 from jinghang.store.missions import get_mission, list_events, list_missions
 from jinghang.store.schemas import MissionPublic
@@ -28,23 +25,6 @@ class PlanRequest(BaseModel):
         "home as [lat, lon, alt_amsl_m]"
     )
     params: dict[str, Any] = Field(default_factory=dict)
-
-
-def item_dict(item: Any) -> dict[str, Any]:
-    out = dataclasses.asdict(item)
-    return {k: (int(v) if k in ("command", "frame", "mission_type") else v) for k, v in out.items()}
-
-
-def preview(services: Any, plan: MissionPlan) -> dict[str, Any]:
-    """The plan's figures, its items and every safety rule it breaks (empty when none)."""
-    violations = find_violations(
-        plan, safety_limits(services.settings), no_fly_zones(services.settings)
-    )
-    return {
-        **plan.summary(),
-        "items": [item_dict(i) for i in plan.items],
-        "violations": [v.to_dict() for v in violations],
-    }
 
 
 @router.post("/plan", summary="Preview a template's plan (nothing is flown)")

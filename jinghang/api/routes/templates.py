@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from jinghang.api.deps import Reader, ServicesDep
-from jinghang.api.routes.missions import preview
+from jinghang.api.plans import preview
 from jinghang.missions.catalog import load_catalog
 from jinghang.missions.compile import compile_template
 
