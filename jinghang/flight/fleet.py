@@ -118,12 +118,31 @@ class Fleet:
             transport = open_transport(connection, **options)
         else:
             transport = connection
+        if isinstance(transport, UdpInTransport):
+            await transport.bind()  # a port in use is the caller's error, now
         link = Link(transport, self._channel(), self.router.from_vehicle_link)
         self.router.links.append(link)
-        self.router.tasks[link] = self._start(link.run(), f"link {link.name}")
-        if isinstance(transport, UdpInTransport):
-            await transport.wait_bound()
+        self.router.tasks[link] = self._start(self._supervise(link), f"link {link.name}")
         return link
+
+    async def _supervise(self, link: Link) -> None:
+        """Run a link for the life of the fleet: a failing link (a serial port unplugged,
+        a UDP port taken) is reported and retried, and never takes the fleet down."""
+        delay_s = 0.5
+        while True:
+            try:
+                await link.run()
+                return
+            except Exception as error:  # CancelledError is not an Exception: it goes through
+                link.last_error = str(error)
+                if self.bus is not None:
+                    self.bus.publish(
+                        "vehicle.status",
+                        {"system_id": None, "event": "link_error", "link": link.name,
+                         "error": link.last_error},
+                    )
+            await asyncio.sleep(delay_s)
+            delay_s = min(10.0, delay_s * 2)
 
     def _on_tcp_state(self, connected: bool) -> None:
         if connected:  # a reconnect: ask every vehicle for its streams again
@@ -148,7 +167,7 @@ class Fleet:
         forward = Forward(link, system_id)
         holder.append(forward)
         self.router.forwards.append(forward)
-        self._start(link.run(), f"forward {link.name}")
+        self._start(self._supervise(link), f"forward {link.name}")
         return forward
 
     # -- vehicles ------------------------------------------------------------------------------

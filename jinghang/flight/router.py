@@ -31,6 +31,7 @@ class Link:
         self.channel = channel
         self.name = transport.name
         self._on_message = on_message
+        self.last_error: str | None = None
 
     @property
     def connected(self) -> bool:

@@ -117,35 +117,55 @@ class UdpInTransport:
         self.host, self.port, self.name = host, port, name or f"udpin:{host}:{port}"
         self._transport: asyncio.DatagramTransport | None = None
         self.peers: list[Any] = []
-        self._ready = asyncio.Event()
+        self._on_bytes: OnBytes | None = None
+        self._bind_lock = asyncio.Lock()
 
     @property
     def connected(self) -> bool:
         return bool(self.peers)
 
-    async def wait_bound(self) -> int:
-        """Wait until the socket is bound; return its port (useful with port 0)."""
-        await self._ready.wait()
+    async def bind(self) -> int:
+        """Bind the socket now (so that a port in use fails at once); return the port."""
+        async with self._bind_lock:
+            return await self._bind()
+
+    async def _bind(self) -> int:
+        if self._transport is None:
+
+            def on_datagram(data: bytes, addr: Any) -> None:
+                if addr not in self.peers:
+                    self.peers.append(addr)
+                if self._on_bytes is not None:
+                    self._on_bytes(data)
+
+            loop = asyncio.get_running_loop()
+            try:
+                transport, _ = await loop.create_datagram_endpoint(
+                    lambda: _DatagramHandler(on_datagram), local_addr=(self.host, self.port)
+                )
+            except OSError as exc:
+                raise LinkError(
+                    f"cannot listen on UDP {self.host}:{self.port}: {exc.strerror or exc}",
+                    field="connection",
+                    value=self.name,
+                ) from exc
+            self._transport = transport
+            self.port = int(transport.get_extra_info("sockname")[1])
         return self.port
 
-    async def run(self, on_bytes: OnBytes) -> None:
-        def on_datagram(data: bytes, addr: Any) -> None:
-            if addr not in self.peers:
-                self.peers.append(addr)
-            on_bytes(data)
+    async def wait_bound(self) -> int:
+        return await self.bind()
 
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _DatagramHandler(on_datagram), local_addr=(self.host, self.port)
-        )
-        self._transport = transport
-        self.port = int(transport.get_extra_info("sockname")[1])
-        self._ready.set()
+    async def run(self, on_bytes: OnBytes) -> None:
+        self._on_bytes = on_bytes
+        await self.bind()
         try:
             await asyncio.Future()
         finally:
-            transport.close()
+            if self._transport is not None:
+                self._transport.close()
             self._transport = None
+            self._on_bytes = None
 
     def send(self, data: bytes) -> None:
         if self._transport is not None:

@@ -103,6 +103,7 @@ class Vehicle:
         self._last_telemetry_s = 0.0
         self._waiters: list[asyncio.Future[None]] = []
         self._mode_before_pause: str | None = None
+        self._guided_target: Any = None
         self.streams_method: str | None = None
 
     # -- incoming ------------------------------------------------------------------------------
@@ -319,6 +320,7 @@ class Vehicle:
 
         async def act() -> None:
             await self._ensure_guided_and_armed()
+            self._guided_target = None
             try:
                 await self.commands.long(MAV_CMD_NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, altitude_m)
             except CommandRejected as error:
@@ -326,7 +328,9 @@ class Vehicle:
                 if error.attempts == 1:
                     raise
                 await asyncio.sleep(0.3)
-                if not (self.state.armed and self.state.climb_rate_m_s > 0.1):
+                s = self.state
+                airborne = s.relative_altitude_m > 0.5 or s.climb_rate_m_s > 0.1
+                if not (s.armed and airborne):
                     raise
 
         await self._recorded("takeoff", actor, {"altitude_m": altitude_m}, act)
@@ -350,19 +354,18 @@ class Vehicle:
             guided = self._custom_mode(self.autopilot.guided_mode)
             if self.state.custom_mode != guided:
                 await self._set_mode(self.autopilot.guided_mode)
-            self._send(
-                mavlink.MAVLink_set_position_target_global_int_message(
-                    0,
-                    self.system_id,
-                    self.component_id,
-                    mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
-                    _POSITION_ONLY_MASK,
-                    round(latitude_deg * 1e7),
-                    round(longitude_deg * 1e7),
-                    relative_altitude_m,
-                    0, 0, 0, 0, 0, 0, 0, 0,
-                )
+            self._guided_target = mavlink.MAVLink_set_position_target_global_int_message(
+                0,
+                self.system_id,
+                self.component_id,
+                mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
+                _POSITION_ONLY_MASK,
+                round(latitude_deg * 1e7),
+                round(longitude_deg * 1e7),
+                relative_altitude_m,
+                0, 0, 0, 0, 0, 0, 0, 0,
             )
+            self._send(self._guided_target)
 
         await self._recorded(
             "goto",
@@ -407,6 +410,8 @@ class Vehicle:
             mode = self._mode_before_pause or self.autopilot.auto_mode
             await self._set_mode(mode)
             self._mode_before_pause = None
+            if mode == self.autopilot.guided_mode and self._guided_target is not None:
+                self._send(self._guided_target)  # GUIDED forgets its target in BRAKE
 
         await self._recorded("resume", actor, {}, act)
 

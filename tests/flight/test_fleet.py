@@ -45,3 +45,17 @@ async def test_fleet_from_settings_and_bad_connection_strings() -> None:
         with pytest.raises(LinkError) as caught:
             await running.connect("tcp:127.0.0.1")
         assert caught.value.field == "connection"
+
+
+async def test_a_failing_link_is_reported_and_does_not_take_the_fleet_down() -> None:
+    bus = EventBus()
+    async with bus.subscribe("vehicle.status") as status, Fleet(bus) as fleet:
+        link = await fleet.connect("serial:/dev/no-such-radio:57600")
+        event = (await status.get()).data
+        assert event["event"] == "link_error" and event["link"] == link.name
+        assert "no-such-radio" in (link.last_error or "")
+        taken = await fleet.connect("udpin:127.0.0.1:0")
+        assert isinstance(taken.transport, UdpInTransport)
+        with pytest.raises(LinkError) as caught:  # the port is in use: said at once
+            await fleet.connect(f"udpin:127.0.0.1:{taken.transport.port}")
+        assert caught.value.field == "connection"

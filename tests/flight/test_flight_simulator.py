@@ -112,7 +112,6 @@ async def test_pause_holds_position_and_resume_continues(backend: str) -> None:
         held = (stopped.latitude_deg, stopped.longitude_deg)
         await vehicle.resume(actor="pilot")
         assert vehicle.state.mode == "GUIDED"
-        await vehicle.goto(*far, 15.0)  # GUIDED needs its target again after BRAKE
         await vehicle.wait_until(
             lambda s: distance_m(s.latitude_deg, s.longitude_deg, *held) > 20, timeout_s=60
         )
