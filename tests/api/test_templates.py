@@ -28,7 +28,16 @@ async def test_catalog_lists_33_templates_and_previews_a_plan(tmp_path: Path) ->
         assert body["item_count"] == len(body["items"]) > 3
         assert body["flight_time_s"] > 0
         assert body["violations"] == []
-        # the same through /api/missions/plan, with a point inside a no-fly zone refused
+        # the same through /api/missions/plan; over a no-fly zone the preview says so
+        island = [[37.505, 122.205], [37.505, 122.225], [37.512, 122.225], [37.512, 122.205]]
+        unsafe = await api.post(
+            "/api/missions/plan",
+            "pilot",
+            json={"template_id": survey["id"], "inputs": {"area": island}},
+        )
+        assert unsafe.status_code == 200, unsafe.text
+        assert unsafe.json()["violations"]
+        assert "Liugong" in str(unsafe.json()["violations"][0]["limit"])
         playbooks = (await api.get("/api/playbooks")).json()
         assert len(playbooks) == 19
         zones = (await api.get("/api/no-fly-zones")).json()
