@@ -128,6 +128,9 @@ class ScriptedVehicle:
         else:
             self._ack(cmd, 0)
 
+    def _on_set_mode(self, m: Any) -> None:
+        self.custom_mode = int(m.custom_mode)
+
     # -- mission protocol ----------------------------------------------------------------------
 
     def _on_mission_count(self, m: Any) -> None:
@@ -223,10 +226,3 @@ class ScriptedVehicle:
     def _on_param_request_list(self, m: Any) -> None:
         for name in self.params:
             self.send(self._param_value(name))
-
-
-def _on_set_mode(self: ScriptedVehicle, m: Any) -> None:
-    self.custom_mode = int(m.custom_mode)
-
-
-ScriptedVehicle._on_set_mode = _on_set_mode  # type: ignore[attr-defined]
