@@ -116,6 +116,7 @@ class Vehicle:
         if kind == "PARAM_VALUE":
             self.params.observe(message)
         was_lost = self.state.link_lost
+        was_armed, was_mode = self.state.armed, self.state.mode
         note = apply_message(
             self.state,
             message,
@@ -123,6 +124,15 @@ class Vehicle:
         )
         if note == "heartbeat":
             self.state.mode = self.autopilot.mode_name(self.state.custom_mode)
+            if self.state.mode != was_mode and was_mode != "UNKNOWN":
+                self._publish(
+                    "vehicle.status",
+                    {"event": "mode", "mode": self.state.mode, "previous": was_mode},
+                )
+            if self.state.armed != was_armed:
+                self._publish(
+                    "vehicle.status", {"event": "armed" if self.state.armed else "disarmed"}
+                )
             if was_lost:
                 self.state.link_lost = False
                 self._publish("vehicle.status", {"event": "link_recovered"})

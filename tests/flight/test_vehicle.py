@@ -72,3 +72,18 @@ async def test_px4_vehicle_gets_the_px4_mode_table() -> None:
         await vehicle.rtl()
         assert vehicle.state.mode == "AUTO.RTL"
         assert vehicle.mission.home_items == 0
+
+
+async def test_mode_and_arming_changes_are_published() -> None:
+    bus = EventBus()
+    async with bus.subscribe("vehicle.status") as sub:
+        async with scripted_vehicle(bus=bus) as (_, vehicle, _peer):
+            await vehicle.set_mode("GUIDED")
+            await vehicle.arm()
+            await vehicle.disarm()
+        events = []
+        while not sub.queue.empty():
+            events.append((await sub.get()).data)
+    changes = [(e["event"], e.get("mode")) for e in events if e["event"] != "appeared"]
+    assert changes == [("mode", "GUIDED"), ("armed", None), ("disarmed", None)]
+    assert events[1]["previous"] == "STABILIZE"
