@@ -299,6 +299,10 @@ async def _fly(connection: str, plan: MissionPlan, limits: SafetyLimits,
         if first is None:
             raise
         return _fail(first), None
+    if not report.completed:
+        print(f"ended early: reached {len(report.reached_seqs)} items, last "
+              f"{report.last_reached_seq}", file=sys.stderr)
+        return 1, report
     print(f"completed: reached {len(report.reached_seqs)} items, "
           f"max altitude {report.max_relative_altitude_m:.0f} m")
     return 0, report

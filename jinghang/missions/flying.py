@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from jinghang.errors import FlightError
-from jinghang.flight.errors import CommandTimeout, VehicleTimeout
+from jinghang.flight.errors import CommandTimeout, MissionTransferError, VehicleTimeout
 from jinghang.missions.estimate import with_estimates
 from jinghang.missions.formats.geojson import TrackPoint
 from jinghang.missions.items import MissionType
@@ -31,7 +31,11 @@ Progress = Callable[[str], None]
 
 @dataclass
 class FlightReport:
-    """What happened: the items reached, the flown track, and how the flight ended."""
+    """What happened: the items reached, the flown track, and how the flight ended.
+
+    ``completed`` means the vehicle reached the mission's last waypoint and then landed and
+    disarmed; a flight cut short (a failsafe, a pilot's landing) lands with it False.
+    """
 
     item_count: int
     reached_seqs: list[int] = field(default_factory=list)
@@ -60,13 +64,23 @@ async def upload_checked(
     *,
     actor: str = "system",
 ) -> None:
-    """Check ``plan``; only if it passes, upload its mission (and fence and rally)."""
+    """Check ``plan``; only if it passes, upload its mission (and fence and rally).
+
+    A transfer the vehicle aborts (a lost or reordered item on a loaded link ends in
+    MAV_MISSION_INVALID_SEQUENCE) is started over once, as ground stations do.
+    """
     check_plan(plan, limits, no_fly)
-    await vehicle.upload_mission(plan.items, MissionType.MISSION, actor=actor)
-    if plan.fence:
-        await vehicle.upload_mission(plan.fence, MissionType.FENCE, actor=actor)
-    if plan.rally:
-        await vehicle.upload_mission(plan.rally, MissionType.RALLY, actor=actor)
+    for items, kind in ((plan.items, MissionType.MISSION), (plan.fence, MissionType.FENCE),
+                        (plan.rally, MissionType.RALLY)):
+        if not items and kind != MissionType.MISSION:
+            continue
+        for attempt in range(1, UPLOAD_ATTEMPTS + 1):
+            try:
+                await vehicle.upload_mission(items, kind, actor=actor)
+                break
+            except MissionTransferError:
+                if attempt == UPLOAD_ATTEMPTS:
+                    raise
 
 
 async def fly_plan(
@@ -128,10 +142,16 @@ async def fly_plan(
     report.reached_seqs = sorted(set(vehicle.state.mission_reached_seqs))
     report.final_mode = vehicle.state.mode
     report.wall_time_s = time.monotonic() - started
-    report.completed = True
-    progress(f"landed and disarmed after {report.wall_time_s:.0f} s, mode {report.final_mode}")
+    nav = plan.nav_items()
+    report.completed = not nav or nav[-1][0] in report.reached_seqs
+    progress(f"landed and disarmed after {report.wall_time_s:.0f} s, mode {report.final_mode}"
+             + ("" if report.completed else
+                f"; the mission ended early (last item reached: {report.last_reached_seq})"))
     return report
 
+
+#: How often a whole mission transfer is tried.
+UPLOAD_ATTEMPTS = 2
 
 #: How often to start the mission when the vehicle disarms on the ground before taking off
 #: (ArduPilot disarms after DISARM_DELAY seconds armed on the ground; a slow link can let

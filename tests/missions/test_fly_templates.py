@@ -12,28 +12,38 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from shapely.geometry import Polygon
+from shapely.ops import unary_union
 
 from jinghang.flight import Fleet
+from jinghang.missions.camera import CAMERAS
 from jinghang.missions.catalog import load_catalog
 from jinghang.missions.compile import compile_template
 from jinghang.missions.flying import FlightReport, fly_plan
-from jinghang.missions.geo import distance_m
+from jinghang.missions.geo import LocalFrame, distance_m
 from jinghang.missions.items import NAV_COMMANDS_WITH_POSITION
 from jinghang.missions.nofly import NoFlyZones
 from jinghang.missions.plan import MissionPlan, has_position
 from jinghang.missions.safety import SafetyLimits
-from jinghang.simulator import start_vehicle
+from jinghang.simulator import SimulatorServer, start_vehicle
 from tests.missions import weihai
+from tests.missions.coverage import footprint
 
 SPEEDUP = {"builtin": 40.0, "sitl": 10.0}
 #: How many flights run at once (SITL processes are heavy).
-CONCURRENCY = {"builtin": 33, "sitl": 4}
+CONCURRENCY = {"builtin": 12, "sitl": 4}
+#: ArduPilot disarms a drone left DISARM_DELAY seconds armed on the ground: at 40x speedup
+#: the default 10 s is a quarter of a wall second between arming and AUTO. The maximum, 127,
+#: gives a loaded CI machine about as long as a real link gets.
+VEHICLE_PARAMS = {"DISARM_DELAY": 127.0}
 #: Wall-clock allowance for one flight, on top of its simulated time at speedup.
 SLACK_S = 120.0
 
 TEST_NAME = "test_template_flies_to_completion"
+COVERAGE_TEST = "test_photos_taken_in_flight_cover_the_survey_area"
 
 
 @dataclass
@@ -41,6 +51,8 @@ class Outcome:
     plan: MissionPlan
     report: FlightReport | None = None
     error: BaseException | None = None
+    #: The photos the simulated camera took (builtin only).
+    photos: list[Any] | None = None
 
 
 _OUTCOMES: dict[str, dict[str, Outcome]] = {}
@@ -52,25 +64,35 @@ def compiled(template_id: str) -> MissionPlan:
                             weihai.QUICK_PARAMS.get(template_id))
 
 
-async def _fly_one(backend: str, index: int, plan: MissionPlan, gate: asyncio.Semaphore,
+async def _fly_on(connection: str, plan: MissionPlan, speedup: float,
+                  zones: NoFlyZones) -> FlightReport:
+    async with Fleet() as fleet:
+        await fleet.connect(connection)
+        vehicle = await fleet.wait_vehicle(timeout_s=30)
+        return await fly_plan(
+            vehicle, plan, SafetyLimits(), zones,
+            timeout_s=plan.flight_time_s * 2 / speedup + SLACK_S, actor="test",
+        )
+
+
+async def _fly_one(backend: str, plan: MissionPlan, gate: asyncio.Semaphore,
                    zones: NoFlyZones) -> Outcome:
     assert plan.home is not None
     home = (plan.home[0], plan.home[1], plan.home[2], 0.0)
     speedup = SPEEDUP[backend]
     async with gate:
         try:
-            # builtin: a free TCP port each; sitl: a free instance (its ports) each
-            where = {"instance": index} if backend == "builtin" else {"instance": None}
-            async with start_vehicle(backend, home=home, speedup=speedup, **where) as conn:
-                async with Fleet() as fleet:
-                    await fleet.connect(conn)
-                    vehicle = await fleet.wait_vehicle(timeout_s=30)
-                    report = await fly_plan(
-                        vehicle, plan, SafetyLimits(), zones,
-                        timeout_s=plan.flight_time_s * 2 / speedup + SLACK_S,
-                        actor="test",
-                    )
-            return Outcome(plan, report)
+            if backend == "builtin":  # keep the simulator in hand to read its camera
+                async with SimulatorServer(home=home, speedup=speedup, tcp_port=0,
+                                           params=VEHICLE_PARAMS) as server:
+                    report = await _fly_on(server.address, plan, speedup, zones)
+                    return Outcome(plan, report, photos=list(server.vehicle.camera_triggers))
+            # real SITL: a free instance (its ports) each, never the fixed 5760
+            async with start_vehicle(
+                backend, home=home, speedup=speedup, instance=None,  # type: ignore[arg-type]
+                params=VEHICLE_PARAMS,
+            ) as conn:
+                return Outcome(plan, await _fly_on(conn, plan, speedup, zones))
         except Exception as exc:  # kept and raised by that template's own test case
             return Outcome(plan, error=exc)
 
@@ -80,8 +102,8 @@ async def _fly_all(backend: str, template_ids: list[str]) -> dict[str, Outcome]:
     gate = asyncio.Semaphore(CONCURRENCY[backend])
     plans = {tid: compiled(tid) for tid in template_ids}
     async with asyncio.TaskGroup() as tg:
-        tasks = {tid: tg.create_task(_fly_one(backend, i, plans[tid], gate, zones))
-                 for i, tid in enumerate(template_ids)}
+        tasks = {tid: tg.create_task(_fly_one(backend, plans[tid], gate, zones))
+                 for tid in template_ids}
     return {tid: task.result() for tid, task in tasks.items()}
 
 
@@ -91,8 +113,8 @@ def outcomes(request: pytest.FixtureRequest, backend: str) -> dict[str, Outcome]
         selected = sorted({
             item.callspec.params["template_id"]
             for item in request.session.items
-            if getattr(item, "originalname", "") == TEST_NAME
-            and item.callspec.params.get("backend") == backend
+            if getattr(item, "originalname", "") in (TEST_NAME, COVERAGE_TEST)
+            and item.callspec.params.get("backend", "builtin") == backend
         })
         _OUTCOMES[backend] = asyncio.run(_fly_all(backend, selected))
     return _OUTCOMES[backend]
@@ -124,6 +146,56 @@ def test_template_flies_to_completion(request: pytest.FixtureRequest, backend: s
     assert distance_m((last.latitude_deg, last.longitude_deg), plan.home[:2]) < 10.0
     assert last.relative_altitude_m < 2.0
     assert not math.isnan(last.latitude_deg)
+
+
+def _nadir_surveys() -> list[str]:
+    out = []
+    for template in load_catalog():
+        defaults = {**template.defaults}
+        if template.stages[0].pattern == "area_survey" and defaults.get(
+            "gimbal_pitch_deg", -90) == -90 and not defaults.get("crosshatch"):
+            out.append(template.id)
+    return sorted(out)
+
+
+#: The built-in simulator runs the DO commands after a navigation item when it *starts* that
+#: item (jinghang/simulator/mission_runner.py, _start_nav); ArduPilot runs them when the item
+#: is *reached*. Checked on real SITL (ArduCopter, this repo's /work/sitl build): WP A,
+#: DO_CHANGE_SPEED 3, WP B flies 10 m/s all the way to A and 3 m/s only after it. So the
+#: simulator's camera starts on the approach to each lane and stops at the lane's start,
+#: and its photos miss most of the area. Remove this mark when the simulator follows AP.
+SIMULATOR_DO_TIMING = pytest.mark.xfail(
+    reason="built-in simulator starts DO commands with the preceding NAV item, not on "
+    "reaching it as ArduPilot does; its distance-triggered photos land off the lanes",
+    strict=False,
+)
+
+
+@SIMULATOR_DO_TIMING
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize("template_id", _nadir_surveys())
+def test_photos_taken_in_flight_cover_the_survey_area(request: pytest.FixtureRequest,
+                                                      template_id: str) -> None:
+    """The photos the simulated camera actually took, as footprints at the altitude and
+    heading of each shot, cover at least 99% of the survey polygon."""
+    outcome = outcomes(request, "builtin")[template_id]
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.photos
+    plan = outcome.plan
+    area = [tuple(p) for p in plan.inputs["area"]]
+    frame = LocalFrame.around(area)
+    camera = CAMERAS[str(plan.params.get("camera", "phantom4pro"))]
+    prints = []
+    for shot in outcome.photos:
+        across, along = camera.footprint_m(shot.relative_altitude_m)
+        x, y = frame.to_xy(shot.latitude_deg, shot.longitude_deg)
+        prints.append(footprint(x, y, shot.heading_deg, across, along))
+    polygon = Polygon(frame.many_to_xy(area))
+    covered = unary_union(prints).intersection(polygon).area / polygon.area
+    assert covered >= 0.99, f"{len(outcome.photos)} photos cover {covered:.3%}"
+    # and the camera fired about as often as the plan said it would
+    assert len(outcome.photos) == pytest.approx(plan.photo_count, rel=0.15)
 
 
 @pytest.mark.timeout(300)
