@@ -7,7 +7,7 @@ import { formatDuration, localName, onLangChange, t } from "./i18n.js";
 import { L, cancelPick, flyTo, layers, setPick } from "./map.js";
 import { OPEN_STATES, canDispatch, canFly, on, playbookById, state, upsertIncident } from "./state.js";
 import { escapeHtml } from "./fleet.js";
-import { h, showError, toast } from "./ui.js";
+import { confirmAction, h, showError, toast } from "./ui.js";
 
 const markers = new Map();
 let draftMarker = null;
@@ -55,6 +55,7 @@ function incidentRow(inc) {
     actions.push(h("button", { class: "primary", dataset: { act: "confirm" }, onclick: () => act(inc, "confirm") }, t("incidents.pilot_confirm")));
   }
   if (canDispatch() && active) {
+    actions.push(h("button", { dataset: { act: "redirect" }, onclick: () => redirect(inc) }, t("incidents.redirect")));
     actions.push(h("button", { dataset: { act: "recall" }, onclick: () => act(inc, "recall") }, t("incidents.recall")));
   }
   if (canDispatch() && ["reported", "queued", "assigned"].includes(inc.status)) {
@@ -99,6 +100,19 @@ async function act(inc, action) {
   } catch (err) {
     showError(err);
   }
+}
+
+/** Send the incident's drone to a new point clicked on the map (checked by the server). */
+function redirect(inc) {
+  setPick(async (latlng) => {
+    const text = `${t("incidents.redirect")} #${inc.id} → ${latlng.lat.toFixed(5)}, ${latlng.lng.toFixed(5)}`;
+    if (!(await confirmAction(text))) return;
+    try {
+      upsertIncident(await post(PATHS.incidentAction(inc.id, "redirect"), { latitude_deg: latlng.lat, longitude_deg: latlng.lng }));
+    } catch (err) {
+      showError(err);
+    }
+  }, t("incidents.redirect_pick"));
 }
 
 export async function refreshIncident(id) {
