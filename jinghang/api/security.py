@@ -7,7 +7,6 @@ the role and an expiry; a token that is expired, forged or malformed raises
 
 from __future__ import annotations
 
-import enum
 import time
 from dataclasses import dataclass
 
@@ -16,19 +15,21 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from jinghang.errors import JinghangError
+from jinghang.store.models import Role
+
+__all__ = [
+    "AuthenticationError",
+    "PermissionDenied",
+    "Role",
+    "TokenClaims",
+    "hash_password",
+    "issue_token",
+    "read_token",
+    "verify_password",
+]
 
 TOKEN_ALGORITHM = "HS256"
 _hasher = PasswordHasher()
-
-
-class Role(enum.StrEnum):
-    """What a user may do: admin manages users, commander dispatches and flies, pilot flies
-    a drone by hand, observer only reads."""
-
-    ADMIN = "admin"
-    COMMANDER = "commander"
-    PILOT = "pilot"
-    OBSERVER = "observer"
 
 
 class AuthenticationError(JinghangError):
