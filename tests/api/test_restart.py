@@ -145,5 +145,5 @@ async def test_server_killed_mid_flight_picks_the_flight_up(tmp_path: Path) -> N
                 assert not sim.vehicle.armed
                 record = (await client.get(f"/api/incidents/{incident_id}/record")).json()
                 states = [e["to_state"] for e in record["events"] if e["kind"] == "incident.state"]
-                assert states[-1] == "closed" and "returning" in states
+                assert states[-1] == "closed" and "en_route" in states
                 assert (await client.get("/api/audit/verify")).json()["ok"] is True
