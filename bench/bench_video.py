@@ -105,23 +105,36 @@ class Window:
         return self.cpu_ms_per_frame * fps / 1000
 
 
-async def run_viewers(base_url: str, drone: str, viewers: int, codec: str, duration_s: float,
-                      count_only: bool, frames: Callable[[], int], warmup_s: float = 2.0
-                      ) -> tuple[dict[str, Any], Window]:
-    """Start a viewer process; return its report and the gateway's CPU over the viewers'
-    measured window, with the number of frames (``frames()``) the gateway handled in it."""
-    cmd = [PY, str(ROOT / "bench" / "bench_video_viewer.py"), "--base-url", base_url,
-           "--drone", drone, "--viewers", str(viewers), "--codec", codec,
-           "--duration-s", str(duration_s), "--warmup-s", str(warmup_s)]
-    if count_only:
-        cmd.append("--count-only")
-    proc = await asyncio.create_subprocess_exec(*cmd, env=ENV, stdout=subprocess.PIPE)
-    await asyncio.sleep(warmup_s + 1.5)
+async def run_viewers(gateway: VideoGateway, base_url: str, drones: list[str], per_drone: int,
+                      codec: str, duration_s: float, count_only: bool,
+                      frames: Callable[[], int], warmup_s: float = 2.0
+                      ) -> tuple[list[dict[str, Any]], Window]:
+    """One viewer process per drone with ``per_drone`` viewers each. Once every session is
+    up and past its warm-up, measure the gateway's CPU and the frames it handled
+    (``frames()``) over ``duration_s``; then stop the viewers and collect their reports."""
+    procs = []
+    for drone in drones:
+        cmd = [PY, str(ROOT / "bench" / "bench_video_viewer.py"), "--base-url", base_url,
+               "--drone", drone, "--viewers", str(per_drone), "--codec", codec,
+               "--warmup-s", str(warmup_s), "--until-stdin"]
+        if count_only:
+            cmd.append("--count-only")
+        procs.append(await asyncio.create_subprocess_exec(
+            *cmd, env=ENV, stdin=subprocess.PIPE, stdout=subprocess.PIPE))
+    expected = len(drones) * per_drone + len(gateway.sessions)
+    for _ in range(900):  # up to 3 minutes for every viewer to have signaled
+        if len(gateway.sessions) >= expected:
+            break
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(warmup_s + 1.5)  # first keyframe (<= 1 s) and the viewers' warm-up
     cpu0, wall0, frames0 = time.process_time(), time.monotonic(), frames()
-    await asyncio.sleep(max(duration_s - 1.5, 1.0))
+    await asyncio.sleep(duration_s)
     window = Window(time.process_time() - cpu0, time.monotonic() - wall0, frames() - frames0)
-    out, _ = await proc.communicate()
-    return json.loads(out.decode().strip().splitlines()[-1]), window
+    reports = []
+    for proc in procs:
+        out, _ = await proc.communicate(b"stop\n")
+        reports.append(json.loads(out.decode().strip().splitlines()[-1]))
+    return reports, window
 
 
 async def idle_window(seconds: float, frames: Callable[[], int]) -> Window:
@@ -151,10 +164,10 @@ async def bench_latency(duration_s: float) -> dict[str, Any]:
             counters = {"passthrough": lambda: relay.stats.packets_in,
                         "transcode": lambda: relay.stats.frames_encoded}
             for path, codec in (("passthrough", "H264"), ("transcode", "VP8")):
-                one, w1 = await run_viewers(url, "d1", 1, codec, duration_s, False,
-                                            counters[path])
-                four, w4 = await run_viewers(url, "d1", 4, codec, duration_s, True,
-                                             counters[path])
+                (one,), w1 = await run_viewers(gateway, url, ["d1"], 1, codec, duration_s,
+                                               False, counters[path])
+                (four,), w4 = await run_viewers(gateway, url, ["d1"], 4, codec, duration_s,
+                                                True, counters[path])
                 results[path] = {
                     "latency_ms_p50": one["latency_ms_p50"],
                     "latency_ms_p95": one["latency_ms_p95"],
@@ -203,20 +216,22 @@ async def bench_capacity(max_streams: int, duration_s: float, clip: Path) -> dic
                         await gateway.relay(f"d{i}").source.wait_open(30)
                     relays = [gateway.relay(f"d{i}") for i in range(n)]
                     frames = functools.partial(_relay_frames, relays, path)
-                    reports = await asyncio.gather(*(
-                        run_viewers(url, f"d{i}", 4, codec, duration_s, True, frames)
-                        for i in range(n)))
+                    reports, window = await run_viewers(
+                        gateway, url, [f"d{i}" for i in range(n)], 4, codec, duration_s, True,
+                        frames)
             finally:
                 with contextlib.suppress(ProcessLookupError):
                     replay.terminate()
                 await replay.wait()
-            min_fps = min(f for report, _ in reports for f in report["fps"])
-            cores = reports[0][1].cores
+            min_fps = min(f for report in reports for f in report["fps"])
+            cores = window.cores
             ok = min_fps >= 27.0
             runs.append({"streams": n, "gateway_cores": round(cores, 2),
+                         "cores_at_30fps": round(window.cores_at(30 * n), 2),
                          "min_viewer_fps": min_fps, "carried": ok,
                          "load_avg_1m": os.getloadavg()[0]})
-            print(f"  {path:11s} {n:2d} streams x 4 viewers: gateway {cores * 100:5.0f}% CPU, "
+            print(f"  {path:11s} {n:2d} streams x 4 viewers: gateway {cores * 100:5.0f}% CPU "
+                  f"({window.cpu_ms_per_frame:.1f} ms per frame), "
                   f"slowest viewer {min_fps:4.1f} fps -> {'carried' if ok else 'NOT carried'}",
                   flush=True)
             if not ok:

@@ -1,7 +1,7 @@
 """Benchmark viewers: N WebRTC viewers of one drone in this process, for a bounded time.
 
     python bench/bench_video_viewer.py --base-url http://127.0.0.1:PORT --drone d1 \
-        --viewers 4 --codec H264 --duration-s 8 [--count-only]
+        --viewers 4 --codec H264 --duration-s 8 [--count-only] [--until-stdin]
 
 Prints one JSON line: frames and frame rate per viewer, glass-to-glass latency p50/p95 from
 the capture stamps (when decoding), and this process's CPU. ``--count-only`` replaces
@@ -102,6 +102,8 @@ async def main() -> None:
     parser.add_argument("--duration-s", type=float, default=8.0)
     parser.add_argument("--warmup-s", type=float, default=2.0)
     parser.add_argument("--count-only", action="store_true")
+    parser.add_argument("--until-stdin", action="store_true",
+                        help="watch until a line arrives on stdin instead of for a duration")
     args = parser.parse_args()
     if args.count_only:
         import aiortc.rtcrtpreceiver as receiver
@@ -121,7 +123,10 @@ async def main() -> None:
             locations.append(response.headers["location"])
             await viewer.pc.setRemoteDescription(RTCSessionDescription(response.text, "answer"))
         cpu0 = time.process_time()
-        await asyncio.sleep(args.warmup_s + args.duration_s)
+        if args.until_stdin:
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        else:
+            await asyncio.sleep(args.warmup_s + args.duration_s)
         cpu_s = time.process_time() - cpu0
         ended_s = time.monotonic()
         for location in locations:
