@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from jinghang.flight.channel import mavlink
@@ -11,6 +11,8 @@ from jinghang.flight.errors import ParameterError
 from jinghang.flight.expect import Expectations
 
 PARAM_ID_MAX_CHARS = 16
+
+Recorder = Callable[[str, str, dict[str, Any], Callable[[], Awaitable[float]]], Awaitable[float]]
 
 
 def _name(value: Any) -> str:
@@ -41,6 +43,8 @@ class Parameters:
         self.cache: dict[str, float] = {}
         self.types: dict[str, int] = {}
         self.count: int | None = None
+        #: wraps a parameter change so that it is published on "command" (set by Vehicle)
+        self.recorder: Recorder | None = None
 
     def observe(self, message: Any) -> None:
         """Remember a PARAM_VALUE the vehicle sent (ours or anyone's request)."""
@@ -88,8 +92,16 @@ class Parameters:
             value=name,
         )
 
-    async def set(self, name: str, value: float) -> float:
-        """Set one parameter and return the value the vehicle confirmed."""
+    async def set(self, name: str, value: float, *, actor: str = "system") -> float:
+        """Set one parameter and return the value the vehicle confirmed (recorded, like
+        every command, with who asked)."""
+        if self.recorder is None:
+            return await self._set(name, value)
+        return await self.recorder(
+            "param_set", actor, {"name": name, "value": value}, lambda: self._set(name, value)
+        )
+
+    async def _set(self, name: str, value: float) -> float:
         name = self._check_name(name)
         if not math.isfinite(value):
             raise ParameterError("parameter value must be finite", field="value", value=value)

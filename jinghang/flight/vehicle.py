@@ -99,6 +99,7 @@ class Vehicle:
         self.params = Parameters(
             send, self.expectations, target_system=system_id, target_component=component_id
         )
+        self.params.recorder = self._recorded
         self._telemetry_interval_s = 1.0 / telemetry_rate_hz if telemetry_rate_hz > 0 else 0.0
         self._last_telemetry_s = 0.0
         self._waiters: list[asyncio.Future[None]] = []

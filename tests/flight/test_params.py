@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from jinghang.events import EventBus
 from jinghang.flight import ParameterError
 from tests.flight.conftest import scripted_vehicle
 
@@ -27,3 +28,13 @@ async def test_unknown_and_refused_parameters_are_clear_errors() -> None:
         assert "kept WPNAV_SPEED" in str(caught.value)
         with pytest.raises(ParameterError):
             await vehicle.params.get("A_NAME_FAR_TOO_LONG_FOR_MAVLINK")
+
+
+async def test_a_parameter_change_is_recorded_with_who_asked() -> None:
+    bus = EventBus()
+    async with bus.subscribe("command") as sub:
+        async with scripted_vehicle(bus=bus) as (_, vehicle, _peer):
+            await vehicle.params.set("FS_GCS_ENABLE", 1, actor="safety-officer")
+        event = (await sub.get()).data
+    assert event["command"] == "param_set" and event["actor"] == "safety-officer"
+    assert event["params"] == {"name": "FS_GCS_ENABLE", "value": 1} and event["accepted"]
