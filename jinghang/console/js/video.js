@@ -18,7 +18,8 @@ const FIRST_FRAME_MS = 6000;
 /** "auto" lets the server pick (H.264 passed through when the browser takes it); a deployment
  * or a test may force "transcode" (VP8 with the on-screen display) with ?video=transcode. */
 function videoMode() {
-  const mode = new URLSearchParams(location.search).get("video") || state.settings.video_mode || "auto";
+  const mode = new URLSearchParams(location.search).get("video") || state.settings.video_mode
+    || sessionStorage.getItem("jinghang.video_mode") || "auto";
   return ["auto", "passthrough", "transcode"].includes(mode) ? mode : "auto";
 }
 
@@ -79,6 +80,8 @@ async function connect(tile, v) {
   tile.frameTimer = setTimeout(() => {
     if (tile.pc === pc && tile.video.readyState < 2 && tile.el.dataset.mode !== "transcode") {
       tile.mode = "transcode";
+      // this browser shows no passed-through picture: later tiles ask for the transcoded one
+      sessionStorage.setItem("jinghang.video_mode", "transcode");
       closePeer(tile);
       start(tile, state.vehicles.get(v.id) || v);
     }
