@@ -55,6 +55,13 @@ class Channel:
         if signing_key is not None:
             signing.enable_signing(self.mav, signing_key, require=require_signing)
 
+    def set_signing_key(self, key: bytes | None, *, require: bool = True) -> None:
+        """Start (or with None, stop) signing on this channel."""
+        if key is None:
+            signing.disable_signing(self.mav)
+        else:
+            signing.enable_signing(self.mav, key, require=require)
+
     @property
     def signed(self) -> bool:
         return bool(self.mav.signing.sign_outgoing)

@@ -185,6 +185,11 @@ class Fleet:
             def send(outgoing: Any, sid: int = system_id) -> None:
                 self._send_to(sid, outgoing)
 
+            def set_link_signing(key: bytes, sid: int = system_id) -> None:
+                route = self.router.link_of(sid)
+                if route is not None:
+                    route.channel.set_signing_key(key, require=self.require_signing)
+
             vehicle = Vehicle(
                 system_id,
                 message.get_srcComponent(),
@@ -193,6 +198,7 @@ class Fleet:
                 autopilot=autopilot_for(message.autopilot),
                 telemetry_rate_hz=self.telemetry_rate_hz,
                 ack_timeout_s=self.ack_timeout_s,
+                set_link_signing=set_link_signing,
             )
             self.vehicles[system_id] = vehicle
             if self.bus is not None:

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from jinghang.events import EventBus
+from jinghang.flight import signing
 from jinghang.flight.autopilots import Autopilot, autopilot_for
 from jinghang.flight.channel import mavlink
 from jinghang.flight.commands import CommandSender
@@ -41,6 +42,8 @@ MAV_CMD_NAV_TAKEOFF = 22
 MAV_CMD_DO_CHANGE_SPEED = 178
 MAV_CMD_DO_SET_ROI_LOCATION = 195
 MAV_CMD_MISSION_START = 300
+MAV_CMD_REQUEST_MESSAGE = 512
+MAVLINK_MSG_ID_HOME_POSITION = 242
 MAV_MODE_FLAG_CUSTOM_MODE_ENABLED = 1
 FORCE_DISARM_MAGIC = 21196
 #: position only, in SET_POSITION_TARGET_GLOBAL_INT's type_mask
@@ -73,6 +76,7 @@ class Vehicle:
         autopilot: Autopilot | None = None,
         telemetry_rate_hz: float = 5.0,
         ack_timeout_s: float = 1.5,
+        set_link_signing: Callable[[bytes], None] | None = None,
     ) -> None:
         self.system_id = system_id
         self.component_id = component_id
@@ -105,6 +109,7 @@ class Vehicle:
         self._waiters: list[asyncio.Future[None]] = []
         self._mode_before_pause: str | None = None
         self._guided_target: Any = None
+        self._set_link_signing = set_link_signing
         self.streams_method: str | None = None
 
     # -- incoming ------------------------------------------------------------------------------
@@ -472,6 +477,29 @@ class Vehicle:
         await self._recorded(
             "set_current_item", actor, {"seq": seq}, lambda: self.mission.set_current(seq)
         )
+
+    # -- signing -------------------------------------------------------------------------
+
+    async def setup_signing(self, key: bytes, *, actor: str = "system") -> None:
+        """Give the vehicle a MAVLink 2 signing key (SETUP_SIGNING, sent on the still
+        unsigned link), then sign this link with it and check that the vehicle answers."""
+        signing.check_key(key)
+
+        async def act() -> None:
+            self._send(
+                mavlink.MAVLink_setup_signing_message(
+                    self.system_id,
+                    self.component_id,
+                    list(key),
+                    signing.signing_timestamp_now(),
+                )
+            )
+            if self._set_link_signing is not None:
+                self._set_link_signing(key)
+            # a signed request must get a signed answer
+            await self.commands.long(MAV_CMD_REQUEST_MESSAGE, MAVLINK_MSG_ID_HOME_POSITION)
+
+        await self._recorded("setup_signing", actor, {}, act)
 
     # -- missions ------------------------------------------------------------------------------
 

@@ -103,3 +103,27 @@ async def test_a_fleet_of_20_vehicles_on_one_loop() -> None:
                 tg.create_task(take_off(vehicle, 10.0))
         assert all(v.state.relative_altitude_m > 9 for v in fleet.vehicles.values())
         assert all(not v.state.link_lost for v in fleet.vehicles.values())
+
+
+@pytest.mark.sitl
+async def test_signing_provisioned_with_setup_signing(backend: str) -> None:
+    key, wrong_key = bytes(range(40, 72)), bytes(range(41, 73))
+    async with start_vehicle(backend, home=HOME, speedup=SPEEDUP) as address:
+        async with Fleet() as fleet:
+            link = await fleet.connect(address)
+            vehicle = await fleet.wait_vehicle(timeout_s=30)
+            await vehicle.setup_signing(key, actor="security-officer")
+            assert link.channel.signed
+            received = link.channel.counters.received
+            await vehicle.set_mode("ALT_HOLD", actor="pilot")  # signed both ways now
+            assert vehicle.state.mode == "ALT_HOLD"
+            assert link.channel.counters.received > received
+        async with Fleet(signing_key=wrong_key) as fleet:
+            link = await fleet.connect(address)
+            with pytest.raises(VehicleTimeout):
+                await fleet.wait_vehicle(timeout_s=2)
+            assert link.channel.counters.signing_rejected > 0
+        async with Fleet(signing_key=key) as fleet:
+            await fleet.connect(address)
+            vehicle = await fleet.wait_vehicle(timeout_s=30)
+            await vehicle.set_mode("STABILIZE", actor="pilot")
