@@ -43,6 +43,7 @@ from jinghang.simulator.server import SimulatorServer
 from jinghang.store.engine import open_store
 
 PASSWORD = "bench-password-1"
+IDLE_SAMPLE_S = 3.0
 ROOT = str(Path(__file__).resolve().parent.parent)
 
 
@@ -187,13 +188,24 @@ async def main(args: argparse.Namespace) -> None:
                 stdout=subprocess.PIPE,
                 env={**os.environ, "PYTHONPATH": root},
             )
+            idle_cpu_s = time.process_time()
+            await asyncio.sleep(IDLE_SAMPLE_S)
+            idle_share = (time.process_time() - idle_cpu_s) / IDLE_SAMPLE_S
+            cpu_before_s = time.process_time()
             out, _ = await proc.communicate()
+            cpu_s = time.process_time() - cpu_before_s
             result = json.loads(out)
             print(
                 f"GET /api/fleet with {result['vehicles']} vehicles live "
                 f"({result['bytes']} bytes): {result['rps']:.0f} requests/s, "
                 f"p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms "
                 f"({result['requests']} requests)"
+            )
+            busy_s = max(0.0, cpu_s - idle_share * args.seconds)
+            print(
+                f"server process CPU: {100 * idle_share:.0f}% of a core idle (the fleet's "
+                f"telemetry), {1000 * busy_s / max(1, result['requests']):.2f} ms per request "
+                "on top"
             )
 
 
