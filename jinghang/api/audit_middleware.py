@@ -4,11 +4,13 @@ A pure ASGI middleware: for each POST, PUT, PATCH or DELETE under ``/api`` it le
 run, then appends one audit entry (actor, method and path, the status answered, and whatever
 the route put in ``request.state.audit``: the action's name, its target and details). Refused
 requests (401, 403, 4xx problems) are recorded too: an attempt is part of the record.
+Previews that change nothing (a plan, a drone proposal) and signing in are left out.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,9 +18,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger(__name__)
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-#: Paths whose requests are not state changes of the platform (logging in is recorded by
-#: the auth route itself, without the password).
-NOT_AUDITED = ("/api/auth/token",)
+#: POSTs that change nothing: signing in (recorded by the auth route itself, without the
+#: password) and previews (a plan, a drone proposal), which the console sends as the operator
+#: draws.
+NOT_AUDITED = re.compile(
+    r"^/api/(auth/token|incidents/proposal|missions/plan|templates/[^/]+/plan)$"
+)
 
 
 class AuditMiddleware:
@@ -31,7 +36,7 @@ class AuditMiddleware:
             scope["type"] != "http"
             or scope.get("method") not in STATE_CHANGING
             or not path.startswith("/api/")
-            or path in NOT_AUDITED
+            or NOT_AUDITED.match(path)
         ):
             await self.app(scope, receive, send)
             return

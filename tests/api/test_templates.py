@@ -38,6 +38,9 @@ async def test_catalog_lists_33_templates_and_previews_a_plan(tmp_path: Path) ->
         assert unsafe.status_code == 200, unsafe.text
         assert unsafe.json()["violations"]
         assert "Liugong" in str(unsafe.json()["violations"][0]["limit"])
+        # previews change nothing, so they are not in the audit trail
+        trail = (await api.get("/api/audit")).json()
+        assert not [e for e in trail if e["details"].get("path", "").endswith("/plan")]
         playbooks = (await api.get("/api/playbooks")).json()
         assert len(playbooks) == 19
         zones = (await api.get("/api/no-fly-zones")).json()
