@@ -7,6 +7,7 @@ demo users of every role with fresh passwords printed at start, and the URL to o
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import socket
 import sys
@@ -124,10 +125,12 @@ def add_cameras(services: Any, sims: list[Any]) -> None:
     from jinghang.video.osd import OsdInfo
     from jinghang.video.simcam.pose import CameraPose
     from jinghang.video.simcam.streamer import CameraSettings, SimCamera, udp_url
+    from jinghang.video.simcam.world import build_world
 
     gateway = services.video_gateway or VideoGateway.from_settings(services.settings)
     services.video_gateway = gateway
     camera_settings = CameraSettings(width_px=960, height_px=540, fps=15, bitrate_bps=1_500_000)
+    cameras: list[tuple[Any, str]] = []
     for sim in sims:
         vehicle = sim.vehicle
         drone_id = str(sim.system_id)
@@ -153,9 +156,17 @@ def add_cameras(services: Any, sims: list[Any]) -> None:
             )
 
         url = udp_url(free_udp_port())
-        camera = SimCamera(pose, url, camera_settings)
-        services.runners[f"camera-{drone_id}"] = camera.run
+        cameras.append((pose, url))
         gateway.add_drone(drone_id, url, osd)
+
+    async def run_cameras() -> None:
+        """Build the synthetic world once (seconds of CPU and ~50 MB) for every camera."""
+        world = await asyncio.to_thread(build_world)
+        async with asyncio.TaskGroup() as tasks:
+            for pose, url in cameras:
+                tasks.create_task(SimCamera(pose, url, camera_settings, world=world).run())
+
+    services.runners["cameras"] = run_cameras
     recorder = FlightRecording(services, Path(services.settings.recordings_dir))
     services.runners["flight-recording"] = recorder.run
 
