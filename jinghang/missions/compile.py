@@ -43,7 +43,13 @@ def normalize_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
             out[name] = list(as_latlon(value, name))
         else:
             lat, lon = as_latlon(value, name)
-            alt = float(value[2]) if len(value) > 2 else 0.0
+            try:
+                alt = float(value[2]) if len(value) > 2 else 0.0
+            except (TypeError, ValueError) as exc:
+                raise InputError(
+                    f"home altitude must be metres above mean sea level, got {value[2]!r}",
+                    field="home.altitude_amsl_m", value=value[2], limit="a number",
+                ) from exc
             out[name] = [lat, lon, alt]
     return out
 

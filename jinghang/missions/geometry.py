@@ -58,6 +58,17 @@ def as_latlon_list(value: Any, field: str) -> list[LatLon]:
     return [as_latlon(v, f"{field}[{i}]") for i, v in enumerate(value)]
 
 
+def _refuse_antimeridian(points: list[LatLon], field: str) -> None:
+    lons = [p[1] for p in points]
+    if lons and max(lons) - min(lons) > 180.0:
+        raise GeometryError(
+            f"{field} spans {max(lons) - min(lons):.1f} degrees of longitude (it crosses the "
+            "180th meridian), which the planner does not support",
+            field=field, value=round(max(lons) - min(lons), 3),
+            limit="<= 180 degrees of longitude, not across the 180th meridian",
+        )
+
+
 def _distinct(points: list[LatLon]) -> list[LatLon]:
     out: list[LatLon] = []
     for p in points:
@@ -74,6 +85,7 @@ def validate_polygon(value: Any, field: str = "area") -> tuple[list[LatLon], Loc
     Refuses fewer than 3 distinct vertices, edges that cross each other, and slivers.
     """
     points = _distinct(as_latlon_list(value, field))
+    _refuse_antimeridian(points, field)
     if len(points) < 3:
         raise GeometryError(
             f"{field} needs at least 3 distinct vertices, got {len(points)}",
@@ -120,6 +132,7 @@ def validate_route(
 ) -> tuple[list[LatLon], LocalFrame, LineString]:
     """The route's points, a local frame around it and the metric line."""
     points = _distinct(as_latlon_list(value, field))
+    _refuse_antimeridian(points, field)
     if len(points) < 2:
         raise GeometryError(
             f"{field} needs at least 2 distinct points, got {len(points)}",

@@ -92,6 +92,11 @@ def _coerce(name: str, spec: ParamSpec, value: Any) -> Any:
                 field=name, value=text, limit=list(spec.choices),
             )
         return text
+    if isinstance(value, bool):
+        raise ParameterError(
+            f"parameter {name} must be a number, got {value!r}",
+            field=name, value=value, limit="a number",
+        )
     try:
         number = float(value)
     except (TypeError, ValueError) as exc:
@@ -128,6 +133,11 @@ def resolve_params(*layers: Mapping[str, Any] | None) -> dict[str, Any]:
     """Every parameter's value: the built-in defaults, then each layer in turn, checked."""
     out: dict[str, Any] = {name: spec.default for name, spec in PARAMS.items()}
     for layer in layers:
+        if layer is not None and not isinstance(layer, Mapping):
+            raise ParameterError(
+                f"parameters must be a mapping of name to value, got {type(layer).__name__}",
+                field="params", value=str(layer)[:80], limit="{name: value, ...}",
+            )
         for name, value in (layer or {}).items():
             spec = PARAMS.get(name)
             if spec is None:

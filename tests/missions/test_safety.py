@@ -232,3 +232,23 @@ def test_ending_with_a_landing_lands_at_the_last_waypoint() -> None:
     assert last.command == Cmd.NAV_LAND
     assert (last.latitude_deg, last.longitude_deg) == weihai.POINTS[-1]
     check_plan(plan)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "params", "field"),
+    [
+        ({"point": weihai.POINT, "home": [37.45, 121.99, "abc"]}, None, "home.altitude_amsl_m"),
+        ({"point": weihai.POINT}, "altitude_m=40", "params"),
+        ({"point": weihai.POINT}, {"altitude_m": True}, "altitude_m"),
+        ({"point": weihai.POINT}, {"legs": None}, "legs"),
+    ],
+)
+def test_malformed_requests_are_refused_not_crashed(inputs, params, field) -> None:
+    err = refusal(MissionError, compile_template, "SAF-01", inputs, params)
+    assert err.field == field
+
+
+def test_an_area_across_the_180th_meridian_is_refused() -> None:
+    err = refusal(GeometryError, compile_template, "RUR-01",
+                  {"area": [(0.0, 179.999), (0.01, -179.999), (0.02, 179.999)]})
+    assert err.field == "area"
