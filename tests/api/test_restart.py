@@ -81,7 +81,8 @@ async def _sign_in(client: httpx.AsyncClient, proc: asyncio.subprocess.Process) 
     async def up() -> bool:
         assert proc.returncode is None, "the server exited; see server.log"
         try:
-            return (await client.get("/api/settings/console")).status_code == 200
+            health = await client.get("/api/health")
+            return health.status_code == 200 and bool(health.json()["dispatcher"])
         except httpx.TransportError:
             return False
 

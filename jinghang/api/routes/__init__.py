@@ -10,6 +10,7 @@ from jinghang.api.routes import (
     auth,
     console_settings,
     fleet,
+    health,
     incidents,
     missions,
     patrols,
@@ -23,6 +24,7 @@ from jinghang.api.routes import (
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
     auth.router,
     users.router,
     fleet.router,
