@@ -217,8 +217,11 @@ def gather_inputs(args: argparse.Namespace) -> dict[str, Any]:
         inputs["points"] = ([f.coordinates[0] for f in found[0] if f.kind == "point"]
                             if found else parse_positions(args.points, "points"))
     if args.home:
-        values = [float(v) for v in args.home.split(",")]
-        inputs["home"] = values
+        try:
+            inputs["home"] = [float(v) for v in args.home.split(",")]
+        except ValueError as exc:
+            raise InputError(f"--home {args.home!r} is not lat,lon[,alt_amsl_m]", field="home",
+                             value=args.home, limit="lat,lon[,alt_amsl_m]") from exc
     return inputs
 
 

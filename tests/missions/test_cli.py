@@ -78,6 +78,7 @@ def test_plan_inline_points_and_bare_pattern(tmp_path: Path) -> None:
         (["plan", "SEA-01", "--route", "nowhere.kml"], "path"),
         (["plan", "SAF-01", "--point", "north"], "point"),
         (["plan", "SAF-01", "--point", "37.5,122", "--param", "legs"], "param"),
+        (["plan", "SAF-01", "--point", "37.5,122", "--home", "here"], "home"),
     ],
 )
 def test_plan_refusals_exit_2_and_name_the_field(tmp_path: Path, capsys, argv, field) -> None:
