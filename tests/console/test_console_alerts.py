@@ -1,7 +1,8 @@
-"""Alerts and roles in the console, against the demo's simulated fleet (no cameras): a drone
-whose battery runs low raises a flashing alert that stays on every view until someone
-acknowledges it; pilots get the pilot panel of every drone but cannot report incidents, and
-observers get neither."""
+"""Alerts, roles and confirmations in the console, against the demo's simulated fleet (no
+cameras): a drone whose battery runs low raises a flashing alert that stays on every view until
+someone acknowledges it; pilots get the pilot panel of every drone but cannot report incidents,
+and observers get neither; a playbook that asks for a pilot's confirmation launches only once
+it is given."""
 
 from __future__ import annotations
 
@@ -49,5 +50,36 @@ async def test_low_battery_alert_stays_until_acknowledged_and_roles(tmp_path: Pa
         await observer.locator(".drone-card").nth(2).wait_for(timeout=WAIT_MS)
         assert await observer.locator(".pilot-panel").count() == 0
         assert not await observer.locator("#report-start").is_visible()
+        assert log.outside == []
+        assert log.errors == [], log.errors
+
+
+async def test_playbook_waiting_for_the_pilot_launches_on_confirmation(tmp_path: Path) -> None:
+    async with (
+        demo_server(tmp_path, speedup=5.0, video=False) as run,
+        chromium_page(tmp_path) as (page, log),
+    ):
+        await log_in(page, run.url, "commander", run.passwords["commander"])
+        await page.locator(".drone-icon[data-drone='3']").wait_for(timeout=WAIT_MS)
+        box = await page.locator(".drone-icon[data-drone='3']").bounding_box()
+        assert box is not None
+
+        # a drowning off the north shore: the playbook asks a pilot to confirm the launch
+        await page.locator("#report-start").click()
+        await page.mouse.click(box["x"] + 40, box["y"] - 30)
+        await page.locator("#report-type").select_option("P13")
+        await page.locator("#proposal .chosen").wait_for(timeout=WAIT_MS)
+        await page.locator("#proposal .reason").wait_for()
+        await page.locator("#dispatch-button").click()
+        row = page.locator(".incident-row.status-assigned")
+        await row.wait_for(timeout=WAIT_MS)
+        assert await row.locator(".reason").count() >= 1
+        await save_screenshot(page, "confirm-waiting")
+        # nothing flies until the pilot (here the commander, who may fly too) confirms
+        card = page.locator(".drone-card[data-drone='3']")
+        assert not await card.evaluate("el => el.classList.contains('flying')")
+        await row.locator("button[data-act=confirm]").click()
+        await page.locator(".incident-row.status-en_route").wait_for(timeout=WAIT_MS)
+        await page.locator(".drone-card[data-drone='3'].flying").wait_for(timeout=WAIT_MS)
         assert log.outside == []
         assert log.errors == [], log.errors

@@ -50,8 +50,9 @@ function drawIncident(inc) {
 
 function incidentRow(inc) {
   const actions = [];
-  const active = ["assigned", "launching", "en_route", "on_scene"].includes(inc.status);
-  if (inc.needsConfirmation && inc.status === "assigned" && !inc.raw?.confirmed_by && canFly()) {
+  const active = ["launching", "en_route", "on_scene"].includes(inc.status);
+  const waitingForPilot = inc.needsConfirmation && inc.status === "assigned" && !inc.confirmedBy;
+  if (waitingForPilot && canFly()) {
     actions.push(h("button", { class: "primary", dataset: { act: "confirm" }, onclick: () => act(inc, "confirm") }, t("incidents.pilot_confirm")));
   }
   if (canDispatch() && active) {
@@ -71,7 +72,7 @@ function incidentRow(inc) {
       inc.vehicleId != null ? ` · ${vehicleName(inc.vehicleId)}` : "",
       inc.note ? ` · ${inc.note}` : ""),
     inc.reason && ["queued", "failed"].includes(inc.status) ? h("div", { class: "reason" }, inc.reason) : null,
-    inc.needsConfirmation ? h("div", { class: "reason" }, t("incidents.confirm_needed")) : null,
+    waitingForPilot ? h("div", { class: "reason" }, t("incidents.confirm_needed")) : null,
     actions.length ? h("div", { class: "row" }, actions) : null);
 }
 
