@@ -59,6 +59,10 @@ class NoFlyZones:
                               limit="a GeoJSON FeatureCollection")
         zones: list[Zone] = []
         for i, feature in enumerate(features):
+            if not isinstance(feature, dict):
+                raise FormatError(f"{source}: feature {i} is not an object",
+                                  field=f"features[{i}]", value=str(feature)[:40],
+                                  limit="a GeoJSON Feature")
             props = dict(feature.get("properties") or {})
             name = str(props.get("name") or props.get("name_en") or f"zone {i}")
             try:

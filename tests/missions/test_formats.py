@@ -226,3 +226,33 @@ def test_unknown_output_suffix_is_refused(tmp_path: Path) -> None:
     with pytest.raises(FormatError) as info:
         save_plan(plan, tmp_path / "plan.docx")
     assert info.value.field == "output"
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"fileType": "Plan", "version": "one"},
+        {"fileType": "Plan", "version": 1, "mission": {"items": []},
+         "geoFence": {"polygons": [{"polygon": [[37.4, 121.9], [37.5], [37.5, 122.0]]}]}},
+        {"fileType": "Plan", "version": 1, "rallyPoints": {"points": [["north"]]}},
+        {"fileType": "Mission"},
+    ],
+)
+def test_malformed_plan_files_are_refused_not_crashed(doc) -> None:
+    with pytest.raises(FormatError) as info:
+        qgc_to_plan(doc)
+    assert info.value.field
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"type": "FeatureCollection", "features": ["not a feature"]},
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": 5}},
+        {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[1]]}},
+    ],
+)
+def test_malformed_geojson_is_refused_not_crashed(doc) -> None:
+    with pytest.raises(FormatError) as info:
+        parse_geojson(doc)
+    assert info.value.field

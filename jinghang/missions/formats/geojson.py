@@ -60,6 +60,16 @@ def _from_geometry(geom: dict[str, Any], name: str, where: str) -> list[Feature]
 
 def parse_geojson(doc: Any, source: str = "GeoJSON") -> list[Feature]:
     """Every area, route and point of a FeatureCollection, Feature or bare geometry."""
+    try:
+        return _parse_geojson(doc, source)
+    except FormatError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise FormatError(f"{source} is not well-formed GeoJSON: {exc!r}", field="features",
+                          value=source, limit="RFC 7946 GeoJSON") from exc
+
+
+def _parse_geojson(doc: Any, source: str) -> list[Feature]:
     if not isinstance(doc, dict) or "type" not in doc:
         raise FormatError(f"{source} is not a GeoJSON object", field="type", value=None,
                           limit="FeatureCollection, Feature or geometry")

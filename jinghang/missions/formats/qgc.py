@@ -202,6 +202,17 @@ def _fence_items(fence: dict[str, Any]) -> list[MissionItem]:
 
 def qgc_to_plan(doc: Any, source: str = ".plan file") -> MissionPlan:
     """A plan from a QGroundControl ``.plan`` document (as parsed JSON)."""
+    try:
+        return _qgc_to_plan(doc, source)
+    except FormatError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise FormatError(f"{source} is not a well-formed QGroundControl plan: {exc!r}",
+                          field="plan", value=source,
+                          limit="QGroundControl .plan version 1") from exc
+
+
+def _qgc_to_plan(doc: Any, source: str) -> MissionPlan:
     if not isinstance(doc, dict) or doc.get("fileType") != "Plan":
         raise FormatError(f"{source} is not a QGroundControl plan", field="fileType",
                           value=doc.get("fileType") if isinstance(doc, dict) else None,
