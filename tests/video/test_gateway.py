@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 
 from jinghang.video.gateway import VideoGateway
@@ -93,7 +94,10 @@ async def test_four_viewers_share_one_source_read_and_one_encoding(camera: Camer
                 await viewer.close()
 
 
-async def test_source_drop_recovers_without_viewer_reconnecting(small_world: Any) -> None:
+@pytest.mark.parametrize("codec", ["H264", "VP8"])
+async def test_source_drop_recovers_without_viewer_reconnecting(
+    small_world: Any, codec: str
+) -> None:
     from tests.conftest import free_udp_port
 
     cam = Camera(free_udp_port(), small_world)
@@ -101,7 +105,7 @@ async def test_source_drop_recovers_without_viewer_reconnecting(small_world: Any
     async with asyncio.TaskGroup() as group, VideoGateway() as gateway:
         cam.start(group)
         relay = gateway.add_drone("drone-1", source)
-        viewer = (await _viewers(gateway, "drone-1", "H264", 1))[0]
+        viewer = (await _viewers(gateway, "drone-1", codec, 1))[0]
         try:
             await viewer.wait_frames(10)
             await cam.stop()
