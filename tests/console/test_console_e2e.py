@@ -2,7 +2,8 @@
 at Weihai with their cameras, the dispatcher, the sample no-fly zones) served on a free port:
 log in, report an incident by clicking the map, see the proposed drone, dispatch, watch the
 marker move and the progress bar advance, see the drone's video playing (frames decoded,
-time advancing), take the drone over and send it home, and find every step in the audit view.
+time advancing), take the drone over, fly it to a clicked point and send it home, find every
+step in the audit view, and open the closed incident's flight record.
 
 Screenshots of the main screens go to test-artifacts/console/; the README's screenshot
 (docs/screenshots/console.png: a flight in progress with live video) is written when it is
@@ -174,6 +175,14 @@ async def test_report_dispatch_follow_video_take_over_and_audit(tmp_path: Path) 
         await save_screenshot(page, "05-taken-over")
         if not await card.locator(".pilot-panel[open]").count():
             await card.locator(".pilot-panel summary").click()
+
+        # fly it by hand to a point clicked on the map
+        x, y = await marker_center(page, drone)
+        await card.locator("button[data-action=goto]").click()
+        await page.locator("#map-hint").wait_for()
+        await page.mouse.click(x + 60, y - 40)
+        await confirm(page)
+        await card.locator(".pill.mode").filter(has_text="GUIDED").wait_for(timeout=WAIT_MS)
         await card.locator("button[data-action=rtl]").click()
         await confirm(page)
         await card.locator(".pill.mode").filter(has_text="RTL").wait_for(timeout=WAIT_MS)
@@ -187,7 +196,8 @@ async def test_report_dispatch_follow_video_take_over_and_audit(tmp_path: Path) 
                 "rows => rows.map(r => r.dataset.action)"
             )
         )
-        for wanted in ("auth.login", "incident.report", "vehicle.pause", "vehicle.rtl"):
+        steps = ("auth.login", "incident.report", "vehicle.pause", "vehicle.goto", "vehicle.rtl")
+        for wanted in steps:
             assert any(a.startswith(wanted) for a in actions), (wanted, sorted(actions))
         await page.locator("#audit-actor").fill("commander")
         await page.locator("#audit-action").fill("vehicle.")
