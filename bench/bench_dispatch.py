@@ -46,12 +46,20 @@ async def bench(incidents: int, drones: int, speedup: float) -> None:
                                        longitude_deg=at[1]), actor="bench")
                     batch.append(report.incident.id)
                     reported += 1
-                for incident_id in batch:
-                    await w.state_is(incident_id, "en_route", "on_scene", timeout_s=60)
-                for incident_id in batch:
-                    await w.dispatcher.recall(incident_id, actor="bench")
-                for incident_id in batch:
-                    await w.state_is(incident_id, "closed", timeout_s=120)
+                try:
+                    for incident_id in batch:
+                        await w.state_is(incident_id, "en_route", "on_scene", timeout_s=60)
+                    for incident_id in batch:
+                        await w.dispatcher.recall(incident_id, actor="bench")
+                    for incident_id in batch:
+                        await w.state_is(incident_id, "closed", timeout_s=120)
+                except TimeoutError:
+                    for incident_id in batch:
+                        stuck = w.incident(incident_id)
+                        print(f"incident {incident_id} stuck in {stuck.state}: {stuck.reason}")
+                    for sid, vehicle in w.fleet.vehicles.items():
+                        print(f"vehicle {sid}: {vehicle.state.to_dict()}")
+                    raise
                 for server in w.sims:  # a fresh battery at the base between rounds
                     server.vehicle.physics.battery.consumed_mah = 0.0
             elapsed = time.perf_counter() - started
