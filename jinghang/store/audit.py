@@ -59,7 +59,9 @@ class ChainReport:
 
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no spaces: the same bytes for the same content everywhere."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
 
 
 def _as_utc(moment: dt.datetime) -> dt.datetime:
@@ -136,7 +138,8 @@ def append_audit(
 ) -> AuditPublic:
     """Append one entry to the trail in the caller's transaction (the caller commits).
 
-    ``details`` must be JSON-ready (it is hashed as canonical JSON).
+    ``details`` is stored as canonical JSON (values JSON cannot hold, such as datetimes, are
+    stored as their ``str()``), and that is what is hashed.
     """
     _lock_chain(session)
     head = session.get(AuditHead, 1)

@@ -91,3 +91,14 @@ def test_writers_racing_never_fork_the_chain(store: Store) -> None:
         report = verify_chain(s)
         assert report.ok and report.checked == 40
         assert [e.seq for e in list_audit(s, limit=100)] == list(range(1, 41))
+
+
+def test_details_json_cannot_hold_are_kept_as_text_and_still_verify(store: Store) -> None:
+    import datetime as dt
+
+    with store.transaction() as s:
+        entry = append_audit(s, actor="api", action="patrol.create",
+                             details={"at": dt.datetime(2026, 7, 1, 6, 0), "ok": True})
+    assert entry.details == {"at": "2026-07-01 06:00:00", "ok": True}
+    with store.read_session() as s:
+        assert verify_chain(s).ok
