@@ -53,3 +53,24 @@ def test_unreadable_or_malformed_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as malformed:
         load_serve_settings(str(broken))
     assert "not valid JSON" in malformed.value.message
+
+
+def test_serve_refuses_the_placeholder_secret(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JINGHANG_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-m", "jinghang.cli", "serve", "--port", "0"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "secret" in done.stderr and "[secret_key]" in done.stderr
+    assert not (tmp_path / "jinghang.db").exists()  # it stopped before touching anything
