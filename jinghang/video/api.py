@@ -5,7 +5,8 @@
 - ``POST /video/{drone_id}/whep`` with an ``application/sdp`` offer: ``201 Created``, the SDP
   answer, and ``Location: /video/{drone_id}/whep/{session_id}``. ``?mode=auto|passthrough|
   transcode`` picks the path (auto: H.264 passthrough when the viewer takes H.264, else the
-  VP8 picture with the on-screen display).
+  VP8 picture with the on-screen display). ``Link: <url>; rel="ice-server"`` headers carry
+  the configured STUN/TURN servers (none by default).
 - ``DELETE /video/{drone_id}/whep/{session_id}``: ``204``, the session ends.
 - ``GET /video/status``: relays, viewer counts and counters.
 
@@ -66,12 +67,15 @@ def router_for(gateway: VideoGateway, auth_dependency: Callable[..., Any]) -> AP
         offer = await _read_offer(request)
         session = await gateway.open_session(drone_id, offer, mode)
         location = f"{request.url.path.rstrip('/')}/{session.session_id}"
-        return Response(
+        response = Response(
             content=session.answer_sdp,
             status_code=201,
             media_type=SDP_MEDIA_TYPE,
             headers={"Location": location, "X-Video-Mode": session.mode},
         )
+        for link in gateway.ice_link_headers():
+            response.headers.append("Link", link)
+        return response
 
     @router.delete("/{drone_id}/whep/{session_id}", status_code=204, response_class=Response)
     async def stop_viewing(drone_id: str, session_id: str) -> Response:

@@ -341,6 +341,21 @@ class VideoGateway:
             relay.remove_viewer(session.track)
         await session.peer.close()
 
+    def ice_link_headers(self) -> list[str]:
+        """WHEP ``Link: <url>; rel="ice-server"`` values for the configured ICE servers, so a
+        browser uses the private network's STUN/TURN too (none when none are configured)."""
+        links = []
+        for server in self._ice_servers:
+            urls = server["urls"] if isinstance(server["urls"], list) else [server["urls"]]
+            for url in urls:
+                link = f'<{url}>; rel="ice-server"'
+                if server.get("username"):
+                    link += f'; username="{server["username"]}"'
+                if server.get("credential"):
+                    link += f'; credential="{server["credential"]}"; credential-type="password"'
+                links.append(link)
+        return links
+
     def describe(self) -> dict[str, Any]:
         return {
             "drones": {drone_id: relay.describe() for drone_id, relay in self.relays.items()},

@@ -35,7 +35,7 @@ class ViewerTrack(MediaStreamTrack):
 
     kind = "video"
 
-    def __init__(self, drone_id: str, mode: str, max_queue: int = 60) -> None:
+    def __init__(self, drone_id: str, mode: str, max_queue: int = 30) -> None:
         super().__init__()
         self.drone_id = drone_id
         self.mode = mode

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from jinghang.video.gateway import VideoGateway
+from jinghang.video.gateway import VideoGateway, ice_configuration
 from jinghang.video.sources import VideoSource
 from tests.video.conftest import AUTH, Viewer, make_app
 
@@ -98,3 +98,35 @@ async def test_wrong_media_type_and_unknown_drone(http: httpx.AsyncClient) -> No
                                headers={**AUTH, **SDP})
     assert response.status_code == 400
     assert response.json()["field"] == "mode"
+
+
+async def test_configured_ice_servers_are_advertised_and_none_by_default() -> None:
+    turn = {"urls": "turn:127.0.0.1:3478", "username": "police", "credential": "s3cret"}
+    for servers, expected in (([], []), ([turn], ["<turn:127.0.0.1:3478>"])):
+        gateway = VideoGateway(servers, source_open_wait_s=0)
+        assert [link.split(";")[0] for link in gateway.ice_link_headers()] == expected
+        assert [s.urls for s in gateway.configuration.iceServers or []] == [
+            s["urls"] for s in servers
+        ]
+
+
+async def test_answer_carries_location_and_ice_server_links() -> None:
+    turn = {"urls": "turn:127.0.0.1:3478", "username": "police", "credential": "s3cret"}
+    async with VideoGateway([turn], source_open_wait_s=0) as gateway:
+        # advertised to viewers, but not used by the gateway's own peer connections here:
+        # there is no TURN server to reach in a test
+        gateway.configuration = ice_configuration([])
+        gateway.add_drone("drone-1", VideoSource("udp://127.0.0.1:9", open_timeout_s=0.2,
+                                                 read_timeout_s=0.2))
+        transport = httpx.ASGITransport(app=make_app(gateway))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            response = await http.post("/video/drone-1/whep", content=await _good_offer(),
+                                       headers={**AUTH, **SDP})
+            assert response.status_code == 201
+            assert response.text.startswith("v=0")
+            assert response.headers.get_list("link") == [
+                '<turn:127.0.0.1:3478>; rel="ice-server"; username="police"; '
+                'credential="s3cret"; credential-type="password"'
+            ]
+            deleted = await http.delete(response.headers["location"], headers=AUTH)
+            assert deleted.status_code == 204
