@@ -64,6 +64,18 @@ def register(subparsers: Any) -> None:
     demo.set_defaults(func=run_demo)
 
 
+def check_links(links: list[str]) -> None:
+    """Refuse a malformed MAVLink connection string before anything starts."""
+    from jinghang.errors import ConfigError
+    from jinghang.flight.transport import parse_address
+
+    for index, link in enumerate(links):
+        try:
+            parse_address(link)
+        except JinghangError as exc:
+            raise ConfigError(exc.message, field=f"links[{index}]", value=link) from exc
+
+
 def _fail(exc: JinghangError) -> int:
     field = f" [{exc.field}]" if exc.field else ""
     print(f"jinghang: {exc.message}{field}", file=sys.stderr)
@@ -83,6 +95,7 @@ def run_serve(args: argparse.Namespace) -> int:
             links=args.links,
         )
         settings.check_for_serving()
+        check_links(settings.links)
         asyncio.run(_serve(settings))
     except JinghangError as exc:
         return _fail(exc)

@@ -74,3 +74,12 @@ def test_serve_refuses_the_placeholder_secret(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "secret" in done.stderr and "[secret_key]" in done.stderr
     assert not (tmp_path / "jinghang.db").exists()  # it stopped before touching anything
+
+
+def test_a_malformed_link_is_named_before_anything_starts() -> None:
+    from jinghang.api.cli import check_links
+
+    check_links(["tcp:127.0.0.1:5760", "udpin:0.0.0.0:14550", "serial:/dev/ttyUSB0:57600"])
+    with pytest.raises(ConfigError) as caught:
+        check_links(["tcp:127.0.0.1:5760", "bogus:thing"])
+    assert caught.value.field == "links[1]"
