@@ -136,7 +136,9 @@ class DroneRelay:
         if keyframe and info.codec_name == "h264" and info.extradata and not _has_sps(data):
             if info.extradata.startswith((b"\x00\x00\x01", b"\x00\x00\x00\x01")):
                 data = info.extradata + data
-        if self.viewers["passthrough"]:
+        if self.viewers["passthrough"] and info.codec_name == "h264":
+            # (a viewer that joined before a non-H.264 source first opened gets nothing;
+            # it has to reconnect and is then offered the transcoded picture)
             out = wallclock_packet(data, self._start_s, keyframe)
             for track in tuple(self.viewers["passthrough"]):
                 track.offer(out)
