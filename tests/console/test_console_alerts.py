@@ -73,7 +73,7 @@ async def test_playbook_waiting_for_the_pilot_launches_on_confirmation(tmp_path:
         await page.locator("#dispatch-button").click()
         row = page.locator(".incident-row.status-assigned")
         await row.wait_for(timeout=WAIT_MS)
-        assert await row.locator(".reason").count() >= 1
+        await row.locator(".reason").first.wait_for(timeout=WAIT_MS)
         await save_screenshot(page, "confirm-waiting")
         # nothing flies until the pilot (here the commander, who may fly too) confirms
         card = page.locator(".drone-card[data-drone='3']")

@@ -7,6 +7,7 @@ import { L, layers } from "./map.js";
 import { on, state } from "./state.js";
 import { renderPilotPanel } from "./pilot.js";
 import { toggleVideo } from "./video.js";
+import { escapeHtml } from "./ui.js";
 
 const markers = new Map(); // id -> {marker, trail}
 const LOW_BATTERY_PCT = 25;
@@ -32,9 +33,6 @@ function droneIcon(v) {
   return L.divIcon({ className: "drone-marker", html, iconSize: [36, 36], iconAnchor: [18, 18] });
 }
 
-export function escapeHtml(text) {
-  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-}
 
 function tooltipText(v) {
   const parts = [

@@ -6,8 +6,7 @@ import { PATHS, asList, get, post } from "./api.js";
 import { formatDuration, localName, onLangChange, t } from "./i18n.js";
 import { L, cancelPick, flyTo, layers, setPick } from "./map.js";
 import { OPEN_STATES, canDispatch, canFly, on, playbookById, state, upsertIncident } from "./state.js";
-import { escapeHtml } from "./fleet.js";
-import { confirmAction, h, showError, toast } from "./ui.js";
+import { confirmAction, escapeHtml, h, showError, toast } from "./ui.js";
 
 const markers = new Map();
 let draftMarker = null;
@@ -45,7 +44,7 @@ function drawIncident(inc) {
     m.setLatLng([inc.lat, inc.lon]);
     m.setIcon(icon);
   }
-  m.bindTooltip(`<b>${escapeHtml(playbookLabel(inc.type))}</b><br>${statusLabel(inc.status)}${inc.vehicleId != null ? " · " + escapeHtml(vehicleName(inc.vehicleId)) : ""}`);
+  m.bindTooltip(`<b>${escapeHtml(playbookLabel(inc.type))}</b><br>${escapeHtml(statusLabel(inc.status))}${inc.vehicleId != null ? " · " + escapeHtml(vehicleName(inc.vehicleId)) : ""}`);
 }
 
 function incidentRow(inc) {

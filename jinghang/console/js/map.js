@@ -5,6 +5,7 @@
 
 import * as L from "../vendor/leaflet/leaflet-src.esm.js";
 import { lang, onLangChange, t } from "./i18n.js";
+import { escapeHtml } from "./ui.js";
 
 export { L };
 
@@ -165,7 +166,7 @@ export function drawNoFly(data) {
     onEachFeature: (f, layer) => {
       const p = f.properties || {};
       const name = (lang() === "zh" ? p.name_zh : p.name_en) || p.name || p.id || "";
-      layer.bindTooltip(name, { sticky: true });
+      layer.bindTooltip(escapeHtml(name), { sticky: true });
     },
   }).addTo(layers.nofly);
 }
@@ -182,7 +183,7 @@ export function drawPatrols(patrols) {
     else if (Array.isArray(inputs.route ?? inputs.points) && (inputs.route ?? inputs.points).length >= 2) layer = L.polyline(inputs.route ?? inputs.points, style);
     else if (Array.isArray(inputs.point) && inputs.point.length >= 2) layer = L.circleMarker(inputs.point, { ...style, radius: 8 });
     if (!layer) continue;
-    layer.bindTooltip(`${t("plan.patrols")}: ${p.name || p.template_id || p.id} · ${p.cron || ""}`);
+    layer.bindTooltip(escapeHtml(`${t("plan.patrols")}: ${p.name || p.template_id || p.id} · ${p.cron || ""}`));
     layer.addTo(layers.patrols);
   }
 }

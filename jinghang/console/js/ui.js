@@ -35,6 +35,11 @@ export function showError(err) {
   toast(t("common.error", { reason: err?.reason || err?.message || String(err) }), "error");
 }
 
+/** Text made safe to put inside HTML (names and labels that come from users or the server). */
+export function escapeHtml(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
 /** Create an element: h("button", {class: "x", onclick}, "text", child...). */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
