@@ -16,6 +16,7 @@ from typing import Any
 #: EKF_STATUS_REPORT flags that must all be set for a usable position estimate.
 _EKF_ATTITUDE, _EKF_VELOCITY_HORIZ, _EKF_POS_HORIZ_ABS, _EKF_CONST_POS_MODE = 1, 2, 16, 128
 _MAV_MODE_FLAG_SAFETY_ARMED = 128
+_MAV_SYS_STATUS_PREARM_CHECK = 0x10000000
 STATUS_TEXTS_KEPT = 20
 
 
@@ -58,6 +59,8 @@ class VehicleState:
     gps_fix_type: int = 0
     satellites_visible: int = 0
     ekf_ok: bool | None = None
+    #: the vehicle's own pre-arm verdict (SYS_STATUS PREARM_CHECK bit), None if not reported
+    prearm_ok: bool | None = None
     ekf_flags: int = 0
     mode: str = "UNKNOWN"
     custom_mode: int = 0
@@ -108,6 +111,7 @@ class VehicleState:
             "gps_fix_type": self.gps_fix_type,
             "satellites_visible": self.satellites_visible,
             "ekf_ok": self.ekf_ok,
+            "prearm_ok": self.prearm_ok,
             "mode": self.mode,
             "armed": self.armed,
             "home": None
@@ -161,6 +165,10 @@ def apply_message(state: VehicleState, message: Any, *, mission_seq_offset: int 
         state.pitch_deg = math.degrees(message.pitch)
         state.yaw_deg = math.degrees(message.yaw) % 360.0
     elif kind == "SYS_STATUS":
+        if message.onboard_control_sensors_present & _MAV_SYS_STATUS_PREARM_CHECK:
+            state.prearm_ok = bool(
+                message.onboard_control_sensors_health & _MAV_SYS_STATUS_PREARM_CHECK
+            )
         if message.voltage_battery not in (0, 65535):
             state.battery_voltage_v = message.voltage_battery / 1000.0
         if message.battery_remaining >= 0:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from jinghang.events import EventBus
-from jinghang.flight import Fleet, ParameterError, Vehicle
+from jinghang.flight import Fleet, ParameterError, Vehicle, VehicleState
 from jinghang.simulator import start_vehicle
 
 #: Time runs this many times faster in the simulator (ArduPilot SITL's --speedup too).
@@ -32,11 +32,19 @@ async def connected_vehicle(
             await fleet.connect(address)
             vehicle = await fleet.wait_vehicle(timeout_s=30)
             if ready:
-                await vehicle.wait_until(
-                    lambda s: bool(s.ekf_ok) and s.gps_fix_type >= 3 and s.home is not None,
-                    timeout_s=60,
-                )
+                await vehicle.wait_until(ready_to_arm, timeout_s=60)
             yield fleet, vehicle
+
+
+def ready_to_arm(s: VehicleState) -> bool:
+    """GPS, EKF and home, and the vehicle's own pre-arm verdict where it reports one
+    (ArduPilot SITL's can still say "Logging not started" after the first GPS fix)."""
+    return (
+        bool(s.ekf_ok)
+        and s.gps_fix_type >= 3
+        and s.home is not None
+        and s.prearm_ok is not False
+    )
 
 
 async def disable_gps(vehicle: Vehicle) -> None:
@@ -48,5 +56,6 @@ async def disable_gps(vehicle: Vehicle) -> None:
 
 
 async def take_off(vehicle: Vehicle, altitude_m: float = 20.0) -> None:
+    await vehicle.wait_until(ready_to_arm, timeout_s=60)
     await vehicle.takeoff(altitude_m, actor="test-pilot")
     await vehicle.wait_until(lambda s: s.relative_altitude_m > altitude_m - 1.0, timeout_s=60)
