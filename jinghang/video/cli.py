@@ -1,15 +1,34 @@
 """``jinghang recordings verify DIR``: recompute every recorded segment's SHA-256 and report
-any mismatch with its manifest (exit code 1 on a mismatch or a missing segment)."""
+any mismatch with its manifest (exit code 1 on a mismatch or a missing segment).
+
+``--expected FILE`` checks against the fingerprints kept in the audit trail instead: a JSON
+list of ``{"segment_path" (or "path"), "sha256"}`` objects, as ``GET /api/recordings`` returns;
+relative paths are taken under DIR."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from jinghang.errors import VideoError
-from jinghang.video.verify import verify_directory
+from jinghang.video.verify import verify_directory, verify_segments
+
+
+def _expected_entries(path: str, directory: Path) -> list[tuple[Path, str]]:
+    try:
+        rows = json.loads(Path(path).read_text())
+        entries = []
+        for row in rows:
+            segment = Path(row.get("segment_path") or row["path"])
+            entries.append((segment if segment.is_absolute() else directory / segment,
+                            str(row["sha256"])))
+        return entries
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise VideoError(f"unreadable list of expected fingerprints {path}: {exc}",
+                         field="expected", value=path) from None
 
 
 def register(subparsers: Any) -> None:
@@ -20,12 +39,17 @@ def register(subparsers: Any) -> None:
     )
     verify.add_argument("directory", help="a recordings directory (searched recursively)")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.add_argument("--expected", metavar="FILE",
+                        help="JSON list of {segment_path, sha256} from the audit trail")
     verify.set_defaults(func=run_verify)
 
 
 def run_verify(args: argparse.Namespace) -> int:
     try:
-        report = verify_directory(args.directory)
+        if args.expected:
+            report = verify_segments(_expected_entries(args.expected, Path(args.directory)))
+        else:
+            report = verify_directory(args.directory)
     except VideoError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2

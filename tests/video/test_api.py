@@ -54,8 +54,11 @@ async def test_no_token_gives_401(http: httpx.AsyncClient) -> None:
         ("v=0\r\na=" + "x" * 5000 + "\r\n", "too long"),
         ("v=0\r\n" + "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n" * 5, "too many media"),
         ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n", "no video"),
+        ("v=0\r\n" + "a=candidate:1 1 udp 1 127.0.0.1 9 typ host\r\n" * 70, "ICE candidates"),
+        ("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF x\r\n", "cannot be parsed"),
     ],
-    ids=["empty", "not-sdp", "nul", "many-lines", "long-line", "many-media", "no-video"],
+    ids=["empty", "not-sdp", "nul", "many-lines", "long-line", "many-media", "no-video",
+         "many-candidates", "unparsable"],
 )
 async def test_bad_sdp_gives_400_with_the_reason(
     http: httpx.AsyncClient, body: str, reason: str

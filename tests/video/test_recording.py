@@ -72,6 +72,13 @@ async def test_recorded_segments_verify_and_a_changed_byte_fails(
     out = capsys.readouterr().out
     assert f"MISMATCH  {first_path}" in out and "1 mismatched" in out
 
+    audit_export = tmp_path / "audit.json"
+    audit_export.write_text(json.dumps(
+        [{"segment_path": str(p.relative_to(tmp_path)), "sha256": sha} for p, sha, _ in audit]))
+    assert jinghang_main(["recordings", "verify", str(tmp_path), "--expected",
+                          str(audit_export)]) == 1
+    assert f"MISMATCH  {first_path}" in capsys.readouterr().out
+
     first_path.unlink()
     assert verify_directory(tmp_path).mismatches[0].reason == "missing"
 
