@@ -53,7 +53,12 @@ class PatrolScheduler:
         self.fired: list[tuple[int, dt.datetime]] = []
 
     def reload(self) -> None:
-        """Read the schedules again (one was added, changed or disabled)."""
+        """Read the schedules again (one was added, changed or disabled). A new schedule's
+        first run is the first time its timetable names after now (or after its creation,
+        when that is earlier)."""
+        now = self.clock.now()
+        for patrol in self._schedules():
+            self._start_after(patrol, now)
         self._reload.set()
 
     def _schedules(self) -> list[PatrolSchedulePublic]:
@@ -65,7 +70,7 @@ class PatrolScheduler:
             return self._after[patrol.id]
         with self.store.read_session() as s:
             last = last_run_time(s, patrol.id)
-        start = _aware(last) if last is not None else now
+        start = _aware(last) if last is not None else min(now, _aware(patrol.created_at))
         self._after[patrol.id] = start
         return start
 

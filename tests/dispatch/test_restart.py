@@ -8,7 +8,7 @@ from pathlib import Path
 
 from jinghang.simulator import SimulatorServer
 from jinghang.store import IncidentCreate, list_audit, list_events
-from tests.dispatch.conftest import BASE, SPEEDUP, dispatch_world, near
+from tests.dispatch.conftest import BASE, SPEEDUP, World, dispatch_world, near
 
 
 async def test_a_restart_mid_flight_picks_the_flight_up_and_closes_it(tmp_path: Path) -> None:
@@ -66,3 +66,38 @@ async def test_losing_the_drone_mid_flight_fails_the_incident_with_the_reason(
             assert any(level == "warning" and "link to vehicle 1 lost" in message
                        for level, message in levels)
             assert 1 in w.dispatcher.busy  # still out there: not offered to the next incident
+
+
+async def test_a_patrol_in_the_air_at_a_restart_is_followed_and_not_fired_again(
+    tmp_path: Path,
+) -> None:
+    from jinghang.dispatch import TestClock
+    from jinghang.store import PatrolScheduleCreate, create_patrol, list_patrol_runs
+    from tests.dispatch.conftest import utc
+
+    route = [list(near(300, 0)), list(near(300, 300)), list(near(0, 300))]
+
+    def runs(world: World) -> list[str]:
+        with world.store.read_session() as s:
+            return [r.status for r in list_patrol_runs(s)]
+
+    async with AsyncExitStack() as stack:
+        sim = await stack.enter_async_context(
+            SimulatorServer(home=(BASE[0], BASE[1], 10.0, 0.0), speedup=SPEEDUP, tcp_port=0))
+        clock = TestClock(utc(2026, 7, 1, 21, 59))
+        async with dispatch_world(tmp_path, sims=[sim], clock=clock, with_patrols=True) as first:
+            assert first.patrols is not None
+            with first.store.transaction() as s:
+                create_patrol(s, PatrolScheduleCreate(
+                    name="harbour", template_id="CTY-05", cron="0 6 * * *",
+                    inputs={"points": route}), created_by="chief")
+            first.patrols.reload()
+            await clock.set(utc(2026, 7, 1, 22, 0, 30))
+            await first.until(lambda: runs(first) == ["launched"])
+            await first.until(lambda: sim.vehicle.relative_altitude_m > 20)
+        assert sim.vehicle.armed
+        clock = TestClock(utc(2026, 7, 1, 22, 1))
+        async with dispatch_world(tmp_path, sims=[sim], clock=clock, with_patrols=True) as second:
+            await second.until(lambda: runs(second) == ["completed"], timeout_s=120)
+            assert second.patrols is not None
+            assert await second.patrols.tick() == 0  # the 06:00 run is not fired twice
