@@ -5,6 +5,10 @@ with the ``backend`` fixture so the same cases fly real ArduPilot SITL when it i
 The flights run concurrently: the first case of a backend flies every selected template at
 once on one event loop (one simulator and one Fleet each, at high speedup) and keeps the
 outcomes; each case then asserts its own template's outcome.
+
+Flown on real ArduPilot SITL (ArduCopter built in /work/sitl, JINGHANG_SITL_BINARY) on
+2026-11-27: all 33 templates and the orbit-radius test complete, in about 5 minutes at 10x,
+four SITL instances at a time.
 """
 
 from __future__ import annotations
