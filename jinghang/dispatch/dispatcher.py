@@ -135,7 +135,8 @@ class Dispatcher:
         self.takeoff_accepted_s: dict[int, float] = {}
         self._wake = asyncio.Event()
         self._tasks: asyncio.TaskGroup | None = None
-        self._launching: set[int] = set()
+        #: Incidents whose launch is under way -> who asked to recall them meanwhile.
+        self._launching: dict[int, str | None] = {}
         #: system id -> (incident id, mission id) from the start of a launch to its end.
         self._tags: dict[int, tuple[int | None, int | None]] = {}
 
@@ -392,7 +393,7 @@ class Dispatcher:
         """Cancel a waiting incident, or recall the drone of one in flight."""
         with self.store.read_session() as s:
             incident = get_incident(s, incident_id)
-        if IncidentState(incident.state) in FLYING:
+        if IncidentState(incident.state) in FLYING or incident_id in self._launching:
             await self.recall(incident_id, actor=actor)
             with self.store.read_session() as s:
                 return get_incident(s, incident_id)
@@ -408,7 +409,7 @@ class Dispatcher:
 
     def _start_launch(self, waiting: Waiting, system_id: int, plan: MissionPlan, *,
                       actor: str) -> None:
-        self._launching.add(waiting.incident_id)
+        self._launching[waiting.incident_id] = None
         self._spawn(self._launch(waiting, system_id, plan, actor),
                     f"launch incident {waiting.incident_id}")
 
@@ -446,13 +447,15 @@ class Dispatcher:
             await self._launch_refused(waiting, flight, vehicle, exc)
             return
         finally:
-            self._launching.discard(incident_id)
+            recalled_by = self._launching.pop(incident_id, None)
         self.waiting.pop(incident_id, None)
         self.flights[system_id] = flight
         flight.phase = Phase.EN_ROUTE
         with self._tx() as s:
             set_mission_state(s, mission.id, MissionState.FLYING, actor=actor)
         self._move(incident_id, S.EN_ROUTE, actor=actor)
+        if recalled_by is not None:
+            await self.recall(incident_id, actor=recalled_by)
         await self._follow(flight)
 
     async def _launch_refused(self, waiting: Waiting, flight: Flight, vehicle: Any,
@@ -609,7 +612,17 @@ class Dispatcher:
         return vehicle
 
     async def recall(self, incident_id: int, *, actor: str) -> IncidentPublic:
-        """Send the incident's drone home (RTL); the incident closes when it lands."""
+        """Send the incident's drone home (RTL); the incident closes when it lands. During
+        the launch, the drone is sent home as soon as it has started."""
+        if incident_id in self._launching and not any(
+            f.incident_id == incident_id for f in self.flights.values()
+        ):
+            self._launching[incident_id] = actor
+            with self._tx() as s:
+                add_mission_event(s, kind="recall", actor=actor, incident_id=incident_id,
+                                  message="recall asked during the launch")
+            with self.store.read_session() as s:
+                return get_incident(s, incident_id)
         flight = self._flight_of(incident_id)
         await self._vehicle(flight.system_id).rtl(actor=actor)
         flight.recalled_by = actor

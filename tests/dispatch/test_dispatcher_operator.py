@@ -161,3 +161,17 @@ async def test_cancelling_a_waiting_incident_frees_its_drone_and_a_closed_one_st
         assert err.value.field == "state"
         await w.dispatcher.cancel(waiting.incident.id, actor="chief.wang")
         assert w.fleet.vehicles[1].state.armed is False
+
+
+async def test_a_recall_asked_during_the_launch_sends_the_drone_home_once_started(
+    tmp_path: Path,
+) -> None:
+    async with dispatch_world(tmp_path, drones=1) as w:
+        report = await w.dispatcher.report_incident(_incident("P01", near(400)), actor="op")
+        incident_id = report.incident.id
+        assert report.incident.state == "assigned"  # the launch is under way
+        await w.dispatcher.cancel(incident_id, actor="chief.wang", reason="false alarm")
+        await w.state_is(incident_id, "closed", timeout_s=90)
+        assert "recalled by chief.wang" in w.incident(incident_id).reason
+        assert w.fleet.vehicles[1].state.armed is False
+        assert w.dispatcher.busy == {}
