@@ -154,7 +154,11 @@ class Dispatcher:
                 self._recover()
                 self.started.set()
                 while True:
-                    self._serve_queue()
+                    try:
+                        self._serve_queue()
+                    except Exception as exc:  # keep serving; the next pass may succeed
+                        log.exception("serving the queue failed")
+                        self._alert("error", f"serving the incident queue failed: {exc}")
                     self._wake.clear()
                     try:
                         async with asyncio.timeout(1.0):

@@ -115,7 +115,11 @@ class PatrolScheduler:
                 self._skip(patrol, newest, "missed: the scheduler was not running then")
             else:
                 self.fired.append((patrol.id, newest))
-                await self.dispatcher.launch_patrol(patrol, newest)
+                try:
+                    await self.dispatcher.launch_patrol(patrol, newest)
+                except Exception as exc:  # one patrol's failure must not stop the others
+                    log.exception("patrol %s could not be launched", patrol.id)
+                    self._skip(patrol, newest, f"could not be launched: {exc}")
             self._after[patrol.id] = newest
             count += 1
         return count
