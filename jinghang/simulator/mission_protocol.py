@@ -1,8 +1,10 @@
 """The vehicle side of the MAVLink mission protocol, for mission, fence and rally lists.
 
 Upload: MISSION_COUNT starts it, the vehicle asks for each item in turn with
-MISSION_REQUEST_INT (asking again when an item is late, ignoring repeated or out-of-order
-items), and ends with MISSION_ACK. Download: MISSION_REQUEST_LIST gets MISSION_COUNT, then
+MISSION_REQUEST (as ArduPilot does; MISSION_ITEM_INT or MISSION_ITEM may answer), asks again
+when an item is a second late, answers a repeated or out-of-order item with
+MISSION_ACK(INVALID_SEQUENCE) without ending the transfer, refuses items from another system
+(DENIED), and ends with MISSION_ACK. Download: MISSION_REQUEST_LIST gets MISSION_COUNT, then
 each MISSION_REQUEST_INT / MISSION_REQUEST gets the item. As on ArduPilot the mission list
 has home at sequence 0. Timeouts are in wall-clock seconds, as the other side measures them.
 """
@@ -21,7 +23,7 @@ from jinghang.simulator.vehicle import SimVehicle
 
 M = mavlink
 MAX_ITEMS = 1000  # home included; ArduPilot SITL's storage holds several hundred
-RETRY_AFTER_S = 0.5
+RETRY_AFTER_S = 1.0
 GIVE_UP_AFTER_S = 8.0
 
 
@@ -120,7 +122,7 @@ class MissionServer:
 
     def _request(self, up: _Upload, now_s: float) -> None:
         up.last_request_s = now_s
-        self.send(M.MAVLink_mission_request_int_message(*up.target, len(up.items), up.mission_type))
+        self.send(M.MAVLink_mission_request_message(*up.target, len(up.items), up.mission_type))
 
     def _item(self, msg: MavMessage, as_int: bool, target: tuple[int, int], now_s: float) -> None:
         up = self._upload
@@ -137,7 +139,12 @@ class MissionServer:
             return
         seq = int(msg.seq)
         if seq != len(up.items):
-            self._request(up, now_s)  # repeated or out of order: ask again for the one we need
+            # repeated or out of order: say so; the request for the item we need is repeated
+            # by poll() when it is late, as ArduPilot does
+            self._ack(target, M.MAV_MISSION_INVALID_SEQUENCE, mission_type)
+            return
+        if target != up.target:
+            self._ack(target, M.MAV_MISSION_DENIED, mission_type)
             return
         lat, lon = _lat_lon(msg, as_int)
         up.items.append(

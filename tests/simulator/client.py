@@ -36,7 +36,7 @@ class GcsClient:
         self.texts: list[str] = []
         self.reached: list[int] = []
         self.feedback: list[Msg] = []
-        self._waiters: list[tuple[str, Callable[[Msg], bool], asyncio.Future[Msg]]] = []
+        self._waiters: list[tuple[tuple[str, ...], Callable[[Msg], bool], asyncio.Future[Msg]]] = []
         self.send_heartbeats = True
 
     def set_signing(self, key: bytes | None) -> None:
@@ -76,8 +76,8 @@ class GcsClient:
                 elif kind == "CAMERA_FEEDBACK":
                     self.feedback.append(msg)
                 for waiter in list(self._waiters):
-                    wkind, cond, fut = waiter
-                    if wkind == kind and not fut.done() and cond(msg):
+                    kinds, cond, fut = waiter
+                    if kind in kinds and not fut.done() and cond(msg):
                         fut.set_result(msg)
                         self._waiters.remove(waiter)
 
@@ -90,11 +90,11 @@ class GcsClient:
             await asyncio.sleep(0.2)
 
     def expect(
-        self, kind: str, cond: Callable[[Msg], bool] = lambda m: True
+        self, kind: str | tuple[str, ...], cond: Callable[[Msg], bool] = lambda m: True
     ) -> asyncio.Future[Msg]:
-        """Register interest in a message before sending what causes it."""
+        """Register interest in a message (of one of the kinds) before causing it."""
         fut: asyncio.Future[Msg] = asyncio.get_running_loop().create_future()
-        self._waiters.append((kind, cond, fut))
+        self._waiters.append(((kind,) if isinstance(kind, str) else kind, cond, fut))
         return fut
 
     async def wait(
@@ -158,11 +158,12 @@ class GcsClient:
 
     async def upload(self, items: list[tuple[Any, ...]], mission_type: int = 0) -> int:
         """Upload (frame, command, p1..p4, lat_deg, lon_deg, alt) tuples; return the ack type."""
-        done = self.expect("MISSION_ACK")
+        done = self.expect("MISSION_ACK", lambda m: m.type != M.MAV_MISSION_INVALID_SEQUENCE)
         self.send(M.MAVLink_mission_count_message(self.target, 1, len(items), mission_type))
         async with asyncio.timeout(20.0):
             while not done.done():
-                req = self.expect("MISSION_REQUEST_INT")
+                # ArduPilot asks with MISSION_REQUEST; either kind gets MISSION_ITEM_INT
+                req = self.expect(("MISSION_REQUEST", "MISSION_REQUEST_INT"))
                 finished, _ = await asyncio.wait({req, done}, return_when=asyncio.FIRST_COMPLETED)
                 if done in finished:
                     req.cancel()

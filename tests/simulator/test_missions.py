@@ -62,8 +62,9 @@ async def test_300_item_mission_uploads_and_downloads_identical(gcs: GcsClient) 
 
 async def test_upload_survives_repeated_and_out_of_order_items(gcs: GcsClient) -> None:
     items = [HOME_SLOT, wp(10, 0, 10), wp(20, 0, 10), wp(30, 0, 10)]
-    done = gcs.expect("MISSION_ACK")
-    first = gcs.expect("MISSION_REQUEST_INT", lambda m: m.seq == 1)
+    done = gcs.expect("MISSION_ACK", lambda m: m.type != M.MAV_MISSION_INVALID_SEQUENCE)
+    complaints = gcs.expect("MISSION_ACK", lambda m: m.type == M.MAV_MISSION_INVALID_SEQUENCE)
+    first = gcs.expect("MISSION_REQUEST", lambda m: m.seq == 1)
     gcs.send(M.MAVLink_mission_count_message(1, 1, len(items), 0))
     for seq in (0, 0, 3):  # seq 0 twice, then one out of order
         frame, cmd, p1, p2, p3, p4, lat, lon, alt = items[seq]
@@ -109,6 +110,7 @@ async def test_upload_survives_repeated_and_out_of_order_items(gcs: GcsClient) -
             )
         )
     assert (await done).type == M.MAV_MISSION_ACCEPTED
+    assert (await complaints).type == M.MAV_MISSION_INVALID_SEQUENCE
     assert len(await gcs.download()) == 4
 
 
