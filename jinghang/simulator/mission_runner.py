@@ -2,7 +2,8 @@
 
 It walks the uploaded list (ArduPilot numbering: home is item 0, the first real item is 1):
 a navigation command is started and verified (reached, held, loitered, landed); the DO
-commands that follow it run as soon as it starts; DO_JUMP loops a bounded or unlimited number
+commands between two navigation commands run when the first of them completes, as the next
+one starts (AP_Mission::advance_current_nav_cmd); DO_JUMP loops a bounded or unlimited number
 of times. Each completed navigation command produces MISSION_ITEM_REACHED (via the vehicle's
 outbox). The runner only decides; the vehicle (``host``) flies and reports.
 """
@@ -53,7 +54,6 @@ class MissionRunner:
         self.state = MissionState.NOT_STARTED
         self.paused = False
         self._jump_counts: dict[int, int] = {}
-        self._dos_done_until = 0
         self._hold_started_s: float | None = None
         self._reached_position = False
         self._loiter_turns_deg = 0.0
@@ -73,7 +73,6 @@ class MissionRunner:
             self._jump_counts.clear()
         self.paused = False
         self.state = MissionState.ACTIVE
-        self._dos_done_until = start
         self._advance(start)
         return True
 
@@ -85,7 +84,6 @@ class MissionRunner:
         self.host.emit(notices.MissionCurrentChanged(seq))
         if running:
             self.state = MissionState.ACTIVE
-            self._dos_done_until = seq
             self._advance(seq)
         elif self.state == MissionState.COMPLETE:
             self.state = MissionState.NOT_STARTED
@@ -96,6 +94,12 @@ class MissionRunner:
         self.current_seq = 0
         self.state = MissionState.NOT_STARTED
         self._jump_counts.clear()
+
+    def _next_nav_is_takeoff(self) -> bool:
+        for item in self.items[self.current_seq + 1 :]:
+            if int(item.command) in NAV_COMMANDS:
+                return int(item.command) == Cmd.NAV_TAKEOFF
+        return False
 
     def starts_with_takeoff(self) -> bool:
         for item in self.items[1:]:
@@ -126,15 +130,13 @@ class MissionRunner:
                         )
                     )
                     seq = target
-                    self._dos_done_until = target
                 else:
                     seq += 1
                 continue
             if cmd in NAV_COMMANDS:
                 self._start_nav(seq)
                 return
-            if seq >= self._dos_done_until:
-                self.host.run_do_command(seq, item)
+            self.host.run_do_command(seq, item)
             seq += 1
         self._complete()
 
@@ -145,17 +147,6 @@ class MissionRunner:
         self._loiter_turns_deg = 0.0
         self.host.emit(notices.MissionCurrentChanged(seq))
         self.host.start_nav_command(self.items[seq])
-        # the DO commands after a navigation command run while flying to it (as in AP_Mission)
-        nxt = seq + 1
-        while nxt < len(self.items):
-            item = self.items[nxt]
-            cmd = int(item.command)
-            if cmd in NAV_COMMANDS or cmd == Cmd.DO_JUMP:
-                break
-            if nxt >= self._dos_done_until:
-                self.host.run_do_command(nxt, item)
-            nxt += 1
-        self._dos_done_until = max(self._dos_done_until, nxt)
 
     def _complete(self) -> None:
         self.state = MissionState.COMPLETE
@@ -212,8 +203,12 @@ class MissionRunner:
             if self._hold_started_s is None:
                 self._hold_started_s = now
             return now - self._hold_started_s >= max(0.0, item.param1)
-        if cmd in (Cmd.NAV_LAND, Cmd.NAV_RETURN_TO_LAUNCH):
+        if cmd == Cmd.NAV_RETURN_TO_LAUNCH:
             return host.landed_complete()
+        if cmd == Cmd.NAV_LAND:
+            # as ArduCopter: a landing completes (and is reported) only when a takeoff
+            # follows; otherwise the vehicle disarms on the ground with the land item current
+            return host.landed_complete() and self._next_nav_is_takeoff()
         return True
 
 

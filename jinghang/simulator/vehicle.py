@@ -875,8 +875,8 @@ class SimVehicle:
             if self.guide == Guide.LAND and grounded_s >= LANDED_CONFIRM_S:
                 self._landed_complete = True
                 if self.mode == Mode.AUTO:
-                    self.runner.update(0.0)  # the landing item completes, then the mission
-                if self.armed:
+                    self.runner.update(0.0)  # an RTL item completes; a land item may go on
+                if self.armed and self.guide != Guide.TAKEOFF:
                     self._disarm_now()
             elif self.guide != Guide.TAKEOFF and grounded_s >= self.param("DISARM_DELAY") > 0:
                 self._disarm_now()

@@ -132,7 +132,7 @@ def test_unlimited_jump_loop_runs_until_stopped_and_counted_jumps_end() -> None:
     assert v.set_mode(Mode.AUTO)
     run(v, 200)
     reached = [n.seq for n in v.outbox if isinstance(n, ItemReached)]
-    assert reached == [1, 2, 3, 2, 3, 2, 3, 5]
+    assert reached == [1, 2, 3, 2, 3, 2, 3]  # the final NAV_LAND disarms, unreported
     assert not v.armed
     texts = [n.text for n in v.outbox if isinstance(n, StatusText)]
     assert "Mission: 4 Jump 2/2" in texts
@@ -144,3 +144,50 @@ def test_battery_low_without_an_action_only_warns() -> None:
     run(v, 15)
     assert v.mode == Mode.GUIDED and v.armed
     assert any(isinstance(n, StatusText) and "Battery 1 is low" in n.text for n in v.outbox)
+
+
+def test_land_then_takeoff_in_one_mission_goes_on() -> None:
+    v = ready()
+    a = offset_deg(HOME[0], HOME[1], 20, 0)
+    items = [
+        v.home_item(),
+        MissionItem(Cmd.NAV_TAKEOFF, Frame.GLOBAL_RELATIVE_ALT, altitude_m=10),
+        MissionItem(Cmd.NAV_LAND, latitude_deg=a[0], longitude_deg=a[1]),
+        MissionItem(Cmd.NAV_TAKEOFF, Frame.GLOBAL_RELATIVE_ALT, altitude_m=5),
+        MissionItem(Cmd.NAV_RETURN_TO_LAUNCH),
+    ]
+    v.store_mission(0, items)
+    assert v.set_mode(Mode.GUIDED) and v.arm() == ACCEPTED
+    assert v.set_mode(Mode.AUTO)
+    run(v, 200)
+    assert [n.seq for n in v.outbox if isinstance(n, ItemReached)] == [1, 2, 3, 4]
+    assert not v.armed
+    assert abs(v.physics.north_m) < 1.0
+
+
+def test_do_commands_run_when_the_preceding_nav_item_is_reached() -> None:
+    """As AP_Mission: DO items between WP A and WP B start when A is reached."""
+    v = ready()
+    a = offset_deg(HOME[0], HOME[1], 100, 0)
+    b = offset_deg(HOME[0], HOME[1], 100, 100)
+    items = [
+        v.home_item(),
+        MissionItem(Cmd.NAV_TAKEOFF, Frame.GLOBAL_RELATIVE_ALT, altitude_m=10),
+        MissionItem(Cmd.NAV_WAYPOINT, latitude_deg=a[0], longitude_deg=a[1], altitude_m=10),
+        MissionItem(Cmd.DO_SET_CAM_TRIGG_DIST, Frame.MISSION, param1=20),
+        MissionItem(Cmd.DO_CHANGE_SPEED, Frame.MISSION, param1=1, param2=4),
+        MissionItem(Cmd.NAV_WAYPOINT, latitude_deg=b[0], longitude_deg=b[1], altitude_m=10),
+        MissionItem(Cmd.DO_SET_CAM_TRIGG_DIST, Frame.MISSION, param1=0),
+        MissionItem(Cmd.NAV_RETURN_TO_LAUNCH),
+    ]
+    v.store_mission(0, items)
+    assert v.set_mode(Mode.GUIDED) and v.arm() == ACCEPTED
+    assert v.set_mode(Mode.AUTO)
+    run(v, 13)
+    assert 20 < v.physics.north_m < 90  # still on the first leg, at 10 m/s, no photos yet
+    assert v.photo_count == 0 and v.ground_speed_m_s > 8
+    run(v, 300)
+    assert v.photo_count >= 4
+    for shot in v.camera_triggers:  # every photo on the A -> B lane
+        north, east = v._local(shot.latitude_deg, shot.longitude_deg)
+        assert abs(north - 100) < 3 and -1 < east < 103
