@@ -17,8 +17,10 @@ import math
 
 from jinghang.missions.items import Cmd, MissionItem, MissionType
 from jinghang.simulator import notices
-from jinghang.simulator.fence import breaches, shapes_from_items
-from jinghang.simulator.geo import bearing_deg, ne_offset_m, offset_deg
+from jinghang.simulator.failsafes import check_failsafes, fence_breach_now
+from jinghang.simulator.fence import shapes_from_items
+from jinghang.simulator.geo import ne_offset_m, offset_deg
+from jinghang.simulator.guidance import Guide, update_guidance
 from jinghang.simulator.mission_runner import (
     MissionRunner,
     MissionState,
@@ -39,18 +41,6 @@ FAILED = 4
 EKF_SETTLE_S = 2.0
 LANDED_CONFIRM_S = 1.0
 FORCE_MAGIC = 21196
-
-
-class Guide(enum.Enum):
-    """What the position controller is doing."""
-
-    IDLE = "idle"
-    GOTO = "goto"  # fly to (and hold at) a position target
-    TAKEOFF = "takeoff"
-    LAND = "land"
-    CIRCLE = "circle"
-    DRIFT = "drift"  # no position hold: drift with the wind at constant altitude
-    VELOCITY = "velocity"
 
 
 class RtlStage(enum.Enum):
@@ -281,7 +271,7 @@ class SimVehicle:
             reasons.append("Battery 1 critical voltage failsafe")
         elif (low_v > 0 and volts < low_v) or self.battery_failsafe == 1:
             reasons.append("Battery 1 low voltage failsafe")
-        if self.param("FENCE_ENABLE") and self._fence_breach_now():
+        if self.param("FENCE_ENABLE") and fence_breach_now(self):
             reasons.append("Fence: vehicle outside fence")
         return reasons
 
@@ -314,10 +304,10 @@ class SimVehicle:
         if self.flying and not force:
             self.text(notices.SEVERITY_CRITICAL, "Disarm: vehicle is flying")
             return FAILED
-        self._disarm_now()
+        self.disarm_now()
         return ACCEPTED
 
-    def _disarm_now(self) -> None:
+    def disarm_now(self) -> None:
         self.armed = False
         self.physics.motors_running = False
         self.guide = Guide.IDLE
@@ -666,7 +656,7 @@ class SimVehicle:
     def mission_complete(self) -> None:
         """Past the last item: land-and-disarm done, or hold position in AUTO."""
         if self.on_ground and self.armed:
-            self._disarm_now()
+            self.disarm_now()
         elif self.armed and self.guide not in (Guide.LAND,):
             self._brake()
 
@@ -779,7 +769,7 @@ class SimVehicle:
         else:
             self._gps_ok_since_s = None
         if self.armed:
-            self._check_failsafes()
+            check_failsafes(self)
         if self.armed and self.mode == Mode.AUTO:
             self.runner.update(dt_s)
         if self.armed and self._rtl_active:
@@ -793,7 +783,7 @@ class SimVehicle:
                 _guide, n, e, up = self._paused_guide
                 self._paused_guide = None
                 self._goto_local(n, e, up, None)
-        self._guidance(dt_s)
+        update_guidance(self, dt_s)
         self.physics.step(dt_s)
         self._after_physics()
 
@@ -801,68 +791,6 @@ class SimVehicle:
         if self._speed_override_m_s is not None:
             return self._speed_override_m_s
         return max(0.2, self.param("WPNAV_SPEED") / 100.0)
-
-    def _vertical_demand(self, target_up: float) -> float:
-        p = self.physics
-        dz = target_up - p.up_m
-        accel = p.limits.accel_vertical_m_s2 * 0.8
-        if dz >= 0:
-            limit = max(0.1, self.param("WPNAV_SPEED_UP") / 100.0)
-            return min(limit, math.sqrt(2 * accel * dz), 1.5 * dz)
-        limit = max(0.1, self.param("WPNAV_SPEED_DN") / 100.0)
-        return -min(limit, math.sqrt(2 * accel * -dz), 1.5 * -dz)
-
-    def _guidance(self, dt_s: float) -> None:
-        p = self.physics
-        heading: float | None = None
-        guide = self.guide if self.armed else Guide.IDLE
-        if guide == Guide.IDLE:
-            p.demand(0.0, 0.0, 0.0 if p.on_ground else -1.0)
-            return
-        if guide in (Guide.GOTO, Guide.TAKEOFF):
-            dn = self._tgt_n - p.north_m
-            de = self._tgt_e - p.east_m
-            dist = math.hypot(dn, de)
-            speed_limit = self._tgt_speed_m_s or self._cruise_speed_m_s()
-            accel = p.limits.accel_horizontal_m_s2 * 0.8
-            speed = min(speed_limit, math.sqrt(2 * accel * dist), 1.5 * dist)
-            vn, ve = (dn / dist * speed, de / dist * speed) if dist > 1e-6 else (0.0, 0.0)
-            vu = self._vertical_demand(self._tgt_up)
-            if dist > 2.0 and self.param("WP_YAW_BEHAVIOR") != 0:
-                heading = bearing_deg(dn, de)
-        elif guide == Guide.LAND:
-            dn = self._tgt_n - p.north_m
-            de = self._tgt_e - p.east_m
-            vn, ve = 1.0 * dn, 1.0 * de
-            if self.relative_altitude_m > self.param("LAND_ALT_LOW") / 100.0:
-                high = self.param("LAND_SPEED_HIGH") or self.param("WPNAV_SPEED_DN")
-                vu = -max(0.1, high / 100.0)
-            else:
-                vu = -max(0.1, self.param("LAND_SPEED") / 100.0)
-        elif guide == Guide.CIRCLE:
-            cn, ce, radius, rate = self._circle
-            self._circle_angle_deg += rate * dt_s
-            self._circle_travel_deg += abs(rate) * dt_s
-            ang = math.radians(self._circle_angle_deg)
-            tn = cn + radius * math.cos(ang)
-            te = ce + radius * math.sin(ang)
-            tangential = math.radians(rate) * radius
-            vn = -math.sin(ang) * tangential + 1.5 * (tn - p.north_m)
-            ve = math.cos(ang) * tangential + 1.5 * (te - p.east_m)
-            vu = self._vertical_demand(self._tgt_up)
-            heading = bearing_deg(cn - p.north_m, ce - p.east_m) if radius > 0.5 else None
-        elif guide == Guide.VELOCITY:
-            vn, ve, vu = self._vel
-        else:  # DRIFT
-            vn, ve, vu = p.wind_north_m_s, p.wind_east_m_s, 0.0
-        if self.roi is not None:
-            rn, re = self._local(self.roi[0], self.roi[1])
-            heading = bearing_deg(rn - p.north_m, re - p.east_m)
-            horizontal = math.hypot(rn - p.north_m, re - p.east_m)
-            drop = self.relative_altitude_m - self.roi[2]
-            self.gimbal_pitch_deg = -math.degrees(math.atan2(drop, max(horizontal, 0.1)))
-            self.gimbal_yaw_deg = 0.0
-        p.demand(vn, ve, vu, heading)
 
     def _after_physics(self) -> None:
         p = self.physics
@@ -877,132 +805,11 @@ class SimVehicle:
                 if self.mode == Mode.AUTO:
                     self.runner.update(0.0)  # an RTL item completes; a land item may go on
                 if self.armed and self.guide != Guide.TAKEOFF:
-                    self._disarm_now()
+                    self.disarm_now()
             elif self.guide != Guide.TAKEOFF and grounded_s >= self.param("DISARM_DELAY") > 0:
-                self._disarm_now()
+                self.disarm_now()
         else:
             self._on_ground_since_s = None
         if self.cam_trigger_distance_m > 0 and not p.on_ground:
             if p.distance_travelled_m - self._cam_last_distance_m >= self.cam_trigger_distance_m:
                 self.take_photo()
-
-    # -- failsafes ----------------------------------------------------------------------
-    def _check_failsafes(self) -> None:
-        self._check_battery()
-        self._check_gcs()
-        self._check_fence()
-
-    def _failsafe_action(self, action: int, reason: str) -> None:
-        """BATT_FS_*_ACT style actions: 0 warn only, 1 land, 2-4 RTL, 5 terminate."""
-        if action == 0:
-            return
-        if not self.flying:
-            if self.on_ground:
-                self._disarm_now()
-            return
-        if action == 5:
-            self._disarm_now()
-            return
-        want = Mode.LAND if action == 1 else Mode.RTL
-        if self.mode == Mode.LAND or self.mode == want:
-            return
-        if want == Mode.RTL and not self.set_mode(Mode.RTL):
-            self.set_mode(Mode.LAND)
-        elif want == Mode.LAND:
-            self.set_mode(Mode.LAND)
-        _ = reason
-
-    def _check_battery(self) -> None:
-        volts = self.battery_voltage_v
-        used = self.physics.battery.consumed_mah
-        remaining = self.physics.battery.capacity_mah - used
-        timer = max(0.0, self.param("BATT_LOW_TIMER"))
-        low_v, crt_v = self.param("BATT_LOW_VOLT"), self.param("BATT_CRT_VOLT")
-        low_mah, crt_mah = self.param("BATT_LOW_MAH"), self.param("BATT_CRT_MAH")
-        low_now = (low_v > 0 and volts < low_v) or (low_mah > 0 and remaining < low_mah)
-        crt_now = (crt_v > 0 and volts < crt_v) or (crt_mah > 0 and remaining < crt_mah)
-        self._batt_low_since_s = (self._batt_low_since_s or self.time_s) if low_now else None
-        self._batt_crt_since_s = (self._batt_crt_since_s or self.time_s) if crt_now else None
-        if (
-            self.battery_failsafe < 2
-            and self._batt_crt_since_s is not None
-            and self.time_s - self._batt_crt_since_s >= timer
-        ):
-            self.battery_failsafe = 2
-            self.text(
-                notices.SEVERITY_WARNING,
-                f"Battery 1 is critical {volts:.2f}V used {used:.0f} mAh",
-            )
-            self._failsafe_action(int(self.param("BATT_FS_CRT_ACT")), "battery critical")
-        elif (
-            self.battery_failsafe < 1
-            and self._batt_low_since_s is not None
-            and self.time_s - self._batt_low_since_s >= timer
-        ):
-            self.battery_failsafe = 1
-            self.text(
-                notices.SEVERITY_WARNING, f"Battery 1 is low {volts:.2f}V used {used:.0f} mAh"
-            )
-            self._failsafe_action(int(self.param("BATT_FS_LOW_ACT")), "battery low")
-
-    def _check_gcs(self) -> None:
-        enabled = int(self.param("FS_GCS_ENABLE"))
-        if not enabled or not self.gcs_seen or self.gcs_failsafe:
-            return
-        timeout_s = max(0.1, self.param("FS_GCS_TIMEOUT")) * self.gcs_timeout_scale
-        if self.time_s - self._gcs_last_s > timeout_s:
-            self.gcs_failsafe = True
-            if not self.flying:
-                self.text(notices.SEVERITY_WARNING, "GCS Failsafe")
-                return
-            if enabled == 2 and self.mode == Mode.AUTO:
-                self.text(notices.SEVERITY_WARNING, "GCS Failsafe - Continuing Auto Mode")
-                return
-            self.text(notices.SEVERITY_WARNING, "GCS Failsafe")
-            self._failsafe_action(1 if enabled == 5 else 2, "gcs")
-
-    def _fence_breach_now(self) -> int:
-        return breaches(
-            fence_type=int(self.param("FENCE_TYPE")),
-            latitude_deg=self.latitude_deg,
-            longitude_deg=self.longitude_deg,
-            relative_altitude_m=self.relative_altitude_m,
-            home_latitude_deg=self.home_lat_deg,
-            home_longitude_deg=self.home_lon_deg,
-            alt_max_m=self.param("FENCE_ALT_MAX"),
-            alt_min_m=self.param("FENCE_ALT_MIN"),
-            radius_m=self.param("FENCE_RADIUS"),
-            shapes=self._fence_shapes,
-        )
-
-    def _check_fence(self) -> None:
-        if not self.param("FENCE_ENABLE"):
-            self.fence_breaches = 0
-            return
-        now = self._fence_breach_now() if self.flying else 0
-        new = now & ~self.fence_breaches
-        if now == 0 and self.fence_breaches:
-            self.text(notices.SEVERITY_NOTICE, "Fence breach cleared")
-        self.fence_breaches = now
-        if new:
-            self.fence_breach_count += 1
-            names = []
-            if new & 1:
-                names.append("Max Alt")
-            if new & 2:
-                names.append("Circle")
-            if new & 4:
-                names.append("Polygon")
-            if new & 8:
-                names.append("Min Alt")
-            self.text(notices.SEVERITY_CRITICAL, f"Fence Breach: {', '.join(names)}")
-            action = int(self.param("FENCE_ACTION"))
-            if action == 0:
-                return
-            if action == 4:
-                self.set_mode(Mode.BRAKE)
-            elif action == 2:
-                self.set_mode(Mode.LAND)
-            elif self.mode not in (Mode.RTL, Mode.LAND):
-                if not self.set_mode(Mode.RTL):
-                    self.set_mode(Mode.LAND)
