@@ -1,5 +1,6 @@
-"""The failsafes of a simulated ArduCopter: battery (low, then critical), GCS heartbeat loss
-and the geofence, with ArduPilot's parameters, texts and actions.
+"""The failsafes of a simulated ArduCopter: battery (low, then critical), GCS heartbeat loss,
+the EKF losing its position (GPS gone) and the geofence, with ArduPilot's parameters, texts
+and actions.
 
 Each check runs every step while armed; an action is a mode change (RTL, LAND, BRAKE) or a
 disarm, as BATT_FS_*_ACT, FS_GCS_ENABLE and FENCE_ACTION say.
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from jinghang.simulator import notices
 from jinghang.simulator.fence import breaches
-from jinghang.simulator.modes import Mode
+from jinghang.simulator.modes import POSITION_MODES, Mode
 
 if TYPE_CHECKING:
     from jinghang.simulator.vehicle import SimVehicle
@@ -21,6 +22,23 @@ def check_failsafes(v: SimVehicle) -> None:
     check_battery(v)
     check_gcs(v)
     check_fence(v)
+    check_ekf(v)
+
+
+EKF_FAILSAFE_AFTER_S = 1.0
+
+
+def check_ekf(v: SimVehicle) -> None:
+    """No position for a second in a mode that needs one: LAND, as FS_EKF_ACTION 1 does."""
+    if v.ekf_ok or not v.flying or v.mode not in POSITION_MODES:
+        v.ekf_bad_since_s = None
+        return
+    if v.ekf_bad_since_s is None:
+        v.ekf_bad_since_s = v.time_s
+    elif v.time_s - v.ekf_bad_since_s >= EKF_FAILSAFE_AFTER_S:
+        v.ekf_bad_since_s = None
+        v.set_mode(Mode.LAND)
+        v.text(notices.SEVERITY_CRITICAL, "EKF Failsafe: changed to LAND Mode")
 
 
 def failsafe_action(v: SimVehicle, action: int, reason: str) -> None:

@@ -118,6 +118,7 @@ class SimVehicle:
         self._batt_low_since_s: float | None = None
         self._batt_crt_since_s: float | None = None
         self.fence_breaches = 0
+        self.ekf_bad_since_s: float | None = None
         self.fence_breach_count = 0
         self._fence_shapes = shapes_from_items([])
         self._gps_ok_since_s: float | None = 0.0

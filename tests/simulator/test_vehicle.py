@@ -191,3 +191,16 @@ def test_do_commands_run_when_the_preceding_nav_item_is_reached() -> None:
     for shot in v.camera_triggers:  # every photo on the A -> B lane
         north, east = v._local(shot.latitude_deg, shot.longitude_deg)
         assert abs(north - 100) < 3 and -1 < east < 103
+
+
+def test_losing_gps_in_guided_flight_lands() -> None:
+    v = flying()
+    v.params.set("SIM_GPS_DISABLE", 1)
+    run(v, 2)
+    assert v.mode == Mode.LAND
+    assert any(
+        isinstance(n, StatusText) and n.text == "EKF Failsafe: changed to LAND Mode"
+        for n in v.outbox
+    )
+    run(v, 40)
+    assert not v.armed and v.on_ground
