@@ -179,6 +179,8 @@ class VehicleEndpoint:
                 self.broadcast(self._param_value(name, vehicle.params.index_of(name)))
         elif kind == "REQUEST_DATA_STREAM":
             self._request_data_stream(client, msg)
+        elif kind == "FILE_TRANSFER_PROTOCOL":
+            client.send(_ftp_nak(msg))
         elif kind == "SETUP_SIGNING":
             key = bytes(msg.secret_key)
             self.set_signing_key(key)
@@ -290,6 +292,29 @@ class VehicleEndpoint:
                 if msg is not None:
                     client.send(msg)
                     self.stats.messages_out += 1
+
+
+FTP_OPCODE_NAK = 129
+FTP_ERROR_UNKNOWN_COMMAND = 7
+
+
+def _ftp_nak(msg: MavMessage) -> MavMessage:
+    """MAVLink FTP is not served: NAK every request so clients (MAVProxy's parameter
+    download) fall back to the plain protocols at once instead of timing out."""
+    request = bytes(msg.payload)
+    seq = int.from_bytes(request[0:2], "little") if len(request) >= 2 else 0
+    session = request[2] if len(request) > 2 else 0
+    req_opcode = request[3] if len(request) > 3 else 0
+    reply = bytearray(251)
+    reply[0:2] = ((seq + 1) & 0xFFFF).to_bytes(2, "little")
+    reply[2] = session
+    reply[3] = FTP_OPCODE_NAK
+    reply[4] = 1  # size: one byte of error code
+    reply[5] = req_opcode
+    reply[12] = FTP_ERROR_UNKNOWN_COMMAND
+    return M.MAVLink_file_transfer_protocol_message(
+        0, msg.get_srcSystem(), msg.get_srcComponent(), list(reply)
+    )
 
 
 def _param_name(raw: Any) -> str:

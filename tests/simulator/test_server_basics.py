@@ -164,3 +164,14 @@ async def test_two_clients_see_the_same_vehicle(sim: SimulatorServer) -> None:
         await a.wait_armable()
         assert await a.set_mode(5) == 0
         await b.heartbeat_where(lambda m: m.custom_mode == 5)
+
+
+async def test_mavlink_ftp_is_refused_at_once(gcs: GcsClient) -> None:
+    request = bytearray(251)
+    request[0:2] = (41).to_bytes(2, "little")
+    request[3] = 4  # OpenFileRO
+    nak = gcs.expect("FILE_TRANSFER_PROTOCOL")
+    gcs.send(M.MAVLink_file_transfer_protocol_message(0, 1, 1, list(request)))
+    reply = bytes((await nak).payload)
+    assert int.from_bytes(reply[0:2], "little") == 42
+    assert (reply[3], reply[5]) == (129, 4)  # NAK of OpenFileRO
