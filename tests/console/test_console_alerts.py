@@ -81,5 +81,11 @@ async def test_playbook_waiting_for_the_pilot_launches_on_confirmation(tmp_path:
         await row.locator("button[data-act=confirm]").click()
         await page.locator(".incident-row.status-en_route").wait_for(timeout=WAIT_MS)
         await page.locator(".drone-card[data-drone='3'].flying").wait_for(timeout=WAIT_MS)
+
+        # a console opened in the middle of the flight shows its progress and incident too
+        late = await page.context.new_page()
+        await log_in(late, run.url, "observer", run.passwords["observer"])
+        await late.locator(".progress-bar[data-drone='3']").wait_for(timeout=WAIT_MS)
+        await late.locator(".drone-card[data-drone='3'] .on-incident").wait_for()
         assert log.outside == []
         assert log.errors == [], log.errors

@@ -128,6 +128,9 @@ async def test_report_dispatch_follow_video_take_over_and_audit(tmp_path: Path) 
             timeout=WAIT_MS,
         )
         assert "m" in await page.locator(f".drone-card[data-drone='{drone}'] .to-go").inner_text()
+        incident = await row.get_attribute("data-incident")
+        on_incident = page.locator(f".drone-card[data-drone='{drone}'] .on-incident")
+        await on_incident.filter(has_text=f"#{incident}").wait_for()
 
         # the video tile of the flying drone plays: frames decoded and time advancing
         tile = page.locator(f".video-tile[data-drone='{drone}'][data-state='playing']")

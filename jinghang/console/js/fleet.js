@@ -89,6 +89,7 @@ function cardHtml(v) {
       <span>${Math.round(v.heading_deg || 0)}°</span>
       <button class="link video-toggle" data-drone="${v.id}">${t("video.open")}</button>
     </div>
+    ${showProgress && p.incidentId != null ? `<div class="small muted on-incident">${t("drone.on_incident", { id: escapeHtml(p.incidentId) })}</div>` : ""}
     ${showProgress ? `
     <div class="progress" title="${t("drone.progress")}">
       <div class="progress-bar" role="progressbar" aria-valuemin="0" aria-valuemax="100"
@@ -105,7 +106,7 @@ function renderCards() {
   const list = document.getElementById("fleet-list");
   if (!list) return;
   if (!state.vehicles.size) {
-    list.innerHTML = `<p class="muted">${t("fleet.empty")}</p>`;
+    list.innerHTML = `<p class="muted fleet-empty">${t("fleet.empty")}</p>`;
     return;
   }
   const seen = new Set();
@@ -135,7 +136,7 @@ function renderCards() {
   for (const card of list.querySelectorAll(".drone-card")) {
     if (!seen.has(card.dataset.drone)) card.remove();
   }
-  list.querySelector(".muted")?.remove();
+  list.querySelector(".fleet-empty")?.remove();
 }
 
 let scheduled = false;

@@ -78,10 +78,15 @@ function handleMessage(message) {
 
 async function loadVehicles() {
   const data = await optional(PATHS.vehicles);
-  for (const raw of asList(data, "vehicles")) {
-    const v = upsertVehicle(raw);
-    const mission = raw.mission || raw.progress;
-    if (v && mission) setProgress({ system_id: v.id, ...mission });
+  for (const raw of asList(data, "vehicles")) upsertVehicle(raw);
+  // flights already under way when the page opens: their progress from the active missions
+  const missions = asList(await optional(`${PATHS.missions}?active_only=true`), "missions");
+  for (const m of missions) {
+    if (m.vehicle_system_id == null) continue;
+    setProgress({
+      system_id: m.vehicle_system_id, mission_id: m.id, incident_id: m.incident_id,
+      current_seq: m.current_seq, item_count: m.item_count, phase: String(m.state || "").toUpperCase(),
+    });
   }
 }
 

@@ -102,7 +102,9 @@ export function setProgress(raw) {
   const v = state.vehicles.get(id) || upsertVehicle({}, id);
   const old = v.progress || {};
   const total = first(num(first(raw.item_count, raw.total_items, raw.total)), old.total);
-  const current = first(num(first(raw.current_seq, raw.current_item, raw.seq)), old.current);
+  // the vehicle's "item_reached" names an item behind it, not the one it flies to
+  const seq = raw.event === "item_reached" ? undefined : raw.seq;
+  const current = first(num(first(raw.current_seq, raw.current_item, seq)), old.current);
   const phase = first(raw.phase, old.phase);
   let fraction = num(first(raw.fraction, raw.progress_fraction));
   if (fraction === null && total) fraction = Math.min(1, (current || 0) / Math.max(1, total - 1));
@@ -154,7 +156,7 @@ export function upsertIncident(raw) {
   const inc = normalizeIncident(raw);
   if (!inc.id || inc.id === "undefined") return null;
   const old = state.incidents.get(inc.id);
-  const merged = old ? { ...old, ...Object.fromEntries(Object.entries(inc).filter(([, v]) => v !== null && v !== "")) } : inc;
+  const merged = old ? { ...old, ...Object.fromEntries(Object.entries(inc).filter(([, v]) => v !== undefined && v !== null && v !== "")) } : inc;
   state.incidents.set(inc.id, merged);
   emit("incident", merged);
   return merged;
