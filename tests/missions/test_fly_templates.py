@@ -162,20 +162,6 @@ def _nadir_surveys() -> list[str]:
     return sorted(out)
 
 
-#: The built-in simulator runs the DO commands after a navigation item when it *starts* that
-#: item (jinghang/simulator/mission_runner.py, _start_nav); ArduPilot runs them when the item
-#: is *reached*. Checked on real SITL (ArduCopter, this repo's /work/sitl build): WP A,
-#: DO_CHANGE_SPEED 3, WP B flies 10 m/s all the way to A and 3 m/s only after it. So the
-#: simulator's camera starts on the approach to each lane and stops at the lane's start,
-#: and its photos miss most of the area. Remove this mark when the simulator follows AP.
-SIMULATOR_DO_TIMING = pytest.mark.xfail(
-    reason="built-in simulator starts DO commands with the preceding NAV item, not on "
-    "reaching it as ArduPilot does; its distance-triggered photos land off the lanes",
-    strict=False,
-)
-
-
-@SIMULATOR_DO_TIMING
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize("template_id", _nadir_surveys())
 def test_photos_taken_in_flight_cover_the_survey_area(request: pytest.FixtureRequest,
