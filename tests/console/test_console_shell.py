@@ -96,6 +96,11 @@ async def test_plan_import_schedule_and_refusal(tmp_path: Path) -> None:
         await page.locator(".leaflet-overlay-pane path[stroke='#1f7a8c']").first.wait_for(
             state="attached"
         )
+        patrol = page.locator(".patrol-row").first
+        await patrol.wait_for()
+        assert "0 6 * * *" in await patrol.inner_text()
+        await patrol.locator("button[data-act=toggle]").click()
+        await page.locator(".patrol-row.off").wait_for()
 
         assert log.outside == []
         assert log.errors == [], log.errors

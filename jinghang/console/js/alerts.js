@@ -70,7 +70,10 @@ export function handleAlertEvent(data) {
   else if (kindRaw.includes("fence")) kind = "fence";
   const reason = data.message || data.detail || data.reason || data.text || kindRaw;
   const vars = { drone: droneName(vid), reason, pct: Math.round(data.battery_pct ?? state.vehicles.get(String(vid))?.battery_pct ?? 0) };
-  const text = kind === "failure" || kind === "fence" ? t(kind === "fence" ? "alert.generic" : "alert.failure", vars) : t(`alert.${kind}`, vars);
+  let text;
+  if (vid == null) text = reason; // about the whole fleet or an incident, not one drone
+  else if (kind === "fence") text = t("alert.generic", vars);
+  else text = t(`alert.${kind}`, vars);
   raiseAlert(`${kind}:${vid}:${data.id ?? data.incident_id ?? ""}:${kind === "failure" ? reason : ""}`, kind, text);
 }
 

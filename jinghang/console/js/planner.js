@@ -3,12 +3,12 @@
 // time, distance, energy and photo count, or the reason it was refused; then schedule it as a
 // patrol with a cron timetable.
 
-import { PATHS, asList, get, post } from "./api.js";
+import { PATHS, asList, del, get, patch, post } from "./api.js";
 import { formatDistance, formatDuration, localName, onLangChange, t } from "./i18n.js";
 import { L, drawPatrols, getMap, layers, setPick } from "./map.js";
-import { on, state } from "./state.js";
+import { canDispatch, on, state } from "./state.js";
 import { closeRing, parseGeometryFile } from "./geoimport.js";
-import { h, showError, toast } from "./ui.js";
+import { confirmAction, h, showError, toast } from "./ui.js";
 
 const POINT_PATTERNS = new Set(["orbit", "expanding_square", "sector_search", "hover", "structure_scan"]);
 const LINE_PATTERNS = new Set(["corridor", "waypoint_loop"]);
@@ -188,8 +188,7 @@ function scheduleForm(tpl, kind, geom) {
         };
         const created = await post(PATHS.patrols, body);
         toast(t("plan.scheduled", { id: created?.id ?? "" }));
-        const patrols = await get(PATHS.patrols).catch(() => null);
-        if (patrols) drawPatrols(asList(patrols, "patrols"));
+        renderPatrols();
       } catch (err) {
         showError(err);
       }
@@ -228,7 +227,49 @@ function renderPanel(isDrawing = false) {
       h("button", { class: "link", onclick: () => { geometry = null; drawing = []; lastPlan = null; setPick(null); drawInput(); renderPanel(); } }, t("plan.clear"))),
     h("label", { class: "file" }, t("plan.import"), file),
     h("button", { class: "primary", id: "plan-compute", disabled: !tpl, onclick: () => computePlan(tpl) }, t("plan.compute")),
-    h("div", { id: "plan-result" })].filter(Boolean));
+    h("div", { id: "plan-result" }),
+    h("div", { id: "patrol-list" })].filter(Boolean));
+  renderPatrols();
+}
+
+/** The scheduled patrols: name, template, timetable, on/off and delete (commanders). */
+async function renderPatrols() {
+  const box = document.getElementById("patrol-list");
+  if (!box) return;
+  let patrols = [];
+  try {
+    patrols = asList(await get(PATHS.patrols), "patrols");
+  } catch (err) {
+    if (!err.missing) showError(err);
+    return;
+  }
+  drawPatrols(patrols);
+  const mayChange = canDispatch();
+  box.replaceChildren(h("h3", {}, `${t("plan.patrols")} (${patrols.length})`),
+    ...patrols.map((p) => h("div", { class: `patrol-row ${p.enabled === false ? "off" : ""}`, dataset: { patrol: p.id } },
+      h("div", {}, h("b", {}, p.name || p.template_id), " ", h("span", { class: "mono small" }, `${p.cron} ${p.time_zone || ""}`)),
+      mayChange ? h("div", { class: "row" },
+        h("button", {
+          class: "link", dataset: { act: "toggle" }, onclick: async () => {
+            try {
+              await patch(`${PATHS.patrols}/${p.id}`, { enabled: p.enabled === false });
+              renderPatrols();
+            } catch (err) {
+              showError(err);
+            }
+          },
+        }, p.enabled === false ? t("plan.enable") : t("plan.disable")),
+        h("button", {
+          class: "link", dataset: { act: "delete" }, onclick: async () => {
+            if (!(await confirmAction(`${t("plan.delete")}: ${p.name}?`))) return;
+            try {
+              await del(`${PATHS.patrols}/${p.id}`);
+              renderPatrols();
+            } catch (err) {
+              showError(err);
+            }
+          },
+        }, t("plan.delete"))) : null)));
 }
 
 export function showPlanner() {
