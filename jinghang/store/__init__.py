@@ -43,7 +43,13 @@ from jinghang.store.missions import (
     set_mission_progress,
     set_mission_state,
 )
-from jinghang.store.models import MissionState, PatrolRunStatus, Role, VehicleStatus
+from jinghang.store.models import (
+    DISPATCHER_STATUSES,
+    MissionState,
+    PatrolRunStatus,
+    Role,
+    VehicleStatus,
+)
 from jinghang.store.patrols import (
     create_patrol,
     delete_patrol,
@@ -67,6 +73,8 @@ from jinghang.store.schemas import (
     PatrolSchedulePublic,
     RecordingCreate,
     RecordingPublic,
+    TrackPointCreate,
+    TrackPointPublic,
     UserCreate,
     UserCredentials,
     UserPublic,
@@ -76,6 +84,7 @@ from jinghang.store.schemas import (
     VehiclePublic,
     VehicleUpdate,
 )
+from jinghang.store.tracks import add_track_points, list_track_points
 from jinghang.store.users import (
     count_users,
     create_user,
@@ -94,6 +103,7 @@ from jinghang.store.vehicles import (
 )
 
 __all__ = [
+    "DISPATCHER_STATUSES",
     "FINAL_STATES",
     "AlreadyExists",
     "AuditPublic",
@@ -114,6 +124,8 @@ __all__ = [
     "Role",
     "Store",
     "StoreUnavailable",
+    "TrackPointCreate",
+    "TrackPointPublic",
     "UserCreate",
     "UserCredentials",
     "UserPublic",
@@ -125,6 +137,7 @@ __all__ = [
     "VehicleUpdate",
     "add_mission_event",
     "add_recording",
+    "add_track_points",
     "append_audit",
     "complete_command",
     "count_users",
@@ -151,6 +164,7 @@ __all__ = [
     "list_patrol_runs",
     "list_patrols",
     "list_recordings",
+    "list_track_points",
     "list_users",
     "list_vehicles",
     "make_engine",

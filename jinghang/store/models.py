@@ -33,13 +33,30 @@ class Role(enum.StrEnum):
 
 
 class VehicleStatus(enum.StrEnum):
-    """The fleet register's status of a drone (its live flight state is in jinghang.flight)."""
+    """The fleet register's status of a drone (its live flight state is in jinghang.flight).
+
+    The dispatcher writes ``available``, ``assigned``, ``flying``, ``returning`` and ``lost``
+    from its own lifecycle (see :data:`DISPATCHER_STATUSES`); ``maintenance``, ``offline``
+    and ``retired`` are an admin's and the dispatcher never overwrites them. ``busy`` is
+    the older catch-all, still read as "in use".
+    """
 
     AVAILABLE = "available"
+    ASSIGNED = "assigned"
+    FLYING = "flying"
+    RETURNING = "returning"
+    LOST = "lost"
     BUSY = "busy"
     MAINTENANCE = "maintenance"
     OFFLINE = "offline"
     RETIRED = "retired"
+
+
+#: The register statuses the dispatcher owns: it writes them and may replace them.
+DISPATCHER_STATUSES = frozenset({
+    VehicleStatus.AVAILABLE.value, VehicleStatus.ASSIGNED.value, VehicleStatus.FLYING.value,
+    VehicleStatus.RETURNING.value, VehicleStatus.LOST.value, VehicleStatus.BUSY.value,
+})
 
 
 class MissionState(enum.StrEnum):
@@ -170,6 +187,25 @@ class MissionEvent(SQLModel, table=True):
     message: str = Field(default="", max_length=1024)
     data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: dt.datetime = Field(default_factory=utc_now, index=True)
+
+
+class MissionTrackPoint(SQLModel, table=True):
+    """One sampled position of a mission's drone while it flew (the flown track, evidence of
+    where the drone was and when)."""
+
+    __tablename__ = "mission_track_points"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mission_id: int = Field(index=True)
+    time: dt.datetime = Field(index=True)
+    latitude_deg: float
+    longitude_deg: float
+    relative_altitude_m: float | None = None
+    heading_deg: float | None = None
+    ground_speed_m_s: float | None = None
+    battery_pct: float | None = None
+    #: The mission item the drone was flying to (None when not reported).
+    current_seq: int | None = None
 
 
 class VehicleCommand(SQLModel, table=True):

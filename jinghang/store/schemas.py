@@ -200,6 +200,31 @@ class MissionEventPublic(_Public):
     created_at: dt.datetime
 
 
+class TrackPointCreate(BaseModel):
+    """One sampled position of a flying mission's drone."""
+
+    time: dt.datetime
+    latitude_deg: float = Latitude
+    longitude_deg: float = Longitude
+    relative_altitude_m: float | None = None
+    heading_deg: float | None = None
+    ground_speed_m_s: float | None = None
+    battery_pct: float | None = None
+    current_seq: int | None = None
+
+
+class TrackPointPublic(_Public):
+    mission_id: int
+    time: dt.datetime
+    latitude_deg: float
+    longitude_deg: float
+    relative_altitude_m: float | None
+    heading_deg: float | None
+    ground_speed_m_s: float | None
+    battery_pct: float | None
+    current_seq: int | None
+
+
 class VehicleCommandPublic(_Public):
     id: int
     vehicle_system_id: int
