@@ -11,7 +11,9 @@ let chosen = null;
 
 /** The flown track as [lat, lon]: the record's track (positions sampled in flight). */
 function trackOf(record) {
-  const tr = record.track ?? record.positions ?? [];
+  // the record's own track, else the missions' tracks one after the other
+  const perMission = asList(record.missions ?? []).flatMap((m) => asList(m.track ?? m.track_points ?? []));
+  const tr = record.track ?? record.track_points ?? record.positions ?? perMission;
   if (tr?.type === "LineString") return tr.coordinates.map(([lon, lat]) => [lat, lon]);
   return asList(tr, "points")
     .map((p) => (Array.isArray(p) ? [p[0], p[1]] : [p.latitude_deg ?? p.lat, p.longitude_deg ?? p.lon]))
