@@ -6,6 +6,7 @@ is scheduled as a patrol."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -103,4 +104,57 @@ async def test_plan_import_schedule_and_refusal(tmp_path: Path) -> None:
         await page.locator(".patrol-row.off").wait_for()
 
         assert log.outside == []
+        assert log.errors == [], log.errors
+
+
+QGC_PLAN = {
+    "fileType": "Plan",
+    "version": 1,
+    "groundStation": "QGroundControl",
+    "mission": {
+        "version": 2,
+        "firmwareType": 3,
+        "vehicleType": 2,
+        "cruiseSpeed": 10,
+        "hoverSpeed": 5,
+        "plannedHomePosition": [37.4500, 122.0000, 20],
+        "items": [
+            {
+                "type": "ComplexItem",
+                "complexItemType": "survey",
+                "version": 5,
+                "polygon": [
+                    [37.4510, 121.9975],
+                    [37.4513, 122.0012],
+                    [37.4489, 122.0014],
+                    [37.4486, 121.9978],
+                ],
+            }
+        ],
+    },
+    "geoFence": {"version": 2, "polygons": [], "circles": []},
+    "rallyPoints": {"version": 2, "points": []},
+}
+
+
+@pytest.mark.parametrize(
+    ("template_id", "file_name"),
+    [("ENV-03", "river.geojson"), ("SEA-05", "beach.geojson"), ("RUR-01", "field.plan")],
+)
+async def test_plan_from_imported_files(tmp_path: Path, template_id: str, file_name: str) -> None:
+    """A route (GeoJSON line), broadcast spots (GeoJSON points) and a QGroundControl survey
+    polygon (.plan) each plan from their file."""
+    path = SAMPLES / file_name
+    if file_name.endswith(".plan"):
+        path = tmp_path / file_name
+        path.write_text(json.dumps(QGC_PLAN), encoding="utf-8")
+    async with console_server(tmp_path) as (url, passwords), chromium_page(tmp_path) as (page, log):
+        await log_in(page, url, "observer", passwords["observer"])
+        await page.locator("#tabs [data-view=plan]").click()
+        await page.locator("#plan-template option").nth(32).wait_for(state="attached")
+        await page.locator("#plan-template").select_option(template_id)
+        await page.locator("#plan-file").set_input_files(str(path))
+        await page.locator("#plan-compute").click()
+        await page.locator("#plan-time").wait_for()
+        assert await page.locator(".leaflet-overlay-pane path[stroke='#e85d04']").count() >= 1
         assert log.errors == [], log.errors

@@ -20,12 +20,18 @@ function fromKml(text) {
 
 function fromGeoJson(data) {
   if (data.type === "FeatureCollection") {
+    const points = data.features.filter((x) => x.geometry?.type === "Point");
+    if (points.length > 1 && points.length === data.features.length) {
+      // several points (waypoints, broadcast spots): the route through them in file order
+      return { type: "LineString", coordinates: points.map((x) => x.geometry.coordinates) };
+    }
     const f = data.features.find((x) => x.geometry);
     if (!f) throw new Error("the FeatureCollection has no geometry");
     return fromGeoJson(f);
   }
   if (data.type === "Feature") return fromGeoJson(data.geometry);
   if (data.type === "MultiPolygon") return { type: "Polygon", coordinates: data.coordinates[0] };
+  if (data.type === "MultiPoint") return { type: "LineString", coordinates: data.coordinates };
   if (["Polygon", "LineString", "Point"].includes(data.type)) return data;
   throw new Error(`unsupported GeoJSON type ${data.type}`);
 }
