@@ -23,6 +23,7 @@ from aiortc import (
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
+    RTCRtpCodecCapability,
     RTCRtpSender,
     RTCSessionDescription,
 )
@@ -86,6 +87,13 @@ def ice_configuration(ice_servers: Sequence[Mapping[str, Any]]) -> RTCConfigurat
         servers.append(RTCIceServer(urls=server["urls"], username=server.get("username"),
                                     credential=server.get("credential")))
     return RTCConfiguration(iceServers=servers)
+
+
+def preferred_codecs(mode: Mode) -> list[RTCRtpCodecCapability]:
+    """The codecs a session in this mode may send: H.264 for passthrough, VP8 transcoded."""
+    codec_name = "video/h264" if mode == "passthrough" else "video/vp8"
+    capabilities = RTCRtpSender.getCapabilities("video").codecs
+    return [c for c in capabilities if c.mimeType.lower() == codec_name]
 
 
 async def _run_both(first: Coroutine[Any, Any, None], second: Coroutine[Any, Any, None]) -> None:
@@ -296,14 +304,13 @@ class VideoGateway:
         peer = RTCPeerConnection(configuration=self.configuration)
         track = relay.add_viewer(chosen)
         try:
+            # The transceiver and its codec preference must exist before the offer is applied:
+            # aiortc settles the session's codecs in setRemoteDescription, and the sender
+            # uses the first of them. Set afterwards, the preference is ignored, and a browser
+            # offering VP8 first would get H.264 bytes in VP8 packets (it decodes nothing).
+            transceiver = peer.addTransceiver(track, direction="sendonly")
+            transceiver.setCodecPreferences(preferred_codecs(chosen))
             await peer.setRemoteDescription(RTCSessionDescription(sdp=text, type="offer"))
-            peer.addTrack(track)
-            codec_name = "video/h264" if chosen == "passthrough" else "video/vp8"
-            capabilities = RTCRtpSender.getCapabilities("video").codecs
-            preferred = [c for c in capabilities if c.mimeType.lower() == codec_name]
-            for transceiver in peer.getTransceivers():
-                if transceiver.sender.track is track:
-                    transceiver.setCodecPreferences(preferred)
             answer = await peer.createAnswer()
             await peer.setLocalDescription(answer)
         except Exception as exc:
