@@ -3,6 +3,7 @@
 
 import { PATHS, asList, get } from "./api.js";
 import { onLangChange, t } from "./i18n.js";
+import { on } from "./state.js";
 import { h, formatTime, showError, toast } from "./ui.js";
 
 const filters = { actor: "", action: "", target: "", since: "", until: "", text: "" };
@@ -82,6 +83,16 @@ export function showAudit() {
   load();
 }
 
+let reloadTimer = 0;
+
 export function initAudit() {
   onLangChange(() => document.body.dataset.view === "audit" && showAudit());
+  // new entries arrive on the live stream: refresh the open view (at most once a second)
+  on("ws:audit", () => {
+    if (document.body.dataset.view !== "audit" || reloadTimer) return;
+    reloadTimer = setTimeout(() => {
+      reloadTimer = 0;
+      load();
+    }, 1000);
+  });
 }
