@@ -81,7 +81,7 @@ async def confirm(page: Any) -> None:
 
 async def test_report_dispatch_follow_video_take_over_and_audit(tmp_path: Path) -> None:
     async with (
-        demo_server(tmp_path, speedup=10.0) as run,
+        demo_server(tmp_path, speedup=7.0) as run,
         chromium_page(tmp_path) as (page, log),
     ):
         await log_in(page, run.url, "commander", run.passwords["commander"])
