@@ -112,11 +112,18 @@ def check_gcs(v: SimVehicle) -> None:
 
 
 def fence_breach_now(v: SimVehicle) -> int:
+    return fence_breach_at(v, v.latitude_deg, v.longitude_deg, v.relative_altitude_m)
+
+
+def fence_breach_at(
+    v: SimVehicle, latitude_deg: float, longitude_deg: float, relative_altitude_m: float
+) -> int:
+    """The enabled fences (FENCE_TYPE bits) a position is outside of."""
     return breaches(
         fence_type=int(v.param("FENCE_TYPE")),
-        latitude_deg=v.latitude_deg,
-        longitude_deg=v.longitude_deg,
-        relative_altitude_m=v.relative_altitude_m,
+        latitude_deg=latitude_deg,
+        longitude_deg=longitude_deg,
+        relative_altitude_m=relative_altitude_m,
         home_latitude_deg=v.home_lat_deg,
         home_longitude_deg=v.home_lon_deg,
         alt_max_m=v.param("FENCE_ALT_MAX"),
@@ -124,6 +131,18 @@ def fence_breach_now(v: SimVehicle) -> int:
         radius_m=v.param("FENCE_RADIUS"),
         shapes=v._fence_shapes,
     )
+
+
+def fence_names(fences: int) -> str:
+    """As AC_Fence::get_fence_names: "Circle fence", "Max Alt and Circle fences"."""
+    names = [
+        n
+        for bit, n in ((1, "Max Alt"), (2, "Circle"), (4, "Polygon"), (8, "Min Alt"))
+        if fences & bit
+    ]
+    if len(names) == 1:
+        return f"{names[0]} fence"
+    return f"{', '.join(names[:-1])} and {names[-1]} fences"
 
 
 def check_fence(v: SimVehicle) -> None:
@@ -137,16 +156,7 @@ def check_fence(v: SimVehicle) -> None:
     v.fence_breaches = now
     if new:
         v.fence_breach_count += 1
-        names = []
-        if new & 1:
-            names.append("Max Alt")
-        if new & 2:
-            names.append("Circle")
-        if new & 4:
-            names.append("Polygon")
-        if new & 8:
-            names.append("Min Alt")
-        v.text(notices.SEVERITY_CRITICAL, f"Fence Breach: {', '.join(names)}")
+        v.text(notices.SEVERITY_NOTICE, f"{fence_names(new)} breached")
         action = int(v.param("FENCE_ACTION"))
         if action == 0:
             return

@@ -17,7 +17,7 @@ import math
 
 from jinghang.missions.items import Cmd, MissionItem, MissionType
 from jinghang.simulator import notices
-from jinghang.simulator.failsafes import check_failsafes, fence_breach_now
+from jinghang.simulator.failsafes import check_failsafes, fence_breach_at, fence_breach_now
 from jinghang.simulator.fence import shapes_from_items
 from jinghang.simulator.geo import ne_offset_m, offset_deg
 from jinghang.simulator.guidance import Guide, update_guidance
@@ -289,6 +289,7 @@ class SimVehicle:
                     self.text(notices.SEVERITY_CRITICAL, f"PreArm: {reason}")
                 return FAILED
         self.armed = True
+        self.text(notices.SEVERITY_INFO, "Arming motors")
         self.physics.motors_running = True
         self._on_ground_since_s = self.time_s
         self._landed_complete = False
@@ -310,6 +311,7 @@ class SimVehicle:
 
     def disarm_now(self) -> None:
         self.armed = False
+        self.text(notices.SEVERITY_INFO, "Disarming motors")
         self.physics.motors_running = False
         self.guide = Guide.IDLE
         self._paused_guide = None
@@ -441,6 +443,10 @@ class SimVehicle:
             return DENIED
         if self.on_ground and self.guide != Guide.TAKEOFF:
             return FAILED
+        if self.param("FENCE_ENABLE") and fence_breach_at(
+            self, lat_deg, lon_deg, relative_altitude_m
+        ):
+            return FAILED  # as ArduCopter's guided mode: no destination outside the fence
         n, e = self._local(lat_deg, lon_deg)
         self._paused_guide = None
         if self.guide == Guide.TAKEOFF:

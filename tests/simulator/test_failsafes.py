@@ -90,36 +90,69 @@ async def test_gcs_heartbeat_loss_triggers_rtl(gcs: GcsClient) -> None:
 
 
 async def test_circle_fence_breach_triggers_rtl(sim: SimulatorServer, gcs: GcsClient) -> None:
-    for name, value in (
-        ("FENCE_ENABLE", 1),
-        ("FENCE_TYPE", 3),
-        ("FENCE_RADIUS", 60),
-        ("FENCE_ALT_MAX", 50),
-    ):
+    for name, value in (("FENCE_TYPE", 3), ("FENCE_RADIUS", 60), ("FENCE_ALT_MAX", 50)):
         await gcs.set_param(name, value)
     await gcs.arm_and_takeoff(10.0)
     assert (
         await gcs.command(M.MAV_CMD_SET_MESSAGE_INTERVAL, M.MAVLINK_MSG_ID_FENCE_STATUS, 2e5) == 0
     )
     await goto(gcs, 150, 0, 10)
-    text = await gcs.wait("STATUSTEXT", lambda m: m.text.startswith("Fence Breach"))
-    assert "Circle" in text.text
+    await gcs.position(lambda m: m.lat > round(at(80, 0)[0] * 1e7))
+    await gcs.set_param("FENCE_ENABLE", 1)  # switched on outside it
+    text = await gcs.wait("STATUSTEXT", lambda m: m.text.endswith("breached"))
+    assert text.text == "Circle fence breached"
     await gcs.heartbeat_where(lambda m: m.custom_mode == 6)
     status = await gcs.wait("FENCE_STATUS", lambda m: m.breach_count >= 1)
     assert status.breach_type in (M.FENCE_BREACH_BOUNDARY, M.FENCE_BREACH_NONE)
-    assert sim.vehicle.physics.north_m < 85  # the stopping distance at 10 m/s is 20 m
     home_lat = round(at(0, 0)[0] * 1e7)
     await gcs.position(lambda m: abs(m.lat - home_lat) < 100)  # and it comes back inside
+    assert "Fence breach cleared" in gcs.texts
+
+
+async def test_guided_destination_outside_the_fence_is_refused(
+    sim: SimulatorServer, gcs: GcsClient
+) -> None:
+    for name, value in (("FENCE_TYPE", 3), ("FENCE_RADIUS", 60), ("FENCE_ENABLE", 1)):
+        await gcs.set_param(name, value)
+    await gcs.arm_and_takeoff(10.0)
+    lat, lon = at(150, 0)
+    result = await gcs.command_int(
+        M.MAV_CMD_DO_REPOSITION,
+        M.MAV_FRAME_GLOBAL_RELATIVE_ALT,
+        -1,
+        0,
+        0,
+        0,
+        round(lat * 1e7),
+        round(lon * 1e7),
+        10,
+    )
+    assert result == M.MAV_RESULT_FAILED
+    lat, lon = at(40, 0)
+    result = await gcs.command_int(
+        M.MAV_CMD_DO_REPOSITION,
+        M.MAV_FRAME_GLOBAL_RELATIVE_ALT,
+        -1,
+        0,
+        0,
+        0,
+        round(lat * 1e7),
+        round(lon * 1e7),
+        10,
+    )
+    assert result == M.MAV_RESULT_ACCEPTED
+    await gcs.position(lambda m: abs(m.lat - round(lat * 1e7)) < 30)
 
 
 async def test_altitude_fence_breach_triggers_rtl(gcs: GcsClient) -> None:
-    for name, value in (("FENCE_ENABLE", 1), ("FENCE_TYPE", 1), ("FENCE_ALT_MAX", 30)):
+    for name, value in (("FENCE_TYPE", 1), ("FENCE_ALT_MAX", 30)):
         await gcs.set_param(name, value)
-    await gcs.arm_and_takeoff(20.0)
-    await goto(gcs, 0, 0, 45)
-    text = await gcs.wait("STATUSTEXT", lambda m: m.text.startswith("Fence Breach"))
-    assert "Max Alt" in text.text
+    await gcs.arm_and_takeoff(40.0)
+    await gcs.set_param("FENCE_ENABLE", 1)
+    text = await gcs.wait("STATUSTEXT", lambda m: m.text.endswith("breached"))
+    assert text.text == "Max Alt fence breached"
     await gcs.heartbeat_where(lambda m: m.custom_mode == 6)
+    await gcs.position(lambda m: m.relative_alt < 28500)  # RTL stays under the ceiling
 
 
 async def test_polygon_exclusion_fence_uploaded_as_fence_mission(
@@ -141,7 +174,7 @@ async def test_polygon_exclusion_fence_uploaded_as_fence_mission(
         await gcs.set_param(name, value)
     await gcs.arm_and_takeoff(10.0)
     await goto(gcs, 200, 0, 10)  # straight through the excluded square
-    text = await gcs.wait("STATUSTEXT", lambda m: m.text.startswith("Fence Breach"))
-    assert "Polygon" in text.text
+    text = await gcs.wait("STATUSTEXT", lambda m: m.text.endswith("breached"))
+    assert text.text == "Polygon fence breached"
     await gcs.heartbeat_where(lambda m: m.custom_mode == 6)
     assert sim.vehicle.physics.north_m < 140

@@ -86,3 +86,13 @@ def test_circle_shapes_and_malformed_polygons_are_ignored() -> None:
     assert check(40, 0, 10, FENCE_POLYGON, circle_in) == FENCE_POLYGON
     two_vertices = polygon(Cmd.NAV_FENCE_POLYGON_VERTEX_EXCLUSION, [(0, 0), (10, 10)])
     assert shapes_from_items(two_vertices).empty
+
+
+def test_fence_names_as_arducopter_words_them() -> None:
+    from jinghang.simulator.failsafes import fence_names
+
+    assert fence_names(FENCE_CIRCLE) == "Circle fence"
+    assert fence_names(FENCE_ALT_MAX | FENCE_CIRCLE) == "Max Alt and Circle fences"
+    assert fence_names(FENCE_ALT_MAX | FENCE_CIRCLE | FENCE_POLYGON) == (
+        "Max Alt, Circle and Polygon fences"
+    )

@@ -11,7 +11,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 from jinghang.simulator import start_vehicle
 from tests.simulator.client import GcsClient, connect_gcs
 from tests.simulator.conftest import HOME
-from tests.simulator.test_missions import HOME_SLOT, REL, wp
+from tests.simulator.test_missions import HOME_SLOT, REL, at, wp
 
 M = mavlink
 ARMED = M.MAV_MODE_FLAG_SAFETY_ARMED
@@ -118,3 +118,49 @@ async def test_short_mission_reports_each_item(backend: str) -> None:
         await gcs.heartbeat_where(lambda m: not m.base_mode & ARMED, 180)
         # the final NAV_LAND is not reported: ArduCopter disarms on it
         assert gcs.reached == [1, 2, 3]
+
+
+async def goto(gcs: GcsClient, north_m: float, east_m: float, alt_m: float) -> None:
+    lat, lon = at(north_m, east_m)
+    gcs.send(
+        M.MAVLink_set_position_target_global_int_message(
+            0,
+            1,
+            1,
+            M.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
+            0b110111111000,
+            round(lat * 1e7),
+            round(lon * 1e7),
+            alt_m,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        )
+    )
+
+
+async def test_battery_low_failsafe_returns_home(backend: str) -> None:
+    async with vehicle(backend) as gcs:
+        await gcs.set_param("BATT_FS_LOW_ACT", 2)
+        await gcs.arm_and_takeoff(10.0)
+        await goto(gcs, 50, 0, 10)
+        await gcs.set_param("BATT_LOW_VOLT", 13.0)
+        await gcs.wait("STATUSTEXT", lambda m: "Battery 1 is low" in m.text, timeout_s=60)
+        await gcs.heartbeat_where(lambda m: m.custom_mode == 6, 30)
+
+
+async def test_circle_fence_breach_returns_home(backend: str) -> None:
+    async with vehicle(backend) as gcs:
+        for name, value in (("FENCE_TYPE", 2), ("FENCE_RADIUS", 40)):
+            await gcs.set_param(name, value)
+        await gcs.arm_and_takeoff(10.0)
+        await goto(gcs, 120, 0, 10)
+        await gcs.position(lambda m: m.lat > round(at(60, 0)[0] * 1e7), 60)
+        await gcs.set_param("FENCE_ENABLE", 1)
+        await gcs.heartbeat_where(lambda m: m.custom_mode == 6, 60)
+        assert "Circle fence breached" in gcs.texts
