@@ -1,6 +1,10 @@
 """One relay per drone: reads the drone's source once and fans it out to every viewer.
 
-Passthrough viewers (they take H.264) get the source's packets as they are. Transcode
+Passthrough viewers (they take H.264) get the source's packets as they are. The relay holds
+the source's last keyframe (with its SPS/PPS in front), and a viewer joining between two
+keyframes is sent it at once, so a browser shows a picture immediately instead of a black
+box until the source's next keyframe; the live packets follow from that next keyframe (the
+ones in between refer to frames the viewer never had). Transcode
 viewers share one :class:`~jinghang.video.transcode.Transcoder` (decode, on-screen display,
 VP8), which runs only while at least one of them watches. Packet consumers (recorders) and
 the analytics hook see the same packets; neither can slow the live path: consumers are plain
@@ -43,6 +47,7 @@ class RelayStats:
     packets_in: int = 0
     source_opens: int = 0
     passthrough_packets_out: int = 0
+    keyframes_primed: int = 0
     transcode_packets_in: int = 0
     transcode_packets_dropped: int = 0
     frames_decoded: int = 0
@@ -86,6 +91,7 @@ class DroneRelay:
         self._transcoder: Transcoder | None = None
         self._transcode_need_keyframe = True
         self._force_vp8_keyframe = False
+        self._last_keyframe: bytes | None = None
 
     # -- viewers --------------------------------------------------------------------------
 
@@ -104,6 +110,9 @@ class DroneRelay:
         self.viewers[mode].add(track)
         if mode == "transcode":
             self._force_vp8_keyframe = True
+        elif self._last_keyframe is not None:
+            track.prime(wallclock_packet(self._last_keyframe, self._start_s, True))
+            self.stats.keyframes_primed += 1
         track.on("ended", lambda: self.remove_viewer(track))
         return track
 
@@ -120,6 +129,7 @@ class DroneRelay:
 
     def _on_open(self, info: StreamInfo) -> None:
         self.stats.source_opens += 1
+        self._last_keyframe = None  # the new stream's parameters may differ
         for track in self.viewers["passthrough"]:
             track.restart()
         self._transcoder = None
@@ -136,6 +146,8 @@ class DroneRelay:
         if keyframe and info.codec_name == "h264" and info.extradata and not _has_sps(data):
             if info.extradata.startswith((b"\x00\x00\x01", b"\x00\x00\x00\x01")):
                 data = info.extradata + data
+        if keyframe and info.codec_name == "h264":
+            self._last_keyframe = data
         if self.viewers["passthrough"] and info.codec_name == "h264":
             # (a viewer that joined before a non-H.264 source first opened gets nothing;
             # it has to reconnect and is then offered the transcoded picture)

@@ -3,7 +3,8 @@
 aiortc's sender calls ``recv()``; when it gets an ``av.Packet`` instead of a frame it only
 packetises it (``Encoder.pack``), so the relay encodes at most once per drone and each viewer
 just copies bytes into RTP. A viewer starts on a keyframe; a viewer that falls too far behind
-loses its backlog and waits for the next keyframe instead of slowing the others.
+loses its backlog and waits for the next keyframe instead of slowing the others. A new viewer
+can be primed with the relay's last keyframe so it has a picture before the next one.
 """
 
 from __future__ import annotations
@@ -65,6 +66,12 @@ class ViewerTrack(MediaStreamTrack):
                 return
         self._need_keyframe = False
         self._queue.put_nowait(packet)
+
+    def prime(self, keyframe: av.Packet) -> None:
+        """Send a held keyframe first (a picture at once); live packets are still taken from
+        the next keyframe on, since the ones before it refer to frames this viewer lacks."""
+        if self.readyState == "live" and self._queue.empty():
+            self._queue.put_nowait(keyframe)
 
     def restart(self) -> None:
         """The stream restarted (new source connection): resume at the next keyframe."""
