@@ -77,13 +77,14 @@ class Viewer:
     """A browser-free WebRTC viewer: offers to receive video, counts the frames it decodes
     and reads their capture stamps."""
 
-    def __init__(self, codec: str = "H264") -> None:
+    def __init__(self, codec: str | None = "H264") -> None:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         transceiver = self.pc.addTransceiver("video", direction="recvonly")
-        caps = RTCRtpSender.getCapabilities("video").codecs
-        transceiver.setCodecPreferences(
-            [c for c in caps if c.mimeType.lower() == f"video/{codec.lower()}"]
-        )
+        if codec is not None:  # None: offer every codec, VP8 first (as browsers do)
+            caps = RTCRtpSender.getCapabilities("video").codecs
+            transceiver.setCodecPreferences(
+                [c for c in caps if c.mimeType.lower() == f"video/{codec.lower()}"]
+            )
         self.frames = 0
         self.stamps_ms: list[int] = []
         self.latencies_ms: list[float] = []

@@ -61,6 +61,29 @@ async def test_viewer_pulls_simulator_camera_over_whep(camera: Camera) -> None:
             server.should_exit = True
 
 
+async def test_viewer_offering_vp8_first_gets_h264_it_can_decode(camera: Camera) -> None:
+    """Browsers offer VP8 before H.264: the answer must then carry H.264 alone, or the
+    packets go out under VP8's payload type and nothing decodes."""
+    async with VideoGateway() as gateway:
+        gateway.add_drone("drone-1", camera.url)
+        viewer = Viewer(codec=None)
+        try:
+            offer = await viewer.offer()
+            video_line = next(line for line in offer.splitlines() if line.startswith("m=video"))
+            first_offered = video_line.split()[3]
+            assert f"a=rtpmap:{first_offered} VP8/90000" in offer
+            session = await gateway.open_session("drone-1", offer)
+            assert session.mode == "passthrough"
+            answered = [line.split(maxsplit=1)[1] for line in session.answer_sdp.splitlines()
+                        if line.startswith("a=rtpmap:")]
+            assert answered and all(c.startswith(("H264/", "rtx/")) for c in answered)
+            await viewer.accept(session.answer_sdp)
+            await viewer.wait_frames(10)
+            assert viewer.stamps_ms  # the camera's own frames, decoded as H.264
+        finally:
+            await viewer.close()
+
+
 async def _viewers(gateway: VideoGateway, drone_id: str, codec: str, count: int
                    ) -> list[Viewer]:
     viewers = [Viewer(codec) for _ in range(count)]
