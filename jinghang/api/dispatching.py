@@ -8,6 +8,7 @@ from typing import Any
 
 from jinghang.api import audit
 from jinghang.api.services import Services
+from jinghang.api.tracks import incident_track, track_json
 from jinghang.dispatch.dispatcher import Dispatcher
 from jinghang.dispatch.selection import Task
 from jinghang.errors import JinghangError
@@ -54,12 +55,14 @@ def proposal_for_point(
 
 def incident_record(services: Services, incident_id: int) -> dict[str, Any]:
     """Everything about an incident: its state, timeline, missions (with the planned path),
-    the commands sent to its drones with their answers, and its audit entries."""
+    the track flown (sampled positions, in time order), the commands sent to its drones with
+    their answers, and its audit entries."""
     with services.store.read_session() as session:
         incident = get_incident(session, incident_id)
         events = list_events(session, incident_id=incident_id)
         missions = list_missions(session, incident_id=incident_id)
         commands = list_commands(session, incident_id=incident_id)
+        track = incident_track(session, missions)
     path = [
         [item["latitude_deg"], item["longitude_deg"]]
         for mission in missions
@@ -76,4 +79,5 @@ def incident_record(services: Services, incident_id: int) -> dict[str, Any]:
         "commands": [c.model_dump(mode="json") for c in commands],
         "audit": [e.model_dump(mode="json") for e in entries],
         "path": path,
+        "track": track_json(track),
     }

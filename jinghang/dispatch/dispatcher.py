@@ -51,7 +51,9 @@ from jinghang.dispatch.planning import (
 )
 from jinghang.dispatch.playbooks import Playbook, Playbooks, load_playbooks
 from jinghang.dispatch.recorder import CommandRecorder
+from jinghang.dispatch.register_status import RegisterStatus
 from jinghang.dispatch.selection import Candidate, Choice, Task, choose_drones
+from jinghang.dispatch.track import TrackRecorder
 from jinghang.dispatch.waiting import Waiting
 from jinghang.errors import DispatchError, FlightError, MissionError
 from jinghang.events import EventBus
@@ -128,6 +130,10 @@ class Dispatcher:
         #: system id -> what it is doing ("incident 4", "patrol run 2"), launches included.
         self.busy: dict[int, str] = {}
         self.recorder = CommandRecorder(store, bus, self._tag)
+        #: The flown track of every mission (sampled from the followed telemetry).
+        self.track = TrackRecorder(store)
+        #: The fleet register's status, written back from this lifecycle.
+        self.register = RegisterStatus(store, bus, DISPATCHER)
         self.started = asyncio.Event()
         #: Incident id -> seconds from the report to the takeoff command being sent, and to
         #: its acceptance (armed, in AUTO): what the benchmark measures.
@@ -159,6 +165,7 @@ class Dispatcher:
                     except Exception as exc:  # keep serving; the next pass may succeed
                         log.exception("serving the queue failed")
                         self._alert("error", f"serving the incident queue failed: {exc}")
+                    self._sync_register()
                     self._wake.clear()
                     try:
                         async with asyncio.timeout(1.0):
@@ -168,6 +175,7 @@ class Dispatcher:
             finally:
                 self._tasks = None
                 self.started.clear()
+                self.track.flush()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         if self._tasks is None:
@@ -231,6 +239,10 @@ class Dispatcher:
             "mission_id": incident.mission_id, "actor": actor,
         })
         return incident
+
+    def _sync_register(self) -> None:
+        """Write the fleet register's status of each drone from what it is doing now."""
+        self.register.safe_sync(self.busy, self.flights)
 
     def _alert(self, level: str, message: str, **data: Any) -> None:
         self.bus.publish("alert", {"level": level, "message": message, **data})
@@ -357,6 +369,7 @@ class Dispatcher:
         self.busy[sid] = f"incident {waiting.incident_id}"
         self._move(waiting.incident_id, S.ASSIGNED, actor=DISPATCHER,
                    reason=candidate.why(), data=choice.to_dict(), vehicle_system_id=sid)
+        self._sync_register()
         if waiting.playbook.pilot_confirmation:
             waiting.held = candidate
             self._alert("info", f"incident {waiting.incident_id}: {waiting.playbook.id} needs a "
@@ -455,6 +468,7 @@ class Dispatcher:
         self.waiting.pop(incident_id, None)
         self.flights[system_id] = flight
         flight.phase = Phase.EN_ROUTE
+        self._sync_register()
         with self._tx() as s:
             set_mission_state(s, mission.id, MissionState.FLYING, actor=actor)
         self._move(incident_id, S.EN_ROUTE, actor=actor)
@@ -476,6 +490,7 @@ class Dispatcher:
             except FlightError:
                 log.warning("could not disarm vehicle %s after a refused launch", sid)
         self.busy.pop(sid, None)
+        self._sync_register()
         waiting.set_aside[sid] = self.clock.now() + dt.timedelta(
             seconds=self.retry_refused_after_s)
         self._alert("warning", f"incident {waiting.incident_id}: {message}; trying the next "
@@ -497,6 +512,7 @@ class Dispatcher:
                 phase = observe(flight, state)
                 if phase != flight.phase:
                     self._enter_phase(flight, phase)
+                self.track.observe(flight.mission_id, state, phase=flight.phase)
                 if flight.phase == Phase.LANDED:
                     break
             await asyncio.sleep(self.poll_s)
@@ -510,12 +526,14 @@ class Dispatcher:
             if flight.lost_since is not None:
                 self._alert("info", f"{flight.label}: link to vehicle {flight.system_id} back",
                             system_id=flight.system_id)
-            flight.lost_since = None
+                flight.lost_since = None
+                self._sync_register()
             return
         if flight.lost_since is None:
             flight.lost_since = now
             self._alert("warning", f"{flight.label}: link to vehicle {flight.system_id} lost",
                         system_id=flight.system_id)
+            self._sync_register()
         if flight.lost_reported or now - flight.lost_since < self.lost_contact_s:
             return
         flight.lost_reported = True
@@ -550,6 +568,7 @@ class Dispatcher:
     def _enter_phase(self, flight: Flight, phase: Phase) -> None:
         previous, flight.phase = flight.phase, phase
         log.info("%s: %s -> %s", flight.label, previous.name, phase.name)
+        self._sync_register()
         if phase == Phase.RETURNING:
             with self._tx() as s:
                 set_mission_state(s, flight.mission_id, MissionState.RETURNING,
@@ -571,6 +590,9 @@ class Dispatcher:
         self.flights.pop(flight.system_id, None)
         self._tags.pop(flight.system_id, None)
         self.busy.pop(flight.system_id, None)
+        vehicle = self.fleet.vehicles.get(flight.system_id)
+        self.track.finish(flight.mission_id, vehicle.state if vehicle is not None else None)
+        self._sync_register()
         end_state = MissionState.ABORTED if flight.recalled_by else MissionState.COMPLETED
         if not flight.lost_reported:
             with self._tx() as s:

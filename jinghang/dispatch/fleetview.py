@@ -9,7 +9,7 @@ from typing import Any
 
 from jinghang.dispatch.planning import DroneProfile
 from jinghang.dispatch.selection import DroneStatus
-from jinghang.store import VehiclePublic, VehicleStatus
+from jinghang.store import DISPATCHER_STATUSES, VehiclePublic
 
 #: GPS fix types from 3D up are good enough to fly on.
 GPS_3D_FIX = 3
@@ -60,8 +60,9 @@ def drone_status(
         payloads=frozenset(registered.payloads),
         cruise_speed_m_s=registered.cruise_speed_m_s,
         endurance_s=registered.endurance_s,
-        registered_available=registered.status
-        in (VehicleStatus.AVAILABLE, VehicleStatus.BUSY),
+        # the dispatcher's own statuses (assigned, flying, ...) say "in use", which busy_with
+        # tells better; only an admin's maintenance / offline / retired take a drone out
+        registered_available=registered.status.value in DISPATCHER_STATUSES,
         busy_with=busy_with,
         link_ok=link_ok,
         healthy=not problem,

@@ -163,6 +163,7 @@ async def _launch_patrol(
     )
     d.busy[sid] = f"patrol run {run.id}"
     d._tags[sid] = (None, mission.id)
+    d._sync_register()
     vehicle = d.fleet.vehicles.get(sid)
     try:
         if vehicle is None:
@@ -172,6 +173,7 @@ async def _launch_patrol(
     except (FlightError, DispatchError) as exc:
         d.busy.pop(sid, None)
         d._tags.pop(sid, None)
+        d._sync_register()
         with d._tx() as s:
             set_mission_state(s, mission.id, MissionState.FAILED, actor=actor, message=exc.message)
             finish_patrol_run(
@@ -185,6 +187,7 @@ async def _launch_patrol(
         return run.id
     flight.phase = Phase.EN_ROUTE
     d.flights[sid] = flight
+    d._sync_register()
     with d._tx() as s:
         set_mission_state(s, mission.id, MissionState.FLYING, actor=actor)
     d._spawn(d._follow(flight), f"follow patrol run {run.id}")

@@ -7,7 +7,14 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 from jinghang.simulator import SimulatorServer
-from jinghang.store import IncidentCreate, list_audit, list_events
+from jinghang.store import (
+    IncidentCreate,
+    VehicleStatus,
+    get_vehicle,
+    list_audit,
+    list_events,
+    list_track_points,
+)
 from tests.dispatch.conftest import BASE, SPEEDUP, World, dispatch_world, near
 
 
@@ -25,8 +32,13 @@ async def test_a_restart_mid_flight_picks_the_flight_up_and_closes_it(tmp_path: 
                                longitude_deg=near(100)[1], priority=5), actor="op")
             await first.state_is(incident_id, "on_scene", timeout_s=60)
             assert first.incident(queued.incident.id).state == "queued"
+            mission_id = first.incident(incident_id).mission_id
+            assert mission_id is not None
         # the server is gone; the drone flies on
         assert sim.vehicle.armed
+        with first.store.read_session() as s:  # what was sampled before the stop is kept
+            before = list_track_points(s, mission_id)
+        assert before
         async with dispatch_world(tmp_path, sims=[sim]) as second:
             assert 1 in second.dispatcher.flights
             await second.state_is(incident_id, "closed", timeout_s=90)
@@ -40,6 +52,14 @@ async def test_a_restart_mid_flight_picks_the_flight_up_and_closes_it(tmp_path: 
                           if e.kind == "incident.state"]
                 actions = [a.action for a in list_audit(s, limit=1000)]
         assert states[-2:] == ["returning", "closed"] and "on_scene" in states
+        # the flown track continues after the restart, on the same mission, and ends home
+        with second.store.read_session() as s:
+            track = list_track_points(s, mission_id)
+        assert len(track) > len(before) and track[: len(before)] == before
+        last = track[-1]
+        assert abs(last.latitude_deg - BASE[0]) < 3e-4 and abs(last.longitude_deg - BASE[1]) < 3e-4
+        with second.store.read_session() as s:
+            assert get_vehicle(s, 1).status == VehicleStatus.AVAILABLE
         assert actions.count("incident.report") == 2
         assert any("following vehicle 1 again" in e.get("message", "")
                    for e in second.events if e["topic"] == "alert")

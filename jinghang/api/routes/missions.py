@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from jinghang.api.deps import Reader, ServicesDep
 from jinghang.api.plans import preview
+from jinghang.api.tracks import mission_track_geojson
 from jinghang.missions.compile import compile_template
 from jinghang.store.commands import list_commands
 from jinghang.store.missions import get_mission, list_events, list_missions
@@ -71,3 +73,9 @@ async def mission(services: ServicesDep, _: Reader, mission_id: int) -> dict[str
         "events": [e.model_dump(mode="json") for e in events],
         "commands": [c.model_dump(mode="json") for c in commands],
     }
+
+
+@router.get("/{mission_id}/track.geojson", summary="The track flown, as a GeoJSON LineString")
+async def mission_track(services: ServicesDep, _: Reader, mission_id: int) -> JSONResponse:
+    return JSONResponse(mission_track_geojson(services, mission_id),
+                        media_type="application/geo+json")

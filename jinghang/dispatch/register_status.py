@@ -1,0 +1,95 @@
+"""The fleet register's status written back from the dispatcher's own lifecycle.
+
+:func:`desired_statuses` is pure: from what the dispatcher has each drone doing (``busy``) and
+the flights it follows, the status the register should show — ``assigned`` (chosen, waiting
+for a confirmation or being launched), ``flying`` (en route, on scene, or with a pilot),
+``returning``, ``lost`` (the link is down during a flight), else ``available``.
+:class:`RegisterStatus` writes the differences to the store (and the audit trail), never
+touching a status an admin owns (``maintenance``, ``offline``, ``retired``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from jinghang.dispatch.flights import Flight, Phase
+from jinghang.events import EventBus
+from jinghang.store import (
+    DISPATCHER_STATUSES,
+    Store,
+    VehicleStatus,
+    append_audit,
+    list_vehicles,
+    set_vehicle_status,
+)
+
+log = logging.getLogger(__name__)
+
+
+def flight_status(flight: Flight) -> VehicleStatus:
+    """The register status of a drone the dispatcher follows in ``flight``."""
+    if flight.lost_since is not None:
+        return VehicleStatus.LOST
+    if flight.phase == Phase.LAUNCHING:
+        return VehicleStatus.ASSIGNED
+    if flight.phase >= Phase.RETURNING:
+        return VehicleStatus.RETURNING
+    return VehicleStatus.FLYING
+
+
+def desired_statuses(
+    system_ids: list[int], busy: Mapping[int, str], flights: Mapping[int, Flight]
+) -> dict[int, VehicleStatus]:
+    """The status each of ``system_ids`` should have in the register now."""
+    out: dict[int, VehicleStatus] = {}
+    for sid in system_ids:
+        flight = flights.get(sid)
+        if flight is not None:
+            out[sid] = flight_status(flight)
+        elif sid in busy:
+            out[sid] = VehicleStatus.ASSIGNED
+        else:
+            out[sid] = VehicleStatus.AVAILABLE
+    return out
+
+
+class RegisterStatus:
+    """Keeps the register's status of each drone true to the dispatcher's lifecycle."""
+
+    def __init__(self, store: Store, bus: EventBus, actor: str = "dispatcher") -> None:
+        self.store = store
+        self.bus = bus
+        self.actor = actor
+
+    def sync(self, busy: Mapping[int, str], flights: Mapping[int, Flight]) -> list[
+            tuple[int, str, str]]:
+        """Write the statuses that changed; ``(system id, from, to)`` for each write."""
+        changed: list[tuple[int, str, str]] = []
+        with self.store.transaction() as session:
+            registered = list_vehicles(session)
+            wanted = desired_statuses([v.system_id for v in registered], busy, flights)
+            for vehicle in registered:
+                current = vehicle.status.value
+                target = wanted[vehicle.system_id]
+                if current not in DISPATCHER_STATUSES or current == target.value:
+                    continue
+                set_vehicle_status(session, vehicle.system_id, target)
+                append_audit(session, actor=self.actor, action="vehicle.status",
+                             target_type="vehicle", target_id=vehicle.system_id,
+                             details={"from": current, "to": target.value})
+                changed.append((vehicle.system_id, current, target.value))
+        for system_id, old, new in changed:
+            log.info("vehicle %s: register status %s -> %s", system_id, old, new)
+            self.bus.publish("vehicle.status", {"system_id": system_id, "from_status": old,
+                                                "status": new})
+        return changed
+
+    def safe_sync(self, busy: Mapping[int, str], flights: Mapping[int, Flight]) -> Any:
+        """:meth:`sync`, logging (not raising) a store failure: the flight goes on."""
+        try:
+            return self.sync(busy, flights)
+        except Exception:
+            log.exception("writing the fleet register status failed")
+            return []
