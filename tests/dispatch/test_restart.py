@@ -121,3 +121,12 @@ async def test_a_patrol_in_the_air_at_a_restart_is_followed_and_not_fired_again(
             await second.until(lambda: runs(second) == ["completed"], timeout_s=120)
             assert second.patrols is not None
             assert await second.patrols.tick() == 0  # the 06:00 run is not fired twice
+            # the patrol's flown track: one mission, sampled before and after the restart,
+            # out to the farthest point of the route (300 m north and east) and back home
+            with second.store.read_session() as s:
+                run = list_patrol_runs(s)[0]
+                assert run.mission_id is not None
+                track = list_track_points(s, run.mission_id)
+            assert max(p.latitude_deg for p in track) > near(250, 0)[0]
+            assert max(p.longitude_deg for p in track) > near(0, 250)[1]
+            assert abs(track[-1].latitude_deg - BASE[0]) < 3e-4
