@@ -8,10 +8,12 @@ skip is counted. The detector runs in the default executor. The sample rate is a
 source's keyframe rate (one a second from the simulator camera and most drone encoders).
 Motion on a moving or turning camera is the camera's own motion: it is reported as it is.
 
-The person detector is OpenCV's HOG people detector. OpenCV 5 moved HOG out of the main
-modules (into contrib's ``xobjdetect``); where the installed ``cv2`` has no
-``HOGDescriptor`` the person detector is off (``Detector.people_available`` is False, and
-it is logged once) and only motion is reported.
+The person detector is OpenCV's HOG people detector (upright pedestrians of at least about
+64 x 128 px at the 640 px analysis width: an oblique camera at low altitude, not a nadir
+view from 100 m). OpenCV 5 moved HOG out of the main modules (into contrib's
+``xobjdetect``), so the project pins OpenCV 4.x; where the installed ``cv2`` has no
+``HOGDescriptor`` anyway the person detector is off (``Detector.people_available`` is
+False, and it is logged once) and only motion is reported.
 """
 
 from __future__ import annotations
@@ -71,25 +73,14 @@ class Detector:
     def analyse(self, image: Any) -> list[Detection]:
         """Boxes of what moved since earlier samples, and of people, in ``image`` (BGR).
 
-        The first ``warmup_samples`` only teach the background model and report nothing.
+        The first ``warmup_samples`` only teach the background model and report no motion
+        (people are looked for from the first sample on).
         """
         height, width = image.shape[:2]
         scale = min(1.0, ANALYSIS_WIDTH_PX / width)
         small = cv2.resize(image, (int(width * scale), int(height * scale))) if scale < 1 else image
         grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
-        found: list[Detection] = []
-        mask = self._background.apply(grey)
-        self.samples_seen += 1
-        if self.samples_seen <= self.warmup_samples:  # still learning the background
-            return found
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self._kernel)
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        min_area = self.min_motion_area_frac * grey.shape[0] * grey.shape[1]
-        boxes = sorted((cv2.boundingRect(c) for c in contours if cv2.contourArea(c) >= min_area),
-                       key=lambda b: b[2] * b[3], reverse=True)
-        for x, y, w, h in boxes[: self.max_boxes]:
-            found.append(Detection("motion", int(x / scale), int(y / scale), int(w / scale),
-                                   int(h / scale), float(w * h) / (grey.shape[0] * grey.shape[1])))
+        found = self._motion(grey, scale)
         if self.detect_people and self._hog is not None:
             rects, weights = self._hog.detectMultiScale(grey, winStride=(8, 8), padding=(8, 8),
                                                         scale=1.1)
@@ -99,6 +90,21 @@ class Detector:
                 found.append(Detection("person", int(x / scale), int(y / scale), int(w / scale),
                                        int(h / scale), float(weight)))
         return found
+
+    def _motion(self, grey: Any, scale: float) -> list[Detection]:
+        mask = self._background.apply(grey)
+        self.samples_seen += 1
+        if self.samples_seen <= self.warmup_samples:  # still learning the background
+            return []
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self._kernel)
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        min_area = self.min_motion_area_frac * grey.shape[0] * grey.shape[1]
+        boxes = sorted((cv2.boundingRect(c) for c in contours if cv2.contourArea(c) >= min_area),
+                       key=lambda b: b[2] * b[3], reverse=True)
+        area_px = grey.shape[0] * grey.shape[1]
+        return [Detection("motion", int(x / scale), int(y / scale), int(w / scale),
+                          int(h / scale), float(w * h) / area_px)
+                for x, y, w, h in boxes[: self.max_boxes]]
 
 
 def _people_detector() -> Any | None:

@@ -4,15 +4,20 @@ drone's position, fed from the live stream without being on its path."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
+import av
+import cv2
 import numpy as np
+import pytest
 
 from jinghang.events import EventBus
 from jinghang.video.analytics import TOPIC, Detector
 from jinghang.video.gateway import VideoGateway
 from jinghang.video.osd import OsdInfo
 from jinghang.video.simcam import orbiting_pose
+from jinghang.video.sources import VideoSource
 from tests.conftest import free_udp_port
 from tests.video.conftest import Camera
 
@@ -56,3 +61,73 @@ async def test_detections_are_published_with_drone_and_position(small_world: Any
     assert 0 <= x < 640 and 0 <= y < 360 and w > 0 and h > 0
     assert (event.data["latitude_deg"], event.data["relative_altitude_m"]) == (37.5, 80.0)
     assert gateway.analytics["drone-7"].samples_analysed >= 3  # two to learn, then motion
+
+
+# OpenCV's pedestrian sample (the clip its peopledetect.py demo runs on), shipped by Debian's
+# opencv-doc package; not copied into this repository.
+PEDESTRIAN_CLIP = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+
+
+def test_person_detector_is_available() -> None:
+    # OpenCV 5 has no HOGDescriptor; the project pins 4.x so people are looked for
+    assert Detector().people_available, f"OpenCV {cv2.__version__} has no HOG people detector"
+
+
+def _pedestrian_frames(count: int) -> list[Any]:
+    if not PEDESTRIAN_CLIP.is_file():
+        pytest.skip(f"no {PEDESTRIAN_CLIP} (apt-get install opencv-doc); pedestrian test skipped")
+    with av.open(str(PEDESTRIAN_CLIP)) as clip:
+        return [frame.to_ndarray(format="bgr24")
+                for frame, _ in zip(clip.decode(video=0), range(count), strict=False)]
+
+
+def test_person_found_in_a_pedestrian_scene() -> None:
+    frame = _pedestrian_frames(1)[0]
+    people = [d for d in Detector().analyse(frame) if d.kind == "person"]
+    assert people, "HOG found no person in OpenCV's pedestrian sample"
+    height_px, width_px = frame.shape[:2]
+    for person in people:  # upright boxes inside the frame, about twice as tall as wide
+        assert 0 <= person.x_px and person.x_px + person.width_px <= width_px + 16
+        assert 0 <= person.y_px and person.y_px + person.height_px <= height_px + 16
+        assert 1.6 <= person.height_px / person.width_px <= 2.4
+
+
+def _h264_clip(frames: list[Any], path: Path, fps: int = 10) -> Path:
+    """The pedestrian frames as a drone would send them: H.264 in MPEG-TS, a keyframe a
+    second."""
+    height_px, width_px = frames[0].shape[:2]
+    with av.open(str(path), mode="w", format="mpegts") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width_px, height_px, "yuv420p"
+        stream.options = {"preset": "ultrafast", "x264-params": f"keyint={fps}:scenecut=0"}
+        for index, bgr in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(bgr, format="bgr24")
+            frame.pts = index
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+async def test_person_events_published_from_a_drone_stream(tmp_path: Path) -> None:
+    clip = _h264_clip(_pedestrian_frames(30), tmp_path / "pedestrians.ts")
+    bus = EventBus()
+
+    def where() -> OsdInfo:
+        return OsdInfo("drone-3", 37.51, 122.12, 35.0, 90.0, "search")
+
+    async with VideoGateway(bus=bus) as gateway, bus.subscribe(TOPIC) as events:
+        gateway.add_drone("drone-3", VideoSource(str(clip)), osd_source=where, analytics=True,
+                          analytics_interval_s=0.5)
+        async with asyncio.timeout(20):
+            event = await events.get()
+            while event.data["kind"] != "person":
+                event = await events.get()
+    assert event.data["drone_id"] == "drone-3"
+    assert event.data["frame_px"] == [768, 576]
+    x, y, w, h = event.data["box_px"]
+    assert 0 <= x < 768 and 0 <= y < 576 and 1.6 <= h / w <= 2.4
+    assert event.data["score"] > 0
+    assert (event.data["latitude_deg"], event.data["longitude_deg"],
+            event.data["relative_altitude_m"]) == (37.51, 122.12, 35.0)
