@@ -12,6 +12,7 @@ missing or when JINGHANG_UPDATE_SCREENSHOTS=1.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 README_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "console.png"
 WAIT_MS = 60_000
+
+
+def read_json(path: Any) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 async def marker_center(page: Any, drone: str) -> tuple[float, float]:
@@ -222,6 +227,13 @@ async def test_report_dispatch_follow_video_take_over_and_audit(tmp_path: Path) 
         for step in ("incident.report", "pause commander", "rtl commander", "closed"):
             assert step in timeline, (step, timeline)
         await page.locator(".leaflet-overlay-pane path[stroke='#e85d04']").first.wait_for()
+        await page.locator(".leaflet-overlay-pane path.flown-track").wait_for()
+        async with page.expect_download() as download_info:
+            await page.locator("#record-detail button[data-mission]").first.click()
+        download = await download_info.value
+        track = read_json(await download.path())
+        assert track["geometry"]["type"] == "LineString"
+        assert len(track["geometry"]["coordinates"]) >= 2
         await save_screenshot(page, "07-flight-record")
         assert log.outside == [], f"requests left the machine: {log.outside}"
         assert log.errors == [], log.errors

@@ -68,8 +68,11 @@ async function openRecord(inc) {
     }
     const bounds = drawn.length ? L.featureGroup(drawn).getBounds() : null;
     if (bounds?.isValid()) getMap().fitBounds(bounds.pad(0.3));
+    const exports = asList(record.missions ?? []).filter((m) => m.id != null).map((m) =>
+      h("button", { class: "link", dataset: { mission: m.id }, onclick: () => downloadTrack(m.id) }, `${t("records.export")} #${m.id}`));
     box.replaceChildren(
       h("h3", {}, `#${inc.id} ${typeName(detail)}`),
+      track.length && exports.length ? h("div", { class: "row" }, exports) : null,
       h("p", { class: "muted small", id: "record-track" },
         `${t("records.track")}: ${track.length ? formatDistance(lengthM(track)) : "–"} · ${t("records.planned")}: ${formatDistance(lengthM(planned))}`),
       detail.reason ? h("p", { class: "reason" }, detail.reason) : null,
@@ -81,6 +84,21 @@ async function openRecord(inc) {
   } catch (err) {
     box.replaceChildren(h("p", { class: "error" }, err.reason || err.message));
     if (!err.missing) showError(err);
+  }
+}
+
+/** Save a mission's flown track as GeoJSON (fetched with the token, saved from a blob). */
+async function downloadTrack(missionId) {
+  try {
+    const data = await get(`${PATHS.missions}/${encodeURIComponent(missionId)}/track.geojson`);
+    const url = URL.createObjectURL(new Blob([JSON.stringify(data)], { type: "application/geo+json" }));
+    const a = h("a", { href: url, download: `mission-${missionId}-track.geojson` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 5000);
+  } catch (err) {
+    showError(err);
   }
 }
 
