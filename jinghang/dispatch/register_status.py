@@ -21,6 +21,7 @@ from jinghang.store import (
     Store,
     VehicleStatus,
     append_audit,
+    get_vehicle,
     list_vehicles,
     set_vehicle_status,
 )
@@ -66,20 +67,25 @@ class RegisterStatus:
     def sync(self, busy: Mapping[int, str], flights: Mapping[int, Flight]) -> list[
             tuple[int, str, str]]:
         """Write the statuses that changed; ``(system id, from, to)`` for each write."""
+        with self.store.read_session() as session:  # no write lock when nothing changed
+            registered = list_vehicles(session)
+        wanted = desired_statuses([v.system_id for v in registered], busy, flights)
+        todo = [(v.system_id, v.status.value, wanted[v.system_id]) for v in registered
+                if v.status.value in DISPATCHER_STATUSES
+                and v.status.value != wanted[v.system_id].value]
+        if not todo:
+            return []
         changed: list[tuple[int, str, str]] = []
         with self.store.transaction() as session:
-            registered = list_vehicles(session)
-            wanted = desired_statuses([v.system_id for v in registered], busy, flights)
-            for vehicle in registered:
-                current = vehicle.status.value
-                target = wanted[vehicle.system_id]
+            for system_id, _, target in todo:
+                current = get_vehicle(session, system_id).status.value  # not changed since?
                 if current not in DISPATCHER_STATUSES or current == target.value:
                     continue
-                set_vehicle_status(session, vehicle.system_id, target)
+                set_vehicle_status(session, system_id, target)
                 append_audit(session, actor=self.actor, action="vehicle.status",
-                             target_type="vehicle", target_id=vehicle.system_id,
+                             target_type="vehicle", target_id=system_id,
                              details={"from": current, "to": target.value})
-                changed.append((vehicle.system_id, current, target.value))
+                changed.append((system_id, current, target.value))
         for system_id, old, new in changed:
             log.info("vehicle %s: register status %s -> %s", system_id, old, new)
             self.bus.publish("vehicle.status", {"system_id": system_id, "from_status": old,
