@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     no_fly_zones_path: str = ""
     altitude_ceiling_m: float = 120.0
     battery_reserve_pct: float = 20.0
+    #: A deployment's own map tile server for the console (``http://tiles.local/{z}/{x}/{y}.png``);
+    #: empty for the offline base map shipped with the console.
+    console_tile_url: str = ""
+    console_tile_attribution: str = ""
     recordings_dir: Path = Path("recordings")
     time_zone: str = "Asia/Shanghai"
     #: Seconds of silence after which a vehicle is marked link-lost.

@@ -177,8 +177,9 @@ def list_audit(
     target_id: str | int | None = None,
     after_seq: int = 0,
     limit: int = 100,
+    newest_first: bool = False,
 ) -> list[AuditPublic]:
-    """Entries in sequence order, filtered, starting after ``after_seq``."""
+    """Entries in sequence order (or newest first), filtered, starting after ``after_seq``."""
     query = select(AuditEntry).where(col(AuditEntry.seq) > after_seq)
     if actor is not None:
         query = query.where(AuditEntry.actor == actor)
@@ -188,7 +189,8 @@ def list_audit(
         query = query.where(AuditEntry.target_type == target_type)
     if target_id is not None:
         query = query.where(AuditEntry.target_id == str(target_id))
-    query = query.order_by(col(AuditEntry.seq)).limit(limit)
+    order = col(AuditEntry.seq).desc() if newest_first else col(AuditEntry.seq)
+    query = query.order_by(order).limit(limit)
     return [to_public(e) for e in session.exec(query).all()]
 
 

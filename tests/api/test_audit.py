@@ -37,3 +37,37 @@ async def test_deleted_audit_row_is_detected(tmp_path: Path) -> None:
         after = (await api.get("/api/audit/verify")).json()
         assert after["ok"] is False and after["problem"] == "deleted"
         assert after["first_bad_seq"] == trail[2]["seq"]
+
+
+async def test_audit_view_can_ask_for_the_newest_entries_first(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as api:
+        for name in ("A", "B", "C"):
+            await api.patch("/api/users/observer", "admin", json={"full_name": name})
+        oldest_first = (await api.get("/api/audit", params={"action": "user.update"})).json()
+        newest_first = (
+            await api.get("/api/audit", params={"action": "user.update", "order": "desc"})
+        ).json()
+        assert [e["seq"] for e in newest_first] == [e["seq"] for e in reversed(oldest_first)]
+        assert newest_first[0]["details"]["full_name"] == "C"
+        latest = (await api.get("/api/audit", params={"order": "desc", "limit": 1})).json()
+        assert latest[0]["seq"] == max(e["seq"] for e in oldest_first)
+        bad = await api.get("/api/audit", params={"order": "sideways"})
+        assert bad.status_code == 422
+        assert "order" in bad.text
+
+
+async def test_console_takes_a_deployments_own_tile_server(tmp_path: Path) -> None:
+    from tests.api.harness import make_settings
+
+    async with running_api(tmp_path) as api:
+        offline = (await api.get("/api/settings/console")).json()
+        assert offline["tile_url"] == ""  # the offline base map shipped with the console
+    settings = make_settings(
+        tmp_path, database_url=f"sqlite:///{tmp_path / 'second.db'}",
+        console_tile_url="http://tiles.police.local/{z}/{x}/{y}.png",
+        console_tile_attribution="Weihai PSB",
+    )
+    async with running_api(tmp_path, settings=settings) as api:
+        own = (await api.get("/api/settings/console")).json()
+        assert own["tile_url"] == "http://tiles.police.local/{z}/{x}/{y}.png"
+        assert own["tile_attribution"] == "Weihai PSB"

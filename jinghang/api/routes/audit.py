@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -32,6 +32,7 @@ async def list_entries(
     target_id: str | None = None,
     after_seq: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    order: Annotated[Literal["asc", "desc"], Query(description="desc: newest first")] = "asc",
 ) -> list[AuditPublic]:
     return audit.entries(
         services,
@@ -41,6 +42,7 @@ async def list_entries(
         target_id=target_id,
         after_seq=after_seq,
         limit=limit,
+        newest_first=order == "desc",
     )
 
 

@@ -18,7 +18,8 @@ WEIHAI_BOUNDS = [[37.40, 121.95], [37.60, 122.30]]
 async def console_settings(services: ServicesDep) -> dict[str, Any]:
     return {
         "bounds": WEIHAI_BOUNDS,
-        "tile_url": "",
+        "tile_url": services.settings.console_tile_url,
+        "tile_attribution": services.settings.console_tile_attribution,
         "time_zone": services.settings.time_zone,
         "demo": services.settings.demo,
     }
