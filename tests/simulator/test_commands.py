@@ -26,9 +26,12 @@ async def test_set_mode_message_is_acked_like_arducopter(gcs: GcsClient) -> None
 async def test_request_data_stream_starts_and_stops_a_group(gcs: GcsClient) -> None:
     gcs.send(M.MAVLink_request_data_stream_message(1, 1, M.MAV_DATA_STREAM_POSITION, 0, 0))
     gcs.send(M.MAVLink_request_data_stream_message(1, 1, M.MAV_DATA_STREAM_EXTRA3, 0, 0))
-    await gcs.wait("HEARTBEAT")
-    await gcs.wait("HEARTBEAT")
+    # a round trip after the requests: nothing of the stopped group is sent after its answer
+    answer = gcs.expect("PARAM_VALUE")
+    gcs.send(M.MAVLink_param_request_read_message(1, 1, b"RTL_ALT", -1))
+    await answer
     before = gcs.counts["GLOBAL_POSITION_INT"]
+    await gcs.wait("HEARTBEAT")
     await gcs.wait("HEARTBEAT")
     assert gcs.counts["GLOBAL_POSITION_INT"] == before
     gcs.send(M.MAVLink_request_data_stream_message(1, 1, M.MAV_DATA_STREAM_POSITION, 10, 1))
