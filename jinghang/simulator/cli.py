@@ -63,16 +63,30 @@ def run(args: argparse.Namespace) -> int:
             host=args.host,
         )
     except (SimulatorError, ValueError) as exc:
-        print(f"jinghang sim: {exc}")
+        print(f"jinghang sim: {describe(exc)}")
         return 2
     try:
         asyncio.run(_serve(fleet, args.duration))
     except KeyboardInterrupt:
         pass
     except SimulatorError as exc:
-        print(f"jinghang sim: {exc}")
+        print(f"jinghang sim: {describe(exc)}")
         return 1
     return 0
+
+
+def describe(exc: Exception) -> str:
+    """The error with the field at fault, the value given and the limit it broke."""
+    if not isinstance(exc, SimulatorError):
+        return str(exc)
+    parts = [exc.message]
+    if exc.field is not None:
+        parts.append(f"field {exc.field}")
+    if exc.value is not None:
+        parts.append(f"got {exc.value!r}")
+    if exc.limit is not None:
+        parts.append(f"limit {exc.limit}")
+    return "; ".join(parts)
 
 
 async def _serve(fleet: SimFleet, duration_s: float) -> None:
