@@ -13,7 +13,6 @@ most once per server tick, which caps wire rates at high speedups.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -321,7 +320,3 @@ def _param_name(raw: Any) -> str:
     if isinstance(raw, bytes):
         raw = raw.decode("ascii", "replace")
     return str(raw).split("\x00", 1)[0].strip()
-
-
-def finite_or(value: float, default: float) -> float:
-    return value if math.isfinite(value) else default
