@@ -19,6 +19,7 @@ from jinghang.flight.expect import Expectations
 from jinghang.missions.items import Frame, MissionItem, MissionType
 
 MAV_MISSION_ACCEPTED = 0
+MAV_MISSION_INVALID_SEQUENCE = 13
 #: MAV_CMD numbers below this are NAV_ commands (they carry a position and a frame).
 NAV_COMMAND_LIMIT = 80
 #: fence and rally item commands start here.
@@ -177,6 +178,10 @@ class MissionProtocol:
                         if count == 0 or requested:
                             return
                         continue  # a stale ack from an earlier transfer
+                    if message.type == MAV_MISSION_INVALID_SEQUENCE and requested:
+                        # ArduPilot answers an item it did not ask for (our resend crossed
+                        # its re-request) with this NAK and keeps the transfer open.
+                        continue
                     raise MissionTransferError(
                         f"vehicle {self.target_system} refused the "
                         f"{mission_type.name.lower()} upload: {mission_result_name(message.type)}",

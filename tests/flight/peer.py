@@ -35,6 +35,7 @@ class ScriptedVehicle:
         home_at_seq0: bool = True,
         drop_commands: int = 0,
         request_timeout_s: float = 0.1,
+        nak_out_of_sequence: bool = False,
         seed: int = 7,
     ) -> None:
         self.transport = transport
@@ -50,6 +51,9 @@ class ScriptedVehicle:
         self.home_at_seq0 = home_at_seq0
         self.drop_commands = drop_commands
         self.request_timeout_s = request_timeout_s
+        #: Like ArduPilot: an item other than the one last requested gets
+        #: MISSION_ACK(INVALID_SEQUENCE) and is dropped, and the transfer goes on.
+        self.nak_out_of_sequence = nak_out_of_sequence
         self.random = random.Random(seed)
         self.custom_mode = 0
         self.armed = False
@@ -152,6 +156,7 @@ class ScriptedVehicle:
         if not missing:
             return
         seq = missing[0]
+        transfer["expected"] = seq
         cls = (
             mavlink.MAVLink_mission_request_int_message
             if self.mission_request_int
@@ -165,6 +170,9 @@ class ScriptedVehicle:
     def _on_mission_item_int(self, m: Any) -> None:
         transfer = self._incoming.get(m.mission_type)
         if transfer is None:
+            return
+        if self.nak_out_of_sequence and m.seq != transfer.get("expected"):
+            self.send(mavlink.MAVLink_mission_ack_message(255, 190, 13, m.mission_type))
             return
         transfer["items"][m.seq] = m
         if len(transfer["items"]) == transfer["count"]:

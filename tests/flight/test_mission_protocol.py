@@ -44,8 +44,9 @@ async def test_upload_then_download_is_identical_and_home_is_hidden() -> None:
         {"loss": 0.2},
         {"shuffle_requests": True, "repeat_requests": True},
         {"loss": 0.1, "shuffle_requests": True, "mission_request_int": False},
+        {"loss": 0.15, "repeat_requests": True, "nak_out_of_sequence": True},
     ],
-    ids=["lossy", "shuffled-repeated", "lossy-shuffled-legacy-request"],
+    ids=["lossy", "shuffled-repeated", "lossy-shuffled-legacy-request", "ardupilot-seq-nak"],
 )
 async def test_transfers_survive_loss_and_odd_requests(options: dict[str, object]) -> None:
     async with scripted_vehicle(**options) as (_, vehicle, _peer):  # type: ignore[arg-type]
