@@ -242,7 +242,9 @@ class Dispatcher:
 
     def _sync_register(self) -> None:
         """Write the fleet register's status of each drone from what it is doing now."""
-        self.register.safe_sync(self.busy, self.flights)
+        linked = {sid for sid, vehicle in self.fleet.vehicles.items()
+                  if not vehicle.state.link_lost}
+        self.register.safe_sync(self.busy, self.flights, linked)
 
     def _alert(self, level: str, message: str, **data: Any) -> None:
         self.bus.publish("alert", {"level": level, "message": message, **data})

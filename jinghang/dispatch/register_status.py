@@ -11,7 +11,7 @@ touching a status an admin owns (``maintenance``, ``offline``, ``retired``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from jinghang.dispatch.flights import Flight, Phase
@@ -64,12 +64,21 @@ class RegisterStatus:
         self.bus = bus
         self.actor = actor
 
-    def sync(self, busy: Mapping[int, str], flights: Mapping[int, Flight]) -> list[
-            tuple[int, str, str]]:
-        """Write the statuses that changed; ``(system id, from, to)`` for each write."""
+    def sync(self, busy: Mapping[int, str], flights: Mapping[int, Flight],
+             linked: Collection[int] | None = None) -> list[tuple[int, str, str]]:
+        """Write the statuses that changed; ``(system id, from, to)`` for each write.
+
+        A drone the register shows ``lost`` stays lost until its link is back (``linked``:
+        the system ids heard now), also when its flight was given up or the server restarted.
+        """
         with self.store.read_session() as session:  # no write lock when nothing changed
             registered = list_vehicles(session)
         wanted = desired_statuses([v.system_id for v in registered], busy, flights)
+        if linked is not None:
+            for v in registered:
+                if (v.status == VehicleStatus.LOST and v.system_id not in linked
+                        and v.system_id not in flights):
+                    wanted[v.system_id] = VehicleStatus.LOST
         todo = [(v.system_id, v.status.value, wanted[v.system_id]) for v in registered
                 if v.status.value in DISPATCHER_STATUSES
                 and v.status.value != wanted[v.system_id].value]
@@ -92,10 +101,11 @@ class RegisterStatus:
                                                 "status": new})
         return changed
 
-    def safe_sync(self, busy: Mapping[int, str], flights: Mapping[int, Flight]) -> Any:
+    def safe_sync(self, busy: Mapping[int, str], flights: Mapping[int, Flight],
+                  linked: Collection[int] | None = None) -> Any:
         """:meth:`sync`, logging (not raising) a store failure: the flight goes on."""
         try:
-            return self.sync(busy, flights)
+            return self.sync(busy, flights, linked)
         except Exception:
             log.exception("writing the fleet register status failed")
             return []

@@ -13,7 +13,7 @@ from jinghang.api.services import Services
 from jinghang.video.gateway import VideoGateway
 from jinghang.video.simcam.pose import CameraPose
 from jinghang.video.simcam.streamer import CameraSettings, SimCamera, udp_url
-from tests.api.harness import flying_api, incident_state_is, near
+from tests.api.harness import eventually, flying_api, incident_state_is, near
 from tests.conftest import free_udp_port
 
 
@@ -53,15 +53,28 @@ async def test_flight_video_segments_are_hashed_into_the_audit_trail(tmp_path: P
         )
         incident_id = reported.json()["incident"]["id"]
         await incident_state_is(api, incident_id, "closed")
-        segments = (await api.get("/api/recordings", params={"incident_id": incident_id})).json()
-        assert segments, "no segment was recorded"
+
+        # the last segment is closed (stored, then audited) just after the incident closes:
+        # compare the two lists once they agree, read while no segment is arriving
+        segments: list[dict[str, Any]] = []
+        trail: list[dict[str, Any]] = []
+
+        async def same_segments() -> bool:
+            nonlocal segments, trail
+            segments = (
+                await api.get("/api/recordings", params={"incident_id": incident_id})
+            ).json()
+            trail = (
+                await api.get("/api/audit", params={"action": "recording.segment", "limit": 1000})
+            ).json()
+            return bool(segments) and (
+                {e["details"]["sha256"] for e in trail} == {s["sha256"] for s in segments}
+            )
+
+        await eventually(same_segments, 30, "every recorded segment in the audit trail")
         for before, after in itertools.pairwise(segments):
             assert after["prev_sha256"] == before["sha256"]
         for segment in segments:
             data = Path(segment["segment_path"]).read_bytes()  # noqa: ASYNC240 - small file
             assert hashlib.sha256(data).hexdigest() == segment["sha256"]
-        trail = (
-            await api.get("/api/audit", params={"action": "recording.segment", "limit": 1000})
-        ).json()
-        assert {e["details"]["sha256"] for e in trail} == {s["sha256"] for s in segments}
         assert all(e["target_id"] == str(incident_id) for e in trail)

@@ -147,4 +147,13 @@ async def test_server_killed_mid_flight_picks_the_flight_up(tmp_path: Path) -> N
                 record = (await client.get(f"/api/incidents/{incident_id}/record")).json()
                 states = [e["to_state"] for e in record["events"] if e["kind"] == "incident.state"]
                 assert states[-1] == "closed" and "en_route" in states
+                # the flown track went on after the restart (the samples not yet written when
+                # the server was killed are lost, at most a few seconds) and ends at home
+                track = record["track"]
+                assert track and {p["mission_id"] for p in track} == {record["missions"][0]["id"]}
+                assert abs(track[-1]["latitude_deg"] - home[0]) < 3e-4
+                assert abs(track[-1]["longitude_deg"] - home[1]) < 3e-4
+                assert max(p["latitude_deg"] for p in track) > near(250, 0)[0]
+                # and the register shows the drone free again
+                assert (await client.get("/api/fleet/1")).json()["status"] == "available"
                 assert (await client.get("/api/audit/verify")).json()["ok"] is True

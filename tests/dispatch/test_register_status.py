@@ -53,6 +53,13 @@ def test_sync_writes_changes_audits_them_and_leaves_maintenance_alone(tmp_path: 
         flights[1].phase = Phase.RETURNING
         assert register.sync({1: "incident 1"}, flights) == [(1, "flying", "returning")]
         assert register.sync({}, {}) == [(1, "returning", "available")]
+        # lost in flight, then the flight is given up (or the server restarts): still lost
+        # until the drone is heard again
+        flights[1].lost_since = 5.0
+        assert register.sync({1: "incident 1"}, flights, linked=set()) == [
+            (1, "available", "lost")]
+        assert register.sync({}, {}, linked=set()) == []
+        assert register.sync({}, {}, linked={1}) == [(1, "lost", "available")]
         with store.read_session() as s:
             assert get_vehicle(s, 1).status == VehicleStatus.AVAILABLE
             assert get_vehicle(s, 2).status == VehicleStatus.MAINTENANCE

@@ -86,6 +86,8 @@ async def test_losing_the_drone_mid_flight_fails_the_incident_with_the_reason(
             assert any(level == "warning" and "link to vehicle 1 lost" in message
                        for level, message in levels)
             assert 1 in w.dispatcher.busy  # still out there: not offered to the next incident
+            with w.store.read_session() as s:
+                assert get_vehicle(s, 1).status == VehicleStatus.LOST
 
 
 async def test_a_patrol_in_the_air_at_a_restart_is_followed_and_not_fired_again(
