@@ -90,10 +90,11 @@ def ice_configuration(ice_servers: Sequence[Mapping[str, Any]]) -> RTCConfigurat
 
 
 def preferred_codecs(mode: Mode) -> list[RTCRtpCodecCapability]:
-    """The codecs a session in this mode may send: H.264 for passthrough, VP8 transcoded."""
-    codec_name = "video/h264" if mode == "passthrough" else "video/vp8"
+    """The codecs a session in this mode may send: H.264 for passthrough, VP8 transcoded,
+    each with RTX (retransmissions on their own stream, for lossy radio links)."""
+    wanted = ("video/h264" if mode == "passthrough" else "video/vp8", "video/rtx")
     capabilities = RTCRtpSender.getCapabilities("video").codecs
-    return [c for c in capabilities if c.mimeType.lower() == codec_name]
+    return [c for c in capabilities if c.mimeType.lower() in wanted]
 
 
 async def _run_both(first: Coroutine[Any, Any, None], second: Coroutine[Any, Any, None]) -> None:

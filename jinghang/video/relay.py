@@ -105,6 +105,11 @@ class DroneRelay:
         info = self.source.info
         return None if info is None else info.codec_name == "h264"
 
+    @property
+    def keyframe_held(self) -> bool:
+        """Whether a new passthrough viewer would be started on a held keyframe now."""
+        return self._last_keyframe is not None
+
     def add_viewer(self, mode: Mode) -> ViewerTrack:
         track = ViewerTrack(self.drone_id, mode)
         self.viewers[mode].add(track)
@@ -225,5 +230,6 @@ class DroneRelay:
             "viewers": {mode: len(tracks) for mode, tracks in self.viewers.items()},
             "source_open": self.source.is_open,
             "source_packets_read": self.source.stats.packets_read,
+            "keyframe_held": self.keyframe_held,
             **{name: getattr(self.stats, name) for name in self.stats.__slots__},
         }
