@@ -123,7 +123,13 @@ class DroneRelay:
 
     def remove_viewer(self, track: ViewerTrack) -> None:
         self.viewers["passthrough"].discard(track)
-        self.viewers["transcode"].discard(track)
+        if track in self.viewers["transcode"]:
+            self.viewers["transcode"].discard(track)
+            if not self.viewers["transcode"]:
+                # the decoder misses every packet from now on: the next viewer starts afresh
+                # on a source keyframe rather than on P-frames decoded against stale pictures
+                self._transcoder = None
+                self._transcode_need_keyframe = True
 
     # -- running --------------------------------------------------------------------------
 
@@ -194,7 +200,6 @@ class DroneRelay:
                 self.stats.transcoders_created += 1
             transcoder = self._transcoder
             force = self._force_vp8_keyframe
-            self._force_vp8_keyframe = False
             osd = self._osd_info()
             self.stats.transcode_packets_in += 1
             started_s = time.perf_counter()
@@ -207,6 +212,10 @@ class DroneRelay:
                 self._transcode_need_keyframe = True
                 continue
             self.stats.transcode_busy_s += time.perf_counter() - started_s
+            if any(item.keyframe for item in encoded):
+                # (a packet that decoded to nothing leaves the request standing, or a new
+                # viewer would wait for the encoder's own next keyframe, seconds away)
+                self._force_vp8_keyframe = False
             self.stats.frames_decoded = transcoder.frames_decoded
             self.stats.frames_encoded = transcoder.frames_encoded
             for item in encoded:

@@ -177,3 +177,23 @@ async def test_mp4_source_passes_through_as_annexb(small_world: Any, tmp_path: A
             assert viewer.stamps_ms
         finally:
             await viewer.close()
+
+
+async def test_transcode_viewers_one_after_another_start_on_a_keyframe(camera: Camera) -> None:
+    """Each new transcode viewer, after the last one left, is sent a VP8 keyframe first (it
+    used to wait, dropping frames, for the encoder's own next keyframe, 4 s away)."""
+    async with VideoGateway() as gateway:
+        relay = gateway.add_drone("drone-1", camera.url)
+        await relay.source.wait_open(10)
+        for _ in range(3):
+            viewer = Viewer("VP8")
+            session = await gateway.open_session("drone-1", await viewer.offer())
+            try:
+                await viewer.accept(session.answer_sdp)
+                await viewer.wait_frames(5)
+                assert session.track.packets_dropped == 0
+            finally:
+                await viewer.close()
+                if session.session_id in gateway.sessions:
+                    await gateway.close_session(session.session_id)
+        assert relay.stats.transcoders_created == 3  # a fresh decoder for each
