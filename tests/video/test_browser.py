@@ -39,9 +39,10 @@ async function watch(name, mode) {
   video.requestVideoFrameCallback(count);
   pc.ontrack = (e) => { video.srcObject = new MediaStream([e.track]); };
   await pc.setLocalDescription(await pc.createOffer());
-  await new Promise((done) => {
+  await new Promise((done) => {  // all candidates in the offer (WHEP has no trickle here)
     if (pc.iceGatheringState === 'complete') return done();
     pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && done();
+    setTimeout(done, 3000);
   });
   const response = await fetch('/video/drone-1/whep?mode=' + mode, {
     method: 'POST', body: pc.localDescription.sdp,
