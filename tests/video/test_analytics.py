@@ -52,11 +52,13 @@ async def test_detections_are_published_with_drone_and_position(small_world: Any
         try:
             async with asyncio.timeout(20):
                 event = await events.get()
+                # (HOG also fires on the simulator's scenery now and then: skip those)
+                while event.data["kind"] != "motion":
+                    event = await events.get()
         finally:
             await cam.stop()
     assert event.topic == "video.detection"
     assert event.data["drone_id"] == "drone-7"
-    assert event.data["kind"] in ("motion", "person")
     x, y, w, h = event.data["box_px"]
     assert 0 <= x < 640 and 0 <= y < 360 and w > 0 and h > 0
     assert (event.data["latitude_deg"], event.data["relative_altitude_m"]) == (37.5, 80.0)
