@@ -140,7 +140,7 @@ async def test_chromium_decodes_passthrough_h264_and_a_late_viewer_gets_a_pictur
         primed_before = gateway.relay("drone-1").stats.keyframes_primed
         second = await page.evaluate("() => watch('second', 'passthrough')")
         assert second == {"status": 201, "mode": "passthrough"}
-        late = await wait_state(page, "second", lambda s: s["width"] > 0, 4)
+        late = await wait_state(page, "second", lambda s: s["width"] > 0, 5)
         assert late["width"] == SMALL.width_px
         assert gateway.relay("drone-1").stats.keyframes_primed == primed_before + 1
         # ...and then plays live from the source's next keyframe
