@@ -31,6 +31,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--allow-loopback-in-peer-connection",
+    # host candidates as plain 127.0.0.1, not mDNS names: resolving those would send multicast
+    # off loopback, and aioice keeps its mDNS resolver (and an asyncio lock) per thread, bound
+    # to the event loop of the first test that needed it
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
