@@ -89,6 +89,14 @@ class GcsClient:
                 )
             await asyncio.sleep(0.2)
 
+    def item_message(self, seq: int, item: Any, mission_type: int = 0) -> Msg:
+        """MISSION_ITEM_INT for ``(frame, cmd, p1, p2, p3, p4, lat, lon, alt)`` at ``seq``."""
+        frame, cmd, p1, p2, p3, p4, lat, lon, alt = item
+        return M.MAVLink_mission_item_int_message(
+            self.target, 1, seq, frame, cmd, 0, 1, p1, p2, p3, p4,
+            round(lat * 1e7), round(lon * 1e7), alt, mission_type,
+        )
+
     def expect(
         self, kind: str | tuple[str, ...], cond: Callable[[Msg], bool] = lambda m: True
     ) -> asyncio.Future[Msg]:
@@ -169,26 +177,7 @@ class GcsClient:
                     req.cancel()
                     break
                 seq = req.result().seq
-                frame, cmd, p1, p2, p3, p4, lat, lon, alt = items[seq]
-                self.send(
-                    M.MAVLink_mission_item_int_message(
-                        self.target,
-                        1,
-                        seq,
-                        frame,
-                        cmd,
-                        0,
-                        1,
-                        p1,
-                        p2,
-                        p3,
-                        p4,
-                        round(lat * 1e7),
-                        round(lon * 1e7),
-                        alt,
-                        mission_type,
-                    )
-                )
+                self.send(self.item_message(seq, items[seq], mission_type))
             return int((await done).type)
 
     async def download(self, mission_type: int = 0) -> list[Msg]:

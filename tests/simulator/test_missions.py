@@ -67,48 +67,10 @@ async def test_upload_survives_repeated_and_out_of_order_items(gcs: GcsClient) -
     first = gcs.expect("MISSION_REQUEST", lambda m: m.seq == 1)
     gcs.send(M.MAVLink_mission_count_message(1, 1, len(items), 0))
     for seq in (0, 0, 3):  # seq 0 twice, then one out of order
-        frame, cmd, p1, p2, p3, p4, lat, lon, alt = items[seq]
-        gcs.send(
-            M.MAVLink_mission_item_int_message(
-                1,
-                1,
-                seq,
-                frame,
-                cmd,
-                0,
-                1,
-                p1,
-                p2,
-                p3,
-                p4,
-                round(lat * 1e7),
-                round(lon * 1e7),
-                alt,
-                0,
-            )
-        )
+        gcs.send(gcs.item_message(seq, items[seq]))
     await first
     for seq in (1, 2, 3):
-        frame, cmd, p1, p2, p3, p4, lat, lon, alt = items[seq]
-        gcs.send(
-            M.MAVLink_mission_item_int_message(
-                1,
-                1,
-                seq,
-                frame,
-                cmd,
-                0,
-                1,
-                p1,
-                p2,
-                p3,
-                p4,
-                round(lat * 1e7),
-                round(lon * 1e7),
-                alt,
-                0,
-            )
-        )
+        gcs.send(gcs.item_message(seq, items[seq]))
     assert (await done).type == M.MAV_MISSION_ACCEPTED
     assert (await complaints).type == M.MAV_MISSION_INVALID_SEQUENCE
     assert len(await gcs.download()) == 4
