@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from jinghang.errors import FlightError
-from jinghang.flight.errors import CommandTimeout, MissionTransferError, VehicleTimeout
+from jinghang.flight.errors import CommandTimeout, VehicleTimeout
 from jinghang.missions.estimate import with_estimates
 from jinghang.missions.formats.geojson import TrackPoint
 from jinghang.missions.items import MissionType
@@ -66,21 +66,15 @@ async def upload_checked(
 ) -> None:
     """Check ``plan``; only if it passes, upload its mission (and fence and rally).
 
-    A transfer the vehicle aborts (a lost or reordered item on a loaded link ends in
-    MAV_MISSION_INVALID_SEQUENCE) is started over once, as ground stations do.
+    Lost, repeated and out-of-order items (and ArduPilot's INVALID_SEQUENCE NAK for a stray
+    item) are handled by the mission protocol in ``jinghang.flight``.
     """
     check_plan(plan, limits, no_fly)
     for items, kind in ((plan.items, MissionType.MISSION), (plan.fence, MissionType.FENCE),
                         (plan.rally, MissionType.RALLY)):
         if not items and kind != MissionType.MISSION:
             continue
-        for attempt in range(1, UPLOAD_ATTEMPTS + 1):
-            try:
-                await vehicle.upload_mission(items, kind, actor=actor)
-                break
-            except MissionTransferError:
-                if attempt == UPLOAD_ATTEMPTS:
-                    raise
+        await vehicle.upload_mission(items, kind, actor=actor)
 
 
 async def fly_plan(
@@ -149,9 +143,6 @@ async def fly_plan(
                 f"; the mission ended early (last item reached: {report.last_reached_seq})"))
     return report
 
-
-#: How often a whole mission transfer is tried.
-UPLOAD_ATTEMPTS = 2
 
 #: How often to start the mission when the vehicle disarms on the ground before taking off
 #: (ArduPilot disarms after DISARM_DELAY seconds armed on the ground; a slow link can let
