@@ -26,7 +26,14 @@ class ServerStartFailed(JinghangError):
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    """A listening TCP socket on ``host:port`` (IPv4 or IPv6 by the host's form).
+
+    The protocol is given as ``IPPROTO_TCP``: asyncio sets TCP_NODELAY only on accepted sockets
+    whose protocol says TCP, and a socket made with protocol 0 passes that on to every accepted
+    connection, so each keep-alive response would wait for the client's delayed ACK (~40 ms).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
