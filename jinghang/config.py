@@ -4,6 +4,7 @@ file, and passed in; nothing reads it at import time."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,9 @@ class Settings(BaseSettings):
     links: list[str] = Field(default_factory=list)
     #: STUN/TURN servers for WebRTC, as aiortc RTCIceServer dicts; the default is none.
     ice_servers: list[dict[str, str]] = Field(default_factory=list)
+    #: Whether WebRTC offers 127.0.0.1 as a host candidate: ``auto`` when the machine has no
+    #: other address (an offline laptop), ``always``, or ``never``.
+    ice_loopback: Literal["auto", "always", "never"] = "auto"
     #: A GeoJSON file of no-fly zones; empty for the sample shipped with the package.
     no_fly_zones_path: str = ""
     altitude_ceiling_m: float = 120.0

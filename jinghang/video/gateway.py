@@ -31,6 +31,7 @@ from aiortc import (
 from jinghang.errors import VideoError
 from jinghang.events import EventBus
 from jinghang.video.analytics import VideoAnalytics
+from jinghang.video.ice_hosts import apply_loopback_policy
 from jinghang.video.osd import OsdSource
 from jinghang.video.recording import FlightRecorder, SegmentClosedHook
 from jinghang.video.relay import DroneRelay, Mode
@@ -129,7 +130,9 @@ class VideoGateway:
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> VideoGateway:
-        """Build from :class:`jinghang.config.Settings` (its ``ice_servers``)."""
+        """Build from :class:`jinghang.config.Settings` (its ``ice_servers`` and
+        ``ice_loopback`` policy)."""
+        apply_loopback_policy(settings.ice_loopback)
         return cls(settings.ice_servers, **kwargs)
 
     # -- lifecycle ------------------------------------------------------------------------
