@@ -4,7 +4,7 @@
 // enlarge it; click again to restore.
 
 import { PATHS, getToken } from "./api.js";
-import { t } from "./i18n.js";
+import { lang, t } from "./i18n.js";
 import { emit, on, state } from "./state.js";
 import { h } from "./ui.js";
 
@@ -14,6 +14,10 @@ const RETRY_MS = 3000;
 // With no picture this long after connecting, ask again for the transcoded (VP8) stream:
 // some browsers take H.264 in the offer but decode no frame of the passed-through stream.
 const FIRST_FRAME_MS = 6000;
+// How often the tile reads its decoder's frame counter, and after how long without a new frame
+// it stops saying LIVE.
+const FRAME_CHECK_MS = 250;
+const NO_SIGNAL_AFTER_MS = 1500;
 
 /** "auto" lets the server pick (H.264 passed through when the browser takes it); a deployment
  * or a test may force "transcode" (VP8 with the on-screen display) with ?video=transcode. */
@@ -42,6 +46,8 @@ function waitIceGathering(pc, timeout_ms = 2000) {
 
 async function connect(tile, v) {
   const pc = new RTCPeerConnection({ iceServers: [] });
+  tile.frames = 0; // a new decoder counts from zero
+  tile.lastFrameAt = tile.lastFrameAt || 0;
   tile.pc = pc;
   pc.addTransceiver("video", { direction: "recvonly" });
   pc.ontrack = (ev) => {
@@ -50,8 +56,8 @@ async function connect(tile, v) {
     tile.video.play().catch(() => {});
   };
   pc.onconnectionstatechange = () => {
-    tile.el.dataset.state = pc.connectionState;
-    if (pc.connectionState === "failed") scheduleRetry(tile, v, "ICE failed");
+    if (pc.connectionState !== "connected") tile.el.dataset.state = pc.connectionState;
+    if (pc.connectionState === "failed") scheduleRetry(tile, v, t("video.ice_failed"));
   };
   await pc.setLocalDescription(await pc.createOffer());
   await waitIceGathering(pc);
@@ -129,20 +135,47 @@ function openTile(v) {
     document.getElementById("videowall").classList.toggle("has-enlarged", enlarged);
     if (enlarged) emit("focus-drone", v.id);
   });
-  video.addEventListener("playing", () => {
-    status.textContent = "● LIVE";
-    el.dataset.state = "playing";
-  });
-  const tile = { el, video, status, label, pc: null, resource: null, stopTimer: 0, retryTimer: 0, frameTimer: 0, mode: "" };
+  const tile = { el, video, status, label, pc: null, resource: null, stopTimer: 0, retryTimer: 0, frameTimer: 0, mode: "",
+    frames: 0, lastFrameAt: 0, watchTimer: 0 };
+  tile.watchTimer = setInterval(() => watchFrames(tile), FRAME_CHECK_MS);
   tiles.set(v.id, tile);
   document.getElementById("video-tiles").appendChild(el);
   updateEmpty();
   start(tile, v);
 }
 
+/** Frames the tile's decoder has produced so far (the browser's own counter). */
+function decodedFrames(video) {
+  if (typeof video.getVideoPlaybackQuality === "function") return video.getVideoPlaybackQuality().totalVideoFrames;
+  return video.webkitDecodedFrameCount ?? 0;
+}
+
+function clock(ms) {
+  return new Date(ms).toLocaleTimeString(lang() === "en" ? "en-GB" : "zh-CN", { hour12: false });
+}
+
+/** LIVE only while the decoder's frame counter moves: a tile whose frames stopped says since
+ * when, whatever the peer connection's state claims. */
+function watchFrames(tile) {
+  const frames = decodedFrames(tile.video);
+  const now = Date.now();
+  if (frames > tile.frames) {
+    tile.frames = frames;
+    tile.lastFrameAt = now;
+    if (tile.el.dataset.state !== "playing") {
+      tile.status.textContent = t("video.live");
+      tile.el.dataset.state = "playing";
+    }
+  } else if (tile.lastFrameAt && now - tile.lastFrameAt > NO_SIGNAL_AFTER_MS && tile.el.dataset.state === "playing") {
+    tile.status.textContent = t("video.no_signal", { since: clock(tile.lastFrameAt) });
+    tile.el.dataset.state = "no-signal";
+  }
+}
+
 function closeTile(id) {
   const tile = tiles.get(id);
   if (!tile) return;
+  clearInterval(tile.watchTimer);
   clearTimeout(tile.retryTimer);
   clearTimeout(tile.frameTimer);
   closePeer(tile);
