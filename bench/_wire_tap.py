@@ -155,7 +155,7 @@ def main() -> None:
     parser.add_argument("--log", required=True)
     parser.add_argument("upstream", nargs="+", help="vehicle address, host:port or tcp:host:port")
     args = parser.parse_args()
-    log = Log(open(args.log, "w", encoding="ascii"))  # noqa: SIM115 (lives as long as we do)
+    log = Log(open(args.log, "w", encoding="ascii"))  # open as long as we run
     threads = []
     for link, address in enumerate(args.upstream):
         host, port = address.removeprefix("tcp:").rsplit(":", 1)
