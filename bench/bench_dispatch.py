@@ -59,7 +59,7 @@ from tests.api.harness import BASE, make_settings, near, seed_users  # noqa: E40
 PY = sys.executable
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 MSG_HEARTBEAT, MSG_SET_MODE, MSG_MISSION_COUNT, MSG_MISSION_ACK = 0, 11, 44, 47
-MSG_COMMAND_INT, MSG_COMMAND_LONG = 75, 76
+MSG_COMMAND_INT, MSG_COMMAND_LONG, MSG_COMMAND_ACK = 75, 76, 77
 CMD_ARM, CMD_SET_MESSAGE_INTERVAL, CMD_REQUEST_MESSAGE = 400, 511, 512
 AUTO = 3  # ArduCopter's custom mode number
 
@@ -370,6 +370,13 @@ def fill_times(reports: list[Report], arrivals: dict[str, float], wire: list[Wir
         require(arm, f"no arming command seen on the wire for incident {r.incident_id}")
         assert arm is not None
         t["arm command"] = arm.t
+        arm_ack = next((w for w in mine if not w.up and w.msgid == MSG_COMMAND_ACK
+                        and w.a == CMD_ARM and w.t >= arm.t), None)
+        if arm_ack is not None:
+            t["arm acked"] = arm_ack.t
+            start = next((w for w in mine if is_command(w) and w.t > arm_ack.t), None)
+            if start is not None:
+                t["start command"] = start.t
         accepted = next((w for w in mine if not w.up and w.msgid == MSG_HEARTBEAT
                          and w.a == 1 and w.b == AUTO), None)
         require(accepted, f"drone {r.system_id} never said armed in AUTO for incident "
@@ -386,7 +393,9 @@ PARTS = [  # (label, from, to): the split by part, every moment relative to the 
     ("mission upload on the wire (to MISSION_ACK)", "upload start", "upload acked"),
     ("upload acked to the next command (GUIDED)", "upload acked", "next command"),
     ("that to the arming command", "next command", "arm command"),
-    ("arming and mode to armed in AUTO (heartbeat)", "arm command", "armed in AUTO"),
+    ("arming command to its COMMAND_ACK", "arm command", "arm acked"),
+    ("that to the next command (MISSION_START)", "arm acked", "start command"),
+    ("that to armed in AUTO (its heartbeat)", "start command", "armed in AUTO"),
 ]
 
 
