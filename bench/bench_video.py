@@ -303,9 +303,11 @@ async def bench() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             clip = Path(tmp) / "clip.ts"
             maker = await asyncio.create_subprocess_exec(
-                PY, "-m", "jinghang.video.simcam", "--output", str(clip), "--duration-s", "6",
-                env=ENV)
+                PY, "-m", "jinghang.video.simcam", "--output", str(clip), "--duration-s", "10",
+                env=ENV)  # a wall-time limit: the world is built first (a few s under load)
             await maker.wait()
+            require(maker.returncode == 0 and clip.exists() and clip.stat().st_size > 0,
+                    f"the simulator camera wrote no clip to replay (exit {maker.returncode})")
             print("capacity (720p30 streams, 4 viewers each):", flush=True)
             report["capacity"] = await bench_capacity(args.max_streams, args.duration_s, clip)
         for path in ("passthrough", "transcode"):
