@@ -22,7 +22,9 @@ The clock stops at the first frame on the wire to the incident's drone after its
 upload's ``MISSION_COUNT``), at the arming command, and at the first HEARTBEAT from the drone
 saying armed in AUTO. ``--incidents`` are reported one at a time (each once the previous
 is flying and a drone is free); then ``--bursts`` rounds of one report per drone, sent at once.
-After each acceptance the drone is recalled (RTL) and lands before it serves again.
+After each acceptance the drone is recalled (RTL) and lands before it serves again. The
+simulators get a battery that lasts the run (``BATT_CAPACITY`` set over MAVLink before the
+first report), since their charge does not reset between flights.
 
 The split by part comes from the store's own timestamps (incident created, assigned, launching)
 and the tap's stamps; planning and the safety checks happen inside the assignment, so they are
@@ -62,6 +64,7 @@ MSG_HEARTBEAT, MSG_SET_MODE, MSG_MISSION_COUNT, MSG_MISSION_ACK = 0, 11, 44, 47
 MSG_COMMAND_INT, MSG_COMMAND_LONG, MSG_COMMAND_ACK = 75, 76, 77
 CMD_ARM, CMD_SET_MESSAGE_INTERVAL, CMD_REQUEST_MESSAGE = 400, 511, 512
 AUTO = 3  # ArduCopter's custom mode number
+BATTERY_MAH = 1_000_000  # the simulators' BATT_CAPACITY: no drone runs low during the run
 
 
 @dataclass
@@ -222,7 +225,7 @@ class Platform:
 
 @contextlib.asynccontextmanager
 async def platform(tmp: Path, fleet_links: list[tuple[int, str, tuple, str]],
-                   arrivals: dict[str, float]) -> AsyncIterator[Platform]:
+                   arrivals: dict[str, float], simulated: bool) -> AsyncIterator[Platform]:
     """The platform as ``jinghang serve`` builds it (dispatcher defaults, the settings' no-fly
     zones: the shipped Weihai sample), served by uvicorn on 127.0.0.1."""
     from jinghang.api import register
@@ -259,6 +262,10 @@ async def platform(tmp: Path, fleet_links: list[tuple[int, str, tuple, str]],
             follower = tasks.create_task(plat.follow())
             try:  # a failure is raised once the server has stopped cleanly
                 await heard(services.fleet, fleet_links)
+                if simulated:  # a battery that lasts the run (the charge never resets)
+                    for sid, *_ in fleet_links:
+                        await services.fleet.vehicles[sid].params.set(
+                            "BATT_CAPACITY", BATTERY_MAH, actor="bench")
                 yield plat
             except NotMeasured as exc:
                 failure = exc
@@ -466,7 +473,7 @@ async def bench(args: argparse.Namespace) -> None:
         print(f"drones {drones} ({what}), {os.cpu_count()} CPUs, load average "
               f"{os.getloadavg()[0]:.1f}")
         async with vehicles(drones, args.speedup, log, given) as links, \
-                platform(tmp, links, arrivals) as plat:
+                platform(tmp, links, arrivals, not given) as plat:
             print(f"no-fly zones loaded: {len(plat.services.dispatcher.no_fly)} "
                   "(the shipped Weihai sample)")
             require(len(plat.services.dispatcher.no_fly), "no no-fly zones were loaded")

@@ -273,6 +273,27 @@ async def bench_capacity(max_streams: int, duration_s: float, clip: Path) -> dic
     return out
 
 
+async def record_clip(clip: Path, seconds: float) -> None:
+    """About ``seconds`` of the simulator camera (720p30) in ``clip``: the camera runs until the
+    file has been growing that long (its world is built first: seconds under load)."""
+    import signal
+
+    maker = await asyncio.create_subprocess_exec(
+        PY, "-m", "jinghang.video.simcam", "--output", str(clip), env=ENV)
+    try:
+        for _ in range(1200):  # up to 2 minutes to build the world and open the file
+            if clip.exists() or maker.returncode is not None:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(seconds)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            maker.send_signal(signal.SIGINT)  # the camera closes the file on an interrupt
+        await maker.wait()
+    require(clip.exists() and clip.stat().st_size > 0,
+            f"the simulator camera wrote no clip to replay (exit {maker.returncode})")
+
+
 async def bench() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--part", choices=["latency", "capacity", "all"], default="all")
@@ -302,12 +323,7 @@ async def bench() -> None:
     if args.part in ("capacity", "all"):
         with tempfile.TemporaryDirectory() as tmp:
             clip = Path(tmp) / "clip.ts"
-            maker = await asyncio.create_subprocess_exec(
-                PY, "-m", "jinghang.video.simcam", "--output", str(clip), "--duration-s", "10",
-                env=ENV)  # a wall-time limit: the world is built first (a few s under load)
-            await maker.wait()
-            require(maker.returncode == 0 and clip.exists() and clip.stat().st_size > 0,
-                    f"the simulator camera wrote no clip to replay (exit {maker.returncode})")
+            await record_clip(clip, seconds=6.0)
             print("capacity (720p30 streams, 4 viewers each):", flush=True)
             report["capacity"] = await bench_capacity(args.max_streams, args.duration_s, clip)
         for path in ("passthrough", "transcode"):
