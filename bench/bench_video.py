@@ -273,6 +273,10 @@ async def bench_capacity(max_streams: int, duration_s: float, clip: Path) -> dic
     return out
 
 
+def clip_size(clip: Path) -> int:
+    return clip.stat().st_size if clip.exists() else 0
+
+
 async def record_clip(clip: Path, seconds: float) -> None:
     """About ``seconds`` of the simulator camera (720p30) in ``clip``: the camera runs until the
     file has been growing that long (its world is built first: seconds under load)."""
@@ -282,7 +286,7 @@ async def record_clip(clip: Path, seconds: float) -> None:
         PY, "-m", "jinghang.video.simcam", "--output", str(clip), env=ENV)
     try:
         for _ in range(1200):  # up to 2 minutes to build the world and open the file
-            if clip.exists() or maker.returncode is not None:
+            if clip_size(clip) or maker.returncode is not None:
                 break
             await asyncio.sleep(0.1)
         await asyncio.sleep(seconds)
@@ -290,7 +294,7 @@ async def record_clip(clip: Path, seconds: float) -> None:
         with contextlib.suppress(ProcessLookupError):
             maker.send_signal(signal.SIGINT)  # the camera closes the file on an interrupt
         await maker.wait()
-    require(clip.exists() and clip.stat().st_size > 0,
+    require(clip_size(clip) > 0,
             f"the simulator camera wrote no clip to replay (exit {maker.returncode})")
 
 
