@@ -64,6 +64,9 @@ MSG_HEARTBEAT, MSG_SET_MODE, MSG_MISSION_COUNT, MSG_MISSION_ACK = 0, 11, 44, 47
 MSG_COMMAND_INT, MSG_COMMAND_LONG, MSG_COMMAND_ACK = 75, 76, 77
 CMD_ARM, CMD_SET_MESSAGE_INTERVAL, CMD_REQUEST_MESSAGE = 400, 511, 512
 AUTO = 3  # ArduCopter's custom mode number
+NAMES = {11: "SET_MODE", 39: "MISSION_ITEM", 41: "MISSION_SET_CURRENT", 44: "MISSION_COUNT",
+         45: "MISSION_CLEAR_ALL", 73: "MISSION_ITEM_INT", 75: "COMMAND_INT",
+         76: "COMMAND_LONG"}
 BATTERY_MAH = 1_000_000  # the simulators' BATT_CAPACITY: no drone runs low during the run
 
 
@@ -106,6 +109,7 @@ class Report:
     system_id: int = 0
     arrived_s: float = 0.0
     times_s: dict[str, float] = field(default_factory=dict)
+    first_command: str = ""
 
 
 def stamping(app: Any, arrivals: dict[str, float]) -> Any:
@@ -362,6 +366,8 @@ def fill_times(reports: list[Report], arrivals: dict[str, float], wire: list[Wir
                 f"incident {r.incident_id} was reported")
         assert first is not None
         t["first command"] = first.t
+        r.first_command = NAMES.get(first.msgid, str(first.msgid)) + (
+            f" {first.a}" if first.msgid in (MSG_COMMAND_LONG, MSG_COMMAND_INT) else "")
         count = next((w for w in mine if w.up and w.msgid == MSG_MISSION_COUNT), None)
         if count is not None:
             t["upload start"] = count.t
@@ -420,6 +426,11 @@ def show(reports: list[Report]) -> None:
             ms = [1000 * (r.times_s[end] - r.arrived_s) for r in mine]
             print(f"  {label:44s} p50 {percentile(ms, 50):7.1f} ms  p95 "
                   f"{percentile(ms, 95):7.1f} ms  max {max(ms):7.1f} ms")
+        kinds: dict[str, int] = {}
+        for r in mine:
+            kinds[r.first_command] = kinds.get(r.first_command, 0) + 1
+        print("  the first command frame was: " + ", ".join(f"{k} ({n})" for k, n in
+                                                          kinds.items()))
         print("  split by part (p50 / p95 ms of each step):")
         for label, start, end in PARTS:
             ms = [1000 * (b - a) for r in mine
