@@ -1,4 +1,5 @@
-"""Benchmarks of the flight core; prints figures, asserts nothing.
+"""Benchmarks of the flight core; prints figures, and fails (exit 1, one line on stderr) when
+nothing was measured.
 
     python bench/bench_flight.py decode           # messages/s the link layer decodes, one core
     python bench/bench_flight.py upload           # mission upload/download time, 100 and 500 items
@@ -6,10 +7,15 @@
                                                   # largest fleet tracked with lag < 100 ms
     python bench/bench_flight.py all
 
-The fleet bench runs the simulated vehicles in a separate process (``jinghang sim``) at the
-simulator's default stream rates (ArduPilot's defaults: 4 Hz position, attitude and VFR_HUD,
-1 Hz status), so the CPU figures are the platform's alone. Telemetry lag is the time from the
-vehicle stamping SYSTEM_TIME (wall clock) to the platform having folded it into the state.
+The fleet bench runs the simulated vehicles in a separate process (``jinghang sim``), so the
+CPU figures are the platform's alone. ``--rates platform`` (the default) has the platform ask
+each vehicle for its own stream rates (``jinghang.flight.streams.DEFAULT_RATES_HZ``, what a
+deployed platform does; a real ArduCopter with its SR0_ defaults of 0 sends only HEARTBEAT
+until asked); ``--rates simulator`` leaves the built-in simulator at its own defaults
+(``jinghang.simulator.telemetry.DEFAULT_RATES_HZ``). Either way the bench also asks for
+SYSTEM_TIME at 1 Hz, and prints the rates per vehicle it actually received. Telemetry lag is
+the time from the vehicle stamping SYSTEM_TIME (wall clock) to the platform having folded it
+into the state.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._common import NotMeasured, require, run
 from jinghang.flight import Fleet
 from jinghang.flight.channel import Channel, mavlink
 from jinghang.flight.state import VehicleState, apply_message
@@ -87,7 +94,7 @@ async def _upload(count: int, repeats: int) -> None:
             start = time.perf_counter()
             got = await vehicle.download_mission()
             down.append(time.perf_counter() - start)
-            assert len(got) == count
+            require(len(got) == count, f"downloaded {len(got)} of the {count} items uploaded")
         print(f"mission {count:4d} items on loopback TCP: upload median "
               f"{statistics.median(up) * 1000:7.1f} ms, download median "
               f"{statistics.median(down) * 1000:7.1f} ms ({repeats} runs, simulator in-process)")
@@ -98,7 +105,22 @@ def bench_upload() -> None:
         asyncio.run(_upload(count, 5))
 
 
-async def _fleet(size: int, seconds: float) -> dict[str, Any]:
+def _rates_line(label: str, rates: dict[str, float]) -> str:
+    return f"{label}: " + ", ".join(f"{name} {hz:g}" for name, hz in rates.items()) + " (Hz)"
+
+
+def print_rates() -> None:
+    from jinghang.flight.streams import DEFAULT_RATES_HZ as PLATFORM
+    from jinghang.simulator.telemetry import DEFAULT_RATES_HZ as SIMULATOR
+
+    print(_rates_line("rates the platform requests (SET_MESSAGE_INTERVAL)", PLATFORM))
+    names = {getattr(mavlink, n): n.removeprefix("MAVLINK_MSG_ID_") for n in dir(mavlink)
+             if n.startswith("MAVLINK_MSG_ID_")}
+    print(_rates_line("the built-in simulator's own defaults (before any request)",
+                      {names[i]: hz for i, hz in SIMULATOR.items()}))
+
+
+async def _fleet(size: int, seconds: float, platform_rates: bool) -> dict[str, Any]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "jinghang.cli", "sim", "--count", str(size), "--ephemeral-ports",
         "--home", ",".join(str(x) for x in HOME), "--duration", str(seconds + 60),
@@ -109,17 +131,21 @@ async def _fleet(size: int, seconds: float) -> dict[str, Any]:
     while len(addresses) < size:
         line = (await proc.stdout.readline()).decode()
         if not line:
-            raise RuntimeError("the simulator exited early")
+            raise NotMeasured(f"the simulator process exited after {len(addresses)} of "
+                              f"{size} vehicles")
         addresses.append(line.split()[2])
     lags_s: list[float] = []
     messages = 0
+    by_type: dict[str, int] = {}
     try:
-        async with Fleet(request_streams=False) as fleet:
+        async with Fleet(request_streams=platform_rates) as fleet:
             deliver = fleet.router._deliver
 
             def timed(link: Any, message: Any) -> None:
                 nonlocal messages
                 messages += 1
+                kind = message.get_type()
+                by_type[kind] = by_type.get(kind, 0) + 1
                 deliver(link, message)
                 if message.get_type() == "SYSTEM_TIME":
                     lags_s.append(time.time() - message.time_unix_usec / 1e6)
@@ -128,10 +154,18 @@ async def _fleet(size: int, seconds: float) -> dict[str, Any]:
             for address in addresses:
                 await fleet.connect(address)
             for system_id in range(1, size + 1):
-                vehicle = await fleet.wait_vehicle(system_id, timeout_s=60)
+                try:
+                    vehicle = await fleet.wait_vehicle(system_id, timeout_s=60)
+                except Exception as exc:
+                    raise NotMeasured(f"no vehicle {system_id} heard within 60 s") from exc
                 await vehicle.commands.long(511, mavlink.MAVLINK_MSG_ID_SYSTEM_TIME, 1e6)
+            for _ in range(600):  # every vehicle has answered the platform's stream requests
+                if not platform_rates or all(v.streams_method for v in fleet.vehicles.values()):
+                    break
+                await asyncio.sleep(0.1)
             await asyncio.sleep(2.0)
             lags_s.clear()
+            by_type.clear()
             messages = 0
             cpu0, wall0 = time.process_time(), time.perf_counter()
             await asyncio.sleep(seconds)
@@ -140,8 +174,12 @@ async def _fleet(size: int, seconds: float) -> dict[str, Any]:
     finally:
         proc.terminate()
         await proc.wait()
+    require(messages, f"no message arrived from the {size} vehicles in {seconds:g} s")
+    require(lags_s, f"no SYSTEM_TIME arrived from the {size} vehicles in {seconds:g} s: "
+            "no telemetry lag measured")
     lags_s.sort()
     return {
+        "rates_hz": {k: n / wall_s / size for k, n in sorted(by_type.items())},
         "size": size,
         "messages_per_s": messages / wall_s,
         "cpu_pct_of_core": 100 * cpu_s / wall_s,
@@ -153,12 +191,16 @@ async def _fleet(size: int, seconds: float) -> dict[str, Any]:
     }
 
 
-def bench_fleet(sizes: list[int], seconds: float) -> None:
+def bench_fleet(sizes: list[int], seconds: float, platform_rates: bool) -> None:
     print(f"fleet: platform process on one loop, simulators in another process "
-          f"({os.cpu_count()} CPUs here); {seconds:g} s per size")
+          f"({os.cpu_count()} CPUs here); {seconds:g} s per size; stream rates: "
+          f"{'requested by the platform' if platform_rates else 'the simulator defaults'}")
+    print_rates()
     best = 0
     for size in sizes:
-        r = asyncio.run(_fleet(size, seconds))
+        r = asyncio.run(_fleet(size, seconds, platform_rates))
+        print(_rates_line(f"fleet {size:4d} vehicles: received per vehicle",
+                          {k: round(v, 2) for k, v in r["rates_hz"].items()}))
         ok = r["lag_p95_ms"] < 100 and r["link_lost"] == 0
         best = size if ok else best
         print(f"fleet {size:4d} vehicles: {r['messages_per_s']:7.0f} msg/s, platform CPU "
@@ -176,14 +218,18 @@ def main() -> None:
     parser.add_argument("what", choices=["decode", "upload", "fleet", "all"])
     parser.add_argument("--sizes", default="10,25,50,100,150,200")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rates", choices=["platform", "simulator"], default="platform",
+                        help="stream rates: the platform's requests (default) or the "
+                        "simulator's own defaults")
     args = parser.parse_args()
     if args.what in ("decode", "all"):
         bench_decode()
     if args.what in ("upload", "all"):
         bench_upload()
     if args.what in ("fleet", "all"):
-        bench_fleet([int(s) for s in args.sizes.split(",")], args.seconds)
+        bench_fleet([int(s) for s in args.sizes.split(",")], args.seconds,
+                    args.rates == "platform")
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

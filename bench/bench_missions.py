@@ -23,6 +23,7 @@ import itertools
 
 from shapely.geometry import LineString, Point, Polygon, mapping
 
+from bench._common import require, run
 from jinghang.missions.compile import compile_template
 from jinghang.missions.geo import LocalFrame
 from jinghang.missions.nofly import NoFlyZones
@@ -88,6 +89,8 @@ def main() -> None:
     params = {"gsd_cm_px": args.gsd_cm_px}
     seconds, plan = timed(lambda: compile_template("RUR-01", inputs, params), args.repeat)
     lanes = sum(1 for i in plan.items if i.command == 206 and i.param1 > 0)
+    require(plan.items and lanes and plan.photo_count, "the survey plan has no items, lanes or "
+            f"photos ({len(plan.items)} items, {lanes} lanes, {plan.photo_count} photos)")
     print(f"plan a {plan.area_m2 / 1e6:.2f} km^2 survey (RUR-01) at {plan.gsd_cm_px:.2f} cm/px: "
           f"{seconds * 1000:.1f} ms median of {args.repeat}")
     print(f"  {len(plan.items)} items, {lanes} lanes {plan.lane_spacing_m:.1f} m apart, "
@@ -95,6 +98,7 @@ def main() -> None:
           f"{plan.flight_time_s / 3600:.1f} h ({plan.energy_pct:.0f}% of one battery)")
 
     build_s, zones = timed(lambda: zones_far_from(CENTRE, args.zones), 1)
+    require(len(zones) == args.zones, f"{len(zones)} of {args.zones} no-fly polygons loaded")
     print(f"load {len(zones)} no-fly polygons from GeoJSON and index them: "
           f"{build_s * 1000:.1f} ms")
     big = SafetyLimits(max_items=100000, battery_pct=100000)
@@ -102,13 +106,14 @@ def main() -> None:
     print(f"check the {len(plan.items)}-item survey against {len(zones)} polygons (STRtree): "
           f"{check_s * 1000:.2f} ms median")
     naive_s, hit = timed(lambda: naive_no_fly(plan, zones), max(1, args.repeat // 2))
-    assert not hit
+    require(not hit, "the naive check found a zone on the plan: the zones are not clear of it")
     print(f"  the same legs against every polygon without the index: {naive_s * 1000:.1f} ms")
 
     last = plan.nav_items()[-1][1]
     blocker = Point(last.longitude_deg, last.latitude_deg).buffer(0.0005)
     blocked = NoFlyZones([*zones.zones, type(zones.zones[0])("blocker", blocker, {})])
-    hit_s, _ = timed(lambda: find_violations(plan, big, blocked), args.repeat)
+    hit_s, found = timed(lambda: find_violations(plan, big, blocked), args.repeat)
+    require(found, "the check did not find the zone put on the last lane")
     print(f"  with a zone on the last lane (every leg walked to find it): "
           f"{hit_s * 1000:.2f} ms median")
 
@@ -120,4 +125,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -1,7 +1,8 @@
 """Benchmark of the built-in simulator: physics steps per second on one core, and how many
 vehicles one core carries at speedup 1 and 10 while every vehicle streams its default
-telemetry to a connected client (drained by a separate process, so only the simulator's own
-cost is measured).
+telemetry (the built-in simulator's own default rates; nobody asks for others) to a connected
+client (drained by a separate process, so only the simulator's own cost is measured). Fails
+(exit 1, one line on stderr) when no telemetry reached the client.
 
     python bench/bench_simulator.py            # prints the figures
     python bench/bench_simulator.py --quick    # fewer fleet sizes, shorter runs
@@ -21,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench._common import require, run
 from jinghang.simulator import SimFleet
 from jinghang.simulator.modes import Mode
 from jinghang.simulator.vehicle import SimVehicle
@@ -73,7 +75,8 @@ def bench_steps(seconds: float) -> float:
         for _ in range(1000):
             v.step(0.05)
         steps += 1000
-    assert v.armed and v.mode == Mode.CIRCLE
+    require(v.armed and v.mode == Mode.CIRCLE,
+            f"the vehicle stopped circling (armed {v.armed}, mode {v.mode})")
     return steps / (time.perf_counter() - start)
 
 
@@ -111,7 +114,8 @@ async def _fleet_run(count: int, speedup: float, seconds: float) -> tuple[float,
         await asyncio.sleep(1.0)
         drain.stdin.write("reset\n")
         drain.stdin.flush()
-        await asyncio.to_thread(drain.stdout.readline)
+        require(await asyncio.to_thread(drain.stdout.readline),
+                "the telemetry drain process exited (could not connect?)")
         sim0 = [s.vehicle.time_s for s in fleet.servers]
         wall0, cpu0 = time.monotonic(), time.process_time()
         await asyncio.sleep(seconds)
@@ -120,9 +124,13 @@ async def _fleet_run(count: int, speedup: float, seconds: float) -> tuple[float,
         advanced = min(s.vehicle.time_s - t0 for s, t0 in zip(fleet.servers, sim0, strict=True))
         drain.stdin.write("total\n")
         drain.stdin.flush()
-        received = int(await asyncio.to_thread(drain.stdout.readline))
+        total = await asyncio.to_thread(drain.stdout.readline)
         drain.stdin.close()
     drain.wait(timeout=10)
+    require(total.strip(), "the telemetry drain process exited before reporting")
+    received = int(total)
+    require(received > 0, f"no telemetry byte reached the client from {count} vehicles")
+    require(advanced > 0, f"simulated time did not advance for {count} vehicles")
     return advanced / (speedup * wall), cpu / wall, received
 
 
@@ -149,6 +157,14 @@ def main() -> None:
     args = parser.parse_args()
     seconds = 3.0 if args.quick else 5.0
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
+    from jinghang.flight.channel import mavlink
+    from jinghang.simulator.telemetry import DEFAULT_RATES_HZ
+
+    names = {getattr(mavlink, n): n.removeprefix("MAVLINK_MSG_ID_") for n in dir(mavlink)
+             if n.startswith("MAVLINK_MSG_ID_")}
+    print("each vehicle streams the built-in simulator's own default rates to a passive client "
+          "(nothing requested): " + ", ".join(f"{names[i]} {hz:g}" for i, hz in
+                                              DEFAULT_RATES_HZ.items()) + " Hz")
     rate = bench_steps(1.0 if args.quick else 3.0)
     print(f"physics+autopilot steps per second (one vehicle, one core): {rate:,.0f}")
     sizes = [10, 25, 50, 100, 150, 200, 250] if not args.quick else [10, 50, 100]
@@ -158,4 +174,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

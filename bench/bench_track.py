@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._common import require, run
 from jinghang.dispatch.track import TrackRecorder
 from jinghang.store import MissionCreate, create_mission, open_store
 
@@ -75,6 +76,8 @@ def main() -> None:
             recorder.finish(mission_id)
         store.close()
         size_kib = path.stat().st_size / 1024
+    require(costs, "observe() was never called (--flights 0 or --minutes 0?)")
+    require(recorder.written, f"no track point was written from {len(costs)} observations")
     costs_us = sorted(c * 1e6 for c in costs)
     print(f"flights {args.flights}, {args.minutes:g} min each, follow loop {args.poll_hz:g} Hz")
     print(f"points written {recorder.written} in {flushes[0]} batches "
@@ -87,4 +90,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -43,6 +43,7 @@ from fastapi import FastAPI
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import NotMeasured, require, run  # noqa: E402
 from jinghang.errors import JinghangError  # noqa: E402
 from jinghang.video.api import router_for  # noqa: E402
 from jinghang.video.gateway import VideoGateway  # noqa: E402
@@ -121,19 +122,38 @@ async def run_viewers(gateway: VideoGateway, base_url: str, drones: list[str], p
             cmd.append("--count-only")
         procs.append(await asyncio.create_subprocess_exec(
             *cmd, env=ENV, stdin=subprocess.PIPE, stdout=subprocess.PIPE))
-    expected = len(drones) * per_drone + len(gateway.sessions)
+    before = len(gateway.sessions)
+    expected = len(drones) * per_drone + before
     for _ in range(900):  # up to 3 minutes for every viewer to have signaled
-        if len(gateway.sessions) >= expected:
+        if len(gateway.sessions) >= expected or any(p.returncode is not None for p in procs):
             break
         await asyncio.sleep(0.2)
-    await asyncio.sleep(warmup_s + 1.5)  # first keyframe (<= 1 s) and the viewers' warm-up
-    cpu0, wall0, frames0 = time.process_time(), time.monotonic(), frames()
-    await asyncio.sleep(duration_s)
-    window = Window(time.process_time() - cpu0, time.monotonic() - wall0, frames() - frames0)
-    reports = []
-    for proc in procs:
-        out, _ = await proc.communicate(b"stop\n")
-        reports.append(json.loads(out.decode().strip().splitlines()[-1]))
+    sessions = len(gateway.sessions) - before
+    try:
+        require(sessions >= len(drones) * per_drone,
+                f"only {sessions} of {len(drones) * per_drone} viewers got a WHEP session "
+                "(a viewer process failed, see above)")
+        await asyncio.sleep(warmup_s + 1.5)  # first keyframe (<= 1 s) and the viewers' warm-up
+        cpu0, wall0, frames0 = time.process_time(), time.monotonic(), frames()
+        await asyncio.sleep(duration_s)
+        window = Window(time.process_time() - cpu0, time.monotonic() - wall0,
+                        frames() - frames0)
+    finally:
+        reports = []
+        for drone, proc in zip(drones, procs, strict=True):
+            out = b""
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                out, _ = await proc.communicate(b"stop\n")
+            lines = out.decode().strip().splitlines() if proc.returncode == 0 else []
+            require(lines, f"the viewer process of {drone} failed (exit {proc.returncode})")
+            reports.append(json.loads(lines[-1]))
+    require(window.frames > 0, f"the gateway handled no frame of {', '.join(drones)} in the "
+            f"{duration_s:g} s window")
+    for drone, report in zip(drones, reports, strict=True):
+        got = report["frames"]
+        require(all(got), f"no frame arrived at {got.count(0)} of {len(got)} {codec} viewers of "
+                f"{drone} in {warmup_s + 1.5 + duration_s:g} s (WebRTC did not connect or "
+                f"carried nothing)")
     return reports, window
 
 
@@ -168,6 +188,8 @@ async def bench_latency(duration_s: float) -> dict[str, Any]:
                                                False, counters[path])
                 (four,), w4 = await run_viewers(gateway, url, ["d1"], 4, codec, duration_s,
                                                 True, counters[path])
+                require(one["stamps_read"], f"no capture stamp could be read from the {path} "
+                        "viewer's frames: no latency measured")
                 results[path] = {
                     "latency_ms_p50": one["latency_ms_p50"],
                     "latency_ms_p95": one["latency_ms_p95"],
@@ -216,16 +238,25 @@ async def bench_capacity(max_streams: int, duration_s: float, clip: Path) -> dic
                         await gateway.relay(f"d{i}").source.wait_open(30)
                     relays = [gateway.relay(f"d{i}") for i in range(n)]
                     frames = functools.partial(_relay_frames, relays, path)
-                    reports, window = await run_viewers(
-                        gateway, url, [f"d{i}" for i in range(n)], 4, codec, duration_s, True,
-                        frames)
+                    try:
+                        reports, window = await run_viewers(
+                            gateway, url, [f"d{i}" for i in range(n)], 4, codec, duration_s,
+                            True, frames)
+                    except NotMeasured as exc:
+                        if n == 1:
+                            raise  # not even one stream: nothing was measured
+                        print(f"  {path:11s} {n:2d} streams x 4 viewers: NOT carried ({exc})",
+                              flush=True)
+                        reports, window = [], None
             finally:
                 with contextlib.suppress(ProcessLookupError):
                     replay.terminate()
                 await replay.wait()
+            if window is None:
+                break
             min_fps = min(f for report in reports for f in report["fps"])
             cores = window.cores
-            ok = min_fps >= 27.0
+            ok = min_fps >= 27.0  # carried: every viewer received >= 90 % of the frames
             runs.append({"streams": n, "gateway_cores": round(cores, 2),
                          "cores_at_30fps": round(window.cores_at(30 * n), 2),
                          "min_viewer_fps": min_fps, "carried": ok,
@@ -242,7 +273,32 @@ async def bench_capacity(max_streams: int, duration_s: float, clip: Path) -> dic
     return out
 
 
-async def main() -> None:
+def clip_size(clip: Path) -> int:
+    return clip.stat().st_size if clip.exists() else 0
+
+
+async def record_clip(clip: Path, seconds: float) -> None:
+    """About ``seconds`` of the simulator camera (720p30) in ``clip``: the camera runs until the
+    file has been growing that long (its world is built first: seconds under load)."""
+    import signal
+
+    maker = await asyncio.create_subprocess_exec(
+        PY, "-m", "jinghang.video.simcam", "--output", str(clip), env=ENV)
+    try:
+        for _ in range(1200):  # up to 2 minutes to build the world and open the file
+            if clip_size(clip) or maker.returncode is not None:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(seconds)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            maker.send_signal(signal.SIGINT)  # the camera closes the file on an interrupt
+        await maker.wait()
+    require(clip_size(clip) > 0,
+            f"the simulator camera wrote no clip to replay (exit {maker.returncode})")
+
+
+async def bench() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--part", choices=["latency", "capacity", "all"], default="all")
     parser.add_argument("--duration-s", type=float, default=6.0)
@@ -271,10 +327,7 @@ async def main() -> None:
     if args.part in ("capacity", "all"):
         with tempfile.TemporaryDirectory() as tmp:
             clip = Path(tmp) / "clip.ts"
-            maker = await asyncio.create_subprocess_exec(
-                PY, "-m", "jinghang.video.simcam", "--output", str(clip), "--duration-s", "6",
-                env=ENV)
-            await maker.wait()
+            await record_clip(clip, seconds=6.0)
             print("capacity (720p30 streams, 4 viewers each):", flush=True)
             report["capacity"] = await bench_capacity(args.max_streams, args.duration_s, clip)
         for path in ("passthrough", "transcode"):
@@ -282,5 +335,9 @@ async def main() -> None:
     print(json.dumps(report, default=str))
 
 
+def main() -> None:
+    asyncio.run(bench())
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    run(main)

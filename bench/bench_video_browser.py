@@ -35,6 +35,7 @@ import aioice.ice
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._common import NotMeasured, require, run  # noqa: E402
 from jinghang.video.simcam import build_world  # noqa: E402
 from tests.conftest import free_udp_port  # noqa: E402
 from tests.console.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
@@ -45,12 +46,17 @@ from tests.video.test_browser import serving_gateway  # noqa: E402
 async def _until(page: Any, name: str, test: str, timeout_s: float) -> float:
     """Seconds until ``test`` (JS over the viewer's state ``s``) holds."""
     started = time.perf_counter()
-    async with asyncio.timeout(timeout_s):
-        while True:
-            state = await page.evaluate("(name) => state(name)", name)
-            if await page.evaluate(f"(s) => {test}", state):
-                return time.perf_counter() - started
-            await asyncio.sleep(0.02)
+    state = None
+    try:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                state = await page.evaluate("(name) => state(name)", name)
+                if await page.evaluate(f"(s) => {test}", state):
+                    return time.perf_counter() - started
+                await asyncio.sleep(0.02)
+    except TimeoutError:
+        raise NotMeasured(f"viewer {name} never had {test} in {timeout_s:g} s (last state: "
+                          f"{state})") from None
 
 
 def _line(label: str, values: list[float]) -> str:
@@ -79,6 +85,7 @@ async def _measure(gop_s: float, runs: int, modes: list[str], late: bool) -> lis
                     if relay.keyframe_held:
                         break
                     await asyncio.sleep(0.05)
+                require(relay.keyframe_held, "the camera's first keyframe never reached the relay")
                 number = 0
                 for mode in modes:
                     picture, moving = [], []
@@ -106,7 +113,7 @@ async def _measure(gop_s: float, runs: int, modes: list[str], late: bool) -> lis
     return lines
 
 
-async def main() -> None:
+async def bench() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=6)
     parser.add_argument("--gop-s", type=float, default=10.0)
@@ -120,5 +127,9 @@ async def main() -> None:
         print(line)
 
 
+def main() -> None:
+    asyncio.run(bench())
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    run(main)

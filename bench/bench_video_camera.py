@@ -20,6 +20,7 @@ import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._common import require, run
 from jinghang.video.simcam import CameraPose, build_world
 from jinghang.video.simcam.projection import Intrinsics
 from jinghang.video.simcam.render import Renderer
@@ -55,6 +56,9 @@ def main() -> None:
         t2 = time.process_time()
         render_s += t1 - t0
         encode_s += t2 - t1
+    size += sum(p.size for p in codec.encode(None))  # flush: what the encoder still holds
+    require(args.frames > 0, "no frame rendered (--frames 0)")
+    require(size > 0, f"the H.264 encoder produced nothing from {args.frames} frames")
     per_frame_ms = 1000 * (render_s + encode_s) / args.frames
     print(f"world built once in {build_s:.1f} s CPU (shared by every camera in a process)")
     print(f"{args.width}x{args.height}: render {1000 * render_s / args.frames:.1f} ms + "
@@ -65,4 +69,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

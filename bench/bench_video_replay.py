@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import argparse
 import fractions
+import sys
 import time
+from pathlib import Path
 
 import av
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import require, run
 
 
 def main() -> None:
@@ -26,6 +32,7 @@ def main() -> None:
         stream = source.streams.video[0]
         rate = stream.average_rate or fractions.Fraction(30, 1)
         packets = [(bytes(p), bool(p.is_keyframe)) for p in source.demux(stream) if p.size]
+        require(packets, f"the clip {args.clip} holds no video packet to replay")
         outputs = []
         for port in args.ports:
             out = av.open(f"udp://127.0.0.1:{port}?pkt_size=1316", "w", format="mpegts",
@@ -55,4 +62,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)
