@@ -20,7 +20,7 @@ Listing = Annotated[FleetListing, Depends(fleet_listing)]
 
 @router.get("", response_model=list[VehicleView], summary="The fleet with live state")
 async def fleet(listing: Listing, _: Reader) -> JSONBytesResponse:
-    """Live state at most one telemetry tick old (see :mod:`jinghang.api.fleet_listing`)."""
+    """Every drone with its live state, at most one telemetry tick (0.2 s) old."""
     return JSONBytesResponse(listing.body())
 
 
