@@ -104,25 +104,27 @@ def _view_dict(
     }
 
 
-def _busy(services: Services) -> dict[int, str]:
+def busy_of(services: Services) -> dict[int, str]:
     """What each drone is doing for the dispatcher ("incident 4", "patrol run 2")."""
     dispatcher = services.dispatcher
     return dict(getattr(dispatcher, "busy", {}) or {}) if dispatcher is not None else {}
 
 
 def _view(row: Any | None, system_id: int, vehicle: Any | None, services: Services) -> VehicleView:
-    return VehicleView(**_view_dict(row, system_id, vehicle, _busy(services).get(system_id)))
+    return VehicleView(**_view_dict(row, system_id, vehicle, busy_of(services).get(system_id)))
 
 
-def fleet_view(services: Services) -> list[dict[str, Any]]:
+def fleet_view(services: Services, busy: dict[int, str] | None = None) -> list[dict[str, Any]]:
     """Every registered drone, then every live but unregistered one, as JSON dicts (the fleet
-    view is the most polled request: no ORM objects and no second validation on the way)."""
+    view is the most polled request: no ORM objects and no second validation on the way).
+    ``busy`` is :func:`busy_of` when the caller has already read it."""
     live = live_vehicles(services)
     with services.store.read_session() as session:
         rows = session.execute(
             select(*_REGISTER_COLUMNS).order_by(Vehicle.system_id)  # type: ignore[call-overload]
         ).all()
-    busy = _busy(services)
+    if busy is None:
+        busy = busy_of(services)
     views = [
         _view_dict(row, row.system_id, live.get(row.system_id), busy.get(row.system_id))
         for row in rows

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Path, Request
 
 from jinghang.api import register
 from jinghang.api.deps import Admin, Reader, ServicesDep, note_audit
+from jinghang.api.fleet_listing import FleetListing, fleet_listing
+from jinghang.api.json_response import JSONBytesResponse
 from jinghang.api.register import VehicleCreate, VehicleUpdate, VehicleView
 
 router = APIRouter(prefix="/fleet", tags=["fleet"])
 
 SystemId = Annotated[int, Path(ge=1, le=255, description="MAVLink system id")]
+Listing = Annotated[FleetListing, Depends(fleet_listing)]
 
 
 @router.get("", response_model=list[VehicleView], summary="The fleet with live state")
-async def fleet(services: ServicesDep, _: Reader) -> JSONResponse:
-    return JSONResponse(register.fleet_view(services))
+async def fleet(listing: Listing, _: Reader) -> JSONBytesResponse:
+    """Every drone with its live state, at most one telemetry tick (0.2 s) old."""
+    return JSONBytesResponse(listing.body())
 
 
 @router.get("/{system_id}", response_model=VehicleView)
