@@ -30,4 +30,5 @@ async def test_keep_alive_requests_do_not_wait_for_the_delayed_ack(tmp_path: Pat
             response = await api.get("/api/fleet")
             times_ms.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
-        assert statistics.median(times_ms) < 10, f"keep-alive requests took {times_ms} ms"
+        # the delayed ACK costs ~40 ms a response; a loaded 2-core machine still answers in a few
+        assert statistics.median(times_ms) < 25, f"keep-alive requests took {times_ms} ms"
