@@ -53,10 +53,13 @@ def check_new_password(password: str, *, username: str, full_name: str = "") -> 
     if score >= MIN_SCORE:
         return
     dictionaries = {m.get("dictionary_name") for m in result["sequence"]}
+    words = user_words(username, full_name)
+    lowered = password.lower()
+    derived = any(len(w) >= 3 and w in lowered for w in words)
     feedback = result.get("feedback") or {}
     warning = str(feedback.get("warning") or "")
     suggestions = [str(s) for s in feedback.get("suggestions") or []]
-    if "user_inputs" in dictionaries:
+    if derived or "user_inputs" in dictionaries:
         code, reason = "password.user_derived", "it is built from the user's own name"
     elif "passwords" in dictionaries:
         code, reason = "password.common", "it is a commonly used password"
