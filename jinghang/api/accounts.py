@@ -223,6 +223,7 @@ def ensure_user(services: Services, new: UserCreate) -> UserPublic:
         UserUpdate(role=new.role, full_name=None, disabled=False),
         password_hash=new_hash,
         actor=None,
+        guard=False,
     )
 
 
@@ -268,14 +269,18 @@ def _apply(
     *,
     password_hash: str | None,
     actor: str | None,
+    guard: bool = True,
 ) -> UserPublic:
+    """Apply ``change`` (and a new hash) in one transaction; ``guard``: refuse to take away
+    the actor's or the last admin (off only for the operator's start-up users)."""
     with services.store.session() as session:
         user = _row(session, username)
         if user is None:
             raise UserNotFound(
                 f"no user {username!r}", field="username", value=username, code="user.not_found"
             )
-        _guard_admins(session, user, change, actor)
+        if guard:
+            _guard_admins(session, user, change, actor)
         assert user.id is not None
         store_users.update_user(
             session,
