@@ -105,6 +105,13 @@ async def test_one_address_spraying_many_user_names_is_locked_out(tmp_path: Path
         assert refused.status_code == 429
         assert refused.json()["params"]["scope"] == "address"
         assert refused.json()["field"] == "address"
+        # spraying on while locked out: all refused, one audit row for the lot
+        for i in range(200):
+            assert (await _sign_in(api, f"more{i}", "password1", "10.3.0.1")).status_code == 429
+        throttled = await _audit(api, action="auth.login_throttled")
+        assert [(e["details"]["scope"], e["details"]["attempts"]) for e in throttled] == [
+            ("address", 1)
+        ]
 
 
 async def test_parallel_guesses_cannot_slip_past_the_limit(tmp_path: Path) -> None:

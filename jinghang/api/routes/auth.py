@@ -2,8 +2,9 @@
 
 Sign-in is throttled (:mod:`jinghang.api.login_throttle`): too many wrong passwords answer
 429 with ``Retry-After`` and a problem naming the limit (``code`` ``auth.locked``); the
-password is not checked while locked out. Wrong passwords and refused attempts reach the audit
-trail one row per burst (:mod:`jinghang.api.audit_bursts`), a lockout as one row of its own.
+password is not checked while locked out. Wrong passwords reach the audit trail one row per
+burst per user name, attempts refused by a lockout one row per burst per locked user, address
+or pair (:mod:`jinghang.api.audit_bursts`), and each lockout as one row of its own.
 """
 
 from __future__ import annotations
@@ -79,8 +80,10 @@ async def login(
     bursts = bursts_of(request.app)
     lockout = throttle.begin(form.username, address)
     if lockout is not None:
+        scope = lockout.limit.scope
+        by = {"account_address": (account, address), "account": (account,), "address": (address,)}
         bursts.note(
-            ("auth.login_throttled", account, address),
+            ("auth.login_throttled", scope, *by[scope]),
             AuditRow(
                 account,
                 "auth.login_throttled",
@@ -98,7 +101,7 @@ async def login(
     if user is None:
         started = throttle.failed(form.username, address)
         bursts.note(
-            ("auth.login_failed", account, address),
+            ("auth.login_failed", account),
             AuditRow(account, "auth.login_failed", "user", account, {"address": address}),
         )
         for lock in started:
