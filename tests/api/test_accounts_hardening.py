@@ -353,3 +353,21 @@ async def test_security_headers_on_the_api_and_the_console(tmp_path: Path) -> No
         assert "connect-src 'self'" in console and "object-src 'none'" in console
         api_policy = (await api.client.get("/api/health")).headers["content-security-policy"]
         assert api_policy.startswith("default-src 'none'")
+
+
+def test_a_lockout_ends_after_its_time() -> None:
+    from jinghang.api.login_throttle import LoginThrottle
+
+    now = [0.0]
+    throttle = LoginThrottle(clock=lambda: now[0])
+    for _ in range(PAIR.max_failures):
+        assert throttle.begin("pilot", "10.0.0.1") is None
+        throttle.failed("pilot", "10.0.0.1")
+    lockout = throttle.begin("pilot", "10.0.0.1")
+    assert lockout is not None and lockout.retry_after_header == str(int(PAIR.lockout_s))
+    now[0] = PAIR.lockout_s - 1
+    assert throttle.begin("pilot", "10.0.0.1") is not None
+    now[0] = PAIR.lockout_s + 1
+    assert throttle.begin("pilot", "10.0.0.1") is None  # and counting starts afresh
+    throttle.failed("pilot", "10.0.0.1")
+    assert throttle.begin("pilot", "10.0.0.1") is None
