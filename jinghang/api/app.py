@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from jinghang.api.audit_middleware import AuditMiddleware
 from jinghang.api.problems import install_problem_handlers
 from jinghang.api.routes import ROOT_ROUTERS, ROUTERS
+from jinghang.api.security_headers import SecurityHeadersMiddleware
 from jinghang.api.services import Services
 from jinghang.config import Settings
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings, services: Services) -> FastAPI:
     app.state.settings = settings
     install_problem_handlers(app)
     app.add_middleware(AuditMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, tile_url=settings.console_tile_url)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     for router in ROOT_ROUTERS:

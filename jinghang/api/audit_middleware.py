@@ -3,8 +3,10 @@
 A pure ASGI middleware: for each POST, PUT, PATCH or DELETE under ``/api`` it lets the request
 run, then appends one audit entry (actor, method and path, the status answered, and whatever
 the route put in ``request.state.audit``: the action's name, its target and details). Refused
-requests (401, 403, 4xx problems) are recorded too: an attempt is part of the record.
-Previews that change nothing (a plan, a drone proposal) and signing in are left out.
+requests (401, 403, 4xx problems) are recorded too: an attempt is part of the record; those
+refused with no signed-in user go in one row per burst from an address (see
+:mod:`jinghang.api.audit_bursts`), so that a flood of anonymous requests cannot flood the
+trail. Previews that change nothing (a plan, a drone proposal) and signing in are left out.
 """
 
 from __future__ import annotations
@@ -61,13 +63,32 @@ class AuditMiddleware:
         services = getattr(getattr(app, "state", None), "services", None)
         if services is None:
             return
+        from jinghang.api.audit_bursts import AuditRow, bursts_of
+
         note: dict[str, Any] = dict(state.get("audit") or {})
+        actor = state.get("actor")
+        method, path = str(scope.get("method")), str(scope.get("path"))
         try:
+            bursts = bursts_of(app)
+            bursts.sweep()
+            if actor is None and status >= 400:
+                client = scope.get("client")
+                address = str(client[0]) if client else "unknown"
+                bursts.note(
+                    ("anonymous", address, str(status)),
+                    AuditRow(
+                        "anonymous",
+                        f"{method} {path}"[:64],
+                        details={"method": method, "path": path, "status": status,
+                                 "address": address},
+                    ),
+                )
+                return
             record_request(
                 services,
-                actor=str(state.get("actor") or "anonymous"),
-                method=str(scope.get("method")),
-                path=str(scope.get("path")),
+                actor=str(actor or "anonymous"),
+                method=method,
+                path=path,
                 status=status,
                 note=note,
             )

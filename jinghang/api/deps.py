@@ -2,8 +2,10 @@
 
 ``Reader`` is any signed-in user, ``Commander`` dispatches (commander only), ``Flyer`` flies a
 drone by hand (pilot or commander), ``Admin`` manages users. No token gives 401, a token whose
-role is not allowed gives 403; both as problem responses. The user's name is left in
-``request.state.actor`` for the audit middleware.
+role is not allowed gives 403; both as problem responses. A token is valid only while the
+user exists, is enabled and still has the token version the token was issued for (a changed
+password, role or state revokes it). The user's name is left in ``request.state.actor`` for
+the audit middleware.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from jinghang.api import accounts
+from jinghang.api.login_throttle import LoginThrottle
 from jinghang.api.security import AuthenticationError, PermissionDenied, Role, read_token
 from jinghang.api.services import Services
 
@@ -46,9 +49,18 @@ def authenticate(services: Services, token: str | None) -> Principal:
     user = accounts.user_for_request(services, claims.username)
     if user is None or user.disabled:
         raise AuthenticationError(
-            f"user {claims.username!r} does not exist or is disabled", field="token"
+            f"user {claims.username!r} does not exist or is disabled",
+            field="token",
+            code="auth.user_unavailable",
         )
-    return Principal(username=user.username, role=Role(user.role))
+    if user.token_version != claims.token_version:
+        raise AuthenticationError(
+            "the token was revoked (the password, role or state of the user changed); "
+            "log in again",
+            field="token",
+            code="auth.token_revoked",
+        )
+    return Principal(username=user.username, role=user.role)
 
 
 async def current_user(
@@ -57,6 +69,25 @@ async def current_user(
     principal = authenticate(services, token)
     request.state.actor = principal.username
     return principal
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it (a trusted proxy's X-Forwarded-For applied
+    by uvicorn), or ``"unknown"``."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def get_login_throttle(request: Request) -> LoginThrottle:
+    """The app's sign-in throttle (made on first use)."""
+    state = request.app.state
+    throttle: LoginThrottle | None = getattr(state, "login_throttle", None)
+    if throttle is None:
+        throttle = LoginThrottle()
+        state.login_throttle = throttle
+    return throttle
+
+
+LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
 
 
 def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:

@@ -94,6 +94,9 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=16)
     disabled: bool = False
     created_at: dt.datetime = Field(default_factory=utc_now)
+    #: Raised whenever the password, role or state changes; a token names the version it was
+    #: issued for and stops working when they differ.
+    token_version: int = 0
 
 
 class Vehicle(SQLModel, table=True):

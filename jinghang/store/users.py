@@ -1,7 +1,8 @@
 """Users: create, look up (with the password hash, for sign-in only), list, update.
 
 Hashing is the caller's job (``jinghang.api`` uses argon2): the store keeps the hash it is
-given and never sees a password.
+given and never sees a password. A change of password, role or state raises the user's
+``token_version``, which revokes every token issued before it.
 """
 
 from __future__ import annotations
@@ -54,23 +55,36 @@ def list_users(session: Session) -> list[UserPublic]:
 
 
 def update_user(session: Session, user_id: int, data: UserUpdate) -> UserPublic:
+    """Change a user; a new role or state revokes their tokens (the full name does not)."""
     user = _get(session, user_id)
     if data.full_name is not None:
         user.full_name = data.full_name
-    if data.role is not None:
+    if data.role is not None and user.role != data.role.value:
         user.role = data.role.value
-    if data.disabled is not None:
+        user.token_version += 1
+    if data.disabled is not None and user.disabled != data.disabled:
         user.disabled = data.disabled
+        user.token_version += 1
     session.add(user)
     session.flush()
     return UserPublic.model_validate(user)
 
 
 def set_password_hash(session: Session, user_id: int, password_hash: str) -> None:
+    """Store a new password hash and revoke the user's tokens."""
     user = _get(session, user_id)
     user.password_hash = password_hash
+    user.token_version += 1
     session.add(user)
     session.flush()
+
+
+def count_enabled(session: Session, role: str) -> int:
+    """How many users hold ``role`` and are not disabled."""
+    rows = session.exec(
+        select(User.id).where(User.role == role, col(User.disabled).is_(False))
+    ).all()
+    return len(rows)
 
 
 def count_users(session: Session) -> int:

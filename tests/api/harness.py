@@ -269,15 +269,10 @@ async def watch(api: Api, *topics: str, as_user: str = "observer") -> AsyncItera
 
     import websockets
 
-    url = (
-        api.url.replace("http://", "ws://")
-        + "/ws?topics="
-        + ",".join(topics)
-        + "&token="
-        + api.tokens[as_user]
-    )
+    url = api.url.replace("http://", "ws://") + "/ws?topics=" + ",".join(topics)
     stream = Stream()
     async with websockets.connect(url, max_size=None) as ws:
+        await ws.send(json.dumps({"token": api.tokens[as_user]}))
         hello = json.loads(await ws.recv())
         assert hello["type"] == "hello", hello
 

@@ -56,12 +56,9 @@ async def test_fleet_view_shows_live_state_and_streams_telemetry(tmp_path: Path)
             assert drone["live"]["armed"] is False
             assert (await api.get("/api/fleet/9")).status_code == 404
 
-            url = (
-                api.url.replace("http://", "ws://")
-                + "/ws?topics=telemetry&token="
-                + api.tokens["observer"]
-            )
+            url = api.url.replace("http://", "ws://") + "/ws?topics=telemetry"
             async with websockets.connect(url) as ws:
+                await ws.send(json.dumps({"token": api.tokens["observer"]}))
                 await ws.recv()  # hello
                 snapshot = json.loads(await ws.recv())
                 assert "1" in snapshot["vehicles"]

@@ -1,5 +1,5 @@
-"""The WebSocket stream: token in the query or as the first message, events as they happen,
-a bad token closed with 4401."""
+"""The WebSocket stream: the token as the first message (never in the URL), events as they
+happen, a bad token closed with 4401."""
 
 from __future__ import annotations
 
@@ -22,10 +22,11 @@ async def _next_event(ws: Any, topic: str) -> dict[str, Any]:
                 return dict(message)
 
 
-async def test_stream_with_query_token_gets_events(tmp_path: Path) -> None:
+async def test_stream_with_first_message_token_gets_events(tmp_path: Path) -> None:
     async with running_api(tmp_path) as api:
-        url = api.url.replace("http://", "ws://") + "/ws?token=" + api.tokens["observer"]
+        url = api.url.replace("http://", "ws://") + "/ws"
         async with websockets.connect(url) as ws:
+            await ws.send(json.dumps({"token": api.tokens["observer"]}))
             hello = json.loads(await ws.recv())
             assert hello == {"type": "hello", "user": "observer", "role": "observer", "topics": []}
             snapshot = json.loads(await ws.recv())
@@ -56,10 +57,22 @@ async def test_stream_with_first_message_token_and_topic_filter(tmp_path: Path) 
 
 async def test_stream_refuses_a_bad_token(tmp_path: Path) -> None:
     async with running_api(tmp_path) as api:
-        url = api.url.replace("http://", "ws://") + "/ws?token=forged"
+        url = api.url.replace("http://", "ws://") + "/ws"
         async with websockets.connect(url) as ws:
+            await ws.send(json.dumps({"token": "forged"}))
             error = json.loads(await ws.recv())
             assert error["type"] == "error" and error["status"] == 401
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+async def test_stream_refuses_a_token_in_the_url(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as api:
+        url = api.url.replace("http://", "ws://") + "/ws?token=" + api.tokens["observer"]
+        async with websockets.connect(url) as ws:
+            error = json.loads(await ws.recv())
+            assert error["type"] == "error" and error["code"] == "auth.token_in_url"
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await ws.recv()
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401

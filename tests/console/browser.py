@@ -3,7 +3,8 @@
 ``chromium_page(tmp_path)`` launches /usr/bin/chromium headless with a fresh profile and the
 flags that keep it quiet and on 127.0.0.1 (WebRTC over loopback allowed, no QUIC, no
 background networking); the browser is never downloaded. Every request the page makes is
-checked: anything not to 127.0.0.1 fails the test (the console must work with no internet).
+checked: anything not to 127.0.0.1 fails the test (the console must work with no internet),
+and so does anything the server's Content-Security-Policy refused (it is in ``log.errors``).
 ``console_server(tmp_path)`` serves the real API app (users of every role, no fleet).
 """
 
@@ -94,10 +95,12 @@ async def chromium_page(
 
             await context.route("**/*", guard)
             page.on("pageerror", lambda exc: log.errors.append(f"pageerror: {exc}"))
-            page.on(
-                "console",
-                lambda msg: log.messages.append(f"{msg.type}: {msg.text}"),
-            )
+            def on_console(msg: Any) -> None:
+                log.messages.append(f"{msg.type}: {msg.text}")
+                if "Content Security Policy" in msg.text:  # the server's CSP refused something
+                    log.errors.append(f"csp: {msg.text}")
+
+            page.on("console", on_console)
             yield page, log
         finally:
             await context.close()

@@ -1,4 +1,9 @@
-"""Users: an admin creates, lists, changes and disables them; passwords never come back."""
+"""Users: an admin creates, lists, changes and disables them; passwords never come back.
+
+A new password must pass the password policy (422 ``WeakPassword`` with a ``code``); a change
+of password, role or state revokes the user's tokens; the last enabled admin cannot be
+disabled or demoted, nor an admin themself (409 with a ``code``).
+"""
 
 from __future__ import annotations
 
@@ -21,12 +26,12 @@ async def create_user(
     request: Request, services: ServicesDep, _: Admin, new: UserCreate
 ) -> UserPublic:
     note_audit(request, "user.create", "user", new.username, role=str(new.role))
-    return accounts.create_user(services, new)
+    return await accounts.create_user(services, new)
 
 
 @router.patch("/{username}", response_model=UserPublic)
 async def update_user(
-    request: Request, services: ServicesDep, _: Admin, username: str, change: UserUpdate
+    request: Request, services: ServicesDep, admin: Admin, username: str, change: UserUpdate
 ) -> UserPublic:
     note_audit(
         request,
@@ -36,4 +41,4 @@ async def update_user(
         **change.model_dump(exclude_none=True, exclude={"password"}),
         password_changed=change.password is not None,
     )
-    return accounts.update_user(services, username, change)
+    return await accounts.update_user(services, username, change, actor=admin.username)

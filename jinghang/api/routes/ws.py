@@ -1,10 +1,13 @@
 """The WebSocket stream ``/ws`` of telemetry and events.
 
-Authenticate with ``/ws?token=<bearer token>`` or, without the query parameter, with a first
-message ``{"token": "..."}`` within 10 s. ``topics=telemetry,incident`` narrows the stream (all
-topics by default). The server sends ``{"type": "hello", ...}``, one ``snapshot`` of every live
-vehicle, then each event as ``{"type": "event", "topic", "time_s", "data"}``. A bad token
-closes the socket with code 4401. A client may send ``{"topics": [...]}`` later to re-filter.
+Authenticate with a first message ``{"token": "<bearer token>"}`` within 10 s: never in the
+URL, which proxies and access logs keep (``?token=`` is refused). ``topics=telemetry,incident``
+narrows the stream (all topics by default). The server sends ``{"type": "hello", ...}``, one
+``snapshot`` of every live vehicle, then each event as ``{"type": "event", "topic", "time_s",
+"data"}``. A bad token closes the socket with code 4401, and so does a token that stops being
+valid while the stream is open (it expired, or the user's password, role or state changed:
+checked every :data:`REAUTH_EVERY_S`). A client may send ``{"topics": [...]}`` later to
+re-filter.
 """
 
 from __future__ import annotations
@@ -24,14 +27,21 @@ from jinghang.events import Subscription
 router = APIRouter(tags=["stream"])
 
 FIRST_MESSAGE_TIMEOUT_S = 10.0
+REAUTH_EVERY_S = 2.0
 CLOSE_UNAUTHENTICATED = 4401
 
 
 async def _token_from_first_message(websocket: WebSocket) -> str:
+    """The token of the first message; "" when it does not come in time or is not one."""
     try:
         async with asyncio.timeout(FIRST_MESSAGE_TIMEOUT_S):
-            message = await websocket.receive_text()
+            received = await websocket.receive()
     except TimeoutError:
+        return ""
+    if received.get("type") == "websocket.disconnect":
+        raise WebSocketDisconnect(int(received.get("code") or 1000))
+    message = received.get("text")
+    if not isinstance(message, str):
         return ""
     try:
         body = json.loads(message)
@@ -40,21 +50,39 @@ async def _token_from_first_message(websocket: WebSocket) -> str:
     return str(body.get("token", "")) if isinstance(body, dict) else ""
 
 
+async def _refuse(websocket: WebSocket, exc: AuthenticationError) -> None:
+    body = exc.to_dict()
+    body.pop("type", None)
+    await websocket.send_json({**body, "type": "error", "status": 401, "detail": exc.message})
+    await websocket.close(code=CLOSE_UNAUTHENTICATED, reason="not authenticated")
+
+
 @router.websocket("/ws")
 async def stream(
     websocket: WebSocket,
-    token: str | None = Query(default=None),
     topics: str = Query(default="", description="comma-separated topic prefixes; empty: all"),
 ) -> None:
     services: Services = websocket.app.state.services
     await websocket.accept()
-    if token is None:
+    if "token" in websocket.query_params:
+        await _refuse(
+            websocket,
+            AuthenticationError(
+                "a token in the URL is refused (URLs end up in logs); "
+                'send {"token": "..."} as the first message',
+                field="token",
+                code="auth.token_in_url",
+            ),
+        )
+        return
+    try:
         token = await _token_from_first_message(websocket)
+    except WebSocketDisconnect:
+        return
     try:
         principal = authenticate(services, token)
     except AuthenticationError as exc:
-        await websocket.send_json({"type": "error", "status": 401, "detail": exc.message})
-        await websocket.close(code=CLOSE_UNAUTHENTICATED, reason="not authenticated")
+        await _refuse(websocket, exc)
         return
     prefixes = tuple(t.strip() for t in topics.split(",") if t.strip())
     await websocket.send_json(
@@ -72,10 +100,24 @@ async def stream(
         try:
             async with asyncio.TaskGroup() as tasks:
                 sender = tasks.create_task(_send_events(websocket, subscription))
-                await _receive_controls(websocket, subscription)
-                sender.cancel()
+                guard = tasks.create_task(_stay_authenticated(websocket, services, token))
+                receiver = tasks.create_task(_receive_controls(websocket, subscription))
+                await asyncio.wait([guard, receiver], return_when=asyncio.FIRST_COMPLETED)
+                for task in (sender, guard, receiver):
+                    task.cancel()
         except* WebSocketDisconnect:
             pass
+
+
+async def _stay_authenticated(websocket: WebSocket, services: Services, token: str) -> None:
+    """Return (after closing the socket with 4401) once the token is no longer valid."""
+    while True:
+        await asyncio.sleep(REAUTH_EVERY_S)
+        try:
+            authenticate(services, token)
+        except AuthenticationError as exc:
+            await _refuse(websocket, exc)
+            return
 
 
 async def _send_events(websocket: WebSocket, subscription: Subscription) -> None:
@@ -93,10 +135,12 @@ async def _send_events(websocket: WebSocket, subscription: Subscription) -> None
 async def _receive_controls(websocket: WebSocket, subscription: Subscription) -> None:
     """Read client messages until it disconnects; ``{"topics": [...]}`` re-filters."""
     while True:
-        try:
-            message = await websocket.receive_text()
-        except WebSocketDisconnect:
+        received = await websocket.receive()
+        if received.get("type") == "websocket.disconnect":
             return
+        message = received.get("text")
+        if not isinstance(message, str):
+            continue
         try:
             body = json.loads(message)
         except ValueError:

@@ -148,8 +148,10 @@ export function openLive(handlers) {
   const connect = () => {
     if (stopped || !token) return;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}${PATHS.ws}?token=${encodeURIComponent(token)}`);
+    // the token goes in the first message, never in the URL (URLs end up in logs)
+    socket = new WebSocket(`${scheme}://${location.host}${PATHS.ws}`);
     socket.onopen = () => {
+      socket.send(JSON.stringify({ token }));
       delay_ms = 500;
       handlers.onState?.("online");
     };
