@@ -17,9 +17,12 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from jinghang.api.audit_middleware import AuditMiddleware
+from jinghang.api.openapi import document_problems
 from jinghang.api.problems import install_problem_handlers
+from jinghang.api.request_guard import RequestGuardMiddleware
 from jinghang.api.routes import ROOT_ROUTERS, ROUTERS
 from jinghang.api.services import Services
+from jinghang.api.workers import configure_workers
 from jinghang.config import Settings
 
 CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
@@ -32,6 +35,7 @@ def create_app(settings: Settings, services: Services) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await configure_workers(settings.limits)
         async with services.running():
             yield
 
@@ -52,12 +56,14 @@ def create_app(settings: Settings, services: Services) -> FastAPI:
     app.state.settings = settings
     install_problem_handlers(app)
     app.add_middleware(AuditMiddleware)
+    app.add_middleware(RequestGuardMiddleware, limits=settings.limits)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     for router in ROOT_ROUTERS:
         app.include_router(router)
     _mount_video(app, services)
     _mount_console(app)
+    document_problems(app)
     return app
 
 
