@@ -3,13 +3,18 @@ loop): a compiled plan's figures, its items as JSON and every safety rule it bre
 with the server's limits and no-fly zones; nothing is flown).
 
 The functions run in the pool take plain data (ids, dicts, the settings) so they can cross the
-process boundary; each worker loads the no-fly zones once per settings file.
+process boundary; each worker loads the no-fly zones once per settings file. A preview is
+rendered to JSON in the worker too (a 10,000-item plan is megabytes of JSON), so the loop
+only copies bytes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
+
+from fastapi.responses import Response
 
 from jinghang.api.services import Services
 from jinghang.api.workers import run_cpu
@@ -38,9 +43,10 @@ def preview_of(settings: Settings, plan: MissionPlan) -> dict[str, Any]:
 
 def compile_preview(
     settings: Settings, template_id: str, inputs: dict[str, Any], params: dict[str, Any]
-) -> dict[str, Any]:
-    """In a worker: compile ``template_id`` on the inputs and preview the plan."""
-    return preview_of(settings, compile_template(template_id, inputs, params))
+) -> bytes:
+    """In a worker: compile ``template_id`` on the inputs and preview the plan, as JSON."""
+    body = preview_of(settings, compile_template(template_id, inputs, params))
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, default=str).encode("utf-8")
 
 
 def compile_and_check(
@@ -53,13 +59,22 @@ def compile_and_check(
 
 async def preview(
     services: Services, template_id: str, inputs: dict[str, Any], params: dict[str, Any]
-) -> dict[str, Any]:
+) -> Response:
     """A template's plan preview, compiled in the worker pool within its time limit."""
-    return await run_cpu(compile_preview, services.settings, template_id, inputs, params)
+    settings = services.settings
+    body = await run_cpu(
+        compile_preview, settings, template_id, inputs, params,
+        timeout_s=settings.limits.cpu_timeout_s,
+    )
+    return Response(body, media_type="application/json")
 
 
 async def check_template_plan(
     services: Services, template_id: str, inputs: dict[str, Any], params: dict[str, Any]
 ) -> None:
     """Compile and safety-check a template's plan in the worker pool (a patrol's, say)."""
-    await run_cpu(compile_and_check, services.settings, template_id, inputs, params)
+    settings = services.settings
+    await run_cpu(
+        compile_and_check, settings, template_id, inputs, params,
+        timeout_s=settings.limits.cpu_timeout_s,
+    )

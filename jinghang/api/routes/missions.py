@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from jinghang.api.deps import Reader, ServicesDep
@@ -27,7 +27,7 @@ class PlanRequest(BaseModel):
 
 
 @router.post("/plan", summary="Preview a template's plan (nothing is flown)")
-async def plan_preview(services: ServicesDep, _: Reader, request: PlanRequest) -> dict[str, Any]:
+async def plan_preview(services: ServicesDep, _: Reader, request: PlanRequest) -> Response:
     return await preview(
         services, request.template_id, request.inputs.as_dict(), request.params
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from jinghang.api.deps import Reader, ServicesDep
@@ -35,5 +36,5 @@ async def get_template(_: Reader, template_id: CatalogId) -> dict[str, Any]:
 @router.post("/{template_id}/plan", summary="Preview a plan (nothing is flown)")
 async def preview_plan(
     services: ServicesDep, _: Reader, template_id: CatalogId, request: PlanRequest
-) -> dict[str, Any]:
+) -> Response:
     return await preview(services, template_id, request.inputs.as_dict(), request.params)
