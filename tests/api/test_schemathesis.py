@@ -9,6 +9,7 @@ every run), no shrinking; it takes about a minute on a quiet machine.
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import schemathesis
@@ -22,7 +23,8 @@ from jinghang.api.services import Services
 from jinghang.flight import Fleet
 from tests.api.harness import running_api
 
-EXAMPLES = 8
+#: Examples per operation and mode (JINGHANG_FUZZ_EXAMPLES for a longer hunt).
+EXAMPLES = int(os.environ.get("JINGHANG_FUZZ_EXAMPLES", "8"))
 CHECKS = [not_a_server_error, status_code_conformance]
 
 
@@ -31,8 +33,10 @@ def fuzz_operation(
     mode: schemathesis.GenerationMode,
     base_url: str,
     identities: dict[str, dict[str, str]],
+    calls: list[int],
 ) -> list[str]:
-    """Run ``operation`` with inputs of ``mode`` as every identity; the failures found."""
+    """Run ``operation`` with inputs of ``mode`` as every identity; the failures found
+    (``calls[0]`` counts the requests made)."""
     failures: list[str] = []
 
     @settings(
@@ -46,6 +50,7 @@ def fuzz_operation(
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case: schemathesis.Case) -> None:
         for who, headers in identities.items():
+            calls[0] += 1
             try:
                 case.call_and_validate(
                     base_url=base_url, headers=headers, checks=CHECKS, timeout=60
@@ -61,15 +66,19 @@ def fuzz_operation(
     return failures
 
 
-def fuzz(base_url: str, identities: dict[str, dict[str, str]]) -> list[str]:
-    """Run every operation of the served document; the failures found, one line each."""
+def fuzz(base_url: str, identities: dict[str, dict[str, str]]) -> tuple[list[str], int, int]:
+    """Run every operation of the served document: the failures found (one line each), the
+    operations and the requests made."""
     schema = schemathesis.openapi.from_url(f"{base_url}/api/openapi.json")
     failures: list[str] = []
+    calls = [0]
+    operations = 0
     for result in schema.get_all_operations():
         operation = result.ok()
+        operations += 1
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
-            failures += fuzz_operation(operation, mode, base_url, identities)
-    return failures
+            failures += fuzz_operation(operation, mode, base_url, identities, calls)
+    return failures, operations, calls[0]
 
 
 def with_dispatcher(services: Services) -> None:
@@ -88,6 +97,8 @@ async def test_schemathesis_finds_no_server_error_and_no_undocumented_status(
             "commander": api.auth("commander"),
             "admin": api.auth("admin"),
         }
-        failures = await asyncio.to_thread(fuzz, api.url, identities)
+        failures, operations, calls = await asyncio.to_thread(fuzz, api.url, identities)
+    assert operations >= 40, f"only {operations} operations in the document"
+    assert calls >= 10 * operations, f"only {calls} requests made"
     unique = sorted(set(failures))
     assert not unique, f"{len(unique)} failures:\n" + "\n".join(unique[:40])
