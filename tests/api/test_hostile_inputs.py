@@ -226,9 +226,9 @@ async def test_a_large_preview_does_not_delay_health(tmp_path: Path) -> None:
 
 
 async def test_a_preview_past_its_time_limit_gets_504(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, limits=Limits(cpu_timeout_s=0.05))
+    settings = make_settings(tmp_path, limits=Limits(cpu_timeout_s=0.5))
     async with running_api(tmp_path, settings=settings) as api:
-        area = circle(10_000, radius_deg=0.02)
+        area = circle(10_000, radius_deg=0.08)  # a survey of ~2 s of CPU
         response = await api.post(
             "/api/templates/RUR-01/plan", "observer", json={"inputs": {"area": area}}
         )
