@@ -167,14 +167,21 @@ async def _jinghang_error(request: Request, exc: Exception) -> ProblemResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = []
+    errors: list[dict[str, Any]] = []
+    first_value: Any = None
     for err in exc.errors():
         entry: dict[str, Any] = {
             "field": _field_of(err.get("loc", ())),
             "detail": err.get("msg", ""),
         }
-        if "input" in err and not isinstance(err["input"], dict):
+        if err.get("type") == "json_invalid":
+            position = (err.get("loc") or ("body", "?"))[-1]
+            entry = {"field": "body", "detail": f"not valid JSON (at character {position})",
+                     "limit": "JSON"}
+        elif "input" in err and not isinstance(err["input"], dict):
             entry["value"] = excerpt(err["input"])
+            if not errors:
+                first_value = err["input"]
         ctx = err.get("ctx") or {}
         for key in ("le", "lt", "ge", "gt", "max_length", "min_length", "expected"):
             if key in ctx:
@@ -189,7 +196,7 @@ async def _validation_error(request: Request, exc: Exception) -> ProblemResponse
         detail,
         instance=request.url.path,
         field=first.get("field"),
-        value=first.get("value"),
+        value=first_value,
         limit=first.get("limit"),
         errors=errors,
     )

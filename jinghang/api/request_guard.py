@@ -6,10 +6,11 @@ is counted and refused as soon as it passes the limit (413, nothing more is read
 ``Limits.json_body_bytes``, or ``Limits.upload_body_bytes`` for the paths in
 :data:`UPLOAD_PATHS` (file uploads).
 
-A JSON body is then parsed once, strictly: valid UTF-8, no ``NaN``/``Infinity`` and no number
-that overflows to infinity (``1e400``), no lone surrogate (``"\\ud800"``) in any string or key,
-and no nesting deeper than ``Limits.nesting_depth``. A refusal is a 422 problem naming the
-field (``body.area.0.1``) and the limit. The route then reads the same bytes as usual.
+A JSON body is then parsed once, strictly: valid UTF-8, no ``NaN``/``Infinity``, no number
+that overflows to infinity (``1e400``), no integer beyond 64 bits, no lone surrogate
+(``"\\ud800"``) in any string or key, and no nesting deeper than ``Limits.nesting_depth``.
+A refusal is a 422 problem naming the field (``body.area.0.1``) and the limit. The route then
+reads the same bytes as usual.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jinghang.api.problems import problem
-from jinghang.limits import Limits
+from jinghang.limits import MAX_DB_INT, Limits
 
 #: Paths that take file uploads (the larger limit). None of the API's routes does yet.
 UPLOAD_PATHS: tuple[re.Pattern[str], ...] = ()
@@ -66,6 +67,14 @@ def _reject_constant(_name: str) -> Any:
     return _BAD_NUMBER
 
 
+def _bounded_int(text: str) -> Any:
+    # More than 19 digits cannot be a 64-bit integer; refuse before converting 5,000 digits.
+    if len(text.lstrip("-")) > 19:
+        return _BAD_NUMBER
+    value = int(text)
+    return value if -MAX_DB_INT - 1 <= value <= MAX_DB_INT else _BAD_NUMBER
+
+
 def _walk(doc: Any) -> Iterator[tuple[list[str], Any, int]]:
     """Every value of ``doc`` with its path and depth, without recursion."""
     stack: list[tuple[list[str], Any, int]] = [([], doc, 0)]
@@ -104,7 +113,12 @@ def check_json_body(raw: bytes, limits: Limits) -> None:
             limit="UTF-8", code="body_not_utf8",
         ) from None
     try:
-        doc = json.loads(text, parse_float=_strict_float, parse_constant=_reject_constant)
+        doc = json.loads(
+            text,
+            parse_float=_strict_float,
+            parse_int=_bounded_int,
+            parse_constant=_reject_constant,
+        )
     except RecursionError:
         raise _Refused(
             422, f"the body nests deeper than {limits.nesting_depth} levels", field="body",
@@ -121,8 +135,11 @@ def check_json_body(raw: bytes, limits: Limits) -> None:
             )
         if value is _BAD_NUMBER:
             raise _Refused(
-                422, f"{_field(path)}: numbers must be finite (no NaN, Infinity or overflow)",
-                field=_field(path), limit="a finite number", code="number_not_finite",
+                422,
+                f"{_field(path)}: numbers must be finite (no NaN, Infinity or overflow) and "
+                "integers within 64 bits",
+                field=_field(path), limit="a finite number; integers within ±2^63",
+                code="number_not_finite",
             )
         if (isinstance(value, str) and _has_lone_surrogate(value)) or (
             path and _has_lone_surrogate(path[-1])

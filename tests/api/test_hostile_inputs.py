@@ -98,6 +98,26 @@ async def test_non_finite_numbers_are_refused_naming_the_field(
         assert_problem(response, 422, "params.altitude_m")
 
 
+async def test_integers_past_64_bits_and_broken_json_in_a_body_name_the_field(
+    tmp_path: Path,
+) -> None:
+    async with running_api(tmp_path) as api:
+        headers = {**api.auth("observer"), "content-type": "application/json"}
+        for digits in (20, 5000):
+            raw = '{"inputs": {"point": [37.5, 122.1]}, "params": {"altitude_m": 1' + (
+                "0" * digits
+            ) + "}}"
+            response = await api.client.post(
+                "/api/templates/SAF-01/plan", content=raw, headers=headers
+            )
+            assert_problem(response, 422, "params.altitude_m")
+        response = await api.client.post(
+            "/api/templates/SAF-01/plan", content=b'{"inputs": ', headers=headers
+        )
+        body = assert_problem(response, 422, "body")
+        assert "not valid JSON" in body["detail"]
+
+
 async def test_a_lone_surrogate_is_refused_naming_the_field(tmp_path: Path) -> None:
     async with running_api(tmp_path) as api:
         raw = (
@@ -147,6 +167,7 @@ async def test_a_long_string_is_refused_with_a_short_excerpt(tmp_path: Path) -> 
         response = await api.post("/api/incidents", "commander", json=payload)
         body = assert_problem(response, 422, "title")
         assert body["limit"] == "max_length 256"
+        assert body["value"].startswith("y" * 80) and body["value"].endswith("(200000 characters)")
         assert len(response.content) < 3000
 
 
