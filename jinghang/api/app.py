@@ -22,7 +22,7 @@ from jinghang.api.problems import install_problem_handlers
 from jinghang.api.request_guard import RequestGuardMiddleware
 from jinghang.api.routes import ROOT_ROUTERS, ROUTERS
 from jinghang.api.services import Services
-from jinghang.api.workers import configure_workers
+from jinghang.api.workers import using_workers
 from jinghang.config import Settings
 
 CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
@@ -35,8 +35,7 @@ def create_app(settings: Settings, services: Services) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await configure_workers(settings.limits)
-        async with services.running():
+        async with using_workers(settings.limits), services.running():
             yield
 
     app = FastAPI(

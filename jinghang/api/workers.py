@@ -14,19 +14,24 @@ re-raises its exception. It is bounded three ways, all from :class:`jinghang.lim
   :class:`WorkTimeoutError` (504). The worker stops the job itself (an interval timer raises in
   it), so a slow job does not keep holding a process after its request has been answered.
 
-The pool is one per server process, created on first use or by :func:`configure_workers` (the
-app's lifespan calls it to start the workers before the first request).
+The pool is one per server process, created on first use or by :func:`using_workers` (the
+app's lifespan holds it: the workers start before the first request and stop with the app).
+A worker also stops by itself when the server process is gone (killed, say), so no worker
+outlives the server.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import signal
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import asynccontextmanager
 from types import FrameType
 from typing import Any, TypeVar
 
@@ -53,9 +58,28 @@ class WorkersBusyError(JinghangError):
     title = "Server busy"
 
 
-def _init_worker() -> None:
+#: How often a worker checks that the server process is still there.
+_WATCH_S = 1.0
+
+
+def _init_worker(server_pid: int) -> None:
     # Ctrl-C reaches the whole process group: the server shuts the pool down, not the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(
+        target=_exit_without_server, args=(server_pid,), name="watch-server", daemon=True
+    ).start()
+
+
+def _exit_without_server(server_pid: int) -> None:
+    """In a worker: leave at once when the server process has gone (killed, crashed)."""
+    while True:
+        time.sleep(_WATCH_S)
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:
+            pass
 
 
 def _call_with_time_limit(fn: Callable[..., T], args: tuple[Any, ...], timeout_s: float) -> T:
@@ -98,6 +122,7 @@ class WorkerPool:
             max_workers=self.limits.worker_processes,
             mp_context=context,
             initializer=_init_worker,
+            initargs=(os.getpid(),),
         )
 
     @property
@@ -163,6 +188,7 @@ class WorkerPool:
 
 
 _pool: WorkerPool | None = None
+_pool_users = 0
 _pool_lock = threading.Lock()
 
 
@@ -175,11 +201,25 @@ def worker_pool(limits: Limits | None = None) -> WorkerPool:
         return _pool
 
 
-async def configure_workers(limits: Limits) -> WorkerPool:
-    """Create the pool with ``limits`` unless it exists, and start its workers."""
+@asynccontextmanager
+async def using_workers(limits: Limits) -> AsyncIterator[WorkerPool]:
+    """The process's pool (created with ``limits`` unless it exists), its workers started;
+    when the last user leaves, the workers are stopped and the pool is dropped."""
+    global _pool, _pool_users
     pool = worker_pool(limits)
-    await pool.start()
-    return pool
+    with _pool_lock:
+        _pool_users += 1
+    try:
+        await pool.start()
+        yield pool
+    finally:
+        with _pool_lock:
+            _pool_users -= 1
+            last = _pool_users == 0 and _pool is pool
+            if last:
+                _pool = None
+        if last:
+            await asyncio.to_thread(pool.shutdown)
 
 
 async def run_cpu(fn: Callable[..., T], *args: Any, timeout_s: float | None = None) -> T:
