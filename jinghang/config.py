@@ -10,6 +10,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jinghang.errors import ConfigError
+from jinghang.limits import Limits
 
 PLACEHOLDER_SECRET = "change-me"
 
@@ -17,7 +18,9 @@ PLACEHOLDER_SECRET = "change-me"
 class Settings(BaseSettings):
     """Everything a Jinghang server needs to start."""
 
-    model_config = SettingsConfigDict(env_prefix="JINGHANG_", env_file=None, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="JINGHANG_", env_file=None, extra="ignore", env_nested_delimiter="__"
+    )
 
     demo: bool = False
     database_url: str = "sqlite:///jinghang.db"
@@ -47,6 +50,8 @@ class Settings(BaseSettings):
     #: MAVLink 2 signing key (hex, 32 bytes) for links that require signing; empty for none.
     signing_key_hex: str = ""
     sitl_binary: str = ""
+    #: Bounds on every input and on the CPU worker pool (``JINGHANG_LIMITS__JSON_BODY_BYTES``...).
+    limits: Limits = Field(default_factory=Limits)
 
     def check_for_serving(self) -> None:
         """Refuse to serve with a placeholder secret outside the demo."""

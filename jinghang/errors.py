@@ -37,6 +37,11 @@ class JinghangError(Exception):
         self.limit = limit
         self.details = details
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt without calling ``__init__`` (subclasses have their own signatures), so the
+        # error keeps its fields when it crosses a process boundary (the CPU worker pool).
+        return (_restore, (type(self), self.args, self.__dict__))
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view of the error for problem responses and logs."""
         out: dict[str, Any] = {"type": type(self).__name__, "detail": self.message}
@@ -49,6 +54,13 @@ class JinghangError(Exception):
         for key, val in self.details.items():
             out[key] = _jsonable(val)
         return out
+
+
+def _restore(cls: type[JinghangError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 def _jsonable(value: Any) -> Any:

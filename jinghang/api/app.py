@@ -17,10 +17,13 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from jinghang.api.audit_middleware import AuditMiddleware
+from jinghang.api.openapi import document_problems
 from jinghang.api.problems import install_problem_handlers
+from jinghang.api.request_guard import RequestGuardMiddleware
 from jinghang.api.routes import ROOT_ROUTERS, ROUTERS
 from jinghang.api.security_headers import SecurityHeadersMiddleware
 from jinghang.api.services import Services
+from jinghang.api.workers import using_workers
 from jinghang.config import Settings
 
 CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
@@ -33,7 +36,7 @@ def create_app(settings: Settings, services: Services) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with services.running():
+        async with using_workers(settings.limits), services.running():
             yield
 
     app = FastAPI(
@@ -53,6 +56,8 @@ def create_app(settings: Settings, services: Services) -> FastAPI:
     app.state.settings = settings
     install_problem_handlers(app)
     app.add_middleware(AuditMiddleware)
+    app.add_middleware(RequestGuardMiddleware, limits=settings.limits)
+    # added last, so outermost: the guard's own 413/422 answers carry the security headers too
     app.add_middleware(SecurityHeadersMiddleware, tile_url=settings.console_tile_url)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
@@ -60,6 +65,7 @@ def create_app(settings: Settings, services: Services) -> FastAPI:
         app.include_router(router)
     _mount_video(app, services)
     _mount_console(app)
+    document_problems(app)
     return app
 
 

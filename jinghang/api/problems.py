@@ -3,11 +3,17 @@
 :class:`jinghang.errors.JinghangError` keeps its own status, title and structured fields (the
 field at fault, the value given, the limit broken); request validation errors name the first
 field at fault and list all of them; plain HTTP errors (404, 405) get the same shape.
+
+Nothing from the request is echoed whole: a refused value is cut to a short excerpt
+(:func:`excerpt`: ``echo_chars`` characters, non-finite numbers and lone surrogates made
+printable, containers summarised), and every string in a problem body is made valid UTF-8 and
+bounded, so that rendering an error can never fail or amplify what was sent.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,11 +22,81 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from jinghang.errors import JinghangError, _jsonable
+from jinghang.errors import JinghangError
+from jinghang.limits import DEFAULT_LIMITS
 
 log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+#: Longest string kept anywhere in a problem body (details, nested messages).
+MAX_PROBLEM_STRING = 1000
+#: Items kept of a list in a problem body (``errors``), the rest counted.
+MAX_PROBLEM_ITEMS = 20
+
+TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Invalid request",
+    429: "Too many requests",
+    503: "Server busy",
+    504: "Took too long",
+}
+
+
+def _printable(text: str, limit: int) -> str:
+    """``text`` as valid UTF-8 (lone surrogates replaced), cut to ``limit`` characters."""
+    if len(text) > limit:
+        text = f"{text[:limit]}… ({len(text)} characters)"
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def excerpt(value: Any, limit: int = DEFAULT_LIMITS.echo_chars, _depth: int = 0) -> Any:
+    """A short, JSON-safe stand-in for a refused value: never the whole of a big input."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if value.bit_length() <= 64 else f"an integer of {value.bit_length()} bits"
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, str):
+        return _printable(value, limit)
+    if isinstance(value, bytes):
+        return f"{len(value)} bytes"
+    if isinstance(value, (list, tuple)):
+        if len(value) <= 4 and _depth < 2:
+            return [excerpt(v, limit, _depth + 1) for v in value]
+        return f"a list of {len(value)} items"
+    if isinstance(value, dict):
+        return f"an object of {len(value)} members"
+    return _printable(str(value), limit)
+
+
+def _safe(value: Any, depth: int = 0) -> Any:
+    """``value`` made renderable as strict JSON with every string and list bounded."""
+    if value is None or isinstance(value, (bool, int)):
+        return excerpt(value)
+    if isinstance(value, float):
+        return excerpt(value)
+    if isinstance(value, str):
+        return _printable(value, MAX_PROBLEM_STRING)
+    if depth > 4:
+        return excerpt(value)
+    if isinstance(value, (list, tuple)):
+        kept = [_safe(v, depth + 1) for v in value[:MAX_PROBLEM_ITEMS]]
+        if len(value) > MAX_PROBLEM_ITEMS:
+            kept.append(f"... and {len(value) - MAX_PROBLEM_ITEMS} more")
+        return kept
+    if isinstance(value, dict):
+        items = list(value.items())[:MAX_PROBLEM_ITEMS]
+        return {_printable(str(k), 100): _safe(v, depth + 1) for k, v in items}
+    return excerpt(value)
 
 
 class ProblemResponse(JSONResponse):
@@ -36,7 +112,10 @@ def problem(
     headers: dict[str, str] | None = None,
     **fields: Any,
 ) -> ProblemResponse:
-    """A problem response; extra ``fields`` (field, value, limit, errors...) go in the body."""
+    """A problem response; extra ``fields`` (field, value, limit, errors...) go in the body.
+
+    ``value`` is cut to an excerpt; ``retry_after_s`` also becomes a ``Retry-After`` header.
+    """
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": title,
@@ -47,8 +126,11 @@ def problem(
         body["instance"] = instance
     for key, value in fields.items():
         if value is not None:
-            body[key] = _jsonable(value)
-    return ProblemResponse(body, status_code=status, headers=headers)
+            body[key] = excerpt(value) if key == "value" else value
+    retry_after = fields.get("retry_after_s")
+    if retry_after is not None:
+        headers = {**(headers or {}), "Retry-After": str(max(1, math.ceil(float(retry_after))))}
+    return ProblemResponse(_safe(body), status_code=status, headers=headers)
 
 
 def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -61,7 +143,14 @@ def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
 
 async def _jinghang_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, JinghangError)
-    body = exc.to_dict()
+    body: dict[str, Any] = {
+        "type": type(exc).__name__,
+        "detail": exc.message,
+        "field": exc.field,
+        "value": exc.value,
+        "limit": exc.limit,
+        **exc.details,
+    }
     error_type = body.pop("type")
     detail = body.pop("detail")
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
@@ -78,14 +167,21 @@ async def _jinghang_error(request: Request, exc: Exception) -> ProblemResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = []
+    errors: list[dict[str, Any]] = []
+    first_value: Any = None
     for err in exc.errors():
         entry: dict[str, Any] = {
             "field": _field_of(err.get("loc", ())),
             "detail": err.get("msg", ""),
         }
-        if "input" in err and not isinstance(err["input"], dict):
-            entry["value"] = err["input"]
+        if err.get("type") == "json_invalid":
+            position = (err.get("loc") or ("body", "?"))[-1]
+            entry = {"field": "body", "detail": f"not valid JSON (at character {position})",
+                     "limit": "JSON"}
+        elif "input" in err and not isinstance(err["input"], dict):
+            entry["value"] = excerpt(err["input"])
+            if not errors:
+                first_value = err["input"]
         ctx = err.get("ctx") or {}
         for key in ("le", "lt", "ge", "gt", "max_length", "min_length", "expected"):
             if key in ctx:
@@ -100,7 +196,7 @@ async def _validation_error(request: Request, exc: Exception) -> ProblemResponse
         detail,
         instance=request.url.path,
         field=first.get("field"),
-        value=first.get("value"),
+        value=first_value,
         limit=first.get("limit"),
         errors=errors,
     )
@@ -108,15 +204,9 @@ async def _validation_error(request: Request, exc: Exception) -> ProblemResponse
 
 async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, StarletteHTTPException)
-    title = {
-        401: "Not authenticated",
-        403: "Forbidden",
-        404: "Not found",
-        405: "Method not allowed",
-    }
     return problem(
         exc.status_code,
-        title.get(exc.status_code, "HTTP error"),
+        TITLES.get(exc.status_code, "HTTP error"),
         str(exc.detail),
         instance=request.url.path,
         headers=dict(exc.headers) if exc.headers else None,

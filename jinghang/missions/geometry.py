@@ -1,5 +1,6 @@
 """Validation of the operator's geometry: polygons that cross themselves or are degenerate,
-routes without length, positions off the globe. Each refusal names the input field."""
+routes without length, positions off the globe, more vertices than ``Limits.vertices``.
+Each refusal names the input field and the limit."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from shapely.geometry import LineString, Polygon
 from shapely.validation import explain_validity
 
+from jinghang.limits import DEFAULT_LIMITS
 from jinghang.missions.errors import GeometryError, InputError
 from jinghang.missions.geo import LatLon, LocalFrame
 
@@ -17,6 +19,9 @@ from jinghang.missions.geo import LatLon, LocalFrame
 MIN_POLYGON_AREA_M2 = 1.0
 #: A route shorter than this has no length worth flying, in metres.
 MIN_ROUTE_LENGTH_M = 1.0
+#: A polygon narrower than this on average (2 x area / perimeter) is a sliver, in metres:
+#: three collinear points make a "polygon" of some m^2 once projected, but no width to survey.
+MIN_POLYGON_WIDTH_M = 1.0
 
 
 def as_latlon(value: Any, field: str) -> LatLon:
@@ -47,13 +52,24 @@ def as_latlon(value: Any, field: str) -> LatLon:
     return lat, lon
 
 
-def as_latlon_list(value: Any, field: str) -> list[LatLon]:
+def as_latlon_list(
+    value: Any, field: str, max_vertices: int = DEFAULT_LIMITS.vertices
+) -> list[LatLon]:
+    """(lat, lon) pairs from a list of at most ``max_vertices`` positions."""
     if not isinstance(value, Sequence) or isinstance(value, str):
         raise InputError(
             f"{field} must be a list of latitude,longitude pairs",
             field=field,
             value=value,
             limit="list of [latitude_deg, longitude_deg]",
+        )
+    if len(value) > max_vertices:
+        raise InputError(
+            f"{field} has {len(value)} vertices; at most {max_vertices} are accepted",
+            field=field,
+            value=len(value),
+            limit=f"<= {max_vertices} vertices",
+            code="too_many_vertices",
         )
     return [as_latlon(v, f"{field}[{i}]") for i, v in enumerate(value)]
 
@@ -113,6 +129,16 @@ def validate_polygon(value: Any, field: str = "area") -> tuple[list[LatLon], Loc
             field=field,
             value=round(poly.area, 3),
             limit=f">= {MIN_POLYGON_AREA_M2} m^2",
+        )
+    width_m = 2.0 * poly.area / poly.length
+    if width_m < MIN_POLYGON_WIDTH_M:
+        raise GeometryError(
+            f"{field} is degenerate: it is a sliver {width_m:.3f} m wide on average "
+            "(its vertices are nearly in a line)",
+            field=field,
+            value=round(width_m, 3),
+            limit=f"an average width >= {MIN_POLYGON_WIDTH_M} m",
+            code="polygon_sliver",
         )
     return points, frame, poly
 

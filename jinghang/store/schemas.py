@@ -2,17 +2,22 @@
 (``...Public``): pydantic models, validated, never the table rows themselves.
 
 Bad input raises pydantic's ``ValidationError`` naming the field and the limit (latitude in
-[-90, 90], priority 1..5, a role that exists, ...).
+[-90, 90], priority 1..5, a role that exists, ...). Request models refuse non-finite numbers,
+bound every string and list (the figures come from :mod:`jinghang.limits`), and check the
+geometry they carry (an incident's area is a valid polygon of a bounded number of vertices).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from jinghang.limits import DEFAULT_LIMITS, MAX_DB_INT
 from jinghang.store.models import Role, VehicleStatus
+
+_LIMITS = DEFAULT_LIMITS
 
 Latitude = Field(ge=-90.0, le=90.0)
 Longitude = Field(ge=-180.0, le=180.0)
@@ -20,6 +25,45 @@ Longitude = Field(ge=-180.0, le=180.0)
 
 class _Public(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+class _Request(BaseModel):
+    """What a caller sends: finite numbers only."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+
+#: A position as sent: [lat_deg, lon_deg] (or [lat_deg, lon_deg, alt_m] for a home).
+Position = Annotated[list[float], Field(min_length=2, max_length=3)]
+#: A polygon or route as sent: at most ``Limits.vertices`` positions.
+Positions = Annotated[list[Position], Field(max_length=_LIMITS.vertices)]
+#: A stored row's id given in a body.
+RowIdField = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+#: A MAVLink system id given in a body.
+SystemIdField = Annotated[int, Field(ge=1, le=255)]
+
+
+class PlanInputs(_Request):
+    """A template's operator inputs: area / route / points as [[lat, lon], ...], point as
+    [lat, lon], home as [lat, lon, alt_amsl_m]; each list at most ``Limits.vertices`` long."""
+
+    model_config = ConfigDict(allow_inf_nan=False, extra="forbid")
+
+    area: Positions | None = None
+    route: Positions | None = None
+    points: Positions | None = None
+    point: Position | None = None
+    home: Position | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The inputs given, as the plain dict the compiler takes."""
+        return self.model_dump(exclude_none=True)
+
+
+#: Template parameters by name (each checked by the compiler): at most 64 of them.
+PlanParams = Annotated[
+    dict[Annotated[str, Field(max_length=64)], Any], Field(max_length=64)
+]
 
 
 # ---------------------------------------------------------------- users
@@ -105,7 +149,7 @@ class VehiclePublic(_Public):
 
 
 # ---------------------------------------------------------------- incidents
-class IncidentCreate(BaseModel):
+class IncidentCreate(_Request):
     playbook_id: str = Field(pattern=r"^P(0[1-9]|1[0-9])$", description="P01..P19")
     latitude_deg: float = Latitude
     longitude_deg: float = Longitude
@@ -113,22 +157,29 @@ class IncidentCreate(BaseModel):
         default=None, ge=1, le=5, description="1 most urgent; default from the playbook"
     )
     title: str = Field(default="", max_length=256)
-    description: str = Field(default="", max_length=10_000)
-    area: list[list[float]] | None = Field(
-        default=None, description="optional polygon [[lat_deg, lon_deg], ...] for searches"
+    description: str = Field(default="", max_length=_LIMITS.text_chars)
+    area: (
+        Annotated[
+            list[Annotated[list[float], Field(min_length=2, max_length=2)]],
+            Field(min_length=3, max_length=_LIMITS.vertices),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="optional polygon [[lat_deg, lon_deg], ...] for searches: a simple "
+        f"polygon (edges do not cross, not a sliver) of at most {_LIMITS.vertices} vertices",
     )
     source: str = Field(default="operator", max_length=32)
 
     @field_validator("area")
     @classmethod
-    def _area_points(cls, value: list[list[float]] | None) -> list[list[float]] | None:
+    def _area_polygon(cls, value: list[list[float]] | None) -> list[list[float]] | None:
         if value is None:
             return None
-        if len(value) < 3:
-            raise ValueError("an area needs at least 3 points")
-        for point in value:
-            if len(point) != 2 or not (-90 <= point[0] <= 90) or not (-180 <= point[1] <= 180):
-                raise ValueError("each area point is [lat_deg, lon_deg] within range")
+        from jinghang.missions.geometry import validate_polygon
+
+        # A GeometryError / InputError (422) names the vertex or the crossing at fault.
+        validate_polygon(value, "area")
         return value
 
 
@@ -239,15 +290,24 @@ class VehicleCommandPublic(_Public):
 
 
 # ---------------------------------------------------------------- patrols
-class PatrolScheduleCreate(BaseModel):
+class PatrolScheduleCreate(_Request):
     name: str = Field(min_length=1, max_length=128)
     template_id: str = Field(min_length=1, max_length=16)
-    inputs: dict[str, Any] = Field(default_factory=dict)
-    params: dict[str, Any] = Field(default_factory=dict)
+    inputs: dict[str, Any] = Field(
+        default_factory=dict, description="as PlanInputs: area, route, points, point, home"
+    )
+    params: PlanParams = Field(default_factory=dict)
     cron: str = Field(min_length=1, max_length=128, description="cron expression, 5 fields")
     time_zone: str = Field(default="Asia/Shanghai", max_length=64)
-    vehicle_system_id: int | None = Field(default=None, description="None: any suitable")
+    vehicle_system_id: SystemIdField | None = Field(
+        default=None, description="None: any suitable"
+    )
     enabled: bool = True
+
+    @field_validator("inputs")
+    @classmethod
+    def _inputs_bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return PlanInputs.model_validate(value).as_dict()
 
     @field_validator("cron")
     @classmethod

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from jinghang.api import audit
 from jinghang.api.deps import Reader, ServicesDep
+from jinghang.api.limits import AfterSeq, TextFilter
 from jinghang.store.audit import AuditPublic
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -26,11 +27,11 @@ class ChainCheck(BaseModel):
 async def list_entries(
     services: ServicesDep,
     _: Reader,
-    actor: str | None = None,
-    action: str | None = None,
-    target_type: str | None = None,
-    target_id: str | None = None,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    actor: TextFilter = None,
+    action: TextFilter = None,
+    target_type: TextFilter = None,
+    target_id: TextFilter = None,
+    after_seq: AfterSeq = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     order: Annotated[Literal["asc", "desc"], Query(description="desc: newest first")] = "asc",
 ) -> list[AuditPublic]:

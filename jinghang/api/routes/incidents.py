@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from jinghang.api.deps import Commander, Flyer, Reader, ServicesDep, note_audit
 from jinghang.api.dispatching import dispatcher_of, incident_record, proposal_for_point
+from jinghang.api.limits import Offset, RowId, TextFilter
 from jinghang.store.incidents import get_incident, list_incidents
 from jinghang.store.schemas import IncidentCreate, IncidentPublic
 
@@ -55,9 +56,9 @@ async def report(
 async def incidents(
     services: ServicesDep,
     _: Reader,
-    state: str | None = None,
+    state: TextFilter = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[IncidentPublic]:
     with services.store.read_session() as session:
         return list_incidents(session, state=state, limit=limit, offset=offset)
@@ -74,18 +75,18 @@ async def queue(services: ServicesDep, _: Reader) -> list[dict[str, Any]]:
 
 
 @router.get("/{incident_id}", response_model=IncidentPublic)
-async def incident(services: ServicesDep, _: Reader, incident_id: int) -> IncidentPublic:
+async def incident(services: ServicesDep, _: Reader, incident_id: RowId) -> IncidentPublic:
     with services.store.read_session() as session:
         return get_incident(session, incident_id)
 
 
 @router.get("/{incident_id}/proposal", summary="The drone choice for this incident now")
-async def incident_proposal(services: ServicesDep, _: Reader, incident_id: int) -> dict[str, Any]:
+async def incident_proposal(services: ServicesDep, _: Reader, incident_id: RowId) -> dict[str, Any]:
     return dict(dispatcher_of(services).propose(incident_id).to_dict())
 
 
 @router.get("/{incident_id}/record", summary="Timeline, missions, commands and audit entries")
-async def record(services: ServicesDep, _: Reader, incident_id: int) -> dict[str, Any]:
+async def record(services: ServicesDep, _: Reader, incident_id: RowId) -> dict[str, Any]:
     return incident_record(services, incident_id)
 
 
@@ -95,7 +96,7 @@ async def record(services: ServicesDep, _: Reader, incident_id: int) -> dict[str
     summary="A pilot (or commander) confirms the launch",
 )
 async def confirm(
-    request: Request, services: ServicesDep, who: Flyer, incident_id: int
+    request: Request, services: ServicesDep, who: Flyer, incident_id: RowId
 ) -> IncidentPublic:
     note_audit(request, "incident.confirm.request", "incident", incident_id)
     return await dispatcher_of(services).confirm(incident_id, actor=who.username)
@@ -106,7 +107,7 @@ async def cancel(
     request: Request,
     services: ServicesDep,
     who: Commander,
-    incident_id: int,
+    incident_id: RowId,
     body: Cancel | None = None,
 ) -> IncidentPublic:
     note_audit(request, "incident.cancel.request", "incident", incident_id)
@@ -120,7 +121,7 @@ async def cancel(
     summary="Send the incident's drone home (RTL)",
 )
 async def recall(
-    request: Request, services: ServicesDep, who: Commander, incident_id: int
+    request: Request, services: ServicesDep, who: Commander, incident_id: RowId
 ) -> IncidentPublic:
     note_audit(request, "incident.recall", "incident", incident_id)
     return await dispatcher_of(services).recall(incident_id, actor=who.username)
@@ -132,7 +133,7 @@ async def recall(
     summary="Send the incident's drone to a new point (checked first)",
 )
 async def redirect(
-    request: Request, services: ServicesDep, who: Commander, incident_id: int, to: Redirect
+    request: Request, services: ServicesDep, who: Commander, incident_id: RowId, to: Redirect
 ) -> IncidentPublic:
     note_audit(
         request,

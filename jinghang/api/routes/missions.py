@@ -6,41 +6,39 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from jinghang.api.deps import Reader, ServicesDep
+from jinghang.api.limits import RowId, RowIdFilter, SystemIdFilter
 from jinghang.api.plans import preview
 from jinghang.api.tracks import mission_track_geojson
-from jinghang.missions.compile import compile_template
 from jinghang.store.commands import list_commands
 from jinghang.store.missions import get_mission, list_events, list_missions
-from jinghang.store.schemas import MissionPublic
+from jinghang.store.schemas import MissionPublic, PlanInputs, PlanParams
 
 router = APIRouter(prefix="/missions", tags=["missions"])
 
 
 class PlanRequest(BaseModel):
-    template_id: str = Field(description="a catalog template id")
-    inputs: dict[str, Any] = Field(
-        description="area / route / points as [[lat, lon], ...], point as [lat, lon], "
-        "home as [lat, lon, alt_amsl_m]"
-    )
-    params: dict[str, Any] = Field(default_factory=dict)
+    template_id: str = Field(min_length=1, max_length=32, description="a catalog template id")
+    inputs: PlanInputs
+    params: PlanParams = Field(default_factory=dict)
 
 
 @router.post("/plan", summary="Preview a template's plan (nothing is flown)")
-async def plan_preview(services: ServicesDep, _: Reader, request: PlanRequest) -> dict[str, Any]:
-    plan = compile_template(request.template_id, request.inputs, request.params)
-    return preview(services, plan)
+async def plan_preview(services: ServicesDep, _: Reader, request: PlanRequest) -> Response:
+    return await preview(
+        services, request.template_id, request.inputs.as_dict(), request.params
+    )
 
 
 @router.get("", response_model=list[MissionPublic])
 async def missions(
     services: ServicesDep,
     _: Reader,
-    incident_id: int | None = None,
-    vehicle_system_id: int | None = None,
+    incident_id: RowIdFilter = None,
+    vehicle_system_id: SystemIdFilter = None,
     active_only: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[MissionPublic]:
@@ -55,7 +53,7 @@ async def missions(
 
 
 @router.get("/{mission_id}", summary="A mission with its timeline and commands")
-async def mission(services: ServicesDep, _: Reader, mission_id: int) -> dict[str, Any]:
+async def mission(services: ServicesDep, _: Reader, mission_id: RowId) -> dict[str, Any]:
     with services.store.read_session() as session:
         found = get_mission(session, mission_id)
         events = list_events(session, mission_id=mission_id)
@@ -76,6 +74,6 @@ async def mission(services: ServicesDep, _: Reader, mission_id: int) -> dict[str
 
 
 @router.get("/{mission_id}/track.geojson", summary="The track flown, as a GeoJSON LineString")
-async def mission_track(services: ServicesDep, _: Reader, mission_id: int) -> JSONResponse:
+async def mission_track(services: ServicesDep, _: Reader, mission_id: RowId) -> JSONResponse:
     return JSONResponse(mission_track_geojson(services, mission_id),
                         media_type="application/geo+json")

@@ -11,9 +11,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from jinghang.api.deps import Commander, Reader, ServicesDep, note_audit
-from jinghang.api.zones import no_fly_zones, safety_limits
-from jinghang.missions.compile import compile_template
-from jinghang.missions.safety import check_plan
+from jinghang.api.limits import RowId
+from jinghang.api.plans import check_template_plan
 from jinghang.store import patrols as repo
 from jinghang.store.schemas import PatrolRunPublic, PatrolScheduleCreate, PatrolSchedulePublic
 
@@ -52,8 +51,7 @@ async def create_patrol(
         cron=new.cron,
         time_zone=new.time_zone,
     )
-    plan = compile_template(new.template_id, new.inputs, new.params)
-    check_plan(plan, safety_limits(services.settings), no_fly_zones(services.settings))
+    await check_template_plan(services, new.template_id, new.inputs, new.params)
     with services.store.session() as session:
         created = repo.create_patrol(session, new, created_by=who.username)
         session.commit()
@@ -63,14 +61,14 @@ async def create_patrol(
 
 
 @router.get("/{schedule_id}", response_model=PatrolSchedulePublic)
-async def get_patrol(services: ServicesDep, _: Reader, schedule_id: int) -> PatrolSchedulePublic:
+async def get_patrol(services: ServicesDep, _: Reader, schedule_id: RowId) -> PatrolSchedulePublic:
     with services.store.read_session() as session:
         return repo.get_patrol(session, schedule_id)
 
 
 @router.patch("/{schedule_id}", response_model=PatrolSchedulePublic)
 async def change_patrol(
-    request: Request, services: ServicesDep, _: Commander, schedule_id: int, change: PatrolChange
+    request: Request, services: ServicesDep, _: Commander, schedule_id: RowId, change: PatrolChange
 ) -> PatrolSchedulePublic:
     note_audit(
         request, "patrol.enable" if change.enabled else "patrol.disable", "patrol", schedule_id
@@ -84,7 +82,7 @@ async def change_patrol(
 
 @router.delete("/{schedule_id}", status_code=204)
 async def delete_patrol(
-    request: Request, services: ServicesDep, _: Commander, schedule_id: int
+    request: Request, services: ServicesDep, _: Commander, schedule_id: RowId
 ) -> None:
     note_audit(request, "patrol.delete", "patrol", schedule_id)
     with services.store.session() as session:
@@ -97,7 +95,7 @@ async def delete_patrol(
 async def patrol_runs(
     services: ServicesDep,
     _: Reader,
-    schedule_id: int,
+    schedule_id: RowId,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[PatrolRunPublic]:
     with services.store.read_session() as session:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from jinghang.api.deps import Reader
+from jinghang.api.limits import CatalogId
 from jinghang.dispatch.playbooks import load_playbooks
 
 router = APIRouter(prefix="/playbooks", tags=["playbooks"])
@@ -18,5 +19,5 @@ async def list_playbooks(_: Reader) -> list[dict[str, Any]]:
 
 
 @router.get("/{playbook_id}")
-async def get_playbook(_: Reader, playbook_id: str) -> dict[str, Any]:
+async def get_playbook(_: Reader, playbook_id: CatalogId) -> dict[str, Any]:
     return load_playbooks().get(playbook_id).to_dict()

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from jinghang.api.deps import Reader, ServicesDep
+from jinghang.api.limits import RowIdFilter, SystemIdFilter
 from jinghang.store.recordings import list_recordings
 from jinghang.store.schemas import RecordingPublic
 
@@ -17,8 +18,8 @@ router = APIRouter(prefix="/recordings", tags=["recordings"])
 async def recordings(
     services: ServicesDep,
     _: Reader,
-    vehicle_system_id: int | None = None,
-    incident_id: int | None = None,
+    vehicle_system_id: SystemIdFilter = None,
+    incident_id: RowIdFilter = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[RecordingPublic]:
     with services.store.read_session() as session:

@@ -6,22 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from jinghang.api.deps import Reader, ServicesDep
+from jinghang.api.limits import CatalogId
 from jinghang.api.plans import preview
 from jinghang.missions.catalog import load_catalog
-from jinghang.missions.compile import compile_template
+from jinghang.store.schemas import PlanInputs, PlanParams
 
 router = APIRouter(prefix="/templates", tags=["templates"])
 
 
 class PlanRequest(BaseModel):
-    inputs: dict[str, Any] = Field(
-        description="area / route / points as [[lat, lon], ...], point as [lat, lon], "
-        "home as [lat, lon, alt_amsl_m]"
-    )
-    params: dict[str, Any] = Field(default_factory=dict)
+    inputs: PlanInputs
+    params: PlanParams = Field(default_factory=dict)
 
 
 @router.get("", summary="Every template of the catalog")
@@ -30,13 +29,12 @@ async def list_templates(_: Reader) -> list[dict[str, Any]]:
 
 
 @router.get("/{template_id}")
-async def get_template(_: Reader, template_id: str) -> dict[str, Any]:
+async def get_template(_: Reader, template_id: CatalogId) -> dict[str, Any]:
     return load_catalog().get(template_id).to_dict()
 
 
 @router.post("/{template_id}/plan", summary="Preview a plan (nothing is flown)")
 async def preview_plan(
-    services: ServicesDep, _: Reader, template_id: str, request: PlanRequest
-) -> dict[str, Any]:
-    plan = compile_template(template_id, request.inputs, request.params)
-    return preview(services, plan)
+    services: ServicesDep, _: Reader, template_id: CatalogId, request: PlanRequest
+) -> Response:
+    return await preview(services, template_id, request.inputs.as_dict(), request.params)

@@ -9,11 +9,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from jinghang.limits import DEFAULT_LIMITS, Limits
 from jinghang.missions.errors import FormatError
 from jinghang.missions.formats.features import Feature, pick
 from jinghang.missions.formats.geojson import plan_to_geojson, read_geojson
 from jinghang.missions.formats.kml import plan_to_kml, plan_to_kmz, read_kml
 from jinghang.missions.formats.qgc import plan_to_qgc, qgc_to_plan
+from jinghang.missions.formats.reading import (
+    check_plan_values,
+    decode_text,
+    load_json,
+    read_bytes,
+)
 from jinghang.missions.formats.wpl import plan_to_wpl, wpl_to_plan
 from jinghang.missions.plan import MissionPlan
 
@@ -44,30 +51,25 @@ def save_plan(plan: MissionPlan, path: str | Path) -> Path:
     return p
 
 
-def load_plan(path: str | Path) -> MissionPlan:
-    """Read a QGroundControl ``.plan`` or a WPL 110 ``.waypoints`` file."""
+def load_plan(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> MissionPlan:
+    """Read a QGroundControl ``.plan`` or a WPL 110 ``.waypoints`` file: UTF-8, bounded in
+    size and nesting, every position on the globe and every number finite."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FormatError(f"cannot read {p}: {exc}", field="path", value=str(p)) from exc
+    text = decode_text(read_bytes(p, limits), str(p))
     if p.suffix.lower() == ".plan" or text.lstrip().startswith("{"):
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise FormatError(f"{p} is not valid JSON: {exc}", field="path", value=str(p),
-                              limit="a QGroundControl .plan (JSON)") from exc
-        return qgc_to_plan(doc, str(p))
-    return wpl_to_plan(text, str(p))
+        plan = qgc_to_plan(load_json(text, str(p), limits), str(p))
+    else:
+        plan = wpl_to_plan(text, str(p))
+    return check_plan_values(plan, str(p))
 
 
-def read_features(path: str | Path) -> list[Feature]:
+def read_features(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> list[Feature]:
     """Areas, routes and points of a .kml, .kmz, .geojson or .json file."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix in (".kml", ".kmz"):
-        return read_kml(p)
+        return read_kml(p, limits)
     if suffix in (".geojson", ".json"):
-        return read_geojson(p)
+        return read_geojson(p, limits)
     raise FormatError(f"cannot read areas or routes from {suffix or 'a file without suffix'}",
                       field="path", value=str(p), limit=[".kml", ".kmz", ".geojson", ".json"])

@@ -1,28 +1,41 @@
 """GeoJSON: import areas (Polygon, MultiPolygon), routes (LineString, MultiLineString) and
 points; export a plan (flight path, waypoints, the operator's geometry, the summary) and a
-flown track (a LineString with a time for each position). Coordinates are [lon, lat, alt]."""
+flown track (a LineString with a time for each position). Coordinates are [lon, lat, alt].
+Reading is bounded (see :mod:`jinghang.missions.formats.reading`): UTF-8, strict JSON, nesting,
+vertices per geometry and features per file, every position finite and on the globe."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jinghang.limits import DEFAULT_LIMITS, Limits
 from jinghang.missions.errors import FormatError
 from jinghang.missions.formats.features import Feature
+from jinghang.missions.formats.reading import (
+    check_count,
+    check_depth,
+    check_latlon,
+    decode_text,
+    load_json,
+    read_bytes,
+)
 from jinghang.missions.geo import LatLon
 from jinghang.missions.items import Cmd
 from jinghang.missions.plan import MissionPlan
 
 
-def _latlons(coords: Any, where: str) -> list[LatLon]:
+def _latlons(coords: Any, where: str, limits: Limits = DEFAULT_LIMITS) -> list[LatLon]:
+    if isinstance(coords, list):
+        check_count(len(coords), limits.vertices, "vertices", where)
     try:
-        return [(float(c[1]), float(c[0])) for c in coords]
+        pairs = [(float(c[1]), float(c[0])) for c in coords]
     except (TypeError, ValueError, IndexError) as exc:
         raise FormatError(f"{where} has bad coordinates", field=where, value=None,
                           limit="[longitude, latitude(, altitude)] positions") from exc
+    return [check_latlon(lat, lon, f"{where}[{i}]") for i, (lat, lon) in enumerate(pairs)]
 
 
 def _from_geometry(geom: dict[str, Any], name: str, where: str) -> list[Feature]:
@@ -58,10 +71,15 @@ def _from_geometry(geom: dict[str, Any], name: str, where: str) -> list[Feature]
                       value=kind, limit="Polygon, LineString, Point and their Multi forms")
 
 
-def parse_geojson(doc: Any, source: str = "GeoJSON") -> list[Feature]:
+def parse_geojson(
+    doc: Any, source: str = "GeoJSON", limits: Limits = DEFAULT_LIMITS
+) -> list[Feature]:
     """Every area, route and point of a FeatureCollection, Feature or bare geometry."""
+    check_depth(doc, source, limits)
     try:
-        return _parse_geojson(doc, source)
+        features = _parse_geojson(doc, source)
+        check_count(len(features), limits.features, "features", source)
+        return features
     except FormatError:
         raise
     except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
@@ -88,12 +106,11 @@ def _parse_geojson(doc: Any, source: str) -> list[Feature]:
     return out
 
 
-def read_geojson(path: str | Path) -> list[Feature]:
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise FormatError(f"cannot read {path}: {exc}", field="path", value=str(path)) from exc
-    return parse_geojson(doc, str(path))
+def read_geojson(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> list[Feature]:
+    """Features of a GeoJSON file (UTF-8, strict JSON, bounded)."""
+    source = str(path)
+    doc = load_json(decode_text(read_bytes(path, limits), source), source, limits)
+    return parse_geojson(doc, source, limits)
 
 
 def _position(lat: float, lon: float, alt: float | None = None) -> list[float]:

@@ -1,17 +1,23 @@
 """KML and KMZ: import areas (polygons), routes (line strings) and points from every Placemark,
 MultiGeometry included, as Google Earth, QGIS and ArcGIS write them; export a plan as a KML
-document (the flight path, each waypoint, and the operator's area or route), or a KMZ."""
+document (the flight path, each waypoint, and the operator's area or route), or a KMZ.
+Reading is bounded (see :mod:`jinghang.missions.formats.reading`): a KMZ is checked against the
+inflation limits before it is inflated, element nesting is refused past ``nesting_depth`` while
+parsing, and every geometry's vertices are counted and checked finite and on the globe."""
 
 from __future__ import annotations
 
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
+from jinghang.limits import DEFAULT_LIMITS, Limits
 from jinghang.missions.errors import FormatError
 from jinghang.missions.formats.features import Feature, Kind
+from jinghang.missions.formats.reading import check_count, check_latlon, read_bytes, unzip_kml
 from jinghang.missions.geo import LatLon
 from jinghang.missions.items import Cmd
 from jinghang.missions.plan import MissionPlan
@@ -36,14 +42,16 @@ def _coords(elem: ET.Element | None, where: str) -> list[LatLon]:
         raise FormatError(f"{where} has no coordinates", field=where, value=None,
                           limit="lon,lat[,alt] tuples")
     out: list[LatLon] = []
-    for token in (elem.text or "").split():
+    tokens = (elem.text or "").split()
+    check_count(len(tokens), DEFAULT_LIMITS.vertices, "vertices", where)
+    for token in tokens:
         parts = token.split(",")
         try:
             lon, lat = float(parts[0]), float(parts[1])
         except (ValueError, IndexError) as exc:
-            raise FormatError(f"{where} has a bad coordinate {token!r}", field=where,
+            raise FormatError(f"{where} has a bad coordinate {token[:40]!r}", field=where,
                               value=token, limit="lon,lat[,alt]") from exc
-        out.append((lat, lon))
+        out.append(check_latlon(lat, lon, where))
     return out
 
 
@@ -74,13 +82,42 @@ def _geometries(geom: ET.Element, name: str, where: str) -> list[Feature]:
     return []
 
 
-def parse_kml(data: bytes | str, source: str = "KML") -> list[Feature]:
-    """Every polygon, line and point of every Placemark, in document order."""
+def _parse_xml(data: bytes | str, source: str, limits: Limits) -> ET.Element:
+    """The document's root, refusing nesting deeper than ``nesting_depth`` as it parses."""
+    parser: Any = ET.XMLPullParser(events=("start", "end"))
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    root: ET.Element | None = None
+    depth = 0
     try:
-        root = ET.fromstring(data)
+        for start in range(0, max(len(raw), 1), 65536):
+            parser.feed(raw[start:start + 65536])
+            for event, elem in parser.read_events():
+                if event == "start":
+                    depth += 1
+                    root = elem if root is None else root
+                    if depth > limits.nesting_depth:
+                        raise FormatError(
+                            f"{source} nests elements deeper than {limits.nesting_depth}",
+                            field="kml", value=source,
+                            limit=f"nesting depth {limits.nesting_depth}",
+                            code="file_too_deep",
+                        )
+                else:
+                    depth -= 1
+        parser.close()
     except ET.ParseError as exc:
         raise FormatError(f"{source} is not valid KML: {exc}", field="kml", value=source,
                           limit="KML 2.2 XML") from exc
+    if root is None:
+        raise FormatError(f"{source} is empty", field="kml", value=source, limit="KML 2.2 XML")
+    return root
+
+
+def parse_kml(
+    data: bytes | str, source: str = "KML", limits: Limits = DEFAULT_LIMITS
+) -> list[Feature]:
+    """Every polygon, line and point of every Placemark, in document order."""
+    root = _parse_xml(data, source, limits)
     features: list[Feature] = []
     for index, placemark in enumerate(_find_all(root, "Placemark")):
         name_el = next(iter(_children(placemark, "name")), None)
@@ -89,33 +126,17 @@ def parse_kml(data: bytes | str, source: str = "KML") -> list[Feature]:
         for geom in placemark:
             if _local(geom.tag) in ("Polygon", "LineString", "Point", "MultiGeometry"):
                 features.extend(_geometries(geom, name, f"Placemark[{index}]"))
+        check_count(len(features), limits.features, "features", source)
     return features
 
 
-def read_kml(path: str | Path) -> list[Feature]:
+def read_kml(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> list[Feature]:
     """Features of a .kml file, or of the main .kml inside a .kmz."""
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise FormatError(f"cannot read {p}: {exc}", field="path", value=str(p)) from exc
+    raw = read_bytes(p, limits)
     if p.suffix.lower() == ".kmz" or raw[:2] == b"PK":
-        return parse_kml(_kml_from_kmz(raw, str(p)), str(p))
-    return parse_kml(raw, str(p))
-
-
-def _kml_from_kmz(raw: bytes, source: str) -> bytes:
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-            names = [n for n in zf.namelist() if n.lower().endswith(".kml")]
-            if not names:
-                raise FormatError(f"{source} holds no .kml file", field="kmz", value=source,
-                                  limit="a zip with doc.kml")
-            main = "doc.kml" if "doc.kml" in names else names[0]
-            return zf.read(main)
-    except zipfile.BadZipFile as exc:
-        raise FormatError(f"{source} is not a KMZ (zip) file", field="kmz",
-                          value=source) from exc
+        return parse_kml(unzip_kml(raw, str(p), limits), str(p), limits)
+    return parse_kml(raw, str(p), limits)
 
 
 def _coord_text(points: list[LatLon], altitude_m: list[float] | None = None) -> str:
