@@ -44,7 +44,11 @@ T = TypeVar("T")
 
 
 async def off_loop(fn: Callable[..., T], *args: Any) -> T:
-    """Run CPU-bound ``fn`` in a worker thread (to move to the shared worker pool)."""
+    """Run ``fn`` (an argon2 check or hash, with its store read) in a worker thread.
+
+    Not :func:`jinghang.api.workers.run_cpu`: argon2 releases the GIL, so threads take it off
+    the event loop as well as processes would, and the check needs the store session, which
+    does not cross into a worker process. The default executor bounds the threads."""
     return await asyncio.to_thread(fn, *args)
 
 
