@@ -2,10 +2,16 @@
 
 Upload: MISSION_COUNT, then answer every MISSION_REQUEST_INT or MISSION_REQUEST with the item
 asked for (lost, repeated and out-of-order requests are all just answered), until MISSION_ACK.
-Download: MISSION_REQUEST_LIST, MISSION_COUNT, then MISSION_REQUEST_INT per item, MISSION_ACK.
-Clear: MISSION_CLEAR_ALL until MISSION_ACK. Every wait is bounded and retried a bounded number
-of times. ArduPilot keeps home at sequence 0 of the mission list: ``home_items=1`` adds a
-placeholder on upload and strips it on download, so callers only see their own items.
+On a lossy link the vehicle re-requests by itself (ArduPilot every second, cancelling after 8 s
+without progress); the upload resends on silence too and never gives up while the vehicle is
+still asking. When the final ACK is lost, ArduPilot answers the resent last item with
+MISSION_ACK(ERROR) (the transfer is closed): the upload then checks the vehicle's count.
+Download: MISSION_REQUEST_LIST, MISSION_COUNT, then MISSION_REQUEST_INT for up to
+``download_window`` items at once (as MAVProxy keeps several requests in flight), asking
+again for the missing ones on silence, then MISSION_ACK. Clear: MISSION_CLEAR_ALL until
+MISSION_ACK. Every wait is bounded and retried a bounded number of times. ArduPilot keeps
+home at sequence 0 of the mission list: ``home_items=1`` adds a placeholder on upload
+and strips it on download, so callers only see their own items.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from jinghang.flight.expect import Expectations
 from jinghang.missions.items import Frame, MissionItem, MissionType
 
 MAV_MISSION_ACCEPTED = 0
+MAV_MISSION_ERROR = 1
 MAV_MISSION_INVALID_SEQUENCE = 13
+DOWNLOAD_WINDOW = 10
 #: MAV_CMD numbers below this are NAV_ commands (they carry a position and a frame).
 NAV_COMMAND_LIMIT = 80
 #: fence and rally item commands start here.
@@ -45,6 +53,7 @@ class MissionProtocol:
         item_timeout_s: float = 1.0,
         retries: int = 5,
         home: Callable[[], tuple[float, float, float]] | None = None,
+        download_window: int = DOWNLOAD_WINDOW,
     ) -> None:
         self._send = send
         self._expectations = expectations
@@ -54,6 +63,7 @@ class MissionProtocol:
         self.item_timeout_s = item_timeout_s
         self.retries = retries
         self._home = home
+        self.download_window = max(1, download_window)
 
     def _offset(self, mission_type: MissionType) -> int:
         return self.home_items if mission_type == MissionType.MISSION else 0
@@ -182,6 +192,15 @@ class MissionProtocol:
                         # ArduPilot answers an item it did not ask for (our resend crossed
                         # its re-request) with this NAK and keeps the transfer open.
                         continue
+                    if (
+                        message.type == MAV_MISSION_ERROR
+                        and count
+                        and len(requested) == count
+                    ):
+                        # every item was asked for and sent: the transfer closed (its
+                        # ACCEPTED was lost) and our resend found no transfer open
+                        if await self.count(mission_type, raw=True) == count:
+                            return
                     raise MissionTransferError(
                         f"vehicle {self.target_system} refused the "
                         f"{mission_type.name.lower()} upload: {mission_result_name(message.type)}",
@@ -193,8 +212,7 @@ class MissionProtocol:
                 seq = int(message.seq)
                 if not 0 <= seq < count:
                     continue
-                if seq not in requested:
-                    idle = 0
+                idle = 0  # the vehicle is still asking: never give up on it
                 requested.add(seq)
                 last_sent = seq
                 self._send(self._encode_item(seq, wire_items[seq], mission_type))
@@ -227,40 +245,53 @@ class MissionProtocol:
     async def download(self, mission_type: MissionType = MissionType.MISSION) -> list[MissionItem]:
         """The vehicle's list, numbered from 0 (ArduPilot's home removed)."""
         total = await self.count(mission_type, raw=True)
-        items: list[MissionItem] = []
+        received: dict[int, MissionItem] = {}
         with self._expectations.watch(
             self._from_vehicle("MISSION_ITEM_INT", "MISSION_ITEM", mission_type=mission_type)
         ) as watch:
-            for seq in range(total):
-                request = mavlink.MAVLink_mission_request_int_message(
-                    self.target_system, self.target_component, seq, int(mission_type)
-                )
-                for _ in range(self.retries + 1):
-                    self._send(request)
-                    message = await self._next_with_seq(watch, seq)
-                    if message is not None:
-                        items.append(self._decode_item(message, mission_type))
-                        break
-                else:
-                    raise MissionTransferError(
-                        f"{mission_type.name.lower()} download from vehicle "
-                        f"{self.target_system} stalled at item {seq} of {total}",
-                        field="seq",
-                        value=seq,
-                        limit=total,
+            next_seq = 0
+            in_flight: set[int] = set()
+            idle = 0
+
+            def ask(seq: int) -> None:
+                self._send(
+                    mavlink.MAVLink_mission_request_int_message(
+                        self.target_system, self.target_component, seq, int(mission_type)
                     )
+                )
+
+            while len(received) < total:
+                while len(in_flight) < self.download_window and next_seq < total:
+                    in_flight.add(next_seq)
+                    ask(next_seq)
+                    next_seq += 1
+                message = await watch.next(self.item_timeout_s)
+                if message is None:
+                    idle += 1
+                    if idle > self.retries:
+                        missing = min(in_flight) if in_flight else next_seq
+                        raise MissionTransferError(
+                            f"{mission_type.name.lower()} download from vehicle "
+                            f"{self.target_system} stalled at item {missing} of {total}",
+                            field="seq",
+                            value=missing,
+                            limit=total,
+                        )
+                    for seq in sorted(in_flight):
+                        ask(seq)
+                    continue
+                seq = int(message.seq)
+                if seq in in_flight:
+                    idle = 0
+                    in_flight.discard(seq)
+                    received[seq] = self._decode_item(message, mission_type)
         self._send(
             mavlink.MAVLink_mission_ack_message(
                 self.target_system, self.target_component, MAV_MISSION_ACCEPTED, int(mission_type)
             )
         )
+        items = [received[seq] for seq in range(total)]
         return items[self._offset(mission_type):]
-
-    async def _next_with_seq(self, watch: Any, seq: int) -> Any | None:
-        while True:
-            message = await watch.next(self.item_timeout_s)
-            if message is None or int(message.seq) == seq:
-                return message
 
     # -- clear and set current ---------------------------------------------------------------
 
