@@ -218,3 +218,58 @@ async def test_a_signed_frame_replayed_on_a_new_link_is_refused() -> None:
         assert second.channel.counters.signing_rejected == 1
         sender.close()
         replay.close()
+
+
+async def test_a_signed_frame_replayed_after_a_restart_is_refused(tmp_path: object) -> None:
+    """The last timestamps survive the fleet through its StreamStore (a file here)."""
+    from pathlib import Path
+
+    from jinghang.flight.signing import FileStreamStore
+
+    key = bytes(range(32))
+    store = FileStreamStore(Path(str(tmp_path)) / "signing-streams.json")
+    drone = Channel(system_id=1, component_id=1, signing_key=key)
+    heartbeat = drone.encode(mavlink.MAVLink_heartbeat_message(2, 3, 1, 4, 3, 3))
+    async with Fleet(request_streams=False, signing_key=key, signing_streams=store) as fleet:
+        link = await fleet.connect("udpin:127.0.0.1:0")
+        assert isinstance(link.transport, UdpInTransport)
+        sender = RawSender(link.transport.port)
+        sender.raw(heartbeat)
+        await fleet.wait_vehicle(1, timeout_s=5)
+        sender.close()
+    async with Fleet(request_streams=False, signing_key=key, signing_streams=store) as fleet:
+        link = await fleet.connect("udpin:127.0.0.1:0")
+        assert isinstance(link.transport, UdpInTransport)
+        replay = RawSender(link.transport.port)
+        replay.raw(heartbeat)
+        await eventually(lambda: link.channel.counters.signing_rejected == 1)
+        assert fleet.vehicles == {}
+        replay.close()
+
+
+async def test_commands_timing_out_after_someone_set_up_signing_flag_the_vehicle() -> None:
+    """A drone that adopted another client's key (SETUP_SIGNING while disarmed is accepted,
+    as on ArduPilot) ignores our unsigned commands: the vehicle is flagged and alarmed."""
+    bus = EventBus()
+    async with (
+        SimulatorServer(home=HOME, speedup=1.0, tcp_port=0) as sim,
+        bus.subscribe(ALARM_TOPIC) as alarms,
+        Fleet(bus, request_streams=False, ack_timeout_s=0.2) as fleet,
+    ):
+        await fleet.connect(sim.address)
+        vehicle = await fleet.wait_vehicle(1, timeout_s=10)
+        reader, writer = await asyncio.open_connection("127.0.0.1", sim.tcp_port)
+        attacker = mavlink.MAVLink(None, srcSystem=254, srcComponent=190)
+        writer.write(bytes(
+            mavlink.MAVLink_setup_signing_message(1, 1, list(bytes(32 * [7])), 0).pack(attacker)
+        ))
+        await writer.drain()
+        await eventually(lambda: vehicle.frames_signed, timeout_s=5)
+        for _ in range(2):
+            try:
+                await vehicle.set_mode("ALT_HOLD", actor="test")
+            except Exception as error:
+                assert type(error).__name__ == "CommandTimeout"
+        alarm = (await asyncio.wait_for(alarms.get(), 5)).data
+        assert alarm["code"] == "link.signing_lost" and vehicle.state.signing_lost
+        writer.close()
