@@ -258,7 +258,7 @@ async def test_commands_timing_out_after_someone_set_up_signing_flag_the_vehicle
     ):
         await fleet.connect(sim.address)
         vehicle = await fleet.wait_vehicle(1, timeout_s=10)
-        reader, writer = await asyncio.open_connection("127.0.0.1", sim.tcp_port)
+        _reader, writer = await asyncio.open_connection("127.0.0.1", sim.tcp_port)
         attacker = mavlink.MAVLink(None, srcSystem=254, srcComponent=190)
         writer.write(bytes(
             mavlink.MAVLink_setup_signing_message(1, 1, list(bytes(32 * [7])), 0).pack(attacker)
