@@ -3,9 +3,10 @@
 Upload: MISSION_COUNT, then answer every MISSION_REQUEST_INT or MISSION_REQUEST with the item
 asked for (lost, repeated and out-of-order requests are all just answered), until MISSION_ACK.
 On a lossy link the vehicle re-requests by itself (ArduPilot every second, cancelling after 8 s
-without progress); the upload resends on silence too and never gives up while the vehicle is
-still asking. When the final ACK is lost, ArduPilot answers the resent last item with
-MISSION_ACK(ERROR) (the transfer is closed): the upload then checks the vehicle's count.
+without progress); the upload resends its last item after a few measured round trips of
+silence (at least 0.2 s) and never gives up while the vehicle is still asking. When the final
+ACK is lost, ArduPilot answers the resent last item with MISSION_ACK(ERROR) (the transfer is
+closed): the upload then checks the vehicle's count.
 Download: MISSION_REQUEST_LIST, MISSION_COUNT, then MISSION_REQUEST_INT for up to
 ``download_window`` items at once (as MAVProxy keeps several requests in flight), asking
 again for the missing ones on silence, then MISSION_ACK. Clear: MISSION_CLEAR_ALL until
@@ -16,6 +17,7 @@ and strips it on download, so callers only see their own items.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,6 +30,8 @@ MAV_MISSION_ACCEPTED = 0
 MAV_MISSION_ERROR = 1
 MAV_MISSION_INVALID_SEQUENCE = 13
 DOWNLOAD_WINDOW = 10
+#: the shortest wait before an upload resends its last item
+MIN_RESEND_S = 0.2
 #: MAV_CMD numbers below this are NAV_ commands (they carry a position and a frame).
 NAV_COMMAND_LIMIT = 80
 #: fence and rally item commands start here.
@@ -154,16 +158,20 @@ class MissionProtocol:
         predicate = self._from_vehicle(
             "MISSION_REQUEST_INT", "MISSION_REQUEST", "MISSION_ACK", mission_type=mission_type
         )
+        give_up_after_s = self.item_timeout_s * (self.retries + 1)
         with self._expectations.watch(predicate) as watch:
             self._send(count_message)
             requested: set[int] = set()
             last_sent: int | None = None
-            idle = 0
+            sent_at_s: float | None = None
+            round_trip_s: float | None = None
+            silent_s = 0.0
             while True:
-                message = await watch.next(self.item_timeout_s)
+                wait_s = self._resend_after(round_trip_s)
+                message = await watch.next(wait_s)
                 if message is None:
-                    idle += 1
-                    if idle > self.retries:
+                    silent_s += wait_s
+                    if silent_s > give_up_after_s:
                         if count and last_sent == count - 1 and len(requested) == count:
                             # every item went out; only the final ack may be lost: check
                             if await self.count(mission_type, raw=True) == count:
@@ -171,11 +179,11 @@ class MissionProtocol:
                         raise MissionTransferError(
                             f"{mission_type.name.lower()} upload to vehicle "
                             f"{self.target_system} stalled: {len(requested)} of {count} items "
-                            f"requested, nothing heard for {self.item_timeout_s:g} s "
-                            f"{self.retries + 1} times",
+                            f"requested, nothing heard for {give_up_after_s:g} s",
                             field="items",
                             value=count,
                         )
+                    sent_at_s = None  # a request after a resend says nothing of the round trip
                     if not requested:
                         self._send(count_message)
                     elif last_sent is not None:
@@ -212,10 +220,25 @@ class MissionProtocol:
                 seq = int(message.seq)
                 if not 0 <= seq < count:
                     continue
-                idle = 0  # the vehicle is still asking: never give up on it
+                silent_s = 0.0  # the vehicle is still asking: never give up on it
+                now_s = time.monotonic()
+                if sent_at_s is not None and seq not in requested:
+                    sample_s = now_s - sent_at_s
+                    round_trip_s = (
+                        sample_s if round_trip_s is None else 0.8 * round_trip_s + 0.2 * sample_s
+                    )
                 requested.add(seq)
                 last_sent = seq
+                sent_at_s = now_s
                 self._send(self._encode_item(seq, wire_items[seq], mission_type))
+
+    def _resend_after(self, round_trip_s: float | None) -> float:
+        """How long to wait for the next request before resending our last item: a few
+        round trips once one is measured (a lost item is then resent well before the
+        vehicle's own re-request), never longer than ``item_timeout_s``."""
+        if round_trip_s is None:
+            return self.item_timeout_s
+        return min(self.item_timeout_s, max(MIN_RESEND_S, 4.0 * round_trip_s))
 
     # -- download ------------------------------------------------------------------------------
 
