@@ -54,6 +54,7 @@ def build_services(settings: ServeSettings, *, clock: Clock | None = None) -> Se
         link_lost_after_s=settings.link_lost_after_s,
         signing_key=signing_key_of(settings),
         registered=lambda system_id: register.is_registered(services, system_id),
+        max_udp_peers=settings.udp_max_peers,
         limits=TelemetryLimits(altitude_ceiling_m=settings.altitude_ceiling_m),
     )
     add_dispatcher(services, clock=clock)

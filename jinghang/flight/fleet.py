@@ -108,6 +108,7 @@ class Fleet:
             link_lost_after_s=settings.link_lost_after_s,
             signing_key=key,
             registered=registered,
+            max_udp_peers=settings.udp_max_peers,
             limits=Limits(altitude_ceiling_m=settings.altitude_ceiling_m),
         )
 
