@@ -273,3 +273,82 @@ async def test_commands_timing_out_after_someone_set_up_signing_flag_the_vehicle
         alarm = (await asyncio.wait_for(alarms.get(), 5)).data
         assert alarm["code"] == "link.signing_lost" and vehicle.state.signing_lost
         writer.close()
+
+
+async def test_a_forged_signature_cannot_lock_a_signing_stream_out() -> None:
+    """pymavlink moves a stream's timestamp before checking the signature; ours does not, so
+    a frame with a far-future timestamp and a bad signature changes nothing."""
+    key = bytes(range(32))
+    async with Fleet(request_streams=False, signing_key=key) as fleet:
+        link = await fleet.connect("udpin:127.0.0.1:0")
+        assert isinstance(link.transport, UdpInTransport)
+        forger = Channel(system_id=1, component_id=1, signing_key=bytes(32 * [3]))
+        forger.mav.signing.timestamp = 2**47  # far in the future
+        sender = RawSender(link.transport.port)
+        sender.raw(forger.encode(mavlink.MAVLink_heartbeat_message(2, 3, 1, 4, 3, 3)))
+        drone = Channel(system_id=1, component_id=1, signing_key=key)
+        sender.raw(drone.encode(mavlink.MAVLink_heartbeat_message(2, 3, 1, 4, 3, 3)))
+        vehicle = await fleet.wait_vehicle(1, timeout_s=5)
+        assert vehicle.state.custom_mode == 4
+        assert link.channel.counters.signing_rejected == 1
+        sender.close()
+
+
+async def test_a_signed_frame_from_another_link_moves_the_binding() -> None:
+    key = bytes(range(32))
+    bus = EventBus()
+    async with bus.subscribe(ALARM_TOPIC) as alarms, Fleet(
+        bus, request_streams=False, signing_key=key
+    ) as fleet:
+        first = await fleet.connect("udpin:127.0.0.1:0")
+        second = await fleet.connect("udpin:127.0.0.1:0")
+        assert isinstance(first.transport, UdpInTransport)
+        assert isinstance(second.transport, UdpInTransport)
+        drone = Channel(system_id=1, component_id=1, signing_key=key)
+        radio, cellular = RawSender(first.transport.port), RawSender(second.transport.port)
+        radio.raw(drone.encode(mavlink.MAVLink_heartbeat_message(2, 3, 1, 4, 3, 3)))
+        await fleet.wait_vehicle(1, timeout_s=5)
+        cellular.raw(drone.encode(mavlink.MAVLink_heartbeat_message(2, 3, 1, 5, 3, 3)))
+        alarm = (await asyncio.wait_for(alarms.get(), 5)).data
+        assert alarm["code"] == "link.rebound" and alarm["params"]["because"] == "signed"
+        assert fleet.router.link_of(1) is second
+        radio.close()
+        cellular.close()
+
+
+async def test_after_silence_a_new_udp_peer_may_prove_the_id_again() -> None:
+    bus = EventBus()
+    async with bus.subscribe(ALARM_TOPIC) as alarms, Fleet(
+        bus, request_streams=False, rebind_after_s=0.3
+    ) as fleet:
+        link = await fleet.connect("udpin:127.0.0.1:0")
+        assert isinstance(link.transport, UdpInTransport)
+        before, after = RawSender(link.transport.port), RawSender(link.transport.port)
+        before.heartbeat(1)
+        await fleet.wait_vehicle(1, timeout_s=5)
+        after.heartbeat(1)  # too soon: spoofed
+        assert (await asyncio.wait_for(alarms.get(), 5)).data["code"] == "link.spoofed_sysid"
+        await asyncio.sleep(0.5)
+        after.heartbeat(1)  # the drone rebooted onto a new port
+        alarm = (await asyncio.wait_for(alarms.get(), 5)).data
+        assert alarm["code"] == "link.rebound" and alarm["params"]["because"] == "silence"
+        before.close()
+        after.close()
+
+
+async def test_leaving_the_uploaded_geofence_raises_an_alarm() -> None:
+    from jinghang.missions.items import Cmd, Frame, MissionItem, MissionType
+    from tests.flight.conftest import scripted_vehicle
+
+    bus = EventBus()
+    corners = [(31.2, 121.6), (31.2, 121.7), (31.3, 121.7), (31.3, 121.6)]  # not where it is
+    fence = [
+        MissionItem(Cmd.NAV_FENCE_POLYGON_VERTEX_INCLUSION, frame=Frame.GLOBAL, param1=4,
+                    latitude_deg=lat, longitude_deg=lon, mission_type=MissionType.FENCE)
+        for lat, lon in corners
+    ]
+    async with bus.subscribe(ALARM_TOPIC) as alarms, scripted_vehicle(bus=bus) as (_, vehicle, _p):
+        await vehicle.upload_mission(fence, MissionType.FENCE, actor="test")
+        alarm = (await asyncio.wait_for(alarms.get(), 5)).data
+        assert alarm["code"] == "vehicle.outside_fence"
+        assert alarm["params"]["breach"] == "outside_inclusion" and vehicle.state.outside_fence
