@@ -9,7 +9,8 @@ ACK is lost, ArduPilot answers the resent last item with MISSION_ACK(ERROR) (the
 closed): the upload then checks the vehicle's count.
 Download: MISSION_REQUEST_LIST, MISSION_COUNT, then MISSION_REQUEST_INT for up to
 ``download_window`` items at once (as MAVProxy keeps several requests in flight), asking
-again for the missing ones on silence, then MISSION_ACK. Clear: MISSION_CLEAR_ALL until
+again at once for an item overtaken by a later one (the link keeps order) and for all
+missing ones on silence, then MISSION_ACK. Clear: MISSION_CLEAR_ALL until
 MISSION_ACK. Every wait is bounded and retried a bounded number of times. ArduPilot keeps
 home at sequence 0 of the mission list: ``home_items=1`` adds a placeholder on upload
 and strips it on download, so callers only see their own items.
@@ -273,10 +274,17 @@ class MissionProtocol:
             self._from_vehicle("MISSION_ITEM_INT", "MISSION_ITEM", mission_type=mission_type)
         ) as watch:
             next_seq = 0
-            in_flight: set[int] = set()
-            idle = 0
+            #: seq -> (the order it was last asked in, when)
+            asked: dict[int, tuple[int, float]] = {}
+            order = 0
+            round_trip_s: float | None = None
+            silent_s = 0.0
+            give_up_after_s = self.item_timeout_s * (self.retries + 1)
 
             def ask(seq: int) -> None:
+                nonlocal order
+                order += 1
+                asked[seq] = (order, time.monotonic())
                 self._send(
                     mavlink.MAVLink_mission_request_int_message(
                         self.target_system, self.target_component, seq, int(mission_type)
@@ -284,15 +292,15 @@ class MissionProtocol:
                 )
 
             while len(received) < total:
-                while len(in_flight) < self.download_window and next_seq < total:
-                    in_flight.add(next_seq)
+                while len(asked) < self.download_window and next_seq < total:
                     ask(next_seq)
                     next_seq += 1
-                message = await watch.next(self.item_timeout_s)
+                wait_s = self._resend_after(round_trip_s)
+                message = await watch.next(wait_s)
                 if message is None:
-                    idle += 1
-                    if idle > self.retries:
-                        missing = min(in_flight) if in_flight else next_seq
+                    silent_s += wait_s
+                    if silent_s > give_up_after_s:
+                        missing = min(asked) if asked else next_seq
                         raise MissionTransferError(
                             f"{mission_type.name.lower()} download from vehicle "
                             f"{self.target_system} stalled at item {missing} of {total}",
@@ -300,14 +308,23 @@ class MissionProtocol:
                             value=missing,
                             limit=total,
                         )
-                    for seq in sorted(in_flight):
+                    for seq in sorted(asked):
                         ask(seq)
                     continue
                 seq = int(message.seq)
-                if seq in in_flight:
-                    idle = 0
-                    in_flight.discard(seq)
-                    received[seq] = self._decode_item(message, mission_type)
+                if seq not in asked:
+                    continue  # a duplicate answer
+                silent_s = 0.0
+                answered, asked_s = asked.pop(seq)
+                received[seq] = self._decode_item(message, mission_type)
+                sample_s = time.monotonic() - asked_s
+                round_trip_s = (
+                    sample_s if round_trip_s is None else 0.8 * round_trip_s + 0.2 * sample_s
+                )
+                # the link keeps order: an item asked for before this one and still missing
+                # was lost (its request or its answer); ask again now, not after a silence
+                for other in sorted(s for s, (n, _) in asked.items() if n < answered):
+                    ask(other)
         self._send(
             mavlink.MAVLink_mission_ack_message(
                 self.target_system, self.target_component, MAV_MISSION_ACCEPTED, int(mission_type)
