@@ -4,7 +4,9 @@ Upload: MISSION_COUNT, then answer every MISSION_REQUEST_INT or MISSION_REQUEST 
 asked for (lost, repeated and out-of-order requests are all just answered), until MISSION_ACK.
 On a lossy link the vehicle re-requests by itself (ArduPilot every second, cancelling after 8 s
 without progress); the upload resends its last item after a few measured round trips of
-silence (at least 0.2 s) and never gives up while the vehicle is still asking. When the final
+silence (at least 0.2 s), with ArduPilot also the next one (it takes the item it waits for
+unasked: a lost request then costs 0.2 s, not its 1 s re-request timer), and never gives up
+while the vehicle is still asking. When the final
 ACK is lost, ArduPilot answers the resent last item with MISSION_ACK(ERROR) (the transfer is
 closed): the upload then checks the vehicle's count.
 Download: MISSION_REQUEST_LIST, MISSION_COUNT, then MISSION_REQUEST_INT for up to
@@ -59,6 +61,7 @@ class MissionProtocol:
         retries: int = 5,
         home: Callable[[], tuple[float, float, float]] | None = None,
         download_window: int = DOWNLOAD_WINDOW,
+        send_ahead: bool = False,
     ) -> None:
         self._send = send
         self._expectations = expectations
@@ -69,6 +72,9 @@ class MissionProtocol:
         self.retries = retries
         self._home = home
         self.download_window = max(1, download_window)
+        #: on silence, also send the item after the last one (ArduPilot takes the item it
+        #: waits for even unasked, so a lost request costs a round trip, not its 1 s timer)
+        self.send_ahead = send_ahead
 
     def _offset(self, mission_type: MissionType) -> int:
         return self.home_items if mission_type == MissionType.MISSION else 0
@@ -163,6 +169,7 @@ class MissionProtocol:
         with self._expectations.watch(predicate) as watch:
             self._send(count_message)
             requested: set[int] = set()
+            sent: set[int] = set()  # asked for, or sent ahead
             last_sent: int | None = None
             sent_at_s: float | None = None
             round_trip_s: float | None = None
@@ -173,7 +180,7 @@ class MissionProtocol:
                 if message is None:
                     silent_s += wait_s
                     if silent_s > give_up_after_s:
-                        if count and last_sent == count - 1 and len(requested) == count:
+                        if count and count - 1 in sent and len(sent) == count:
                             # every item went out; only the final ack may be lost: check
                             if await self.count(mission_type, raw=True) == count:
                                 return
@@ -191,6 +198,10 @@ class MissionProtocol:
                         self._send(
                             self._encode_item(last_sent, wire_items[last_sent], mission_type)
                         )
+                        ahead = last_sent + 1
+                        if self.send_ahead and ahead < count:
+                            sent.add(ahead)
+                            self._send(self._encode_item(ahead, wire_items[ahead], mission_type))
                     continue
                 if message.get_type() == "MISSION_ACK":
                     if message.type == MAV_MISSION_ACCEPTED:
@@ -201,12 +212,8 @@ class MissionProtocol:
                         # ArduPilot answers an item it did not ask for (our resend crossed
                         # its re-request) with this NAK and keeps the transfer open.
                         continue
-                    if (
-                        message.type == MAV_MISSION_ERROR
-                        and count
-                        and len(requested) == count
-                    ):
-                        # every item was asked for and sent: the transfer closed (its
+                    if message.type == MAV_MISSION_ERROR and count and len(sent) == count:
+                        # every item was sent: the transfer closed (its
                         # ACCEPTED was lost) and our resend found no transfer open
                         if await self.count(mission_type, raw=True) == count:
                             return
@@ -229,6 +236,7 @@ class MissionProtocol:
                         sample_s if round_trip_s is None else 0.8 * round_trip_s + 0.2 * sample_s
                     )
                 requested.add(seq)
+                sent.add(seq)
                 last_sent = seq
                 sent_at_s = now_s
                 self._send(self._encode_item(seq, wire_items[seq], mission_type))

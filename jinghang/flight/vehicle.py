@@ -125,6 +125,7 @@ class Vehicle:
             target_component=component_id,
             home_items=self.autopilot.mission_home_items,
             home=self._home_triple,
+            send_ahead=self.autopilot.name == "ardupilot",
         )
         self.params = Parameters(
             send, self.expectations, target_system=system_id, target_component=component_id
