@@ -2,7 +2,9 @@
 nothing was measured.
 
     python bench/bench_flight.py decode           # messages/s the link layer decodes, one core
-    python bench/bench_flight.py upload           # mission upload/download time, 100 and 500 items
+    python bench/bench_flight.py upload --items 100 --repeats 3
+                                                  # mission upload + download at 0% and 10%
+                                                  # loss, in memory and to the simulator
     python bench/bench_flight.py fleet --sizes 10,25,50,100 --seconds 10
                                                   # largest fleet tracked with lag < 100 ms
     python bench/bench_flight.py all
@@ -75,34 +77,75 @@ def bench_decode(seconds: float = 3.0) -> None:
               f"({len(stream) * count / per_pass / cpu_s / 1e6:.1f} MB/s)")
 
 
-async def _upload(count: int, repeats: int) -> None:
-    from jinghang.simulator import SimulatorServer
-
-    items = [MissionItem(Cmd.NAV_TAKEOFF, altitude_m=30.0)] + [
+def _plan(count: int) -> list[MissionItem]:
+    return [MissionItem(Cmd.NAV_TAKEOFF, altitude_m=30.0)] + [
         MissionItem(Cmd.NAV_WAYPOINT, latitude_deg=HOME[0] + i * 1e-5,
                     longitude_deg=HOME[1] + (i % 10) * 1e-5, altitude_m=30.0)
         for i in range(1, count)
     ]
-    async with SimulatorServer(home=HOME, speedup=1.0, tcp_port=0) as server, Fleet() as fleet:
-        await fleet.connect(server.address)
-        vehicle = await fleet.wait_vehicle(timeout_s=10)
-        up, down = [], []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            await vehicle.upload_mission(items)
-            up.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            got = await vehicle.download_mission()
-            down.append(time.perf_counter() - start)
-            require(len(got) == count, f"downloaded {len(got)} of the {count} items uploaded")
-        print(f"mission {count:4d} items on loopback TCP: upload median "
-              f"{statistics.median(up) * 1000:7.1f} ms, download median "
-              f"{statistics.median(down) * 1000:7.1f} ms ({repeats} runs, simulator in-process)")
 
 
-def bench_upload() -> None:
-    for count in (100, 500):
-        asyncio.run(_upload(count, 5))
+async def _transfers(vehicle: Any, items: list[MissionItem], repeats: int) -> tuple[
+    list[float], list[float]
+]:
+    up, down = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        await vehicle.upload_mission(items)
+        up.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        got = await vehicle.download_mission()
+        down.append(time.perf_counter() - start)
+        if len(got) != len(items) or not all(
+            a.same_as(b) for a, b in zip(got, items, strict=True)
+        ):
+            raise NotMeasured("the downloaded mission differs from the uploaded one")
+    return up, down
+
+
+def _report(where: str, loss: float, count: int, up: list[float], down: list[float]) -> None:
+    print(f"mission {count:4d} items, {where:34s} {loss:4.0%} loss each way: upload median "
+          f"{statistics.median(up):6.2f} s ({statistics.median(up) / count * 1000:5.2f} ms/item), "
+          f"download median {statistics.median(down):6.2f} s "
+          f"({statistics.median(down) / count * 1000:5.2f} ms/item), {len(up)} runs")
+
+
+async def _upload_memory(count: int, repeats: int, loss: float) -> None:
+    from jinghang.flight.transport import memory_pair
+    from tests.flight.peer import ScriptedVehicle
+
+    ours, theirs = memory_pair(loss=loss)
+    peer = ScriptedVehicle(theirs, request_timeout_s=1.0)  # re-requests like ArduPilot
+    async with Fleet(request_streams=False) as fleet, asyncio.TaskGroup() as tg:
+        task = tg.create_task(peer.run())
+        await fleet.connect(ours)
+        vehicle = await fleet.wait_vehicle(1, timeout_s=10)
+        up, down = await _transfers(vehicle, _plan(count), repeats)
+        task.cancel()
+    _report("in memory to the scripted vehicle,", loss, count, up, down)
+
+
+async def _upload_simulator(count: int, repeats: int, loss: float) -> None:
+    from jinghang.simulator import SimulatorServer
+    from tests.flight.udp_lossy_proxy import LossyUdpProxy
+
+    async with SimulatorServer(home=HOME, speedup=1.0, tcp_port=0) as server:
+        async with LossyUdpProxy("127.0.0.1", server.tcp_port, loss=loss) as proxy, Fleet(
+            request_streams=False
+        ) as fleet:
+            await fleet.connect(proxy.address)
+            vehicle = await fleet.wait_vehicle(timeout_s=20)
+            up, down = await _transfers(vehicle, _plan(count), repeats)
+    _report("UDP (lossy proxy) to the simulator,", loss, count, up, down)
+
+
+def bench_upload(counts: list[int], repeats: int) -> None:
+    """Upload then download (checked equal) at 0% and 10% datagram loss each way, in memory
+    and over real sockets to the built-in simulator (TCP behind a lossy UDP proxy)."""
+    for count in counts:
+        for loss in (0.0, 0.1):
+            asyncio.run(_upload_memory(count, repeats, loss))
+            asyncio.run(_upload_simulator(count, repeats, loss))
 
 
 def _rates_line(label: str, rates: dict[str, float]) -> str:
@@ -141,12 +184,12 @@ async def _fleet(size: int, seconds: float, platform_rates: bool) -> dict[str, A
         async with Fleet(request_streams=platform_rates) as fleet:
             deliver = fleet.router._deliver
 
-            def timed(link: Any, message: Any) -> None:
+            def timed(link: Any, message: Any, verdict: Any) -> None:
                 nonlocal messages
                 messages += 1
                 kind = message.get_type()
                 by_type[kind] = by_type.get(kind, 0) + 1
-                deliver(link, message)
+                deliver(link, message, verdict)
                 if message.get_type() == "SYSTEM_TIME":
                     lags_s.append(time.time() - message.time_unix_usec / 1e6)
 
@@ -221,11 +264,13 @@ def main() -> None:
     parser.add_argument("--rates", choices=["platform", "simulator"], default="platform",
                         help="stream rates: the platform's requests (default) or the "
                         "simulator's own defaults")
+    parser.add_argument("--items", default="100,500", help="upload: mission sizes")
+    parser.add_argument("--repeats", type=int, default=3, help="upload: runs per case")
     args = parser.parse_args()
     if args.what in ("decode", "all"):
         bench_decode()
     if args.what in ("upload", "all"):
-        bench_upload()
+        bench_upload([int(n) for n in args.items.split(",")], args.repeats)
     if args.what in ("fleet", "all"):
         bench_fleet([int(s) for s in args.sizes.split(",")], args.seconds,
                     args.rates == "platform")

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     time_zone: str = "Asia/Shanghai"
     #: Seconds of silence after which a vehicle is marked link-lost.
     link_lost_after_s: float = 5.0
+    #: Most peers a ``udpin:`` link answers (only senders of trusted MAVLink frames count).
+    udp_max_peers: int = Field(default=32, ge=1, le=10_000)
     #: MAVLink 2 signing key (hex, 32 bytes) for links that require signing; empty for none.
     signing_key_hex: str = ""
     sitl_binary: str = ""

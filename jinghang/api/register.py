@@ -183,6 +183,15 @@ def update_vehicle(services: Services, system_id: int, change: VehicleUpdate) ->
     return vehicle_view(services, system_id)
 
 
+def is_registered(services: Services, system_id: int) -> bool:
+    """Whether ``system_id`` is in the register (the fleet's link trust asks this)."""
+    with services.store.read_session() as session:
+        row = session.execute(
+            select(Vehicle.system_id).where(Vehicle.system_id == system_id)  # type: ignore[call-overload]
+        ).first()
+    return row is not None
+
+
 def ensure_vehicle(services: Services, new: VehicleCreate) -> None:
     """Register the vehicle unless its system id already is (start-up fleet)."""
     with services.store.session() as session:

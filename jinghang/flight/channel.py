@@ -38,8 +38,27 @@ class _NoFile:
         raise RuntimeError("channels encode; transports send")
 
 
+class _MAVLink(mavlink.MAVLink):  # type: ignore[misc]
+    """pymavlink's parser with :func:`jinghang.flight.signing.check_frame` as its signature
+    check (a stream's timestamp moves only on a good signature)."""
+
+    def check_signature(self, msgbuf: bytearray, srcSystem: int, srcComponent: int) -> bool:
+        return signing.check_frame(self.signing, msgbuf, srcSystem, srcComponent)
+
+
+def frame_is_signed(message: MAVLinkMessage) -> bool:
+    """True when the frame carried a signature on the wire (verified or not)."""
+    header = getattr(message, "_header", None)
+    return bool(header is not None and getattr(header, "incompat_flags", 0) & 1)
+
+
 class Channel:
-    """Parse and encode MAVLink 2 for one link."""
+    """Parse and encode MAVLink 2 for one link.
+
+    ``streams`` is the table of last signing timestamps per (link id, system, component)
+    stream; channels of one fleet share it, so a signed frame replayed on another or a new
+    connection is refused.
+    """
 
     def __init__(
         self,
@@ -48,9 +67,12 @@ class Channel:
         component_id: int = GCS_COMPONENT_ID,
         signing_key: bytes | None = None,
         require_signing: bool = True,
+        streams: dict[tuple[int, int, int], int] | None = None,
     ) -> None:
-        self.mav = mavlink.MAVLink(_NoFile(), system_id, component_id)
+        self.mav = _MAVLink(_NoFile(), system_id, component_id)
         self.mav.robust_parsing = True
+        if streams is not None:
+            self.mav.signing.stream_timestamps = streams
         self.counters = ChannelCounters()
         if signing_key is not None:
             signing.enable_signing(self.mav, signing_key, require=require_signing)
@@ -65,6 +87,21 @@ class Channel:
     @property
     def signed(self) -> bool:
         return bool(self.mav.signing.sign_outgoing)
+
+    @property
+    def verifies(self) -> bool:
+        """True when incoming signatures are checked against a key."""
+        return self.mav.signing.secret_key is not None
+
+    def parse_datagram(self, data: bytes) -> list[MAVLinkMessage]:
+        """Every valid message in one datagram; a partial frame at its end is dropped (a
+        datagram holds whole frames, and senders on one UDP port must not mix)."""
+        messages = self.parse(data)
+        mav = self.mav
+        if len(mav.buf) - mav.buf_index > 0:
+            self.counters.bad += 1
+            mav.buf, mav.buf_index, mav.expected_length = bytearray(), 0, 8
+        return messages
 
     def parse(self, data: bytes) -> list[MAVLinkMessage]:
         """Every complete, valid message in ``data`` (plus what earlier calls left over).

@@ -2,30 +2,40 @@
 
 ``async with Fleet(...) as fleet`` starts a task group; links, forward endpoints and the
 housekeeping ticker (GCS heartbeat at 1 Hz, link-lost checks, stream requests for new or
-recovered vehicles) all run inside it and stop when the block ends. Vehicles appear on their
-first HEARTBEAT from an autopilot.
+recovered vehicles, quarantine expiry, saving signing timestamps) all run inside it and stop
+when the block ends. Vehicles appear on the first autopilot HEARTBEAT that link trust
+(:mod:`jinghang.flight.trust`) binds to its source: with ``registered`` (the register's
+``system_id -> bool``) only registered ids, without it the first id on each link or UDP peer;
+other ids wait in :meth:`Fleet.quarantined`.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from jinghang.config import Settings
 from jinghang.events import EventBus
 from jinghang.flight import signing, streams
+from jinghang.flight.alarms import publisher
 from jinghang.flight.autopilots import MAV_AUTOPILOT_INVALID, autopilot_for
 from jinghang.flight.channel import GCS_COMPONENT_ID, GCS_SYSTEM_ID, Channel, mavlink
 from jinghang.flight.errors import FlightError, VehicleTimeout
 from jinghang.flight.router import MAV_TYPE_GCS, Forward, Link, Router
+from jinghang.flight.sanity import Limits
 from jinghang.flight.transport import (
     TcpClientTransport,
     Transport,
     UdpInTransport,
     open_transport,
 )
+from jinghang.flight.trust import LinkTrust, Verdict
 from jinghang.flight.vehicle import Vehicle
+
+#: how often changed signing stream timestamps are saved
+STREAMS_SAVE_INTERVAL_S = 1.0
 
 
 class Fleet:
@@ -44,6 +54,12 @@ class Fleet:
         telemetry_rate_hz: float = 5.0,
         heartbeat_interval_s: float = 1.0,
         ack_timeout_s: float = 1.5,
+        registered: Callable[[int], bool] | None = None,
+        max_udp_peers: int = 32,
+        rebind_after_s: float = 30.0,
+        quarantine_expiry_s: float = 60.0,
+        signing_streams: signing.StreamStore | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.bus = bus
         self.link_lost_after_s = link_lost_after_s
@@ -56,18 +72,45 @@ class Fleet:
         self.heartbeat_interval_s = heartbeat_interval_s
         self.ack_timeout_s = ack_timeout_s
         self.vehicles: dict[int, Vehicle] = {}
-        self.router = Router(self._deliver)
+        self.max_udp_peers = max_udp_peers
+        self.limits = limits or Limits()
+        self._publish_alarm = publisher(bus)
+        self.trust = LinkTrust(
+            self._publish_alarm,
+            own_system_id=system_id,
+            registered=registered,
+            rebind_after_s=rebind_after_s,
+            quarantine_expiry_s=quarantine_expiry_s,
+        )
+        self._stream_store = signing_streams or signing.MemoryStreamStore()
+        #: last signing timestamp per (link id, system, component), shared by every channel
+        self.signing_streams: dict[signing.StreamKey, int] = self._stream_store.load()
+        self._streams_saved = dict(self.signing_streams)
+        self.router = Router(self._deliver, self.trust)
         self._task_group: asyncio.TaskGroup | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._appeared = asyncio.Event()
         self._needs_streams: set[int] = set()
 
     @classmethod
-    def from_settings(cls, settings: Settings, bus: EventBus | None = None) -> Fleet:
+    def from_settings(
+        cls,
+        settings: Settings,
+        bus: EventBus | None = None,
+        *,
+        registered: Callable[[int], bool] | None = None,
+    ) -> Fleet:
         """A fleet configured from :class:`jinghang.config.Settings` (links are connected by
         the caller: ``for c in settings.links: await fleet.connect(c)``)."""
         key = signing.key_from_text(settings.signing_key_hex) if settings.signing_key_hex else None
-        return cls(bus, link_lost_after_s=settings.link_lost_after_s, signing_key=key)
+        return cls(
+            bus,
+            link_lost_after_s=settings.link_lost_after_s,
+            signing_key=key,
+            registered=registered,
+            max_udp_peers=settings.udp_max_peers,
+            limits=Limits(altitude_ceiling_m=settings.altitude_ceiling_m),
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -83,6 +126,7 @@ class Fleet:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool | None:
+        self._save_signing_streams()
         for task in self._tasks:
             task.cancel()
         group, self._task_group = self._task_group, None
@@ -107,6 +151,7 @@ class Fleet:
             component_id=self.component_id,
             signing_key=self.signing_key,
             require_signing=self.require_signing,
+            streams=self.signing_streams,
         )
 
     async def connect(self, connection: str | Transport) -> Link:
@@ -115,6 +160,8 @@ class Fleet:
             options: dict[str, Any] = {}
             if connection.startswith("tcp:"):
                 options["on_state"] = self._on_tcp_state
+            elif connection.startswith(("udpin:", "udp:")):
+                options["max_peers"] = self.max_udp_peers
             transport = open_transport(connection, **options)
         else:
             transport = connection
@@ -159,10 +206,14 @@ class Fleet:
         """Copy a vehicle's traffic to ``connection`` and pass its commands back."""
         transport = open_transport(connection) if isinstance(connection, str) else connection
         holder: list[Forward] = []
+        def from_forward(_link: Link, message: Any, _peer: Any) -> bool:
+            self.router.from_forward(holder[0], message)
+            return True
+
         link = Link(
             transport,
             Channel(system_id=self.system_id, component_id=self.component_id),
-            lambda _link, message: self.router.from_forward(holder[0], message),
+            from_forward,
         )
         forward = Forward(link, system_id)
         holder.append(forward)
@@ -172,9 +223,15 @@ class Fleet:
 
     # -- vehicles ------------------------------------------------------------------------------
 
-    def _deliver(self, link: Link, message: Any) -> None:
+    def _deliver(self, link: Link, message: Any, verdict: Verdict) -> None:
         system_id = message.get_srcSystem()
         vehicle = self.vehicles.get(system_id)
+        if verdict is not Verdict.TRUSTED:
+            binding = self.trust.binding(system_id)
+            if verdict is Verdict.SPOOFED and vehicle is not None and binding is not None:
+                vehicle.state.spoofed_frames = binding.spoofed_frames
+                vehicle.state.last_spoof_source = binding.last_spoof_source
+            return
         if vehicle is None:
             if (
                 message.get_type() != "HEARTBEAT"
@@ -190,6 +247,10 @@ class Fleet:
                 if route is not None:
                     route.channel.set_signing_key(key, require=self.require_signing)
 
+            def link_verifies(sid: int = system_id) -> bool:
+                route = self.router.link_of(sid)
+                return route is not None and route.channel.verifies
+
             vehicle = Vehicle(
                 system_id,
                 message.get_srcComponent(),
@@ -199,6 +260,9 @@ class Fleet:
                 telemetry_rate_hz=self.telemetry_rate_hz,
                 ack_timeout_s=self.ack_timeout_s,
                 set_link_signing=set_link_signing,
+                link_verifies=link_verifies,
+                limits=self.limits,
+                publish_alarm=self._publish_alarm,
             )
             self.vehicles[system_id] = vehicle
             if self.bus is not None:
@@ -215,9 +279,32 @@ class Fleet:
         vehicle.handle(message)
 
     def _send_to(self, system_id: int, message: Any) -> None:
-        link = self.router.link_of(system_id)
-        if link is not None:
-            link.send(message)
+        self.router.send_to(system_id, message)
+
+    def quarantined(self) -> list[dict[str, Any]]:
+        """System ids heard but not trusted (unregistered, reserved, or a second id from one
+        source without a register), for an admin: never vehicles, never commanded."""
+        return self.trust.quarantined()
+
+    def link_trust(self) -> list[dict[str, Any]]:
+        """Each vehicle's bound source and the traffic for it refused from elsewhere."""
+        return [
+            {
+                "system_id": b.system_id,
+                "source": b.source,
+                "spoofed_frames": b.spoofed_frames,
+                "last_spoof_source": b.last_spoof_source,
+            }
+            for _, b in sorted(self.trust.bindings.items())
+        ]
+
+    def _save_signing_streams(self) -> None:
+        if self.signing_streams != self._streams_saved:
+            try:
+                self._stream_store.save(self.signing_streams)
+            except OSError:
+                return  # retried on the next tick
+            self._streams_saved = dict(self.signing_streams)
 
     async def _request_streams(self, vehicle: Vehicle) -> None:
         self._needs_streams.discard(vehicle.system_id)
@@ -254,7 +341,12 @@ class Fleet:
     async def _housekeeping(self) -> None:
         tick_s = min(self.heartbeat_interval_s, max(0.05, self.link_lost_after_s / 4))
         since_heartbeat_s = self.heartbeat_interval_s
+        since_save_s = 0.0
         while True:
+            self.trust.expire()
+            if since_save_s >= STREAMS_SAVE_INTERVAL_S:
+                since_save_s = 0.0
+                self._save_signing_streams()
             if since_heartbeat_s >= self.heartbeat_interval_s:
                 since_heartbeat_s = 0.0
                 for link in self.router.links:
@@ -270,6 +362,7 @@ class Fleet:
                     self._start(self._request_streams(vehicle), f"streams {system_id}")
             await asyncio.sleep(tick_s)
             since_heartbeat_s += tick_s
+            since_save_s += tick_s
 
     # -- statistics ----------------------------------------------------------------------------
 

@@ -2,14 +2,25 @@
 
 Upload: MISSION_COUNT, then answer every MISSION_REQUEST_INT or MISSION_REQUEST with the item
 asked for (lost, repeated and out-of-order requests are all just answered), until MISSION_ACK.
-Download: MISSION_REQUEST_LIST, MISSION_COUNT, then MISSION_REQUEST_INT per item, MISSION_ACK.
-Clear: MISSION_CLEAR_ALL until MISSION_ACK. Every wait is bounded and retried a bounded number
-of times. ArduPilot keeps home at sequence 0 of the mission list: ``home_items=1`` adds a
-placeholder on upload and strips it on download, so callers only see their own items.
+On a lossy link the vehicle re-requests by itself (ArduPilot every second, cancelling after 8 s
+without progress); the upload resends its last item after a few measured round trips of
+silence (at least 0.2 s), with ArduPilot also the next one (it takes the item it waits for
+unasked: a lost request then costs 0.2 s, not its 1 s re-request timer), and never gives up
+while the vehicle is still asking. When the final
+ACK is lost, ArduPilot answers the resent last item with MISSION_ACK(ERROR) (the transfer is
+closed): the upload then checks the vehicle's count.
+Download: MISSION_REQUEST_LIST, MISSION_COUNT, then MISSION_REQUEST_INT for up to
+``download_window`` items at once (as MAVProxy keeps several requests in flight), asking
+again at once for an item overtaken by a later one (the link keeps order) and for all
+missing ones on silence, then MISSION_ACK. Clear: MISSION_CLEAR_ALL until
+MISSION_ACK. Every wait is bounded and retried a bounded number of times. ArduPilot keeps
+home at sequence 0 of the mission list: ``home_items=1`` adds a placeholder on upload
+and strips it on download, so callers only see their own items.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,7 +30,11 @@ from jinghang.flight.expect import Expectations
 from jinghang.missions.items import Frame, MissionItem, MissionType
 
 MAV_MISSION_ACCEPTED = 0
+MAV_MISSION_ERROR = 1
 MAV_MISSION_INVALID_SEQUENCE = 13
+DOWNLOAD_WINDOW = 10
+#: the shortest wait before an upload resends its last item
+MIN_RESEND_S = 0.2
 #: MAV_CMD numbers below this are NAV_ commands (they carry a position and a frame).
 NAV_COMMAND_LIMIT = 80
 #: fence and rally item commands start here.
@@ -45,6 +60,8 @@ class MissionProtocol:
         item_timeout_s: float = 1.0,
         retries: int = 5,
         home: Callable[[], tuple[float, float, float]] | None = None,
+        download_window: int = DOWNLOAD_WINDOW,
+        send_ahead: bool = False,
     ) -> None:
         self._send = send
         self._expectations = expectations
@@ -54,6 +71,10 @@ class MissionProtocol:
         self.item_timeout_s = item_timeout_s
         self.retries = retries
         self._home = home
+        self.download_window = max(1, download_window)
+        #: on silence, also send the item after the last one (ArduPilot takes the item it
+        #: waits for even unasked, so a lost request costs a round trip, not its 1 s timer)
+        self.send_ahead = send_ahead
 
     def _offset(self, mission_type: MissionType) -> int:
         return self.home_items if mission_type == MissionType.MISSION else 0
@@ -144,34 +165,43 @@ class MissionProtocol:
         predicate = self._from_vehicle(
             "MISSION_REQUEST_INT", "MISSION_REQUEST", "MISSION_ACK", mission_type=mission_type
         )
+        give_up_after_s = self.item_timeout_s * (self.retries + 1)
         with self._expectations.watch(predicate) as watch:
             self._send(count_message)
             requested: set[int] = set()
+            sent: set[int] = set()  # asked for, or sent ahead
             last_sent: int | None = None
-            idle = 0
+            sent_at_s: float | None = None
+            round_trip_s: float | None = None
+            silent_s = 0.0
             while True:
-                message = await watch.next(self.item_timeout_s)
+                wait_s = self._resend_after(round_trip_s)
+                message = await watch.next(wait_s)
                 if message is None:
-                    idle += 1
-                    if idle > self.retries:
-                        if count and last_sent == count - 1 and len(requested) == count:
+                    silent_s += wait_s
+                    if silent_s > give_up_after_s:
+                        if count and count - 1 in sent and len(sent) == count:
                             # every item went out; only the final ack may be lost: check
                             if await self.count(mission_type, raw=True) == count:
                                 return
                         raise MissionTransferError(
                             f"{mission_type.name.lower()} upload to vehicle "
                             f"{self.target_system} stalled: {len(requested)} of {count} items "
-                            f"requested, nothing heard for {self.item_timeout_s:g} s "
-                            f"{self.retries + 1} times",
+                            f"requested, nothing heard for {give_up_after_s:g} s",
                             field="items",
                             value=count,
                         )
+                    sent_at_s = None  # a request after a resend says nothing of the round trip
                     if not requested:
                         self._send(count_message)
                     elif last_sent is not None:
                         self._send(
                             self._encode_item(last_sent, wire_items[last_sent], mission_type)
                         )
+                        ahead = last_sent + 1
+                        if self.send_ahead and ahead < count:
+                            sent.add(ahead)
+                            self._send(self._encode_item(ahead, wire_items[ahead], mission_type))
                     continue
                 if message.get_type() == "MISSION_ACK":
                     if message.type == MAV_MISSION_ACCEPTED:
@@ -182,6 +212,11 @@ class MissionProtocol:
                         # ArduPilot answers an item it did not ask for (our resend crossed
                         # its re-request) with this NAK and keeps the transfer open.
                         continue
+                    if message.type == MAV_MISSION_ERROR and count and len(sent) == count:
+                        # every item was sent: the transfer closed (its
+                        # ACCEPTED was lost) and our resend found no transfer open
+                        if await self.count(mission_type, raw=True) == count:
+                            return
                     raise MissionTransferError(
                         f"vehicle {self.target_system} refused the "
                         f"{mission_type.name.lower()} upload: {mission_result_name(message.type)}",
@@ -193,11 +228,26 @@ class MissionProtocol:
                 seq = int(message.seq)
                 if not 0 <= seq < count:
                     continue
-                if seq not in requested:
-                    idle = 0
+                silent_s = 0.0  # the vehicle is still asking: never give up on it
+                now_s = time.monotonic()
+                if sent_at_s is not None and seq not in requested:
+                    sample_s = now_s - sent_at_s
+                    round_trip_s = (
+                        sample_s if round_trip_s is None else 0.8 * round_trip_s + 0.2 * sample_s
+                    )
                 requested.add(seq)
+                sent.add(seq)
                 last_sent = seq
+                sent_at_s = now_s
                 self._send(self._encode_item(seq, wire_items[seq], mission_type))
+
+    def _resend_after(self, round_trip_s: float | None) -> float:
+        """How long to wait for the next request before resending our last item: a few
+        round trips once one is measured (a lost item is then resent well before the
+        vehicle's own re-request), never longer than ``item_timeout_s``."""
+        if round_trip_s is None:
+            return self.item_timeout_s
+        return min(self.item_timeout_s, max(MIN_RESEND_S, 4.0 * round_trip_s))
 
     # -- download ------------------------------------------------------------------------------
 
@@ -227,40 +277,69 @@ class MissionProtocol:
     async def download(self, mission_type: MissionType = MissionType.MISSION) -> list[MissionItem]:
         """The vehicle's list, numbered from 0 (ArduPilot's home removed)."""
         total = await self.count(mission_type, raw=True)
-        items: list[MissionItem] = []
+        received: dict[int, MissionItem] = {}
         with self._expectations.watch(
             self._from_vehicle("MISSION_ITEM_INT", "MISSION_ITEM", mission_type=mission_type)
         ) as watch:
-            for seq in range(total):
-                request = mavlink.MAVLink_mission_request_int_message(
-                    self.target_system, self.target_component, seq, int(mission_type)
-                )
-                for _ in range(self.retries + 1):
-                    self._send(request)
-                    message = await self._next_with_seq(watch, seq)
-                    if message is not None:
-                        items.append(self._decode_item(message, mission_type))
-                        break
-                else:
-                    raise MissionTransferError(
-                        f"{mission_type.name.lower()} download from vehicle "
-                        f"{self.target_system} stalled at item {seq} of {total}",
-                        field="seq",
-                        value=seq,
-                        limit=total,
+            next_seq = 0
+            #: seq -> (the order it was last asked in, when)
+            asked: dict[int, tuple[int, float]] = {}
+            order = 0
+            round_trip_s: float | None = None
+            silent_s = 0.0
+            give_up_after_s = self.item_timeout_s * (self.retries + 1)
+
+            def ask(seq: int) -> None:
+                nonlocal order
+                order += 1
+                asked[seq] = (order, time.monotonic())
+                self._send(
+                    mavlink.MAVLink_mission_request_int_message(
+                        self.target_system, self.target_component, seq, int(mission_type)
                     )
+                )
+
+            while len(received) < total:
+                while len(asked) < self.download_window and next_seq < total:
+                    ask(next_seq)
+                    next_seq += 1
+                wait_s = self._resend_after(round_trip_s)
+                message = await watch.next(wait_s)
+                if message is None:
+                    silent_s += wait_s
+                    if silent_s > give_up_after_s:
+                        missing = min(asked) if asked else next_seq
+                        raise MissionTransferError(
+                            f"{mission_type.name.lower()} download from vehicle "
+                            f"{self.target_system} stalled at item {missing} of {total}",
+                            field="seq",
+                            value=missing,
+                            limit=total,
+                        )
+                    for seq in sorted(asked):
+                        ask(seq)
+                    continue
+                seq = int(message.seq)
+                if seq not in asked:
+                    continue  # a duplicate answer
+                silent_s = 0.0
+                answered, asked_s = asked.pop(seq)
+                received[seq] = self._decode_item(message, mission_type)
+                sample_s = time.monotonic() - asked_s
+                round_trip_s = (
+                    sample_s if round_trip_s is None else 0.8 * round_trip_s + 0.2 * sample_s
+                )
+                # the link keeps order: an item asked for before this one and still missing
+                # was lost (its request or its answer); ask again now, not after a silence
+                for other in sorted(s for s, (n, _) in asked.items() if n < answered):
+                    ask(other)
         self._send(
             mavlink.MAVLink_mission_ack_message(
                 self.target_system, self.target_component, MAV_MISSION_ACCEPTED, int(mission_type)
             )
         )
+        items = [received[seq] for seq in range(total)]
         return items[self._offset(mission_type):]
-
-    async def _next_with_seq(self, watch: Any, seq: int) -> Any | None:
-        while True:
-            message = await watch.next(self.item_timeout_s)
-            if message is None or int(message.seq) == seq:
-                return message
 
     # -- clear and set current ---------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """Links and routing: which link a system id speaks on, and forwarding to extra endpoints.
 
 A :class:`Link` is a transport plus its channel; every message it parses goes to the router.
-The router hands vehicle traffic to the fleet and copies it to every forward endpoint
-(a pilot's QGroundControl or MAVProxy), and passes what those endpoints send back to the link
-of the vehicle they address, re-signing it when that link signs.
+The router judges vehicle traffic by link trust (:mod:`jinghang.flight.trust`), hands it to the
+fleet and copies trusted traffic to every forward endpoint (a pilot's QGroundControl or
+MAVProxy), and passes what those endpoints send back to the link and peer of the vehicle they
+address, re-signing it when that link signs.
 """
 
 from __future__ import annotations
@@ -14,24 +15,29 @@ from typing import Any
 
 from jinghang.flight.channel import Channel, MAVLinkMessage
 from jinghang.flight.transport import Transport
+from jinghang.flight.trust import LinkTrust, Verdict
 
 MAV_TYPE_GCS = 6
 
 
-class Link:
-    """One transport with its MAVLink channel."""
+OnMessage = Callable[["Link", MAVLinkMessage, Any], bool]
 
-    def __init__(
-        self,
-        transport: Transport,
-        channel: Channel,
-        on_message: Callable[[Link, MAVLinkMessage], None],
-    ) -> None:
+
+class Link:
+    """One transport with its MAVLink channel.
+
+    ``on_message(link, message, peer)`` gets every parsed message with the UDP peer it came
+    from (None on other transports) and answers whether it was accepted; on a listening UDP
+    transport only a peer that sent an accepted frame is admitted as a peer to send to.
+    """
+
+    def __init__(self, transport: Transport, channel: Channel, on_message: OnMessage) -> None:
         self.transport = transport
         self.channel = channel
         self.name = transport.name
         self._on_message = on_message
         self.last_error: str | None = None
+        self._admit = getattr(transport, "admit", None)
 
     @property
     def connected(self) -> bool:
@@ -41,24 +47,41 @@ class Link:
         await self.transport.run(self._on_bytes)
 
     def _on_bytes(self, data: bytes) -> None:
-        for message in self.channel.parse(data):
-            self._on_message(self, message)
+        if self._admit is None:
+            for message in self.channel.parse(data):
+                self._on_message(self, message, None)
+            return
+        peer = getattr(self.transport, "current_peer", None)
+        accepted = False
+        for message in self.channel.parse_datagram(data):
+            accepted = self._on_message(self, message, peer) or accepted
+        if accepted and peer is not None:
+            self._admit(peer)
 
-    def send(self, message: MAVLinkMessage) -> None:
-        self.transport.send(self.channel.encode(message))
+    def send(self, message: MAVLinkMessage, peer: Any = None) -> None:
+        """Send to every peer of the link, or with ``peer`` to that UDP peer only."""
+        self._write(self.channel.encode(message), peer)
 
-    def relay(self, message: MAVLinkMessage) -> None:
+    def _write(self, data: bytes, peer: Any) -> None:
+        if peer is None:
+            self.transport.send(data)
+            return
+        send_to = getattr(self.transport, "send_to", None)
+        if send_to is not None:
+            send_to(data, peer)
+
+    def relay(self, message: MAVLinkMessage, peer: Any = None) -> None:
         """Pass on a message from another system unchanged (re-signed if this link signs)."""
         if self.channel.signed:
             mav = self.channel.mav
             own = mav.srcSystem, mav.srcComponent
             mav.srcSystem, mav.srcComponent = message.get_srcSystem(), message.get_srcComponent()
             try:
-                self.transport.send(self.channel.encode(message))
+                self._write(self.channel.encode(message), peer)
             finally:
                 mav.srcSystem, mav.srcComponent = own
         else:
-            self.transport.send(bytes(message.get_msgbuf()))
+            self._write(bytes(message.get_msgbuf()), peer)
 
 
 class Forward:
@@ -79,44 +102,64 @@ def target_system_of(message: MAVLinkMessage) -> int:
 
 
 class Router:
-    """Moves messages between vehicle links, the fleet and forward endpoints."""
+    """Moves messages between vehicle links, the fleet and forward endpoints.
 
-    def __init__(self, deliver: Callable[[Link, MAVLinkMessage], None]) -> None:
+    Every message from a vehicle link is judged by :class:`LinkTrust`: only trusted traffic
+    reaches the fleet and the forwards; commands for a system id (the fleet's and the
+    forwards') go only to the link and peer it is bound to.
+    """
+
+    def __init__(
+        self,
+        deliver: Callable[[Link, MAVLinkMessage, Verdict], None],
+        trust: LinkTrust,
+    ) -> None:
         self._deliver = deliver
+        self.trust = trust
         self.links: list[Link] = []
         self.forwards: list[Forward] = []
-        #: system id -> the link it was last heard on
-        self.routes: dict[int, Link] = {}
         self.tasks: dict[Link, asyncio.Task[None]] = {}
 
-    def from_vehicle_link(self, link: Link, message: MAVLinkMessage) -> None:
-        system_id = message.get_srcSystem()
-        if message.get_type() != "HEARTBEAT" or message.type != MAV_TYPE_GCS:
-            self.routes[system_id] = link
-        for forward in self.forwards:
-            if forward.wants(system_id):
-                forward.messages_out += 1
-                forward.link.relay(message)
-        self._deliver(link, message)
+    def from_vehicle_link(self, link: Link, message: MAVLinkMessage, peer: Any) -> bool:
+        if message.get_type() == "HEARTBEAT" and message.type == MAV_TYPE_GCS:
+            return False  # another ground station on the link: not a vehicle
+        signed = link.channel.verifies and bool(getattr(message, "_signed", False))
+        verdict = self.trust.check(link, peer, message, signed=signed)
+        if verdict is Verdict.TRUSTED:
+            system_id = message.get_srcSystem()
+            for forward in self.forwards:
+                if forward.wants(system_id):
+                    forward.messages_out += 1
+                    forward.link.relay(message)
+        self._deliver(link, message, verdict)
+        return verdict is Verdict.TRUSTED
 
     def from_forward(self, forward: Forward, message: MAVLinkMessage) -> None:
         target = target_system_of(message)
         if forward.system_id is not None and target not in (0, forward.system_id):
             return
         forward.messages_in += 1
-        if target and target in self.routes:
-            self.routes[target].relay(message)
+        bindings = self.trust.bindings
+        if target:
+            binding = bindings.get(target)
+            if binding is not None:
+                binding.link.relay(message, binding.peer)
             return
-        wanted = {
-            link
-            for system_id, link in self.routes.items()
-            if forward.system_id is None or system_id == forward.system_id
-        }
-        for link in wanted:
-            link.relay(message)
+        for system_id, binding in list(bindings.items()):
+            if forward.system_id is None or system_id == forward.system_id:
+                binding.link.relay(message, binding.peer)
 
     def link_of(self, system_id: int) -> Link | None:
-        return self.routes.get(system_id)
+        binding = self.trust.binding(system_id)
+        return None if binding is None else binding.link
+
+    def send_to(self, system_id: int, message: MAVLinkMessage) -> bool:
+        """Send to the source ``system_id`` is bound to; False when it has none."""
+        binding = self.trust.binding(system_id)
+        if binding is None:
+            return False
+        binding.link.send(message, binding.peer)
+        return True
 
     @staticmethod
     def describe(message: MAVLinkMessage) -> dict[str, Any]:

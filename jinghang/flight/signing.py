@@ -1,15 +1,26 @@
-"""MAVLink 2 message signing for one channel: key handling and the accept/reject policy.
+"""MAVLink 2 message signing: key handling, the accept/reject policy, replay protection.
 
 A channel with a key signs everything it sends. With ``require=True`` (the default when a key
 is configured) it drops unsigned and wrongly signed packets; the channel counts them in
 ``ChannelCounters.signing_rejected``.
+
+Replay: every (link id, system, component) stream's last accepted timestamp is kept, and a
+frame whose timestamp is not newer is refused (:func:`check_frame`). The fleet's channels
+share one table, so a frame captured on one connection is refused on another or a new one,
+and a :class:`StreamStore` (a JSON file here; the store may implement the same two methods)
+keeps it across restarts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import os
+import struct
 import time
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from jinghang.flight.errors import LinkError
 
@@ -59,3 +70,84 @@ def disable_signing(mav: Any) -> None:
     mav.signing.secret_key = None
     mav.signing.sign_outgoing = False
     mav.signing.allow_unsigned_callback = None
+
+
+#: A stream a signing timestamp belongs to: (link id, system id, component id).
+StreamKey = tuple[int, int, int]
+#: A new stream may start at most this far (10 µs units: one minute) behind our clock.
+NEW_STREAM_SLACK = 60 * 100_000
+_TIMESTAMP = struct.Struct("<IH")
+
+
+def check_frame(state: Any, msgbuf: bytearray, system_id: int, component_id: int) -> bool:
+    """Verify a signed frame's signature and timestamp against ``state`` (pymavlink's
+    ``MAVLinkSigning``): the stream's timestamp must grow, a new stream may not start more
+    than a minute behind, and only a frame with a good signature moves the stream (pymavlink
+    moves it before checking the signature, so a forged frame could lock a stream out)."""
+    key = state.secret_key
+    if key is None:
+        return False
+    low, high = _TIMESTAMP.unpack(bytes(msgbuf[-12:-6]))
+    timestamp = low + (high << 32)
+    stream: StreamKey = (int(msgbuf[-13]), system_id, component_id)
+    last = state.stream_timestamps.get(stream)
+    if last is not None and timestamp <= last:
+        return False
+    if last is None and timestamp + NEW_STREAM_SLACK < state.timestamp:
+        return False
+    digest = hashlib.sha256(bytes(key) + bytes(msgbuf[:-6])).digest()[:6]
+    if digest != bytes(msgbuf[-6:]):
+        return False
+    state.stream_timestamps[stream] = timestamp
+    state.timestamp = max(state.timestamp, timestamp)
+    return True
+
+
+class StreamStore(Protocol):
+    """Where the last signing timestamps of every stream survive a restart."""
+
+    def load(self) -> dict[StreamKey, int]: ...
+
+    def save(self, streams: dict[StreamKey, int]) -> None: ...
+
+
+class FileStreamStore:
+    """Signing stream timestamps in a small JSON file (written atomically)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def load(self) -> dict[StreamKey, int]:
+        try:
+            rows = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+        out: dict[StreamKey, int] = {}
+        for row in rows if isinstance(rows, list) else []:
+            try:
+                link_id, system_id, component_id, timestamp = (int(v) for v in row)
+            except (TypeError, ValueError):
+                continue
+            out[(link_id, system_id, component_id)] = timestamp
+        return out
+
+    def save(self, streams: dict[StreamKey, int]) -> None:
+        rows = [[*key, value] for key, value in sorted(streams.items())]
+        temporary = self.path.with_suffix(self.path.suffix + ".tmp")
+        temporary.write_text(json.dumps(rows))
+        os.replace(temporary, self.path)
+        with contextlib.suppress(OSError):
+            os.chmod(self.path, 0o600)
+
+
+class MemoryStreamStore:
+    """Stream timestamps kept in memory (a fleet's default: survives reconnects only)."""
+
+    def __init__(self) -> None:
+        self.saved: dict[StreamKey, int] = {}
+
+    def load(self) -> dict[StreamKey, int]:
+        return dict(self.saved)
+
+    def save(self, streams: dict[StreamKey, int]) -> None:
+        self.saved = dict(streams)

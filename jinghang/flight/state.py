@@ -1,7 +1,10 @@
 """A vehicle's live state, updated from the MAVLink messages it sends. No I/O.
 
 :func:`apply_message` folds one message into a :class:`VehicleState`; every field carries its
-unit in its name. Sequence numbers are in the caller's numbering: ArduPilot's home at mission
+unit in its name. This is the state boundary: every number is checked against
+:class:`jinghang.flight.sanity.Limits` first, and a non-finite or out-of-range value is not
+stored (the state keeps its last good value) but reported to the caller, which flags the
+vehicle. Sequence numbers are in the caller's numbering: ArduPilot's home at mission
 sequence 0 is removed before they get here (``mission_seq_offset``).
 """
 
@@ -12,6 +15,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+
+from jinghang.flight.sanity import DEFAULT_LIMITS, Limits, Rejected, check
 
 #: EKF_STATUS_REPORT flags that must all be set for a usable position estimate.
 _EKF_ATTITUDE, _EKF_VELOCITY_HORIZ, _EKF_POS_HORIZ_ABS, _EKF_CONST_POS_MODE = 1, 2, 16, 128
@@ -74,6 +79,16 @@ class VehicleState:
     last_heartbeat_monotonic_s: float | None = None
     link_lost: bool = False
     messages_received: int = 0
+    #: frames for this system id refused because they came from another source
+    spoofed_frames: int = 0
+    last_spoof_source: str | None = None
+    #: fields whose last report was refused at the state boundary -> that value (as text)
+    rejected_fields: dict[str, str] = field(default_factory=dict)
+    rejected_values: int = 0
+    #: every command timed out while the vehicle's frames are signed with a key we lack
+    signing_lost: bool = False
+    above_ceiling: bool = False
+    outside_fence: bool = False
 
     @property
     def heartbeat_age_s(self) -> float | None:
@@ -124,6 +139,11 @@ class VehicleState:
             "mission_current_seq": self.mission_current_seq,
             "heartbeat_age_s": None if age is None else round(age, 3),
             "link_lost": self.link_lost,
+            "spoofed_frames": self.spoofed_frames,
+            "rejected_fields": sorted(self.rejected_fields),
+            "signing_lost": self.signing_lost,
+            "above_ceiling": self.above_ceiling,
+            "outside_fence": self.outside_fence,
         }
 
 
@@ -133,11 +153,40 @@ def _text(value: Any) -> str:
     return str(value).rstrip("\x00")
 
 
-def apply_message(state: VehicleState, message: Any, *, mission_seq_offset: int = 0) -> str | None:
+class _Boundary:
+    """Sets checked values on a state, collecting the refused ones."""
+
+    __slots__ = ("limits", "rejected", "state")
+
+    def __init__(self, state: VehicleState, limits: Limits, rejected: list[Rejected]) -> None:
+        self.state, self.limits, self.rejected = state, limits, rejected
+
+    def ok(self, field_name: str, value: float) -> bool:
+        problem = check(field_name, value, self.limits)
+        if problem is None:
+            return True
+        self.rejected.append(problem)
+        return False
+
+    def set(self, field_name: str, value: float) -> None:
+        if self.ok(field_name, value):
+            setattr(self.state, field_name, float(value))
+
+
+def apply_message(
+    state: VehicleState,
+    message: Any,
+    *,
+    mission_seq_offset: int = 0,
+    limits: Limits = DEFAULT_LIMITS,
+    rejected: list[Rejected] | None = None,
+) -> str | None:
     """Fold one message into ``state``; return a note for events the vehicle must publish:
-    ``"statustext"``, ``"mission_current"``, ``"item_reached"``, ``"heartbeat"`` or None."""
+    ``"statustext"``, ``"mission_current"``, ``"item_reached"``, ``"heartbeat"`` or None.
+    Values refused at the boundary are appended to ``rejected``."""
     kind = message.get_type()
     state.messages_received += 1
+    b = _Boundary(state, limits, rejected if rejected is not None else [])
     if kind == "HEARTBEAT":
         state.last_heartbeat_monotonic_s = time.monotonic()
         state.base_mode = int(message.base_mode)
@@ -147,40 +196,44 @@ def apply_message(state: VehicleState, message: Any, *, mission_seq_offset: int 
         state.armed = bool(message.base_mode & _MAV_MODE_FLAG_SAFETY_ARMED)
         return "heartbeat"
     if kind == "GLOBAL_POSITION_INT":
-        state.latitude_deg = message.lat / 1e7
-        state.longitude_deg = message.lon / 1e7
-        state.altitude_amsl_m = message.alt / 1000.0
-        state.relative_altitude_m = message.relative_alt / 1000.0
+        lat, lon = message.lat / 1e7, message.lon / 1e7
+        if b.ok("latitude_deg", lat) and b.ok("longitude_deg", lon):
+            state.latitude_deg, state.longitude_deg = lat, lon  # a position is both or none
+        b.set("altitude_amsl_m", message.alt / 1000.0)
+        b.set("relative_altitude_m", message.relative_alt / 1000.0)
         if message.hdg != 65535:
-            state.heading_deg = message.hdg / 100.0
-        state.ground_speed_m_s = math.hypot(message.vx, message.vy) / 100.0
-        state.climb_rate_m_s = -message.vz / 100.0
+            b.set("heading_deg", message.hdg / 100.0)
+        b.set("ground_speed_m_s", math.hypot(message.vx, message.vy) / 100.0)
+        b.set("climb_rate_m_s", -message.vz / 100.0)
     elif kind == "VFR_HUD":
-        state.ground_speed_m_s = float(message.groundspeed)
-        state.air_speed_m_s = float(message.airspeed)
-        state.climb_rate_m_s = float(message.climb)
-        state.heading_deg = float(message.heading)
+        b.set("ground_speed_m_s", float(message.groundspeed))
+        b.set("air_speed_m_s", float(message.airspeed))
+        b.set("climb_rate_m_s", float(message.climb))
+        b.set("heading_deg", float(message.heading))
     elif kind == "ATTITUDE":
-        state.roll_deg = math.degrees(message.roll)
-        state.pitch_deg = math.degrees(message.pitch)
-        state.yaw_deg = math.degrees(message.yaw) % 360.0
+        roll, pitch, yaw = (math.degrees(float(v)) for v in (message.roll, message.pitch,
+                                                            message.yaw))
+        b.set("roll_deg", roll)
+        b.set("pitch_deg", pitch)
+        if b.ok("yaw_deg", yaw):
+            state.yaw_deg = yaw % 360.0
     elif kind == "SYS_STATUS":
         if message.onboard_control_sensors_present & _MAV_SYS_STATUS_PREARM_CHECK:
             state.prearm_ok = bool(
                 message.onboard_control_sensors_health & _MAV_SYS_STATUS_PREARM_CHECK
             )
         if message.voltage_battery not in (0, 65535):
-            state.battery_voltage_v = message.voltage_battery / 1000.0
+            b.set("battery_voltage_v", message.voltage_battery / 1000.0)
         if message.battery_remaining >= 0:
-            state.battery_pct = float(message.battery_remaining)
+            b.set("battery_pct", float(message.battery_remaining))
         if message.current_battery >= 0:
-            state.battery_current_a = message.current_battery / 100.0
+            b.set("battery_current_a", message.current_battery / 100.0)
     elif kind == "BATTERY_STATUS":
         if message.battery_remaining >= 0:
-            state.battery_pct = float(message.battery_remaining)
+            b.set("battery_pct", float(message.battery_remaining))
         cells = [v for v in message.voltages if v not in (65535, 0)]
         if cells and state.battery_voltage_v is None:
-            state.battery_voltage_v = sum(cells) / 1000.0
+            b.set("battery_voltage_v", sum(cells) / 1000.0)
     elif kind == "GPS_RAW_INT":
         state.gps_fix_type = int(message.fix_type)
         state.satellites_visible = 0 if message.satellites_visible == 255 else int(
@@ -192,9 +245,13 @@ def apply_message(state: VehicleState, message: Any, *, mission_seq_offset: int 
         needed = _EKF_ATTITUDE | _EKF_VELOCITY_HORIZ | _EKF_POS_HORIZ_ABS
         state.ekf_ok = (flags & needed) == needed and not flags & _EKF_CONST_POS_MODE
     elif kind == "HOME_POSITION":
-        state.home = HomePosition(
-            message.latitude / 1e7, message.longitude / 1e7, message.altitude / 1000.0
-        )
+        lat, lon, alt = message.latitude / 1e7, message.longitude / 1e7, message.altitude / 1000.0
+        if (
+            b.ok("home.latitude_deg", lat)
+            and b.ok("home.longitude_deg", lon)
+            and b.ok("home.altitude_amsl_m", alt)
+        ):
+            state.home = HomePosition(lat, lon, alt)
     elif kind == "STATUSTEXT":
         state.status_texts.append(
             StatusText(int(message.severity), _text(message.text), time.time())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -88,10 +89,11 @@ def parse_address(connection: str) -> Address:
 
 
 def open_transport(connection: str, **options: Any) -> Transport:
-    """The transport for a connection string (not yet running: call ``run``)."""
+    """The transport for a connection string (not yet running: call ``run``); ``options``
+    go to the TCP client (``on_state``, backoff) or the UDP listener (``max_peers``)."""
     address = parse_address(connection)
     if address.kind == "udpin":
-        return UdpInTransport(address.host, address.port, name=connection)
+        return UdpInTransport(address.host, address.port, name=connection, **options)
     if address.kind == "udpout":
         return UdpOutTransport(address.host, address.port, name=connection)
     if address.kind == "tcp":
@@ -111,18 +113,58 @@ class _DatagramHandler(asyncio.DatagramProtocol):
 
 
 class UdpInTransport:
-    """Listen on a UDP port; reply to every peer heard from (like MAVProxy's udpin)."""
+    """Listen on a UDP port and reply to the peers that proved themselves (like MAVProxy's
+    udpin, but a sender becomes a peer only when the link accepts a MAVLink frame from it:
+    one junk byte earns nothing).
 
-    def __init__(self, host: str, port: int, *, name: str = "") -> None:
+    While ``on_bytes`` runs, :attr:`current_peer` is the address the datagram came from; the
+    link calls :meth:`admit` for it once it has accepted a frame. At most ``max_peers`` are
+    kept; when full, the peer silent longest makes room if it has been silent
+    ``peer_expiry_s``, otherwise the newcomer is refused (counted in ``peers_refused``).
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        name: str = "",
+        max_peers: int = 32,
+        peer_expiry_s: float = 60.0,
+    ) -> None:
         self.host, self.port, self.name = host, port, name or f"udpin:{host}:{port}"
         self._transport: asyncio.DatagramTransport | None = None
-        self.peers: list[Any] = []
+        self.max_peers = max_peers
+        self.peer_expiry_s = peer_expiry_s
+        #: admitted peer -> when it last sent an accepted frame (monotonic seconds)
+        self._peers: dict[Any, float] = {}
+        self.peers_refused = 0
+        self.current_peer: Any = None
         self._on_bytes: OnBytes | None = None
         self._bind_lock = asyncio.Lock()
 
     @property
     def connected(self) -> bool:
-        return bool(self.peers)
+        return bool(self._peers)
+
+    @property
+    def peers(self) -> list[Any]:
+        return list(self._peers)
+
+    def admit(self, peer: Any) -> bool:
+        """Make ``peer`` (or keep it) one of the peers sent to; False when refused."""
+        now = time.monotonic()
+        if peer in self._peers:
+            self._peers[peer] = now
+            return True
+        if len(self._peers) >= self.max_peers:
+            oldest = min(self._peers, key=self._peers.__getitem__)
+            if now - self._peers[oldest] < self.peer_expiry_s:
+                self.peers_refused += 1
+                return False
+            del self._peers[oldest]
+        self._peers[peer] = now
+        return True
 
     async def bind(self) -> int:
         """Bind the socket now (so that a port in use fails at once); return the port."""
@@ -133,10 +175,12 @@ class UdpInTransport:
         if self._transport is None:
 
             def on_datagram(data: bytes, addr: Any) -> None:
-                if addr not in self.peers:
-                    self.peers.append(addr)
                 if self._on_bytes is not None:
-                    self._on_bytes(data)
+                    self.current_peer = addr
+                    try:
+                        self._on_bytes(data)
+                    finally:
+                        self.current_peer = None
 
             loop = asyncio.get_running_loop()
             try:
@@ -169,8 +213,13 @@ class UdpInTransport:
 
     def send(self, data: bytes) -> None:
         if self._transport is not None:
-            for peer in self.peers:
+            for peer in self._peers:
                 self._transport.sendto(data, peer)
+
+    def send_to(self, data: bytes, peer: Any) -> None:
+        """Send to one peer only (a vehicle's commands go to the address it is bound to)."""
+        if self._transport is not None:
+            self._transport.sendto(data, peer)
 
 
 class UdpOutTransport:

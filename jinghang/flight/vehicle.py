@@ -2,10 +2,16 @@
 
 A :class:`Vehicle` appears on its first HEARTBEAT. Its messages arrive through
 :meth:`Vehicle.handle` (synchronously, on the one event loop); commands are coroutines that
-send through the link it was last heard on. Every command takes ``actor=`` (who asked) and is
-published on the ``"command"`` topic with its result; telemetry goes out on ``"telemetry"``
-at most ``telemetry_rate_hz`` per vehicle, STATUSTEXT and link changes on
-``"vehicle.status"``, MISSION_CURRENT and MISSION_ITEM_REACHED on ``"mission.progress"``.
+send through the link and peer its system id is bound to (:mod:`jinghang.flight.trust`).
+Every command takes ``actor=`` (who asked) and is published on the ``"command"`` topic with
+its result; telemetry goes out on ``"telemetry"`` at most ``telemetry_rate_hz`` per vehicle,
+STATUSTEXT and link changes on ``"vehicle.status"``, MISSION_CURRENT and MISSION_ITEM_REACHED
+on ``"mission.progress"``.
+Alarms (:mod:`jinghang.flight.alarms`) go out on ``"flight.alarm"``: telemetry refused at the
+state boundary (``telemetry.rejected``, the field and value), the vehicle above the altitude
+ceiling or outside the geofence it was given (``vehicle.above_ceiling``,
+``vehicle.outside_fence``, whoever commanded it), and commands timing out while the vehicle
+signs with a key this link lacks (``link.signing_lost``).
 """
 
 from __future__ import annotations
@@ -18,12 +24,21 @@ from typing import Any, TypeVar
 
 from jinghang.events import EventBus
 from jinghang.flight import signing
+from jinghang.flight.alarms import (
+    ABOVE_CEILING,
+    OUTSIDE_FENCE,
+    SIGNING_LOST,
+    TELEMETRY_REJECTED,
+    FlightAlarm,
+    Publish,
+)
 from jinghang.flight.autopilots import Autopilot, autopilot_for
-from jinghang.flight.channel import mavlink
+from jinghang.flight.channel import frame_is_signed, mavlink
 from jinghang.flight.commands import CommandSender
 from jinghang.flight.errors import (
     ArmingRefused,
     CommandRejected,
+    CommandTimeout,
     FlightError,
     ModeUnknown,
     VehicleTimeout,
@@ -31,6 +46,7 @@ from jinghang.flight.errors import (
 from jinghang.flight.expect import Expectations
 from jinghang.flight.mission_protocol import MissionProtocol
 from jinghang.flight.params import Parameters
+from jinghang.flight.sanity import DEFAULT_LIMITS, Geofence, Limits, Rejected
 from jinghang.flight.state import VehicleState, apply_message
 from jinghang.missions.items import MissionItem, MissionType
 
@@ -50,6 +66,13 @@ FORCE_DISARM_MAGIC = 21196
 _POSITION_ONLY_MASK = 0b0000_1101_1111_1000
 ALTITUDE_MAX_M = 10_000.0
 SPEED_MAX_M_S = 100.0
+#: a refused telemetry field is alarmed again at most this often
+REJECTED_ALARM_INTERVAL_S = 10.0
+#: back below the ceiling by this much before a new above-ceiling alarm
+CEILING_HYSTERESIS_M = 2.0
+#: consecutive command timeouts, with the vehicle signing unverifiably, that flag it
+SIGNING_LOST_TIMEOUTS = 2
+_POSITION_MESSAGES = frozenset({"GLOBAL_POSITION_INT"})
 
 
 def _check_range(field: str, value: float, low: float, high: float) -> float:
@@ -77,6 +100,9 @@ class Vehicle:
         telemetry_rate_hz: float = 5.0,
         ack_timeout_s: float = 1.5,
         set_link_signing: Callable[[bytes], None] | None = None,
+        link_verifies: Callable[[], bool] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        publish_alarm: Publish | None = None,
     ) -> None:
         self.system_id = system_id
         self.component_id = component_id
@@ -99,6 +125,7 @@ class Vehicle:
             target_component=component_id,
             home_items=self.autopilot.mission_home_items,
             home=self._home_triple,
+            send_ahead=self.autopilot.name == "ardupilot",
         )
         self.params = Parameters(
             send, self.expectations, target_system=system_id, target_component=component_id
@@ -110,7 +137,15 @@ class Vehicle:
         self._mode_before_pause: str | None = None
         self._guided_target: Any = None
         self._set_link_signing = set_link_signing
+        self._link_verifies = link_verifies or (lambda: False)
         self.streams_method: str | None = None
+        self.limits = limits
+        self._publish_alarm = publish_alarm
+        self._rejected_alarm_s: dict[str, float] = {}
+        self.geofence: Geofence | None = None
+        #: the last frame from this vehicle carried a signature
+        self.frames_signed = False
+        self._timeouts_in_a_row = 0
 
     # -- incoming ------------------------------------------------------------------------------
 
@@ -123,11 +158,19 @@ class Vehicle:
             self.params.observe(message)
         was_lost = self.state.link_lost
         was_armed, was_mode = self.state.armed, self.state.mode
+        self.frames_signed = frame_is_signed(message)
+        rejected: list[Rejected] = []
         note = apply_message(
             self.state,
             message,
             mission_seq_offset=self.autopilot.mission_home_items,
+            limits=self.limits,
+            rejected=rejected,
         )
+        if rejected:
+            self._flag_rejected(kind, rejected)
+        if kind in _POSITION_MESSAGES:
+            self._check_where()
         if note == "heartbeat":
             self.state.mode = self.autopilot.mode_name(self.state.custom_mode)
             if self.state.mode != was_mode and was_mode != "UNKNOWN":
@@ -164,6 +207,94 @@ class Vehicle:
         if self.bus is not None and now - self._last_telemetry_s >= self._telemetry_interval_s:
             self._last_telemetry_s = now
             self._publish("telemetry", self.state.to_dict())
+
+    def _alarm(self, code: str, message: str, params: dict[str, Any], severity: str) -> None:
+        if self._publish_alarm is not None:
+            self._publish_alarm(FlightAlarm(code, self.system_id, message, params, severity))
+
+    def _flag_rejected(self, kind: str, rejected: list[Rejected]) -> None:
+        now = time.monotonic()
+        for problem in rejected:
+            self.state.rejected_values += 1
+            self.state.rejected_fields[problem.field] = repr(problem.value)
+            last = self._rejected_alarm_s.get(problem.field)
+            if last is not None and now - last < REJECTED_ALARM_INTERVAL_S:
+                continue
+            self._rejected_alarm_s[problem.field] = now
+            self._alarm(
+                TELEMETRY_REJECTED,
+                f"vehicle {self.system_id} reported {problem.field} = {problem.value!r} in "
+                f"{kind}, outside {problem.low:g}..{problem.high:g}: not used",
+                {**problem.to_params(), "message_type": kind},
+                "warning",
+            )
+
+    def _check_where(self) -> None:
+        """Alarm when the vehicle rises above the ceiling or leaves its fence (whoever flew
+        it there), once per excursion."""
+        s = self.state
+        ceiling = self.limits.altitude_ceiling_m
+        altitude = s.relative_altitude_m
+        if not math.isnan(altitude):
+            if not s.above_ceiling and altitude > ceiling:
+                s.above_ceiling = True
+                self._alarm(
+                    ABOVE_CEILING,
+                    f"vehicle {self.system_id} is at {altitude:.1f} m, above the "
+                    f"{ceiling:g} m ceiling",
+                    {"altitude_m": round(altitude, 1), "ceiling_m": ceiling, "mode": s.mode},
+                    "critical",
+                )
+            elif s.above_ceiling and altitude < ceiling - CEILING_HYSTERESIS_M:
+                s.above_ceiling = False
+        fence = self.geofence
+        if fence is None or fence.empty or not s.has_position:
+            return
+        breach = fence.breach(s.latitude_deg, s.longitude_deg)
+        if breach is not None and not s.outside_fence:
+            s.outside_fence = True
+            self._alarm(
+                OUTSIDE_FENCE,
+                f"vehicle {self.system_id} is outside its geofence ({breach})",
+                {
+                    "breach": breach,
+                    "latitude_deg": round(s.latitude_deg, 7),
+                    "longitude_deg": round(s.longitude_deg, 7),
+                    "mode": s.mode,
+                },
+                "critical",
+            )
+        elif breach is None:
+            s.outside_fence = False
+
+    def set_geofence(self, items: Sequence[MissionItem] | None) -> None:
+        """The fence this vehicle must stay in (set on a fence upload; None: none)."""
+        self.geofence = Geofence(items) if items else None
+        self.state.outside_fence = False
+
+    def _note_command_outcome(self, error: FlightError | None) -> None:
+        """Flag the vehicle when its commands keep timing out while it signs frames with a
+        key this link cannot verify (someone else set up signing on it)."""
+        if not isinstance(error, CommandTimeout):
+            self._timeouts_in_a_row = 0
+            if error is None and self.state.signing_lost:
+                self.state.signing_lost = False
+            return
+        self._timeouts_in_a_row += 1
+        if (
+            self._timeouts_in_a_row >= SIGNING_LOST_TIMEOUTS
+            and self.frames_signed
+            and not self._link_verifies()
+            and not self.state.signing_lost
+        ):
+            self.state.signing_lost = True
+            self._alarm(
+                SIGNING_LOST,
+                f"vehicle {self.system_id} signs its frames with a key this link does not "
+                f"have, and its last {self._timeouts_in_a_row} commands timed out",
+                {"timeouts": self._timeouts_in_a_row},
+                "critical",
+            )
 
     def check_link(self, lost_after_s: float) -> None:
         """Mark the vehicle link-lost after ``lost_after_s`` of silence (called by the fleet)."""
@@ -229,6 +360,7 @@ class Vehicle:
         try:
             result = await action()
         except FlightError as error:
+            self._note_command_outcome(error)
             self._publish(
                 "command",
                 {
@@ -242,6 +374,7 @@ class Vehicle:
                 },
             )
             raise
+        self._note_command_outcome(None)
         self._publish(
             "command",
             {
@@ -516,6 +649,8 @@ class Vehicle:
             {"mission_type": mission_type.name, "count": len(items)},
             lambda: self.mission.upload(items, mission_type),
         )
+        if mission_type == MissionType.FENCE:
+            self.set_geofence(items)
 
     async def download_mission(
         self, mission_type: MissionType = MissionType.MISSION
@@ -531,3 +666,5 @@ class Vehicle:
             {"mission_type": mission_type.name},
             lambda: self.mission.clear(mission_type),
         )
+        if mission_type == MissionType.FENCE:
+            self.set_geofence(None)

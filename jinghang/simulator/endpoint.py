@@ -45,6 +45,9 @@ class ClientLink:
         self._write = write
         self._backlog = backlog
         self.channel = MavChannel(endpoint.system_id, 1, link_id)
+        # one table of stream timestamps for every connection, as ArduPilot's signing_streams:
+        # a signed frame captured on one connection is refused when replayed on another
+        self.channel.mav.signing.stream_timestamps = endpoint.signing_streams
         self.channel.set_signing_key(endpoint.signing_key)
         self.intervals_s: dict[int, float] = {
             msg_id: 1.0 / hz for msg_id, hz in telemetry.DEFAULT_RATES_HZ.items()
@@ -78,6 +81,8 @@ class VehicleEndpoint:
         self.vehicle = vehicle
         self.system_id = system_id
         self.signing_key = signing_key
+        #: last signing timestamp per (link id, system, component), shared by all clients
+        self.signing_streams: dict[tuple[int, int, int], int] = {}
         self.clients: list[ClientLink] = []
         self.stats = EndpointStats()
         self._next_link_id = 0
@@ -181,6 +186,13 @@ class VehicleEndpoint:
         elif kind == "FILE_TRANSFER_PROTOCOL":
             client.send(_ftp_nak(msg))
         elif kind == "SETUP_SIGNING":
+            # As ArduPilot's GCS_Signing: never while armed. With signing on, an unsigned
+            # SETUP_SIGNING never gets here (the channel drops unsigned frames; ArduPilot
+            # exempts only its USB channel 0, which the simulator does not have).
+            if vehicle.armed:
+                vehicle.text(notices.SEVERITY_WARNING, "ERROR: Won't setup signing when armed")
+                self.flush_notices()
+                return
             key = bytes(msg.secret_key)
             self.set_signing_key(key)
             for c in self.clients:

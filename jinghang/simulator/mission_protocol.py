@@ -4,7 +4,8 @@ Upload: MISSION_COUNT starts it, the vehicle asks for each item in turn with
 MISSION_REQUEST (as ArduPilot does; MISSION_ITEM_INT or MISSION_ITEM may answer), asks again
 when an item is a second late, answers a repeated or out-of-order item with
 MISSION_ACK(INVALID_SEQUENCE) without ending the transfer, refuses items from another system
-(DENIED), and ends with MISSION_ACK. Download: MISSION_REQUEST_LIST gets MISSION_COUNT, then
+(DENIED), and ends with MISSION_ACK; an item when no upload is open gets MISSION_ACK(ERROR),
+as on ArduPilot. Download: MISSION_REQUEST_LIST gets MISSION_COUNT, then
 each MISSION_REQUEST_INT / MISSION_REQUEST gets the item. As on ArduPilot the mission list
 has home at sequence 0. Timeouts are in wall-clock seconds, as the other side measures them.
 """
@@ -133,6 +134,10 @@ class MissionServer:
                 lat, lon = _lat_lon(msg, as_int)
                 result = self.vehicle.goto(lat, lon, float(msg.z))
                 self._ack(target, M.MAV_MISSION_ACCEPTED if result == 0 else M.MAV_MISSION_ERROR, 0)
+            else:
+                # no transfer open (finished, cancelled or never started): ArduPilot's
+                # GCS_MAVLINK::handle_mission_item answers MAV_MISSION_ERROR
+                self._ack(target, M.MAV_MISSION_ERROR, mission_type)
             return
         if mission_type != up.mission_type:
             self._ack(target, M.MAV_MISSION_INVALID, mission_type)

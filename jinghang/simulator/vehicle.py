@@ -37,6 +37,8 @@ TEMPORARILY_REJECTED = 1
 DENIED = 2
 UNSUPPORTED = 3
 FAILED = 4
+#: the highest altitude an ArduPilot Location holds (int32 centimetres)
+TAKEOFF_ALTITUDE_MAX_M = (2**31 - 1) / 100.0
 
 EKF_SETTLE_S = 2.0
 LANDED_CONFIRM_S = 1.0
@@ -417,6 +419,11 @@ class SimVehicle:
             return FAILED
         if not relative_altitude_m > 0 or not math.isfinite(relative_altitude_m):
             return DENIED
+        if relative_altitude_m > TAKEOFF_ALTITUDE_MAX_M:
+            # ArduCopter (ModeGuided::do_user_takeoff_start_m) turns the target into a
+            # Location, whose altitude is int32 centimetres; a target it cannot hold is not
+            # taken: the command fails
+            return FAILED
         self._start_takeoff(relative_altitude_m)
         return ACCEPTED
 

@@ -36,6 +36,7 @@ class ScriptedVehicle:
         drop_commands: int = 0,
         request_timeout_s: float = 0.1,
         nak_out_of_sequence: bool = False,
+        drop_upload_acks: int = 0,
         seed: int = 7,
     ) -> None:
         self.transport = transport
@@ -54,6 +55,8 @@ class ScriptedVehicle:
         #: Like ArduPilot: an item other than the one last requested gets
         #: MISSION_ACK(INVALID_SEQUENCE) and is dropped, and the transfer goes on.
         self.nak_out_of_sequence = nak_out_of_sequence
+        #: swallow this many final MISSION_ACK(ACCEPTED) of uploads (as a lossy link may)
+        self.drop_upload_acks = drop_upload_acks
         self.random = random.Random(seed)
         self.custom_mode = 0
         self.armed = False
@@ -169,7 +172,8 @@ class ScriptedVehicle:
 
     def _on_mission_item_int(self, m: Any) -> None:
         transfer = self._incoming.get(m.mission_type)
-        if transfer is None:
+        if transfer is None:  # no transfer open: ArduPilot answers MAV_MISSION_ERROR
+            self.send(mavlink.MAVLink_mission_ack_message(255, 190, 1, m.mission_type))
             return
         if self.nak_out_of_sequence and m.seq != transfer.get("expected"):
             self.send(mavlink.MAVLink_mission_ack_message(255, 190, 13, m.mission_type))
@@ -178,6 +182,9 @@ class ScriptedVehicle:
         if len(transfer["items"]) == transfer["count"]:
             self.lists[m.mission_type] = [transfer["items"][i] for i in range(transfer["count"])]
             del self._incoming[m.mission_type]
+            if self.drop_upload_acks > 0:
+                self.drop_upload_acks -= 1
+                return
             self.send(mavlink.MAVLink_mission_ack_message(255, 190, 0, m.mission_type))
         else:
             self._request_next(m.mission_type)

@@ -33,11 +33,17 @@ def test_connection_strings_in_the_mavproxy_style() -> None:
 
 
 async def test_udp_in_and_out_exchange_both_ways() -> None:
+    """A sender becomes a peer only when admitted (the link admits senders of valid frames)."""
     server = UdpInTransport("127.0.0.1", 0)
     got_server: list[bytes] = []
     got_client: list[bytes] = []
+
+    def on_server(data: bytes) -> None:
+        got_server.append(data)
+        server.admit(server.current_peer)
+
     async with asyncio.TaskGroup() as tg:
-        t1 = tg.create_task(server.run(got_server.append))
+        t1 = tg.create_task(server.run(on_server))
         port = await server.wait_bound()
         client = UdpOutTransport("127.0.0.1", port)
         t2 = tg.create_task(client.run(got_client.append))
