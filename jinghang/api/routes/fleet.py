@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 
@@ -22,6 +22,16 @@ Listing = Annotated[FleetListing, Depends(fleet_listing)]
 async def fleet(listing: Listing, _: Reader) -> JSONBytesResponse:
     """Every drone with its live state, at most one telemetry tick (0.2 s) old."""
     return JSONBytesResponse(listing.body())
+
+
+@router.get("/link-trust", summary="Link trust: bound sources, refused traffic, quarantine")
+async def link_trust(services: ServicesDep, _: Admin) -> dict[str, Any]:
+    """For an admin: each drone's bound link and the traffic for its system id refused from
+    elsewhere, and the system ids heard but not trusted (unregistered or spoofing: never on
+    the fleet map, never commanded; they expire after silence)."""
+    if services.fleet is None:
+        return {"bindings": [], "quarantined": []}
+    return {"bindings": services.fleet.link_trust(), "quarantined": services.fleet.quarantined()}
 
 
 @router.get("/{system_id}", response_model=VehicleView)
