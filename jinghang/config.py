@@ -10,6 +10,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jinghang.errors import ConfigError
+from jinghang.video.gb28181.settings import Gb28181Settings
 
 PLACEHOLDER_SECRET = "change-me"
 
@@ -47,6 +48,8 @@ class Settings(BaseSettings):
     #: MAVLink 2 signing key (hex, 32 bytes) for links that require signing; empty for none.
     signing_key_hex: str = ""
     sitl_binary: str = ""
+    #: Registration to a police video platform as a GB/T 28181 device (off by default).
+    gb28181: Gb28181Settings = Field(default_factory=Gb28181Settings)
 
     def check_for_serving(self) -> None:
         """Refuse to serve with a placeholder secret outside the demo."""

@@ -1,0 +1,259 @@
+"""GB/T 28181 out, against sipp (Debian's ``sip-tester``) playing the platform: REGISTER
+challenged with a 401 digest and checked, the refresh before expiry, keepalives, a Catalog
+query listing every drone, INVITE for PS over UDP and over TCP (the platform listening) with
+the video captured here and parsed by ffprobe, BYE stopping it. The source is the simulator
+camera through a DroneRelay. Skipped only when sipp or ffprobe is missing (scripts/test
+installs both)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import shutil
+import struct
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from jinghang.video.gb28181 import manscdp, ps, sdp
+from jinghang.video.gb28181.device import Gb28181Device
+from jinghang.video.gb28181.digest import DigestClient
+from jinghang.video.gb28181.ids import channel_ids
+from jinghang.video.gb28181.message import auth_params
+from jinghang.video.gb28181.rtp import parse_header
+from jinghang.video.gb28181.settings import Gb28181Settings
+from jinghang.video.relay import DroneRelay
+from jinghang.video.simcam import udp_url
+from jinghang.video.sources import VideoSource
+from tests.conftest import free_tcp_port, free_udp_port
+from tests.video.conftest import SMALL, Camera
+
+SCENARIO = Path(__file__).parent / "gb28181_scenarios" / "platform.xml"
+DEVICE_ID = "34020000001180000001"
+SERVER_ID = "34020000002000000001"
+DOMAIN = "3402000000"
+PASSWORD = "gb-test-Passw0rd"
+MEDIA_MS = 2500
+
+needs_tools = pytest.mark.skipif(
+    shutil.which("sipp") is None or shutil.which("ffprobe") is None,
+    reason="sipp (Debian sip-tester) and ffprobe (Debian ffmpeg) are needed; scripts/test "
+           "installs them",
+)
+
+
+@dataclass
+class Capture:
+    """RTP received on the platform's media ports: UDP datagrams and RFC 4571 TCP frames."""
+
+    udp: list[tuple[float, bytes]] = field(default_factory=list)
+    tcp: list[tuple[float, bytes]] = field(default_factory=list)
+    tcp_connected_s: float | None = None
+    tcp_closed_s: float | None = None
+
+
+class _UdpSink(asyncio.DatagramProtocol):
+    def __init__(self, capture: Capture) -> None:
+        self.capture = capture
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.capture.udp.append((time.monotonic(), data))
+
+
+async def _tcp_sink(capture: Capture, reader: asyncio.StreamReader,
+                    writer: asyncio.StreamWriter) -> None:
+    capture.tcp_connected_s = time.monotonic()
+    try:
+        while True:
+            length = struct.unpack(">H", await reader.readexactly(2))[0]
+            capture.tcp.append((time.monotonic(), await reader.readexactly(length)))
+    except (asyncio.IncompleteReadError, ConnectionError):
+        capture.tcp_closed_s = time.monotonic()
+    finally:
+        writer.close()
+
+
+def _program_stream(packets: list[bytes], ssrc: int) -> bytes:
+    """The PS as sent: the payloads of the stream's RTP packets, in sequence order."""
+    parsed = [parse_header(p) for p in packets]
+    assert parsed, "no RTP arrived"
+    assert {p[4] for p in parsed} == {ssrc}, "RTP SSRC is not the one of the SDP's y= line"
+    assert {p[0] for p in parsed} == {96}
+    start = parsed[0][2]
+    parsed.sort(key=lambda p: (p[2] - start) & 0xFFFF)
+    return b"".join(p[5] for p in parsed)
+
+
+def _ffprobe(path: Path) -> dict[str, object]:
+    import subprocess
+
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries",
+         "stream=codec_name,codec_type,width,height:format=format_name", "-of", "json",
+         str(path)], capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    result: dict[str, object] = json.loads(out.stdout)
+    return result
+
+
+async def _run_platform(tmp_path: Path, camera: Camera, sip_transport: str) -> None:
+    settings = Gb28181Settings(
+        enabled=True, server_id=SERVER_ID, server_domain=DOMAIN, server_host="127.0.0.1",
+        server_port=free_udp_port() if sip_transport == "udp" else free_tcp_port(),
+        device_id=DEVICE_ID, password=PASSWORD, transport=sip_transport,
+        keepalive_interval_s=60.0, register_expiry_s=3600, retry_interval_s=1.0)
+    live = DroneRelay("1", VideoSource(camera.url))
+    # a second drone whose camera is off: it is listed all the same
+    offline = DroneRelay("7", VideoSource(udp_url(free_udp_port())))
+    device = Gb28181Device(settings, {"1": live, "7": offline})
+    channels = channel_ids(["1", "7"], settings.channel_id_prefix)
+    capture = Capture()
+    loop = asyncio.get_running_loop()
+    udp_port, tcp_port = free_udp_port(), free_tcp_port()
+    udp_sink, _ = await loop.create_datagram_endpoint(
+        lambda: _UdpSink(capture), local_addr=("127.0.0.1", udp_port))
+    tcp_server = await asyncio.start_server(
+        lambda r, w: _tcp_sink(capture, r, w), "127.0.0.1", tcp_port)
+    log_path = tmp_path / "sipp-messages.log"
+    error_path = tmp_path / "sipp-errors.log"
+    keys = {"device_id": DEVICE_ID, "password": PASSWORD, "server_id": SERVER_ID,
+            "server_domain": DOMAIN, "channel_id": channels["1"],
+            "udp_media_port": str(udp_port), "tcp_media_port": str(tcp_port),
+            }
+    args = ["sipp", "-sf", str(SCENARIO), "-i", "127.0.0.1", "-p", str(settings.server_port),
+            "-t", "u1" if sip_transport == "udp" else "t1", "-nostdin", "-timeout", "60s",
+            "-timeout_error", "-trace_msg", "-message_file", str(log_path), "-trace_err",
+            "-error_file", str(error_path)]
+    for key, value in keys.items():
+        args += ["-key", key, value]
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            relay_task = tasks.create_task(live.run())
+            await live.source.wait_open(15.0)
+            sipp = await asyncio.create_subprocess_exec(
+                *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE, cwd=tmp_path)
+            await asyncio.sleep(0.5)  # sipp binds its port
+            device_task = tasks.create_task(device.run())
+            _, stderr = await asyncio.wait_for(sipp.communicate(), 90)
+            stopped_s = time.monotonic()
+            await asyncio.sleep(1.0)
+            device_task.cancel()
+            relay_task.cancel()
+    finally:
+        udp_sink.close()
+        tcp_server.close()
+    messages = log_path.read_text(errors="replace") if log_path.exists() else ""
+    errors = error_path.read_text(errors="replace") if error_path.exists() else ""
+    assert sipp.returncode == 0, (
+        f"sipp (the platform) failed with {sipp.returncode}: {stderr.decode(errors='replace')}"
+        f"\n{errors[-3000:]}\n{messages[-6000:]}")
+
+    # registration: challenged, answered with digest credentials, refreshed
+    assert messages.count("REGISTER sip:") >= 3
+    assert 'Authorization: Digest username="' + DEVICE_ID in messages
+    assert device.stats.registrations >= 2
+    # keepalive and catalog (every drone a channel, the offline one too)
+    assert "<CmdType>Keepalive</CmdType>" in messages
+    assert device.stats.keepalives_answered >= 1
+    assert "<SumNum>2</SumNum>" in messages
+    for channel in channels.values():
+        assert f"<DeviceID>{channel}</DeviceID>" in messages
+    assert "<Status>OFF</Status>" in messages and "<Status>ON</Status>" in messages
+
+    # UDP: PS over RTP that ffprobe reads as H.264 at the camera's size
+    udp_ps = tmp_path / "udp.ps"
+    udp_ps.write_bytes(_program_stream([p for _, p in capture.udp], 100000001))
+    # TCP (the platform listened, RFC 4571 frames)
+    assert capture.tcp_connected_s is not None, "the device never connected for TCP media"
+    tcp_ps = tmp_path / "tcp.ps"
+    tcp_ps.write_bytes(_program_stream([p for _, p in capture.tcp], 100000002))
+    for path in (udp_ps, tcp_ps):
+        probed = _ffprobe(path)
+        streams = probed["streams"]
+        assert isinstance(streams, list)
+        video = [s for s in streams if s.get("codec_type") == "video"]
+        assert video and video[0]["codec_name"] == "h264", probed
+        assert (video[0]["width"], video[0]["height"]) == (SMALL.width_px, SMALL.height_px)
+        assert "mpeg" in str(probed["format"]), probed  # type: ignore[index]
+
+    # BYE stops the stream: no UDP once the TCP session had begun (after the first BYE), the
+    # TCP connection closed by the device, nothing after sipp ended
+    assert all(t < capture.tcp_connected_s for t, _ in capture.udp)
+    assert capture.tcp_closed_s is not None and capture.tcp_closed_s <= stopped_s
+    assert not live.packet_consumers
+    assert device.stats.byes == 2
+
+
+@needs_tools
+async def test_registers_lists_drones_and_pushes_ps_over_udp_and_tcp_sip_udp(
+        tmp_path: Path, camera: Camera) -> None:
+    await _run_platform(tmp_path, camera, "udp")
+
+
+@needs_tools
+async def test_the_same_over_sip_tcp(tmp_path: Path, camera: Camera) -> None:
+    await _run_platform(tmp_path, camera, "tcp")
+
+
+# -- the parts on their own -------------------------------------------------------------
+
+
+def test_program_stream_map_names_h264_and_checks_out() -> None:
+    psm = ps.program_stream_map()
+    assert psm[:4] == b"\x00\x00\x01\xbc"
+    assert psm[12] == ps.STREAM_TYPE_H264 and psm[13] == 0xE0
+    assert ps.crc32_mpeg2(psm) == 0  # a CRC over data and its own CRC leaves zero
+
+
+def test_a_large_keyframe_is_split_into_pes_packets_under_64k() -> None:
+    frame = b"\x00\x00\x00\x01\x65" + bytes(200_000)
+    pack = ps.ps_access_unit(frame, 90_000, keyframe=True)
+    assert pack.count(b"\x00\x00\x01\xe0") >= 4
+    assert pack.count(b"\x00\x00\x01\xbc") == 1 and pack.count(b"\x00\x00\x01\xbb") == 1
+
+
+def test_digest_response_is_rfc2617() -> None:
+    client = DigestClient("Mufasa", "Circle Of Life")
+    client.accept(
+        'Digest realm="testrealm@host.com", qop="auth", '
+        'nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"')
+    value = client.credentials("GET", "/dir/index.html")
+    assert value is not None and 'opaque="5ccc069c403ebaf9f0171e9517f40e41"' in value
+    assert "qop=auth" in value and "nc=00000001" in value
+    _, fields = auth_params(value)
+
+    def md5(text: str) -> str:
+        return hashlib.md5(text.encode()).hexdigest()
+
+    ha1 = md5("Mufasa:testrealm@host.com:Circle Of Life")
+    ha2 = md5("GET:/dir/index.html")
+    assert fields["response"] == md5(f"{ha1}:dcd98b7102dd2f0e8b11d0f600bfb0c093:00000001:"
+                                     f"{fields['cnonce']}:auth:{ha2}")
+
+
+def test_hostile_manscdp_and_sdp_are_refused_with_a_reason() -> None:
+    with pytest.raises(manscdp.BadManscdp, match="DTD"):
+        manscdp.parse(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><Query>&a;</Query>')
+    with pytest.raises(manscdp.BadManscdp, match="well-formed"):
+        manscdp.parse(b"<Query><CmdType>Catalog</Query>")
+    query = manscdp.parse('<?xml version="1.0" encoding="GB2312"?><Query><CmdType>Catalog'
+                          '</CmdType><SN>5</SN><DeviceID>1</DeviceID><Name>无人机</Name>'
+                          '</Query>'.encode("gb2312"))
+    assert (query.cmd_type, query.sn) == ("Catalog", "5")
+    with pytest.raises(sdp.BadSdp, match="PS"):
+        sdp.parse_offer(b"v=0\r\nc=IN IP4 127.0.0.1\r\nm=video 5000 RTP/AVP 98\r\n"
+                        b"a=rtpmap:98 H264/90000\r\ny=0100000001\r\n")
+    with pytest.raises(sdp.BadSdp, match="Play"):
+        sdp.parse_offer(b"v=0\r\ns=Playback\r\nc=IN IP4 127.0.0.1\r\nm=video 5000 RTP/AVP 96\r\n"
+                        b"a=rtpmap:96 PS/90000\r\ny=1100000001\r\n")
+
+
+def test_channel_ids_are_twenty_digits_and_stable() -> None:
+    ids = channel_ids(["12", "alpha", "3"], "34020000001310")
+    assert ids["3"] == "34020000001310000003" and ids["12"] == "34020000001310000012"
+    assert ids["alpha"] == "34020000001310900001"
+    assert all(len(v) == 20 and v.isdigit() for v in ids.values())
