@@ -53,6 +53,11 @@ class Capture:
     tcp: list[tuple[float, bytes]] = field(default_factory=list)
     tcp_connected_s: float | None = None
     tcp_closed_s: float | None = None
+    #: the third session: we connect to the port of the device's answer (a=setup:active)
+    active: list[tuple[float, bytes]] = field(default_factory=list)
+    active_port: int | None = None
+    active_connected_s: float | None = None
+    active_closed_s: float | None = None
 
 
 class _UdpSink(asyncio.DatagramProtocol):
@@ -63,17 +68,38 @@ class _UdpSink(asyncio.DatagramProtocol):
         self.capture.udp.append((time.monotonic(), data))
 
 
-async def _tcp_sink(capture: Capture, reader: asyncio.StreamReader,
-                    writer: asyncio.StreamWriter) -> None:
-    capture.tcp_connected_s = time.monotonic()
+async def _read_rfc4571(reader: asyncio.StreamReader, into: list[tuple[float, bytes]]) -> None:
     try:
         while True:
             length = struct.unpack(">H", await reader.readexactly(2))[0]
-            capture.tcp.append((time.monotonic(), await reader.readexactly(length)))
+            into.append((time.monotonic(), await reader.readexactly(length)))
     except (asyncio.IncompleteReadError, ConnectionError):
-        capture.tcp_closed_s = time.monotonic()
-    finally:
-        writer.close()
+        return
+
+
+async def _tcp_sink(capture: Capture, reader: asyncio.StreamReader,
+                    writer: asyncio.StreamWriter) -> None:
+    capture.tcp_connected_s = time.monotonic()
+    await _read_rfc4571(reader, capture.tcp)
+    capture.tcp_closed_s = time.monotonic()
+    writer.close()
+
+
+async def _connect_when_answered(capture: Capture, device: Gb28181Device) -> None:
+    """Play the platform's side of a=setup:active: connect to the port the device answered
+    with (read from its open session, the port its SDP answer named)."""
+    while True:
+        pushes = [d.push for d in device.dialogs.values() if d.push.offer.transport ==
+                  "tcp-active"]
+        if pushes and pushes[0].local_port:
+            break
+        await asyncio.sleep(0.05)
+    capture.active_port = pushes[0].local_port
+    reader, writer = await asyncio.open_connection("127.0.0.1", capture.active_port)
+    capture.active_connected_s = time.monotonic()
+    await _read_rfc4571(reader, capture.active)
+    capture.active_closed_s = time.monotonic()
+    writer.close()
 
 
 def _program_stream(packets: list[bytes], ssrc: int) -> bytes:
@@ -138,11 +164,13 @@ async def _run_platform(tmp_path: Path, camera: Camera, sip_transport: str) -> N
                 stderr=asyncio.subprocess.PIPE, cwd=tmp_path)
             await asyncio.sleep(0.5)  # sipp binds its port
             device_task = tasks.create_task(device.run())
+            active_task = tasks.create_task(_connect_when_answered(capture, device))
             _, stderr = await asyncio.wait_for(sipp.communicate(), 90)
             stopped_s = time.monotonic()
             await asyncio.sleep(1.0)
             device_task.cancel()
             relay_task.cancel()
+            active_task.cancel()
     finally:
         udp_sink.close()
         tcp_server.close()
@@ -171,7 +199,12 @@ async def _run_platform(tmp_path: Path, camera: Camera, sip_transport: str) -> N
     assert capture.tcp_connected_s is not None, "the device never connected for TCP media"
     tcp_ps = tmp_path / "tcp.ps"
     tcp_ps.write_bytes(_program_stream([p for _, p in capture.tcp], 100000002))
-    for path in (udp_ps, tcp_ps):
+    # TCP (the platform connected to the port of our answer)
+    assert capture.active_port is not None
+    assert f"m=video {capture.active_port} TCP/RTP/AVP 96" in messages
+    active_ps = tmp_path / "tcp-active.ps"
+    active_ps.write_bytes(_program_stream([p for _, p in capture.active], 100000003))
+    for path in (udp_ps, tcp_ps, active_ps):
         probed = _ffprobe(path)
         streams = probed["streams"]
         assert isinstance(streams, list)
@@ -180,12 +213,15 @@ async def _run_platform(tmp_path: Path, camera: Camera, sip_transport: str) -> N
         assert (video[0]["width"], video[0]["height"]) == (SMALL.width_px, SMALL.height_px)
         assert "mpeg" in str(probed["format"]), probed  # type: ignore[index]
 
-    # BYE stops the stream: no UDP once the TCP session had begun (after the first BYE), the
-    # TCP connection closed by the device, nothing after sipp ended
+    # BYE stops the stream: no UDP once the TCP session had begun (after the first BYE), each
+    # TCP connection closed by the device before the next session, nothing after sipp ended
     assert all(t < capture.tcp_connected_s for t, _ in capture.udp)
-    assert capture.tcp_closed_s is not None and capture.tcp_closed_s <= stopped_s
+    assert capture.tcp_closed_s is not None and capture.active_connected_s is not None
+    assert all(t <= capture.tcp_closed_s for t, _ in capture.tcp)
+    assert capture.tcp_closed_s < capture.active_connected_s
+    assert capture.active_closed_s is not None and capture.active_closed_s <= stopped_s
     assert not live.packet_consumers
-    assert device.stats.byes == 2
+    assert device.stats.byes == 3
 
 
 @needs_tools
