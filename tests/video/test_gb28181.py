@@ -8,6 +8,7 @@ installs both)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import shutil
@@ -22,9 +23,11 @@ from jinghang.video.gb28181 import manscdp, ps, sdp
 from jinghang.video.gb28181.device import Gb28181Device
 from jinghang.video.gb28181.digest import DigestClient
 from jinghang.video.gb28181.ids import channel_ids
-from jinghang.video.gb28181.message import auth_params
+from jinghang.video.gb28181.message import SipMessage, auth_params
+from jinghang.video.gb28181.message import parse as parse_sip
 from jinghang.video.gb28181.rtp import parse_header
 from jinghang.video.gb28181.settings import Gb28181Settings
+from jinghang.video.gb28181.transport import response_to
 from jinghang.video.relay import DroneRelay
 from jinghang.video.simcam import udp_url
 from jinghang.video.sources import VideoSource
@@ -293,3 +296,120 @@ def test_channel_ids_are_twenty_digits_and_stable() -> None:
     assert ids["3"] == "34020000001310000003" and ids["12"] == "34020000001310000012"
     assert ids["alpha"] == "34020000001310900001"
     assert all(len(v) == 20 and v.isdigit() for v in ids.values())
+
+
+# -- a platform that misbehaves: a plain UDP socket playing it -------------------------
+
+
+class _RawPlatform(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.inbox: asyncio.Queue[tuple[SipMessage, tuple[str, int]]] = asyncio.Queue()
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.inbox.put_nowait((parse_sip(data), addr))
+
+    async def next(self, method_or_code: str | int, timeout_s: float = 10.0
+                   ) -> tuple[SipMessage, tuple[str, int]]:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                message, addr = await self.inbox.get()
+                if method_or_code in (message.method, message.code):
+                    return message, addr
+
+    def send(self, data: bytes, addr: tuple[str, int]) -> None:
+        assert self.transport is not None
+        self.transport.sendto(data, addr)
+
+
+def _platform_request(method: str, uri: str, call_id: str, cseq: int, body: bytes = b"",
+                      content_type: str = "Application/MANSCDP+xml") -> bytes:
+    head = (f"{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bK{call_id}"
+            f"{cseq}\r\nFrom: <sip:{SERVER_ID}@{DOMAIN}>;tag=p{cseq}\r\nTo: <{uri}>\r\n"
+            f"Call-ID: {call_id}\r\nCSeq: {cseq} {method}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
+
+
+async def _start_raw(password: str) -> tuple[_RawPlatform, Gb28181Device, asyncio.Task[None],
+                                             Gb28181Settings]:
+    loop = asyncio.get_running_loop()
+    transport, platform = await loop.create_datagram_endpoint(_RawPlatform,
+                                                              local_addr=("127.0.0.1", 0))
+    platform.transport = transport
+    port = transport.get_extra_info("sockname")[1]
+    settings = Gb28181Settings(enabled=True, server_id=SERVER_ID, server_domain=DOMAIN,
+                               server_port=port, device_id=DEVICE_ID, password=password,
+                               retry_interval_s=0.5)
+    relays = {"1": DroneRelay("1", VideoSource(udp_url(free_udp_port())))}
+    device = Gb28181Device(settings, relays)
+    return platform, device, asyncio.create_task(device.run()), settings
+
+
+async def test_hostile_requests_get_clear_answers_and_the_device_keeps_serving() -> None:
+    platform, device, task, settings = await _start_raw("")
+    try:
+        register, addr = await platform.next("REGISTER")
+        platform.send(bytes(response_to(register, 200, "OK", "t1")), addr)
+        keepalive, _ = await platform.next("MESSAGE")
+        platform.send(bytes(response_to(keepalive, 200, "OK", "t2")), addr)
+
+        device_uri = f"sip:{DEVICE_ID}@{DOMAIN}"
+        platform.send(b"\x00\xff not SIP at all\r\n\r\n", addr)
+        platform.send(b"INVITE sip:x SIP/2.0\r\nTo: <sip:x>\r\n\r\n", addr)  # no Via/CSeq
+        platform.send(_platform_request(
+            "MESSAGE", device_uri, "dtd", 1,
+            b'<?xml version="1.0"?><!DOCTYPE q [<!ENTITY a "aaaa">]><Query>&a;</Query>'), addr)
+        refused, _ = await platform.next(400)
+        assert "DTD" in refused.phrase
+        channel = channel_ids(["1"], settings.channel_id_prefix)["1"]
+        platform.send(_platform_request("INVITE", f"sip:{'9' * 20}@{DOMAIN}", "nochannel", 1,
+                                        b"v=0\r\n", "APPLICATION/SDP"), addr)
+        assert (await platform.next(404))[0].call_id == "nochannel"
+        platform.send(_platform_request(
+            "INVITE", f"sip:{channel}@{DOMAIN}", "badsdp", 1,
+            b"v=0\r\ns=Play\r\nc=IN IP4 127.0.0.1\r\nm=video 5000 RTP/AVP 98\r\n"
+            b"a=rtpmap:98 H264/90000\r\ny=0100000001\r\n", "APPLICATION/SDP"), addr)
+        not_acceptable, _ = await platform.next(488)
+        assert "PS" in not_acceptable.phrase
+        platform.send(_platform_request("BYE", f"sip:{channel}@{DOMAIN}", "nodialog", 2),
+                      addr)
+        assert (await platform.next(481))[0].call_id == "nodialog"
+
+        # and it still answers a Catalog query
+        platform.send(_platform_request(
+            "MESSAGE", device_uri, "catalog", 3,
+            f'<?xml version="1.0" encoding="GB2312"?><Query><CmdType>Catalog</CmdType>'
+            f"<SN>9</SN><DeviceID>{DEVICE_ID}</DeviceID></Query>".encode()), addr)
+        await platform.next(200)
+        catalog, _ = await platform.next("MESSAGE")
+        platform.send(bytes(response_to(catalog, 200, "OK", "t3")), addr)
+        assert b'encoding="GB2312"' in catalog.body
+        assert f"<DeviceID>{channel}</DeviceID>".encode() in catalog.body
+        assert device.stats.catalogs_answered == 1 and not task.done()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert platform.transport is not None
+        platform.transport.close()
+
+
+async def test_a_refused_password_is_reported_and_retried() -> None:
+    platform, device, task, _ = await _start_raw("wrong-password")
+    try:
+        challenge = 'Digest realm="3402000000", nonce="abc", algorithm=MD5'
+        for _ in range(2):
+            register, addr = await platform.next("REGISTER")
+            response = response_to(register, 401, "Unauthorized", "t")
+            response.add("WWW-Authenticate", challenge)
+            platform.send(bytes(response), addr)
+        await platform.next("REGISTER")  # it tries again after retry_interval_s
+        assert "gb28181.password" in device.stats.last_error
+        assert not device.registered.is_set() and not task.done()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert platform.transport is not None
+        platform.transport.close()

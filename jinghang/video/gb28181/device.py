@@ -278,8 +278,8 @@ class Gb28181Device:
         if query.kind != "Query":
             return
         if query.cmd_type == "Catalog":
-            await self._send_catalog(query.sn)
             self.stats.catalogs_answered += 1
+            await self._send_catalog(query.sn)
         elif query.cmd_type == "DeviceInfo":
             await self._send_quietly(manscdp.device_info(
                 query.sn, query.device_id or s.device_id, s.device_name, s.manufacturer,
