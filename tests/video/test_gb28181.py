@@ -194,6 +194,7 @@ async def _run_platform(tmp_path: Path, camera: Camera, sip_transport: str) -> N
     for channel in channels.values():
         assert f"<DeviceID>{channel}</DeviceID>" in messages
     assert "<Status>OFF</Status>" in messages and "<Status>ON</Status>" in messages
+    assert "<CmdType>DeviceInfo</CmdType>" in messages and "<Channel>2</Channel>" in messages
 
     # UDP: PS over RTP that ffprobe reads as H.264 at the camera's size
     udp_ps = tmp_path / "udp.ps"
@@ -387,6 +388,12 @@ async def test_hostile_requests_get_clear_answers_and_the_device_keeps_serving()
         assert b'encoding="GB2312"' in catalog.body
         assert f"<DeviceID>{channel}</DeviceID>".encode() in catalog.body
         assert device.stats.catalogs_answered == 1 and not task.done()
+
+        # stopping unregisters (Expires: 0) so the platform shows the device offline at once
+        task.cancel()
+        unregister, _ = await platform.next("REGISTER", 3.0)
+        assert unregister.get("Expires") == "0"
+        platform.send(bytes(response_to(unregister, 200, "OK", "t4")), addr)
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

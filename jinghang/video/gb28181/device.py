@@ -119,7 +119,11 @@ class Gb28181Device:
         """Register and serve until cancelled; reconnect and re-register on any loss."""
         while True:
             try:
-                await self._session()
+                try:
+                    await self._session()
+                except asyncio.CancelledError:
+                    await self._unregister()
+                    raise
             except* (OSError, SipTimeout, RegistrationFailed, AuthenticationRefused,
                      ValueError) as group:
                 for exc in group.exceptions:
@@ -128,6 +132,16 @@ class Gb28181Device:
                 self.registered.clear()
                 await self._close()
             await asyncio.sleep(self.settings.retry_interval_s)
+
+    async def _unregister(self) -> None:
+        """REGISTER with Expires 0 on the way out, so the platform shows the device offline
+        at once (best effort, two seconds at most)."""
+        if not self.registered.is_set() or self.transport is None:
+            return
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(2.0):
+                await self.register(0)
+                log.info("GB/T 28181: unregistered from %s", self.settings.server_id)
 
     def _record(self, reason: str) -> None:
         self.stats.last_error = reason
@@ -316,9 +330,12 @@ class Gb28181Device:
 
     async def _on_invite(self, request: SipMessage, reply: Reply) -> None:
         local_tag = new_tag()
-        existing = self.dialogs.get(request.call_id)
-        if existing is not None:
-            return  # a retransmission after our answer was cached is handled below
+        if request.call_id in self.dialogs:
+            # (a retransmission of the INVITE we answered gets the cached answer from the
+            # transport; this is a re-INVITE, which the device does not renegotiate)
+            reply(response_to(request, 488, "Not Acceptable Here: session already set up",
+                              local_tag))
+            return
         channel = self._channel_of(request)
         drone = self.channels.get(channel)
         if drone is None:
