@@ -420,3 +420,45 @@ async def test_a_refused_password_is_reported_and_retried() -> None:
             await task
         assert platform.transport is not None
         platform.transport.close()
+
+
+# -- configuration and wiring --------------------------------------------------------------
+
+
+def _serve_config(tmp_path: Path, gb28181: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "jinghang.toml"
+    path.write_text(
+        f'database_url = "sqlite:///{tmp_path / "j.db"}"\n'
+        f'recordings_dir = "{tmp_path / "rec"}"\n'
+        "[[vehicles]]\nsystem_id = 3\nname = \"UAV-3\"\nbase_latitude_deg = 31.2\n"
+        f'base_longitude_deg = 121.4\nvideo_source_url = "{udp_url(free_udp_port())}"\n'
+        + gb28181, encoding="utf-8")
+    return path
+
+
+def test_the_device_runs_beside_the_server_only_when_enabled(tmp_path: Path) -> None:
+    from jinghang.api.runtime import build_services
+    from jinghang.api.serve_settings import load_serve_settings
+
+    off = build_services(load_serve_settings(str(_serve_config(tmp_path / "a", ""))))
+    try:
+        assert "gb28181" not in off.runners
+    finally:
+        off.store.close()
+    on = build_services(load_serve_settings(str(_serve_config(
+        tmp_path / "b", '[gb28181]\nenabled = true\npassword = "secret"\n'))))
+    try:
+        assert "gb28181" in on.runners
+    finally:
+        on.store.close()
+
+
+def test_a_bad_device_id_is_refused_naming_the_field(tmp_path: Path) -> None:
+    from jinghang.api.serve_settings import load_serve_settings
+    from jinghang.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        load_serve_settings(str(_serve_config(tmp_path, '[gb28181]\ndevice_id = "3402"\n')))
+    assert caught.value.field == "gb28181.device_id"
+    assert "20 decimal digits" in caught.value.message
