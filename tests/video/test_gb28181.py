@@ -117,13 +117,14 @@ def _program_stream(packets: list[bytes], ssrc: int) -> bytes:
 
 
 def _ffprobe(path: Path) -> dict[str, object]:
+    """ffprobe's view of the captured PS, every frame decoded (a decoding error fails)."""
     import subprocess
 
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries",
-         "stream=codec_name,codec_type,width,height:format=format_name", "-of", "json",
-         str(path)], capture_output=True, text=True, timeout=60, check=False)
-    assert out.returncode == 0, out.stderr
+        ["ffprobe", "-v", "error", "-count_frames", "-show_entries",
+         "stream=codec_name,codec_type,width,height,nb_read_frames:format=format_name",
+         "-of", "json", str(path)], capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 0 and not out.stderr.strip(), out.stderr
     result: dict[str, object] = json.loads(out.stdout)
     return result
 
@@ -215,6 +216,9 @@ async def _run_platform(tmp_path: Path, camera: Camera, sip_transport: str) -> N
         video = [s for s in streams if s.get("codec_type") == "video"]
         assert video and video[0]["codec_name"] == "h264", probed
         assert (video[0]["width"], video[0]["height"]) == (SMALL.width_px, SMALL.height_px)
+        # 2.5 s at 15 frames/s, from the first keyframe on (a keyframe every 2 s or less)
+        assert int(video[0]["nb_read_frames"]) >= 8, probed
+        print(path.name, video[0]["nb_read_frames"], "frames decoded")
         assert "mpeg" in str(probed["format"]), probed  # type: ignore[index]
 
     # BYE stops the stream: no UDP once the TCP session had begun (after the first BYE), each
