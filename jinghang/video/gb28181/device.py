@@ -128,6 +128,9 @@ class Gb28181Device:
                      ValueError) as group:
                 for exc in group.exceptions:
                     self._record(f"{type(exc).__name__}: {exc}")
+            except* Exception as group:  # a fault of ours must not stop the server
+                log.error("GB/T 28181: the device failed; starting over", exc_info=group)
+                self._record(f"internal error: {group.exceptions[0]!r}")
             finally:
                 self.registered.clear()
                 await self._close()

@@ -17,13 +17,6 @@ CAMERA_TYPE = "131"
 _FIRST_NAMED_SERIAL = 900_001
 
 
-def check_gb_id(value: str, field: str) -> str:
-    if not GB_ID.match(value):
-        raise ConfigError(f"{field} must be 20 decimal digits", field=field, value=value,
-                          limit="20 digits")
-    return value
-
-
 def default_channel_prefix(device_id: str) -> str:
     return device_id[:10] + CAMERA_TYPE + device_id[13]
 

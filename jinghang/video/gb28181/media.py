@@ -165,8 +165,20 @@ class MediaPush:
         return int(value * time_base * CLOCK_RATE_HZ)
 
     def on_packet(self, packet: av.Packet, info: StreamInfo) -> None:
+        """The relay's packet consumer: never raises into the relay (its other consumers,
+        the recorder among them, get the packet after this one)."""
         if self.stopped or info.codec_name != "h264":
             return
+        try:
+            self._send_packet(packet, info)
+        except Exception:
+            log.exception("GB/T 28181: pushing drone %s failed; push stopped",
+                          self.relay.drone_id)
+            self.stop()
+            if self.on_lost is not None:
+                self.on_lost()
+
+    def _send_packet(self, packet: av.Packet, info: StreamInfo) -> None:
         keyframe = bool(packet.is_keyframe)
         if self._need_keyframe and not keyframe:
             self.stats.frames_dropped += 1
