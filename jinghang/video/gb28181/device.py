@@ -82,7 +82,7 @@ class Gb28181Device:
         self.registered = asyncio.Event()
         self.dialogs: dict[str, Dialog] = {}
         self.transport: SipTransport | None = None
-        self._digest = DigestClient(settings.device_id, settings.password)
+        self._digest = DigestClient(settings.device_id, settings.password.get_secret_value())
         self._register_call_id = ""
         self._register_tag = new_tag()
         self._cseq = itertools.count(1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from jinghang.video.gb28181.ids import GB_ID, default_channel_prefix
 
@@ -28,7 +28,8 @@ class Gb28181Settings(BaseModel):
     device_name: str = "Jinghang"
     #: 14 digits in front of each drone's 6-digit serial; empty: derived from ``device_id``.
     channel_prefix: str = ""
-    password: str = ""
+    #: The digest password the platform gave this device (kept out of logs and reprs).
+    password: SecretStr = SecretStr("")
     transport: Literal["udp", "tcp"] = "udp"
     #: Where our SIP socket is bound (port 0: any free port) and the address we announce.
     local_host: str = "127.0.0.1"
