@@ -390,6 +390,7 @@ async def test_hostile_requests_get_clear_answers_and_the_device_keeps_serving()
         catalog, _ = await platform.next("MESSAGE")
         platform.send(bytes(response_to(catalog, 200, "OK", "t3")), addr)
         assert b'encoding="GB2312"' in catalog.body
+        assert len(bytes(catalog)) < 1300  # one datagram under the MTU (RFC 3261 §18.1.1)
         assert f"<DeviceID>{channel}</DeviceID>".encode() in catalog.body
         assert device.stats.catalogs_answered == 1 and not task.done()
 

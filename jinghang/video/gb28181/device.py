@@ -36,7 +36,9 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "Jinghang GB28181"
 MAX_PUSHES = 32
-CATALOG_ITEMS_PER_MESSAGE = 4
+#: Catalog items per response MESSAGE: one over UDP keeps each under a 1500-byte MTU (RFC 3261
+#: §18.1.1 wants larger requests on TCP), more over TCP; SumNum tells the platform the total.
+CATALOG_ITEMS_PER_MESSAGE = {"udp": 1, "tcp": 8}
 KEEPALIVE_MISSES_ALLOWED = 3
 ALLOW = "INVITE, ACK, BYE, CANCEL, MESSAGE, OPTIONS"
 
@@ -313,8 +315,8 @@ class Gb28181Device:
         s = self.settings
         items = [manscdp.Channel(channel, f"UAV {drone}", self.relays[drone].source.is_open)
                  for channel, drone in sorted(self.channels.items())]
-        chunks = [items[i:i + CATALOG_ITEMS_PER_MESSAGE]
-                  for i in range(0, len(items), CATALOG_ITEMS_PER_MESSAGE)] or [[]]
+        per_message = CATALOG_ITEMS_PER_MESSAGE[s.transport]
+        chunks = [items[i:i + per_message] for i in range(0, len(items), per_message)] or [[]]
         for chunk in chunks:
             await self._send_quietly(manscdp.catalog(
                 sn, s.device_id, s.device_id[:6], len(items), chunk, s.manufacturer, s.model))
