@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jinghang.errors import ConfigError
 from jinghang.limits import Limits
+from jinghang.video.gb28181.settings import Gb28181Settings
 
 PLACEHOLDER_SECRET = "change-me"
 
@@ -54,6 +55,8 @@ class Settings(BaseSettings):
     sitl_binary: str = ""
     #: Bounds on every input and on the CPU worker pool (``JINGHANG_LIMITS__JSON_BODY_BYTES``...).
     limits: Limits = Field(default_factory=Limits)
+    #: Registration to a police video platform as a GB/T 28181 device (off by default).
+    gb28181: Gb28181Settings = Field(default_factory=Gb28181Settings)
 
     def check_for_serving(self) -> None:
         """Refuse to serve with a placeholder secret outside the demo."""

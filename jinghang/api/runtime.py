@@ -77,6 +77,11 @@ def add_video(services: Services, sources: dict[int, str]) -> None:
         gateway.add_drone(str(system_id), url)
     recorder = FlightRecording(services, Path(services.settings.recordings_dir))
     services.runners["flight-recording"] = recorder.run
+    if services.settings.gb28181.enabled:
+        from jinghang.video.gb28181.device import Gb28181Device
+
+        services.runners["gb28181"] = Gb28181Device(services.settings.gb28181,
+                                                    gateway.relays).run
 
 
 def add_dispatcher(services: Services, *, clock: Clock | None = None, **options: Any) -> None:
