@@ -90,7 +90,7 @@ class Settings(BaseSettings):
 
     def check_for_serving(self) -> None:
         """Refuse to serve with a placeholder secret, or without an audit key, outside the
-        demo."""
+        demo (the key itself is read, and a bad one refused, when the store opens)."""
         if not self.demo and (self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 16):
             raise ConfigError(
                 "refusing to start with a placeholder or short secret outside demo mode; "
@@ -98,7 +98,7 @@ class Settings(BaseSettings):
                 field="secret_key",
                 limit="at least 16 characters, not the placeholder",
             )
-        if self.audit_secret() is None and not self.demo:
+        if not (self.audit_key_hex or self.audit_key_file) and not self.demo:
             raise ConfigError(
                 "refusing to start without an audit key outside demo mode: make one with "
                 "`jinghang audit new-key /etc/jinghang/audit.key` and set "
