@@ -97,6 +97,7 @@ def run_serve(args: argparse.Namespace) -> int:
             links=args.links,
         )
         settings.check_for_serving()
+        settings.check_audit_key_for_serving()
         check_links(settings.links)
         asyncio.run(_serve(settings))
     except JinghangError as exc:
