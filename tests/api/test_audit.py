@@ -119,3 +119,43 @@ async def test_verify_names_the_row_and_a_stable_code(tmp_path: Path) -> None:
         assert shown["ok"] is False
         assert (shown["first_bad_seq"], shown["first_bad_id"]) == (2, 2)
         assert shown["code"] == "audit.chain.edited"
+
+
+async def test_a_flown_incident_is_in_the_chain_states_commands_and_track(
+    tmp_path: Path,
+) -> None:
+    from jinghang.store.audit_tracks import verify_track_digests
+    from tests.api.harness import flying_api, incident_state_is, near
+
+    async with flying_api(tmp_path, drones=1) as api:
+        point = near(300, 100)
+        response = await api.post("/api/incidents", "commander", json={
+            "playbook_id": "P01", "latitude_deg": point[0], "longitude_deg": point[1],
+            "title": "110: audit coverage"})
+        assert response.status_code == 201, response.text
+        incident_id = response.json()["incident"]["id"]
+        await incident_state_is(api, incident_id, "closed", timeout_s=240)
+        record = (await api.get(f"/api/incidents/{incident_id}/record")).json()
+        mission_id = record["missions"][0]["id"]
+
+        async def entries(**params: str) -> list[dict[str, object]]:
+            got = await api.get("/api/audit", params={**params, "limit": "1000"})
+            return list(got.json())
+
+        states = [e["action"] for e in await entries(target_type="incident",
+                                                     target_id=str(incident_id))]
+        assert "incident.launching" in states and "incident.closed" in states
+        commands = await entries(action="vehicle.command")
+        assert commands and all(e["actor"] for e in commands)
+        tracks = await entries(action="mission.track", target_id=str(mission_id))
+        assert len(tracks) == 1
+        assert tracks[0]["details"]["points"] == len(record["track"])  # type: ignore[index]
+        assert (await api.get("/api/audit/verify")).json()["ok"] is True
+        with api.services.store.read_session() as session:
+            assert verify_track_digests(session).ok
+        with sqlite3.connect(tmp_path / "jinghang.db") as db:
+            db.execute("UPDATE mission_track_points SET latitude_deg = latitude_deg + 0.01 "
+                       "WHERE id = (SELECT MIN(id) FROM mission_track_points)")
+        with api.services.store.read_session() as session:
+            report = verify_track_digests(session)
+        assert not report.ok and report.mission_id == mission_id
