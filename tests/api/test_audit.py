@@ -145,6 +145,9 @@ async def test_a_flown_incident_is_in_the_chain_states_commands_and_track(
         states = [e["action"] for e in await entries(target_type="incident",
                                                      target_id=str(incident_id))]
         assert "incident.launching" in states and "incident.closed" in states
+        sortie = [e["action"] for e in await entries(target_type="mission",
+                                                     target_id=str(mission_id))]
+        assert "mission.flying" in sortie and "mission.completed" in sortie
         commands = await entries(action="vehicle.command")
         assert commands and all(e["actor"] for e in commands)
         tracks = await entries(action="mission.track", target_id=str(mission_id))
