@@ -134,18 +134,21 @@ def _chain(
     return entry
 
 
+def _seal(session: Session, key: AuditKey, head: AuditHead) -> bool:
+    if head.seq == 0 or head.key_id:
+        return False
+    _chain(session, key, head, actor="system", action=SEAL_ACTION, target_type="audit",
+           target_id="", details={"legacy_entries": head.seq, "legacy_head_hash": head.hash})
+    return True
+
+
 def seal_legacy(session: Session) -> bool:
     """When the newest row is an unkeyed legacy row, append the ``audit.keyed`` row that
     seals the legacy rows (their count and the last one's hash) with the key; True if so."""
     _lock_chain(session)
-    head = _head(session)
-    if head.seq == 0 or head.key_id:
-        return False
-    _chain(session, key_of(session), head, actor="system", action=SEAL_ACTION,
-           target_type="audit", target_id="",
-           details={"legacy_entries": head.seq, "legacy_head_hash": head.hash})
+    sealed = _seal(session, key_of(session), _head(session))
     session.flush()
-    return True
+    return sealed
 
 
 def append_audit(
@@ -163,14 +166,15 @@ def append_audit(
     stored as their ``str()``), and that is what is MACed. Legacy rows at the head are
     sealed first; a checkpoint of the new head is written when one is due.
     """
-    seal_legacy(session)  # takes the chain's lock
+    _lock_chain(session)
     key = key_of(session)
     head = _head(session)
+    _seal(session, key, head)
     clean_details = json.loads(canonical_json(details or {}))
     entry = _chain(session, key, head, actor=actor, action=action, target_type=target_type,
                    target_id=str(target_id), details=clean_details)
+    checkpoint_if_due(session, key, head)
     session.flush()
-    checkpoint_if_due(session, key, entry.seq, entry.hash)
     return to_public(entry)
 
 

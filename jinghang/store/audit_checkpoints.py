@@ -76,7 +76,6 @@ def write_checkpoint(session: Session, key: AuditKey, seq: int, hash_hex: str) -
                           public_key_hex=key.public_key_hex, signature_hex="")
     row.signature_hex = key.sign(checkpoint_message(seq, hash_hex, utc_text(at), key.key_id))
     session.add(row)
-    session.flush()
     return _public(row)
 
 
@@ -85,16 +84,17 @@ def _latest(session: Session) -> AuditCheckpoint | None:
     return session.exec(query).first()
 
 
-def checkpoint_if_due(session: Session, key: AuditKey, seq: int, hash_hex: str) -> None:
-    """Write a checkpoint of the new head when the last one is older than the interval."""
-    latest = _latest(session)
-    if latest is not None and latest.seq >= seq:
-        return
-    if latest is not None and key.checkpoint_interval_s > 0:
-        age_s = (utc_now() - as_utc(latest.created_at)).total_seconds()
-        if age_s < key.checkpoint_interval_s:
+def checkpoint_if_due(session: Session, key: AuditKey, head: AuditHead) -> None:
+    """Write a checkpoint of the new head when the last one (``head.checkpointed_at``) is
+    older than the interval; the head row keeps the time, so no query is needed."""
+    now = utc_now()
+    last = head.checkpointed_at
+    if last is not None and key.checkpoint_interval_s > 0:
+        if (now - as_utc(last)).total_seconds() < key.checkpoint_interval_s:
             return
-    write_checkpoint(session, key, seq, hash_hex)
+    write_checkpoint(session, key, head.seq, head.hash)
+    head.checkpointed_at = now
+    session.add(head)
 
 
 def checkpoint_head(session: Session, key: AuditKey) -> Checkpoint | None:
@@ -106,7 +106,11 @@ def checkpoint_head(session: Session, key: AuditKey) -> Checkpoint | None:
     latest = _latest(session)
     if latest is not None and latest.seq == head.seq and latest.hash == head.hash:
         return _public(latest)
-    return write_checkpoint(session, key, head.seq, head.hash)
+    checkpoint = write_checkpoint(session, key, head.seq, head.hash)
+    head.checkpointed_at = utc_now()
+    session.add(head)
+    session.flush()
+    return checkpoint
 
 
 def list_checkpoints(session: Session) -> list[Checkpoint]:

@@ -311,6 +311,8 @@ class AuditHead(SQLModel, table=True):
     hash: str = Field(default="", max_length=64)
     #: The key id of the last row (empty while the newest row is an unkeyed legacy row).
     key_id: str = Field(default="", max_length=16)
+    #: When the last checkpoint of the head was signed (None: never).
+    checkpointed_at: dt.datetime | None = None
 
 
 class AuditCheckpoint(SQLModel, table=True):

@@ -34,6 +34,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("key_id", sa.String(length=16), nullable=False, server_default="")
         )
+        batch_op.add_column(
+            sa.Column("checkpointed_at", sa.DateTime(timezone=True), nullable=True)
+        )
     op.create_table(
         "audit_checkpoints",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -58,6 +61,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_audit_checkpoints_seq"))
     op.drop_table("audit_checkpoints")
     with op.batch_alter_table("audit_head", schema=None) as batch_op:
+        batch_op.drop_column("checkpointed_at")
         batch_op.drop_column("key_id")
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
         batch_op.drop_column("key_id")
