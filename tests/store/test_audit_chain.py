@@ -49,12 +49,41 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def keyed(db_path: Path) -> Iterator[Store]:
+def keyed_sqlite(db_path: Path) -> Iterator[Store]:
     store = open_store(f"sqlite:///{db_path}", audit_key=KEY)
     try:
         yield store
     finally:
         store.close()
+
+
+@pytest.fixture
+def keyed_postgres(postgres_url: str) -> Iterator[Store]:
+    import sqlalchemy as sa
+
+    from jinghang.store.engine import normalise_url
+
+    name = f"jh_audit_{os.getpid()}_{next(_COUNTER)}"
+    admin = sa.create_engine(normalise_url(postgres_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    store = open_store(postgres_url.rsplit("/", 1)[0] + "/" + name, audit_key=KEY)
+    try:
+        yield store
+    finally:
+        store.close()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+_COUNTER = iter(range(1_000_000))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def keyed(request: pytest.FixtureRequest) -> Store:
+    """A store opened with the audit key, on a SQLite file and on a real PostgreSQL."""
+    return request.getfixturevalue(f"keyed_{request.param}")  # type: ignore[no-any-return]
 
 
 def _fill(store: Store, count: int, start: int = 0) -> None:
@@ -97,7 +126,7 @@ def _rewrite_from(store: Store, seq: int, digest: Any, key_id: str,
         for row in rows[seq - 1:]:
             new_hash = digest(_body(row, prev))
             s.execute(text("UPDATE audit_entries SET prev_hash = :p, hash = :h, key_id = :k "
-                           "WHERE id = :id"), {"p": prev + "x", "h": new_hash, "k": key_id,
+                           "WHERE id = :id"), {"p": f"{row['id']:064d}", "h": new_hash, "k": key_id,
                                                  "id": row["id"]})
             prev = new_hash
         # prev_hash is unique: set the real values once every row has moved
@@ -329,7 +358,8 @@ def _cli(*args: str, key_file: Path | None = None) -> subprocess.CompletedProces
                           capture_output=True, text=True, env=env, timeout=120, check=False)
 
 
-def test_cli_verify_exit_codes(keyed: Store, db_path: Path, tmp_path: Path) -> None:
+def test_cli_verify_exit_codes(keyed_sqlite: Store, db_path: Path, tmp_path: Path) -> None:
+    keyed = keyed_sqlite
     key_file = tmp_path / "audit.key"
     key_file.write_text(KEY_HEX + "\n", encoding="ascii")
     url = f"sqlite:///{db_path}"
@@ -402,3 +432,16 @@ def test_serve_refuses_to_start_without_an_audit_key(tmp_path: Path) -> None:
                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
                            check=False)
     assert short.returncode == 2 and "[audit_key_hex]" in short.stderr
+
+
+def test_the_demo_makes_its_own_audit_key_once(tmp_path: Path) -> None:
+    from jinghang.api.demo import demo_settings
+
+    first = demo_settings(tmp_path, host="127.0.0.1", port=0, sim_ports=[1, 2, 3], speedup=1)
+    key_file = tmp_path / "audit.key"
+    assert first.audit_key_file == str(key_file)
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    secret = first.audit_secret()
+    assert secret is not None and len(secret) == 32
+    again = demo_settings(tmp_path, host="127.0.0.1", port=0, sim_ports=[1, 2, 3], speedup=1)
+    assert again.audit_secret() == secret  # the same trail stays verifiable across runs
