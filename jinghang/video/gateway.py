@@ -379,7 +379,7 @@ class VideoGateway:
         """Close every session whose ICE did not connect in time; how many."""
         idle = self._idle(asyncio.get_running_loop().time())
         for session_id in idle:
-            log.info("viewer %s: ICE not connected after %.0f s; closed", session_id,
+            log.info("viewer %s: ICE not connected after %g s; closed", session_id,
                      self.connect_timeout_s)
             await self._forget(session_id)
         self.expired_sessions += len(idle)
