@@ -1,5 +1,5 @@
-"""The ``jinghang`` command line: ``demo``, ``serve``, ``sim``, ``templates``, ``plan`` and
-``recordings``. Each sub-package registers its own sub-commands (a module ``cli`` with a
+"""The ``jinghang`` command line: ``demo``, ``serve``, ``sim``, ``templates``, ``plan``,
+``recordings`` and ``audit``. Each sub-package registers its own sub-commands (a module with a
 ``register(subparsers)`` function), so this file only assembles them."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "jinghang.simulator.cli",  # sim
     "jinghang.missions.cli",  # templates, plan
     "jinghang.video.cli",  # recordings
+    "jinghang.store.audit_cli",  # audit verify | export-checkpoints | new-key
 )
 
 

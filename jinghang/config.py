@@ -14,6 +14,8 @@ from jinghang.limits import Limits
 from jinghang.video.gb28181.settings import Gb28181Settings
 
 PLACEHOLDER_SECRET = "change-me"
+#: The shortest audit key accepted (bytes), as jinghang.store.audit_key.MIN_KEY_BYTES.
+AUDIT_KEY_MIN_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -57,6 +59,48 @@ class Settings(BaseSettings):
     limits: Limits = Field(default_factory=Limits)
     #: Registration to a police video platform as a GB/T 28181 device (off by default).
     gb28181: Gb28181Settings = Field(default_factory=Gb28181Settings)
+    #: The audit trail's key (hex, at least 32 bytes), which MACs every audit row and signs
+    #: its checkpoints; it must not live in the database. Give it here
+    #: (``JINGHANG_AUDIT_KEY_HEX``) or in a file (``audit_key_file``); ``jinghang serve``
+    #: refuses to start without one outside the demo (``jinghang audit new-key FILE`` makes
+    #: one).
+    audit_key_hex: str = Field(default="", repr=False)
+    #: A file holding the audit key in hex (``JINGHANG_AUDIT_KEY_FILE``; keep it mode 0600,
+    #: off the database's disk or backups).
+    audit_key_file: str = ""
+    #: A signed checkpoint of the audit head is written at most this often (seconds).
+    audit_checkpoint_interval_s: float = Field(default=300.0, ge=0)
+    #: WHEP viewing sessions: at most this many in all, per drone and per user; a session
+    #: whose ICE has not connected this long after its offer was answered is closed.
+    video_max_sessions: int = Field(default=256, ge=1)
+    video_max_sessions_per_drone: int = Field(default=64, ge=1)
+    video_max_sessions_per_user: int = Field(default=8, ge=1)
+    video_connect_timeout_s: float = Field(default=20.0, gt=0)
+
+    def audit_secret(self) -> bytes | None:
+        """The audit key's bytes (from ``audit_key_hex`` or ``audit_key_file``), or None when
+        neither is set; ConfigError naming the setting when it is not a usable key."""
+        if self.audit_key_hex:
+            text, field = self.audit_key_hex, "audit_key_hex"
+        elif self.audit_key_file:
+            field = "audit_key_file"
+            try:
+                text = Path(self.audit_key_file).expanduser().read_text(encoding="ascii")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"cannot read the audit key file {self.audit_key_file}: "
+                                  f"{exc}", field=field, value=self.audit_key_file) from exc
+        else:
+            return None
+        try:
+            secret = bytes.fromhex(text.strip())
+        except ValueError:
+            raise ConfigError("the audit key is not hex", field=field,
+                              limit=f"{AUDIT_KEY_MIN_BYTES * 2} or more hex digits") from None
+        if len(secret) < AUDIT_KEY_MIN_BYTES:
+            raise ConfigError(f"the audit key is {len(secret)} bytes; it needs at least "
+                              f"{AUDIT_KEY_MIN_BYTES}", field=field,
+                              limit=f"{AUDIT_KEY_MIN_BYTES * 2} or more hex digits")
+        return secret
 
     def check_for_serving(self) -> None:
         """Refuse to serve with a placeholder secret outside the demo."""
@@ -66,4 +110,18 @@ class Settings(BaseSettings):
                 "set JINGHANG_SECRET_KEY to at least 16 random characters",
                 field="secret_key",
                 limit="at least 16 characters, not the placeholder",
+            )
+
+    def check_audit_key_for_serving(self) -> None:
+        """``jinghang serve`` refuses to start without an audit key outside the demo (the key
+        itself is read, and a bad one refused, when the store opens). An app built in code
+        without one writes rows MACed with the public development key, which a verifier
+        with the real key names."""
+        if not (self.audit_key_hex or self.audit_key_file) and not self.demo:
+            raise ConfigError(
+                "refusing to start without an audit key outside demo mode: make one with "
+                "`jinghang audit new-key /etc/jinghang/audit.key` and set "
+                "JINGHANG_AUDIT_KEY_FILE to it (or JINGHANG_AUDIT_KEY_HEX)",
+                field="audit_key_file",
+                limit=f"a key of at least {AUDIT_KEY_MIN_BYTES} bytes, not in the database",
             )

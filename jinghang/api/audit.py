@@ -2,7 +2,10 @@
 
 ``record`` appends one entry in its own transaction and publishes it on the bus topic
 ``"audit"``; ``record_request`` is what the audit middleware writes for every state-changing
-request; ``verify`` walks the hash chain and reports the first edited, deleted or moved row.
+request; ``verify`` walks the keyed hash chain (in batches) and reports the first edited,
+deleted, moved or rewritten row; ``export_checkpoints`` signs a checkpoint of the head now and
+returns every checkpoint in the export format. ``audit_key_of`` builds the store's audit key
+from the settings.
 """
 
 from __future__ import annotations
@@ -10,7 +13,18 @@ from __future__ import annotations
 from typing import Any
 
 from jinghang.api.services import Services
+from jinghang.config import Settings
 from jinghang.store.audit import AuditPublic, ChainReport, append_audit, list_audit, verify_chain
+from jinghang.store.audit_checkpoints import checkpoint_head, export_document, list_checkpoints
+from jinghang.store.audit_key import AuditKey, key_of
+
+
+def audit_key_of(settings: Settings) -> AuditKey | None:
+    """The audit key the settings give (None when they give none: the development key)."""
+    secret = settings.audit_secret()
+    if secret is None:
+        return None
+    return AuditKey(secret, checkpoint_interval_s=settings.audit_checkpoint_interval_s)
 
 
 def record(
@@ -62,3 +76,13 @@ def entries(services: Services, **filters: Any) -> list[AuditPublic]:
 def verify(services: Services) -> ChainReport:
     with services.store.read_session() as session:
         return verify_chain(session)
+
+
+def export_checkpoints(services: Services) -> dict[str, Any]:
+    """Sign a checkpoint of the head as it is now; every checkpoint, in the export format."""
+    with services.store.session() as session:
+        key = key_of(session)
+        checkpoint_head(session, key)
+        checkpoints = list_checkpoints(session)
+        session.commit()
+    return export_document(key, checkpoints)

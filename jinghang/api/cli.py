@@ -14,6 +14,7 @@ from jinghang.errors import JinghangError
 
 SERVE_EXAMPLE = """example jinghang.toml:
   secret_key = "at least 16 random characters"
+  audit_key_file = "/etc/jinghang/audit.key"   # made by: jinghang audit new-key FILE
   database_url = "postgresql://jinghang:pw@127.0.0.1:5432/jinghang"   # default sqlite:///jinghang.db
   host = "0.0.0.0"
   port = 8000
@@ -37,7 +38,8 @@ def register(subparsers: Any) -> None:
         "serve",
         help="run the command-center server",
         description="Run the server. Configuration comes from the environment (JINGHANG_*) "
-        "and an optional JSON or TOML file: database_url, links, users, vehicles, secret_key.",
+        "and an optional JSON or TOML file: database_url, links, users, vehicles, secret_key, "
+        "audit_key_file.",
         epilog=SERVE_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -95,6 +97,7 @@ def run_serve(args: argparse.Namespace) -> int:
             links=args.links,
         )
         settings.check_for_serving()
+        settings.check_audit_key_for_serving()
         check_links(settings.links)
         asyncio.run(_serve(settings))
     except JinghangError as exc:

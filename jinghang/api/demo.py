@@ -53,6 +53,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def demo_audit_key(directory: Path) -> Path:
+    """The demo's audit key file (made on its first run, kept beside its database)."""
+    from jinghang.store.audit_cli import write_new_key
+
+    path = directory / "audit.key"
+    if not path.exists():
+        write_new_key(path)
+    return path
+
+
 def demo_settings(
     directory: Path, *, host: str, port: int, sim_ports: list[int], speedup: float
 ) -> ServeSettings:
@@ -80,6 +90,7 @@ def demo_settings(
         port=port,
         links=[f"tcp:127.0.0.1:{p}" for p in sim_ports],
         recordings_dir=directory / "recordings",
+        audit_key_file=str(demo_audit_key(directory)),
         users=users,
         vehicles=vehicles,
         demo_speedup=speedup,

@@ -12,6 +12,7 @@ from typing import Any
 
 from jinghang.api import accounts, register
 from jinghang.api.accounts import UserCreate
+from jinghang.api.audit import audit_key_of
 from jinghang.api.serve_settings import ServeSettings
 from jinghang.api.services import Services
 from jinghang.api.zones import no_fly_zones
@@ -35,7 +36,7 @@ def build_services(settings: ServeSettings, *, clock: Clock | None = None) -> Se
     """Open the store, seed it, and build the fleet, the dispatcher and the patrol scheduler
     (on ``clock``, the wall clock by default)."""
     bus = EventBus()
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, audit_key=audit_key_of(settings))
     services = Services(settings=settings, bus=bus, store=store)
     for user in settings.users:
         accounts.ensure_user(

@@ -7,7 +7,8 @@ landing), and writes the samples to the store's ``mission_track_points`` in batc
 ``flush_after_s``, at ``max_batch`` points, when a flight ends and when the dispatcher stops),
 so the follow loop never waits on the database for every sample. A stale position (link lost,
 no fix) is not sampled. After a restart the follower of a flight still in the air feeds the
-same mission id, so its track continues where it stopped.
+same mission id, so its track continues where it stopped. When a flight ends, the digest of
+its whole track goes into the audit trail (:mod:`jinghang.store.audit_tracks`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jinghang.store import Store, TrackPointCreate, add_track_points
+from jinghang.store.audit_tracks import record_track_digest
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,12 @@ class TrackRecorder:
             self.observe(mission_id, state, force=True)
         self._last.pop(mission_id, None)
         self.flush()
+        if not any(pending_id == mission_id for pending_id, _ in self._pending):
+            try:  # the track's digest goes into the audit trail once all of it is stored
+                with self.store.transaction() as session:
+                    record_track_digest(session, mission_id)
+            except Exception:
+                log.exception("could not audit the flown track of mission %s", mission_id)
 
     def flush(self) -> None:
         """Write the pending samples in one transaction (kept for the next try on failure)."""

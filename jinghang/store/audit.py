@@ -1,31 +1,59 @@
-"""The append-only, hash-chained audit trail.
+"""The append-only, keyed, hash-chained audit trail: writing and reading it.
 
 Each entry stores the hash of the entry before it (``prev_hash``; the first entry's is 64
-zeros) and its own SHA-256 over the canonical JSON (sorted keys, no spaces, UTF-8) of its
-sequence number, time, actor, action, target, details and ``prev_hash``. ``audit_head`` keeps
-the last sequence number and hash, so that deleting the newest rows is detected too.
-:func:`verify_chain` walks the trail and reports the first row that was edited, deleted or
-moved. Appends are serialised (SQLite: the session's ``BEGIN IMMEDIATE``; PostgreSQL: a
+zeros) and its own HMAC-SHA256, with the audit key that is not in the database, over its
+content and ``prev_hash`` (:mod:`jinghang.store.audit_key`). ``audit_head`` keeps the last
+sequence number and hash, and signed checkpoints of the head are written as the trail grows
+(:mod:`jinghang.store.audit_checkpoints`), so that a deleted tail is found too.
+:func:`~jinghang.store.audit_verify.verify_chain` walks the trail in batches and names the
+first row that was edited, deleted, moved, or rewritten without the key.
+
+Appends are serialised (SQLite: the session's ``BEGIN IMMEDIATE``; PostgreSQL: a
 transaction-scoped advisory lock), and ``seq`` and ``prev_hash`` are unique, so the chain
 never forks.
+
+Rows from before the chain was keyed (``key_id`` empty, a plain SHA-256) are kept as they are:
+the first keyed append writes an ``audit.keyed`` row that names how many there were and the
+last one's hash (:func:`seal_legacy`), and from then on a change to any of them breaks its MAC.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from jinghang.store.audit_checkpoints import checkpoint_if_due
+from jinghang.store.audit_key import (
+    GENESIS_HASH,
+    SEAL_ACTION,
+    AuditKey,
+    as_utc,
+    canonical_json,
+    entry_body,
+    key_of,
+    keyed_hash,
+)
+from jinghang.store.audit_verify import ChainReport, verify_chain
 from jinghang.store.models import AuditEntry, AuditHead, utc_now
 
-GENESIS_HASH = "0" * 64
+__all__ = [
+    "GENESIS_HASH",
+    "SEAL_ACTION",
+    "AuditPublic",
+    "ChainReport",
+    "append_audit",
+    "canonical_json",
+    "list_audit",
+    "seal_legacy",
+    "to_public",
+    "verify_chain",
+]
+
 #: The PostgreSQL advisory lock key that serialises audit appends ("JHAUDIT").
 _PG_AUDIT_LOCK_KEY = 0x4A48415544495400 >> 8
 
@@ -42,70 +70,7 @@ class AuditPublic(BaseModel):
     details: dict[str, Any]
     prev_hash: str
     hash: str
-
-
-@dataclass(frozen=True, slots=True)
-class ChainReport:
-    """What :func:`verify_chain` found: ``ok``, how many entries it checked, and for a broken
-    chain the first bad ``seq`` and why (``edited``, ``deleted``, ``reordered``,
-    ``tail deleted``)."""
-
-    ok: bool
-    checked: int
-    first_bad_seq: int | None = None
-    problem: str = ""
-    detail: str = ""
-
-
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces: the same bytes for the same content everywhere."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    )
-
-
-def _as_utc(moment: dt.datetime) -> dt.datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
-
-
-def entry_hash(
-    *,
-    seq: int,
-    created_at: dt.datetime,
-    actor: str,
-    action: str,
-    target_type: str,
-    target_id: str,
-    details: dict[str, Any] | None,
-    prev_hash: str,
-) -> str:
-    """The SHA-256 (hex) of an entry's canonical JSON."""
-    body = {
-        "seq": seq,
-        "created_at": _as_utc(created_at).isoformat(timespec="microseconds"),
-        "actor": actor,
-        "action": action,
-        "target_type": target_type,
-        "target_id": target_id,
-        "details": details or {},
-        "prev_hash": prev_hash,
-    }
-    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
-
-
-def _hash_of(entry: AuditEntry) -> str:
-    return entry_hash(
-        seq=entry.seq,
-        created_at=entry.created_at,
-        actor=entry.actor,
-        action=entry.action,
-        target_type=entry.target_type,
-        target_id=entry.target_id,
-        details=entry.details,
-        prev_hash=entry.prev_hash,
-    )
+    key_id: str = ""
 
 
 def _lock_chain(session: Session) -> None:
@@ -116,7 +81,7 @@ def _lock_chain(session: Session) -> None:
 def to_public(entry: AuditEntry) -> AuditPublic:
     return AuditPublic(
         seq=entry.seq,
-        created_at=_as_utc(entry.created_at),
+        created_at=as_utc(entry.created_at),
         actor=entry.actor,
         action=entry.action,
         target_type=entry.target_type,
@@ -124,7 +89,66 @@ def to_public(entry: AuditEntry) -> AuditPublic:
         details=dict(entry.details or {}),
         prev_hash=entry.prev_hash,
         hash=entry.hash,
+        key_id=entry.key_id,
     )
+
+
+def _head(session: Session) -> AuditHead:
+    head = session.get(AuditHead, 1)
+    if head is None:
+        head = AuditHead(id=1, seq=0, hash=GENESIS_HASH)
+        session.add(head)
+    return head
+
+
+def _chain(
+    session: Session,
+    key: AuditKey,
+    head: AuditHead,
+    *,
+    actor: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    details: dict[str, Any],
+) -> AuditEntry:
+    entry = AuditEntry(
+        seq=head.seq + 1,
+        created_at=utc_now(),
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        details=details,
+        prev_hash=head.hash or GENESIS_HASH,
+        hash="",
+        key_id=key.key_id,
+    )
+    entry.hash = keyed_hash(key, entry_body(
+        seq=entry.seq, created_at=entry.created_at, actor=actor, action=action,
+        target_type=target_type, target_id=target_id, details=details,
+        prev_hash=entry.prev_hash))
+    session.add(entry)
+    head.seq, head.hash, head.key_id = entry.seq, entry.hash, key.key_id
+    session.add(head)
+    return entry
+
+
+def _seal(session: Session, key: AuditKey, head: AuditHead) -> bool:
+    if head.seq == 0 or head.key_id:
+        return False
+    _chain(session, key, head, actor="system", action=SEAL_ACTION, target_type="audit",
+           target_id="", details={"legacy_entries": head.seq, "legacy_head_hash": head.hash})
+    return True
+
+
+def seal_legacy(session: Session) -> bool:
+    """When the newest row is an unkeyed legacy row, append the ``audit.keyed`` row that
+    seals the legacy rows (their count and the last one's hash) with the key; True if so."""
+    _lock_chain(session)
+    sealed = _seal(session, key_of(session), _head(session))
+    session.flush()
+    return sealed
 
 
 def append_audit(
@@ -139,31 +163,17 @@ def append_audit(
     """Append one entry to the trail in the caller's transaction (the caller commits).
 
     ``details`` is stored as canonical JSON (values JSON cannot hold, such as datetimes, are
-    stored as their ``str()``), and that is what is hashed.
+    stored as their ``str()``), and that is what is MACed. Legacy rows at the head are
+    sealed first; a checkpoint of the new head is written when one is due.
     """
     _lock_chain(session)
-    head = session.get(AuditHead, 1)
-    if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS_HASH)
-        session.add(head)
-    prev_hash = head.hash or GENESIS_HASH
+    key = key_of(session)
+    head = _head(session)
+    _seal(session, key, head)
     clean_details = json.loads(canonical_json(details or {}))
-    entry = AuditEntry(
-        seq=head.seq + 1,
-        created_at=utc_now(),
-        actor=actor,
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id),
-        details=clean_details,
-        prev_hash=prev_hash,
-        hash="",
-    )
-    entry.hash = _hash_of(entry)
-    session.add(entry)
-    head.seq = entry.seq
-    head.hash = entry.hash
-    session.add(head)
+    entry = _chain(session, key, head, actor=actor, action=action, target_type=target_type,
+                   target_id=str(target_id), details=clean_details)
+    checkpoint_if_due(session, key, head)
     session.flush()
     return to_public(entry)
 
@@ -192,49 +202,3 @@ def list_audit(
     order = col(AuditEntry.seq).desc() if newest_first else col(AuditEntry.seq)
     query = query.order_by(order).limit(limit)
     return [to_public(e) for e in session.exec(query).all()]
-
-
-def verify_chain(session: Session) -> ChainReport:
-    """Walk the whole trail (in storage order) and report the first broken link."""
-    rows: Sequence[AuditEntry] = session.exec(select(AuditEntry).order_by(col(AuditEntry.id))).all()
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
-    checked = 0
-    for entry in rows:
-        if entry.seq != expected_seq:
-            if entry.seq > expected_seq:
-                problem = "deleted"
-                detail = f"entries {expected_seq}..{entry.seq - 1} are missing"
-            else:
-                problem = "reordered"
-                detail = f"entry {entry.seq} stands where entry {expected_seq} should"
-            return ChainReport(False, checked, expected_seq, problem, detail)
-        if _hash_of(entry) != entry.hash:
-            return ChainReport(
-                False, checked, entry.seq, "edited", "the entry's content does not match its hash"
-            )
-        if entry.prev_hash != expected_prev:
-            return ChainReport(
-                False,
-                checked,
-                entry.seq,
-                "reordered",
-                "the entry does not follow the entry before it",
-            )
-        expected_prev = entry.hash
-        expected_seq += 1
-        checked += 1
-    head = session.get(AuditHead, 1)
-    if head is not None and head.seq > checked:
-        return ChainReport(
-            False,
-            checked,
-            checked + 1,
-            "tail deleted",
-            f"the trail ends at entry {checked} but its head says {head.seq}",
-        )
-    if head is not None and checked and (head.seq != checked or head.hash != expected_prev):
-        return ChainReport(
-            False, checked, checked, "edited", "the trail's head does not match its last entry"
-        )
-    return ChainReport(True, checked)

@@ -21,6 +21,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 from jinghang.errors import StoreError
+from jinghang.store.audit_key import SESSION_INFO_KEY, AuditKey
 from jinghang.store.errors import StoreUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -84,10 +85,13 @@ def _sqlite_engine(url: str, database: str, *, echo: bool) -> Engine:
 
 class Store:
     """The opened database: ``with store.session() as s:`` for work that writes (commit
-    yourself), ``with store.read_session() as s:`` for queries only."""
+    yourself), ``with store.read_session() as s:`` for queries only. Its sessions carry the
+    audit key (``session.info``, see :mod:`jinghang.store.audit_key`), which is never
+    stored in the database."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, audit_key: AuditKey | None = None) -> None:
         self.engine = engine
+        self.audit_key = audit_key
         self._read_engine = engine.execution_options(sqlite_begin="DEFERRED")
 
     @property
@@ -101,13 +105,15 @@ class Store:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session for reading and writing; on SQLite its transaction holds the write lock."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self.engine, expire_on_commit=False,
+                     info={SESSION_INFO_KEY: self.audit_key}) as session:
             yield session
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
         """A session for queries; on SQLite it does not take the write lock."""
-        with Session(self._read_engine, expire_on_commit=False) as session:
+        with Session(self._read_engine, expire_on_commit=False,
+                     info={SESSION_INFO_KEY: self.audit_key}) as session:
             yield session
 
     @contextmanager
@@ -121,8 +127,11 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(url: str, *, migrate: bool = True, echo: bool = False) -> Store:
-    """Open the database at ``url`` and (by default) upgrade its schema to the newest revision."""
+def open_store(
+    url: str, *, migrate: bool = True, echo: bool = False, audit_key: AuditKey | None = None
+) -> Store:
+    """Open the database at ``url`` and (by default) upgrade its schema to the newest revision;
+    with an ``audit_key`` and ``migrate``, the unkeyed legacy audit rows are sealed too."""
     engine = make_engine(url, echo=echo)
     if migrate:
         from jinghang.store.migrate import upgrade_head
@@ -139,4 +148,10 @@ def open_store(url: str, *, migrate: bool = True, echo: bool = False) -> Store:
                 field="database_url",
                 value=engine.url.render_as_string(hide_password=True),
             ) from exc
-    return Store(engine)
+    store = Store(engine, audit_key=audit_key)
+    if migrate and audit_key is not None:
+        from jinghang.store.audit import seal_legacy
+
+        with store.transaction() as session:
+            seal_legacy(session)
+    return store

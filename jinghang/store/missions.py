@@ -1,4 +1,5 @@
-"""Missions flown (or planned) and their timeline of events."""
+"""Missions flown (or planned) and their timeline of events; each state change is also in
+the audit trail (``mission.<state>``, with the actor)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from jinghang.store.audit import append_audit
 from jinghang.store.errors import NotFound
 from jinghang.store.models import Mission, MissionEvent, MissionState, utc_now
 from jinghang.store.schemas import MissionCreate, MissionEventPublic, MissionPublic
@@ -99,6 +101,13 @@ def set_mission_state(
             created_at=now,
         )
     )
+    append_audit(session, actor=actor, action=f"mission.{to_state.value}",
+                 target_type="mission", target_id=mission_id,
+                 details={"from": from_state, "to": to_state.value,
+                          "incident_id": mission.incident_id,
+                          "patrol_run_id": mission.patrol_run_id,
+                          "vehicle_system_id": mission.vehicle_system_id,
+                          "message": message[:256]})
     session.flush()
     return MissionPublic.model_validate(mission)
 

@@ -281,7 +281,8 @@ class Recording(SQLModel, table=True):
 class AuditEntry(SQLModel, table=True):
     """One row of the append-only audit trail, hash-chained to the row before it.
 
-    ``hash`` is the SHA-256 of the canonical JSON of every other column plus ``prev_hash``;
+    ``hash`` is the HMAC-SHA256, with the audit key (never stored in the database), of the
+    canonical JSON of every other column plus ``prev_hash`` (a plain SHA-256 for legacy rows);
     ``seq`` runs 1, 2, 3 ... and both ``seq`` and ``prev_hash`` are unique, so the chain
     cannot fork even when two writers race.
     """
@@ -298,6 +299,9 @@ class AuditEntry(SQLModel, table=True):
     details: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     prev_hash: str = Field(max_length=64, unique=True)
     hash: str = Field(max_length=64)
+    #: Which audit key MACs this row (:mod:`jinghang.store.audit`); empty for a row written
+    #: before the chain was keyed (an unkeyed SHA-256, sealed by the first keyed row).
+    key_id: str = Field(default="", max_length=16)
 
 
 class AuditHead(SQLModel, table=True):
@@ -308,3 +312,23 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     hash: str = Field(default="", max_length=64)
+    #: The key id of the last row (empty while the newest row is an unkeyed legacy row).
+    key_id: str = Field(default="", max_length=16)
+    #: When the last checkpoint of the head was signed (None: never).
+    checkpointed_at: dt.datetime | None = None
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed statement of the audit trail's head: entry ``seq`` had ``hash`` at
+    ``created_at``, signed (Ed25519) with the key derived from the audit key. Exported and
+    kept elsewhere, checkpoints show a later truncation or rewrite of the trail."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(index=True)
+    hash: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=utc_now, index=True)
+    key_id: str = Field(max_length=16)
+    public_key_hex: str = Field(max_length=64)
+    signature_hex: str = Field(max_length=128)

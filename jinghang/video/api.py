@@ -11,6 +11,9 @@
 - ``GET /video/status``: relays, viewer counts and counters.
 
 Every route runs ``auth_dependency`` first (the API passes its own; 401 without a token).
+What it returns says who views, for the gateway's session limits: the API's principal (a
+``username`` and a ``role``), or a bare user name (counted as an observer). A refused
+session is 429 (this user's limit) or 503 (the drone's or the gateway's), with a ``code``.
 Errors are raised as :class:`~jinghang.errors.VideoError` subclasses carrying their HTTP
 status (400 for a malformed or hostile offer, with the reason); the API's single
 ``JinghangError`` handler turns them into problem responses.
@@ -19,12 +22,12 @@ status (400 for a malformed or hostile offer, with the reason); the API's single
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from fastapi import APIRouter, Depends, Request, Response
 
 from jinghang.errors import VideoError
-from jinghang.video.gateway import VideoGateway
+from jinghang.video.gateway import OBSERVER, VideoGateway
 from jinghang.video.sdp_check import MAX_OFFER_BYTES, BadOffer
 
 SDP_MEDIA_TYPE = "application/sdp"
@@ -52,20 +55,54 @@ async def _read_offer(request: Request) -> bytes:
     return bytes(body)
 
 
+@runtime_checkable
+class ViewerIdentity(Protocol):
+    """Who asks to view, as the API's signed-in principal says."""
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+def viewer_of(principal: object) -> tuple[str, str]:
+    """(user, role) of what the auth dependency returned."""
+    if isinstance(principal, ViewerIdentity):
+        return principal.username, str(principal.role)
+    if isinstance(principal, str) and principal:
+        return principal, OBSERVER
+    return "anonymous", OBSERVER
+
+
 def router_for(gateway: VideoGateway, auth_dependency: Callable[..., Any]) -> APIRouter:
     """The video routes, every one behind ``auth_dependency``."""
     router = APIRouter(prefix="/video", tags=["video"], dependencies=[Depends(auth_dependency)])
+    refusals: dict[int | str, dict[str, Any]] = {
+        429: {"description": "this user holds the most viewing sessions one user may "
+              "(code video.sessions.per_user)"},
+        503: {"description": "the drone or the gateway serves the most viewers it may, and "
+              "none of lower rank to close (code video.sessions.per_drone or .total)"},
+    }
 
     @router.post(
         "/{drone_id}/whep",
         status_code=201,
         response_class=Response,
-        responses={201: {"content": {SDP_MEDIA_TYPE: {}}, "description": "the SDP answer"}},
+        responses={201: {"content": {SDP_MEDIA_TYPE: {}}, "description": "the SDP answer"},
+                   **refusals},
     )
-    async def start_viewing(drone_id: str, request: Request, mode: str = "auto") -> Response:
+    async def start_viewing(
+        drone_id: str,
+        request: Request,
+        mode: str = "auto",
+        # a default, not Annotated: the string annotation could not see this local
+        principal: Any = Depends(auth_dependency),
+    ) -> Response:
         """Answer a viewer's SDP offer for one drone's live video."""
         offer = await _read_offer(request)
-        session = await gateway.open_session(drone_id, offer, mode)
+        user, role = viewer_of(principal)
+        session = await gateway.open_session(drone_id, offer, mode, user=user, role=role)
         location = f"{request.url.path.rstrip('/')}/{session.session_id}"
         response = Response(
             content=session.answer_sdp,

@@ -5,6 +5,13 @@
 a viewer's SDP offer (WHEP) with a peer connection whose only track is a viewer of that
 drone's relay, ``close_session`` ends it. ICE servers come from configuration and default to
 none: aiortc's public default STUN server is never used.
+
+Sessions are bounded in all (``max_sessions``), per drone and per user. A session whose ICE
+has not connected ``connect_timeout_s`` after its answer is closed (an offer that never
+connects holds no slot). Roles rank: a commander's or pilot's session, when a limit of all or
+of the drone is reached, closes the oldest session of an observer or admin instead of being
+refused. Refusals name their limit and carry a stable ``code``: 429
+``video.sessions.per_user``, 503 ``video.sessions.per_drone`` and ``video.sessions.total``.
 """
 
 from __future__ import annotations
@@ -60,15 +67,28 @@ class UnknownSession(VideoError):
 
 
 class TooManySessions(VideoError):
-    """The gateway already serves as many viewers as it is allowed to."""
+    """The gateway, or this drone, already serves as many viewers as it is allowed to."""
 
     status_code = 503
     title = "Too many viewers"
 
 
+class TooManyUserSessions(VideoError):
+    """This user already holds as many viewing sessions as one user may."""
+
+    status_code = 429
+    title = "Too many viewing sessions for this user"
+
+
+#: How much a role's session counts when the slots are full: a higher rank closes the oldest
+#: session of a lower one instead of being refused (operators of a drone before onlookers).
+ROLE_RANK: dict[str, int] = {"commander": 2, "pilot": 2, "admin": 0, "observer": 0}
+OBSERVER = "observer"
+
+
 @dataclass(slots=True)
 class ViewerSession:
-    """One viewer's peer connection to one drone."""
+    """One viewer's peer connection to one drone, who opened it and when (loop time)."""
 
     session_id: str
     drone_id: str
@@ -76,6 +96,14 @@ class ViewerSession:
     answer_sdp: str
     peer: RTCPeerConnection
     track: ViewerTrack
+    user: str = "anonymous"
+    role: str = OBSERVER
+    opened_at_s: float = 0.0
+    connected: bool = False
+
+    @property
+    def rank(self) -> int:
+        return ROLE_RANK.get(self.role, 0)
 
 
 def ice_configuration(ice_servers: Sequence[Mapping[str, Any]]) -> RTCConfiguration:
@@ -112,6 +140,9 @@ class VideoGateway:
         ice_servers: Sequence[Mapping[str, Any]] = (),
         *,
         max_sessions: int = 256,
+        max_sessions_per_drone: int = 64,
+        max_sessions_per_user: int = 8,
+        connect_timeout_s: float = 20.0,
         source_open_wait_s: float = 2.0,
         bus: EventBus | None = None,
     ) -> None:
@@ -120,6 +151,12 @@ class VideoGateway:
         self.configuration = ice_configuration(ice_servers)
         self._ice_servers = list(ice_servers)
         self.max_sessions = max_sessions
+        self.max_sessions_per_drone = max_sessions_per_drone
+        self.max_sessions_per_user = max_sessions_per_user
+        self.connect_timeout_s = connect_timeout_s
+        #: Sessions closed because ICE did not connect in time, and closed for a higher rank.
+        self.expired_sessions = 0
+        self.evicted_sessions = 0
         self.source_open_wait_s = source_open_wait_s
         self.relays: dict[str, DroneRelay] = {}
         self.sessions: dict[str, ViewerSession] = {}
@@ -127,13 +164,21 @@ class VideoGateway:
         self.recorders: dict[str, tuple[FlightRecorder, asyncio.Task[None]]] = {}
         self._stack: contextlib.AsyncExitStack | None = None
         self._tasks: asyncio.TaskGroup | None = None
+        self._reaper: asyncio.Task[None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> VideoGateway:
         """Build from :class:`jinghang.config.Settings` (its ``ice_servers`` and
-        ``ice_loopback`` policy)."""
+        ``video_*`` session limits and ``ice_loopback`` policy)."""
         apply_loopback_policy(settings.ice_loopback)
-        return cls(settings.ice_servers, **kwargs)
+        options: dict[str, Any] = {
+            "max_sessions": settings.video_max_sessions,
+            "max_sessions_per_drone": settings.video_max_sessions_per_drone,
+            "max_sessions_per_user": settings.video_max_sessions_per_user,
+            "connect_timeout_s": settings.video_connect_timeout_s,
+        }
+        options.update(kwargs)
+        return cls(settings.ice_servers, **options)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -142,6 +187,7 @@ class VideoGateway:
         self._tasks = await self._stack.enter_async_context(asyncio.TaskGroup())
         for drone_id in self.relays:
             self._start_relay(drone_id)
+        self._reaper = self._tasks.create_task(self._expire_idle_forever())
         return self
 
     def _start_relay(self, drone_id: str) -> None:
@@ -167,7 +213,10 @@ class VideoGateway:
                 await self.stop_recording(drone_id)
             for task in self._relay_tasks.values():
                 task.cancel()
+            if self._reaper is not None:
+                self._reaper.cancel()
         finally:
+            self._reaper = None
             stack, self._stack, self._tasks = self._stack, None, None
             self._relay_tasks.clear()
             if stack is not None:
@@ -290,16 +339,83 @@ class VideoGateway:
                            field="sdp.a=rtpmap", limit=["H264 (H.264 sources)", "VP8"])
         return "transcode"
 
+    # -- session limits ---------------------------------------------------------------
+
+    def _admit(self, drone_id: str, user: str, role: str, *, evict: bool) -> list[ViewerSession]:
+        """Check a new session of ``user`` (``role``) on ``drone_id`` against the limits; the
+        sessions it displaces (taken out of ``sessions`` when ``evict``, for the caller to
+        close), or a refusal."""
+        displaced: list[ViewerSession] = []
+        mine = sum(1 for s in self.sessions.values() if s.user == user)
+        if mine >= self.max_sessions_per_user:
+            raise TooManyUserSessions(
+                f"user {user} already holds {mine} viewing sessions; close one first",
+                field="sessions.per_user", value=mine, limit=self.max_sessions_per_user,
+                code="video.sessions.per_user")
+        rank = ROLE_RANK.get(role, 0)
+        limits = (
+            ("per_drone", lambda s: s.drone_id == drone_id, self.max_sessions_per_drone,
+             f"drone {drone_id} already has its maximum number of viewers"),
+            ("total", lambda s: True, self.max_sessions,
+             "the gateway serves its maximum number of viewers"),
+        )
+        for name, counted, limit, message in limits:
+            held = [s for s in self.sessions.values() if counted(s) and s not in displaced]
+            if len(held) < limit:
+                continue
+            lower = [s for s in held if s.rank < rank]
+            if not lower:
+                raise TooManySessions(message, field=f"sessions.{name}", value=len(held),
+                                      limit=limit, code=f"video.sessions.{name}")
+            displaced.append(min(lower, key=lambda s: s.opened_at_s))
+        if evict:
+            for session in displaced:
+                self.sessions.pop(session.session_id, None)
+        return displaced
+
+    def _idle(self, now_s: float) -> list[str]:
+        return [s.session_id for s in self.sessions.values()
+                if not s.connected and now_s - s.opened_at_s >= self.connect_timeout_s]
+
+    async def expire_idle_sessions(self) -> int:
+        """Close every session whose ICE did not connect in time; how many."""
+        idle = self._idle(asyncio.get_running_loop().time())
+        for session_id in idle:
+            log.info("viewer %s: ICE not connected after %g s; closed", session_id,
+                     self.connect_timeout_s)
+            await self._forget(session_id)
+        self.expired_sessions += len(idle)
+        return len(idle)
+
+    async def _expire_idle_forever(self) -> None:
+        period_s = min(max(self.connect_timeout_s / 4, 0.05), 2.0)
+        while True:
+            await asyncio.sleep(period_s)
+            await self.expire_idle_sessions()
+
+    async def _evict(self, sessions: list[ViewerSession], by: str, role: str) -> None:
+        for session in sessions:
+            log.info("viewer %s (%s, %s) on drone %s closed for %s (%s)", session.session_id,
+                     session.user, session.role, session.drone_id, by, role)
+            await self._close(session)
+        self.evicted_sessions += len(sessions)
+
     async def open_session(
-        self, drone_id: str, offer: bytes | str, mode: str = "auto"
+        self,
+        drone_id: str,
+        offer: bytes | str,
+        mode: str = "auto",
+        *,
+        user: str = "anonymous",
+        role: str = OBSERVER,
     ) -> ViewerSession:
-        """Answer a viewer's SDP offer; the answer carries all our ICE candidates."""
+        """Answer a viewer's SDP offer; the answer carries all our ICE candidates.
+
+        ``user`` and ``role`` say who asks (for the session limits, see the module)."""
         relay = self.relay(drone_id)
         text, summary = check_offer(offer)
-        if len(self.sessions) >= self.max_sessions:
-            raise TooManySessions("the gateway serves its maximum number of viewers",
-                                  field="sessions", value=len(self.sessions),
-                                  limit=self.max_sessions)
+        await self.expire_idle_sessions()
+        self._admit(drone_id, user, role, evict=False)  # refuse before any work
         if relay.source.info is None and self.source_open_wait_s > 0:
             with contextlib.suppress(VideoError):
                 await relay.source.wait_open(self.source_open_wait_s)
@@ -323,14 +439,26 @@ class VideoGateway:
             if isinstance(exc, VideoError):
                 raise
             raise BadOffer(f"the SDP offer cannot be answered: {exc}", field="sdp") from None
+        try:
+            displaced = self._admit(drone_id, user, role, evict=True)  # others may have come
+        except VideoError:
+            track.stop()
+            relay.remove_viewer(track)
+            await peer.close()
+            raise
         session = ViewerSession(secrets.token_urlsafe(16), drone_id, chosen,
-                                peer.localDescription.sdp, peer, track)
+                                peer.localDescription.sdp, peer, track, user=user, role=role,
+                                opened_at_s=asyncio.get_running_loop().time())
         self.sessions[session.session_id] = session
 
         @peer.on("connectionstatechange")
         async def _on_state() -> None:
+            if peer.connectionState == "connected":
+                session.connected = True
             if peer.connectionState in ("failed", "closed"):
                 await self._forget(session.session_id)
+
+        await self._evict(displaced, user, role)
 
         log.info("viewer %s on drone %s (%s)", session.session_id, drone_id, chosen)
         return session
@@ -344,8 +472,10 @@ class VideoGateway:
 
     async def _forget(self, session_id: str) -> None:
         session = self.sessions.pop(session_id, None)
-        if session is None:
-            return
+        if session is not None:
+            await self._close(session)
+
+    async def _close(self, session: ViewerSession) -> None:
         session.track.stop()
         relay = self.relays.get(session.drone_id)
         if relay is not None:
@@ -371,4 +501,12 @@ class VideoGateway:
         return {
             "drones": {drone_id: relay.describe() for drone_id, relay in self.relays.items()},
             "sessions": len(self.sessions),
+            "limits": {
+                "total": self.max_sessions,
+                "per_drone": self.max_sessions_per_drone,
+                "per_user": self.max_sessions_per_user,
+                "connect_timeout_s": self.connect_timeout_s,
+            },
+            "expired_sessions": self.expired_sessions,
+            "evicted_sessions": self.evicted_sessions,
         }

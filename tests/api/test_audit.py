@@ -71,3 +71,94 @@ async def test_console_takes_a_deployments_own_tile_server(tmp_path: Path) -> No
         own = (await api.get("/api/settings/console")).json()
         assert own["tile_url"] == "http://tiles.police.local/{z}/{x}/{y}.png"
         assert own["tile_attribution"] == "Weihai PSB"
+
+
+async def test_admins_export_signed_checkpoints_that_verify_the_trail_elsewhere(
+    tmp_path: Path,
+) -> None:
+    from jinghang.store.audit_checkpoints import Checkpoint
+    from jinghang.store.audit_verify import verify_chain
+
+    async with running_api(tmp_path) as api:
+        for name in ("A", "B", "C"):
+            await api.patch("/api/users/observer", "admin", json={"full_name": name})
+        for role in ("observer", "commander"):
+            refused = await api.get("/api/audit/checkpoints", as_user=role)
+            assert refused.status_code == 403
+        exported = await api.get("/api/audit/checkpoints", as_user="admin")
+        assert exported.status_code == 200
+        document = exported.json()
+        assert document["format"] == "jinghang-audit-checkpoints/1"
+        head = document["checkpoints"][-1]
+        newest = (await api.get("/api/audit", params={"order": "desc", "limit": 1})).json()[0]
+        assert (head["seq"], head["hash"]) == (newest["seq"], newest["hash"])
+        checkpoints = [Checkpoint.model_validate(c) for c in document["checkpoints"]]
+        assert all(c.signature_ok() for c in checkpoints)
+        # the tail after the exported head is cut, and the head moved back
+        with sqlite3.connect(tmp_path / "jinghang.db") as db:
+            db.execute("DELETE FROM audit_entries WHERE seq >= ?", (head["seq"],))
+            db.execute("DELETE FROM audit_checkpoints")
+            previous = db.execute("SELECT seq, hash FROM audit_entries ORDER BY seq DESC "
+                                  "LIMIT 1").fetchone()
+            db.execute("UPDATE audit_head SET seq = ?, hash = ?", previous)
+        shown = (await api.get("/api/audit/verify")).json()
+        assert shown["ok"] is True  # the database alone cannot tell...
+        with api.services.store.read_session() as session:
+            report = verify_chain(session, checkpoints=checkpoints)
+        assert not report.ok and report.problem == "tail deleted"  # ...the export does
+        assert report.first_bad_seq == head["seq"]
+
+
+async def test_verify_names_the_row_and_a_stable_code(tmp_path: Path) -> None:
+    async with running_api(tmp_path) as api:
+        for name in ("A", "B", "C"):
+            await api.patch("/api/users/observer", "admin", json={"full_name": name})
+        with sqlite3.connect(tmp_path / "jinghang.db") as db:
+            db.execute("UPDATE audit_entries SET target_id = 'x' WHERE seq = 2")
+        shown = (await api.get("/api/audit/verify")).json()
+        assert shown["ok"] is False
+        assert (shown["first_bad_seq"], shown["first_bad_id"]) == (2, 2)
+        assert shown["code"] == "audit.chain.edited"
+
+
+async def test_a_flown_incident_is_in_the_chain_states_commands_and_track(
+    tmp_path: Path,
+) -> None:
+    from jinghang.store.audit_tracks import verify_track_digests
+    from tests.api.harness import flying_api, incident_state_is, near
+
+    async with flying_api(tmp_path, drones=1) as api:
+        point = near(300, 100)
+        response = await api.post("/api/incidents", "commander", json={
+            "playbook_id": "P01", "latitude_deg": point[0], "longitude_deg": point[1],
+            "title": "110: audit coverage"})
+        assert response.status_code == 201, response.text
+        incident_id = response.json()["incident"]["id"]
+        await incident_state_is(api, incident_id, "closed", timeout_s=240)
+        record = (await api.get(f"/api/incidents/{incident_id}/record")).json()
+        mission_id = record["missions"][0]["id"]
+
+        async def entries(**params: str) -> list[dict[str, object]]:
+            got = await api.get("/api/audit", params={**params, "limit": "1000"})
+            return list(got.json())
+
+        states = [e["action"] for e in await entries(target_type="incident",
+                                                     target_id=str(incident_id))]
+        assert "incident.launching" in states and "incident.closed" in states
+        sortie = [e["action"] for e in await entries(target_type="mission",
+                                                     target_id=str(mission_id))]
+        assert "mission.flying" in sortie and "mission.completed" in sortie
+        commands = await entries(action="vehicle.command")
+        assert commands and all(e["actor"] for e in commands)
+        tracks = await entries(action="mission.track", target_id=str(mission_id))
+        assert len(tracks) == 1
+        assert tracks[0]["details"]["points"] == len(record["track"])  # type: ignore[index]
+        assert (await api.get("/api/audit/verify")).json()["ok"] is True
+        with api.services.store.read_session() as session:
+            assert verify_track_digests(session).ok
+        with sqlite3.connect(tmp_path / "jinghang.db") as db:
+            db.execute("UPDATE mission_track_points SET latitude_deg = latitude_deg + 0.01 "
+                       "WHERE id = (SELECT MIN(id) FROM mission_track_points)")
+        with api.services.store.read_session() as session:
+            report = verify_track_digests(session)
+        assert not report.ok and report.mission_id == mission_id

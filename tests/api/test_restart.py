@@ -29,6 +29,7 @@ def _write_config(tmp_path: Path, link: str, home: tuple[float, ...], port: int)
     config = {
         "database_url": f"sqlite:///{tmp_path / 'server.db'}",
         "secret_key": SECRET,
+        "audit_key_hex": "ab" * 32,
         "port": port,
         "links": [link],
         "users": [
