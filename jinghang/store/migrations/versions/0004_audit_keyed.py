@@ -8,7 +8,7 @@ how many legacy rows there were and the last one's hash, so from then on a chang
 them breaks that row's MAC.
 
 Revision ID: 0004_audit_keyed
-Revises: 0002_track_points
+Revises: 0003_user_token_version
 Create Date: 2026-12-01 21:40:00
 """
 
