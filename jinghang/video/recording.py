@@ -84,6 +84,8 @@ class _Segment:
     last_ts: int
     time_base: Any
     packets: int = 0
+    #: Bytes of video handed to the muxer (the file holds at least these once closed).
+    payload_bytes: int = 0
 
 
 @dataclass
@@ -256,6 +258,7 @@ class FlightRecorder:
         packet.stream = segment.stream
         segment.container.mux(packet)
         segment.packets += 1
+        segment.payload_bytes += len(item.data)
         segment.last_wall_s = item.wall_time_s
         if item.dts is not None:
             segment.last_ts = item.dts
@@ -270,6 +273,12 @@ class FlightRecorder:
             if self.error is not None:  # the disk already failed: keep what reached it
                 return None
             raise
+        size = segment.path.stat().st_size
+        if size < segment.payload_bytes:  # FFmpeg can lose a failed flush at close silently
+            full = os.statvfs(segment.path.parent).f_bavail == 0
+            code = errno.ENOSPC if full else errno.EIO
+            raise OSError(code, f"{os.strerror(code)}: {segment.path.name} holds {size} of the "
+                                f"{segment.payload_bytes} bytes written to it")
         digest = sha256_file(segment.path)
         duration_s = (float((segment.last_ts - segment.first_ts) * segment.time_base)
                       if segment.time_base else segment.last_wall_s - segment.first_wall_s)

@@ -1,0 +1,106 @@
+"""Alerts are server state: one alert per cause (counted), pushed on the WebSocket, and
+acknowledged by a named user for everyone; a second operator, or a fresh sign-in, sees it
+acknowledged. The cause here is real: a patrol for a drone that is not in the fleet is skipped
+at its time (the server runs on a test clock moved to 06:00 and 06:01 Beijing time)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinghang.dispatch.clock import TestClock
+from tests.api.harness import eventually, flying_api, near, password_of, watch
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _field() -> list[list[float]]:
+    corners = [near(150, -100), near(150, 0), near(250, 0), near(250, -100)]
+    return [[lat, lon] for lat, lon in corners]
+
+
+async def _patrol_for_drone_9(api: Any) -> int:
+    templates = (await api.get("/api/templates")).json()
+    survey = next(t["id"] for t in templates if t["inputs"] == ["area"])
+    created = await api.post(
+        "/api/patrols", "commander",
+        json={"name": "drone 9 patrol", "template_id": survey, "inputs": {"area": _field()},
+              "cron": "* 6 * * *", "vehicle_system_id": 9},
+    )
+    assert created.status_code == 201, created.text
+    return int(created.json()["id"])
+
+
+async def test_second_operator_sees_the_alert_acknowledged_by_the_first(tmp_path: Path) -> None:
+    clock = TestClock(dt.datetime(2026, 6, 1, 5, 59, tzinfo=SHANGHAI))
+    async with flying_api(tmp_path, drones=1, clock=clock) as api:
+        patrol_id = await _patrol_for_drone_9(api)
+        async with watch(api, "alert", as_user="pilot") as pilot_stream:
+            for minute in (0, 1):  # two runs skipped for the same cause
+                await clock.set(dt.datetime(2026, 6, 1, 6, minute, tzinfo=SHANGHAI))
+
+                async def skipped(n: int = minute + 1) -> bool:
+                    runs = (await api.get(f"/api/patrols/{patrol_id}/runs")).json()
+                    alerts = (await api.get("/api/alerts")).json()
+                    return len(runs) == n and any(a["count"] == n for a in alerts)
+
+                await eventually(skipped, 30, f"run {minute + 1} skipped and alerted")
+            opened = (await api.get("/api/alerts", "pilot")).json()
+            assert [(a["code"], a["count"]) for a in opened] == [("patrol.skipped", 2)]
+            alert = opened[0]
+            assert alert["params"]["patrol"] == "drone 9 patrol"
+            assert "vehicle 9" in alert["params"]["reason"]
+            assert alert["severity"] == "warning" and alert["acknowledged_by"] is None
+
+            # observers read alerts but do not acknowledge them
+            refused = await api.post(f"/api/alerts/{alert['id']}/acknowledge", "observer")
+            assert refused.status_code == 403
+            acked = await api.post(f"/api/alerts/{alert['id']}/acknowledge", "commander")
+            assert acked.status_code == 200, acked.text
+            assert acked.json()["acknowledged_by"] == "commander"
+
+            async def pilot_told() -> bool:
+                return any(e["data"].get("acknowledged_by") == "commander"
+                           for e in pilot_stream.events)
+
+            await eventually(pilot_told, 10, "the pilot's console told of the acknowledgement")
+        # the pilot, and a fresh sign-in, see no open alert; the history keeps who and when
+        assert (await api.get("/api/alerts", "pilot")).json() == []
+        token = (await api.client.post(
+            "/api/auth/token", data={"username": "observer", "password": password_of("observer")}
+        )).json()["access_token"]
+        fresh = await api.client.get("/api/alerts",
+                                     headers={"Authorization": f"Bearer {token}"})
+        assert fresh.json() == []
+        history = (await api.get("/api/alerts", "pilot", params={"state": "all"})).json()
+        assert [(a["id"], a["acknowledged_by"]) for a in history] == [(alert["id"], "commander")]
+        assert history[0]["acknowledged_at"] is not None
+        again = await api.post(f"/api/alerts/{alert['id']}/acknowledge", "pilot")
+        assert again.json()["acknowledged_by"] == "commander"  # the first one stands
+
+        trail = (await api.get("/api/audit", params={"target_type": "alert"})).json()
+        assert ("commander", "alert.acknowledge") in [(e["actor"], e["action"]) for e in trail]
+
+        # the same cause after the acknowledgement opens a new alert
+        await clock.set(dt.datetime(2026, 6, 1, 6, 2, tzinfo=SHANGHAI))
+
+        async def reopened() -> bool:
+            return len((await api.get("/api/alerts")).json()) == 1
+
+        await eventually(reopened, 30, "a new alert for the next skipped run")
+        new = (await api.get("/api/alerts")).json()[0]
+        assert new["id"] != alert["id"] and new["count"] == 1
+
+
+async def test_bad_alert_requests_get_clear_problems(tmp_path: Path) -> None:
+    async with flying_api(tmp_path, drones=1) as api:
+        bad_state = await api.get("/api/alerts", params={"state": "closed"})
+        assert bad_state.status_code == 422
+        assert "state" in bad_state.text
+        too_many = await api.get("/api/alerts", params={"limit": 5000})
+        assert too_many.status_code == 422
+        missing = await api.post("/api/alerts/999/acknowledge", "commander")
+        assert missing.status_code == 404 and missing.json()["field"] == "alert_id"
+        assert (await api.client.get("/api/alerts")).status_code == 401
