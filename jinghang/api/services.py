@@ -47,6 +47,8 @@ class Services:
     #: The alert service (built at start when absent).
     alerts: Any | None = None
     supervisor: Supervisor = field(default_factory=Supervisor)
+    #: Names of the parts without which the server cannot serve (health: 503 while one is down).
+    vital: frozenset[str] = VITAL
     #: Async contexts entered before the fleet (the demo's in-process simulators), in order.
     contexts: list[AbstractAsyncContextManager[Any]] = field(default_factory=list)
     #: Extra background work run beside the components (named for logs).
@@ -114,7 +116,7 @@ class Services:
             async with asyncio.TaskGroup() as tasks:
                 started: list[asyncio.Task[Any]] = [
                     tasks.create_task(
-                        self.supervisor.supervise(name, run, vital=name in VITAL), name=name)
+                        self.supervisor.supervise(name, run, vital=name in self.vital), name=name)
                     for name, run in self._background().items()
                 ]
                 await self._wait_started()

@@ -104,3 +104,20 @@ async def test_bad_alert_requests_get_clear_problems(tmp_path: Path) -> None:
         missing = await api.post("/api/alerts/999/acknowledge", "commander")
         assert missing.status_code == 404 and missing.json()["field"] == "alert_id"
         assert (await api.client.get("/api/alerts")).status_code == 401
+
+
+def test_every_alert_code_has_console_text_in_chinese_and_english() -> None:
+    import re
+
+    from jinghang.alerts import CODES
+
+    source = (Path(__file__).parents[2] / "jinghang/console/js/i18n.js").read_text()
+    zh, en = source.split("\n  en: {", 1)
+    for table, name in ((zh, "zh"), (en, "en")):
+        keys = set(re.findall(r'"alert\.code\.([a-z_.]+)"', table))
+        assert keys == set(CODES), (name, set(CODES) ^ keys)
+        for code, known in CODES.items():
+            text = re.search(rf'"alert\.code\.{re.escape(code)}": "((?:[^"\\]|\\.)*)"', table)
+            assert text is not None
+            assert set(re.findall(r"\{(\w+)\}", text.group(1))) == set(
+                re.findall(r"\{(\w+)\}", known.text)), (name, code)

@@ -109,3 +109,52 @@ async def test_full_recordings_disk_stops_recording_not_the_flight(
             pushed = [e["data"] for e in stream.events if e["data"].get("id") is not None]
             assert [a["code"] for a in pushed if a["new"] and a["case_id"] == incident_id
                     ] == ["recording.failed"]  # one alert for the cause, however many writes
+
+
+async def test_a_failing_part_is_restarted_and_health_says_it_is_down(tmp_path: Path) -> None:
+    """A vital part that keeps failing: health answers 503 naming it, one alert counts the
+    stops, the rest of the server serves on; once the part runs again health is 200."""
+    import asyncio
+
+    from tests.api.harness import running_api
+
+    healed = asyncio.Event()
+    tries: list[int] = []
+
+    async def uplink() -> None:
+        tries.append(1)
+        if not healed.is_set():
+            raise ConnectionError("uplink refused")
+        await asyncio.Event().wait()  # runs for the life of the server
+
+    def add_part(services: Services) -> None:
+        services.runners["uplink"] = uplink
+        services.vital = services.vital | {"uplink"}
+
+    async with running_api(tmp_path, customize=add_part) as api:
+        async def restarted_twice() -> bool:
+            return len(tries) >= 3
+
+        await eventually(restarted_twice, 30, "the part restarted with backoff")
+        health = await api.client.get("/api/health")
+        assert health.status_code == 503
+        body = health.json()
+        assert body["ok"] is False and "uplink" in body["down"]
+        part = next(c for c in body["components"] if c["name"] == "uplink")
+        assert part["status"] == "restarting" and part["vital"] is True
+        assert part["restarts"] >= 2 and "uplink refused" in part["last_error"]
+        alerts = (await api.get("/api/alerts")).json()
+        stopped = [a for a in alerts if a["code"] == "component.stopped"]
+        assert len(stopped) == 1 and stopped[0]["count"] >= 2  # one alert for the cause
+        assert stopped[0]["params"]["component"] == "uplink"
+        assert (await api.get("/api/patrols")).status_code == 200  # the rest serves on
+
+        healed.set()
+
+        async def healthy() -> bool:
+            return (await api.client.get("/api/health")).status_code == 200
+
+        await eventually(healthy, 60, "health back to 200 once the part runs")
+        part = next(c for c in (await api.client.get("/api/health")).json()["components"]
+                    if c["name"] == "uplink")
+        assert part["status"] == "running"

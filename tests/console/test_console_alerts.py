@@ -1,8 +1,8 @@
 """Alerts, roles and confirmations in the console, against the demo's simulated fleet (no
 cameras): a drone whose battery runs low raises a flashing alert (the server's, one for the
-cause) that stays on every view until someone acknowledges it, for everyone; pilots get the pilot panel of every drone but cannot report incidents,
-and observers get neither; a playbook that asks for a pilot's confirmation launches only once
-it is given."""
+cause) that stays on every view until someone acknowledges it, for everyone; pilots get the
+pilot panel of every drone but cannot report incidents, and observers get neither; a playbook
+that asks for a pilot's confirmation launches only once it is given."""
 
 from __future__ import annotations
 
