@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 STARTUP_TIMEOUT_S = 30.0
 #: The parts without which the server cannot serve: health answers 503 while one is down.
 VITAL = frozenset({"alerts", "dispatcher"})
+#: A drone is low on battery this far above the reserve it must land with.
+LOW_BATTERY_MARGIN_PCT = 5.0
 
 Runner = Callable[[], Coroutine[Any, Any, Any]]
 
@@ -90,13 +92,15 @@ class Services:
             from jinghang.alerts import AlertService, Rules
 
             self.alerts = AlertService(self.store, self.bus, Rules(
+                battery_low_pct=self.settings.battery_reserve_pct + LOW_BATTERY_MARGIN_PCT,
                 altitude_ceiling_m=self.settings.altitude_ceiling_m))
         alerts = self.alerts
 
         def stopped(component: str, error: str) -> None:
             alerts.raise_code("component.stopped", {"component": component, "error": error})
 
-        self.supervisor.on_stopped.append(stopped)
+        if not self.supervisor.on_stopped:  # once, however often the server starts
+            self.supervisor.on_stopped.append(stopped)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -5,6 +5,7 @@ at its time (the server runs on a test clock moved to 06:00 and 06:01 Beijing ti
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,71 @@ def test_every_alert_code_has_console_text_in_chinese_and_english() -> None:
             assert text is not None
             assert set(re.findall(r"\{(\w+)\}", text.group(1))) == set(
                 re.findall(r"\{(\w+)\}", known.text)), (name, code)
+
+
+async def test_link_loss_and_low_battery_each_raise_one_alert(tmp_path: Path) -> None:
+    """What the flight core publishes today (a link going silent, the battery in telemetry)
+    raises alerts: one per cause, counted when it comes back while still open."""
+    from jinghang.api import register
+    from jinghang.api.register import VehicleCreate
+    from jinghang.api.services import Services
+    from jinghang.flight import Fleet
+    from jinghang.flight.transport import parse_address
+    from jinghang.simulator import SimulatorServer
+    from tests.api.harness import BASE, make_settings, running_api
+    from tests.flight.tcp_proxy import TcpProxy
+
+    home = (BASE[0], BASE[1], 10.0, 0.0)
+    async with SimulatorServer(home=home, speedup=20.0, system_id=1, tcp_port=0) as sim:
+        upstream = parse_address(sim.address)
+        async with TcpProxy(upstream.host, upstream.port) as proxy:
+            settings = make_settings(tmp_path, links=[proxy.address])
+
+            def add_fleet(services: Services) -> None:
+                services.fleet = Fleet(services.bus, link_lost_after_s=0.5)
+                register.ensure_vehicle(services, VehicleCreate(
+                    system_id=1, name="drone-1", base_latitude_deg=home[0],
+                    base_longitude_deg=home[1], base_altitude_m=home[2]))
+
+            async with running_api(tmp_path, settings=settings, customize=add_fleet) as api:
+                fleet = api.services.fleet
+
+                async def linked() -> bool:
+                    vehicle = fleet.vehicles.get(1)
+                    return vehicle is not None and vehicle.state.battery_pct is not None
+
+                await eventually(linked, 30, "the drone on its link")
+
+                async def alerts(code: str) -> list[dict[str, Any]]:
+                    return [a for a in (await api.get("/api/alerts")).json() if a["code"] == code]
+
+                battery = sim.vehicle.physics.battery
+                battery.consumed_mah = 0.85 * battery.capacity_mah
+
+                async def low() -> bool:
+                    return bool(await alerts("vehicle.battery_low"))
+
+                await eventually(low, 30, "a low battery alert")
+                await asyncio.sleep(1.0)  # many telemetry messages later: still one, once
+                [battery_alert] = await alerts("vehicle.battery_low")
+                assert battery_alert["count"] == 1 and battery_alert["severity"] == "critical"
+                assert battery_alert["params"]["drone"] == "drone-1"
+                assert battery_alert["params"]["battery_pct"] <= 16
+
+                for cut in (1, 2):
+                    proxy.refusing = True
+                    proxy.cut()
+
+                    async def lost(n: int = cut) -> bool:
+                        found = await alerts("vehicle.link_lost")
+                        return bool(found) and found[0]["count"] == n
+
+                    await eventually(lost, 30, f"link loss {cut} alerted")
+                    proxy.refusing = False
+
+                    async def back() -> bool:
+                        return not fleet.vehicles[1].state.link_lost
+
+                    await eventually(back, 30, "the link back")
+                [link_alert] = await alerts("vehicle.link_lost")
+                assert link_alert["vehicle_system_id"] == 1 and link_alert["count"] == 2
