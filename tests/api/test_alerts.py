@@ -190,3 +190,40 @@ async def test_link_loss_and_low_battery_each_raise_one_alert(tmp_path: Path) ->
                     await eventually(back, 30, "the link back")
                 [link_alert] = await alerts("vehicle.link_lost")
                 assert link_alert["vehicle_system_id"] == 1 and link_alert["count"] == 2
+
+
+def test_coded_events_of_the_dispatcher_and_flight_core_map_to_alerts() -> None:
+    """The codes the case dispatcher and the flight checks publish raise their alert as soon
+    as they appear; telemetry over the ceiling raises once until it comes down."""
+    from jinghang.alerts import Rules
+    from jinghang.events import Event
+
+    rules = Rules(altitude_ceiling_m=120.0)
+    events = [
+        Event("sortie", {"code": "sortie.launch_refused", "case_id": 7, "system_id": 2,
+                         "params": {"reason": "arming refused"}}),
+        Event("case", {"code": "case.unassigned", "case_id": 8, "reason": "all drones busy"}),
+        Event("vehicle.status", {"code": "vehicle.outside_fence", "system_id": 3}),
+        Event("link", {"code": "link.spoofed_sysid", "link": "udp:14550", "system_id": 4}),
+        Event("case", {"code": "no.such.code", "case_id": 9}),
+        Event("alert", {"code": "sortie.failed", "id": 1}),  # the service's own: not again
+    ]
+    raised = [r for e in events for r in rules.evaluate(e)]
+    assert [(r.code, r.vehicle_system_id, r.case_id) for r in raised] == [
+        ("sortie.launch_refused", 2, 7),
+        ("case.unassigned", None, 8),
+        ("vehicle.outside_fence", 3, None),
+        ("link.spoofed_sysid", 4, None),
+    ]
+    assert raised[0].params["reason"] == "arming refused"
+    assert raised[1].params["reason"] == "all drones busy"
+    assert len({r.key for r in raised}) == 4
+
+    def climb(altitude_m: float) -> list[str]:
+        event = Event("telemetry", {"system_id": 5, "relative_altitude_m": altitude_m})
+        return [r.code for r in rules.evaluate(event)]
+
+    assert climb(125.0) == ["vehicle.above_ceiling"]
+    assert climb(130.0) == []
+    assert climb(100.0) == []
+    assert climb(121.0) == ["vehicle.above_ceiling"]
