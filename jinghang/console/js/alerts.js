@@ -8,7 +8,7 @@
 import { PATHS, get, post } from "./api.js";
 import { onLangChange, t } from "./i18n.js";
 import { state } from "./state.js";
-import { h, showError } from "./ui.js";
+import { h, showError, toast } from "./ui.js";
 
 const HEALTH_POLL_MS = 10000;
 const bars = new Map(); // alert id -> { alert, element }
@@ -82,7 +82,11 @@ async function acknowledge(id) {
 
 /** An "alert" event from the live stream: a raise (new or counted) or an acknowledgement. */
 export function handleAlertEvent(data) {
-  if (data?.id == null || !data.code) return; // not a stored alert
+  if (data?.id == null || !data.code) {
+    // a note from the dispatcher (queued, relaunching...): a passing line, not an alert bar
+    if (data?.message) toast(data.message, data.level === "info" ? "info" : "error");
+    return;
+  }
   if (data.acknowledged_by) {
     hide(data.id);
     return;
