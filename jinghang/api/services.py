@@ -116,6 +116,8 @@ class Services:
                     log.info("fleet link %s opened", link)
             for _name, component in self._components():
                 if hasattr(component, "__aenter__"):
+                    if hasattr(component, "supervisor"):  # its own parts, supervised too
+                        component.supervisor = self.supervisor
                     await stack.enter_async_context(component)
             async with asyncio.TaskGroup() as tasks:
                 started: list[asyncio.Task[Any]] = [

@@ -2,7 +2,8 @@
 sign-in, nothing confidential).
 
 ``components`` lists every supervised part (the alert service, the dispatcher, the patrols,
-the flight recording, each recorder that gave up), each fleet link and each video relay, with
+the flight recording, each video relay's task ``relay N``, each recorder that gave up), each
+fleet link and each drone's video source (``video N``: is its camera stream open), with
 ``status`` (``running``, ``restarting``, ``stopped``, ``finished``) and its last error. The
 answer is 503 with ``ok: false`` while a vital part (the dispatcher, the alert service) is down.
 """
