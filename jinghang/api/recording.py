@@ -19,6 +19,7 @@ from jinghang.api.services import Services
 from jinghang.errors import VideoError
 from jinghang.store.recordings import add_recording, list_recordings
 from jinghang.store.schemas import RecordingCreate
+from jinghang.supervisor import ComponentState
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class FlightRecording:
             self.segment_closed(incident_id, int(drone_id), path, sha256_hex, meta)
 
         try:
-            gateway.start_recording(
+            recorder = gateway.start_recording(
                 drone_id,
                 f"incident-{incident_id}",
                 self.root,
@@ -78,7 +79,20 @@ class FlightRecording:
         except VideoError as exc:
             log.warning("cannot record drone %s: %s", drone_id, exc.message)
             return
+        recorder.on_failed = lambda error: self.failed(incident_id, drone_id, error)
+        self.services.supervisor.report(f"recorder {drone_id}", ComponentState.RUNNING)
         self.recording[incident_id] = drone_id
+
+    def failed(self, incident_id: int, drone_id: str, error: str) -> None:
+        """A disk error stopped this flight's recording (the flight goes on): show it in
+        health and raise an alert."""
+        self.services.supervisor.report(f"recorder {drone_id}", ComponentState.STOPPED,
+                                        error=error, announce=False)
+        alerts = self.services.alerts
+        if alerts is not None:
+            alerts.raise_code("recording.failed", {"drone": f"#{drone_id}", "error": error},
+                              vehicle_system_id=int(drone_id) if drone_id.isdigit() else None,
+                              case_id=incident_id)
 
     def segment_closed(
         self,

@@ -5,8 +5,10 @@
 dispatcher, patrol scheduler and video gateway. :meth:`Services.running` is the app's lifespan:
 it enters the fleet (and any extra async context such as the demo's simulators), connects the
 configured links, enters the components that are async contexts (the video gateway) and runs
-every other component's ``run()`` inside one ``asyncio.TaskGroup``;
-leaving it cancels them and closes everything in reverse order.
+every other component's ``run()`` (the alert service, the dispatcher, the patrols, extra
+runners such as the flight recording) under the :class:`~jinghang.supervisor.Supervisor`, which
+restarts a failing one with backoff and raises a ``component.stopped`` alert, inside one
+``asyncio.TaskGroup``; leaving it cancels them and closes everything in reverse order.
 """
 
 from __future__ import annotations
@@ -20,10 +22,15 @@ from typing import Any
 
 from jinghang.config import Settings
 from jinghang.events import EventBus
+from jinghang.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_S = 30.0
+#: The parts without which the server cannot serve: health answers 503 while one is down.
+VITAL = frozenset({"alerts", "dispatcher"})
+#: A drone is low on battery this far above the reserve it must land with.
+LOW_BATTERY_MARGIN_PCT = 5.0
 
 Runner = Callable[[], Coroutine[Any, Any, Any]]
 
@@ -39,6 +46,11 @@ class Services:
     dispatcher: Any | None = None
     patrols: Any | None = None
     video_gateway: Any | None = None
+    #: The alert service (built at start when absent).
+    alerts: Any | None = None
+    supervisor: Supervisor = field(default_factory=Supervisor)
+    #: Names of the parts without which the server cannot serve (health: 503 while one is down).
+    vital: frozenset[str] = VITAL
     #: Async contexts entered before the fleet (the demo's in-process simulators), in order.
     contexts: list[AbstractAsyncContextManager[Any]] = field(default_factory=list)
     #: Extra background work run beside the components (named for logs).
@@ -51,7 +63,7 @@ class Services:
     def _components(self) -> list[tuple[str, Any]]:
         return [
             (name, getattr(self, name))
-            for name in ("video_gateway", "dispatcher", "patrols")
+            for name in ("video_gateway", "alerts", "dispatcher", "patrols")
             if getattr(self, name) is not None
         ]
 
@@ -74,9 +86,26 @@ class Services:
                     await started.wait()
                 log.info("%s started", name)
 
+    def _add_alerts(self) -> None:
+        """The alert service, and every stop the supervisor sees raised as an alert."""
+        if self.alerts is None:
+            from jinghang.alerts import AlertService, Rules
+
+            self.alerts = AlertService(self.store, self.bus, Rules(
+                battery_low_pct=self.settings.battery_reserve_pct + LOW_BATTERY_MARGIN_PCT,
+                altitude_ceiling_m=self.settings.altitude_ceiling_m))
+        alerts = self.alerts
+
+        def stopped(component: str, error: str) -> None:
+            alerts.raise_code("component.stopped", {"component": component, "error": error})
+
+        if not self.supervisor.on_stopped:  # once, however often the server starts
+            self.supervisor.on_stopped.append(stopped)
+
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Start every part, yield while the server serves, stop everything cleanly."""
+        self._add_alerts()
         async with AsyncExitStack() as stack:
             for context in self.contexts:
                 await stack.enter_async_context(context)
@@ -87,10 +116,14 @@ class Services:
                     log.info("fleet link %s opened", link)
             for _name, component in self._components():
                 if hasattr(component, "__aenter__"):
+                    if hasattr(component, "supervisor"):  # its own parts, supervised too
+                        component.supervisor = self.supervisor
                     await stack.enter_async_context(component)
             async with asyncio.TaskGroup() as tasks:
                 started: list[asyncio.Task[Any]] = [
-                    tasks.create_task(run(), name=name) for name, run in self._background().items()
+                    tasks.create_task(
+                        self.supervisor.supervise(name, run, vital=name in self.vital), name=name)
+                    for name, run in self._background().items()
                 ]
                 await self._wait_started()
                 for callback in self.on_ready:

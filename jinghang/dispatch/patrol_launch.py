@@ -1,12 +1,16 @@
-"""Launching one run of a patrol schedule: the named vehicle or the best suitable one, the
-template planned from its home and safety-checked, or the run recorded as skipped with why.
+"""Checking a patrol against the fleet (:func:`check_patrol`: which drones could fly it now,
+with the energy it takes each) and launching one run of it: the named vehicle or the best
+suitable one, the template planned from its home and safety-checked, or the run recorded as
+skipped with why (announced on the bus as ``patrol.skipped``, which raises an alert).
 Functions of the :class:`~jinghang.dispatch.dispatcher.Dispatcher`."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from jinghang.dispatch.fleetview import drone_profile
 from jinghang.dispatch.flights import Flight, Phase
 from jinghang.dispatch.lifecycle import IncidentState
 from jinghang.dispatch.planning import (
@@ -23,10 +27,12 @@ from jinghang.store import (
     MissionCreate,
     MissionState,
     PatrolRunStatus,
+    PatrolScheduleCreate,
     PatrolSchedulePublic,
     append_audit,
     create_mission,
     finish_patrol_run,
+    list_vehicles,
     record_patrol_run,
     set_mission_state,
 )
@@ -38,12 +44,127 @@ S = IncidentState
 DISPATCHER = "dispatcher"
 
 
+@dataclass(frozen=True)
+class DroneFit:
+    """Could this drone fly the patrol now, and what would it cost its battery."""
+
+    system_id: int
+    name: str
+    can_fly: bool
+    reason: str
+    #: The share of a full battery the patrol takes (None: not planned for this drone).
+    energy_pct: float | None = None
+    battery_pct: float | None = None
+    candidate: Candidate | None = None
+    plan: MissionPlan | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "system_id": self.system_id,
+            "name": self.name,
+            "can_fly": self.can_fly,
+            "reason": self.reason,
+            "energy_pct": None if self.energy_pct is None else round(self.energy_pct, 1),
+            "battery_pct": None if self.battery_pct is None else round(self.battery_pct, 1),
+        }
+
+
+@dataclass(frozen=True)
+class PatrolCheck:
+    """The patrol against the fleet as it is now: every drone with why it can or cannot fly
+    it, and (when none can) the one line that says why the run would be skipped."""
+
+    drones: list[DroneFit] = field(default_factory=list)
+    reason: str = ""
+
+    @property
+    def fit(self) -> DroneFit | None:
+        return next((d for d in self.drones if d.can_fly), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"can_fly": self.fit is not None, "reason": self.reason,
+                "drones": [d.to_dict() for d in self.drones]}
+
+
+def check_patrol(d: Dispatcher, patrol: PatrolScheduleCreate | PatrolSchedulePublic
+                 ) -> PatrolCheck:
+    """Check the patrol against the fleet now, with the dispatcher's own ranking
+    (:meth:`Dispatcher.choose`) and planning (``plan_template_flight`` from each drone's
+    home, safety- and energy-checked): used when a patrol is scheduled and before each run."""
+    from jinghang.missions.catalog import load_catalog
+
+    try:
+        template = load_catalog().get(patrol.template_id)
+    except MissionError as exc:
+        return PatrolCheck(reason=exc.message)
+    inputs = dict(patrol.inputs or {})
+    anchor = _anchor_of(inputs)
+    if anchor is None:
+        return PatrolCheck(reason="the patrol has no area, route or point to fly")
+    task = Task(
+        anchor[0],
+        anchor[1],
+        frozenset(template.payloads) - {"gimbal"},
+        on_scene_s=0.0,
+        altitude_m=60.0,
+        reserve_pct=d.limits.reserve_pct,
+    )
+    choice = d.choose(task)
+    with d.store.read_session() as s:
+        registered = {v.system_id: v for v in list_vehicles(s)}
+    drones: list[DroneFit] = []
+    for candidate in choice.candidates:
+        profile = drone_profile(registered[candidate.system_id],
+                                d.fleet.vehicles.get(candidate.system_id))
+        try:
+            plan = plan_template_flight(
+                patrol.template_id,
+                inputs,
+                profile,
+                limits=d.limits,
+                no_fly=d.no_fly,
+                params=patrol.params,
+            )
+        except MissionError as exc:
+            energy = exc.value if isinstance(exc, EnergyError) else None
+            drones.append(DroneFit(candidate.system_id, candidate.name, False, exc.message,
+                                   energy if isinstance(energy, (int, float)) else None,
+                                   candidate.battery_pct))
+            continue
+        drones.append(DroneFit(candidate.system_id, candidate.name, True, "",
+                               plan.energy_pct, candidate.battery_pct, candidate, plan))
+    drones += [DroneFit(r.system_id, r.name, False, r.reason) for r in choice.rejected]
+    wanted = patrol.vehicle_system_id
+    if wanted is not None:
+        drones = [x for x in drones if x.system_id == wanted]
+        if not drones:
+            return PatrolCheck(reason=f"vehicle {wanted}: not in the fleet")
+        if not drones[0].can_fly:
+            return PatrolCheck(drones, f"vehicle {wanted}: {drones[0].reason}")
+        return PatrolCheck(drones)
+    if not choice.candidates:
+        return PatrolCheck(drones, "no suitable drone: " + choice.reasons())
+    planned = drones[:len(choice.candidates)]  # the candidates, each with its plan's verdict
+    if not any(x.can_fly for x in planned):
+        return PatrolCheck(drones, "; ".join(f"{x.name}: {x.reason}" for x in planned))
+    return PatrolCheck(drones)
+
+
+def announce_skip(d: Dispatcher, patrol: PatrolSchedulePublic, run_id: int, reason: str) -> None:
+    """Tell whoever listens (the alert service) that a run was skipped, with why."""
+    d.bus.publish("patrol", {
+        "code": "patrol.skipped", "patrol_id": patrol.id,
+        "params": {"patrol": patrol.name, "patrol_id": patrol.id, "run_id": run_id,
+                   "reason": reason},
+    })
+
+
 async def launch_patrol(
     d: Dispatcher, patrol: PatrolSchedulePublic, scheduled_for: dt.datetime
 ) -> int:
-    """Fly one run of a patrol now (its vehicle, or the best suitable one); a run that
-    cannot fly is recorded as skipped with why. Returns the run id."""
-    from jinghang.missions.catalog import load_catalog
+    """Fly one run of a patrol now (its vehicle, or the best suitable one), checked against
+    the fleet first; a run that cannot fly is recorded as skipped with why, and announced.
+    Returns the run id."""
 
     def skip(reason: str) -> int:
         with d._tx() as s:
@@ -62,55 +183,14 @@ async def launch_patrol(
                 target_id=patrol.id,
                 details={"run_id": run.id, "reason": reason},
             )
-        d._alert("info", f"patrol {patrol.name} skipped: {reason}", patrol_id=patrol.id)
+        announce_skip(d, patrol, run.id, reason)
         return run.id
 
-    try:
-        template = load_catalog().get(patrol.template_id)
-    except MissionError as exc:
-        return skip(exc.message)
-    inputs = dict(patrol.inputs or {})
-    anchor = _anchor_of(inputs)
-    if anchor is None:
-        return skip("the patrol has no area, route or point to fly")
-    task = Task(
-        anchor[0],
-        anchor[1],
-        frozenset(template.payloads) - {"gimbal"},
-        on_scene_s=0.0,
-        altitude_m=60.0,
-        reserve_pct=d.limits.reserve_pct,
-    )
-    choice = d.choose(task)
-    candidates = choice.candidates
-    if patrol.vehicle_system_id is not None:
-        candidates = [c for c in candidates if c.system_id == patrol.vehicle_system_id]
-        if not candidates:
-            why = next(
-                (r.reason for r in choice.rejected if r.system_id == patrol.vehicle_system_id),
-                "not in the fleet",
-            )
-            return skip(f"vehicle {patrol.vehicle_system_id}: {why}")
-    reasons: list[str] = []
-    for candidate in candidates:
-        try:
-            plan = plan_template_flight(
-                patrol.template_id,
-                inputs,
-                d._profile(candidate.system_id),
-                limits=d.limits,
-                no_fly=d.no_fly,
-                params=patrol.params,
-            )
-        except MissionError as exc:
-            reasons.append(f"{candidate.name}: {exc.message}")
-            if not isinstance(exc, EnergyError):
-                break
-            continue
-        return await _launch_patrol(d, patrol, scheduled_for, candidate, plan)
-    if not candidates:
-        return skip("no suitable drone: " + choice.reasons())
-    return skip("; ".join(reasons))
+    check = check_patrol(d, patrol)
+    fit = check.fit
+    if fit is None or fit.candidate is None or fit.plan is None:
+        return skip(check.reason or "no suitable drone")
+    return await _launch_patrol(d, patrol, scheduled_for, fit.candidate, fit.plan)
 
 
 async def _launch_patrol(
@@ -179,11 +259,11 @@ async def _launch_patrol(
             finish_patrol_run(
                 s, run.id, PatrolRunStatus.FAILED, reason=f"vehicle {sid} refused: {exc.message}"
             )
-        d._alert(
-            "warning",
-            f"patrol {patrol.name}: vehicle {sid} refused: {exc.message}",
-            patrol_id=patrol.id,
-        )
+        d.bus.publish("patrol", {
+            "code": "patrol.launch_refused", "system_id": sid,
+            "params": {"patrol": patrol.name, "patrol_id": patrol.id, "drone": candidate.name,
+                       "reason": exc.message},
+        })
         return run.id
     flight.phase = Phase.EN_ROUTE
     d.flights[sid] = flight

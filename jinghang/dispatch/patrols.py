@@ -1,8 +1,10 @@
 """The patrol scheduler: fires each enabled patrol schedule at the times its cron timetable
 names (in its time zone, Asia/Shanghai by default), through the dispatcher, on an injectable
 clock. A run that cannot fly (no suitable drone, the named vehicle busy, a plan that fails a
-safety check) is recorded as skipped with why; runs missed while the server was down are
-recorded as skipped too, except the newest one when it is still within ``grace_s``.
+safety check) is recorded as skipped with why and announced (``patrol.skipped``, an alert); runs
+missed while the server was down are recorded as skipped too, except the newest one when it is
+still within ``grace_s``. :meth:`PatrolScheduler.check` tells which drones could fly a patrol
+now and :meth:`PatrolScheduler.next_run` when it fires next (the patrol list shows both).
 
 Time comes only from the clock, so tests drive a :class:`~jinghang.dispatch.clock.TestClock`
 to 06:00 instead of sleeping. Call :meth:`PatrolScheduler.reload` after adding or changing a
@@ -18,9 +20,11 @@ import logging
 from jinghang.dispatch.clock import Clock, SystemClock
 from jinghang.dispatch.dispatcher import Dispatcher
 from jinghang.dispatch.errors import PatrolError
+from jinghang.dispatch.patrol_launch import PatrolCheck, announce_skip, check_patrol
 from jinghang.dispatch.timetable import next_due
 from jinghang.store import (
     PatrolRunStatus,
+    PatrolScheduleCreate,
     PatrolSchedulePublic,
     append_audit,
     last_run_time,
@@ -130,6 +134,21 @@ class PatrolScheduler:
                                     status=PatrolRunStatus.SKIPPED, reason=reason)
             append_audit(s, actor="scheduler", action="patrol.skipped", target_type="patrol",
                          target_id=patrol.id, details={"run_id": run.id, "reason": reason})
+        announce_skip(self.dispatcher, patrol, run.id, reason)
+
+    def next_run(self, patrol: PatrolSchedulePublic) -> dt.datetime | None:
+        """When the patrol fires next (None when it is paused or its timetable is bad)."""
+        if not patrol.enabled:
+            return None
+        try:
+            return next_due(patrol.cron, self._start_after(patrol, self.clock.now()),
+                            patrol.time_zone)
+        except PatrolError:
+            return None
+
+    def check(self, patrol: PatrolScheduleCreate | PatrolSchedulePublic) -> PatrolCheck:
+        """The patrol against the fleet now: which drones could fly it, at what energy."""
+        return check_patrol(self.dispatcher, patrol)
 
     async def run(self) -> None:
         """Sleep on the clock until the next run is due, fire it, repeat."""

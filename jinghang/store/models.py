@@ -332,3 +332,27 @@ class AuditCheckpoint(SQLModel, table=True):
     key_id: str = Field(max_length=16)
     public_key_hex: str = Field(max_length=64)
     signature_hex: str = Field(max_length=128)
+
+
+class Alert(SQLModel, table=True):
+    """One alert an operator must see: a cause (``key``) raised once and counted while open,
+    with its severity, the drone and case it concerns, a message ``code`` and its
+    ``params`` (the console translates them), and who acknowledged it for everyone."""
+
+    __tablename__ = "alerts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: What caused it (code plus the drone, case or component): one open alert per key.
+    key: str = Field(max_length=255, index=True)
+    code: str = Field(max_length=64, index=True)
+    severity: str = Field(max_length=16)
+    params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: The English text, for logs and clients that do not translate codes.
+    message: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    vehicle_system_id: int | None = Field(default=None, index=True)
+    case_id: int | None = Field(default=None, index=True)
+    count: int = 1
+    first_seen_at: dt.datetime = Field(default_factory=utc_now, index=True)
+    last_seen_at: dt.datetime = Field(default_factory=utc_now)
+    acknowledged_by: str | None = Field(default=None, max_length=64)
+    acknowledged_at: dt.datetime | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from jinghang.store.errors import NotFound
 from jinghang.store.models import PatrolRun, PatrolRunStatus, PatrolSchedule, utc_now
@@ -119,3 +119,14 @@ def last_run_time(session: Session, schedule_id: int) -> dt.datetime | None:
         .limit(1)
     )
     return session.exec(query).first()
+
+
+def last_runs(session: Session) -> dict[int, PatrolRunPublic]:
+    """Each schedule's newest recorded run, for the patrol list."""
+    newest = (
+        select(PatrolRun.schedule_id, func.max(PatrolRun.id).label("run_id"))
+        .group_by(col(PatrolRun.schedule_id))
+        .subquery()
+    )
+    rows = session.exec(select(PatrolRun).join(newest, col(PatrolRun.id) == newest.c.run_id))
+    return {r.schedule_id: PatrolRunPublic.model_validate(r) for r in rows.all()}

@@ -165,6 +165,8 @@ class VideoGateway:
         self._stack: contextlib.AsyncExitStack | None = None
         self._tasks: asyncio.TaskGroup | None = None
         self._reaper: asyncio.Task[None] | None = None
+        #: Runs each relay (restarting it when it fails) when set: the server's supervisor.
+        self.supervisor: Any | None = None
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> VideoGateway:
@@ -194,11 +196,13 @@ class VideoGateway:
         assert self._tasks is not None
         relay = self.relays[drone_id]
         analytics = self.analytics.get(drone_id)
-        if analytics is None:
-            self._relay_tasks[drone_id] = self._tasks.create_task(relay.run())
-        else:
-            self._relay_tasks[drone_id] = self._tasks.create_task(
-                _run_both(relay.run(), analytics.run()))
+
+        def run() -> Coroutine[Any, Any, None]:
+            return relay.run() if analytics is None else _run_both(relay.run(), analytics.run())
+
+        supervisor = self.supervisor
+        work = run() if supervisor is None else supervisor.supervise(f"relay {drone_id}", run)
+        self._relay_tasks[drone_id] = self._tasks.create_task(work)
 
     async def __aexit__(
         self,

@@ -14,6 +14,7 @@ H.264 and H.265 sources are recorded; others are refused with a VideoError.
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import inspect
 import io
@@ -83,6 +84,8 @@ class _Segment:
     last_ts: int
     time_base: Any
     packets: int = 0
+    #: Bytes of video handed to the muxer (the file holds at least these once closed).
+    payload_bytes: int = 0
 
 
 @dataclass
@@ -123,6 +126,10 @@ class FlightRecorder:
         self._segment: _Segment | None = None
         self._need_keyframe = True
         self._finished = False
+        #: Why the recording stopped early (a disk error), or None.
+        self.error: str | None = None
+        #: Called with ``error`` when a disk error stops the recording.
+        self.on_failed: Callable[[str], Any] | None = None
 
     # -- feeding (event loop, never blocks) -----------------------------------------------
 
@@ -149,29 +156,56 @@ class FlightRecorder:
     # -- the writer -----------------------------------------------------------------------
 
     async def run(self) -> None:
-        await run_blocking(self.directory.mkdir, parents=True, exist_ok=True)
+        """Write until ``finish()``. A disk error (a full disk: ENOSPC) stops this recording
+        only: the recorder keeps what it closed, sets ``error``, calls ``on_failed`` and
+        returns; it never raises into the task group the live video and flights share."""
         try:
-            while True:
-                item = await self._queue.get()
-                batch: list[_Queued] = []
-                done = item is None
-                if item is not None:
-                    batch.append(item)
-                while not done and not self._queue.empty():
-                    more = self._queue.get_nowait()
-                    if more is None:
-                        done = True
-                    else:
-                        batch.append(more)
-                closed = await run_blocking(self._write_batch, batch)
-                for record in closed:
-                    await self._publish(record)
-                if done:
-                    break
-        finally:
+            await run_blocking(self.directory.mkdir, parents=True, exist_ok=True)
+            await self._write_until_finished()
+        except OSError as exc:
+            self._fail(exc)
+        try:
             last = await run_blocking(self._close_segment)
-            if last is not None:
-                await self._publish(last)
+        except OSError as exc:
+            self._fail(exc)
+            return
+        if last is not None:
+            await self._publish(last)
+
+    async def _write_until_finished(self) -> None:
+        while True:
+            item = await self._queue.get()
+            batch: list[_Queued] = []
+            done = item is None
+            if item is not None:
+                batch.append(item)
+            while not done and not self._queue.empty():
+                more = self._queue.get_nowait()
+                if more is None:
+                    done = True
+                else:
+                    batch.append(more)
+            closed = await run_blocking(self._write_batch, batch)
+            for record in closed:
+                await self._publish(record)
+            if done:
+                return
+
+    def _fail(self, exc: OSError) -> None:
+        """Stop taking packets and say why (once)."""
+        self._finished = True
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        if self.error is not None:
+            return
+        name = errno.errorcode.get(exc.errno or 0)
+        self.error = f"{exc.strerror or exc}" + (f" ({name})" if name else "")
+        log.error("recording of drone %s stopped: %s", self.drone_id, self.error)
+        if self.on_failed is not None:
+            try:
+                self.on_failed(self.error)
+            except Exception:  # the hook's failure must not hide the recorder's
+                log.exception("the recording failure hook failed")
 
     def _write_batch(self, batch: list[_Queued]) -> list[SegmentRecord]:
         closed: list[SegmentRecord] = []
@@ -224,6 +258,7 @@ class FlightRecorder:
         packet.stream = segment.stream
         segment.container.mux(packet)
         segment.packets += 1
+        segment.payload_bytes += len(item.data)
         segment.last_wall_s = item.wall_time_s
         if item.dts is not None:
             segment.last_ts = item.dts
@@ -232,7 +267,18 @@ class FlightRecorder:
         segment, self._segment = self._segment, None
         if segment is None:
             return None
-        segment.container.close()
+        try:
+            segment.container.close()
+        except OSError:
+            if self.error is not None:  # the disk already failed: keep what reached it
+                return None
+            raise
+        size = segment.path.stat().st_size
+        if size < segment.payload_bytes:  # FFmpeg can lose a failed flush at close silently
+            full = os.statvfs(segment.path.parent).f_bavail == 0
+            code = errno.ENOSPC if full else errno.EIO
+            raise OSError(code, f"{os.strerror(code)}: {segment.path.name} holds {size} of the "
+                                f"{segment.payload_bytes} bytes written to it")
         digest = sha256_file(segment.path)
         duration_s = (float((segment.last_ts - segment.first_ts) * segment.time_base)
                       if segment.time_base else segment.last_wall_s - segment.first_wall_s)

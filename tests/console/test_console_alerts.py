@@ -1,8 +1,8 @@
 """Alerts, roles and confirmations in the console, against the demo's simulated fleet (no
-cameras): a drone whose battery runs low raises a flashing alert that stays on every view until
-someone acknowledges it; pilots get the pilot panel of every drone but cannot report incidents,
-and observers get neither; a playbook that asks for a pilot's confirmation launches only once
-it is given."""
+cameras): a drone whose battery runs low raises a flashing alert (the server's, one for the
+cause) that stays on every view until someone acknowledges it, for everyone; pilots get the
+pilot panel of every drone but cannot report incidents, and observers get neither; a playbook
+that asks for a pilot's confirmation launches only once it is given."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ async def test_low_battery_alert_stays_until_acknowledged_and_roles(tmp_path: Pa
         # drone 3's battery is nearly used up (the simulator's own battery model)
         battery = run.simulators[2].vehicle.physics.battery
         battery.consumed_mah = battery.capacity_mah * 0.85
-        alert = page.locator(".alert.alert-low_battery")
+        alert = page.locator(".alert[data-code='vehicle.battery_low']")
         await alert.wait_for(timeout=WAIT_MS)
         assert "威海-3" in await alert.inner_text()
         await page.locator(".drone-card[data-drone='3'] .battery.bad").wait_for()
@@ -42,7 +42,7 @@ async def test_low_battery_alert_stays_until_acknowledged_and_roles(tmp_path: Pa
         await alert.locator(".alert-ack").click()
         await alert.wait_for(state="detached")
         await page.wait_for_timeout(1500)
-        assert await page.locator(".alert.alert-low_battery").count() == 0
+        assert await page.locator(".alert[data-code='vehicle.battery_low']").count() == 0
 
         # an observer sees the fleet but gets no pilot controls and no reporting
         observer = await page.context.new_page()
@@ -50,6 +50,8 @@ async def test_low_battery_alert_stays_until_acknowledged_and_roles(tmp_path: Pa
         await observer.locator(".drone-card").nth(2).wait_for(timeout=WAIT_MS)
         assert await observer.locator(".pilot-panel").count() == 0
         assert not await observer.locator("#report-start").is_visible()
+        # a fresh sign-in does not see the alert the pilot acknowledged
+        assert await observer.locator(".alert[data-code='vehicle.battery_low']").count() == 0
         assert log.outside == []
         assert log.errors == [], log.errors
 

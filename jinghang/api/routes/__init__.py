@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from jinghang.api.routes import (
+    alerts,
     audit,
     auth,
     console_settings,
@@ -38,5 +39,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     console_settings.router,
     zones.router,
     audit.router,
+    alerts.router,
 )
 ROOT_ROUTERS: tuple[APIRouter, ...] = (ws.router,)

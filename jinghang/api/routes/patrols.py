@@ -1,10 +1,13 @@
 """Scheduled patrols: a template over its area on a cron timetable (Asia/Shanghai by
 default), flown by one drone or any suitable; each firing is a run, launched or skipped with
 why. A commander creates, pauses and removes them; the plan is compiled and safety-checked
-when the patrol is created, so a patrol that could never fly is refused at once."""
+when the patrol is created, so a patrol that could never fly is refused at once, and checked
+against the fleet (which drones could fly it now, with the energy it takes each: ``check``).
+The list shows each patrol's last run (with why, when it was skipped) and its next run."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -23,6 +26,29 @@ class PatrolChange(BaseModel):
     enabled: bool
 
 
+class PatrolListed(PatrolSchedulePublic):
+    """A patrol with its last run (status, and why when it was skipped) and its next run."""
+
+    last_run: PatrolRunPublic | None = None
+    next_run_at: dt.datetime | None = None
+
+
+class PatrolScheduled(PatrolSchedulePublic):
+    """A patrol just created, with the fleet check (None when no dispatcher runs)."""
+
+    check: dict[str, Any] | None = None
+
+
+def _check(services: Any, patrol: Any) -> dict[str, Any] | None:
+    check = getattr(services.patrols, "check", None)
+    return check(patrol).to_dict() if callable(check) else None
+
+
+def _next_run(services: Any, patrol: PatrolSchedulePublic) -> dt.datetime | None:
+    next_run = getattr(services.patrols, "next_run", None)
+    return next_run(patrol) if callable(next_run) else None
+
+
 def _wake_scheduler(services: Any) -> None:
     """Tell the patrol scheduler its timetable changed, when it offers a way to."""
     patrols = services.patrols
@@ -31,16 +57,21 @@ def _wake_scheduler(services: Any) -> None:
         wake()
 
 
-@router.get("", response_model=list[PatrolSchedulePublic])
-async def list_patrols(services: ServicesDep, _: Reader) -> list[PatrolSchedulePublic]:
+@router.get("", response_model=list[PatrolListed])
+async def list_patrols(services: ServicesDep, _: Reader) -> list[PatrolListed]:
     with services.store.read_session() as session:
-        return repo.list_patrols(session)
+        patrols = repo.list_patrols(session)
+        last = repo.last_runs(session)
+    return [
+        PatrolListed(**p.model_dump(), last_run=last.get(p.id), next_run_at=_next_run(services, p))
+        for p in patrols
+    ]
 
 
-@router.post("", response_model=PatrolSchedulePublic, status_code=201)
+@router.post("", response_model=PatrolScheduled, status_code=201)
 async def create_patrol(
     request: Request, services: ServicesDep, who: Commander, new: PatrolScheduleCreate
-) -> PatrolSchedulePublic:
+) -> PatrolScheduled:
     note_audit(
         request,
         "patrol.create",
@@ -57,13 +88,21 @@ async def create_patrol(
         session.commit()
     request.state.audit["target_id"] = str(created.id)
     _wake_scheduler(services)
-    return created
+    return PatrolScheduled(**created.model_dump(), check=_check(services, created))
 
 
 @router.get("/{schedule_id}", response_model=PatrolSchedulePublic)
 async def get_patrol(services: ServicesDep, _: Reader, schedule_id: RowId) -> PatrolSchedulePublic:
     with services.store.read_session() as session:
         return repo.get_patrol(session, schedule_id)
+
+
+@router.get("/{schedule_id}/check", summary="Which drones could fly the patrol now")
+async def check_patrol(services: ServicesDep, _: Reader, schedule_id: int) -> dict[str, Any]:
+    with services.store.read_session() as session:
+        patrol = repo.get_patrol(session, schedule_id)
+    return _check(services, patrol) or {"can_fly": False, "reason": "no dispatcher runs",
+                                        "drones": []}
 
 
 @router.patch("/{schedule_id}", response_model=PatrolSchedulePublic)

@@ -1,19 +1,18 @@
-// Alerts that cannot be missed: link lost, low battery, geofence, failure. Each shows as a
-// flashing red bar at the top of every view, beeps, and stays until someone acknowledges it.
-// Sources: the server's "alert" events, and the live vehicle state (link and battery) checked
-// here so that an alert appears even when the server's alert event is lost.
+// Alerts that cannot be missed: the server's alerts (stored, one per cause, counted). Each open
+// alert shows as a flashing bar at the top of every view, translated from its code and
+// parameters, with how often it happened; acknowledging it acknowledges it for everyone (the
+// server announces it on the "alert" topic and every console removes the bar). At sign-in the
+// open alerts are loaded from GET /api/alerts. Below the bars: the server's parts that are
+// down, from /api/health.
 
-import { t } from "./i18n.js";
-import { on, state } from "./state.js";
-import { h, toast } from "./ui.js";
+import { PATHS, get, post } from "./api.js";
+import { onLangChange, t } from "./i18n.js";
+import { state } from "./state.js";
+import { h, showError, toast } from "./ui.js";
 
-const LOW_BATTERY_PCT = 25;
-const active = new Map(); // key -> element
-const acknowledged = new Set();
-
-function droneName(id) {
-  return state.vehicles.get(String(id))?.name || (id != null ? `#${id}` : "");
-}
+const HEALTH_POLL_MS = 10000;
+const bars = new Map(); // alert id -> { alert, element }
+let healthTimer = 0;
 
 function beep() {
   try {
@@ -27,72 +26,122 @@ function beep() {
     osc.stop(ctx.currentTime + 0.35);
     osc.onended = () => ctx.close();
   } catch {
-    // no audio device: the red bar is still there
+    // no audio device: the bar is still there
   }
 }
 
-/** Raise an alert once per key until it is acknowledged (and the condition clears). */
-export function raiseAlert(key, kind, text) {
-  if (active.has(key) || acknowledged.has(key)) return;
-  const bar = h("div", { class: `alert alert-${kind}`, role: "alert", dataset: { key, kind } },
-    h("span", { class: "alert-icon" }, "⚠"),
-    h("span", { class: "alert-text" }, text),
-    h("button", { class: "alert-ack", onclick: () => ackAlert(key) }, t("alert.ack")));
-  document.getElementById("alerts").prepend(bar);
+/** The alert in the operator's language: its code's text with its parameters filled in. */
+export function alertText(alert) {
+  const params = { ...(alert.params || {}) };
+  if (alert.vehicle_system_id != null) {
+    const name = state.vehicles.get(String(alert.vehicle_system_id))?.name;
+    if (name) params.drone = name;
+  }
+  const key = `alert.code.${alert.code}`;
+  const text = t(key, params);
+  return text === key ? alert.message || alert.code : text;
+}
+
+function render(alert) {
+  const count = alert.count > 1 ? h("span", { class: "alert-count" }, t("alert.count", { n: alert.count })) : null;
+  const seen = new Date(alert.last_seen_at).toLocaleTimeString();
+  return h("div", {
+    class: `alert alert-${alert.severity}`, role: "alert",
+    dataset: { alertId: alert.id, code: alert.code, severity: alert.severity },
+  },
+  h("span", { class: "alert-icon" }, "⚠"),
+  h("span", { class: "alert-text" }, alertText(alert)),
+  count,
+  h("span", { class: "alert-time small" }, seen),
+  h("button", { class: "alert-ack", onclick: () => acknowledge(alert.id) }, t("alert.ack")));
+}
+
+function show(alert) {
+  const known = bars.get(alert.id);
+  const element = render(alert);
+  if (known) known.element.replaceWith(element);
+  else document.getElementById("alerts").prepend(element);
+  bars.set(alert.id, { alert, element });
   document.body.classList.add("has-alerts");
-  active.set(key, bar);
-  beep();
 }
 
-export function ackAlert(key) {
-  active.get(key)?.remove();
-  active.delete(key);
-  acknowledged.add(key);
-  if (!active.size) document.body.classList.remove("has-alerts");
+function hide(id) {
+  bars.get(id)?.element.remove();
+  bars.delete(id);
+  if (!bars.size) document.body.classList.remove("has-alerts");
 }
 
-/** Forget an acknowledged condition once it has cleared, so that it can alert again. */
-function clearCondition(key) {
-  acknowledged.delete(key);
+async function acknowledge(id) {
+  try {
+    const alert = await post(`${PATHS.alerts}/${encodeURIComponent(id)}/acknowledge`);
+    hide(alert.id);
+  } catch (err) {
+    showError(err);
+  }
 }
 
+/** An "alert" event from the live stream: a raise (new or counted) or an acknowledgement. */
 export function handleAlertEvent(data) {
-  const vid = data.vehicle_id ?? data.system_id ?? data.drone_id;
-  const level = String(data.level || "warning").toLowerCase();
-  if (level === "info" || level === "debug") {
-    toast(data.message || JSON.stringify(data));
+  if (data?.id == null || !data.code) {
+    // a note from the dispatcher (queued, relaunching...): a passing line, not an alert bar
+    if (data?.message) toast(data.message, data.level === "info" ? "info" : "error");
     return;
   }
-  const kindRaw = String(data.kind || data.type || data.code || data.alert || data.message || "failure").toLowerCase();
-  let kind = "failure";
-  if (kindRaw.includes("link")) kind = "link_lost";
-  else if (kindRaw.includes("batt")) kind = "low_battery";
-  else if (kindRaw.includes("fence")) kind = "fence";
-  const reason = data.message || data.detail || data.reason || data.text || kindRaw;
-  const vars = { drone: droneName(vid), reason, pct: Math.round(data.battery_pct ?? state.vehicles.get(String(vid))?.battery_pct ?? 0) };
-  let text;
-  if (vid == null) text = reason; // about the whole fleet or an incident, not one drone
-  else if (kind === "fence") text = t("alert.generic", vars);
-  else text = t(`alert.${kind}`, vars);
-  raiseAlert(`${kind}:${vid}:${data.id ?? data.incident_id ?? ""}:${kind === "failure" ? reason : ""}`, kind, text);
+  if (data.acknowledged_by) {
+    hide(data.id);
+    return;
+  }
+  show(data);
+  if (data.new) beep();
+}
+
+/** The open alerts as the server holds them (at sign-in and after the stream reconnects). */
+export async function loadAlerts() {
+  let open = [];
+  try {
+    open = await get(PATHS.alerts, { state: "open" });
+  } catch (err) {
+    if (!err.missing) showError(err);
+    return;
+  }
+  const ids = new Set(open.map((a) => a.id));
+  for (const id of [...bars.keys()]) if (!ids.has(id)) hide(id);
+  for (const alert of [...open].reverse()) show(alert);
+}
+
+function componentName(name) {
+  const [kind, ...rest] = String(name).split(" ");
+  const label = t(`health.part.${kind}`);
+  return label === `health.part.${kind}` ? name : `${label} ${rest.join(" ")}`.trim();
+}
+
+/** The server's parts that are down (a stopped recorder, a link, the dispatcher). */
+async function checkHealth() {
+  const box = document.getElementById("health-state");
+  if (!box) return;
+  let body;
+  try {
+    const response = await fetch(PATHS.health);
+    body = await response.json();
+  } catch {
+    return; // the live-link pill already says the server is unreachable
+  }
+  const down = (body.components || []).filter((c) => c.status === "stopped" || c.status === "restarting");
+  box.hidden = !down.length;
+  box.dataset.state = body.ok ? "degraded" : "down";
+  box.textContent = down.length ? t("health.down", { parts: down.map((c) => componentName(c.name)).join(", ") }) : "";
+  box.title = down.map((c) => `${c.name}: ${c.status}${c.last_error ? ` (${c.last_error})` : ""}`).join("\n");
+}
+
+export function startHealth() {
+  clearInterval(healthTimer);
+  checkHealth();
+  healthTimer = setInterval(checkHealth, HEALTH_POLL_MS);
 }
 
 export function initAlerts() {
-  on("vehicle", (v) => {
-    const linkKey = `link_lost:${v.id}:`;
-    if (v.linkLost) raiseAlert(linkKey, "link_lost", t("alert.link_lost", { drone: v.name }));
-    else clearCondition(linkKey);
-    const battKey = `low_battery:${v.id}:`;
-    if (v.battery_pct != null && v.battery_pct < LOW_BATTERY_PCT && !v.linkLost) {
-      raiseAlert(battKey, "low_battery", t("alert.low_battery", { drone: v.name, pct: Math.round(v.battery_pct) }));
-    } else if (v.battery_pct != null && v.battery_pct >= LOW_BATTERY_PCT + 5) {
-      clearCondition(battKey);
-    }
-  });
-  on("incident", (inc) => {
-    if (inc.status === "failed") {
-      raiseAlert(`failure:${inc.vehicleId}:${inc.id}:`, "failure",
-        t("alert.failure", { drone: droneName(inc.vehicleId), reason: inc.reason || `#${inc.id}` }));
-    }
+  onLangChange(() => {
+    for (const { alert } of bars.values()) show(alert);
+    checkHealth();
   });
 }

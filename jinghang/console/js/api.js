@@ -20,6 +20,8 @@ export const PATHS = {
   planPreview: (templateId) => `${API}/templates/${encodeURIComponent(templateId)}/plan`,
   missions: `${API}/missions`,
   patrols: `${API}/patrols`,
+  alerts: `${API}/alerts`,
+  health: `${API}/health`,
   noFlyZones: `${API}/no-fly-zones`,
   audit: `${API}/audit`,
   auditVerify: `${API}/audit/verify`,

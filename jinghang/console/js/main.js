@@ -7,13 +7,13 @@ import { createMap, drawNoFly, drawPatrols, getMap, showAboveVideo } from "./map
 import { emit, on, setProgress, state, upsertIncident, upsertVehicle } from "./state.js";
 import { initFleet } from "./fleet.js";
 import { initIncidents, loadIncidents } from "./incidents.js";
-import { handleAlertEvent, initAlerts } from "./alerts.js";
+import { handleAlertEvent, initAlerts, loadAlerts, startHealth } from "./alerts.js";
 import { closeAllVideo, initVideo } from "./video.js";
 import { initPlanner, showPlanner } from "./planner.js";
 import { initAudit, showAudit } from "./audit.js";
 import { initRecords, showRecords } from "./records.js";
 import { initProgress } from "./progress.js";
-import { showError } from "./ui.js";
+import { showError, toast } from "./ui.js";
 
 let live = null;
 let started = false;
@@ -64,7 +64,8 @@ function handleMessage(message) {
     if (data.event === "link_lost") upsertVehicle({ link_lost: true }, id);
     else if (data.event === "link_recovered") upsertVehicle({ link_lost: false }, id);
     else if (data.event === "statustext" && data.severity != null && data.severity <= 2) {
-      handleAlertEvent({ system_id: id, level: "critical", message: data.text });
+      const name = state.vehicles.get(String(id))?.name || `#${id}`;
+      toast(`${name}: ${data.text}`, "error");
     }
   } else if (topic.startsWith("mission.progress")) {
     setProgress(data);
@@ -105,7 +106,9 @@ async function afterLogin() {
     loadIncidents(),
     optional(PATHS.noFlyZones).then(drawNoFly),
     optional(PATHS.patrols).then((p) => drawPatrols(asList(p, "patrols"))),
+    loadAlerts(),
   ]);
+  startHealth();
   live?.close();
   live = openLive({
     onMessage: handleMessage,
@@ -113,7 +116,10 @@ async function afterLogin() {
       const el = document.getElementById("link-state");
       el.dataset.state = s;
       el.textContent = t(s === "online" ? "link.online" : "link.offline");
-      if (s === "online") loadIncidents();
+      if (s === "online") {
+        loadIncidents();
+        loadAlerts();
+      }
     },
   });
 }

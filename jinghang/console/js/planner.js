@@ -187,7 +187,8 @@ function scheduleForm(tpl, kind, geom) {
           name: `${tpl.id} ${localName(tpl, "")}`.trim(),
         };
         const created = await post(PATHS.patrols, body);
-        toast(t("plan.scheduled", { id: created?.id ?? "" }));
+        toast(`${t("plan.scheduled", { id: created?.id ?? "" })} ${checkText(created?.check)}`.trim(),
+          created?.check && !created.check.can_fly ? "error" : "info");
         renderPatrols();
       } catch (err) {
         showError(err);
@@ -232,7 +233,33 @@ function renderPanel(isDrawing = false) {
   renderPatrols();
 }
 
-/** The scheduled patrols: name, template, timetable, on/off and delete (commanders). */
+function when(iso) {
+  return iso ? new Date(iso).toLocaleString() : "";
+}
+
+/** A patrol's last run (with why, when it was skipped) and its next run. */
+function patrolRuns(p) {
+  const last = p.last_run;
+  const lines = [h("div", { class: "small", dataset: { field: "last-run" } }, last
+    ? t("plan.last_run", { when: when(last.scheduled_for), status: t(`plan.run.${last.status}`) })
+    : t("plan.never_run"))];
+  if (last?.status === "skipped" || last?.status === "failed") {
+    lines.push(h("div", { class: "small error", dataset: { field: "skip-reason" } }, t("plan.skip_reason", { reason: last.reason })));
+  }
+  if (p.next_run_at) lines.push(h("div", { class: "small muted", dataset: { field: "next-run" } }, t("plan.next_run", { when: when(p.next_run_at) })));
+  return lines;
+}
+
+/** What the fleet check said when the patrol was scheduled: who could fly it, at what energy. */
+function checkText(check) {
+  if (!check) return "";
+  if (!check.can_fly) return t("plan.check_none", { reason: check.reason });
+  const fit = check.drones.filter((d) => d.can_fly).map((d) => `${d.name} ${Math.round(d.energy_pct)}%`);
+  return t("plan.check_ok", { drones: fit.join(", ") });
+}
+
+/** The scheduled patrols: name, template, timetable, last and next run, on/off and delete
+ * (commanders). */
 async function renderPatrols() {
   const box = document.getElementById("patrol-list");
   if (!box) return;
@@ -248,6 +275,7 @@ async function renderPatrols() {
   box.replaceChildren(h("h3", {}, `${t("plan.patrols")} (${patrols.length})`),
     ...patrols.map((p) => h("div", { class: `patrol-row ${p.enabled === false ? "off" : ""}`, dataset: { patrol: p.id } },
       h("div", {}, h("b", {}, p.name || p.template_id), " ", h("span", { class: "mono small" }, `${p.cron} ${p.time_zone || ""}`)),
+      ...patrolRuns(p),
       mayChange ? h("div", { class: "row" },
         h("button", {
           class: "link", dataset: { act: "toggle" }, onclick: async () => {

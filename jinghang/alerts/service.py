@@ -1,0 +1,90 @@
+"""The alert service: raises alerts into the store (one per cause, counted), announces each
+raise and acknowledgement on the bus's ``alert`` topic (the WebSocket carries it to every
+console), and runs the :class:`~jinghang.alerts.rules.Rules` over the bus.
+
+Every ``alert`` event it publishes is the stored alert (``id``, ``code``, ``params``,
+``severity``, ``count``, ``acknowledged_by`` ...) plus ``"new"``: whether the raise opened it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from jinghang.alerts.codes import english
+from jinghang.alerts.rules import Raised, Rules, raised
+from jinghang.events import EventBus
+from jinghang.store import Store, list_vehicles
+from jinghang.store.alerts import AlertPublic, AlertState, acknowledge_alert, list_alerts
+from jinghang.store.alerts import raise_alert as store_raise
+
+log = logging.getLogger(__name__)
+
+
+class AlertService:
+    """Stores, announces and acknowledges alerts; ``run()`` turns bus events into alerts."""
+
+    def __init__(self, store: Store, bus: EventBus, rules: Rules | None = None) -> None:
+        self.store = store
+        self.bus = bus
+        self.rules = rules or Rules()
+        self.started = asyncio.Event()
+        self._names: dict[int, str] = {}
+
+    def _drone_name(self, system_id: int) -> str:
+        name = self._names.get(system_id)
+        if name is None:
+            with self.store.read_session() as s:
+                self._names = {v.system_id: v.name for v in list_vehicles(s)}
+            name = self._names.get(system_id, f"#{system_id}")
+        return name
+
+    def raise_alert(self, alert: Raised) -> AlertPublic:
+        """Store ``alert`` (a new one, or one more of its open cause) and announce it."""
+        params = dict(alert.params)
+        if alert.vehicle_system_id is not None and str(params.get("drone", "#")).startswith("#"):
+            params["drone"] = self._drone_name(alert.vehicle_system_id)
+        with self.store.transaction() as s:
+            stored, new = store_raise(
+                s, key=alert.key, code=alert.code, severity=alert.severity.value,
+                params=params, message=english(alert.code, params),
+                vehicle_system_id=alert.vehicle_system_id, case_id=alert.case_id)
+        self._announce(stored, new=new)
+        if new:
+            log.warning("alert %s: %s", stored.code, stored.message)
+        return stored
+
+    def raise_code(self, code: str, params: dict[str, Any], *,
+                   vehicle_system_id: int | None = None, case_id: int | None = None
+                   ) -> AlertPublic:
+        """Raise ``code`` (one of :data:`~jinghang.alerts.codes.CODES`) with ``params``."""
+        return self.raise_alert(raised(code, params, vehicle_system_id=vehicle_system_id,
+                                       case_id=case_id))
+
+    def acknowledge(self, alert_id: int, *, username: str) -> AlertPublic:
+        """Acknowledge for everyone (the API puts it in the audit trail); the first
+        acknowledgement stands."""
+        with self.store.transaction() as s:
+            alert = acknowledge_alert(s, alert_id, username=username)
+        self._announce(alert, new=False)
+        return alert
+
+    def list(self, state: AlertState = "open", limit: int = 200) -> list[AlertPublic]:
+        with self.store.read_session() as s:
+            return list_alerts(s, state=state, limit=limit)
+
+    def _announce(self, alert: AlertPublic, *, new: bool) -> None:
+        self.bus.publish("alert", {**alert.model_dump(mode="json"), "new": new})
+
+    async def run(self) -> None:
+        """Raise the alerts the rules find in every bus event, for the life of the server."""
+        async with self.bus.subscribe() as events:
+            self.started.set()
+            while True:
+                event = await events.get()
+                for alert in self.rules.evaluate(event):
+                    try:
+                        self.raise_alert(alert)
+                    except Exception:  # one bad alert must not stop the next ones
+                        log.exception("could not raise alert %s", alert.key)
