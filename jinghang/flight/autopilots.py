@@ -23,6 +23,10 @@ class Autopilot:
     mission_home_items: ClassVar[int] = 0
     guided_mode: ClassVar[str] = "GUIDED"
     auto_mode: ClassVar[str] = "AUTO"
+    #: Whether an accepted mode change, arming, disarming or MISSION_START is already done when
+    #: its COMMAND_ACK leaves the vehicle, so the state may be taken from the acknowledgement
+    #: rather than from the next HEARTBEAT (up to a second later).
+    ack_confirms_state: ClassVar[bool] = False
     rtl_mode: ClassVar[str] = "RTL"
     land_mode: ClassVar[str] = "LAND"
     pause_modes: ClassVar[tuple[str, ...]] = ("LOITER",)
@@ -42,6 +46,9 @@ class ArduCopter(Autopilot):
 
     name = "ardupilot"
     mission_home_items = 1
+    # ArduPilot handles DO_SET_MODE, COMPONENT_ARM_DISARM and MISSION_START (which switches to
+    # AUTO) synchronously and answers ACCEPTED only once the change is made.
+    ack_confirms_state = True
     pause_modes = ("BRAKE", "LOITER")
 
     def mode_name(self, custom_mode: int) -> str:

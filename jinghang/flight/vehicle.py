@@ -172,16 +172,7 @@ class Vehicle:
         if kind in _POSITION_MESSAGES:
             self._check_where()
         if note == "heartbeat":
-            self.state.mode = self.autopilot.mode_name(self.state.custom_mode)
-            if self.state.mode != was_mode and was_mode != "UNKNOWN":
-                self._publish(
-                    "vehicle.status",
-                    {"event": "mode", "mode": self.state.mode, "previous": was_mode},
-                )
-            if self.state.armed != was_armed:
-                self._publish(
-                    "vehicle.status", {"event": "armed" if self.state.armed else "disarmed"}
-                )
+            self._note_mode_and_armed(was_mode, was_armed)
             if was_lost:
                 self.state.link_lost = False
                 self._publish("vehicle.status", {"event": "link_recovered"})
@@ -310,6 +301,34 @@ class Vehicle:
         if self.bus is not None:
             self.bus.publish(topic, {"system_id": self.system_id, **data})
 
+    def _note_mode_and_armed(self, was_mode: str, was_armed: bool) -> None:
+        """The mode name from the custom mode, and an event for each change."""
+        self.state.mode = self.autopilot.mode_name(self.state.custom_mode)
+        if self.state.mode != was_mode and was_mode != "UNKNOWN":
+            self._publish(
+                "vehicle.status",
+                {"event": "mode", "mode": self.state.mode, "previous": was_mode},
+            )
+        if self.state.armed != was_armed:
+            self._publish(
+                "vehicle.status", {"event": "armed" if self.state.armed else "disarmed"}
+            )
+
+    def _acknowledged(self, *, custom_mode: int | None = None, armed: bool | None = None) -> None:
+        """The vehicle accepted a mode change or (dis)arming. Where its firmware answers only
+        once the change is made (ArduPilot), the state is taken from the acknowledgement
+        instead of waiting up to a second for the next HEARTBEAT, which still corrects it if
+        it ever disagrees. The link keeps frame order, so no older heartbeat follows."""
+        if not self.autopilot.ack_confirms_state:
+            return
+        was_mode, was_armed = self.state.mode, self.state.armed
+        if custom_mode is not None:
+            self.state.custom_mode = custom_mode
+        if armed is not None:
+            self.state.armed = armed
+        self._note_mode_and_armed(was_mode, was_armed)
+        self._wake_waiters()
+
     def _wake_waiters(self) -> None:
         waiters, self._waiters = self._waiters, []
         for future in waiters:
@@ -407,6 +426,7 @@ class Vehicle:
             await self.commands.long(
                 MAV_CMD_DO_SET_MODE, MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, custom
             )
+            self._acknowledged(custom_mode=custom)
         except CommandRejected as error:
             if error.result_name != "UNSUPPORTED":
                 raise
@@ -425,6 +445,7 @@ class Vehicle:
         started_s = time.time()
         try:
             await self.commands.long(MAV_CMD_COMPONENT_ARM_DISARM, 1)
+            self._acknowledged(armed=True)
         except CommandRejected as error:
             await asyncio.sleep(0.2)  # reasons may trail the ack on the link
             reasons = [
@@ -449,6 +470,7 @@ class Vehicle:
         await self.commands.long(
             MAV_CMD_COMPONENT_ARM_DISARM, 0, FORCE_DISARM_MAGIC if force else 0
         )
+        self._acknowledged(armed=False)
         await self.wait_until(lambda s: not s.armed, timeout_s=5.0)
 
     async def disarm(self, *, force: bool = False, actor: str = "system") -> None:
@@ -595,12 +617,13 @@ class Vehicle:
         async def act() -> None:
             if not self.state.armed:
                 await self._ensure_guided_and_armed()
+            auto = self._custom_mode(self.autopilot.auto_mode)
             try:
                 await self.commands.long(MAV_CMD_MISSION_START, 0, 0)
+                self._acknowledged(custom_mode=auto)  # ArduCopter: accepted means in AUTO
             except CommandRejected as error:
                 if error.result_name != "UNSUPPORTED":
                     raise
-            auto = self._custom_mode(self.autopilot.auto_mode)
             if self.state.custom_mode != auto:
                 await self._set_mode(self.autopilot.auto_mode)
 
