@@ -260,10 +260,15 @@ class SimVehicle:
         if self.param("ARMING_CHECK") == 0:
             return []
         reasons = []
-        if not self.gps_ok:
-            reasons.append("GPS 1: Bad fix")
-        if not self.ekf_ok:
-            reasons.append("Need Position Estimate")
+        # ArduCopter checks GPS and the position estimate only when the mode needs a position
+        # or a circle/polygon fence is on (AP_Arming_Copter::gps_checks): STABILIZE arms
+        # without GPS.
+        fence_needs_gps = bool(self.param("FENCE_ENABLE")) and int(self.param("FENCE_TYPE")) & 6
+        if self.mode in POSITION_MODES or fence_needs_gps:
+            if not self.gps_ok:
+                reasons.append("GPS 1: Bad fix")
+            if not self.ekf_ok:
+                reasons.append("Need Position Estimate")
         volts = self.battery_voltage_v
         arm_v = self.param("BATT_ARM_VOLT")
         if arm_v > 0 and volts < arm_v:

@@ -201,6 +201,11 @@ class GcsClient:
         await self.position(lambda m: m.relative_alt > (altitude_m - 0.6) * 1000)
 
     async def wait_armable(self) -> None:
+        """Until the vehicle can arm in any mode: a 3D fix and an absolute position estimate
+        (ArduCopter's pre-arm bit alone is set in STABILIZE, which needs no GPS) and the pre-arm
+        checks passing."""
+        await self.wait("GPS_RAW_INT", lambda m: m.fix_type >= 3)
+        await self.wait("EKF_STATUS_REPORT", lambda m: m.flags & M.EKF_POS_HORIZ_ABS)
         bit = M.MAV_SYS_STATUS_PREARM_CHECK
         await self.wait("SYS_STATUS", lambda m: m.onboard_control_sensors_health & bit)
 

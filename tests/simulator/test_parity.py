@@ -84,6 +84,8 @@ async def test_takeoff_goto_land_disarm(backend: str) -> None:
 async def test_arming_without_gps_is_refused_with_a_prearm_text(backend: str) -> None:
     async with vehicle(backend) as gcs:
         await gcs.wait_armable()
+        # in GUIDED, which needs a position: ArduCopter arms in STABILIZE without GPS
+        assert await gcs.command(M.MAV_CMD_DO_SET_MODE, 1, 4) == M.MAV_RESULT_ACCEPTED
         # ArduPilot 4.7 calls it SIM_GPS1_ENABLE (the built-in simulator knows both names)
         gcs.send(M.MAVLink_param_set_message(1, 1, b"SIM_GPS_DISABLE", 1, 9))
         gcs.send(M.MAVLink_param_set_message(1, 1, b"SIM_GPS1_ENABLE", 0, 9))
@@ -98,6 +100,18 @@ async def test_arming_without_gps_is_refused_with_a_prearm_text(backend: str) ->
             raise AssertionError("armed without GPS")
         reason = (await text).text
         assert reason.startswith(("PreArm:", "Arm:"))
+
+
+async def test_stabilize_arms_without_gps(backend: str) -> None:
+    """ArduCopter checks GPS only for modes that need a position (and circle/polygon fences)."""
+    async with vehicle(backend) as gcs:
+        await gcs.wait_armable()
+        assert await gcs.command(M.MAV_CMD_DO_SET_MODE, 1, 0) == M.MAV_RESULT_ACCEPTED
+        gcs.send(M.MAVLink_param_set_message(1, 1, b"SIM_GPS_DISABLE", 1, 9))
+        gcs.send(M.MAVLink_param_set_message(1, 1, b"SIM_GPS1_ENABLE", 0, 9))
+        await gcs.wait("GPS_RAW_INT", lambda m: m.fix_type < 3, timeout_s=30)
+        assert await gcs.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == M.MAV_RESULT_ACCEPTED
+        await gcs.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 0, 21196)
 
 
 async def test_short_mission_reports_each_item(backend: str) -> None:

@@ -80,7 +80,11 @@ async def test_parameters_list_read_and_set(gcs: GcsClient) -> None:
 
 
 async def test_arming_refused_without_gps_names_the_reason(gcs: GcsClient) -> None:
+    # in GUIDED, which needs a position (ArduCopter arms in STABILIZE without GPS)
+    await gcs.wait_armable()
+    assert await gcs.set_mode(4) == M.MAV_RESULT_ACCEPTED
     await gcs.set_param("SIM_GPS_DISABLE", 1)
+    await gcs.wait("GPS_RAW_INT", lambda m: m.fix_type < 3)
     text = gcs.expect("STATUSTEXT", lambda m: m.text.startswith("PreArm:"))
     result = await gcs.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1)
     assert result == M.MAV_RESULT_FAILED
@@ -88,8 +92,9 @@ async def test_arming_refused_without_gps_names_the_reason(gcs: GcsClient) -> No
     assert any("PreArm: GPS 1: Bad fix" == t for t in gcs.texts)
     gps = await gcs.wait("GPS_RAW_INT")
     assert gps.fix_type < 3
-    # GPS modes are refused too
-    assert await gcs.set_mode(4) == M.MAV_RESULT_FAILED
+    # GPS modes cannot be entered either
+    assert await gcs.set_mode(0) == M.MAV_RESULT_ACCEPTED
+    assert await gcs.set_mode(5) == M.MAV_RESULT_FAILED  # LOITER
 
 
 async def test_arming_refused_in_auto_mode_and_on_low_battery(gcs: GcsClient) -> None:
