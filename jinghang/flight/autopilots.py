@@ -27,6 +27,9 @@ class Autopilot:
     #: its COMMAND_ACK leaves the vehicle, so the state may be taken from the acknowledgement
     #: rather than from the next HEARTBEAT (up to a second later).
     ack_confirms_state: ClassVar[bool] = False
+    #: The parameter saying whether a camera trigger is configured (0: none), or None when
+    #: the firmware has no such single parameter.
+    camera_type_param: ClassVar[str | None] = None
     rtl_mode: ClassVar[str] = "RTL"
     land_mode: ClassVar[str] = "LAND"
     pause_modes: ClassVar[tuple[str, ...]] = ("LOITER",)
@@ -49,6 +52,7 @@ class ArduCopter(Autopilot):
     # ArduPilot handles DO_SET_MODE, COMPONENT_ARM_DISARM and MISSION_START (which switches to
     # AUTO) synchronously and answers ACCEPTED only once the change is made.
     ack_confirms_state = True
+    camera_type_param = "CAM1_TYPE"  # 0 None, 1 Servo, 2 Relay, ... (AP_Camera)
     pause_modes = ("BRAKE", "LOITER")
 
     def mode_name(self, custom_mode: int) -> str:
@@ -66,6 +70,7 @@ class PX4(Autopilot):
 
     name = "px4"
     mission_home_items = 0
+    camera_type_param = "TRIG_MODE"  # 0 disabled (camera_trigger module)
     guided_mode = "AUTO.LOITER"
     auto_mode = "AUTO.MISSION"
     rtl_mode = "AUTO.RTL"

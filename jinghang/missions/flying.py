@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from jinghang.errors import FlightError
 from jinghang.flight.errors import CommandTimeout, VehicleTimeout
+from jinghang.missions.camera_ready import check_camera
 from jinghang.missions.estimate import with_estimates
 from jinghang.missions.formats.geojson import TrackPoint
 from jinghang.missions.items import MissionType
@@ -64,12 +65,14 @@ async def upload_checked(
     *,
     actor: str = "system",
 ) -> None:
-    """Check ``plan``; only if it passes, upload its mission (and fence and rally).
+    """Check ``plan`` (and that the vehicle has a camera if it takes photos); only if it
+    passes, upload its mission (and fence and rally).
 
     Lost, repeated and out-of-order items (and ArduPilot's INVALID_SEQUENCE NAK for a stray
     item) are handled by the mission protocol in ``jinghang.flight``.
     """
     check_plan(plan, limits, no_fly)
+    await check_camera(vehicle, plan)
     for items, kind in ((plan.items, MissionType.MISSION), (plan.fence, MissionType.FENCE),
                         (plan.rally, MissionType.RALLY)):
         if not items and kind != MissionType.MISSION:

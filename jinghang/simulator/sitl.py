@@ -102,6 +102,13 @@ MOT_BAT_VOLT_MIN 9.6
 MOT_BAT_VOLT_MAX 12.8
 """
 
+#: A servo-triggered camera on output 9, so that surveys take photos (CAMERA_FEEDBACK per
+#: photo) and pass the platform's camera check (ArduPilot's CAM1_TYPE defaults to none).
+CAMERA_DEFAULTS = """\
+CAM1_TYPE 1
+SERVO9_FUNCTION 10
+"""
+
 READY_FLAGS = M.EKF_ATTITUDE | M.EKF_VELOCITY_HORIZ | M.EKF_POS_HORIZ_ABS | M.EKF_POS_VERT_ABS
 
 
@@ -202,7 +209,7 @@ class SitlProcess:
         self._dir = tempfile.mkdtemp(prefix=f"jinghang-sitl-{self.instance}-")
         defaults = Path(self._dir) / "copter.parm"
         extra = "".join(f"{k} {v:g}\n" for k, v in with_aliases(self.params).items())
-        defaults.write_text(COPTER_DEFAULTS + extra)
+        defaults.write_text(COPTER_DEFAULTS + CAMERA_DEFAULTS + extra)
         log = os.open(Path(self._dir) / "arducopter.log", os.O_WRONLY | os.O_CREAT, 0o644)
         self._proc = await asyncio.create_subprocess_exec(
             *self.command_line(str(defaults)),

@@ -141,3 +141,19 @@ def test_cli_plan_and_fly_to_completion(sim_process: str, capsys, tmp_path) -> N
     feature = json.loads(track.read_text())
     coords = feature["geometry"]["coordinates"]
     assert len(coords) > 5 and max(c[2] for c in coords) > 35  # flew at the 40 m of SAF-01
+
+
+async def test_a_survey_is_refused_when_the_vehicle_has_no_camera(vehicle) -> None:
+    """ArduPilot's CAM1_TYPE defaults to 0: the survey would fly its lanes and take no photo."""
+    from jinghang.missions.camera_ready import CameraNotConfigured
+
+    server, v = vehicle
+    plan = compile_template("RUR-01", {"area": weihai.FIELD})
+    await v.params.set("CAM1_TYPE", 0)
+    with pytest.raises(CameraNotConfigured) as info:
+        await upload_checked(v, plan, SafetyLimits(), None)
+    assert info.value.field == "CAM1_TYPE" and info.value.details["code"] == "camera.not_configured"
+    assert await v.download_mission(MissionType.MISSION) == []
+    await v.params.set("CAM1_TYPE", 1)  # a servo-triggered camera: the same plan goes up
+    await upload_checked(v, plan, SafetyLimits(), None)
+    assert len(await v.download_mission(MissionType.MISSION)) == len(plan.items)
