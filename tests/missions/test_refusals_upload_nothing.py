@@ -147,7 +147,7 @@ async def test_a_survey_is_refused_when_the_vehicle_has_no_camera(vehicle) -> No
     """ArduPilot's CAM1_TYPE defaults to 0: the survey would fly its lanes and take no photo."""
     from jinghang.missions.camera_ready import CameraNotConfigured
 
-    server, v = vehicle
+    _server, v = vehicle
     plan = compile_template("RUR-01", {"area": weihai.FIELD})
     await v.params.set("CAM1_TYPE", 0)
     with pytest.raises(CameraNotConfigured) as info:
