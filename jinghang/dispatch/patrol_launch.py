@@ -1,6 +1,7 @@
 """Launching one run of a patrol schedule: the named vehicle or the best suitable one, the
 template planned from its home and safety-checked, or the run recorded as skipped with why.
-Functions of the :class:`~jinghang.dispatch.dispatcher.Dispatcher`."""
+Uses only the :class:`~jinghang.dispatch.dispatcher.Dispatcher`'s public parts (its journal,
+drone choice, claims and followers)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from jinghang.dispatch.flights import Flight, Phase
-from jinghang.dispatch.lifecycle import IncidentState
 from jinghang.dispatch.planning import (
     items_to_json,
     plan_template_flight,
@@ -34,7 +34,6 @@ from jinghang.store import (
 if TYPE_CHECKING:
     from jinghang.dispatch.dispatcher import Dispatcher
 
-S = IncidentState
 DISPATCHER = "dispatcher"
 
 
@@ -46,7 +45,7 @@ async def launch_patrol(
     from jinghang.missions.catalog import load_catalog
 
     def skip(reason: str) -> int:
-        with d._tx() as s:
+        with d.journal.tx() as s:
             run = record_patrol_run(
                 s,
                 schedule_id=patrol.id,
@@ -62,7 +61,7 @@ async def launch_patrol(
                 target_id=patrol.id,
                 details={"run_id": run.id, "reason": reason},
             )
-        d._alert("info", f"patrol {patrol.name} skipped: {reason}", patrol_id=patrol.id)
+        d.journal.alert("info", f"patrol {patrol.name} skipped: {reason}", patrol_id=patrol.id)
         return run.id
 
     try:
@@ -97,7 +96,7 @@ async def launch_patrol(
             plan = plan_template_flight(
                 patrol.template_id,
                 inputs,
-                d._profile(candidate.system_id),
+                d.profile(candidate.system_id),
                 limits=d.limits,
                 no_fly=d.no_fly,
                 params=patrol.params,
@@ -122,7 +121,7 @@ async def _launch_patrol(
 ) -> int:
     sid = candidate.system_id
     actor = "scheduler"
-    with d._tx() as s:
+    with d.journal.tx() as s:
         run = record_patrol_run(
             s,
             schedule_id=patrol.id,
@@ -161,9 +160,8 @@ async def _launch_patrol(
         return_seq(plan.items),
         patrol_run_id=run.id,
     )
-    d.busy[sid] = f"patrol run {run.id}"
-    d._tags[sid] = (None, mission.id)
-    d._sync_register()
+    d.claim(sid, f"patrol run {run.id}", mission_id=mission.id)
+    d.sync_register()
     vehicle = d.fleet.vehicles.get(sid)
     try:
         if vehicle is None:
@@ -171,26 +169,25 @@ async def _launch_patrol(
         await vehicle.upload_mission(plan.items, actor=actor)
         await vehicle.start_mission(actor=actor)
     except (FlightError, DispatchError) as exc:
-        d.busy.pop(sid, None)
-        d._tags.pop(sid, None)
-        d._sync_register()
-        with d._tx() as s:
+        d.unclaim(sid)
+        d.sync_register()
+        with d.journal.tx() as s:
             set_mission_state(s, mission.id, MissionState.FAILED, actor=actor, message=exc.message)
             finish_patrol_run(
                 s, run.id, PatrolRunStatus.FAILED, reason=f"vehicle {sid} refused: {exc.message}"
             )
-        d._alert(
+        d.journal.alert(
             "warning",
             f"patrol {patrol.name}: vehicle {sid} refused: {exc.message}",
             patrol_id=patrol.id,
         )
         return run.id
     flight.phase = Phase.EN_ROUTE
-    d.flights[sid] = flight
-    d._sync_register()
-    with d._tx() as s:
+    d.add_flight(flight)
+    d.sync_register()
+    with d.journal.tx() as s:
         set_mission_state(s, mission.id, MissionState.FLYING, actor=actor)
-    d._spawn(d._follow(flight), f"follow patrol run {run.id}")
+    d.spawn(d.follow(flight), f"follow patrol run {run.id}")
     return run.id
 
 

@@ -87,7 +87,8 @@ def _carry_incidents() -> None:
         "needs_confirmation, confirmed_by, created_at, updated_at, closed_at FROM incidents"
     )).mappings().all()
     for row in incidents:
-        case_state, outcome, sortie_state = _CARRY.get(row["state"], ("open", "", "planned"))
+        case_state, outcome, carried = _CARRY.get(row["state"], ("open", "", "planned"))
+        sortie_state: str | None = carried
         had_drone = row["mission_id"] is not None
         drone = row["vehicle_system_id"] if had_drone else None
         if sortie_state == "planned":
