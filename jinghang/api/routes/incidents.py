@@ -12,8 +12,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from jinghang.api.deps import Commander, Flyer, Reader, ServicesDep, note_audit
-from jinghang.dispatch.lifecycle import OUTCOMES
 from jinghang.api.dispatching import dispatcher_of, incident_record, proposal_for_point
+from jinghang.dispatch.lifecycle import OUTCOMES
 from jinghang.store.incidents import get_incident, list_incidents
 from jinghang.store.schemas import IncidentCreate, IncidentPublic
 
