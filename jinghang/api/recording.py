@@ -3,8 +3,9 @@
 :class:`FlightRecording` follows the ``sortie`` events on the bus: when a sortie's drone is
 launching it starts the video gateway's recorder for that drone (``ROOT/<drone>/incident-N``)
 and when the sortie ends (landed, aborted, failed) it stops it. Each closed segment's SHA-256
-goes into the store's ``recordings`` (chained to the previous segment's hash) and into the hash-chained audit trail
-(action ``recording.segment``), which is the chain of custody of the footage.
+goes into the store's ``recordings`` (chained to the previous segment's hash) and into the
+hash-chained audit trail (action ``recording.segment``), which is the chain of custody of the
+footage.
 """
 
 from __future__ import annotations
