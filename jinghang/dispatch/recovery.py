@@ -105,7 +105,9 @@ async def _recover_flight(d: Dispatcher, flight: Flight, state: SortieState | No
     vehicle = None
     try:
         async with asyncio.timeout(d.recovery_wait_s):
-            while vehicle is None or not vehicle.state.has_position:
+            # its position and a heartbeat (which says whether it is armed) both heard
+            while vehicle is None or not vehicle.state.has_position or \
+                    vehicle.state.last_heartbeat_monotonic_s is None:
                 vehicle = d.fleet.vehicles.get(flight.system_id)
                 await asyncio.sleep(d.poll_s)
     except TimeoutError:
