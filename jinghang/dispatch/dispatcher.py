@@ -461,8 +461,10 @@ class Dispatcher:
         demand, candidate = decision.demand, decision.candidate
         sid = candidate.system_id
         self.claim(sid, f"incident {demand.case_id}")
-        with self.journal.tx() as s:
-            update_incident_fields(s, demand.case_id, reason=candidate.why(), unassigned=None)
+        if demand.reasons:  # it waited: the case is no longer unassigned
+            with self.journal.tx() as s:
+                update_incident_fields(s, demand.case_id, reason=candidate.why(),
+                                       unassigned=None)
         demand.reasons = []
         self.sync_register()
         if demand.playbook.pilot_confirmation:
@@ -478,8 +480,7 @@ class Dispatcher:
                                dispatched_by=demand.dispatched_by)
             return
         self.demands.pop(demand.sortie_id, None)
-        self._start_launch(demand, sid, decision.plan, actor=actor, choice=decision.choice,
-                           candidate=candidate)
+        self._start_launch(demand, sid, decision.plan, actor=actor, reason=candidate.why())
 
     async def confirm(self, incident_id: int, *, actor: str, role: str = "pilot"
                       ) -> IncidentPublic:
@@ -588,14 +589,13 @@ class Dispatcher:
     # ------------------------------------------------------------------ launching
 
     def _start_launch(self, demand: Demand, system_id: int, plan: MissionPlan, *, actor: str,
-                      choice: Choice | None = None, candidate: Candidate | None = None,
-                      confirmed_by: str | None = None) -> None:
+                      confirmed_by: str | None = None, reason: str | None = None) -> None:
         self._launching[demand.sortie_id] = None
-        self.spawn(self._launch(demand, system_id, plan, actor, confirmed_by),
+        self.spawn(self._launch(demand, system_id, plan, actor, confirmed_by, reason),
                    f"launch incident {demand.case_id} sortie {demand.sortie_id}")
 
     async def _launch(self, demand: Demand, system_id: int, plan: MissionPlan, actor: str,
-                      confirmed_by: str | None) -> None:
+                      confirmed_by: str | None, reason: str | None) -> None:
         case_id, sortie_id = demand.case_id, demand.sortie_id
         vehicle = self.fleet.vehicles.get(system_id)
         with self.journal.tx() as s:
@@ -611,7 +611,7 @@ class Dispatcher:
                    mission_id=mission.id)
         extra: dict[str, Any] = {"confirmed_by": confirmed_by} if confirmed_by else {}
         self.journal.move_sortie(sortie_id, S.LAUNCHING, actor=actor, mission_id=mission.id,
-                                 vehicle_system_id=system_id, **extra)
+                                 vehicle_system_id=system_id, reason=reason, **extra)
         try:
             if vehicle is None:
                 raise DispatchError(f"vehicle {system_id} has no link", field="system_id",
