@@ -49,6 +49,7 @@ from jinghang.dispatch.fleetview import drone_profile, drone_statuses
 from jinghang.dispatch.flights import Flight, Phase, observe
 from jinghang.dispatch.handover import Handover
 from jinghang.dispatch.journal import Journal
+from jinghang.dispatch.landings import Landings
 from jinghang.dispatch.lifecycle import (
     FLYING,
     OUTCOMES,
@@ -67,7 +68,7 @@ from jinghang.dispatch.planning import (
 from jinghang.dispatch.playbooks import Playbooks, load_playbooks
 from jinghang.dispatch.recorder import CommandRecorder
 from jinghang.dispatch.register_status import RegisterStatus
-from jinghang.dispatch.selection import Candidate, Choice, Task, choose_drones, distance_m
+from jinghang.dispatch.selection import Candidate, Choice, Task, choose_drones
 from jinghang.dispatch.track import TrackRecorder
 from jinghang.errors import DispatchError, FlightError, MissionError
 from jinghang.events import EventBus
@@ -82,19 +83,16 @@ from jinghang.store import (
     PatrolRunStatus,
     PatrolSchedulePublic,
     Store,
-    VehicleStatus,
     add_mission_event,
     append_audit,
     create_incident,
     create_mission,
     create_sortie,
     finish_patrol_run,
-    get_vehicle,
     list_sorties,
     list_vehicles,
     set_mission_progress,
     set_mission_state,
-    set_vehicle_status,
     update_incident_fields,
 )
 
@@ -165,8 +163,9 @@ class Dispatcher:
         self._launching: dict[int, str | None] = {}
         #: system id -> (case id, mission id) from the start of a launch to its end.
         self._tags: dict[int, tuple[int | None, int | None]] = {}
-        #: Drones seen in the air (armed, climbing) since they last landed.
-        self._airborne: set[int] = set()
+        #: Where drones land: landed_away beyond limits.landed_away_m from their base.
+        self.landings = Landings(store, bus, fleet, self.journal, self.limits, self.wake,
+                                 DISPATCHER)
 
     # ------------------------------------------------------------------ running
 
@@ -183,7 +182,7 @@ class Dispatcher:
                 self.started.set()
                 while True:
                     try:
-                        self._watch_landings()
+                        self.landings.watch()
                         self._serve_queue()
                     except Exception as exc:  # keep serving; the next pass may succeed
                         log.exception("serving the queue failed")
@@ -273,76 +272,13 @@ class Dispatcher:
         registered = next(v for v in self._registered() if v.system_id == system_id)
         return drone_profile(registered, self.fleet.vehicles.get(system_id))
 
-    def _watch_landings(self) -> None:
-        for sid, vehicle in list(self.fleet.vehicles.items()):
-            state = vehicle.state
-            if state.link_lost or not state.has_position:
-                continue
-            if state.armed:
-                if state.relative_altitude_m == state.relative_altitude_m and \
-                        state.relative_altitude_m > 1.0:
-                    self._airborne.add(sid)
-                continue
-            if sid in self._airborne:
-                self._airborne.discard(sid)
-                self.landed(sid, None)
-
     def landed(self, system_id: int, sortie_id: int | None) -> None:
-        """A drone is down: ``landed_away`` when farther than the setting from its base
-        (a ``drone.landed_away`` event), available again when it came home."""
-        vehicle = self.fleet.vehicles.get(system_id)
-        if vehicle is None or not vehicle.state.has_position:
-            return
-        with self.store.read_session() as s:
-            try:
-                registered = get_vehicle(s, system_id)
-            except Exception:  # not in the register
-                return
-        here = (vehicle.state.latitude_deg, vehicle.state.longitude_deg)
-        base = (registered.base_latitude_deg, registered.base_longitude_deg)
-        away_m = distance_m(here, base)
-        status = registered.status
-        if away_m > self.limits.landed_away_m:
-            if status == VehicleStatus.LANDED_AWAY:
-                return
-            self._set_status(system_id, VehicleStatus.LANDED_AWAY, actor=DISPATCHER,
-                             details={"distance_m": round(away_m), "latitude_deg": here[0],
-                                      "longitude_deg": here[1]})
-            self.journal.event("sortie", "drone.landed_away", system_id=system_id,
-                               drone=registered.name, sortie_id=sortie_id,
-                               distance_m=round(away_m), limit_m=self.limits.landed_away_m,
-                               latitude_deg=here[0], longitude_deg=here[1])
-        elif status == VehicleStatus.LANDED_AWAY:
-            self._set_status(system_id, VehicleStatus.AVAILABLE, actor=DISPATCHER,
-                             details={"distance_m": round(away_m), "why": "flown home"})
-            self.journal.event("sortie", "drone.home", system_id=system_id,
-                               drone=registered.name, distance_m=round(away_m))
-            self.wake()
-
-    def _set_status(self, system_id: int, status: VehicleStatus, *, actor: str,
-                    details: dict[str, Any]) -> None:
-        with self.journal.tx() as s:
-            current = get_vehicle(s, system_id).status.value
-            set_vehicle_status(s, system_id, status)
-            append_audit(s, actor=actor, action="vehicle.status", target_type="vehicle",
-                         target_id=system_id,
-                         details={"from": current, "to": status.value, **details})
-        self.bus.publish("vehicle.status", {"system_id": system_id, "from_status": current,
-                                            "status": status.value})
+        """A drone is down: ``landed_away`` or home again (see :mod:`landings`)."""
+        self.landings.landed(system_id, sortie_id)
 
     def mark_recovered(self, system_id: int, *, actor: str) -> None:
         """A user says a drone that landed away is back at its base (carried home)."""
-        with self.store.read_session() as s:
-            registered = get_vehicle(s, system_id)
-        if registered.status != VehicleStatus.LANDED_AWAY:
-            raise DispatchError(f"vehicle {system_id} is not landed away (it is "
-                                f"{registered.status.value})", field="system_id",
-                                value=system_id, code="drone.not_landed_away")
-        self._set_status(system_id, VehicleStatus.AVAILABLE, actor=actor,
-                         details={"why": "marked recovered"})
-        self.journal.event("sortie", "drone.recovered", system_id=system_id,
-                           drone=registered.name, actor=actor)
-        self.wake()
+        self.landings.mark_recovered(system_id, actor=actor)
 
     # ------------------------------------------------------------------ cases
 
@@ -775,7 +711,7 @@ class Dispatcher:
         """The flight is down: free the drone, end the sortie or patrol run it flew."""
         self.flights.pop(flight.system_id, None)
         self.unclaim(flight.system_id)
-        self._airborne.discard(flight.system_id)
+        self.landings.forget(flight.system_id)
         vehicle = self.fleet.vehicles.get(flight.system_id)
         self.track.finish(flight.mission_id, vehicle.state if vehicle is not None else None)
         self.landed(flight.system_id, flight.sortie_id)
