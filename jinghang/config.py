@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     no_fly_zones_path: str = ""
     altitude_ceiling_m: float = 120.0
     battery_reserve_pct: float = 20.0
+    #: A drone that lands farther than this from its base is ``landed_away`` (not proposed
+    #: until flown home or marked recovered).
+    landed_away_m: float = Field(default=50.0, gt=0)
     #: A deployment's own map tile server for the console (``http://tiles.local/{z}/{x}/{y}.png``);
     #: empty for the offline base map shipped with the console.
     console_tile_url: str = ""

@@ -1,10 +1,11 @@
 """Recording each dispatched flight's video, with every segment in the audit trail.
 
-:class:`FlightRecording` follows the ``incident`` events on the bus: when an incident's drone
-is launching it starts the video gateway's recorder for that drone (``ROOT/<drone>/incident-N``)
-and when the incident ends it stops it. Each closed segment's SHA-256 goes into the store's
-``recordings`` (chained to the previous segment's hash) and into the hash-chained audit trail
-(action ``recording.segment``), which is the chain of custody of the footage.
+:class:`FlightRecording` follows the ``sortie`` events on the bus: when a sortie's drone is
+launching it starts the video gateway's recorder for that drone (``ROOT/<drone>/incident-N``)
+and when the sortie ends (landed, aborted, failed) it stops it. Each closed segment's SHA-256
+goes into the store's ``recordings`` (chained to the previous segment's hash) and into the
+hash-chained audit trail (action ``recording.segment``), which is the chain of custody of the
+footage.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from jinghang.supervisor import ComponentState
 log = logging.getLogger(__name__)
 
 STARTS = frozenset({"launching"})
-ENDS = frozenset({"closed", "failed", "cancelled"})
+ENDS = frozenset({"landed", "aborted", "failed"})
 
 
 class FlightRecording:
@@ -34,24 +35,27 @@ class FlightRecording:
         self.services = services
         self.root = root
         self.segment_duration_s = segment_duration_s
-        #: incident id -> drone id being recorded for it
+        #: sortie id -> drone id being recorded for it
         self.recording: dict[int, str] = {}
 
     async def run(self) -> None:
-        async with self.services.bus.subscribe("incident") as events:
+        async with self.services.bus.subscribe("sortie") as events:
             async for event in events:
                 await self._on_incident(event.data)
 
     async def _on_incident(self, data: dict[str, Any]) -> None:
-        incident_id = data.get("id")
+        sortie_id = data.get("id")
+        incident_id = data.get("incident_id")
         state = data.get("state")
         system_id = data.get("vehicle_system_id")
+        if data.get("code") != "sortie.state" or not isinstance(sortie_id, int):
+            return
         if not isinstance(incident_id, int):
             return
-        if state in STARTS and system_id is not None and incident_id not in self.recording:
-            self._start(incident_id, str(system_id))
-        elif state in ENDS and incident_id in self.recording:
-            drone_id = self.recording.pop(incident_id)
+        if state in STARTS and system_id is not None and sortie_id not in self.recording:
+            self._start(sortie_id, incident_id, str(system_id))
+        elif state in ENDS and sortie_id in self.recording:
+            drone_id = self.recording.pop(sortie_id)
             gateway = self.services.video_gateway
             if gateway is None:
                 return
@@ -60,7 +64,7 @@ class FlightRecording:
             except VideoError as exc:
                 log.warning("stopping the recording of drone %s: %s", drone_id, exc.message)
 
-    def _start(self, incident_id: int, drone_id: str) -> None:
+    def _start(self, sortie_id: int, incident_id: int, drone_id: str) -> None:
         gateway = self.services.video_gateway
         if gateway is None or drone_id not in gateway.relays:
             return
@@ -81,7 +85,7 @@ class FlightRecording:
             return
         recorder.on_failed = lambda error: self.failed(incident_id, drone_id, error)
         self.services.supervisor.report(f"recorder {drone_id}", ComponentState.RUNNING)
-        self.recording[incident_id] = drone_id
+        self.recording[sortie_id] = drone_id
 
     def failed(self, incident_id: int, drone_id: str, error: str) -> None:
         """A disk error stopped this flight's recording (the flight goes on): show it in

@@ -96,6 +96,7 @@ def add_dispatcher(services: Services, *, clock: Clock | None = None, **options:
         limits=Limits(
             altitude_ceiling_m=settings.altitude_ceiling_m,
             reserve_pct=settings.battery_reserve_pct,
+            landed_away_m=settings.landed_away_m,
         ),
         clock=clock,
         **options,

@@ -1,5 +1,6 @@
-"""jinghang.dispatch: incidents and their lifecycle, the 19 playbooks, drone choice, the
-dispatcher that joins a plan to a vehicle, scheduled patrols and pilot handover.
+"""jinghang.dispatch: incidents as cases with sorties and their lifecycles, the 19 playbooks,
+drone choice, the board that assigns drones (pure), the journal that records state changes,
+the dispatcher that joins a plan to a vehicle, scheduled patrols and pilot handover.
 
     dispatcher = Dispatcher(store, fleet, bus, no_fly=NoFlyZones.weihai_sample(),
                             limits=Limits(altitude_ceiling_m=120, reserve_pct=20))
@@ -14,14 +15,22 @@ See docs/INTERFACES.md for every call.
 from jinghang.dispatch.clock import Clock, SystemClock, TestClock
 from jinghang.dispatch.dispatcher import Dispatcher, Report
 from jinghang.dispatch.errors import (
+    CaseNotOpen,
     HandoverError,
     IllegalTransition,
     IncidentNotActive,
     NoDroneAvailable,
     PatrolError,
+    TwoPersonRule,
     UnknownPlaybook,
 )
-from jinghang.dispatch.lifecycle import IncidentState, check_transition
+from jinghang.dispatch.lifecycle import (
+    OUTCOMES,
+    CaseState,
+    SortieState,
+    check_case_transition,
+    check_sortie_transition,
+)
 from jinghang.dispatch.patrols import PatrolScheduler
 from jinghang.dispatch.planning import Limits
 from jinghang.dispatch.playbooks import Playbook, Playbooks, load_playbooks
@@ -35,7 +44,10 @@ from jinghang.dispatch.selection import (
 )
 
 __all__ = [
+    "OUTCOMES",
     "Candidate",
+    "CaseNotOpen",
+    "CaseState",
     "Choice",
     "Clock",
     "Dispatcher",
@@ -43,7 +55,6 @@ __all__ = [
     "HandoverError",
     "IllegalTransition",
     "IncidentNotActive",
-    "IncidentState",
     "Limits",
     "NoDroneAvailable",
     "PatrolError",
@@ -52,11 +63,14 @@ __all__ = [
     "Playbooks",
     "Rejected",
     "Report",
+    "SortieState",
     "SystemClock",
     "Task",
     "TestClock",
+    "TwoPersonRule",
     "UnknownPlaybook",
-    "check_transition",
+    "check_case_transition",
+    "check_sortie_transition",
     "choose_drones",
     "load_playbooks",
 ]

@@ -1,19 +1,24 @@
-"""The Dispatcher: incidents become flights.
+"""The Dispatcher: cases get sorties, sorties become flights.
 
-An incident is reported (type = playbook, place, priority). The dispatcher chooses the drone
-(:mod:`~jinghang.dispatch.selection`), plans the playbook's first flight from that drone's home
-and runs the safety checks (:mod:`~jinghang.dispatch.planning`), uploads it, arms and starts
-it (AUTO), then follows the flight from telemetry through the incident lifecycle
-(:mod:`~jinghang.dispatch.lifecycle`) until the drone is down, and closes the incident. A drone
-that refuses (upload, arming, mode) is set aside for that incident and the next one is tried.
-With more incidents than free drones, incidents wait in ``queued`` (with the reason) and are
-served most urgent first as drones come free. Operators recall (RTL), redirect (a new point,
-checked), cancel; playbooks that ask for it wait for a pilot's confirmation; a pilot can take a
-drone over (pause into BRAKE/LOITER, fly it by hand through :meth:`Dispatcher.pilot_goto`) and
-release it to resume the mission where it stopped. Every state change and every command goes
-to the store with the actor, and out on the event bus (``incident``, ``alert``,
-``mission.progress``). After a restart, :meth:`Dispatcher.run` rebuilds its state from the
-store and the links and follows flights in the air to their end.
+An incident is reported (type = playbook, place, priority) and becomes a case, ``open`` until
+a commander closes it with an outcome (or cancels it). Its drone work is sorties. The
+dispatcher keeps every sortie that waits for a drone as a :class:`~jinghang.dispatch.board.
+Demand`; the board (:mod:`~jinghang.dispatch.board`, pure) decides which drone takes it, or
+says why none can — then the case stays open and *unassigned* with every drone's reason
+(codes and parameters) and is tried again whenever the queue is served (every second, and at
+once when a drone lands, comes free or links back). The chosen drone's first flight is
+uploaded, armed and started (AUTO) and followed from telemetry through the sortie lifecycle
+(:mod:`~jinghang.dispatch.lifecycle`) until the drone is down. A drone that refuses ends its
+sortie ``failed``, is set aside for that case, and a new sortie waits for the next drone.
+
+Operators add sorties (a named drone, another playbook), recall (RTL), redirect, close or
+cancel a case; playbooks that ask for it wait for a pilot's confirmation, which the user who
+dispatched may not give (two-person rule); a pilot can take a drone over
+(:mod:`~jinghang.dispatch.handover`). A drone that lands farther than ``limits.landed_away_m``
+from its base is ``landed_away`` and not proposed until it is flown home or marked recovered.
+Every state change goes through the :class:`~jinghang.dispatch.journal.Journal` (store,
+audit, bus). After a restart, :meth:`Dispatcher.run` rebuilds cases, sorties and flights
+from the store (:mod:`~jinghang.dispatch.recovery`).
 
 All background work (launches, followers, the command recorder) runs in the TaskGroup that
 :meth:`Dispatcher.run` owns; the public methods are called from the API on the same loop.
@@ -24,23 +29,34 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session
-
-from jinghang.dispatch import handover, patrol_launch, recovery
+from jinghang.dispatch import patrol_launch, recovery
+from jinghang.dispatch.board import Assign, Demand, Unassigned, decide, reasons_changed
+from jinghang.dispatch.board import serving_order as _order
+from jinghang.dispatch.board import task_for as board_task
 from jinghang.dispatch.clock import Clock, SystemClock
 from jinghang.dispatch.errors import (
+    CaseNotOpen,
     HandoverError,
     IncidentNotActive,
     NoDroneAvailable,
+    TwoPersonRule,
 )
 from jinghang.dispatch.fleetview import drone_profile, drone_statuses
 from jinghang.dispatch.flights import Flight, Phase, observe
-from jinghang.dispatch.lifecycle import FINAL, FLYING, IncidentState, check_transition
+from jinghang.dispatch.handover import Handover
+from jinghang.dispatch.journal import Journal
+from jinghang.dispatch.landings import Landings
+from jinghang.dispatch.lifecycle import (
+    FLYING,
+    OUTCOMES,
+    SORTIE_FINAL,
+    CaseState,
+    SortieState,
+)
 from jinghang.dispatch.planning import (
     DroneProfile,
     Limits,
@@ -49,15 +65,14 @@ from jinghang.dispatch.planning import (
     return_seq,
     scene_seq,
 )
-from jinghang.dispatch.playbooks import Playbook, Playbooks, load_playbooks
+from jinghang.dispatch.playbooks import Playbooks, load_playbooks
 from jinghang.dispatch.recorder import CommandRecorder
 from jinghang.dispatch.register_status import RegisterStatus
 from jinghang.dispatch.selection import Candidate, Choice, Task, choose_drones
 from jinghang.dispatch.track import TrackRecorder
-from jinghang.dispatch.waiting import Waiting
 from jinghang.errors import DispatchError, FlightError, MissionError
 from jinghang.events import EventBus
-from jinghang.missions.errors import EnergyError, NoFlyZoneError
+from jinghang.missions.errors import NoFlyZoneError
 from jinghang.missions.nofly import NoFlyZones
 from jinghang.missions.plan import MissionPlan
 from jinghang.store import (
@@ -72,30 +87,30 @@ from jinghang.store import (
     append_audit,
     create_incident,
     create_mission,
+    create_sortie,
     finish_patrol_run,
-    get_incident,
+    list_sorties,
     list_vehicles,
-    set_incident_state,
     set_mission_progress,
     set_mission_state,
     update_incident_fields,
 )
 
 log = logging.getLogger(__name__)
-S = IncidentState
+S = SortieState
 DISPATCHER = "dispatcher"
 
 
 @dataclass(frozen=True)
 class Report:
-    """What reporting an incident gave: the incident as stored and the drone choice."""
+    """What reporting an incident gave: the case as stored and the drone choice."""
 
     incident: IncidentPublic
     choice: Choice | None
 
 
 class Dispatcher:
-    """Incidents to flights; see the module docstring. Start with ``await run()``."""
+    """Cases to sorties to flights; see the module docstring. Start with ``await run()``."""
 
     def __init__(
         self,
@@ -125,31 +140,37 @@ class Dispatcher:
         self.recovery_wait_s = recovery_wait_s
         self.lost_contact_s = lost_contact_s
         self.record_commands = record_commands
-        self.waiting: dict[int, Waiting] = {}
+        self.journal = Journal(store, bus)
+        #: Sorties waiting for a drone or a confirmation, by sortie id.
+        self.demands: dict[int, Demand] = {}
         self.flights: dict[int, Flight] = {}  # by system id
         #: system id -> what it is doing ("incident 4", "patrol run 2"), launches included.
         self.busy: dict[int, str] = {}
-        self.recorder = CommandRecorder(store, bus, self._tag)
+        self.recorder = CommandRecorder(store, bus, self.tag_of)
         #: The flown track of every mission (sampled from the followed telemetry).
         self.track = TrackRecorder(store)
         #: The fleet register's status, written back from this lifecycle.
         self.register = RegisterStatus(store, bus, DISPATCHER)
+        self.handover = Handover(self.flights, fleet, self.journal, self.limits, self.no_fly)
         self.started = asyncio.Event()
-        #: Incident id -> seconds from the report to the takeoff command being sent, and to
-        #: its acceptance (armed, in AUTO): what the benchmark measures.
+        #: Case id -> seconds from the report to the takeoff command being sent, and to its
+        #: acceptance (armed, in AUTO): what the benchmark measures.
         self.takeoff_latency_s: dict[int, float] = {}
         self.takeoff_accepted_s: dict[int, float] = {}
         self._wake = asyncio.Event()
         self._tasks: asyncio.TaskGroup | None = None
-        #: Incidents whose launch is under way -> who asked to recall them meanwhile.
+        #: Sorties whose launch is under way -> who asked to recall them meanwhile.
         self._launching: dict[int, str | None] = {}
-        #: system id -> (incident id, mission id) from the start of a launch to its end.
+        #: system id -> (case id, mission id) from the start of a launch to its end.
         self._tags: dict[int, tuple[int | None, int | None]] = {}
+        #: Where drones land: landed_away beyond limits.landed_away_m from their base.
+        self.landings = Landings(store, bus, fleet, self.journal, self.limits, self.wake,
+                                 DISPATCHER)
 
     # ------------------------------------------------------------------ running
 
     async def run(self) -> None:
-        """Rebuild state from the store, then serve the queue until cancelled."""
+        """Rebuild state from the store, then serve the waiting sorties until cancelled."""
         async with asyncio.TaskGroup() as tasks:
             self._tasks = tasks
             try:
@@ -157,15 +178,16 @@ class Dispatcher:
                     recorder_ready = asyncio.Event()
                     tasks.create_task(self.recorder.run(recorder_ready.set), name="recorder")
                     await recorder_ready.wait()
-                self._recover()
+                recovery.recover(self)
                 self.started.set()
                 while True:
                     try:
+                        self.landings.watch()
                         self._serve_queue()
                     except Exception as exc:  # keep serving; the next pass may succeed
                         log.exception("serving the queue failed")
-                        self._alert("error", f"serving the incident queue failed: {exc}")
-                    self._sync_register()
+                        self.journal.alert("error", f"serving the incident queue failed: {exc}")
+                    self.sync_register()
                     self._wake.clear()
                     try:
                         async with asyncio.timeout(1.0):
@@ -177,7 +199,9 @@ class Dispatcher:
                 self.started.clear()
                 self.track.flush()
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        """Run ``coro`` in the dispatcher's task group; a failure is logged and alerted,
+        never stops the other flights."""
         if self._tasks is None:
             coro.close()
             raise DispatchError("the dispatcher is not running", field="dispatcher")
@@ -190,73 +214,43 @@ class Dispatcher:
             raise
         except Exception as exc:  # one failed job must not stop every other flight
             log.exception("dispatcher job %s failed", name)
-            self._alert("error", f"{name} failed: {exc}")
+            self.journal.alert("error", f"{name} failed: {exc}")
 
     def wake(self) -> None:
-        """Look at the queue again now (a drone came free, a vehicle appeared)."""
+        """Look at the waiting sorties again now (a drone came free, a vehicle appeared)."""
         self._wake.set()
 
-    # ------------------------------------------------------------------ store helpers
+    # ------------------------------------------------------------------ drones
 
-    @contextmanager
-    def _tx(self) -> Iterator[Session]:
-        with self.store.transaction() as session:
-            yield session
-
-    def _move(
-        self,
-        incident_id: int,
-        to_state: S,
-        *,
-        actor: str,
-        reason: str | None = None,
-        data: dict[str, Any] | None = None,
-        **fields: Any,
-    ) -> IncidentPublic:
-        """Check and record one lifecycle step, audit it, publish it."""
-        with self._tx() as s:
-            current = get_incident(s, incident_id)
-            check_transition(current.state, to_state, incident_id=incident_id)
-            incident = set_incident_state(
-                s, incident_id, to_state.value, actor=actor, reason=reason, data=data, **fields
-            )
-            details: dict[str, Any] = {"from": current.state, "to": to_state.value}
-            if reason:
-                details["reason"] = reason
-            for key, value in fields.items():
-                details[key] = value
-            append_audit(s, actor=actor, action=f"incident.{to_state.value}",
-                         target_type="incident", target_id=incident_id, details=details)
-        waiting = self.waiting.get(incident_id)
-        if waiting is not None:
-            waiting.state = to_state
-            if reason is not None:
-                waiting.reason = reason
-        self.bus.publish("incident", {
-            "id": incident.id, "state": incident.state, "from_state": current.state,
-            "reason": incident.reason, "priority": incident.priority,
-            "playbook_id": incident.playbook_id, "vehicle_system_id": incident.vehicle_system_id,
-            "mission_id": incident.mission_id, "actor": actor,
-        })
-        return incident
-
-    def _sync_register(self) -> None:
+    def sync_register(self) -> None:
         """Write the fleet register's status of each drone from what it is doing now."""
         linked = {sid for sid, vehicle in self.fleet.vehicles.items()
                   if not vehicle.state.link_lost}
         self.register.safe_sync(self.busy, self.flights, linked)
 
-    def _alert(self, level: str, message: str, **data: Any) -> None:
-        self.bus.publish("alert", {"level": level, "message": message, **data})
-
-    def _tag(self, system_id: int) -> tuple[int | None, int | None]:
+    def tag_of(self, system_id: int) -> tuple[int | None, int | None]:
+        """(case id, mission id) a command to ``system_id`` belongs to now."""
         return self._tags.get(system_id, (None, None))
 
-    # ------------------------------------------------------------------ choosing
+    def claim(self, system_id: int, label: str, *, incident_id: int | None = None,
+              mission_id: int | None = None) -> None:
+        """Mark a drone as taken (``label``: "incident 4", "patrol run 2")."""
+        self.busy[system_id] = label
+        if mission_id is not None or incident_id is not None:
+            self._tags[system_id] = (incident_id, mission_id)
+
+    def unclaim(self, system_id: int) -> None:
+        """The drone is free again (not followed any more)."""
+        self.busy.pop(system_id, None)
+        self._tags.pop(system_id, None)
 
     def _registered(self) -> list[Any]:
         with self.store.read_session() as s:
             return list_vehicles(s)
+
+    def statuses(self) -> list[Any]:
+        """Every registered drone as drone choice sees it now."""
+        return drone_statuses(self._registered(), self.fleet.vehicles, self.busy)
 
     def choose(self, task: Task, *, exclude: set[int] | None = None) -> Choice:
         """Rank the fleet for ``task`` (drones in ``exclude`` are set aside)."""
@@ -266,224 +260,328 @@ class Dispatcher:
         statuses = drone_statuses(self._registered(), self.fleet.vehicles, busy)
         return choose_drones(statuses, task, self.no_fly)
 
-    def _task_for(self, playbook: Playbook, point: tuple[float, float]) -> Task:
-        return Task(
-            latitude_deg=point[0],
-            longitude_deg=point[1],
-            payloads=frozenset(playbook.payloads),
-            on_scene_s=playbook.on_scene_s,
-            altitude_m=playbook.altitude_m,
-            reserve_pct=self.limits.reserve_pct,
-        )
-
     def propose(self, incident_id: int) -> Choice:
-        """The drones that could fly the incident now, best first, and why the others can't."""
-        with self.store.read_session() as s:
-            incident = get_incident(s, incident_id)
-        playbook = self.playbooks.get(incident.playbook_id)
-        return self.choose(self._task_for(playbook, (incident.latitude_deg,
-                                                     incident.longitude_deg)))
+        """The drones that could fly the case now, best first, and why the others can't."""
+        case = self.journal.case(incident_id)
+        playbook = self.playbooks.get(case.playbook_id)
+        return self.choose(board_task(playbook, (case.latitude_deg, case.longitude_deg),
+                                      self.limits))
 
-    def _profile(self, system_id: int) -> DroneProfile:
+    def profile(self, system_id: int) -> DroneProfile:
+        """What planning needs to know of a drone (home, battery, speed, endurance)."""
         registered = next(v for v in self._registered() if v.system_id == system_id)
         return drone_profile(registered, self.fleet.vehicles.get(system_id))
 
-    # ------------------------------------------------------------------ incidents
+    def landed(self, system_id: int, sortie_id: int | None) -> None:
+        """A drone is down: ``landed_away`` or home again (see :mod:`landings`)."""
+        self.landings.landed(system_id, sortie_id)
+
+    def mark_recovered(self, system_id: int, *, actor: str) -> None:
+        """A user says a drone that landed away is back at its base (carried home)."""
+        self.landings.mark_recovered(system_id, actor=actor)
+
+    # ------------------------------------------------------------------ cases
 
     async def report_incident(self, data: IncidentCreate, *, actor: str) -> Report:
-        """Record an incident and decide at once: launch (or hold for confirmation), queue
-        with the reason, or refuse (``failed``) when no drone could ever fly it."""
+        """Record a case and decide at once: launch (or hold for a confirmation), or keep
+        it open and unassigned with every drone's reason."""
         playbook = self.playbooks.get(data.playbook_id)
         priority = data.priority or playbook.priority
-        with self._tx() as s:
-            incident = create_incident(s, data, reported_by=actor, priority=priority,
-                                       needs_confirmation=playbook.pilot_confirmation)
+        with self.journal.tx() as s:
+            case = create_incident(s, data, reported_by=actor, priority=priority,
+                                   needs_confirmation=playbook.pilot_confirmation)
+            sortie = create_sortie(s, case.id, playbook.id, dispatched_by=actor,
+                                   needs_confirmation=playbook.pilot_confirmation)
             append_audit(s, actor=actor, action="incident.report", target_type="incident",
-                         target_id=incident.id, details={
+                         target_id=case.id, details={
                              "playbook_id": data.playbook_id, "priority": priority,
                              "latitude_deg": data.latitude_deg,
-                             "longitude_deg": data.longitude_deg, "title": data.title})
-        self.bus.publish("incident", {
-            "id": incident.id, "state": incident.state, "from_state": "",
-            "priority": priority, "playbook_id": incident.playbook_id, "reason": "",
-            "vehicle_system_id": None, "mission_id": None, "actor": actor})
-        point = (data.latitude_deg, data.longitude_deg)
-        waiting = Waiting(incident.id, playbook, point, priority, data.area, S.REPORTED,
-                          reported_at=self.clock.now())
-        self.waiting[incident.id] = waiting
-        zone = self.no_fly.zone_at(point) if len(self.no_fly) else None
-        if zone is not None:
-            reason = f"the incident is inside the no-fly zone {zone.name}; no drone may fly there"
-            self.waiting.pop(incident.id, None)
-            self._alert("warning", reason, incident_id=incident.id)
-            failed = self._move(incident.id, S.FAILED, actor=DISPATCHER, reason=reason)
-            return Report(failed, None)
-        choice = self._try_assign(waiting)
-        with self.store.read_session() as s:
-            return Report(get_incident(s, incident.id), choice)
+                             "longitude_deg": data.longitude_deg, "title": data.title,
+                             "sortie_id": sortie.id})
+        self.journal.publish_case(case, from_state="", actor=actor)
+        demand = Demand(case.id, sortie.id, playbook, (data.latitude_deg, data.longitude_deg),
+                        priority, data.area, actor, reported_at=self.clock.now())
+        self.demands[sortie.id] = demand
+        choice = self._try_assign(demand)
+        return Report(self.journal.case(case.id), choice)
+
+    def _open(self, incident_id: int) -> IncidentPublic:
+        case = self.journal.case(incident_id)
+        if case.state != CaseState.OPEN:
+            raise CaseNotOpen(f"incident {incident_id} is {case.state}", field="incident_id",
+                              value=incident_id, code="case.not_open")
+        return case
+
+    async def add_sortie(self, incident_id: int, *, actor: str, system_id: int | None = None,
+                         playbook_id: str | None = None) -> IncidentPublic:
+        """Another sortie for an open case: a named drone (checked now; refused with its
+        reason) or the best one when it frees. A case waiting for a drone gets the named
+        drone on its waiting sortie."""
+        case = self._open(incident_id)
+        playbook = self.playbooks.get(playbook_id or case.playbook_id)
+        point = (case.latitude_deg, case.longitude_deg)
+        waiting = next((d for d in _order(self.demands.values())
+                        if d.case_id == incident_id and d.held_system_id is None
+                        and d.playbook.id == playbook.id), None)
+        if system_id is not None:
+            probe = waiting or Demand(incident_id, 0, playbook, point, case.priority,
+                                      case.area, actor)
+            decision = decide(probe, self.statuses(), limits=self.limits, no_fly=self.no_fly,
+                              profile_of=self.profile, now=self.clock.now(), only=system_id)
+            if isinstance(decision, Unassigned):
+                first = decision.reasons[0] if decision.reasons else {
+                    "code": "drone.unknown", "params": {}, "reason": "not in the fleet"}
+                raise NoDroneAvailable(
+                    f"vehicle {system_id} cannot fly incident {incident_id}: {first['reason']}",
+                    field="system_id", value=system_id, code=first["code"],
+                    params=first.get("params", {}), rejected=decision.reasons)
+        if waiting is None:
+            with self.journal.tx() as s:
+                sortie = create_sortie(s, incident_id, playbook.id, dispatched_by=actor,
+                                       needs_confirmation=playbook.pilot_confirmation)
+                append_audit(s, actor=actor, action="incident.add_sortie",
+                             target_type="incident", target_id=incident_id,
+                             details={"sortie_id": sortie.id, "playbook_id": playbook.id,
+                                      "vehicle_system_id": system_id})
+            waiting = Demand(incident_id, sortie.id, playbook, point, case.priority,
+                             case.area, actor, reported_at=self.clock.now())
+            self.demands[sortie.id] = waiting
+        else:
+            waiting.dispatched_by = actor
+            with self.journal.tx() as s:
+                append_audit(s, actor=actor, action="incident.dispatch_drone",
+                             target_type="incident", target_id=incident_id,
+                             details={"sortie_id": waiting.sortie_id,
+                                      "vehicle_system_id": system_id})
+        if system_id is not None:
+            decision = decide(waiting, self.statuses(), limits=self.limits, no_fly=self.no_fly,
+                              profile_of=self.profile, now=self.clock.now(), only=system_id)
+            if isinstance(decision, Assign):
+                self._assign(decision, actor=actor)
+        else:
+            self._try_assign(waiting)
+        return self.journal.case(incident_id)
 
     def _serve_queue(self) -> None:
-        order = sorted(self.waiting.values(), key=lambda w: (w.priority, w.incident_id))
-        for waiting in order:
-            if waiting.state in (S.REPORTED, S.QUEUED) and waiting.incident_id in self.waiting:
-                self._try_assign(waiting)
+        for demand in _order(self.demands.values()):
+            if demand.held_system_id is None and demand.sortie_id in self.demands:
+                self._try_assign(demand)
 
-    def _try_assign(self, waiting: Waiting) -> Choice:
-        now = self.clock.now()
-        exclude = {sid for sid, until in waiting.set_aside.items() if until > now}
-        choice = self.choose(self._task_for(waiting.playbook, waiting.point), exclude=exclude)
-        for candidate in choice.candidates:
-            try:
-                plan = plan_incident_flight(
-                    waiting.playbook, waiting.point, self._profile(candidate.system_id),
-                    limits=self.limits, no_fly=self.no_fly, area=waiting.area,
-                )
-            except EnergyError:
-                continue  # the next drone may have more battery
-            except MissionError as exc:  # the flight itself is unsafe, whoever flies it
-                self._refuse(waiting, f"the first flight is refused: {exc.message}")
-                return choice
-            self._assign(waiting, candidate, plan, choice)
-            return choice
-        if choice.hopeless and not exclude:
-            self._refuse(waiting, "no drone can fly this incident: " + choice.reasons())
+    def _try_assign(self, demand: Demand) -> Choice:
+        decision = decide(demand, self.statuses(), limits=self.limits, no_fly=self.no_fly,
+                          profile_of=self.profile, now=self.clock.now())
+        if isinstance(decision, Assign):
+            self._assign(decision, actor=DISPATCHER)
         else:
-            reason = "waiting for a drone: " + choice.reasons()
-            if waiting.state != S.QUEUED:
-                self._move(waiting.incident_id, S.QUEUED, actor=DISPATCHER, reason=reason,
-                           data=choice.to_dict())
-                self._alert("info", f"incident {waiting.incident_id} queued",
-                            incident_id=waiting.incident_id, reason=reason)
-            elif reason != waiting.reason:
-                waiting.reason = reason
-                with self._tx() as s:
-                    update_incident_fields(s, waiting.incident_id, reason=reason[:1024])
-        return choice
+            self._unassigned(decision)
+        return decision.choice
 
-    def _refuse(self, waiting: Waiting, reason: str) -> None:
-        self.waiting.pop(waiting.incident_id, None)
-        self._alert("warning", reason, incident_id=waiting.incident_id)
-        self._move(waiting.incident_id, S.FAILED, actor=DISPATCHER, reason=reason)
+    def _unassigned(self, decision: Unassigned) -> None:
+        demand = decision.demand
+        changed = reasons_changed(demand.reasons, decision.reasons)
+        demand.reasons = decision.reasons
+        with self.journal.tx() as s:
+            update_incident_fields(s, demand.case_id, reason=decision.reason[:1024],
+                                   unassigned=decision.reasons)
+        if changed:
+            self.journal.event("case", "case.unassigned", case_id=demand.case_id,
+                               sortie_id=demand.sortie_id, reasons=decision.reasons)
+            self.journal.alert("info", f"incident {demand.case_id}: {decision.reason}",
+                               incident_id=demand.case_id)
+            self.bus.publish("incident", {"id": demand.case_id, "state": CaseState.OPEN.value,
+                                          "from_state": CaseState.OPEN.value,
+                                          "unassigned": True, "reason": decision.reason,
+                                          "actor": DISPATCHER})
 
-    def _assign(self, waiting: Waiting, candidate: Candidate, plan: MissionPlan,
-                choice: Choice) -> None:
+    def _assign(self, decision: Assign, *, actor: str) -> None:
+        demand, candidate = decision.demand, decision.candidate
         sid = candidate.system_id
-        self.busy[sid] = f"incident {waiting.incident_id}"
-        self._move(waiting.incident_id, S.ASSIGNED, actor=DISPATCHER,
-                   reason=candidate.why(), data=choice.to_dict(), vehicle_system_id=sid)
-        self._sync_register()
-        if waiting.playbook.pilot_confirmation:
-            waiting.held = candidate
-            self._alert("info", f"incident {waiting.incident_id}: {waiting.playbook.id} needs a "
-                        f"pilot to confirm the launch of {candidate.name}",
-                        incident_id=waiting.incident_id, system_id=sid, confirm=True)
+        self.claim(sid, f"incident {demand.case_id}")
+        if demand.reasons:  # it waited: the case is no longer unassigned
+            with self.journal.tx() as s:
+                update_incident_fields(s, demand.case_id, reason=candidate.why(),
+                                       unassigned=None)
+        demand.reasons = []
+        self.sync_register()
+        if demand.playbook.pilot_confirmation:
+            demand.held_system_id = sid
+            self.journal.move_sortie(demand.sortie_id, S.WAITING_PILOT, actor=actor,
+                                     reason=candidate.why(), data=decision.choice.to_dict(),
+                                     vehicle_system_id=sid)
+            self.journal.alert("info", f"incident {demand.case_id}: {demand.playbook.id} needs "
+                               f"a pilot to confirm the launch of {candidate.name}",
+                               incident_id=demand.case_id, system_id=sid, confirm=True)
+            self.journal.event("sortie", "sortie.waiting_pilot", case_id=demand.case_id,
+                               sortie_id=demand.sortie_id, system_id=sid, drone=candidate.name,
+                               dispatched_by=demand.dispatched_by)
             return
-        self._start_launch(waiting, sid, plan, actor=DISPATCHER)
+        self.demands.pop(demand.sortie_id, None)
+        self._start_launch(demand, sid, decision.plan, actor=actor, reason=candidate.why())
 
-    async def confirm(self, incident_id: int, *, actor: str) -> IncidentPublic:
-        """A pilot confirms the launch of a playbook that asks for it."""
-        waiting = self.waiting.get(incident_id)
-        if waiting is None or waiting.state != S.ASSIGNED or waiting.held is None:
+    async def confirm(self, incident_id: int, *, actor: str, role: str = "pilot"
+                      ) -> IncidentPublic:
+        """A pilot confirms the launch of a playbook that asks for it: a user with the pilot
+        role other than the one who dispatched it (two-person rule)."""
+        demand = next((d for d in _order(self.demands.values())
+                       if d.case_id == incident_id and d.held_system_id is not None), None)
+        if demand is None or demand.held_system_id is None:
             raise DispatchError(f"incident {incident_id} is not waiting for a confirmation",
-                                field="incident_id", value=incident_id)
-        sid = waiting.held.system_id
-        with self._tx() as s:
+                                field="incident_id", value=incident_id,
+                                code="sortie.not_waiting_pilot")
+        if role != "pilot":
+            raise TwoPersonRule(f"only a pilot may confirm the launch (you are {role})",
+                                field="role", value=role, limit="pilot",
+                                code="sortie.confirm_needs_pilot")
+        if actor == demand.dispatched_by:
+            raise TwoPersonRule(f"{actor} dispatched this sortie; another pilot must confirm "
+                                "the launch", field="actor", value=actor,
+                                code="sortie.confirm_by_dispatcher",
+                                params={"dispatched_by": demand.dispatched_by})
+        sid = demand.held_system_id
+        with self.journal.tx() as s:
             update_incident_fields(s, incident_id, confirmed_by=actor)
             append_audit(s, actor=actor, action="incident.confirm", target_type="incident",
-                         target_id=incident_id, details={"vehicle_system_id": sid})
+                         target_id=incident_id, details={
+                             "vehicle_system_id": sid, "sortie_id": demand.sortie_id,
+                             "dispatched_by": demand.dispatched_by, "two_person": True})
         try:
-            plan = plan_incident_flight(waiting.playbook, waiting.point, self._profile(sid),
+            plan = plan_incident_flight(demand.playbook, demand.point, self.profile(sid),
                                         limits=self.limits, no_fly=self.no_fly,
-                                        area=waiting.area)
+                                        area=demand.area)
         except MissionError as exc:
-            self.busy.pop(sid, None)
-            waiting.held = None
-            waiting.set_aside[sid] = self.clock.now() + dt.timedelta(
+            self.unclaim(sid)
+            demand.held_system_id = None
+            demand.set_aside[sid] = self.clock.now() + dt.timedelta(
                 seconds=self.retry_refused_after_s)
-            self._move(incident_id, S.QUEUED, actor=actor, reason=f"refused: {exc.message}")
+            self.journal.move_sortie(demand.sortie_id, S.PLANNED, actor=actor,
+                                     reason=f"refused: {exc.message}")
             self.wake()
             raise
-        waiting.held = None
-        self._start_launch(waiting, sid, plan, actor=actor)
-        with self.store.read_session() as s:
-            return get_incident(s, incident_id)
+        demand.held_system_id = None
+        self.demands.pop(demand.sortie_id, None)
+        self._start_launch(demand, sid, plan, actor=actor, confirmed_by=actor)
+        return self.journal.case(incident_id)
+
+    async def close(self, incident_id: int, *, actor: str, outcome: str, note: str = ""
+                    ) -> IncidentPublic:
+        """A commander closes the case with an outcome: waiting sorties are aborted and
+        drones in the air are sent home."""
+        if outcome not in OUTCOMES:
+            raise DispatchError(f"unknown outcome {outcome!r}", field="outcome", value=outcome,
+                                limit=list(OUTCOMES), code="case.unknown_outcome")
+        return await self._end_case(incident_id, CaseState.CLOSED, actor=actor,
+                                    reason=note or f"closed by {actor}: {outcome}",
+                                    outcome=outcome, outcome_note=note, closed_by=actor)
 
     async def cancel(self, incident_id: int, *, actor: str, reason: str = "") -> IncidentPublic:
-        """Cancel a waiting incident, or recall the drone of one in flight."""
-        with self.store.read_session() as s:
-            incident = get_incident(s, incident_id)
-        if IncidentState(incident.state) in FLYING or incident_id in self._launching:
-            await self.recall(incident_id, actor=actor)
-            with self.store.read_session() as s:
-                return get_incident(s, incident_id)
-        waiting = self.waiting.pop(incident_id, None)
-        if waiting is not None and waiting.held is not None:
-            self.busy.pop(waiting.held.system_id, None)
-        moved = self._move(incident_id, S.CANCELLED, actor=actor,
-                           reason=reason or f"cancelled by {actor}")
+        """Cancel a case: waiting sorties are aborted, drones in the air are sent home."""
+        return await self._end_case(incident_id, CaseState.CANCELLED, actor=actor,
+                                    reason=reason or f"cancelled by {actor}", closed_by=actor)
+
+    async def _end_case(self, incident_id: int, to_state: CaseState, *, actor: str,
+                        reason: str, **fields: Any) -> IncidentPublic:
+        self._open(incident_id)
+        for sortie_id, demand in list(self.demands.items()):
+            if demand.case_id != incident_id:
+                continue
+            self.demands.pop(sortie_id, None)
+            if demand.held_system_id is not None:
+                self.unclaim(demand.held_system_id)
+            self.journal.move_sortie(sortie_id, S.ABORTED, actor=actor, reason=reason,
+                                     code=f"case.{to_state.value}")
+        for flight in list(self.flights.values()):
+            if flight.incident_id == incident_id and flight.phase < Phase.RETURNING:
+                await self._recall_flight(flight, actor=actor)
+        for sortie_id, case_id in list(self._launching_cases().items()):
+            if case_id == incident_id:
+                self._launching[sortie_id] = actor
+        case = self.journal.move_case(incident_id, to_state, actor=actor, reason=reason,
+                                      unassigned=None, **fields)
+        self.sync_register()
         self.wake()
-        return moved
+        return case
+
+    def _launching_cases(self) -> dict[int, int]:
+        out: dict[int, int] = {}
+        with self.store.read_session() as s:
+            for sortie in list_sorties(s, active_only=True):
+                if sortie.id in self._launching:
+                    out[sortie.id] = sortie.incident_id
+        return out
+
+    def _maybe_auto_close(self, incident_id: int) -> None:
+        case = self.journal.case(incident_id)
+        if case.state != CaseState.OPEN:
+            return
+        if not self.playbooks.get(case.playbook_id).close_when_landed:
+            return
+        if any(SortieState(s.state) not in SORTIE_FINAL for s in case.sorties):
+            return
+        if not any(s.state == S.LANDED for s in case.sorties):
+            return
+        self.journal.move_case(incident_id, CaseState.CLOSED, actor=DISPATCHER,
+                               reason="last sortie landed", outcome="flown", closed_by=DISPATCHER)
 
     # ------------------------------------------------------------------ launching
 
-    def _start_launch(self, waiting: Waiting, system_id: int, plan: MissionPlan, *,
-                      actor: str) -> None:
-        self._launching[waiting.incident_id] = None
-        self._spawn(self._launch(waiting, system_id, plan, actor),
-                    f"launch incident {waiting.incident_id}")
+    def _start_launch(self, demand: Demand, system_id: int, plan: MissionPlan, *, actor: str,
+                      confirmed_by: str | None = None, reason: str | None = None) -> None:
+        self._launching[demand.sortie_id] = None
+        self.spawn(self._launch(demand, system_id, plan, actor, confirmed_by, reason),
+                   f"launch incident {demand.case_id} sortie {demand.sortie_id}")
 
-    async def _launch(self, waiting: Waiting, system_id: int, plan: MissionPlan,
-                      actor: str) -> None:
-        incident_id = waiting.incident_id
+    async def _launch(self, demand: Demand, system_id: int, plan: MissionPlan, actor: str,
+                      confirmed_by: str | None, reason: str | None) -> None:
+        case_id, sortie_id = demand.case_id, demand.sortie_id
         vehicle = self.fleet.vehicles.get(system_id)
-        with self._tx() as s:
+        with self.journal.tx() as s:
             mission = create_mission(s, MissionCreate(
-                incident_id=incident_id, vehicle_system_id=system_id,
-                template_id=plan.template_id or waiting.playbook.id,
+                incident_id=case_id, vehicle_system_id=system_id,
+                template_id=plan.template_id or demand.playbook.id,
                 pattern=plan.pattern or "", params=dict(plan.params),
                 items=items_to_json(plan.items), flight_time_s=plan.flight_time_s,
                 distance_m=plan.distance_horizontal_m), created_by=actor)
         flight = Flight(system_id, mission.id, list(plan.items), scene_seq(plan.items),
-                        return_seq(plan.items), incident_id=incident_id)
-        self._tags[system_id] = (incident_id, mission.id)
-        self._move(incident_id, S.LAUNCHING, actor=actor, mission_id=mission.id,
-                   vehicle_system_id=system_id)
+                        return_seq(plan.items), incident_id=case_id, sortie_id=sortie_id)
+        self.claim(system_id, f"incident {case_id}", incident_id=case_id,
+                   mission_id=mission.id)
+        extra: dict[str, Any] = {"confirmed_by": confirmed_by} if confirmed_by else {}
+        self.journal.move_sortie(sortie_id, S.LAUNCHING, actor=actor, mission_id=mission.id,
+                                 vehicle_system_id=system_id, reason=reason, **extra)
         try:
             if vehicle is None:
                 raise DispatchError(f"vehicle {system_id} has no link", field="system_id",
                                     value=system_id)
-            with self._tx() as s:
+            with self.journal.tx() as s:
                 set_mission_state(s, mission.id, MissionState.UPLOADING, actor=actor)
             await vehicle.upload_mission(plan.items, actor=actor)
-            if waiting.reported_at is not None:
-                self.takeoff_latency_s[incident_id] = (
-                    self.clock.now() - waiting.reported_at).total_seconds()
+            if demand.reported_at is not None and case_id not in self.takeoff_latency_s:
+                self.takeoff_latency_s[case_id] = (
+                    self.clock.now() - demand.reported_at).total_seconds()
             await vehicle.start_mission(actor=actor)
-            if waiting.reported_at is not None:
-                self.takeoff_accepted_s[incident_id] = (
-                    self.clock.now() - waiting.reported_at).total_seconds()
+            if demand.reported_at is not None and case_id not in self.takeoff_accepted_s:
+                self.takeoff_accepted_s[case_id] = (
+                    self.clock.now() - demand.reported_at).total_seconds()
         except (FlightError, DispatchError) as exc:
-            await self._launch_refused(waiting, flight, vehicle, exc)
+            self._launching.pop(sortie_id, None)
+            await self._launch_refused(demand, flight, vehicle, exc)
             return
-        finally:
-            recalled_by = self._launching.pop(incident_id, None)
-        self.waiting.pop(incident_id, None)
+        recalled_by = self._launching.pop(sortie_id, None)
         self.flights[system_id] = flight
         flight.phase = Phase.EN_ROUTE
-        self._sync_register()
-        with self._tx() as s:
+        self.sync_register()
+        with self.journal.tx() as s:
             set_mission_state(s, mission.id, MissionState.FLYING, actor=actor)
-        self._move(incident_id, S.EN_ROUTE, actor=actor)
+        self.journal.move_sortie(sortie_id, S.EN_ROUTE, actor=actor)
         if recalled_by is not None:
-            await self.recall(incident_id, actor=recalled_by)
-        await self._follow(flight)
+            await self._recall_flight(flight, actor=recalled_by)
+        await self.follow(flight)
 
-    async def _launch_refused(self, waiting: Waiting, flight: Flight, vehicle: Any,
+    async def _launch_refused(self, demand: Demand, flight: Flight, vehicle: Any,
                               exc: DispatchError | FlightError) -> None:
         sid = flight.system_id
-        self._tags.pop(sid, None)
         message = f"vehicle {sid} refused: {exc.message}"
-        with self._tx() as s:
+        with self.journal.tx() as s:
             set_mission_state(s, flight.mission_id, MissionState.FAILED, actor=DISPATCHER,
                               message=message, data=exc.to_dict())
         if vehicle is not None and vehicle.state.armed:
@@ -491,20 +589,35 @@ class Dispatcher:
                 await vehicle.disarm(actor=DISPATCHER)
             except FlightError:
                 log.warning("could not disarm vehicle %s after a refused launch", sid)
-        self.busy.pop(sid, None)
-        self._sync_register()
-        waiting.set_aside[sid] = self.clock.now() + dt.timedelta(
-            seconds=self.retry_refused_after_s)
-        self._alert("warning", f"incident {waiting.incident_id}: {message}; trying the next "
-                    "drone", incident_id=waiting.incident_id, system_id=sid)
-        self._move(waiting.incident_id, S.QUEUED, actor=DISPATCHER, reason=message,
-                   vehicle_system_id=None, mission_id=None)
+        self.unclaim(sid)
+        self.sync_register()
+        self.journal.move_sortie(demand.sortie_id, S.FAILED, actor=DISPATCHER, reason=message,
+                                 code="sortie.launch_refused")
+        self.journal.event("sortie", "sortie.launch_refused", case_id=demand.case_id,
+                           sortie_id=demand.sortie_id, system_id=sid, message=exc.message)
+        self.journal.alert("warning", f"incident {demand.case_id}: {message}; trying the next "
+                           "drone", incident_id=demand.case_id, system_id=sid)
+        if self.journal.case(demand.case_id).state == CaseState.OPEN:
+            with self.journal.tx() as s:
+                again = create_sortie(s, demand.case_id, demand.playbook.id,
+                                      dispatched_by=demand.dispatched_by,
+                                      needs_confirmation=demand.playbook.pilot_confirmation)
+            demand.sortie_id = again.id
+            demand.set_aside[sid] = self.clock.now() + dt.timedelta(
+                seconds=self.retry_refused_after_s)
+            self.demands[again.id] = demand
         self.wake()
 
     # ------------------------------------------------------------------ following
 
-    async def _follow(self, flight: Flight) -> None:
-        """Follow a flight from telemetry to its landing; then close what it flew for."""
+    def add_flight(self, flight: Flight) -> None:
+        """Follow ``flight`` from now on (the drone is taken)."""
+        self.flights[flight.system_id] = flight
+        self.claim(flight.system_id, flight.label, incident_id=flight.incident_id,
+                   mission_id=flight.mission_id)
+
+    async def follow(self, flight: Flight) -> None:
+        """Follow a flight from telemetry to its landing; then end what it flew for."""
         while True:
             vehicle = self.fleet.vehicles.get(flight.system_id)
             if vehicle is not None:
@@ -518,119 +631,130 @@ class Dispatcher:
                 if flight.phase == Phase.LANDED:
                     break
             await asyncio.sleep(self.poll_s)
-        self._finish(flight)
+        self.finish(flight)
+
+    def _sortie_state(self, flight: Flight) -> SortieState | None:
+        if flight.sortie_id is None:
+            return None
+        return SortieState(self.journal.sortie(flight.sortie_id).state)
 
     def _watch_link(self, flight: Flight, lost: bool) -> None:
-        """Alert when the link drops; fail what the drone flies for after ``lost_contact_s``
-        without it (the drone is still followed and freed if it comes back and lands)."""
+        """Alert when the link drops; fail the sortie after ``lost_contact_s`` without it
+        (the drone is still followed and freed if it comes back and lands)."""
         now = asyncio.get_running_loop().time()
         if not lost:
             if flight.lost_since is not None:
-                self._alert("info", f"{flight.label}: link to vehicle {flight.system_id} back",
-                            system_id=flight.system_id)
+                self.journal.alert("info", f"{flight.label}: link to vehicle "
+                                   f"{flight.system_id} back", system_id=flight.system_id)
                 flight.lost_since = None
-                self._sync_register()
+                self.sync_register()
             return
         if flight.lost_since is None:
             flight.lost_since = now
-            self._alert("warning", f"{flight.label}: link to vehicle {flight.system_id} lost",
-                        system_id=flight.system_id)
-            self._sync_register()
+            self.journal.alert("warning", f"{flight.label}: link to vehicle {flight.system_id} "
+                               "lost", system_id=flight.system_id)
+            self.sync_register()
         if flight.lost_reported or now - flight.lost_since < self.lost_contact_s:
             return
         flight.lost_reported = True
         reason = (f"lost contact with vehicle {flight.system_id} for "
                   f"{self.lost_contact_s:g} s during the flight")
-        self._alert("error", f"{flight.label}: {reason}", system_id=flight.system_id,
-                    incident_id=flight.incident_id)
-        with self._tx() as s:
+        self.journal.alert("error", f"{flight.label}: {reason}", system_id=flight.system_id,
+                           incident_id=flight.incident_id)
+        with self.journal.tx() as s:
             set_mission_state(s, flight.mission_id, MissionState.FAILED, actor=DISPATCHER,
                               message=reason)
             if flight.patrol_run_id is not None:
                 finish_patrol_run(s, flight.patrol_run_id, PatrolRunStatus.FAILED, reason=reason)
-        if flight.incident_id is not None:
-            with self.store.read_session() as s:
-                current = IncidentState(get_incident(s, flight.incident_id).state)
-            if current not in FINAL:
-                self._move(flight.incident_id, S.FAILED, actor=DISPATCHER, reason=reason)
+        current = self._sortie_state(flight)
+        if flight.sortie_id is not None and current is not None and current not in SORTIE_FINAL:
+            self.journal.move_sortie(flight.sortie_id, S.FAILED, actor=DISPATCHER, reason=reason,
+                                     code="sortie.link_lost")
+            self.journal.event("sortie", "sortie.failed", case_id=flight.incident_id,
+                               sortie_id=flight.sortie_id, system_id=flight.system_id,
+                               reason_code="sortie.link_lost",
+                               lost_s=self.lost_contact_s)
 
     def _progress(self, flight: Flight, state: Any) -> None:
         seq = state.mission_current_seq
         if seq is None or seq == flight.last_seq or flight.handed_over_to is not None:
             return
         flight.last_seq = seq
-        with self._tx() as s:
+        with self.journal.tx() as s:
             set_mission_progress(s, flight.mission_id, seq)
         self.bus.publish("mission.progress", {
             "mission_id": flight.mission_id, "incident_id": flight.incident_id,
-            "patrol_run_id": flight.patrol_run_id, "system_id": flight.system_id,
-            "current_seq": seq, "item_count": len(flight.items), "phase": flight.phase.name,
+            "sortie_id": flight.sortie_id, "patrol_run_id": flight.patrol_run_id,
+            "system_id": flight.system_id, "current_seq": seq,
+            "item_count": len(flight.items), "phase": flight.phase.name,
         })
 
     def _enter_phase(self, flight: Flight, phase: Phase) -> None:
         previous, flight.phase = flight.phase, phase
         log.info("%s: %s -> %s", flight.label, previous.name, phase.name)
-        self._sync_register()
+        self.sync_register()
         if phase == Phase.RETURNING:
-            with self._tx() as s:
+            with self.journal.tx() as s:
                 set_mission_state(s, flight.mission_id, MissionState.RETURNING,
                                   actor=flight.recalled_by or DISPATCHER)
-        if flight.incident_id is None:
-            return
         targets = {Phase.EN_ROUTE: S.EN_ROUTE, Phase.ON_SCENE: S.ON_SCENE,
                    Phase.RETURNING: S.RETURNING}
         target = targets.get(phase)
-        if target is None:
+        if target is None or flight.sortie_id is None:
             return
-        with self.store.read_session() as s:
-            current = IncidentState(get_incident(s, flight.incident_id).state)
-        if current == target or current in FINAL:
+        current = self._sortie_state(flight)
+        if current is None or current == target or current in SORTIE_FINAL:
             return
-        self._move(flight.incident_id, target, actor=flight.recalled_by or DISPATCHER)
+        self.journal.move_sortie(flight.sortie_id, target, actor=flight.recalled_by or DISPATCHER)
 
-    def _finish(self, flight: Flight) -> None:
+    def finish(self, flight: Flight) -> None:
+        """The flight is down: free the drone, end the sortie or patrol run it flew."""
         self.flights.pop(flight.system_id, None)
-        self._tags.pop(flight.system_id, None)
-        self.busy.pop(flight.system_id, None)
+        self.unclaim(flight.system_id)
+        self.landings.forget(flight.system_id)
         vehicle = self.fleet.vehicles.get(flight.system_id)
         self.track.finish(flight.mission_id, vehicle.state if vehicle is not None else None)
-        self._sync_register()
+        self.landed(flight.system_id, flight.sortie_id)
+        self.sync_register()
         end_state = MissionState.ABORTED if flight.recalled_by else MissionState.COMPLETED
         if not flight.lost_reported:
-            with self._tx() as s:
+            with self.journal.tx() as s:
                 set_mission_state(s, flight.mission_id, end_state, actor=DISPATCHER,
                                   message="landed")
-        if flight.incident_id is not None:
-            with self.store.read_session() as s:
-                current = IncidentState(get_incident(s, flight.incident_id).state)
-            if current not in FINAL:
-                reason = (f"recalled by {flight.recalled_by}; drone landed"
-                          if flight.recalled_by else "first flight flown; drone landed")
-                if current in (S.EN_ROUTE, S.LAUNCHING):
-                    self._move(flight.incident_id, S.RETURNING, actor=DISPATCHER)
-                self._move(flight.incident_id, S.CLOSED, actor=DISPATCHER, reason=reason)
+        current = self._sortie_state(flight)
+        if flight.sortie_id is not None and current is not None and current not in SORTIE_FINAL:
+            reason = (f"recalled by {flight.recalled_by}; drone landed"
+                      if flight.recalled_by else "drone landed")
+            if current == S.LAUNCHING:
+                self.journal.move_sortie(flight.sortie_id, S.RETURNING, actor=DISPATCHER)
+            self.journal.move_sortie(flight.sortie_id, S.LANDED, actor=DISPATCHER, reason=reason)
+            if flight.incident_id is not None:
+                self._maybe_auto_close(flight.incident_id)
         if flight.patrol_run_id is not None and not flight.lost_reported:
             status = PatrolRunStatus.FAILED if flight.recalled_by else PatrolRunStatus.COMPLETED
-            with self._tx() as s:
+            with self.journal.tx() as s:
                 finish_patrol_run(s, flight.patrol_run_id, status,
                                   reason=f"recalled by {flight.recalled_by}"
                                   if flight.recalled_by else "")
         self.bus.publish("mission.progress", {
             "mission_id": flight.mission_id, "incident_id": flight.incident_id,
-            "patrol_run_id": flight.patrol_run_id, "system_id": flight.system_id,
-            "current_seq": flight.last_seq, "item_count": len(flight.items),
-            "phase": Phase.LANDED.name,
+            "sortie_id": flight.sortie_id, "patrol_run_id": flight.patrol_run_id,
+            "system_id": flight.system_id, "current_seq": flight.last_seq,
+            "item_count": len(flight.items), "phase": Phase.LANDED.name,
         })
         self.wake()
 
     # ------------------------------------------------------------------ operator actions
 
+    def _flights_of(self, incident_id: int) -> list[Flight]:
+        return [f for f in self.flights.values() if f.incident_id == incident_id]
+
     def _flight_of(self, incident_id: int) -> Flight:
-        for flight in self.flights.values():
-            if flight.incident_id == incident_id:
-                return flight
-        raise IncidentNotActive(f"incident {incident_id} has no drone in the air",
-                                field="incident_id", value=incident_id)
+        flights = self._flights_of(incident_id)
+        if not flights:
+            raise IncidentNotActive(f"incident {incident_id} has no drone in the air",
+                                    field="incident_id", value=incident_id)
+        return flights[0]
 
     def _vehicle(self, system_id: int) -> Any:
         vehicle = self.fleet.vehicles.get(system_id)
@@ -640,32 +764,43 @@ class Dispatcher:
         return vehicle
 
     async def recall(self, incident_id: int, *, actor: str) -> IncidentPublic:
-        """Send the incident's drone home (RTL); the incident closes when it lands. During
-        the launch, the drone is sent home as soon as it has started."""
-        if incident_id in self._launching and not any(
-            f.incident_id == incident_id for f in self.flights.values()
-        ):
-            self._launching[incident_id] = actor
-            with self._tx() as s:
+        """Send the case's drones home (RTL); each sortie ends when its drone lands. During
+        a launch, the drone is sent home as soon as it has started."""
+        flights = self._flights_of(incident_id)
+        launching = [sid for sid, cid in self._launching_cases().items() if cid == incident_id]
+        if not flights and not launching:
+            raise IncidentNotActive(f"incident {incident_id} has no drone in the air",
+                                    field="incident_id", value=incident_id)
+        for sortie_id in launching:
+            self._launching[sortie_id] = actor
+            with self.journal.tx() as s:
                 add_mission_event(s, kind="recall", actor=actor, incident_id=incident_id,
                                   message="recall asked during the launch")
-            with self.store.read_session() as s:
-                return get_incident(s, incident_id)
-        flight = self._flight_of(incident_id)
+        for flight in flights:
+            await self._recall_flight(flight, actor=actor)
+        return self.journal.case(incident_id)
+
+    async def recall_drone(self, system_id: int, *, actor: str) -> None:
+        """Send one dispatched drone home (RTL); its sortie ends when it lands."""
+        flight = self.flights.get(system_id)
+        if flight is None:
+            raise IncidentNotActive(f"vehicle {system_id} is not flying a dispatched mission",
+                                    field="system_id", value=system_id)
+        await self._recall_flight(flight, actor=actor)
+
+    async def _recall_flight(self, flight: Flight, *, actor: str) -> None:
         await self._vehicle(flight.system_id).rtl(actor=actor)
         flight.recalled_by = actor
         flight.handed_over_to = None
-        with self._tx() as s:
+        with self.journal.tx() as s:
             add_mission_event(s, kind="recall", actor=actor, mission_id=flight.mission_id,
-                              incident_id=incident_id)
+                              incident_id=flight.incident_id)
         if flight.phase < Phase.RETURNING:
             self._enter_phase(flight, Phase.RETURNING)
-        with self.store.read_session() as s:
-            return get_incident(s, incident_id)
 
     async def redirect(self, incident_id: int, latitude_deg: float, longitude_deg: float, *,
                        actor: str) -> IncidentPublic:
-        """Send the incident's drone to a new point, with the playbook's flight there: the
+        """Send the case's drone to a new point, with the playbook's flight there: the
         point and the new plan pass the safety checks before anything is sent."""
         flight = self._flight_of(incident_id)
         if flight.handed_over_to is not None:
@@ -675,9 +810,8 @@ class Dispatcher:
         if flight.phase >= Phase.RETURNING:
             raise IncidentNotActive(f"incident {incident_id} is returning; cannot redirect",
                                     field="incident_id", value=incident_id)
-        with self.store.read_session() as s:
-            incident = get_incident(s, incident_id)
-        playbook = self.playbooks.get(incident.playbook_id)
+        case = self.journal.case(incident_id)
+        playbook = self.playbooks.get(case.playbook_id)
         point = (latitude_deg, longitude_deg)
         zone = self.no_fly.zone_at(point) if len(self.no_fly) else None
         if zone is not None:
@@ -691,7 +825,7 @@ class Dispatcher:
             raise NoFlyZoneError(f"the way to the new point crosses the no-fly zone "
                                  f"{crossed.name}", field="latitude_deg",
                                  value=[latitude_deg, longitude_deg], limit=crossed.name)
-        plan = plan_incident_flight(playbook, point, self._profile(flight.system_id),
+        plan = plan_incident_flight(playbook, point, self.profile(flight.system_id),
                                     limits=self.limits, no_fly=self.no_fly)
         new_scene = scene_seq(plan.items)
         flight.await_seq = new_scene
@@ -705,7 +839,7 @@ class Dispatcher:
         flight.scene_seq = new_scene
         flight.return_seq = return_seq(plan.items)
         flight.last_seq = -1
-        with self._tx() as s:
+        with self.journal.tx() as s:
             set_mission_state(s, flight.mission_id, MissionState.FLYING, actor=actor,
                               message="redirected",
                               data={"latitude_deg": latitude_deg, "longitude_deg": longitude_deg},
@@ -717,33 +851,33 @@ class Dispatcher:
                                                          "longitude_deg": longitude_deg})
         if flight.phase == Phase.ON_SCENE:
             flight.phase = Phase.EN_ROUTE
-            self._move(incident_id, S.EN_ROUTE, actor=actor, reason="redirected")
-        with self.store.read_session() as s:
-            return get_incident(s, incident_id)
+            if flight.sortie_id is not None:
+                self.journal.move_sortie(flight.sortie_id, S.EN_ROUTE, actor=actor,
+                                         reason="redirected")
+        return self.journal.case(incident_id)
 
     # ------------------------------------------------------------------ pilot handover
 
     async def take_over(self, system_id: int, *, actor: str) -> None:
         """A pilot takes the drone: it stops where it is (BRAKE or LOITER) and waits."""
-        await handover.take_over(self, system_id, actor=actor)
+        await self.handover.take_over(system_id, actor=actor)
 
     async def pilot_goto(self, system_id: int, latitude_deg: float, longitude_deg: float,
                          relative_altitude_m: float, *, actor: str) -> None:
-        """A pilot flies the drone to a point (GUIDED), checked first; only the pilot who
-        took the drone over may."""
-        await handover.pilot_goto(self, system_id, latitude_deg, longitude_deg,
-                                  relative_altitude_m, actor=actor)
+        """A pilot flies the drone to a point (GUIDED), checked first."""
+        await self.handover.pilot_goto(system_id, latitude_deg, longitude_deg,
+                                       relative_altitude_m, actor=actor)
 
     def check_point(self, latitude_deg: float, longitude_deg: float,
                     relative_altitude_m: float, *, start: tuple[float, float] | None = None
                     ) -> None:
         """Refuse a point over the ceiling, inside a no-fly zone, or behind one."""
-        handover.check_point(self, latitude_deg, longitude_deg, relative_altitude_m,
-                             start=start)
+        self.handover.check_point(latitude_deg, longitude_deg, relative_altitude_m,
+                                  start=start)
 
     async def release(self, system_id: int, *, actor: str) -> None:
         """The pilot gives the drone back: the mission resumes where it stopped."""
-        await handover.release(self, system_id, actor=actor)
+        await self.handover.release(system_id, actor=actor)
 
     # ------------------------------------------------------------------ patrols
 
@@ -752,34 +886,34 @@ class Dispatcher:
         """Fly one run of a patrol now, or record it as skipped with why; the run id."""
         return await patrol_launch.launch_patrol(self, patrol, scheduled_for)
 
-    # ------------------------------------------------------------------ restart recovery
-
-    def _recover(self) -> None:
-        recovery.recover(self)
-
     # ------------------------------------------------------------------ views
 
     def active_flights(self) -> list[dict[str, Any]]:
         """JSON-ready view of the flights being followed."""
         return [
             {"system_id": f.system_id, "mission_id": f.mission_id, "incident_id": f.incident_id,
-             "patrol_run_id": f.patrol_run_id, "phase": f.phase.name.lower(),
-             "handed_over_to": f.handed_over_to, "recalled_by": f.recalled_by,
-             "current_seq": f.last_seq, "item_count": len(f.items)}
+             "sortie_id": f.sortie_id, "patrol_run_id": f.patrol_run_id,
+             "phase": f.phase.name.lower(), "handed_over_to": f.handed_over_to,
+             "recalled_by": f.recalled_by, "current_seq": f.last_seq,
+             "item_count": len(f.items)}
             for f in self.flights.values()
         ]
 
     def queue(self) -> list[dict[str, Any]]:
-        """The incidents waiting, in the order they will be served."""
-        order = sorted(self.waiting.values(), key=lambda w: (w.priority, w.incident_id))
-        return [{"incident_id": w.incident_id, "priority": w.priority, "state": w.state.value,
-                 "reason": w.reason,
-                 "held_vehicle": w.held.system_id if w.held else None} for w in order]
+        """The sorties waiting, in the order they will be served."""
+        return [{"incident_id": d.case_id, "sortie_id": d.sortie_id, "priority": d.priority,
+                 "state": "waiting_pilot" if d.held_system_id is not None else "unassigned",
+                 "reason": "; ".join(str(r.get("reason", "")) for r in d.reasons),
+                 "reasons": d.reasons, "held_vehicle": d.held_system_id}
+                for d in _order(self.demands.values())]
 
     async def require_drone(self, incident_id: int) -> Candidate:
-        """The best drone for an incident now, or :class:`NoDroneAvailable` with reasons."""
+        """The best drone for a case now, or :class:`NoDroneAvailable` with reasons."""
         choice = self.propose(incident_id)
         if choice.best is None:
             raise NoDroneAvailable(choice.reasons(), field="incident_id", value=incident_id,
                                    rejected=choice.to_dict()["rejected"])
         return choice.best
+
+
+__all__ = ["DISPATCHER", "FLYING", "Dispatcher", "Report"]

@@ -49,3 +49,18 @@ class PatrolError(DispatchError):
 
     status_code = 422
     title = "Patrol refused"
+
+
+class TwoPersonRule(DispatchError):
+    """A launch confirmation by someone who may not give it: not a pilot, or the user who
+    dispatched the sortie (``code``: ``sortie.confirm_needs_pilot`` or
+    ``sortie.confirm_by_dispatcher``)."""
+
+    status_code = 403
+    title = "Two-person rule"
+
+
+class CaseNotOpen(DispatchError):
+    """The case is closed or cancelled: nothing more can be dispatched to it or ended."""
+
+    title = "Case not open"

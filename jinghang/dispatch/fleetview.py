@@ -9,7 +9,7 @@ from typing import Any
 
 from jinghang.dispatch.planning import DroneProfile
 from jinghang.dispatch.selection import DroneStatus
-from jinghang.store import DISPATCHER_STATUSES, VehiclePublic
+from jinghang.store import DISPATCHER_STATUSES, VehiclePublic, VehicleStatus
 
 #: GPS fix types from 3D up are good enough to fly on.
 GPS_3D_FIX = 3
@@ -68,6 +68,7 @@ def drone_status(
         healthy=not problem,
         health_reason=problem,
         relative_altitude_m=max(0.0, rel),
+        landed_away=registered.status == VehicleStatus.LANDED_AWAY,
     )
 
 

@@ -32,7 +32,7 @@ class Phase(enum.IntEnum):
 
 @dataclass
 class Flight:
-    """One drone flying one incident's first flight or one patrol run."""
+    """One drone flying one sortie of a case (its first flight) or one patrol run."""
 
     system_id: int
     mission_id: int
@@ -41,6 +41,8 @@ class Flight:
     return_seq: int
     incident_id: int | None = None
     patrol_run_id: int | None = None
+    #: The sortie flown (for an incident).
+    sortie_id: int | None = None
     phase: Phase = Phase.LAUNCHING
     took_off: bool = False
     #: Seen armed since the launch (a drone that disarms again without climbing has landed).

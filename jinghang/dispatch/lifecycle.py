@@ -1,23 +1,24 @@
-"""The incident lifecycle as an explicit state machine.
+"""The case and sortie lifecycles as explicit state machines.
 
-::
+A case (the incident) is ``open`` until a commander closes it with an outcome (``closed``)
+or cancels it (``cancelled``); a playbook may close it when its last sortie lands. A drone
+that cannot go never ends a case: it stays open, unassigned, with every drone's reason.
 
-    reported -> queued | assigned | cancelled | failed
-    queued   -> assigned | cancelled | failed
-    assigned -> launching | queued | cancelled | failed
-    launching-> en_route | queued | returning | cancelled | failed
-    en_route -> on_scene | returning | failed
-    on_scene -> en_route | returning | closed | failed
-    returning-> closed | failed
-    closed, cancelled, failed: final
+Its drone work is sorties, one drone each::
 
-``queued`` means waiting for a drone (with the reason); ``assigned`` a drone is chosen (and,
-for playbooks that ask for it, waits for a pilot's confirmation); ``launching`` the mission
-is being uploaded, the drone armed and put in AUTO; ``en_route`` flying to the scene;
-``on_scene`` flying the playbook's first flight; ``returning`` on the way home (mission end
-or recall); ``closed`` the drone is down and the record complete. A drone refusing (or
-failing to arm) sends the incident from ``assigned``/``launching`` back to ``queued`` so the
-next drone is tried. ``on_scene -> en_route`` is a redirect to a new point.
+    planned       -> waiting_pilot | launching | aborted | failed
+    waiting_pilot -> launching | planned | aborted | failed
+    launching     -> en_route | returning | aborted | failed
+    en_route      -> on_scene | returning | landed | failed
+    on_scene      -> en_route | returning | landed | failed
+    returning     -> landed | failed
+    landed, aborted, failed: final
+
+``planned`` without a drone means the case waits for one; ``waiting_pilot`` a drone is held
+until a pilot (not the dispatcher) confirms; ``launching`` the mission is uploaded, the drone
+armed and started; ``on_scene -> en_route`` is a redirect; ``landed`` straight from the
+scene is a drone set down where it was. A refused launch ends the sortie ``failed`` and a new
+``planned`` one takes its place while the case is open.
 """
 
 from __future__ import annotations
@@ -27,62 +28,93 @@ import enum
 from jinghang.dispatch.errors import IllegalTransition
 
 
-class IncidentState(enum.StrEnum):
-    REPORTED = "reported"
-    QUEUED = "queued"
-    ASSIGNED = "assigned"
+class CaseState(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class SortieState(enum.StrEnum):
+    PLANNED = "planned"
+    WAITING_PILOT = "waiting_pilot"
     LAUNCHING = "launching"
     EN_ROUTE = "en_route"
     ON_SCENE = "on_scene"
     RETURNING = "returning"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
+    LANDED = "landed"
+    ABORTED = "aborted"
     FAILED = "failed"
 
 
-S = IncidentState
+C = CaseState
+S = SortieState
 
-TRANSITIONS: dict[IncidentState, frozenset[IncidentState]] = {
-    S.REPORTED: frozenset({S.QUEUED, S.ASSIGNED, S.CANCELLED, S.FAILED}),
-    S.QUEUED: frozenset({S.ASSIGNED, S.CANCELLED, S.FAILED}),
-    S.ASSIGNED: frozenset({S.LAUNCHING, S.QUEUED, S.CANCELLED, S.FAILED}),
-    S.LAUNCHING: frozenset({S.EN_ROUTE, S.QUEUED, S.RETURNING, S.CANCELLED, S.FAILED}),
-    S.EN_ROUTE: frozenset({S.ON_SCENE, S.RETURNING, S.FAILED}),
-    S.ON_SCENE: frozenset({S.EN_ROUTE, S.RETURNING, S.CLOSED, S.FAILED}),
-    S.RETURNING: frozenset({S.CLOSED, S.FAILED}),
-    S.CLOSED: frozenset(),
-    S.CANCELLED: frozenset(),
+CASE_TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
+    C.OPEN: frozenset({C.CLOSED, C.CANCELLED}),
+    C.CLOSED: frozenset(),
+    C.CANCELLED: frozenset(),
+}
+
+SORTIE_TRANSITIONS: dict[SortieState, frozenset[SortieState]] = {
+    S.PLANNED: frozenset({S.WAITING_PILOT, S.LAUNCHING, S.ABORTED, S.FAILED}),
+    S.WAITING_PILOT: frozenset({S.LAUNCHING, S.PLANNED, S.ABORTED, S.FAILED}),
+    S.LAUNCHING: frozenset({S.EN_ROUTE, S.RETURNING, S.ABORTED, S.FAILED}),
+    S.EN_ROUTE: frozenset({S.ON_SCENE, S.RETURNING, S.LANDED, S.FAILED}),
+    S.ON_SCENE: frozenset({S.EN_ROUTE, S.RETURNING, S.LANDED, S.FAILED}),
+    S.RETURNING: frozenset({S.LANDED, S.FAILED}),
+    S.LANDED: frozenset(),
+    S.ABORTED: frozenset(),
     S.FAILED: frozenset(),
 }
 
-FINAL = frozenset({S.CLOSED, S.CANCELLED, S.FAILED})
-#: States in which a drone is (or is about to be) in the air for the incident.
+SORTIE_FINAL = frozenset({S.LANDED, S.ABORTED, S.FAILED})
+#: Sorties with a drone in the air (or about to be).
 FLYING = frozenset({S.LAUNCHING, S.EN_ROUTE, S.ON_SCENE, S.RETURNING})
-#: States in which the incident waits for a drone or a confirmation.
-WAITING = frozenset({S.REPORTED, S.QUEUED, S.ASSIGNED})
+#: Sorties that wait for a drone or a confirmation.
+WAITING = frozenset({S.PLANNED, S.WAITING_PILOT})
+
+#: How a case may end: the outcome codes a commander chooses from (``flown`` is also what a
+#: playbook's automatic close records).
+OUTCOMES = ("resolved", "false_alarm", "referred", "no_action", "flown", "not_flown", "other")
 
 
-def can_transition(from_state: IncidentState | str, to_state: IncidentState | str) -> bool:
-    return IncidentState(to_state) in TRANSITIONS[IncidentState(from_state)]
-
-
-def check_transition(
-    from_state: IncidentState | str,
-    to_state: IncidentState | str,
-    *,
-    incident_id: int | None = None,
-) -> IncidentState:
-    """The target state, or :class:`IllegalTransition` naming where the incident may go."""
-    source = IncidentState(from_state)
-    target = IncidentState(to_state)
-    allowed = TRANSITIONS[source]
+def _check(
+    kind: str,
+    table: dict[str, frozenset[str]],
+    source: str,
+    target: str,
+    ident: int | None,
+) -> None:
+    allowed = table[source]
     if target not in allowed:
-        who = f"incident {incident_id}" if incident_id is not None else "an incident"
+        who = f"{kind} {ident}" if ident is not None else f"a {kind}"
         raise IllegalTransition(
-            f"{who} cannot go from {source.value} to {target.value}",
+            f"{who} cannot go from {source} to {target}",
             field="state",
-            value=target.value,
-            limit=sorted(s.value for s in allowed),
-            from_state=source.value,
+            value=target,
+            limit=sorted(str(s) for s in allowed),
+            from_state=source,
+            code=f"{kind}.illegal_transition",
         )
+
+
+def check_case_transition(
+    from_state: CaseState | str, to_state: CaseState | str, *, case_id: int | None = None
+) -> CaseState:
+    """The target state, or :class:`IllegalTransition` naming where the case may go."""
+    source, target = CaseState(from_state), CaseState(to_state)
+    _check("case", CASE_TRANSITIONS, source, target, case_id)  # type: ignore[arg-type]
     return target
+
+
+def check_sortie_transition(
+    from_state: SortieState | str, to_state: SortieState | str, *, sortie_id: int | None = None
+) -> SortieState:
+    """The target state, or :class:`IllegalTransition` naming where the sortie may go."""
+    source, target = SortieState(from_state), SortieState(to_state)
+    _check("sortie", SORTIE_TRANSITIONS, source, target, sortie_id)  # type: ignore[arg-type]
+    return target
+
+
+def can_sortie_transition(from_state: SortieState | str, to_state: SortieState | str) -> bool:
+    return SortieState(to_state) in SORTIE_TRANSITIONS[SortieState(from_state)]

@@ -2,7 +2,8 @@
 with the energy it takes each) and launching one run of it: the named vehicle or the best
 suitable one, the template planned from its home and safety-checked, or the run recorded as
 skipped with why (announced on the bus as ``patrol.skipped``, which raises an alert).
-Functions of the :class:`~jinghang.dispatch.dispatcher.Dispatcher`."""
+Uses only the :class:`~jinghang.dispatch.dispatcher.Dispatcher`'s public parts (its journal,
+drone choice, claims and followers)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from jinghang.dispatch.fleetview import drone_profile
 from jinghang.dispatch.flights import Flight, Phase
-from jinghang.dispatch.lifecycle import IncidentState
 from jinghang.dispatch.planning import (
     items_to_json,
     plan_template_flight,
@@ -32,7 +31,6 @@ from jinghang.store import (
     append_audit,
     create_mission,
     finish_patrol_run,
-    list_vehicles,
     record_patrol_run,
     set_mission_state,
 )
@@ -40,7 +38,6 @@ from jinghang.store import (
 if TYPE_CHECKING:
     from jinghang.dispatch.dispatcher import Dispatcher
 
-S = IncidentState
 DISPATCHER = "dispatcher"
 
 
@@ -110,17 +107,13 @@ def check_patrol(d: Dispatcher, patrol: PatrolScheduleCreate | PatrolSchedulePub
         reserve_pct=d.limits.reserve_pct,
     )
     choice = d.choose(task)
-    with d.store.read_session() as s:
-        registered = {v.system_id: v for v in list_vehicles(s)}
     drones: list[DroneFit] = []
     for candidate in choice.candidates:
-        profile = drone_profile(registered[candidate.system_id],
-                                d.fleet.vehicles.get(candidate.system_id))
         try:
             plan = plan_template_flight(
                 patrol.template_id,
                 inputs,
-                profile,
+                d.profile(candidate.system_id),
                 limits=d.limits,
                 no_fly=d.no_fly,
                 params=patrol.params,
@@ -167,7 +160,7 @@ async def launch_patrol(
     Returns the run id."""
 
     def skip(reason: str) -> int:
-        with d._tx() as s:
+        with d.journal.tx() as s:
             run = record_patrol_run(
                 s,
                 schedule_id=patrol.id,
@@ -202,7 +195,7 @@ async def _launch_patrol(
 ) -> int:
     sid = candidate.system_id
     actor = "scheduler"
-    with d._tx() as s:
+    with d.journal.tx() as s:
         run = record_patrol_run(
             s,
             schedule_id=patrol.id,
@@ -241,9 +234,8 @@ async def _launch_patrol(
         return_seq(plan.items),
         patrol_run_id=run.id,
     )
-    d.busy[sid] = f"patrol run {run.id}"
-    d._tags[sid] = (None, mission.id)
-    d._sync_register()
+    d.claim(sid, f"patrol run {run.id}", mission_id=mission.id)
+    d.sync_register()
     vehicle = d.fleet.vehicles.get(sid)
     try:
         if vehicle is None:
@@ -251,10 +243,9 @@ async def _launch_patrol(
         await vehicle.upload_mission(plan.items, actor=actor)
         await vehicle.start_mission(actor=actor)
     except (FlightError, DispatchError) as exc:
-        d.busy.pop(sid, None)
-        d._tags.pop(sid, None)
-        d._sync_register()
-        with d._tx() as s:
+        d.unclaim(sid)
+        d.sync_register()
+        with d.journal.tx() as s:
             set_mission_state(s, mission.id, MissionState.FAILED, actor=actor, message=exc.message)
             finish_patrol_run(
                 s, run.id, PatrolRunStatus.FAILED, reason=f"vehicle {sid} refused: {exc.message}"
@@ -266,11 +257,11 @@ async def _launch_patrol(
         })
         return run.id
     flight.phase = Phase.EN_ROUTE
-    d.flights[sid] = flight
-    d._sync_register()
-    with d._tx() as s:
+    d.add_flight(flight)
+    d.sync_register()
+    with d.journal.tx() as s:
         set_mission_state(s, mission.id, MissionState.FLYING, actor=actor)
-    d._spawn(d._follow(flight), f"follow patrol run {run.id}")
+    d.spawn(d.follow(flight), f"follow patrol run {run.id}")
     return run.id
 
 

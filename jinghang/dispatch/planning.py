@@ -49,6 +49,8 @@ class Limits:
 
     altitude_ceiling_m: float = 120.0
     reserve_pct: float = 20.0
+    #: A drone that lands farther than this from its base is ``landed_away``.
+    landed_away_m: float = 50.0
 
     def for_drone(self, drone: DroneProfile) -> SafetyLimits:
         return SafetyLimits(

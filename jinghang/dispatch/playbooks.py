@@ -3,8 +3,9 @@
 A playbook says, for an incident type, its priority (1 most urgent), the first flight on
 arrival as stages of flight patterns with their parameters (or a catalog template id), the
 altitude and standoff, the payloads the drone must carry, how long the drone is expected on
-scene (for the energy check), and whether a pilot must confirm before launch. The dispatcher
-picks the drone; the playbook says what it does.
+scene (for the energy check), whether a pilot must confirm before launch, and whether the
+case closes by itself when its last sortie lands (``close_when_landed``, default false).
+The dispatcher picks the drone; the playbook says what it does.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ class Playbook:
     template_id: str | None = None
     search_box_m: float | None = None
     note: str = ""
+    #: Close the case (outcome ``flown``) when its last sortie lands; by default it stays
+    #: open until a commander closes it.
+    close_when_landed: bool = False
 
     @property
     def first_pattern(self) -> str:
@@ -76,6 +80,7 @@ class Playbook:
             "on_scene_s": self.on_scene_s,
             "search_box_m": self.search_box_m,
             "note": self.note,
+            "close_when_landed": self.close_when_landed,
         }
 
 
@@ -123,6 +128,7 @@ def parse_playbook(entry: dict[str, Any], where: str) -> Playbook:
         template_id=flight.get("template_id"),
         search_box_m=entry.get("search_box_m"),
         note=str(entry.get("note", "")),
+        close_when_landed=bool(entry.get("close_when_landed", False)),
     )
 
 

@@ -1,24 +1,22 @@
-"""Restart recovery: the queue and the flights rebuilt from the store; each flight in the
-air is found again on its link and followed to its end, one that never took off is queued
-again, one that landed meanwhile is closed. Functions of the
-:class:`~jinghang.dispatch.dispatcher.Dispatcher`."""
+"""Restart recovery: cases, sorties and flights rebuilt from the store. A sortie that waited
+for a drone waits again (the case stays unassigned until the board finds one), one held for
+a pilot's confirmation is held again with its drone, each flight in the air is found again on
+its link and followed to its end, one that never took off fails (and a new sortie waits in
+its place), one that landed meanwhile is ended. Patrol runs in the air are followed the same
+way. Uses only the :class:`~jinghang.dispatch.dispatcher.Dispatcher`'s public parts."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING
 
+from jinghang.dispatch.board import Demand
 from jinghang.dispatch.flights import Flight, Phase
-from jinghang.dispatch.lifecycle import FINAL, IncidentState
-from jinghang.dispatch.planning import (
-    items_from_json,
-    return_seq,
-    scene_seq,
-)
-from jinghang.dispatch.waiting import Waiting
+from jinghang.dispatch.lifecycle import SortieState
+from jinghang.dispatch.planning import items_from_json, return_seq, scene_seq
 from jinghang.store import (
     MissionState,
-    get_incident,
+    create_sortie,
     list_missions,
     list_open_incidents,
     set_mission_state,
@@ -27,147 +25,118 @@ from jinghang.store import (
 if TYPE_CHECKING:
     from jinghang.dispatch.dispatcher import Dispatcher
 
-S = IncidentState
+S = SortieState
 DISPATCHER = "dispatcher"
+_PHASES = {S.LAUNCHING: Phase.EN_ROUTE, S.EN_ROUTE: Phase.EN_ROUTE,
+           S.ON_SCENE: Phase.ON_SCENE, S.RETURNING: Phase.RETURNING}
 
 
 def recover(d: Dispatcher) -> None:
-    """Rebuild the queue and the flights from the store; follow flights in the air."""
-    with d.store.read_session() as s:
-        open_incidents = list_open_incidents(s)
-        active = list_missions(s, active_only=True, limit=1000)
-    for incident in open_incidents:
-        state = IncidentState(incident.state)
-        playbook = d.playbooks.get(incident.playbook_id)
-        point = (incident.latitude_deg, incident.longitude_deg)
-        if state in (S.REPORTED, S.QUEUED, S.ASSIGNED):
-            waiting = Waiting(
-                incident.id,
-                playbook,
-                point,
-                incident.priority,
-                incident.area,
-                state,
-                reason=incident.reason,
-            )
-            d.waiting[incident.id] = waiting
-            if state == S.ASSIGNED:
-                d._move(
-                    incident.id,
-                    S.QUEUED,
-                    actor=DISPATCHER,
-                    reason="the server restarted before the launch; choosing again",
-                    vehicle_system_id=None,
-                )
-    for mission in active:
+    """Rebuild the waiting sorties and the flights from the store; follow flights in the
+    air (cases and patrol runs)."""
+    with d.journal.read() as s:
+        open_cases = list_open_incidents(s)
+        active = {m.id: m for m in list_missions(s, active_only=True, limit=1000)}
+    flown_missions: set[int] = set()
+    for case in open_cases:
+        playbook_of = d.playbooks.get
+        point = (case.latitude_deg, case.longitude_deg)
+        for sortie in case.sorties:
+            state = SortieState(sortie.state)
+            if state in (S.PLANNED, S.WAITING_PILOT):
+                demand = Demand(case.id, sortie.id, playbook_of(sortie.playbook_id), point,
+                                case.priority, case.area, sortie.dispatched_by,
+                                reasons=list(case.unassigned or []))
+                d.demands[sortie.id] = demand
+                if state == S.WAITING_PILOT and sortie.vehicle_system_id is not None:
+                    demand.held_system_id = sortie.vehicle_system_id
+                    d.claim(sortie.vehicle_system_id, f"incident {case.id}")
+                continue
+            if state not in _PHASES or sortie.mission_id is None:
+                continue
+            mission = active.get(sortie.mission_id)
+            if mission is None or mission.vehicle_system_id is None:
+                _fail_sortie(d, case.id, sortie.id, sortie.playbook_id, sortie.dispatched_by,
+                             "the flight record was not found after the restart")
+                continue
+            flown_missions.add(mission.id)
+            items = items_from_json(mission.items)
+            flight = Flight(mission.vehicle_system_id, mission.id, items, scene_seq(items),
+                            return_seq(items), incident_id=case.id, sortie_id=sortie.id,
+                            last_seq=mission.current_seq, phase=_PHASES[state])
+            if mission.state == MissionState.PAUSED.value:
+                flight.handed_over_to = "pilot (before restart)"
+            d.add_flight(flight)
+            d.spawn(_recover_flight(d, flight, state), f"recover {flight.label}")
+    for mission in active.values():
+        if mission.id in flown_missions or mission.patrol_run_id is None:
+            continue
         if mission.vehicle_system_id is None:
             continue
-        if mission.incident_id is None and mission.patrol_run_id is None:
-            continue
         items = items_from_json(mission.items)
-        flight = Flight(
-            mission.vehicle_system_id,
-            mission.id,
-            items,
-            scene_seq(items),
-            return_seq(items),
-            incident_id=mission.incident_id,
-            patrol_run_id=mission.patrol_run_id,
-            last_seq=mission.current_seq,
-        )
-        incident_state = None
-        if mission.incident_id is not None:
-            with d.store.read_session() as s:
-                incident_state = IncidentState(get_incident(s, mission.incident_id).state)
-            if incident_state in FINAL:
-                continue
-        flight.phase = (
-            {
-                S.ON_SCENE: Phase.ON_SCENE,
-                S.RETURNING: Phase.RETURNING,
-            }.get(incident_state, Phase.EN_ROUTE)
-            if incident_state
-            else Phase.EN_ROUTE
-        )
+        flight = Flight(mission.vehicle_system_id, mission.id, items, scene_seq(items),
+                        return_seq(items), patrol_run_id=mission.patrol_run_id,
+                        last_seq=mission.current_seq, phase=Phase.EN_ROUTE)
         if mission.state == MissionState.PAUSED.value:
             flight.handed_over_to = "pilot (before restart)"
-        d.flights[flight.system_id] = flight
-        d.busy[flight.system_id] = flight.label
-        d._tags[flight.system_id] = (flight.incident_id, flight.mission_id)
-        d._spawn(
-            _recover_flight(d, flight, mission.state, incident_state), f"recover {flight.label}"
-        )
+        d.add_flight(flight)
+        d.spawn(_recover_flight(d, flight, None), f"recover {flight.label}")
 
 
-async def _recover_flight(
-    d: Dispatcher, flight: Flight, mission_state: str, incident_state: S | None
-) -> None:
+def _fail_sortie(d: Dispatcher, case_id: int, sortie_id: int, playbook_id: str,
+                 dispatched_by: str, reason: str) -> None:
+    """End a sortie that did not survive the restart; a new one waits in its place."""
+    d.journal.move_sortie(sortie_id, S.FAILED, actor=DISPATCHER, reason=reason,
+                          code="sortie.lost_in_restart")
+    d.journal.event("sortie", "sortie.failed", case_id=case_id, sortie_id=sortie_id,
+                    reason_code="sortie.lost_in_restart")
+    case = d.journal.case(case_id)
+    playbook = d.playbooks.get(playbook_id)
+    with d.journal.tx() as s:
+        again = create_sortie(s, case_id, playbook_id, dispatched_by=dispatched_by,
+                              needs_confirmation=playbook.pilot_confirmation)
+    d.demands[again.id] = Demand(case_id, again.id, playbook,
+                                 (case.latitude_deg, case.longitude_deg), case.priority,
+                                 case.area, dispatched_by)
+    d.wake()
+
+
+async def _recover_flight(d: Dispatcher, flight: Flight, state: SortieState | None) -> None:
     vehicle = None
     try:
         async with asyncio.timeout(d.recovery_wait_s):
-            while vehicle is None or not vehicle.state.has_position:
+            # its position and a heartbeat (which says whether it is armed) both heard
+            while vehicle is None or not vehicle.state.has_position or \
+                    vehicle.state.last_heartbeat_monotonic_s is None:
                 vehicle = d.fleet.vehicles.get(flight.system_id)
                 await asyncio.sleep(d.poll_s)
     except TimeoutError:
-        d._alert(
-            "warning",
-            f"{flight.label}: vehicle {flight.system_id} did not come "
-            "back after the restart; still waiting for it",
-            system_id=flight.system_id,
-        )
-        await d._follow(flight)
+        d.journal.alert("warning", f"{flight.label}: vehicle {flight.system_id} did not come "
+                        "back after the restart; still waiting for it",
+                        system_id=flight.system_id)
+        await d.follow(flight)
         return
     assert vehicle is not None
     if vehicle.state.armed:
         flight.took_off = True
-        d._alert(
-            "info",
-            f"{flight.label}: following vehicle {flight.system_id} again after the restart",
-            system_id=flight.system_id,
-        )
-        if incident_state == S.LAUNCHING and flight.incident_id is not None:
-            d._move(
-                flight.incident_id,
-                S.EN_ROUTE,
-                actor=DISPATCHER,
-                reason="found in the air after the restart",
-            )
-        await d._follow(flight)
+        d.journal.alert("info", f"{flight.label}: following vehicle {flight.system_id} again "
+                        "after the restart", system_id=flight.system_id)
+        if state == S.LAUNCHING and flight.sortie_id is not None:
+            d.journal.move_sortie(flight.sortie_id, S.EN_ROUTE, actor=DISPATCHER,
+                                  reason="found in the air after the restart")
+        await d.follow(flight)
         return
     # on the ground (landed while we were away, or never took off)
-    if incident_state == S.LAUNCHING and flight.incident_id is not None:
+    if state == S.LAUNCHING and flight.sortie_id is not None and flight.incident_id is not None:
         d.flights.pop(flight.system_id, None)
-        d.busy.pop(flight.system_id, None)
-        with d._tx() as s:
-            set_mission_state(
-                s,
-                flight.mission_id,
-                MissionState.FAILED,
-                actor=DISPATCHER,
-                message="not in the air after the restart",
-            )
-        playbook_id = None
-        with d.store.read_session() as s:
-            incident = get_incident(s, flight.incident_id)
-            playbook_id = incident.playbook_id
-        d.waiting[flight.incident_id] = Waiting(
-            flight.incident_id,
-            d.playbooks.get(playbook_id),
-            (incident.latitude_deg, incident.longitude_deg),
-            incident.priority,
-            incident.area,
-            S.LAUNCHING,
-        )
-        d._move(
-            flight.incident_id,
-            S.QUEUED,
-            actor=DISPATCHER,
-            reason="the launch did not complete before the restart",
-            vehicle_system_id=None,
-            mission_id=None,
-        )
-        d.wake()
+        d.unclaim(flight.system_id)
+        with d.journal.tx() as s:
+            set_mission_state(s, flight.mission_id, MissionState.FAILED, actor=DISPATCHER,
+                              message="not in the air after the restart")
+        sortie = d.journal.sortie(flight.sortie_id)
+        _fail_sortie(d, flight.incident_id, flight.sortie_id, sortie.playbook_id,
+                     sortie.dispatched_by, "the launch did not complete before the restart")
         return
     flight.took_off = True
     flight.phase = Phase.LANDED
-    d._finish(flight)
+    d.finish(flight)

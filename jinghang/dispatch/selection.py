@@ -8,7 +8,10 @@ over, and neither leg crosses a no-fly zone. The energy model is linear in fligh
 a full battery lasts the drone's ``endurance_s``; climbing and descending are counted at
 2.5 and 1.5 m/s. A rejection is ``permanent`` when waiting cannot fix it (no payload, out of
 range even on a full battery, a no-fly zone in the way) and transient otherwise (busy,
-charging, link lost), which decides between refusing an incident and queueing it.
+charging, link lost). Every rejection has a stable message code (``drone.out_of_range``,
+``drone.busy``, ...) and its parameters, for the console to translate. A drone that landed
+away from its base is rejected as ``drone.landed_away`` before any range is computed (never
+from the street).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import enum
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 LatLon = tuple[float, float]
 
@@ -61,10 +64,24 @@ class Rejection(enum.StrEnum):
     BATTERY = "battery"
     RANGE = "range"
     NO_FLY = "no_fly"
+    LANDED_AWAY = "landed_away"
 
 
 #: Rejections that waiting will not cure.
 PERMANENT = frozenset({Rejection.PAYLOAD, Rejection.RANGE, Rejection.NO_FLY})
+
+#: The message code of each rejection (what the console translates; docs/INTERFACES.md).
+MESSAGE_CODES: dict[Rejection, str] = {
+    Rejection.UNAVAILABLE: "drone.unavailable",
+    Rejection.BUSY: "drone.busy",
+    Rejection.LINK_LOST: "drone.link_lost",
+    Rejection.UNHEALTHY: "drone.unhealthy",
+    Rejection.PAYLOAD: "drone.missing_payload",
+    Rejection.BATTERY: "drone.battery_short",
+    Rejection.RANGE: "drone.out_of_range",
+    Rejection.NO_FLY: "drone.in_no_fly_zone",
+    Rejection.LANDED_AWAY: "drone.landed_away",
+}
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,8 @@ class DroneStatus:
     healthy: bool = True
     health_reason: str = ""
     relative_altitude_m: float = 0.0
+    #: Landed away from its base and not yet flown home or marked recovered.
+    landed_away: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,10 +154,28 @@ class Rejected:
     name: str
     code: Rejection
     reason: str
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def permanent(self) -> bool:
         return self.code in PERMANENT
+
+    @property
+    def message_code(self) -> str:
+        return MESSAGE_CODES[self.code]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``code`` (the rejection kind, as before), ``message_code`` and
+        ``params`` for translation, ``reason`` in English."""
+        return {"system_id": self.system_id, "name": self.name, "code": self.code.value,
+                "message_code": self.message_code, "params": dict(self.params),
+                "reason": self.reason}
+
+    def as_reason(self) -> dict[str, Any]:
+        """One entry of a case's unassigned reasons: ``{system_id, drone, code, params,
+        reason}`` with the message code."""
+        return {"system_id": self.system_id, "drone": self.name, "code": self.message_code,
+                "params": dict(self.params), "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -177,11 +214,7 @@ class Choice:
                 }
                 for c in self.candidates
             ],
-            "rejected": [
-                {"system_id": r.system_id, "name": r.name, "code": r.code.value,
-                 "reason": r.reason}
-                for r in self.rejected
-            ],
+            "rejected": [r.to_dict() for r in self.rejected],
         }
 
 
@@ -204,43 +237,57 @@ def assess(
 ) -> Candidate | Rejected:
     """One drone against one task."""
 
-    def reject(code: Rejection, reason: str) -> Rejected:
-        return Rejected(drone.system_id, drone.name, code, reason)
+    def reject(code: Rejection, reason: str, **params: Any) -> Rejected:
+        return Rejected(drone.system_id, drone.name, code, reason, params)
 
+    if drone.landed_away:
+        return reject(Rejection.LANDED_AWAY, "landed away from its base; fly it home or mark "
+                      "it recovered")
     if not drone.registered_available:
         return reject(Rejection.UNAVAILABLE, "not available in the fleet register")
     if drone.busy_with:
-        return reject(Rejection.BUSY, f"busy with {drone.busy_with}")
+        return reject(Rejection.BUSY, f"busy with {drone.busy_with}", busy_with=drone.busy_with)
     if not drone.link_ok:
         return reject(Rejection.LINK_LOST, "no link to the drone")
     if not drone.healthy:
-        return reject(Rejection.UNHEALTHY, drone.health_reason or "not healthy")
+        return reject(Rejection.UNHEALTHY, drone.health_reason or "not healthy",
+                      problem=drone.health_reason)
     missing = sorted(task.payloads - drone.payloads)
     if missing:
-        return reject(Rejection.PAYLOAD, f"does not carry {', '.join(missing)}")
+        return reject(Rejection.PAYLOAD, f"does not carry {', '.join(missing)}",
+                      payloads=missing)
     here = (drone.latitude_deg, drone.longitude_deg)
     base = (drone.base_latitude_deg, drone.base_longitude_deg)
     if no_fly is not None and len(no_fly):
+        inside = no_fly.zone_at(task.point)
+        if inside is not None:
+            return reject(Rejection.NO_FLY, f"the incident is inside the no-fly zone "
+                          f"{inside.name}; no drone may fly there", zone=inside.name)
         zone = no_fly.zone_on_leg(here, task.point) or no_fly.zone_on_leg(task.point, base)
         if zone is not None:
-            return reject(Rejection.NO_FLY, f"the route crosses the no-fly zone {zone.name}")
+            return reject(Rejection.NO_FLY, f"the route crosses the no-fly zone {zone.name}",
+                          zone=zone.name)
     energy_pct, eta_s, there_m = flight_energy_pct(drone, task)
+    figures = {"distance_m": round(there_m), "needed_pct": round(energy_pct),
+               "reserve_pct": round(task.reserve_pct)}
     if energy_pct + task.reserve_pct > 100.0:
         return reject(
             Rejection.RANGE,
             f"out of range: {there_m / 1000:.1f} km there, {task.on_scene_s:.0f} s on scene and "
             f"back needs {energy_pct:.0f}% plus the {task.reserve_pct:.0f}% reserve even on a "
             "full battery",
+            **figures,
         )
     battery = drone.battery_pct
     if battery is None:
-        return reject(Rejection.UNHEALTHY, "battery level unknown")
+        return reject(Rejection.UNHEALTHY, "battery level unknown", problem="battery unknown")
     if energy_pct + task.reserve_pct > battery:
         return reject(
             Rejection.BATTERY,
             f"battery {battery:.0f}% is short: needs {energy_pct:.0f}% for {there_m / 1000:.1f} "
             f"km there, {task.on_scene_s:.0f} s on scene and back, plus the "
             f"{task.reserve_pct:.0f}% reserve",
+            battery_pct=round(battery), **figures,
         )
     return Candidate(
         system_id=drone.system_id,

@@ -50,6 +50,9 @@ class VehicleStatus(enum.StrEnum):
     MAINTENANCE = "maintenance"
     OFFLINE = "offline"
     RETIRED = "retired"
+    #: Landed away from its base (in the street): not available until flown home or marked
+    #: recovered by a user. Written by the dispatcher, cleared only by those two.
+    LANDED_AWAY = "landed_away"
 
 
 #: The register statuses the dispatcher owns: it writes them and may replace them.
@@ -121,7 +124,9 @@ class Vehicle(SQLModel, table=True):
 
 
 class Incident(SQLModel, table=True):
-    """A reported incident and where it is in its lifecycle (jinghang.dispatch.lifecycle)."""
+    """A reported incident: a case (``open`` -> ``closed`` | ``cancelled``, with an outcome)
+    whose drone work is its sorties (:class:`Sortie`); see jinghang.dispatch.lifecycle.
+    ``vehicle_system_id``, ``mission_id`` and ``confirmed_by`` mirror the latest sortie."""
 
     __tablename__ = "incidents"
 
@@ -135,7 +140,7 @@ class Incident(SQLModel, table=True):
         default=None, sa_column=Column(JSON, nullable=True)
     )
     priority: int = Field(default=3, index=True)
-    state: str = Field(default="reported", max_length=16, index=True)
+    state: str = Field(default="open", max_length=16, index=True)
     reason: str = Field(default="", max_length=1024)
     source: str = Field(default="operator", max_length=32)
     reported_by: str = Field(default="", max_length=64)
@@ -143,9 +148,44 @@ class Incident(SQLModel, table=True):
     mission_id: int | None = Field(default=None)
     needs_confirmation: bool = False
     confirmed_by: str = Field(default="", max_length=64)
+    #: How the case ended (a code of jinghang.dispatch.lifecycle.OUTCOMES) and a note.
+    outcome: str = Field(default="", max_length=32)
+    outcome_note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    closed_by: str = Field(default="", max_length=64)
+    #: While no drone can take the case: every drone with why ({system_id, drone, code,
+    #: params, reason}); empty when it is served or not waiting.
+    unassigned: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     created_at: dt.datetime = Field(default_factory=utc_now)
     updated_at: dt.datetime = Field(default_factory=utc_now)
     closed_at: dt.datetime | None = None
+
+
+class Sortie(SQLModel, table=True):
+    """One drone's work for a case: ``planned`` (without a drone while the case waits for
+    one) -> ``waiting_pilot`` -> ``launching`` -> ``en_route`` -> ``on_scene`` ->
+    ``returning`` -> ``landed`` | ``aborted`` | ``failed``."""
+
+    __tablename__ = "sorties"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    playbook_id: str = Field(max_length=8)
+    state: str = Field(default="planned", max_length=16, index=True)
+    vehicle_system_id: int | None = Field(default=None, index=True)
+    mission_id: int | None = Field(default=None)
+    needs_confirmation: bool = False
+    dispatched_by: str = Field(default="", max_length=64)
+    confirmed_by: str = Field(default="", max_length=64)
+    reason: str = Field(default="", max_length=1024)
+    #: A stable code for why it ended (``sortie.launch_refused``, ``sortie.link_lost``, ...).
+    code: str = Field(default="", max_length=48)
+    created_at: dt.datetime = Field(default_factory=utc_now)
+    updated_at: dt.datetime = Field(default_factory=utc_now)
+    launched_at: dt.datetime | None = None
+    on_scene_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
 
 
 class Mission(SQLModel, table=True):

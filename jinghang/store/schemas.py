@@ -183,7 +183,31 @@ class IncidentCreate(_Request):
         return value
 
 
+class SortiePublic(_Public):
+    """One drone's work for a case (see :class:`jinghang.store.models.Sortie`)."""
+
+    id: int
+    incident_id: int
+    playbook_id: str
+    state: str
+    vehicle_system_id: int | None
+    mission_id: int | None
+    needs_confirmation: bool
+    dispatched_by: str
+    confirmed_by: str
+    reason: str
+    code: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    launched_at: dt.datetime | None
+    on_scene_at: dt.datetime | None
+    ended_at: dt.datetime | None
+
+
 class IncidentPublic(_Public):
+    """A case: ``state`` is ``open``, ``closed`` or ``cancelled``; ``sorties`` its drone
+    work (oldest first); ``unassigned`` every drone's reason while no drone can take it."""
+
     id: int
     playbook_id: str
     title: str
@@ -200,9 +224,14 @@ class IncidentPublic(_Public):
     mission_id: int | None
     needs_confirmation: bool
     confirmed_by: str
+    outcome: str = ""
+    outcome_note: str = ""
+    closed_by: str = ""
+    unassigned: list[dict[str, Any]] | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
     closed_at: dt.datetime | None
+    sorties: list[SortiePublic] = Field(default_factory=list)
 
 
 # ---------------------------------------------------------------- missions

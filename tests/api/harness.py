@@ -255,6 +255,28 @@ async def incident_state_is(
     return seen
 
 
+async def sortie_state_is(
+    api: Api, incident_id: int, *states: str, timeout_s: float = 90.0, index: int = -1
+) -> dict[str, Any]:
+    """Poll the case over the API until its sortie ``index`` (the latest by default) is in
+    one of ``states``; return the case."""
+    seen: dict[str, Any] = {}
+
+    async def check() -> bool:
+        nonlocal seen
+        seen = (await api.get(f"/api/incidents/{incident_id}")).json()
+        sorties = seen.get("sorties") or []
+        try:
+            return bool(sorties) and sorties[index]["state"] in states
+        except IndexError:
+            return False
+
+    await eventually(
+        check, timeout_s, f"incident {incident_id} sortie {index} in {states} (last: {seen})"
+    )
+    return seen
+
+
 @dataclass
 class Stream:
     """Events received on the WebSocket so far, in order."""

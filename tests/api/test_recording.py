@@ -13,7 +13,7 @@ from jinghang.api.services import Services
 from jinghang.video.gateway import VideoGateway
 from jinghang.video.simcam.pose import CameraPose
 from jinghang.video.simcam.streamer import CameraSettings, SimCamera, udp_url
-from tests.api.harness import eventually, flying_api, incident_state_is, near
+from tests.api.harness import eventually, flying_api, near, sortie_state_is
 from tests.conftest import free_udp_port
 
 
@@ -52,7 +52,7 @@ async def test_flight_video_segments_are_hashed_into_the_audit_trail(tmp_path: P
             json={"playbook_id": "P01", "latitude_deg": lat, "longitude_deg": lon},
         )
         incident_id = reported.json()["incident"]["id"]
-        await incident_state_is(api, incident_id, "closed")
+        await sortie_state_is(api, incident_id, "landed")
 
         # the last segment is closed (stored, then audited) just after the incident closes:
         # compare the two lists once they agree, read while no segment is arriving

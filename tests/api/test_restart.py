@@ -1,7 +1,8 @@
-"""The server killed mid-flight and restarted picks the flight up: a real ``jinghang serve``
-subprocess (configured by a JSON file) is killed with SIGKILL while its drone flies an
-incident, started again on the same database, and follows the flight to its end; the
-simulated drone keeps flying in the test process all along."""
+"""The server killed mid-flight and restarted keeps its cases and sorties: a real ``jinghang
+serve`` subprocess (configured by a JSON file) is killed with SIGKILL while its drone flies a
+case's sortie and a second case waits unassigned, started again on the same database, follows
+the flight to its end and then serves the waiting case; the simulated drone keeps flying in
+the test process all along."""
 
 from __future__ import annotations
 
@@ -100,6 +101,11 @@ async def _incident(client: httpx.AsyncClient, incident_id: int) -> dict[str, An
     return dict((await client.get(f"/api/incidents/{incident_id}")).json())
 
 
+async def _sortie_state(client: httpx.AsyncClient, incident_id: int) -> str:
+    sorties = (await _incident(client, incident_id))["sorties"]
+    return str(sorties[-1]["state"]) if sorties else ""
+
+
 async def test_server_killed_mid_flight_picks_the_flight_up(tmp_path: Path) -> None:
     lat, lon = near(0, 0)
     home = (lat, lon, 10.0, 0.0)
@@ -129,10 +135,17 @@ async def test_server_killed_mid_flight_picks_the_flight_up(tmp_path: Path) -> N
                 incident_id = reported.json()["incident"]["id"]
 
                 async def flying() -> bool:
-                    state = (await _incident(client, incident_id))["state"]
+                    state = await _sortie_state(client, incident_id)
                     return state in ("en_route", "on_scene") and sim.vehicle.relative_altitude_m > 5
 
                 await eventually(flying, 60, "the drone in the air")
+                waiting = await client.post(
+                    "/api/incidents",
+                    json={"playbook_id": "P05", "latitude_deg": target[0],
+                          "longitude_deg": target[1], "title": "waits for the drone"},
+                )
+                waiting_id = waiting.json()["incident"]["id"]
+                assert waiting.json()["incident"]["unassigned"][0]["code"] == "drone.busy"
                 first.send_signal(signal.SIGKILL)
                 await first.wait()
             assert sim.vehicle.armed, "the drone flies on while the server is down"
@@ -140,14 +153,21 @@ async def test_server_killed_mid_flight_picks_the_flight_up(tmp_path: Path) -> N
             async with _server(config, log) as second:
                 await _sign_in(client, second)
 
-                async def closed() -> bool:
-                    return (await _incident(client, incident_id))["state"] == "closed"
+                # both cases are there after the restart, the waiting one still waiting
+                cases = {c["id"]: c for c in (await client.get("/api/incidents")).json()}
+                assert set(cases) == {incident_id, waiting_id}
+                assert all(c["state"] == "open" for c in cases.values())
+                assert cases[waiting_id]["sorties"][0]["state"] == "planned"
+                assert cases[waiting_id]["unassigned"]
 
-                await eventually(closed, 120, "the incident closed after the restart")
-                assert not sim.vehicle.armed
+                async def landed() -> bool:
+                    return await _sortie_state(client, incident_id) == "landed"
+
+                await eventually(landed, 120, "the sortie landed after the restart")
                 record = (await client.get(f"/api/incidents/{incident_id}/record")).json()
-                states = [e["to_state"] for e in record["events"] if e["kind"] == "incident.state"]
-                assert states[-1] == "closed" and "en_route" in states
+                states = [e["to_state"] for e in record["events"] if e["kind"] == "sortie.state"]
+                assert states[-1] == "landed" and "en_route" in states
+                assert (await _incident(client, incident_id))["state"] == "open"
                 # the flown track went on after the restart (the samples not yet written when
                 # the server was killed are lost, at most a few seconds) and ends at home
                 track = record["track"]
@@ -155,6 +175,24 @@ async def test_server_killed_mid_flight_picks_the_flight_up(tmp_path: Path) -> N
                 assert abs(track[-1]["latitude_deg"] - home[0]) < 3e-4
                 assert abs(track[-1]["longitude_deg"] - home[1]) < 3e-4
                 assert max(p["latitude_deg"] for p in track) > near(250, 0)[0]
+
+                # the freed drone serves the case that waited through the restart
+                async def served() -> bool:
+                    return await _sortie_state(client, waiting_id) in ("en_route", "on_scene")
+
+                await eventually(served, 60, "the waiting case served by the freed drone")
+                recalled = await client.post(f"/api/incidents/{waiting_id}/recall")
+                assert recalled.status_code == 200, recalled.text
+
+                async def home_again() -> bool:
+                    return await _sortie_state(client, waiting_id) == "landed"
+
+                await eventually(home_again, 120, "the second sortie landed")
+                assert not sim.vehicle.armed
                 # and the register shows the drone free again
-                assert (await client.get("/api/fleet/1")).json()["status"] == "available"
+                async def available() -> bool:
+                    status = (await client.get("/api/fleet/1")).json()["status"]
+                    return bool(status == "available")
+
+                await eventually(available, 10, "the drone available in the register")
                 assert (await client.get("/api/audit/verify")).json()["ok"] is True

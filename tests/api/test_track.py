@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from jinghang.api.services import Services
-from tests.api.harness import SPEEDUP, Drone, flying_api, incident_state_is, near
+from tests.api.harness import SPEEDUP, Drone, flying_api, near, sortie_state_is
 
 #: The orbit of playbook P01 is 60 m around the point; "near" leaves room for the sampling.
 NEAR_M = 100.0
@@ -56,7 +56,7 @@ async def test_closed_incident_record_has_the_flown_track_and_register_status(
 
         async with asyncio.TaskGroup() as tasks:
             poller = tasks.create_task(poll_register())
-            await incident_state_is(api, incident_id, "closed", timeout_s=240)
+            await sortie_state_is(api, incident_id, "landed", timeout_s=240)
             poller.cancel()
         assert "flying" in statuses and "returning" in statuses
         assert statuses.index("flying") < statuses.index("returning")

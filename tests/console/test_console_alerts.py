@@ -2,7 +2,8 @@
 cameras): a drone whose battery runs low raises a flashing alert (the server's, one for the
 cause) that stays on every view until someone acknowledges it, for everyone; pilots get the
 pilot panel of every drone but cannot report incidents, and observers get neither; a playbook
-that asks for a pilot's confirmation launches only once it is given."""
+that asks for a pilot's confirmation launches only once a pilot other than the dispatching
+commander gives it."""
 
 from __future__ import annotations
 
@@ -73,16 +74,23 @@ async def test_playbook_waiting_for_the_pilot_launches_on_confirmation(tmp_path:
         await page.locator("#proposal .chosen").wait_for(timeout=WAIT_MS)
         await page.locator("#proposal .reason").wait_for()
         await page.locator("#dispatch-button").click()
-        row = page.locator(".incident-row.status-assigned")
+        row = page.locator(".incident-row.status-waiting_pilot")
         await row.wait_for(timeout=WAIT_MS)
         await row.locator(".reason").first.wait_for(timeout=WAIT_MS)
         await save_screenshot(page, "confirm-waiting")
-        # nothing flies until the pilot (here the commander, who may fly too) confirms
+        # nothing flies until a pilot confirms; the commander who dispatched may not (the
+        # two-person rule): he gets no button, only the note that another pilot must
         card = page.locator(".drone-card[data-drone='3']")
         assert not await card.evaluate("el => el.classList.contains('flying')")
-        await row.locator("button[data-act=confirm]").click()
+        assert await row.locator("button[data-act=confirm]").count() == 0
+        assert "另一名飞手" in await row.inner_text()
+        pilot = await page.context.new_page()
+        await log_in(pilot, run.url, "pilot", run.passwords["pilot"])
+        pilot_row = pilot.locator(".incident-row.status-waiting_pilot")
+        await pilot_row.locator("button[data-act=confirm]").click(timeout=WAIT_MS)
         await page.locator(".incident-row.status-en_route").wait_for(timeout=WAIT_MS)
         await page.locator(".drone-card[data-drone='3'].flying").wait_for(timeout=WAIT_MS)
+        await save_screenshot(page, "case-en-route")
 
         # a console opened in the middle of the flight shows its progress and incident too
         late = await page.context.new_page()

@@ -216,9 +216,16 @@ async def test_report_dispatch_follow_video_take_over_and_audit(tmp_path: Path) 
         )
         await save_screenshot(page, "06-audit")
 
-        # once the drone has landed the incident is closed; its flight record shows the path
-        # on the map and the timeline with the take-over and the return
+        # once the drone has landed the case stays open until the commander closes it with
+        # an outcome; its flight record shows the path on the map and the timeline with the
+        # take-over and the return
         await page.locator("#tabs [data-view=command]").click()
+        landed = page.locator(".incident-row.status-landed")
+        await landed.wait_for(timeout=WAIT_MS)
+        await landed.locator("button[data-act=close]").click()
+        await landed.locator("form.close-case select").select_option("resolved")
+        await save_screenshot(page, "06b-close-case")
+        await landed.locator("form.close-case button[type=submit]").click()
         await page.locator(".incident-row").first.wait_for(state="detached", timeout=WAIT_MS)
         await page.locator("#tabs [data-view=records]").click()
         await page.locator(".record-item").first.click()

@@ -20,6 +20,7 @@ from jinghang.simulator import SimulatorServer
 from jinghang.simulator.geo import offset_deg
 from jinghang.store import (
     IncidentPublic,
+    SortiePublic,
     Store,
     VehicleCreate,
     get_incident,
@@ -62,8 +63,24 @@ class World:
             await asyncio.sleep(0)
 
     async def state_is(self, incident_id: int, *states: str, timeout_s: float = 60.0) -> str:
+        """Wait for the case to be in one of ``states`` (open, closed, cancelled)."""
         await self.until(lambda: self.incident(incident_id).state in states, timeout_s)
         return self.incident(incident_id).state
+
+    def sortie(self, incident_id: int, index: int = -1) -> SortiePublic:
+        """The case's sortie ``index`` (the latest by default)."""
+        return self.incident(incident_id).sorties[index]
+
+    async def sortie_is(self, incident_id: int, *states: str, timeout_s: float = 60.0,
+                        index: int = -1) -> str:
+        """Wait for the case's sortie ``index`` to be in one of ``states``."""
+        def check() -> bool:
+            sorties = self.incident(incident_id).sorties
+            return len(sorties) >= (index + 1 if index >= 0 else -index) and \
+                sorties[index].state in states
+
+        await self.until(check, timeout_s)
+        return self.sortie(incident_id, index).state
 
 
 def near(meters_north: float, meters_east: float = 0.0) -> tuple[float, float]:
@@ -128,7 +145,8 @@ async def dispatch_world(
         world = World(store, bus, fleet, dispatcher, sims, clock=clock, url=url)
         async with asyncio.TaskGroup() as tasks:
             async def collect() -> None:
-                async with bus.subscribe("incident", "alert", "mission.progress") as sub:
+                async with bus.subscribe("incident", "sortie", "case", "alert",
+                                         "mission.progress") as sub:
                     while True:
                         event = await sub.get()
                         world.events.append({"topic": event.topic, **event.data})

@@ -1,4 +1,5 @@
-"""An incident flown to the end on the built-in simulator, with the record of who did what."""
+"""A case's sortie flown to the end on the built-in simulator, the case closed by a commander
+with an outcome, with the record of who did what."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store | None:
     return request.getfixturevalue("postgres_store")  # type: ignore[no-any-return]
 
 
-async def test_an_incident_is_flown_to_the_end_and_closed(
+async def test_a_sortie_is_flown_to_the_end_and_the_case_closed_with_an_outcome(
     tmp_path: Path, store: Store | None
 ) -> None:
     async with dispatch_world(tmp_path, drones=1, store=store) as w:
@@ -36,21 +37,29 @@ async def test_an_incident_is_flown_to_the_end_and_closed(
         assert report.choice is not None and report.choice.best is not None
         assert report.choice.best.system_id == 1
         incident_id = report.incident.id
-        await w.state_is(incident_id, "on_scene", timeout_s=60)
-        await w.state_is(incident_id, "closed", timeout_s=90)
+        await w.sortie_is(incident_id, "on_scene", timeout_s=60)
+        await w.sortie_is(incident_id, "landed", timeout_s=90)
+        assert w.incident(incident_id).state == "open"  # the drone is down, the case is not
+        closed = await w.dispatcher.close(incident_id, actor="chief.wang", outcome="resolved",
+                                          note="suspects detained")
+        assert (closed.state, closed.outcome, closed.closed_by) == (
+            "closed", "resolved", "chief.wang")
         with w.store.read_session() as s:
             states = [e.to_state for e in list_events(s, incident_id=incident_id)
-                      if e.kind == "incident.state"]
+                      if e.kind == "sortie.state"]
+            case_states = [e.to_state for e in list_events(s, incident_id=incident_id)
+                           if e.kind == "incident.state"]
             commands = [(c.command, c.result) for c in list_commands(s, incident_id=incident_id)]
             audit = [(a.actor, a.action) for a in list_audit(s, limit=1000)]
             assert verify_chain(s).ok
         await w.settle()
-    assert states == ["reported", "assigned", "launching", "en_route", "on_scene",
-                      "returning", "closed"]
+    assert states == ["planned", "launching", "en_route", "on_scene", "returning", "landed"]
+    assert case_states == ["open", "closed"]
     assert ("upload_mission", "ACCEPTED") in commands
     assert ("start_mission", "ACCEPTED") in commands
     assert ("operator.li", "incident.report") in audit
-    assert ("dispatcher", "incident.closed") in audit
+    assert ("dispatcher", "sortie.landed") in audit
+    assert ("chief.wang", "incident.closed") in audit
     assert ("dispatcher", "vehicle.command") in audit
     assert any(e["topic"] == "mission.progress" for e in w.events)
     closed = [e for e in w.events if e["topic"] == "incident" and e["state"] == "closed"]

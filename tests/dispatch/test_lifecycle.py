@@ -1,4 +1,4 @@
-"""The incident lifecycle: the allowed paths, and a typed error for every other."""
+"""The case and sortie lifecycles: the allowed paths, and a typed error for every other."""
 
 from __future__ import annotations
 
@@ -8,33 +8,50 @@ import pytest
 
 from jinghang.dispatch.errors import IllegalTransition
 from jinghang.dispatch.lifecycle import (
-    FINAL,
-    TRANSITIONS,
-    IncidentState,
-    can_transition,
-    check_transition,
+    CASE_TRANSITIONS,
+    SORTIE_FINAL,
+    SORTIE_TRANSITIONS,
+    CaseState,
+    SortieState,
+    can_sortie_transition,
+    check_case_transition,
+    check_sortie_transition,
 )
 
-S = IncidentState
+S = SortieState
+C = CaseState
 
 
-def test_the_normal_life_of_an_incident_is_allowed() -> None:
-    path = [S.REPORTED, S.ASSIGNED, S.LAUNCHING, S.EN_ROUTE, S.ON_SCENE, S.RETURNING, S.CLOSED]
+def test_the_normal_life_of_a_sortie_is_allowed() -> None:
+    path = [S.PLANNED, S.WAITING_PILOT, S.LAUNCHING, S.EN_ROUTE, S.ON_SCENE, S.RETURNING,
+            S.LANDED]
     for a, b in itertools.pairwise(path):
-        assert check_transition(a, b) is b
+        assert check_sortie_transition(a, b) is b
+    assert can_sortie_transition(S.PLANNED, S.LAUNCHING)  # no confirmation needed
 
 
-def test_a_refusing_drone_sends_the_incident_back_to_the_queue() -> None:
-    assert can_transition(S.LAUNCHING, S.QUEUED) and can_transition(S.ASSIGNED, S.QUEUED)
+def test_a_refused_launch_fails_the_sortie_and_a_drone_set_down_on_scene_has_landed() -> None:
+    assert can_sortie_transition(S.LAUNCHING, S.FAILED)
+    assert can_sortie_transition(S.ON_SCENE, S.LANDED)
+    assert not can_sortie_transition(S.LAUNCHING, S.PLANNED)
 
 
-def test_a_closed_incident_never_moves_and_the_error_says_where_it_could_go() -> None:
-    for final in FINAL:
-        assert TRANSITIONS[final] == frozenset()
+def test_a_case_is_open_until_closed_or_cancelled_and_then_never_moves() -> None:
+    assert check_case_transition(C.OPEN, C.CLOSED) is C.CLOSED
+    assert check_case_transition(C.OPEN, C.CANCELLED) is C.CANCELLED
+    assert CASE_TRANSITIONS[C.CLOSED] == CASE_TRANSITIONS[C.CANCELLED] == frozenset()
     with pytest.raises(IllegalTransition) as err:
-        check_transition("closed", "en_route", incident_id=7)
-    assert err.value.field == "state" and err.value.value == "en_route"
-    assert "incident 7" in str(err.value)
+        check_case_transition("closed", "open", case_id=7)
+    assert err.value.field == "state" and err.value.value == "open"
+    assert "case 7" in str(err.value) and err.value.details["code"] == "case.illegal_transition"
+
+
+def test_an_ended_sortie_never_moves_and_the_error_says_where_it_could_go() -> None:
+    for final in SORTIE_FINAL:
+        assert SORTIE_TRANSITIONS[final] == frozenset()
     with pytest.raises(IllegalTransition) as err:
-        check_transition(S.REPORTED, S.ON_SCENE)
-    assert err.value.limit == ["assigned", "cancelled", "failed", "queued"]
+        check_sortie_transition("landed", "en_route", sortie_id=3)
+    assert "sortie 3" in str(err.value)
+    with pytest.raises(IllegalTransition) as err:
+        check_sortie_transition(S.PLANNED, S.ON_SCENE)
+    assert err.value.limit == ["aborted", "failed", "launching", "waiting_pilot"]

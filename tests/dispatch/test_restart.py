@@ -1,5 +1,5 @@
 """The server stops in the middle of a flight and starts again: the dispatcher rebuilds its
-state from the store and the links, and follows the flight to its end."""
+cases, sorties and flights from the store and the links, and follows the flight to its end."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from jinghang.store import (
 from tests.dispatch.conftest import BASE, SPEEDUP, World, dispatch_world, near
 
 
-async def test_a_restart_mid_flight_picks_the_flight_up_and_closes_it(tmp_path: Path) -> None:
+async def test_a_restart_mid_flight_keeps_cases_and_sorties_and_follows_the_flight(
+    tmp_path: Path,
+) -> None:
     async with AsyncExitStack() as stack:
         sim = await stack.enter_async_context(
             SimulatorServer(home=(BASE[0], BASE[1], 10.0, 0.0), speedup=SPEEDUP, tcp_port=0))
@@ -30,8 +32,8 @@ async def test_a_restart_mid_flight_picks_the_flight_up_and_closes_it(tmp_path: 
             queued = await first.dispatcher.report_incident(
                 IncidentCreate(playbook_id="P05", latitude_deg=near(100)[0],
                                longitude_deg=near(100)[1], priority=5), actor="op")
-            await first.state_is(incident_id, "on_scene", timeout_s=60)
-            assert first.incident(queued.incident.id).state == "queued"
+            await first.sortie_is(incident_id, "on_scene", timeout_s=60)
+            assert first.sortie(queued.incident.id).state == "planned"
             mission_id = first.incident(incident_id).mission_id
             assert mission_id is not None
         # the server is gone; the drone flies on
@@ -41,17 +43,21 @@ async def test_a_restart_mid_flight_picks_the_flight_up_and_closes_it(tmp_path: 
         assert before
         async with dispatch_world(tmp_path, sims=[sim]) as second:
             assert 1 in second.dispatcher.flights
-            await second.state_is(incident_id, "closed", timeout_s=90)
-            # the incident that was waiting is served once the drone is free
-            await second.state_is(queued.incident.id, "en_route", "on_scene", "returning",
-                                  "closed", timeout_s=60)
-            await second.state_is(queued.incident.id, "closed", timeout_s=90)
+            assert second.dispatcher.flights[1].sortie_id == first.sortie(incident_id).id
+            assert [q["incident_id"] for q in second.dispatcher.queue()] == [queued.incident.id]
+            await second.sortie_is(incident_id, "landed", timeout_s=90)
+            # the case that was waiting is served once the drone is free
+            await second.sortie_is(queued.incident.id, "en_route", "on_scene", "returning",
+                                   "landed", timeout_s=60)
+            await second.sortie_is(queued.incident.id, "landed", timeout_s=90)
             await second.settle()
             with second.store.read_session() as s:
                 states = [e.to_state for e in list_events(s, incident_id=incident_id)
-                          if e.kind == "incident.state"]
+                          if e.kind == "sortie.state"]
                 actions = [a.action for a in list_audit(s, limit=1000)]
-        assert states[-2:] == ["returning", "closed"] and "on_scene" in states
+        assert states[-2:] == ["returning", "landed"] and "on_scene" in states
+        assert second.incident(incident_id).state == "open"
+        assert len(second.incident(queued.incident.id).sorties) == 1
         # the flown track continues after the restart, on the same mission, and ends home
         with second.store.read_session() as s:
             track = list_track_points(s, mission_id)
@@ -65,7 +71,7 @@ async def test_a_restart_mid_flight_picks_the_flight_up_and_closes_it(tmp_path: 
                    for e in second.events if e["topic"] == "alert")
 
 
-async def test_losing_the_drone_mid_flight_fails_the_incident_with_the_reason(
+async def test_losing_the_drone_mid_flight_fails_the_sortie_and_keeps_the_case_open(
     tmp_path: Path,
 ) -> None:
     async with AsyncExitStack() as stack:
@@ -77,11 +83,16 @@ async def test_losing_the_drone_mid_flight_fails_the_incident_with_the_reason(
                 IncidentCreate(playbook_id="P01", latitude_deg=near(500)[0],
                                longitude_deg=near(500)[1]), actor="op")
             incident_id = report.incident.id
-            await w.state_is(incident_id, "en_route", "on_scene")
+            await w.sortie_is(incident_id, "en_route", "on_scene")
             await stack.aclose()  # the drone's radio goes silent
-            await w.state_is(incident_id, "failed", timeout_s=60)
-            assert "lost contact with vehicle 1" in w.incident(incident_id).reason
+            await w.sortie_is(incident_id, "failed", timeout_s=60)
+            sortie = w.sortie(incident_id)
+            assert "lost contact with vehicle 1" in sortie.reason
+            assert sortie.code == "sortie.link_lost"
+            assert w.incident(incident_id).state == "open"
             await w.settle()
+            assert any(e.get("code") == "sortie.failed" and e["sortie_id"] == sortie.id
+                       for e in w.events)
             levels = [(e["level"], e["message"]) for e in w.events if e["topic"] == "alert"]
             assert any(level == "warning" and "link to vehicle 1 lost" in message
                        for level, message in levels)

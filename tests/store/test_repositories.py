@@ -132,7 +132,7 @@ def test_open_incidents_come_most_urgent_first_and_states_are_timelined(store: S
         assert get_incident(s, high.id).vehicle_system_id == 3
         timeline = list_events(s, incident_id=done.id)
         assert [(e.from_state, e.to_state, e.actor) for e in timeline] == [
-            ("", "reported", "op"), ("reported", "cancelled", "chief")]
+            ("", "open", "op"), ("open", "cancelled", "chief")]
         assert len(list_incidents(s, state="cancelled")) == 1
 
 

@@ -1,6 +1,8 @@
-"""Incidents: report one (a commander, or a 110/CAD system with the commander role), see the
-drone proposal, confirm a launch (pilot or commander), cancel, recall, redirect; read the
-list, one incident, and its full record."""
+"""Incidents as cases: report one (a commander, or a 110/CAD system with the commander role),
+see the drone proposal, add a sortie (a named drone, another playbook), confirm a launch (a
+pilot other than the dispatcher: two-person rule), close with an outcome, cancel, recall,
+redirect; read the list (each case with its state, outcome, sorties and unassigned reasons),
+one case, and its full record."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pydantic import BaseModel, Field
 from jinghang.api.deps import Commander, Flyer, Reader, ServicesDep, note_audit
 from jinghang.api.dispatching import dispatcher_of, incident_record, proposal_for_point
 from jinghang.api.limits import Offset, RowId, TextFilter
+from jinghang.dispatch.lifecycle import OUTCOMES
 from jinghang.store.incidents import get_incident, list_incidents
 from jinghang.store.schemas import IncidentCreate, IncidentPublic
 
@@ -38,6 +41,19 @@ class Cancel(BaseModel):
     reason: str = Field(default="", max_length=512)
 
 
+class Close(BaseModel):
+    outcome: str = Field(pattern="^(" + "|".join(OUTCOMES) + ")$",
+                         description="one of " + ", ".join(OUTCOMES))
+    note: str = Field(default="", max_length=2000)
+
+
+class NewSortie(BaseModel):
+    system_id: int | None = Field(default=None, ge=1, le=255,
+                                  description="the drone to send; the best one when omitted")
+    playbook_id: str | None = Field(default=None, pattern=r"^P(0[1-9]|1[0-9])$",
+                                    description="another playbook; the case's when omitted")
+
+
 @router.post("", response_model=Reported, status_code=201, summary="Report an incident")
 async def report(
     request: Request, services: ServicesDep, who: Commander, new: IncidentCreate
@@ -56,7 +72,7 @@ async def report(
 async def incidents(
     services: ServicesDep,
     _: Reader,
-    state: TextFilter = None,
+    state: Annotated[str | None, Query(pattern="^(open|closed|cancelled)$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Offset = 0,
 ) -> list[IncidentPublic]:
@@ -93,13 +109,51 @@ async def record(services: ServicesDep, _: Reader, incident_id: RowId) -> dict[s
 @router.post(
     "/{incident_id}/confirm",
     response_model=IncidentPublic,
-    summary="A pilot (or commander) confirms the launch",
+    summary="A pilot other than the dispatcher confirms the launch (two-person rule)",
 )
 async def confirm(
     request: Request, services: ServicesDep, who: Flyer, incident_id: RowId
 ) -> IncidentPublic:
     note_audit(request, "incident.confirm.request", "incident", incident_id)
-    return await dispatcher_of(services).confirm(incident_id, actor=who.username)
+    return await dispatcher_of(services).confirm(
+        incident_id, actor=who.username, role=str(who.role)
+    )
+
+
+@router.post(
+    "/{incident_id}/sorties",
+    response_model=IncidentPublic,
+    status_code=201,
+    summary="Add a sortie to an open case: a named drone (checked now) or the best one",
+)
+async def add_sortie(
+    request: Request,
+    services: ServicesDep,
+    who: Commander,
+    incident_id: int,
+    body: NewSortie | None = None,
+) -> IncidentPublic:
+    ask = body or NewSortie()
+    note_audit(request, "incident.sortie.request", "incident", incident_id,
+               system_id=ask.system_id, playbook_id=ask.playbook_id)
+    return await dispatcher_of(services).add_sortie(
+        incident_id, actor=who.username, system_id=ask.system_id, playbook_id=ask.playbook_id
+    )
+
+
+@router.post(
+    "/{incident_id}/close",
+    response_model=IncidentPublic,
+    summary="Close the case with an outcome (drones still out are sent home)",
+)
+async def close(
+    request: Request, services: ServicesDep, who: Commander, incident_id: int, body: Close
+) -> IncidentPublic:
+    note_audit(request, "incident.close.request", "incident", incident_id,
+               outcome=body.outcome)
+    return await dispatcher_of(services).close(
+        incident_id, actor=who.username, outcome=body.outcome, note=body.note
+    )
 
 
 @router.post("/{incident_id}/cancel", response_model=IncidentPublic)

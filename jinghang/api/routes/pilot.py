@@ -1,4 +1,5 @@
-"""Flying a drone by hand (pilot or commander): take over (pause), goto, RTL, land, release.
+"""Flying a drone by hand (pilot or commander): take over (pause), goto, RTL, land, release;
+and marking a drone that landed away from its base as recovered (carried home).
 
 A drone flying a dispatched mission goes through the dispatcher's handover: ``pause`` takes it
 over (it stops and waits), ``goto`` flies it by hand (checked against the ceiling and the
@@ -87,9 +88,8 @@ async def rtl(
 ) -> VehicleView:
     note_audit(request, "vehicle.rtl", "vehicle", system_id)
     dispatcher = dispatcher_of(services)
-    flight = dispatcher.flights.get(system_id)
-    if flight is not None and flight.incident_id is not None:
-        await dispatcher.recall(flight.incident_id, actor=who.username)
+    if _dispatched(dispatcher, system_id):
+        await dispatcher.recall_drone(system_id, actor=who.username)
     else:
         await _vehicle(services, system_id).rtl(actor=who.username)
     return vehicle_view(services, system_id)
@@ -114,4 +114,17 @@ async def release(
 ) -> VehicleView:
     note_audit(request, "vehicle.release", "vehicle", system_id)
     await dispatcher_of(services).release(system_id, actor=who.username)
+    return vehicle_view(services, system_id)
+
+
+@router.post(
+    "/{system_id}/recovered",
+    response_model=VehicleView,
+    summary="A drone that landed away from its base is back home: available again",
+)
+async def recovered(
+    request: Request, services: ServicesDep, who: Flyer, system_id: SystemId
+) -> VehicleView:
+    note_audit(request, "vehicle.recovered.request", "vehicle", system_id)
+    dispatcher_of(services).mark_recovered(system_id, actor=who.username)
     return vehicle_view(services, system_id)

@@ -1,13 +1,15 @@
 // The fleet on the map and in the side panel: one marker per drone (heading arrow, colour by
 // link and battery), its trail, and a card with battery, mode, link, mission progress with
-// distance and time to go, and the pilot panel (pilot.js) for pilots and commanders.
+// distance and time to go, and the pilot panel (pilot.js) for pilots and commanders. A drone
+// that landed away from its base says so, with "mark recovered" for pilots and commanders.
 
 import { formatDistance, formatDuration, onLangChange, t } from "./i18n.js";
 import { L, layers } from "./map.js";
-import { on, state } from "./state.js";
+import { PATHS, post } from "./api.js";
+import { canFly, on, state, upsertVehicle } from "./state.js";
 import { renderPilotPanel } from "./pilot.js";
 import { toggleVideo } from "./video.js";
-import { escapeHtml } from "./ui.js";
+import { escapeHtml, showError } from "./ui.js";
 
 const markers = new Map(); // id -> {marker, trail}
 const LOW_BATTERY_PCT = 25;
@@ -89,6 +91,8 @@ function cardHtml(v) {
       <span>${Math.round(v.heading_deg || 0)}°</span>
       <button class="link video-toggle" data-drone="${v.id}">${t("video.open")}</button>
     </div>
+    ${v.status === "landed_away" ? `<div class="reason small landed-away">${t("drone.landed_away")}
+      ${canFly() ? `<button class="link mark-recovered" data-drone="${v.id}">${t("drone.mark_recovered")}</button>` : ""}</div>` : ""}
     ${showProgress && p.incidentId != null ? `<div class="small muted on-incident">${t("drone.on_incident", { id: escapeHtml(p.incidentId) })}</div>` : ""}
     ${showProgress ? `
     <div class="progress" title="${t("drone.progress")}">
@@ -124,6 +128,10 @@ function renderCards() {
           toggleVideo(v.id);
           return;
         }
+        if (ev.target.closest(".mark-recovered")) {
+          post(PATHS.vehicleCommand(v.id, "recovered"), {}).then((view) => upsertVehicle(view, v.id)).catch(showError);
+          return;
+        }
         const now = state.vehicles.get(v.id);
         if (now?.lat != null) markers.get(v.id)?.marker.openTooltip();
       });
@@ -155,6 +163,10 @@ export function initFleet() {
     scheduleCards();
   });
   on("user", scheduleCards);
+  // the register's status (landed_away, available, ...) as the dispatcher writes it
+  on("ws:vehicle.status", (data) => {
+    if (data.status && data.system_id != null) upsertVehicle({ status: data.status }, data.system_id);
+  });
   onLangChange(() => {
     for (const v of state.vehicles.values()) drawDrone(v);
     scheduleCards();

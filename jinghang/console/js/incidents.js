@@ -1,11 +1,14 @@
-// Incidents: markers and the open list; reporting by clicking the map (type from the 19
-// playbooks), the proposed drone with its ETA and why the others were not chosen, dispatch
-// with one click (or the pilot's confirmation where the playbook asks for one), recall, close.
+// Incidents as cases: markers and the open list; reporting by clicking the map (type from the
+// 19 playbooks), the proposed drone with its ETA and why the others were not chosen, dispatch
+// with one click (or a second pilot's confirmation where the playbook asks for one). Each case
+// shows its sorties (drone, state, times) and, while no drone can take it, every drone's reason
+// (translated from its code); a commander adds a sortie (a named drone, another playbook),
+// recalls, redirects, closes the case with an outcome or cancels it.
 
 import { PATHS, asList, get, post } from "./api.js";
-import { formatDuration, localName, onLangChange, t } from "./i18n.js";
+import { formatDistance, formatDuration, lang, localName, onLangChange, t } from "./i18n.js";
 import { L, cancelPick, flyTo, layers, setPick } from "./map.js";
-import { OPEN_STATES, canDispatch, canFly, on, playbookById, state, upsertIncident } from "./state.js";
+import { FLYING_SORTIE_STATES, OPEN_STATES, canDispatch, casePhase, on, playbookById, state, upsertIncident } from "./state.js";
 import { confirmAction, escapeHtml, h, showError, toast } from "./ui.js";
 
 const markers = new Map();
@@ -27,6 +30,38 @@ function vehicleName(id) {
   return state.vehicles.get(String(id))?.name || `#${id}`;
 }
 
+/** A coded message ({code, params}) in the current language; the English text otherwise. */
+export function codeText(code, params = {}, fallback = "") {
+  if (!code) return fallback;
+  const key = `code.${code}`;
+  const vars = { ...params };
+  if (vars.distance_m != null) vars.distance = formatDistance(Number(vars.distance_m));
+  if (Array.isArray(vars.payloads)) vars.payloads = vars.payloads.join(", ");
+  const text = t(key, vars);
+  return text === key ? fallback || code : text;
+}
+
+function reasonText(r) {
+  const body = codeText(r.code, r.params || {}, r.reason || "");
+  return r.drone ? `${r.drone}: ${body}` : body;
+}
+
+/** An API error in the current language when it carries a code. */
+function errorText(err) {
+  const problem = err?.problem || {};
+  return problem.code ? codeText(problem.code, problem.params || {}, err.reason) : err?.reason || err?.message || String(err);
+}
+
+function showCoded(err) {
+  toast(t("common.error", { reason: errorText(err) }), "error");
+}
+
+function clock(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "" : d.toLocaleTimeString(lang() === "zh" ? "zh-CN" : "en-GB", { hour: "2-digit", minute: "2-digit" });
+}
+
 function drawIncident(inc) {
   const open = OPEN_STATES.has(inc.status);
   let m = markers.get(inc.id);
@@ -35,7 +70,8 @@ function drawIncident(inc) {
     markers.delete(inc.id);
     return;
   }
-  const html = `<div class="incident-icon status-${inc.status}" data-incident="${escapeHtml(inc.id)}">!</div>`;
+  const phase = casePhase(inc);
+  const html = `<div class="incident-icon status-${escapeHtml(phase)}" data-incident="${escapeHtml(inc.id)}">!</div>`;
   const icon = L.divIcon({ className: "incident-marker", html, iconSize: [28, 28], iconAnchor: [14, 14] });
   if (!m) {
     m = L.marker([inc.lat, inc.lon], { icon, zIndexOffset: 500 }).addTo(layers.incidents);
@@ -44,35 +80,136 @@ function drawIncident(inc) {
     m.setLatLng([inc.lat, inc.lon]);
     m.setIcon(icon);
   }
-  m.bindTooltip(`<b>${escapeHtml(playbookLabel(inc.type))}</b><br>${escapeHtml(statusLabel(inc.status))}${inc.vehicleId != null ? " · " + escapeHtml(vehicleName(inc.vehicleId)) : ""}`);
+  m.bindTooltip(`<b>${escapeHtml(playbookLabel(inc.type))}</b><br>${escapeHtml(statusLabel(phase))}${inc.vehicleId != null ? " · " + escapeHtml(vehicleName(inc.vehicleId)) : ""}`);
+}
+
+function sortieRow(sortie) {
+  const times = [
+    sortie.launched_at ? t("incidents.launched_at", { time: clock(sortie.launched_at) }) : "",
+    sortie.on_scene_at ? t("incidents.on_scene_at", { time: clock(sortie.on_scene_at) }) : "",
+    sortie.ended_at ? t("incidents.ended_at", { time: clock(sortie.ended_at) }) : "",
+  ].filter(Boolean).join(" · ");
+  const why = sortie.code ? codeText(sortie.code, {}, sortie.reason) : ["failed", "aborted"].includes(sortie.state) ? sortie.reason : "";
+  return h("li", { class: `sortie status-${sortie.state}`, dataset: { sortie: sortie.id, vehicle: sortie.vehicle_system_id ?? "" } },
+    h("span", { class: `pill status status-${sortie.state}` }, statusLabel(sortie.state)), " ",
+    sortie.vehicle_system_id != null ? h("b", {}, vehicleName(sortie.vehicle_system_id)) : h("span", { class: "muted" }, t("incidents.no_drone_yet")),
+    sortie.playbook_id ? h("span", { class: "muted small" }, ` ${sortie.playbook_id}`) : null,
+    times ? h("div", { class: "muted small" }, times) : null,
+    why ? h("div", { class: "reason small" }, why) : null);
+}
+
+function waitingSortie(inc) {
+  return (inc.sorties || []).find((s) => s.state === "waiting_pilot");
 }
 
 function incidentRow(inc) {
   const actions = [];
-  const active = ["launching", "en_route", "on_scene"].includes(inc.status);
-  const waitingForPilot = inc.needsConfirmation && inc.status === "assigned" && !inc.confirmedBy;
-  if (waitingForPilot && canFly()) {
-    actions.push(h("button", { class: "primary", dataset: { act: "confirm" }, onclick: () => act(inc, "confirm") }, t("incidents.pilot_confirm")));
+  const phase = casePhase(inc);
+  const open = OPEN_STATES.has(inc.status);
+  const sorties = inc.sorties || [];
+  const flying = sorties.some((s) => FLYING_SORTIE_STATES.has(s.state));
+  const held = waitingSortie(inc);
+  const me = state.user?.username;
+  let confirmHint = null;
+  if (held) {
+    // two-person rule: a pilot other than the one who dispatched confirms the launch
+    if (state.user?.role === "pilot" && me !== held.dispatched_by) {
+      actions.push(h("button", { class: "primary", dataset: { act: "confirm" }, onclick: () => act(inc, "confirm") }, t("incidents.pilot_confirm")));
+    }
+    confirmHint = h("div", { class: "reason" }, t("incidents.confirm_other_pilot", { who: held.dispatched_by || "–" }));
   }
-  if (canDispatch() && active) {
+  if (canDispatch() && open && flying) {
     actions.push(h("button", { dataset: { act: "redirect" }, onclick: () => redirect(inc) }, t("incidents.redirect")));
     actions.push(h("button", { dataset: { act: "recall" }, onclick: () => act(inc, "recall") }, t("incidents.recall")));
   }
-  if (canDispatch() && ["reported", "queued", "assigned"].includes(inc.status)) {
+  if (canDispatch() && open) {
+    actions.push(h("button", { dataset: { act: "add-sortie" }, onclick: () => showAddSortie(inc) }, t("incidents.add_sortie")));
+    actions.push(h("button", { dataset: { act: "close" }, onclick: () => showClose(inc) }, t("incidents.close_case")));
     actions.push(h("button", { class: "link", dataset: { act: "cancel" }, onclick: () => act(inc, "cancel") }, t("incidents.cancel")));
   }
-  return h("div", { class: `incident-row card status-${inc.status}`, dataset: { incident: inc.id } },
+  const unassigned = inc.unassigned || [];
+  return h("div", { class: `incident-row card status-${phase} case-${inc.status}`, dataset: { incident: inc.id, phase } },
     h("div", { class: "incident-head", onclick: () => inc.lat != null && flyTo(inc.lat, inc.lon) },
       h("b", {}, playbookLabel(inc.type)),
-      h("span", { class: `pill status status-${inc.status}` }, statusLabel(inc.status)),
+      h("span", { class: `pill status case-state case-${inc.status}` }, statusLabel(inc.status)),
+      phase !== inc.status ? h("span", { class: `pill status status-${phase}` }, statusLabel(phase)) : null,
       inc.priority != null ? h("span", { class: "pill" }, `P${inc.priority}`) : null),
     h("div", { class: "muted small" },
       `#${inc.id}`,
-      inc.vehicleId != null ? ` · ${vehicleName(inc.vehicleId)}` : "",
       inc.note ? ` · ${inc.note}` : ""),
-    inc.reason && ["queued", "failed"].includes(inc.status) ? h("div", { class: "reason" }, inc.reason) : null,
-    waitingForPilot ? h("div", { class: "reason" }, t("incidents.confirm_needed")) : null,
+    unassigned.length
+      ? h("div", { class: "unassigned" },
+        h("div", { class: "reason" }, t("incidents.unassigned")),
+        h("ul", { class: "rejected" }, unassigned.map((r) => h("li", { dataset: { vehicle: r.system_id ?? "", code: r.code } }, reasonText(r)))))
+      : null,
+    sorties.length ? h("ul", { class: "sorties" }, sorties.map(sortieRow)) : null,
+    inc.outcome ? h("div", { class: "outcome" }, t("incidents.closed_as", { outcome: t(`outcome.${inc.outcome}`) }),
+      inc.outcomeNote ? ` · ${inc.outcomeNote}` : "", inc.closedBy ? ` · ${t("incidents.closed_by", { who: inc.closedBy })}` : "") : null,
+    confirmHint,
+    h("div", { class: "case-form" }),
     actions.length ? h("div", { class: "row" }, actions) : null);
+}
+
+function formBox(inc) {
+  return document.querySelector(`.incident-row[data-incident="${CSS.escape(String(inc.id))}"] .case-form`);
+}
+
+/** A commander sends another drone: a named one (checked by the server) or the best one. */
+function showAddSortie(inc) {
+  const box = formBox(inc);
+  if (!box) return;
+  const drone = h("select", { name: "system_id" },
+    h("option", { value: "" }, t("incidents.any_drone")),
+    [...state.vehicles.values()].map((v) => h("option", { value: v.systemId ?? v.id }, v.name || `#${v.id}`)));
+  const playbook = h("select", { name: "playbook_id" },
+    h("option", { value: "" }, t("incidents.playbook_same")),
+    state.playbooks.map((pb) => h("option", { value: pb.id }, `${pb.id} ${localName(pb, pb.id)}`)));
+  const send = async (ev) => {
+    ev.preventDefault();
+    const body = {};
+    if (drone.value) body.system_id = Number(drone.value);
+    if (playbook.value) body.playbook_id = playbook.value;
+    try {
+      upsertIncident(await post(PATHS.incidentAction(inc.id, "sorties"), body));
+      box.replaceChildren();
+    } catch (err) {
+      box.querySelector(".error")?.remove();
+      box.append(h("p", { class: "error" }, errorText(err)));
+    }
+  };
+  box.replaceChildren(h("form", { class: "add-sortie", onsubmit: send },
+    h("label", {}, t("plan.vehicle"), drone),
+    h("label", {}, t("incidents.type"), playbook),
+    h("div", { class: "row" },
+      h("button", { type: "submit", class: "primary" }, t("incidents.send")),
+      h("button", { type: "button", class: "link", onclick: () => box.replaceChildren() }, t("common.cancel")))));
+}
+
+const OUTCOMES = ["resolved", "false_alarm", "referred", "no_action", "flown", "not_flown", "other"];
+
+/** A commander closes the case with an outcome and a note (drones still out fly home). */
+function showClose(inc) {
+  const box = formBox(inc);
+  if (!box) return;
+  const outcome = h("select", { name: "outcome", required: true },
+    OUTCOMES.map((o) => h("option", { value: o }, t(`outcome.${o}`))));
+  const note = h("input", { name: "note", maxlength: 2000 });
+  const send = async (ev) => {
+    ev.preventDefault();
+    try {
+      upsertIncident(await post(PATHS.incidentAction(inc.id, "close"), { outcome: outcome.value, note: note.value }));
+      toast(t("incidents.closed_as", { outcome: t(`outcome.${outcome.value}`) }));
+    } catch (err) {
+      box.querySelector(".error")?.remove();
+      box.append(h("p", { class: "error" }, errorText(err)));
+    }
+  };
+  box.replaceChildren(h("form", { class: "close-case", onsubmit: send },
+    h("label", {}, t("incidents.outcome"), outcome),
+    h("label", {}, t("incidents.outcome_note"), note),
+    h("div", { class: "row" },
+      h("button", { type: "submit", class: "primary" }, t("incidents.close_case")),
+      h("button", { type: "button", class: "link", onclick: () => box.replaceChildren() }, t("common.cancel")))));
 }
 
 function renderList() {
@@ -98,7 +235,7 @@ async function act(inc, action) {
     if (result && typeof result === "object" && (result.id != null || result.incident_id != null)) upsertIncident(result);
     else await refreshIncident(inc.id);
   } catch (err) {
-    showError(err);
+    showCoded(err);
   }
 }
 
@@ -110,7 +247,7 @@ function redirect(inc) {
     try {
       upsertIncident(await post(PATHS.incidentAction(inc.id, "redirect"), { latitude_deg: latlng.lat, longitude_deg: latlng.lng }));
     } catch (err) {
-      showError(err);
+      showCoded(err);
     }
   }, t("incidents.redirect_pick"));
 }
@@ -191,7 +328,10 @@ async function submitReport({ latlng, type, priority, note }) {
     const created = await post(PATHS.incidents, body);
     const inc = upsertIncident(created.incident || created);
     if (created.choice && inc) inc.choice = created.choice;
-    toast(inc?.vehicleId != null ? t("incidents.dispatched", { drone: vehicleName(inc.vehicleId) }) : t("incidents.reported"));
+    const sortie = inc?.sorties?.[inc.sorties.length - 1];
+    if (sortie?.vehicle_system_id != null) toast(t("incidents.dispatched", { drone: vehicleName(sortie.vehicle_system_id) }));
+    else if (inc?.unassigned?.length) toast(t("incidents.reported_unassigned"), "error");
+    else toast(t("incidents.reported"));
     closeReportPanel();
   } catch (err) {
     button?.removeAttribute("disabled");
@@ -228,11 +368,12 @@ async function showProposal({ latlng, type }) {
       parts.push(h("div", { class: "muted small" }, `${other.name || vehicleName(other.system_id)}: ${t("incidents.eta", { eta: formatDuration(other.eta_s) })}`));
     }
   } else {
-    parts.push(h("p", { class: "error" }, t("incidents.no_drone", { reason: rejected.map((r) => `${r.name}: ${r.reason}`).join("; ") || "–" })));
+    parts.push(h("p", { class: "error" }, t("incidents.no_drone_stays_open")));
   }
   if (rejected.length) {
     parts.push(h("div", { class: "muted small" }, t("incidents.rejected")),
-      h("ul", { class: "rejected" }, rejected.map((r) => h("li", { dataset: { vehicle: r.system_id } }, `${r.name || vehicleName(r.system_id)}: ${r.reason || r.code || ""}`))));
+      h("ul", { class: "rejected" }, rejected.map((r) => h("li", { dataset: { vehicle: r.system_id } },
+        `${r.name || vehicleName(r.system_id)}: ${codeText(r.message_code, r.params || {}, r.reason || r.code || "")}`))));
   }
   if (data?.no_fly_zone) parts.push(h("p", { class: "error" }, `${t("incidents.in_no_fly")}: ${data.no_fly_zone}`));
   const pb = playbookById(type);
@@ -247,6 +388,21 @@ export function initIncidents() {
     scheduleList();
   });
   on("user", scheduleList);
+  // a sortie changed or a case's reasons did: read the case again (sorties, times, reasons)
+  const pending = new Set();
+  const refreshSoon = (id) => {
+    if (id == null || pending.has(String(id))) return;
+    pending.add(String(id));
+    setTimeout(() => {
+      pending.delete(String(id));
+      refreshIncident(id);
+    }, 150);
+  };
+  on("ws:sortie", (data) => refreshSoon(data.incident_id ?? data.case_id));
+  on("ws:case", (data) => refreshSoon(data.case_id));
+  on("ws:incident", (data) => {
+    if (data.unassigned === true || data.from_state === "") refreshSoon(data.id);
+  });
   onLangChange(() => {
     for (const inc of state.incidents.values()) drawIncident(inc);
     scheduleList();

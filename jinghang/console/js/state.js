@@ -146,17 +146,43 @@ export function normalizeIncident(raw) {
     confirmedBy: raw.confirmed_by || null,
     createdAt: first(raw.created_at, raw.reported_at, null),
     closedAt: first(raw.closed_at, null),
+    // a case: its outcome, its sorties (one drone each) and, while no drone can take it,
+    // every drone's reason ({system_id, drone, code, params, reason}); a partial event
+    // (unassigned: true) leaves the list to the next full read
+    outcome: raw.outcome || null,
+    outcomeNote: raw.outcome_note || null,
+    closedBy: raw.closed_by || null,
+    sorties: Array.isArray(raw.sorties) ? raw.sorties : undefined,
+    unassigned: Array.isArray(raw.unassigned) ? raw.unassigned : raw.unassigned === null ? [] : undefined,
     raw,
   };
 }
 
-export const OPEN_STATES = new Set(["reported", "queued", "assigned", "launching", "en_route", "on_scene", "returning"]);
+export const OPEN_STATES = new Set(["open", "reported", "queued", "assigned", "launching", "en_route", "on_scene", "returning"]);
+/** Sortie states with a drone in the air (or about to be). */
+export const FLYING_SORTIE_STATES = new Set(["launching", "en_route", "on_scene", "returning"]);
+const ENDED_SORTIE_STATES = new Set(["landed", "aborted", "failed"]);
+
+/**
+ * What a case is doing now, for its row and marker: "unassigned" while no drone can take it,
+ * else the state of its most recent sortie not yet ended, else of its last sortie; a closed
+ * or cancelled case shows that.
+ */
+export function casePhase(inc) {
+  if (inc.status === "closed" || inc.status === "cancelled") return inc.status;
+  const sorties = inc.sorties || [];
+  if (inc.unassigned && inc.unassigned.length) return "unassigned";
+  const live = [...sorties].reverse().find((s) => !ENDED_SORTIE_STATES.has(s.state));
+  if (live) return live.state;
+  return sorties.length ? sorties[sorties.length - 1].state : inc.status;
+}
 
 export function upsertIncident(raw) {
   const inc = normalizeIncident(raw);
   if (!inc.id || inc.id === "undefined") return null;
   const old = state.incidents.get(inc.id);
   const merged = old ? { ...old, ...Object.fromEntries(Object.entries(inc).filter(([, v]) => v !== undefined && v !== null && v !== "")) } : inc;
+  if (Array.isArray(inc.unassigned)) merged.unassigned = inc.unassigned; // [] clears the reasons
   state.incidents.set(inc.id, merged);
   emit("incident", merged);
   return merged;

@@ -1,7 +1,7 @@
 """alerts: server-side alerts, one per cause, counted, acknowledged for everyone
 
 Revision ID: 0006_alerts
-Revises: 0004_audit_keyed
+Revises: 0005_cases_and_sorties
 Create Date: 2026-12-01 21:40:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_alerts"
-down_revision: str | None = "0004_audit_keyed"
+down_revision: str | None = "0005_cases_and_sorties"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
