@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from jinghang.api.deps import Commander, Flyer, Reader, ServicesDep, note_audit
 from jinghang.api.dispatching import dispatcher_of, incident_record, proposal_for_point
-from jinghang.api.limits import Offset, RowId, TextFilter
+from jinghang.api.limits import Offset, RowId
 from jinghang.dispatch.lifecycle import OUTCOMES
 from jinghang.store.incidents import get_incident, list_incidents
 from jinghang.store.schemas import IncidentCreate, IncidentPublic
