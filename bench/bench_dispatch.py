@@ -177,7 +177,8 @@ async def vehicles(count: int, speedup: float, log: Path, links: list[str]
 
 
 class Platform:
-    """The server under test and the incidents' states as its event bus publishes them."""
+    """The server under test and the state of each case's sortie (its drone's work) as its
+    event bus publishes them."""
 
     def __init__(self, services: Any, client: httpx.AsyncClient, token: str) -> None:
         self.services = services
@@ -187,10 +188,12 @@ class Platform:
         self.changed = asyncio.Condition()
 
     async def follow(self) -> None:
-        async with self.services.bus.subscribe("incident") as sub:
+        async with self.services.bus.subscribe("sortie") as sub:
             async for event in sub:
+                if event.data.get("code") != "sortie.state":
+                    continue
                 async with self.changed:
-                    self.states[int(event.data["id"])] = str(event.data["state"])
+                    self.states[int(event.data["incident_id"])] = str(event.data["state"])
                     self.changed.notify_all()
 
     async def until(self, check: Callable[[], bool], what: str, timeout_s: float) -> None:
@@ -213,18 +216,21 @@ class Platform:
         r.system_id = int(incident["vehicle_system_id"])
 
     async def flying_then_recalled(self, r: Report, timeout_s: float) -> None:
-        bad = {"failed", "queued", "cancelled"}
+        bad = {"failed", "aborted", "landed"}
         await self.until(lambda: self.states.get(r.incident_id) in {"en_route", "on_scene"} | bad,
-                         f"incident {r.incident_id} did not get its drone flying", timeout_s)
+                         f"the sortie of incident {r.incident_id} did not get its drone flying",
+                         timeout_s)
         state = self.states[r.incident_id]
-        require(state not in bad, f"incident {r.incident_id} went to {state} instead of flying")
+        require(state not in bad,
+                f"the sortie of incident {r.incident_id} went to {state} instead of flying")
         response = await self.client.post(f"/api/incidents/{r.incident_id}/recall",
                                           headers=self.headers)
         require(response.status_code < 300, f"recall of incident {r.incident_id} refused: "
                 f"{response.status_code} {response.text}")
 
     def open_count(self, reports: list[Report]) -> int:
-        return sum(1 for r in reports if self.states.get(r.incident_id) != "closed")
+        ended = {"landed", "aborted", "failed"}
+        return sum(1 for r in reports if self.states.get(r.incident_id) not in ended)
 
 
 @contextlib.asynccontextmanager
@@ -356,7 +362,7 @@ def fill_times(reports: list[Report], arrivals: dict[str, float], wire: list[Wir
         r.arrived_s = arrivals[r.key]
         t = r.times_s
         t["stored"] = parse_db_time(created[r.incident_id])
-        for state in ("assigned", "launching"):
+        for state in ("launching",):
             if (r.incident_id, state) in steps:
                 t[state] = parse_db_time(steps[(r.incident_id, state)])
         link = link_of[r.system_id]
@@ -400,8 +406,7 @@ def fill_times(reports: list[Report], arrivals: dict[str, float], wire: list[Wir
 
 PARTS = [  # (label, from, to): the split by part, every moment relative to the same report
     ("HTTP in, validate, store the incident", None, "stored"),
-    ("choose, plan, check, store the assignment", "stored", "assigned"),
-    ("store the mission, launching", "assigned", "launching"),
+    ("choose, plan, check, store the sortie and mission", "stored", "launching"),
     ("to the first command on the wire", "launching", "first command"),
     ("mission upload on the wire (to MISSION_ACK)", "upload start", "upload acked"),
     ("upload acked to the next command (GUIDED)", "upload acked", "next command"),

@@ -72,6 +72,7 @@ from jinghang.dispatch.selection import Candidate, Choice, Task, choose_drones
 from jinghang.dispatch.track import TrackRecorder
 from jinghang.errors import DispatchError, FlightError, MissionError
 from jinghang.events import EventBus
+from jinghang.missions.camera_ready import CameraNotConfigured, check_camera
 from jinghang.missions.errors import NoFlyZoneError
 from jinghang.missions.nofly import NoFlyZones
 from jinghang.missions.plan import MissionPlan
@@ -552,6 +553,7 @@ class Dispatcher:
             if vehicle is None:
                 raise DispatchError(f"vehicle {system_id} has no link", field="system_id",
                                     value=system_id)
+            await check_camera(vehicle, plan)
             with self.journal.tx() as s:
                 set_mission_state(s, mission.id, MissionState.UPLOADING, actor=actor)
             await vehicle.upload_mission(plan.items, actor=actor)
@@ -562,7 +564,7 @@ class Dispatcher:
             if demand.reported_at is not None and case_id not in self.takeoff_accepted_s:
                 self.takeoff_accepted_s[case_id] = (
                     self.clock.now() - demand.reported_at).total_seconds()
-        except (FlightError, DispatchError) as exc:
+        except (FlightError, DispatchError, CameraNotConfigured) as exc:
             self._launching.pop(sortie_id, None)
             await self._launch_refused(demand, flight, vehicle, exc)
             return
@@ -578,7 +580,7 @@ class Dispatcher:
         await self.follow(flight)
 
     async def _launch_refused(self, demand: Demand, flight: Flight, vehicle: Any,
-                              exc: DispatchError | FlightError) -> None:
+                              exc: DispatchError | FlightError | CameraNotConfigured) -> None:
         sid = flight.system_id
         message = f"vehicle {sid} refused: {exc.message}"
         with self.journal.tx() as s:

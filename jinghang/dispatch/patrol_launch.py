@@ -20,6 +20,7 @@ from jinghang.dispatch.planning import (
 )
 from jinghang.dispatch.selection import Candidate, Task
 from jinghang.errors import DispatchError, FlightError, MissionError
+from jinghang.missions.camera_ready import CameraNotConfigured, check_camera
 from jinghang.missions.errors import EnergyError
 from jinghang.missions.plan import MissionPlan
 from jinghang.store import (
@@ -240,9 +241,10 @@ async def _launch_patrol(
     try:
         if vehicle is None:
             raise DispatchError(f"vehicle {sid} has no link", field="system_id", value=sid)
+        await check_camera(vehicle, plan)
         await vehicle.upload_mission(plan.items, actor=actor)
         await vehicle.start_mission(actor=actor)
-    except (FlightError, DispatchError) as exc:
+    except (FlightError, DispatchError, CameraNotConfigured) as exc:
         d.unclaim(sid)
         d.sync_register()
         with d.journal.tx() as s:
