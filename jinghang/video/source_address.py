@@ -163,6 +163,8 @@ def check_source_url(url: str) -> str:
 def redact_url(url: str) -> str:
     """The address as it may be shown (credentials and secret parameters as ``***``); an
     address that cannot be parsed shows as its scheme only."""
+    if not url or ("@" not in url and "?" not in url):
+        return url  # (the fleet view calls this for every drone: the common case is free)
     try:
         return parse_source_address(url).shown_url
     except VideoError:
