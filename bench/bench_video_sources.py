@@ -64,17 +64,36 @@ async def camera(port: int, args: argparse.Namespace) -> AsyncIterator[None]:
 
 @contextlib.asynccontextmanager
 async def source_for(path: str, udp_port: int) -> AsyncIterator[str]:
-    """The address the relay reads for ``path``, with its server running."""
-    if path == "udp-direct":
-        yield f"udp://127.0.0.1:{udp_port}"
-    elif path.startswith("rtsp"):
-        async with RtspServer(udp_port) as server:
-            yield f"{server.url}#transport={path.split('-')[1]}"
-    else:
-        async with RtmpServer() as server:
-            url = server.url("bench")
-            async with RtmpPush(udp_port, url, server.dir):
-                yield url
+    """The address the relay reads for ``path``, with its server running (the servers' logs
+    are printed when the path fails)."""
+    logs: list[Path] = []
+    try:
+        if path == "udp-direct":
+            yield f"udp://127.0.0.1:{udp_port}"
+        elif path.startswith("rtsp"):
+            async with RtspServer(udp_port) as server:
+                logs.append(server.log)
+                yield f"{server.url}#transport={path.split('-')[1]}"
+        else:
+            async with RtmpServer() as server:
+                url = server.url("bench")
+                async with RtmpPush(udp_port, url, server.dir) as push:
+                    logs += [server.log, push.log]
+                    try:
+                        yield url
+                    except BaseException:
+                        print_logs(logs)  # (before the server's directory is removed)
+                        logs.clear()
+                        raise
+    except BaseException:
+        print_logs(logs)
+        raise
+
+
+def print_logs(logs: list[Path]) -> None:
+    for log in logs:
+        if log.exists():
+            print(f"--- {log.name}:\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr)
 
 
 async def measure(gateway: VideoGateway, base_url: str, path: str,

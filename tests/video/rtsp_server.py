@@ -26,9 +26,13 @@ from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 
 def launch_line(udp_port: int, codec: str) -> str:
+    # Each PES packet of the camera's MPEG-TS holds one whole frame: saying so (alignment=au)
+    # lets h264parse pass each frame on at once instead of holding it until the next one
+    # begins, which added a frame interval (66 ms at 15 fps) that a camera's own RTSP server,
+    # fed by its encoder frame by frame, does not have.
     source = (f'udpsrc address=127.0.0.1 port={udp_port} buffer-size=2000000 '
               f'caps="video/mpegts,systemstream=(boolean)true" ! tsdemux latency=0 '
-              f"! h264parse")
+              f"! video/x-h264,stream-format=byte-stream,alignment=au ! h264parse")
     # The camera repeats its parameter sets before each keyframe already; the payloader must
     # not add its own before every slice (config-interval=-1 does), or FFmpeg's parser splits
     # each multi-slice IDR frame in two at the inserted SPS.
