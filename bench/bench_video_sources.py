@@ -80,6 +80,11 @@ async def source_for(path: str, udp_port: int) -> AsyncIterator[str]:
                 async with RtmpPush(udp_port, url, server.dir) as push:
                     logs += [server.log, push.log]
                     try:
+                        try:
+                            await server.wait_published("bench", 60)
+                        except TimeoutError:
+                            raise NotMeasured("rtmp: ffmpeg never published the camera to "
+                                              "nginx within 60 s") from None
                         yield url
                     except BaseException:
                         print_logs(logs)  # (before the server's directory is removed)

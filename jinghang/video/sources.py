@@ -104,7 +104,10 @@ def _input_options(url: str, transport: str | None = None) -> dict[str, str]:
     if url.startswith("udp://"):
         return {"fflags": "nobuffer", "probesize": "500000", "analyzeduration": "1500000"}
     if url.startswith("rtmp"):
-        return {"fflags": "nobuffer", "rtmp_live": "live"}
+        # FLV announces no streams up front: FFmpeg's default probe (5 s) waits to see
+        # whether audio follows, longer than the open timeout; half a second finds the video
+        return {"fflags": "nobuffer", "rtmp_live": "live", "analyzeduration": "500000",
+                "probesize": "500000"}
     return {}
 
 

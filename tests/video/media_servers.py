@@ -96,8 +96,8 @@ async def _stop(process: asyncio.subprocess.Process | None) -> None:
         await process.wait()
 
 
-def _tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-2000:] if log.exists() else ""
+def _tail(log: Path, chars: int = 2000) -> str:
+    return log.read_text(errors="replace")[-chars:] if log.exists() else ""
 
 
 async def _wait_listening(port: int, process: asyncio.subprocess.Process, what: str,
@@ -224,6 +224,17 @@ rtmp {{
     def url(self, key: str) -> str:
         return f"rtmp://127.0.0.1:{self.port}/live/{key}"
 
+    def publishing(self, key: str) -> bool:
+        """Whether an encoder has started publishing ``key`` (nginx logs each publish)."""
+        return f"publish: name='{key}'" in _tail(self.log, 1_000_000)
+
+    async def wait_published(self, key: str, timeout_s: float = 30.0) -> None:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                if self.publishing(key):
+                    return
+                await asyncio.sleep(0.1)
+
     async def __aenter__(self) -> RtmpServer:
         await self.start()
         return self
@@ -243,7 +254,7 @@ class RtmpPush:
         source = (f"udp://127.0.0.1:{self.udp_port}?fifo_size=100000&overrun_nonfatal=1")
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
-                "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "warning",
+                "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-loglevel", "info",
                 "-fflags", "nobuffer", "-probesize", "500000", "-analyzeduration", "1500000",
                 "-i", source, "-map", "0:v:0", "-c", "copy",
                 "-f", "flv", "-flvflags", "no_duration_filesize", self.target,
