@@ -18,6 +18,12 @@ RTSP description still giving the old ones): the relay keeps the parameter sets 
 in-band and puts those, not the stale description's, in front of a keyframe that lacks them.
 A source that reconnects (a server restarted) sends every viewer on from its next keyframe,
 in the same WebRTC session.
+
+An RTSP server that repeats SPS/PPS before every slice of a keyframe (GStreamer's rtph264pay
+with ``config-interval=-1`` and a multi-slice encoder) makes FFmpeg's parser cut the keyframe
+in two at the repeated SPS. The second part starts with a slice that does not start the
+picture; the relay joins it to the first and sends the whole keyframe on, so that the frames
+after it are decoded against the whole picture, not against its top slice alone.
 """
 
 from __future__ import annotations
@@ -62,6 +68,7 @@ class RelayStats:
     frames_encoded: int = 0
     transcoders_created: int = 0
     transcode_busy_s: float = 0.0
+    split_keyframes_joined: int = 0
 
 
 def _h264_parameter_sets(data: bytes) -> bytes:
@@ -79,6 +86,23 @@ def _h264_parameter_sets(data: bytes) -> bytes:
             found.append(b"\x00\x00\x00\x01" + data[index + 3:end].rstrip(b"\x00"))
         index = following
     return b"".join(found) if any(nal[4] & 0x1F == _H264_SPS for nal in found) else b""
+
+
+def _first_slice_at(data: bytes) -> int:
+    """Where the first slice NAL unit (from its start code) of an access unit begins; -1 if
+    it has none."""
+    index = data.find(_START)
+    while index != -1 and index + 4 < len(data):
+        if 1 <= data[index + 3] & 0x1F <= 5:
+            return index
+        index = data.find(_START, index + 3)
+    return -1
+
+
+def _continues_picture(data: bytes, at: int) -> bool:
+    """Whether the slice at ``at`` is not the picture's first (first_mb_in_slice, the first
+    Exp-Golomb code of the slice header, is not 0, whose code is a single 1 bit)."""
+    return at != -1 and not data[at + 4] & 0x80
 
 
 class DroneRelay:
@@ -109,6 +133,7 @@ class DroneRelay:
         self._force_vp8_keyframe = False
         self._last_keyframe: bytes | None = None
         self._parameter_sets = b""
+        self._previous_was_keyframe = False
 
     # -- viewers --------------------------------------------------------------------------
 
@@ -159,6 +184,7 @@ class DroneRelay:
         self.stats.source_opens += 1
         self._last_keyframe = None  # the new stream's parameters may differ
         self._parameter_sets = b""
+        self._previous_was_keyframe = False
         if info.codec_name == "h264" and info.extradata and info.extradata.startswith(
             (b"\x00\x00\x01", b"\x00\x00\x00\x01")
         ):
@@ -177,12 +203,18 @@ class DroneRelay:
         keyframe = bool(packet.is_keyframe)
         data = bytes(packet)
         if keyframe and info.codec_name == "h264":
+            at = _first_slice_at(data)
+            if (self._previous_was_keyframe and self._last_keyframe is not None
+                    and _continues_picture(data, at)):
+                data = self._last_keyframe + data[at:]  # the rest of the same keyframe
+                self.stats.split_keyframes_joined += 1
             in_band = _h264_parameter_sets(data)
             if in_band:
                 self._parameter_sets = in_band  # (a new picture size comes this way)
             elif self._parameter_sets:
                 data = self._parameter_sets + data
             self._last_keyframe = data
+        self._previous_was_keyframe = keyframe
         if self.viewers["passthrough"] and info.codec_name == "h264":
             # (a viewer that joined before a non-H.264 source first opened gets nothing;
             # it has to reconnect and is then offered the transcoded picture)

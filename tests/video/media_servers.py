@@ -164,8 +164,10 @@ class RtspServer(_Server):
     what = "GStreamer's RTSP server"
 
     def __init__(self, udp_port: int, *, codec: str = "h264", user: str = "",
-                 password: str = "", auth: str = "digest", path: str = "/cam") -> None:
+                 password: str = "", auth: str = "digest", path: str = "/cam",
+                 config_interval: int = 0) -> None:
         super().__init__()
+        self.config_interval = config_interval
         self.udp_port = udp_port
         self.codec = codec
         self.user = user
@@ -175,7 +177,8 @@ class RtspServer(_Server):
 
     def command(self) -> list[str]:
         cmd = [DEBIAN_PYTHON, str(RTSP_SCRIPT), "--port", str(self.port), "--path", self.path,
-               "--udp-port", str(self.udp_port), "--codec", self.codec, "--auth", self.auth]
+               "--udp-port", str(self.udp_port), "--codec", self.codec, "--auth", self.auth,
+               "--config-interval", str(self.config_interval)]
         if self.user:
             cmd += ["--user", self.user, "--password", self.password]
         return cmd

@@ -25,7 +25,7 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 
-def launch_line(udp_port: int, codec: str) -> str:
+def launch_line(udp_port: int, codec: str, config_interval: int = 0) -> str:
     # Each PES packet of the camera's MPEG-TS holds one whole frame: saying so (alignment=au)
     # lets h264parse pass each frame on at once instead of holding it until the next one
     # begins, which added a frame interval (66 ms at 15 fps) that a camera's own RTSP server,
@@ -33,11 +33,11 @@ def launch_line(udp_port: int, codec: str) -> str:
     source = (f'udpsrc address=127.0.0.1 port={udp_port} buffer-size=2000000 '
               f'caps="video/mpegts,systemstream=(boolean)true" ! tsdemux latency=0 '
               f"! video/x-h264,stream-format=byte-stream,alignment=au ! h264parse")
-    # The camera repeats its parameter sets before each keyframe already; the payloader must
-    # not add its own before every slice (config-interval=-1 does), or FFmpeg's parser splits
-    # each multi-slice IDR frame in two at the inserted SPS.
+    # The camera repeats its parameter sets before each keyframe already; with
+    # --config-interval -1 the payloader adds its own before every slice of a keyframe, as
+    # some camera servers do (FFmpeg's parser then cuts each multi-slice keyframe in two).
     if codec == "h264":
-        return f"( {source} ! rtph264pay name=pay0 pt=96 config-interval=0 )"
+        return f"( {source} ! rtph264pay name=pay0 pt=96 config-interval={config_interval} )"
     return (f"( {source} ! avdec_h264 ! videoconvert ! x265enc tune=zerolatency "
             f"speed-preset=ultrafast key-int-max=15 ! h265parse config-interval=-1 "
             f"! rtph265pay name=pay0 pt=96 config-interval=0 )")
@@ -52,6 +52,8 @@ def main() -> None:
     parser.add_argument("--user", default="")
     parser.add_argument("--password", default="")
     parser.add_argument("--auth", choices=["digest", "basic"], default="digest")
+    parser.add_argument("--config-interval", type=int, default=0,
+                        help="rtph264pay config-interval (-1: SPS/PPS before every IDR slice)")
     args = parser.parse_args()
 
     Gst.init(None)
@@ -59,7 +61,7 @@ def main() -> None:
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
     factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(launch_line(args.udp_port, args.codec))
+    factory.set_launch(launch_line(args.udp_port, args.codec, args.config_interval))
     factory.set_shared(True)
     factory.set_latency(0)
     factory.set_protocols(GstRtsp.RTSPLowerTrans.UDP | GstRtsp.RTSPLowerTrans.TCP)

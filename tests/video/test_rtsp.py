@@ -161,6 +161,23 @@ async def test_h265_camera_is_transcoded_once_for_viewers(
     assert all(v.stamps_ms for v in viewers)  # the camera's frames, through H.265 and VP8
 
 
+async def test_server_repeating_parameter_sets_before_every_slice(
+    camera: Camera, gateway: VideoGateway
+) -> None:
+    """Some camera servers put SPS/PPS before every slice of a keyframe; FFmpeg then cuts
+    the keyframe in two, and frames decoded against its top half alone lose the rest of the
+    picture (here: the capture stamp of every frame but the keyframes' first part)."""
+    async with RtspServer(camera.port, config_interval=-1) as server:
+        gateway.add_drone("d1", server.url)
+        viewer = await _watch(gateway, "d1")
+        try:
+            await viewer.wait_frames(45, timeout_s=40)
+        finally:
+            await viewer.close()
+    assert len(viewer.stamps_ms) >= 35  # nearly every frame whole, not one in fifteen
+    # (x264 cuts frames into one slice per thread: a one-core machine has nothing to join)
+
+
 async def test_camera_changing_resolution_mid_stream(
     small_world: Any, gateway: VideoGateway
 ) -> None:
