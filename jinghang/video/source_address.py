@@ -30,7 +30,8 @@ TRANSPORTS = ("tcp", "udp")
 OPTIONS = ("transport",)
 HIDDEN = "***"
 _CREDENTIAL_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps")
-_SECRET_QUERY = re.compile(r"(?i)^(password|passwd|pwd|pass|token|secret|auth|sign|key)$")
+_SECRET_QUERY = re.compile(
+    r"(?i)^(password|passwd|pwd|pass|passphrase|token|secret|auth|sign|key)$")
 
 
 @dataclass(frozen=True, slots=True)

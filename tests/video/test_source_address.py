@@ -42,6 +42,8 @@ def test_secret_query_parameters_and_stream_keys_are_hidden() -> None:
     address = parse_source_address("rtmp://10.0.0.5/live/drone?token=abc123&quality=hd")
     assert address.shown_url == "rtmp://10.0.0.5/live/drone?token=***&quality=hd"
     assert "abc123" not in address.redact(f"failed: {address.open_url}")
+    srt = parse_source_address("srt://10.0.0.9:9000?mode=caller&passphrase=verysecret1")
+    assert srt.shown_url == "srt://10.0.0.9:9000?mode=caller&passphrase=***"
 
 
 @pytest.mark.parametrize(("url", "options", "field"), [
