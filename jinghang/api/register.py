@@ -12,6 +12,7 @@ from jinghang.api.live import live_vehicles, state_to_dict
 from jinghang.api.services import Services
 from jinghang.errors import JinghangError
 from jinghang.store.models import Vehicle, VehicleStatus, utc_now
+from jinghang.video.source_address import redact_url
 
 
 class VehicleNotFound(JinghangError):
@@ -97,7 +98,7 @@ def _view_dict(
         "base_latitude_deg": row.base_latitude_deg,
         "base_longitude_deg": row.base_longitude_deg,
         "payloads": list(row.payloads or []),
-        "video_source_url": row.video_source_url,
+        "video_source_url": redact_url(row.video_source_url),  # camera passwords stay here
         "connected": connected,
         "live": live,
         "busy_with": busy_with,

@@ -1,7 +1,8 @@
 """jinghang.video: every drone's camera live over WebRTC, recorded with chain of custody.
 
 - :mod:`.sources`: RTSP, UDP MPEG-TS, RTMP or file input with PyAV, one reader thread per
-  source, reconnecting with backoff.
+  source, reconnecting with backoff; :mod:`.source_address` reads credentials and the RTSP
+  transport from the address and redacts them wherever it is shown.
 - :mod:`.relay`: one relay per drone; H.264 passthrough to viewers that take it, one
   decode + on-screen display (:mod:`.osd`) + VP8 encode (:mod:`.transcode`) for the others.
 - :mod:`.gateway`: all relays and the viewers' peer connections (ICE servers from settings).

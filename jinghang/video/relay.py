@@ -12,6 +12,18 @@ calls that queue, analytics takes keyframes into a one-slot mailbox.
 
 Counters in :class:`RelayStats` say how often the source was read and encoded, so "read once,
 encoded at most once, whatever the number of viewers" can be checked.
+
+A camera may change its picture size mid-stream (new SPS/PPS in front of an IDR frame, the
+RTSP description still giving the old ones): the relay keeps the parameter sets it last saw
+in-band and puts those, not the stale description's, in front of a keyframe that lacks them.
+A source that reconnects (a server restarted) sends every viewer on from its next keyframe,
+in the same WebRTC session.
+
+An RTSP server that repeats SPS/PPS before every slice of a keyframe (GStreamer's rtph264pay
+with ``config-interval=-1`` and a multi-slice encoder) makes FFmpeg's parser cut the keyframe
+in two at the repeated SPS. The second part starts with a slice that does not start the
+picture; the relay joins it to the first and sends the whole keyframe on, so that the frames
+after it are decoded against the whole picture, not against its top slice alone.
 """
 
 from __future__ import annotations
@@ -27,7 +39,7 @@ import av
 
 from jinghang.video.blocking import run_blocking
 from jinghang.video.osd import OsdInfo, OsdSource
-from jinghang.video.sources import StreamInfo, VideoSource
+from jinghang.video.sources import StreamInfo, VideoSource, describe
 from jinghang.video.tracks import ViewerTrack, wallclock_packet
 from jinghang.video.transcode import Transcoder
 
@@ -38,6 +50,8 @@ PacketConsumer = Callable[[av.Packet, StreamInfo], None]
 KeyframeConsumer = Callable[[bytes, StreamInfo], None]
 
 _H264_SPS = 7
+_H264_PPS = 8
+_START = b"\x00\x00\x01"
 
 
 @dataclass(slots=True)
@@ -54,15 +68,41 @@ class RelayStats:
     frames_encoded: int = 0
     transcoders_created: int = 0
     transcode_busy_s: float = 0.0
+    split_keyframes_joined: int = 0
 
 
-def _has_sps(data: bytes) -> bool:
-    index = data.find(b"\x00\x00\x01")
+def _h264_parameter_sets(data: bytes) -> bytes:
+    """The SPS and PPS NAL units at the head of an Annex-B access unit (with start codes);
+    empty when it has none. Stops at the first slice, so the picture data is not scanned."""
+    found: list[bytes] = []
+    index = data.find(_START)
     while index != -1 and index + 3 < len(data):
-        if data[index + 3] & 0x1F == _H264_SPS:
-            return True
-        index = data.find(b"\x00\x00\x01", index + 3)
-    return False
+        nal_type = data[index + 3] & 0x1F
+        if 1 <= nal_type <= 5:  # a slice: parameter sets come before it
+            break
+        following = data.find(_START, index + 3)
+        end = len(data) if following == -1 else following
+        if nal_type in (_H264_SPS, _H264_PPS):
+            found.append(b"\x00\x00\x00\x01" + data[index + 3:end].rstrip(b"\x00"))
+        index = following
+    return b"".join(found) if any(nal[4] & 0x1F == _H264_SPS for nal in found) else b""
+
+
+def _first_slice_at(data: bytes) -> int:
+    """Where the first slice NAL unit (from its start code) of an access unit begins; -1 if
+    it has none."""
+    index = data.find(_START)
+    while index != -1 and index + 4 < len(data):
+        if 1 <= data[index + 3] & 0x1F <= 5:
+            return index
+        index = data.find(_START, index + 3)
+    return -1
+
+
+def _continues_picture(data: bytes, at: int) -> bool:
+    """Whether the slice at ``at`` is not the picture's first (first_mb_in_slice, the first
+    Exp-Golomb code of the slice header, is not 0, whose code is a single 1 bit)."""
+    return at != -1 and not data[at + 4] & 0x80
 
 
 class DroneRelay:
@@ -92,6 +132,8 @@ class DroneRelay:
         self._transcode_need_keyframe = True
         self._force_vp8_keyframe = False
         self._last_keyframe: bytes | None = None
+        self._parameter_sets = b""
+        self._previous_was_keyframe = False
 
     # -- viewers --------------------------------------------------------------------------
 
@@ -141,6 +183,12 @@ class DroneRelay:
     def _on_open(self, info: StreamInfo) -> None:
         self.stats.source_opens += 1
         self._last_keyframe = None  # the new stream's parameters may differ
+        self._parameter_sets = b""
+        self._previous_was_keyframe = False
+        if info.codec_name == "h264" and info.extradata and info.extradata.startswith(
+            (b"\x00\x00\x01", b"\x00\x00\x00\x01")
+        ):
+            self._parameter_sets = _h264_parameter_sets(info.extradata)
         for track in self.viewers["passthrough"]:
             track.restart()
         self._transcoder = None
@@ -154,11 +202,19 @@ class DroneRelay:
             return
         keyframe = bool(packet.is_keyframe)
         data = bytes(packet)
-        if keyframe and info.codec_name == "h264" and info.extradata and not _has_sps(data):
-            if info.extradata.startswith((b"\x00\x00\x01", b"\x00\x00\x00\x01")):
-                data = info.extradata + data
         if keyframe and info.codec_name == "h264":
+            at = _first_slice_at(data)
+            if (self._previous_was_keyframe and self._last_keyframe is not None
+                    and _continues_picture(data, at)):
+                data = self._last_keyframe + data[at:]  # the rest of the same keyframe
+                self.stats.split_keyframes_joined += 1
+            in_band = _h264_parameter_sets(data)
+            if in_band:
+                self._parameter_sets = in_band  # (a new picture size comes this way)
+            elif self._parameter_sets:
+                data = self._parameter_sets + data
             self._last_keyframe = data
+        self._previous_was_keyframe = keyframe
         if self.viewers["passthrough"] and info.codec_name == "h264":
             # (a viewer that joined before a non-H.264 source first opened gets nothing;
             # it has to reconnect and is then offered the transcoded picture)
@@ -240,5 +296,6 @@ class DroneRelay:
             "source_open": self.source.is_open,
             "source_packets_read": self.source.stats.packets_read,
             "keyframe_held": self.keyframe_held,
+            "source": describe(self.source),
             **{name: getattr(self.stats, name) for name in self.stats.__slots__},
         }

@@ -7,6 +7,13 @@ the event loop with ``call_soon_threadsafe``. When the input fails or goes silen
 the source is stopped. The first failure to open is kept as a :class:`SourceUnavailable`
 naming the source, which ``wait_open`` raises to callers that need the picture now.
 
+The address is a :class:`~jinghang.video.source_address.SourceAddress`: credentials and the
+RTSP transport travel in it (or come as ``username``/``password``/``transport``), and only
+its redacted form (``url``) is ever logged, shown in status or put in an error. A failure is
+kept as a stable ``code`` beside its English text (:class:`SourceFailure`). A camera that
+refuses the credentials is retried only every ``auth_retry_s``: a wrong password does not fix
+itself, and cameras lock accounts out after a few tries.
+
 The thread never touches asyncio objects except through ``call_soon_threadsafe``; stopping
 sets a ``threading.Event`` and PyAV's interrupt timeout wakes any blocked read within
 ``read_timeout_s``.
@@ -28,10 +35,17 @@ import av.bitstream
 
 from jinghang.errors import VideoError
 from jinghang.video.blocking import run_in_own_thread
+from jinghang.video.source_address import (
+    SUPPORTED_SCHEMES,
+    SourceAddress,
+    check_source_url,
+    parse_source_address,
+)
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SCHEMES = ("rtsp://", "rtsps://", "udp://", "rtmp://", "rtmps://", "srt://", "file:")
+__all__ = ["SUPPORTED_SCHEMES", "SourceEnded", "SourceFailure", "SourceUnavailable",
+           "StreamInfo", "VideoSource", "check_source_url", "describe"]
 
 
 class SourceUnavailable(VideoError):
@@ -53,6 +67,19 @@ class StreamInfo:
     open_count: int
 
 
+@dataclass(frozen=True, slots=True)
+class SourceFailure:
+    """Why the source is not delivering: a stable ``code`` (the console translates it), its
+    parameters, and the English text (credentials redacted)."""
+
+    code: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "params": self.params}
+
+
 @dataclass(slots=True)
 class SourceStats:
     """Counters a user can check: how often the source was opened and how much was read."""
@@ -63,27 +90,24 @@ class SourceStats:
     bytes_read: int = 0
     last_packet_monotonic_s: float = 0.0
     last_error: str = ""
+    last_failure: SourceFailure | None = None
     errors: list[str] = field(default_factory=list)
 
 
-def check_source_url(url: str) -> str:
-    """Refuse an address PyAV should not be pointed at (with the field and what is allowed)."""
-    if not url or len(url) > 2048:
-        raise VideoError("video source address is empty or longer than 2048 characters",
-                         field="source_url", value=url[:80], limit=2048)
-    if "://" in url and not url.startswith(SUPPORTED_SCHEMES):
-        raise VideoError(f"video source scheme not supported: {url.split('://')[0]}",
-                         field="source_url", value=url, limit=list(SUPPORTED_SCHEMES))
-    return url
-
-
-def _input_options(url: str) -> dict[str, str]:
+def _input_options(url: str, transport: str | None = None) -> dict[str, str]:
     if url.startswith("rtsp"):
-        return {"rtsp_transport": "tcp", "fflags": "nobuffer", "max_delay": "200000"}
+        options = {"rtsp_transport": transport or "tcp", "fflags": "nobuffer",
+                   "max_delay": "200000"}
+        if transport == "udp":
+            options["buffer_size"] = "4000000"  # a keyframe arrives as one burst
+        return options
     if url.startswith("udp://"):
         return {"fflags": "nobuffer", "probesize": "500000", "analyzeduration": "1500000"}
     if url.startswith("rtmp"):
-        return {"fflags": "nobuffer"}
+        # FLV announces no streams up front: FFmpeg's default probe (5 s) waits to see
+        # whether audio follows, longer than the open timeout; half a second finds the video
+        return {"fflags": "nobuffer", "rtmp_live": "live", "analyzeduration": "500000",
+                "probesize": "500000"}
     return {}
 
 
@@ -95,6 +119,40 @@ def _udp_input(url: str) -> str:
 
 class SourceEnded(OSError):  # an OSError so that the reader's reconnect path takes it
     """The input ended (a live source that stopped sending, or a file not set to loop)."""
+
+
+def explain_failure(exc: BaseException, address: SourceAddress, opened: bool,
+                    elapsed_s: float, timeout_s: float) -> SourceFailure:
+    """What a failed open or read means for whoever runs the drone, in one line."""
+    where = address.shown_url
+    if isinstance(exc, av.error.HTTPUnauthorizedError):
+        how = ("the user name or password" if address.has_credentials
+               else "to stream without credentials")
+        return SourceFailure("video_source_unauthorized",
+                             f"the camera at {where} refused {how} (401 Unauthorized)",
+                             {"source": where, "credentials_given": address.has_credentials})
+    if isinstance(exc, av.error.HTTPForbiddenError):
+        return SourceFailure("video_source_forbidden",
+                             f"the camera at {where} forbids this stream (403 Forbidden)",
+                             {"source": where})
+    if isinstance(exc, av.error.HTTPNotFoundError):
+        return SourceFailure("video_source_not_found",
+                             f"the server at {where} has no stream at this path (404)",
+                             {"source": where})
+    if isinstance(exc, ConnectionRefusedError):
+        return SourceFailure("video_source_refused",
+                             f"nothing accepts connections at {where} (connection refused)",
+                             {"source": where})
+    if isinstance(exc, SourceEnded):
+        return SourceFailure("video_source_ended", f"the stream from {where} ended",
+                             {"source": where})
+    if isinstance(exc, TimeoutError | av.error.ExitError) or elapsed_s >= 0.9 * timeout_s:
+        what = "stopped sending" if opened else "sent no picture"
+        return SourceFailure("video_source_timeout", f"{where} {what} within {timeout_s:g} s",
+                             {"source": where, "timeout_s": timeout_s})
+    return SourceFailure("video_source_error",
+                         address.redact(f"{where}: {type(exc).__name__}: {exc}"),
+                         {"source": where, "error": type(exc).__name__})
 
 
 _ANNEXB_FILTERS = {"h264": "h264_mp4toannexb", "hevc": "hevc_mp4toannexb"}
@@ -116,6 +174,8 @@ class VideoSource:
     ``on_packet`` gets every encoded video packet (on the event loop); ``on_open`` gets the
     stream's description each time the input is (re)opened, so consumers reset decoders.
     ``realtime`` paces a file to its timestamps (a file stands in for a live camera).
+    ``transport`` (``"tcp"`` or ``"udp"``), ``username`` and ``password`` override what the
+    address says (see :mod:`jinghang.video.source_address`).
     """
 
     def __init__(
@@ -126,18 +186,27 @@ class VideoSource:
         read_timeout_s: float = 2.0,
         backoff_initial_s: float = 0.2,
         backoff_max_s: float = 5.0,
+        auth_retry_s: float = 30.0,
         realtime: bool = True,
         loop_file: bool = True,
         options: dict[str, str] | None = None,
+        transport: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
     ) -> None:
-        self.url = check_source_url(url)
-        #: Extra PyAV/FFmpeg input options, over the defaults for the scheme (RTSP over TCP,
-        #: no input buffering).
-        self.options = {**_input_options(url), **(options or {})}
+        self.address = parse_source_address(url, transport=transport, username=username,
+                                            password=password)
+        #: The address as it may be shown: credentials and secret parameters as ``***``.
+        self.url = self.address.shown_url
+        #: Extra PyAV/FFmpeg input options, over the defaults for the scheme (RTSP over TCP
+        #: unless the address asks for UDP, no input buffering).
+        self.options = {**_input_options(self.address.open_url, self.address.transport),
+                        **(options or {})}
         self.open_timeout_s = open_timeout_s
         self.read_timeout_s = read_timeout_s
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
+        self.auth_retry_s = auth_retry_s
         self.realtime = realtime
         self.loop_file = loop_file
         self.stats = SourceStats()
@@ -151,6 +220,11 @@ class VideoSource:
     def is_open(self) -> bool:
         return self._opened.is_set()
 
+    @property
+    def transport(self) -> str | None:
+        """The RTSP transport in use (``tcp`` or ``udp``), None for other sources."""
+        return self.options.get("rtsp_transport")
+
     async def wait_open(self, timeout_s: float) -> StreamInfo:
         """Wait until the source is open; raise :class:`SourceUnavailable` naming it if not."""
         try:
@@ -158,9 +232,12 @@ class VideoSource:
                 await self._opened.wait()
         except TimeoutError:
             reason = self.stats.last_error or f"no picture within {timeout_s:g} s"
+            failure = self.stats.last_failure
             raise SourceUnavailable(f"video source {self.url} cannot be opened: {reason}",
                                     field="source_url", value=self.url,
-                                    limit=f"{timeout_s:g} s") from None
+                                    limit=f"{timeout_s:g} s",
+                                    code=failure.code if failure else "video_source_timeout"
+                                    ) from None
         assert self.info is not None
         return self.info
 
@@ -193,20 +270,25 @@ class VideoSource:
     ) -> None:
         backoff_s = self.backoff_initial_s
         while not self._stop.is_set():
+            started_s = time.monotonic()
             try:
                 container = av.open(
-                    _udp_input(self.url),
+                    _udp_input(self.address.open_url),
                     options=self.options,
                     timeout=(self.open_timeout_s, self.read_timeout_s),
                 )
             except (av.FFmpegError, OSError, ValueError) as exc:
-                self._record_failure(loop, f"{type(exc).__name__}: {exc}", opened=False)
-                self._stop.wait(backoff_s)
+                failure = self._record_failure(exc, False, time.monotonic() - started_s)
+                wait_s = (self.auth_retry_s if failure.code == "video_source_unauthorized"
+                          else backoff_s)
+                self._stop.wait(wait_s)
                 backoff_s = min(backoff_s * 2, self.backoff_max_s)
                 continue
             try:
                 if not container.streams.video:
-                    self._record_failure(loop, "the input has no video stream", opened=False)
+                    self._record(SourceFailure("video_source_no_video",
+                                               f"{self.url} carries no video stream",
+                                               {"source": self.url}), opened=False)
                     self._stop.wait(backoff_s)
                     backoff_s = min(backoff_s * 2, self.backoff_max_s)
                     continue
@@ -214,7 +296,8 @@ class VideoSource:
                 backoff_s = self.backoff_initial_s
                 self._demux(loop, container, on_packet, annexb)
             except (av.FFmpegError, OSError, ValueError) as exc:
-                self._record_failure(loop, f"{type(exc).__name__}: {exc}", opened=True)
+                silent_s = time.monotonic() - max(self.stats.last_packet_monotonic_s, started_s)
+                self._record_failure(exc, True, silent_s)
             finally:
                 container.close()
             if not self._stop.is_set():
@@ -245,8 +328,8 @@ class VideoSource:
             extradata=extradata,
             open_count=self.stats.opens,
         )
-        log.info("video source %s open: %s %dx%d", self.url, info.codec_name, info.width_px,
-                 info.height_px)
+        log.info("video source %s open: %s %dx%d%s", self.url, info.codec_name, info.width_px,
+                 info.height_px, f" over {self.transport}" if self.transport else "")
 
         def opened() -> None:
             self.info = info
@@ -266,7 +349,7 @@ class VideoSource:
         annexb: Any = None,
     ) -> None:
         stream = container.streams.video[0]
-        is_file = "://" not in self.url or self.url.startswith("file:")
+        is_file = self.address.scheme == "file"
         started = time.monotonic()
         first_time_s: float | None = None
         while not self._stop.is_set():
@@ -295,21 +378,37 @@ class VideoSource:
             started = time.monotonic()
             first_time_s = None
 
-    def _record_failure(self, loop: asyncio.AbstractEventLoop, reason: str, opened: bool) -> None:
+    def _record_failure(self, exc: BaseException, opened: bool, elapsed_s: float
+                        ) -> SourceFailure:
+        timeout_s = self.read_timeout_s if opened else self.open_timeout_s
+        failure = explain_failure(exc, self.address, opened, elapsed_s, timeout_s)
+        self._record(failure, opened)
+        return failure
+
+    def _record(self, failure: SourceFailure, opened: bool) -> None:
         if not opened:
             self.stats.open_failures += 1
-        self.stats.last_error = reason
-        self.stats.errors = [*self.stats.errors[-9:], reason]
-        log.warning("video source %s: %s", self.url, reason)
+        self.stats.last_failure = failure
+        self.stats.last_error = failure.message
+        self.stats.errors = [*self.stats.errors[-9:], failure.message]
+        log.warning("video source %s: %s [%s]", self.url, failure.message, failure.code)
 
 
 def describe(source: VideoSource) -> dict[str, Any]:
-    """A JSON-ready view of a source's state for status pages."""
+    """A JSON-ready view of a source's state for status pages (credentials redacted)."""
+    info = source.info
+    failure = source.stats.last_failure
     return {
         "url": source.url,
+        "transport": source.transport,
         "open": source.is_open,
+        "codec": info.codec_name if info else None,
+        "width_px": info.width_px if info else None,
+        "height_px": info.height_px if info else None,
         "opens": source.stats.opens,
         "open_failures": source.stats.open_failures,
         "packets_read": source.stats.packets_read,
         "last_error": source.stats.last_error,
+        "last_error_code": failure.code if failure else None,
+        "last_failure": failure.to_dict() if failure else None,
     }

@@ -86,6 +86,7 @@ class Viewer:
                 [c for c in caps if c.mimeType.lower() == f"video/{codec.lower()}"]
             )
         self.frames = 0
+        self.last_size_px: tuple[int, int] | None = None
         self.stamps_ms: list[int] = []
         self.latencies_ms: list[float] = []
         self.frame_arrived = asyncio.Event()
@@ -109,6 +110,7 @@ class Viewer:
             except Exception:
                 return
             self.frames += 1
+            self.last_size_px = (int(frame.width), int(frame.height))
             stamp = read_stamp_from_frame(frame)
             if stamp is not None:
                 self.stamps_ms.append(stamp)
