@@ -18,7 +18,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from jinghang.missions.items import Cmd
+from jinghang.missions.items import Cmd, MissionItem
 from jinghang.missions.vehicle_limits import (
     VehicleLimits,
     corner_speed_m_s,
@@ -122,28 +122,50 @@ def waypoint_accel_m_s2(v: SimVehicle, speed_m_s: float) -> float:
     return effective_accel_m_s2(accel, v.param("WPNAV_JERK"), speed_m_s)
 
 
-def pass_speed_m_s(v: SimVehicle, speed_m_s: float) -> float:
-    """The speed at which the current target is passed: 0 (stop on it) unless it is an AUTO
-    waypoint without hold followed by another positioned waypoint, then the corner speed."""
+def _next_waypoint(v: SimVehicle) -> MissionItem | None:
+    """The positioned waypoint the current AUTO waypoint is flown through to (none when the
+    vehicle stops on it: a hold, another command next, or not in AUTO)."""
     if v.mode != Mode.AUTO or v.guide != Guide.GOTO:
-        return 0.0
+        return None
     items = v.mission_items
     seq = v.runner.current_seq
     if not 1 <= seq < len(items) - 1:
-        return 0.0
+        return None
     item = items[seq]
     if int(item.command) != Cmd.NAV_WAYPOINT or item.param1 > 0:
-        return 0.0
+        return None
     nxt = next((later for later in items[seq + 1 :] if int(later.command) in NAV_COMMANDS), None)
     if nxt is None or int(nxt.command) != Cmd.NAV_WAYPOINT or (
         nxt.latitude_deg == 0 and nxt.longitude_deg == 0
     ):
+        return None
+    nn, ne = v._local(nxt.latitude_deg, nxt.longitude_deg)
+    if math.hypot(nn - v._tgt_n, ne - v._tgt_e) < 0.5 or current_leg(v).length_m < 0.5:
+        return None  # a climb or descent on the spot: the vehicle stops before and after it
+    return nxt
+
+
+def passes_through(v: SimVehicle) -> bool:
+    """Whether the current target is a waypoint flown through (ArduCopter's fast waypoint)."""
+    return _next_waypoint(v) is not None
+
+
+def settled(v: SimVehicle) -> bool:
+    """Stopped on the target, as ArduCopter's S-curve has finished before a waypoint it stops
+    on counts as reached."""
+    p = v.physics
+    return p.ground_speed_m_s < 0.5 and abs(p.vel_up_m_s) < 0.3
+
+
+def pass_speed_m_s(v: SimVehicle, speed_m_s: float) -> float:
+    """The speed at which the current target is passed: 0 (stop on it) unless it is an AUTO
+    waypoint without hold followed by another positioned waypoint, then the corner speed."""
+    nxt = _next_waypoint(v)
+    if nxt is None:
         return 0.0
     leg = current_leg(v)
     nn, ne = v._local(nxt.latitude_deg, nxt.longitude_deg)
     out_m = math.hypot(nn - v._tgt_n, ne - v._tgt_e)
-    if out_m < 0.5 or leg.length_m < 0.5:
-        return 0.0
     heading_in = bearing_deg(v._tgt_n - leg.origin_n, v._tgt_e - leg.origin_e)
     heading_out = bearing_deg(nn - v._tgt_n, ne - v._tgt_e)
     lim = _limits(v)
