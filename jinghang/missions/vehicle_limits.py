@@ -11,13 +11,17 @@ values, for planning without a vehicle. :func:`limits_from_params` turns a name 
 
 The motion model (ArduCopter 4.x, AC_WPNav with S-curves):
 
-- along a leg the speed follows a jerk-limited S-curve; it is modelled as the constant
-  acceleration that covers the same distance in the same time (:func:`effective_accel_m_s2`);
+- each straight leg is planned from rest to rest on a jerk-limited S-curve (WPNAV_ACCEL,
+  WPNAV_JERK); it is modelled as the constant acceleration that covers the same distance in the
+  same time (:func:`effective_accel_m_s2`), and a leg too short to reach the set speed peaks
+  lower (:func:`leg_peak_speed_m_s`: about 3 m/s on the 10 m legs of a polygon orbit);
 - the top speed is the lesser of the planned speed and what the lean angle allows against drag
   (:func:`lean_speed_cap_m_s`: about 10.5 m/s at ANGLE_MAX 30 degrees on stock SITL);
-- at a waypoint passed through (no hold) the vehicle does not stop: it turns at the corner speed
-  of :func:`corner_speed_m_s`, full speed straight on, half at a right angle, a stop on a U-turn;
-- climbs and descents run at their own rates and acceleration, at the same time as the
+- at a waypoint flown through (no hold, a positioned waypoint next) the next leg starts while
+  this one brakes, as far as the blended turn stays within WPNAV_RADIUS of the waypoint; that
+  overlap is expressed as the corner speed of :func:`corner_speed_m_s` (full speed straight on,
+  slower the sharper the turn, a stop only where no overlap fits);
+- climbs and descents run at their own rates and WPNAV_ACCEL_Z, at the same time as the
   horizontal move (the longer of the two sets the leg's time).
 """
 
