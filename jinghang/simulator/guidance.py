@@ -46,21 +46,17 @@ class Guide(enum.Enum):
     VELOCITY = "velocity"
 
 
-def vertical_demand(v: SimVehicle, target_up: float) -> float:
+def vertical_demand(v: SimVehicle, target_up: float, dt_s: float = 0.05) -> float:
     """Climb (+) or descent rate towards ``target_up``, within the WPNAV limits."""
     p = v.physics
     dz = target_up - p.up_m
     accel = min(p.limits.accel_vertical_m_s2, max(0.1, v.param("WPNAV_ACCEL_Z") / 100.0))
-    ramp = abs(p.vel_up_m_s) + accel * RAMP_STEP_S
+    ramp = abs(p.vel_up_m_s) + accel * max(dt_s, 1e-3)
     if dz >= 0:
         limit = max(0.1, v.param("WPNAV_SPEED_UP") / 100.0)
         return min(limit, ramp, math.sqrt(2 * accel * dz), 1.5 * dz)
     limit = max(0.1, v.param("WPNAV_SPEED_DN") / 100.0)
     return -min(limit, ramp, math.sqrt(2 * accel * -dz), 1.5 * -dz)
-
-
-#: The step the speed ramps are computed over (the simulator's physics step is at most this).
-RAMP_STEP_S = 0.05
 
 
 @dataclass(slots=True)
@@ -190,11 +186,11 @@ def update_guidance(v: SimVehicle, dt_s: float) -> None:
                                          lim.accel_m_s2, lim.jerk_m_s3)
         accel = waypoint_accel_m_s2(v, speed_limit)
         passing = pass_speed_m_s(v, speed_limit) if dist > 0.5 else 0.0
-        ramp = p.ground_speed_m_s + accel * RAMP_STEP_S
+        ramp = p.ground_speed_m_s + accel * max(dt_s, 1e-3)
         approach = math.sqrt(passing * passing + 2 * accel * dist)
         speed = min(speed_limit, ramp, approach, max(passing, 1.5 * dist))
         vn, ve = (dn / dist * speed, de / dist * speed) if dist > 1e-6 else (0.0, 0.0)
-        vu = vertical_demand(v, v._tgt_up)
+        vu = vertical_demand(v, v._tgt_up, dt_s)
         if dist > 2.0 and v.param("WP_YAW_BEHAVIOR") != 0:
             heading = bearing_deg(dn, de)
     elif guide == Guide.LAND:
@@ -216,7 +212,7 @@ def update_guidance(v: SimVehicle, dt_s: float) -> None:
         tangential = math.radians(rate) * radius
         vn = -math.sin(ang) * tangential + 1.5 * (tn - p.north_m)
         ve = math.cos(ang) * tangential + 1.5 * (te - p.east_m)
-        vu = vertical_demand(v, v._tgt_up)
+        vu = vertical_demand(v, v._tgt_up, dt_s)
         heading = bearing_deg(cn - p.north_m, ce - p.east_m) if radius > 0.5 else None
     elif guide == Guide.VELOCITY:
         vn, ve, vu = v._vel
