@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING
 from jinghang.errors import FlightError
 from jinghang.flight.errors import CommandTimeout, VehicleTimeout
 from jinghang.missions.camera_ready import check_camera
-from jinghang.missions.estimate import with_estimates
+from jinghang.missions.estimate import Airframe, with_estimates
 from jinghang.missions.formats.geojson import TrackPoint
 from jinghang.missions.items import MissionType
 from jinghang.missions.nofly import NoFlyZones
 from jinghang.missions.plan import MissionPlan
 from jinghang.missions.safety import SafetyLimits, check_plan
+from jinghang.missions.vehicle_limits import read_vehicle_limits
 
 if TYPE_CHECKING:
     from jinghang.flight import Vehicle, VehicleState
@@ -91,20 +92,26 @@ async def fly_plan(
     actor: str = "system",
     ready_timeout_s: float = 60.0,
     sample_interval_s: float = 0.25,
+    airframe: Airframe | None = None,
 ) -> FlightReport:
     """Check, upload and fly ``plan`` until the vehicle has landed and disarmed.
 
-    The checks run with the vehicle's own home (distances, energy, the legs out and back) and
-    its battery charge, not what the plan assumed, so a drone standing far away or with a
-    half-empty battery is refused before upload.
+    The checks run with the vehicle's own home (distances, energy, the legs out and back), its
+    battery charge and its own flight limits (WPNAV_*, ANGLE_MAX, RTL and land settings, read
+    from it unless ``airframe`` gives them), not what the plan assumed, so a drone standing far
+    away, with a half-empty battery or slower than planned is refused before upload.
     """
     state = await vehicle.wait_until(_ready, timeout_s=ready_timeout_s)
+    if airframe is None:
+        airframe = Airframe(limits=await read_vehicle_limits(vehicle))
     limits = limits or SafetyLimits()
     if state.battery_pct is not None and state.battery_pct < limits.battery_pct:
         limits = replace(limits, battery_pct=state.battery_pct)
     if state.home is not None:
         plan = rehome(plan, (state.home.latitude_deg, state.home.longitude_deg,
-                             state.home.altitude_amsl_m))
+                             state.home.altitude_amsl_m), airframe)
+    else:
+        plan = with_estimates(plan, airframe)
     await upload_checked(vehicle, plan, limits, no_fly, actor=actor)
     progress(f"uploaded {len(plan.items)} items ({plan.distance_horizontal_m / 1000:.2f} km, "
              f"{plan.energy_pct:.0f}% battery from the vehicle's home)")
@@ -176,9 +183,10 @@ async def _start_and_leave_the_ground(
     )
 
 
-def rehome(plan: MissionPlan, home: tuple[float, float, float]) -> MissionPlan:
+def rehome(plan: MissionPlan, home: tuple[float, float, float],
+           airframe: Airframe | None = None) -> MissionPlan:
     """``plan`` launched from ``home`` (lat, lon, alt AMSL), its estimates recomputed."""
-    return with_estimates(plan.with_(home=home))
+    return with_estimates(plan.with_(home=home), airframe)
 
 
 def _changed_from(before: VehicleState) -> Callable[[VehicleState], bool]:

@@ -176,7 +176,7 @@ class MissionRunner:
         if cmd == Cmd.NAV_WAYPOINT:
             radius_m = item.param2 if item.param2 > 0 else host.param("WPNAV_RADIUS") / 100.0
             if not self._reached_position:
-                self._reached_position = host.at_target(max(0.1, radius_m))
+                self._reached_position = host.at_target(max(0.1, radius_m)) and _done_with(host)
             if not self._reached_position:
                 return False
             if self._hold_started_s is None:
@@ -184,7 +184,9 @@ class MissionRunner:
             return now - self._hold_started_s >= max(0.0, item.param1)
         if cmd == Cmd.NAV_LOITER_TIME:
             if not self._reached_position:
-                self._reached_position = host.at_target(host.param("WPNAV_RADIUS") / 100.0)
+                self._reached_position = host.at_target(
+                    host.param("WPNAV_RADIUS") / 100.0
+                ) and _done_with(host)
                 return False
             if self._hold_started_s is None:
                 self._hold_started_s = now
@@ -210,6 +212,14 @@ class MissionRunner:
             # follows; otherwise the vehicle disarms on the ground with the land item current
             return host.landed_complete() and self._next_nav_is_takeoff()
         return True
+
+
+def _done_with(host: SimVehicle) -> bool:
+    """A waypoint is done when the vehicle flies through it, or has stopped on it (ArduCopter
+    counts a waypoint it stops at as reached only once its S-curve has finished)."""
+    from jinghang.simulator.guidance import passes_through, settled
+
+    return passes_through(host) or settled(host)
 
 
 def item_relative_altitude_m(item: MissionItem, home_alt_amsl_m: float) -> float:

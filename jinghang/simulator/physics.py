@@ -1,5 +1,8 @@
 """Point-mass multicopter physics: motion under speed and acceleration limits, wind, battery.
 
+Speeding up and slowing down are limited to the waypoint acceleration; turning may use twice
+that, as ArduCopter's corners do, within what the lean angle allows.
+
 No I/O and no autopilot logic: something else (the autopilot) sets a demanded ground
 velocity and heading, and :meth:`PointMassCopter.step` moves the vehicle towards it within
 its limits, drains the battery with time aloft, climb and airspeed, and keeps it on the
@@ -21,6 +24,8 @@ class Limits:
     """Motion limits of the airframe."""
 
     accel_horizontal_m_s2: float = 2.5
+    #: Turning (across the velocity) may use this many times ``accel_horizontal_m_s2``.
+    corner_accel_factor: float = 2.0
     accel_vertical_m_s2: float = 2.5
     yaw_rate_deg_s: float = 90.0
     max_airspeed_m_s: float = 22.0
@@ -155,13 +160,8 @@ class PointMassCopter:
             de = self.wind_east_m_s + air_e * scale
         if self.on_ground:
             dn = de = 0.0
-        # horizontal acceleration limit
-        an = (dn - self.vel_north_m_s) / dt_s
-        ae = (de - self.vel_east_m_s) / dt_s
-        a = math.hypot(an, ae)
-        if a > lim.accel_horizontal_m_s2:
-            an *= lim.accel_horizontal_m_s2 / a
-            ae *= lim.accel_horizontal_m_s2 / a
+        an, ae = self._horizontal_accel((dn - self.vel_north_m_s) / dt_s,
+                                        (de - self.vel_east_m_s) / dt_s)
         # vertical acceleration limit
         au = (self.demand_up_m_s - self.vel_up_m_s) / dt_s
         au = max(-lim.accel_vertical_m_s2, min(lim.accel_vertical_m_s2, au))
@@ -190,6 +190,32 @@ class PointMassCopter:
             climb_m_s=self.vel_up_m_s,
             airspeed_m_s=self.airspeed_m_s if not self.on_ground else 0.0,
         )
+
+    def _horizontal_accel(self, an: float, ae: float) -> tuple[float, float]:
+        """The demanded acceleration within the limits: along the velocity at most
+        ``accel_horizontal_m_s2``, across it (turning) at most ``corner_accel_factor`` times
+        that (ArduCopter's corner acceleration WPNAV_ACCEL_C defaults to twice WPNAV_ACCEL),
+        and in all never more than the lean-angle limit allows (g tan(max_tilt))."""
+        lim = self.limits
+        speed = self.ground_speed_m_s
+        if speed > 0.5:
+            tn, te = self.vel_north_m_s / speed, self.vel_east_m_s / speed
+            along = an * tn + ae * te
+            ln, le = an - along * tn, ae - along * te
+            along = max(-lim.accel_horizontal_m_s2, min(lim.accel_horizontal_m_s2, along))
+            lateral = math.hypot(ln, le)
+            corner = lim.accel_horizontal_m_s2 * lim.corner_accel_factor
+            if lateral > corner:
+                ln, le = ln * corner / lateral, le * corner / lateral
+            an, ae = along * tn + ln, along * te + le
+            cap = GRAVITY_M_S2 * math.tan(math.radians(max(1.0, min(80.0, lim.max_tilt_deg))))
+            cap = max(cap, lim.accel_horizontal_m_s2)
+        else:
+            cap = lim.accel_horizontal_m_s2
+        a = math.hypot(an, ae)
+        if a > cap:
+            an, ae = an * cap / a, ae * cap / a
+        return an, ae
 
     def _turn(self, dt_s: float) -> None:
         if self.demand_heading_deg is None or self.on_ground:

@@ -50,11 +50,12 @@ def test_plan_point_to_every_format(tmp_path: Path, suffix: str) -> None:
 
 def test_plan_area_picks_a_feature_and_takes_params(tmp_path: Path, capsys) -> None:
     out = tmp_path / "west.plan"
+    # (2 cm/px: at 1.5 the crosshatch needs 85% of a battery with its corners counted, refused)
     assert main(["plan", "RUR-01", "--area", "farmland.kml", "--feature", "1",
-                 "--param", "gsd_cm_px=1.5", "--param", "crosshatch=true", "-o", str(out)]) == 0
+                 "--param", "gsd_cm_px=2.0", "--param", "crosshatch=true", "-o", str(out)]) == 0
     plan = load_plan(out)
-    assert plan.params["gsd_cm_px"] == 1.5 and plan.params["crosshatch"] is True
-    assert "1.50 cm/px" in capsys.readouterr().out
+    assert plan.params["gsd_cm_px"] == 2.0 and plan.params["crosshatch"] is True
+    assert "2.00 cm/px" in capsys.readouterr().out
 
 
 def test_plan_inline_points_and_bare_pattern(tmp_path: Path) -> None:

@@ -234,6 +234,7 @@ def test_estimates_add_up_for_a_simple_out_and_back() -> None:
     out_m = distance_m((37.45, 121.995), (37.459, 121.995))
     assert plan.distance_horizontal_m == pytest.approx(2 * out_m, rel=1e-6)
     assert plan.distance_vertical_m == pytest.approx(40)
-    # climb, fly out, hold, fly back, descend, settle; at 10 m/s
-    assert plan.flight_time_s == pytest.approx(20 / 2.5 + out_m / 10 + 60 + out_m / 10 + 20 / 1.5,
-                                               abs=8)
+    # climb, fly out, hold, fly back (each leg loses one S-curve start and stop: 6.5 s at
+    # 10 m/s), RTL's 5 s loiter, descend at 1.5 m/s to 10 m then at 0.5 m/s, settle 1 s
+    assert plan.flight_time_s == pytest.approx(
+        20 / 2.5 + out_m / 10 + 60 + out_m / 10 + 2 * 6.5 + 5 + 10 / 1.5 + 10 / 0.5 + 1, abs=6)
