@@ -15,11 +15,13 @@ from jinghang.store.models import Vehicle, VehicleStatus, utc_now
 
 
 class VehicleNotFound(JinghangError):
+    code = "fleet.vehicle_not_found"
     status_code = 404
     title = "Vehicle not found"
 
 
 class VehicleExists(JinghangError):
+    code = "fleet.vehicle_exists"
     status_code = 409
     title = "Vehicle exists"
 

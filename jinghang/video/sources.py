@@ -37,6 +37,7 @@ SUPPORTED_SCHEMES = ("rtsp://", "rtsps://", "udp://", "rtmp://", "rtmps://", "sr
 class SourceUnavailable(VideoError):
     """A video source could not be opened (or is not open yet); names the source."""
 
+    code = "video.source_unavailable"
     status_code = 503
     title = "Video source unavailable"
 
