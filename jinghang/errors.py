@@ -40,6 +40,9 @@ class JinghangError(Exception):
         **details: Any,
     ) -> None:
         super().__init__(message)
+        given = details.pop("params", None)
+        if isinstance(given, dict):  # a raise site's own parameters join the details
+            details = {**details, **given}
         self.message = message
         self.field = field
         self.value = value
