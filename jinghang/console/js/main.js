@@ -2,7 +2,7 @@
 // stream, and switch between the views (command map, video wall, planning, audit, records).
 
 import { ApiError, PATHS, asList, get, getToken, login, openLive, setToken, whenUnauthorized } from "./api.js";
-import { applyI18n, onLangChange, t, toggleLang } from "./i18n.js";
+import { applyI18n, onLangChange, t, tCode, toggleLang } from "./i18n.js";
 import { createMap, drawNoFly, drawPatrols, getMap, showAboveVideo } from "./map.js";
 import { emit, on, setProgress, state, upsertIncident, upsertVehicle } from "./state.js";
 import { initFleet } from "./fleet.js";
@@ -13,7 +13,7 @@ import { initPlanner, showPlanner } from "./planner.js";
 import { initAudit, showAudit } from "./audit.js";
 import { initRecords, showRecords } from "./records.js";
 import { initProgress } from "./progress.js";
-import { showError, toast } from "./ui.js";
+import { errorText, showError, toast } from "./ui.js";
 
 let live = null;
 let started = false;
@@ -148,7 +148,7 @@ async function boot() {
   setView((location.hash || "#command").slice(1) || "command");
   whenUnauthorized(() => {
     setToken("");
-    showLogin(t("login.failed", { reason: "401" }));
+    showLogin(t("login.failed", { reason: tCode("http.401") }));
   });
   document.getElementById("logout").addEventListener("click", () => {
     setToken("");
@@ -165,7 +165,7 @@ async function boot() {
       await login(form.username.value, form.password.value);
       await afterLogin();
     } catch (err) {
-      document.getElementById("login-error").textContent = t("login.failed", { reason: err.reason || err.message });
+      document.getElementById("login-error").textContent = t("login.failed", { reason: errorText(err) });
     } finally {
       button.disabled = false;
     }

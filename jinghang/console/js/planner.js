@@ -3,12 +3,12 @@
 // time, distance, energy and photo count, or the reason it was refused; then schedule it as a
 // patrol with a cron timetable.
 
-import { PATHS, asList, del, get, patch, post } from "./api.js";
+import { PATHS, asList, del, describeProblem, describeReason, get, patch, post } from "./api.js";
 import { formatDistance, formatDuration, localName, onLangChange, t } from "./i18n.js";
 import { L, drawPatrols, getMap, layers, setPick } from "./map.js";
 import { canDispatch, on, state } from "./state.js";
 import { closeRing, parseGeometryFile } from "./geoimport.js";
-import { confirmAction, h, showError, toast } from "./ui.js";
+import { confirmAction, errorText, h, showError, toast } from "./ui.js";
 
 const POINT_PATTERNS = new Set(["orbit", "expanding_square", "sector_search", "hover", "structure_scan"]);
 const LINE_PATTERNS = new Set(["corridor", "waypoint_loop"]);
@@ -127,7 +127,7 @@ async function importFile(file) {
     if (bounds?.isValid()) getMap().fitBounds(bounds.pad(0.3));
     renderPanel();
   } catch (err) {
-    toast(t("plan.import_failed", { reason: err.message }), "error");
+    toast(t("plan.import_failed", { reason: errorText(err) }), "error");
   }
 }
 
@@ -157,14 +157,14 @@ async function computePlan(tpl) {
       h("dt", {}, t("plan.photos")), h("dd", {}, plan.photo_count ?? "–")));
     if (violations.length) {
       out.append(h("div", { class: "error refusal", role: "alert" },
-        violations.map((v) => h("div", {}, t("plan.refused", { reason: `${v.detail ?? v.message ?? ""}${v.field ? ` (${v.field})` : ""}` })))));
+        violations.map((v) => h("div", { dataset: { code: v.code ?? "" } }, t("plan.refused", { reason: describeProblem(v) })))));
     } else {
       out.append(scheduleForm(tpl, kind, geom));
     }
   } catch (err) {
     lastPlan = null;
     drawInput();
-    out.replaceChildren(h("p", { class: "error refusal", role: "alert" }, t("plan.refused", { reason: err.reason || err.message })));
+    out.replaceChildren(h("p", { class: "error refusal", role: "alert" }, t("plan.refused", { reason: errorText(err) })));
   }
 }
 
@@ -234,7 +234,7 @@ function renderPanel(isDrawing = false) {
 }
 
 function when(iso) {
-  return iso ? new Date(iso).toLocaleString() : "";
+  return iso ? new Date(iso).toLocaleString(document.documentElement.lang || undefined, { hour12: false }) : "";
 }
 
 /** A patrol's last run (with why, when it was skipped) and its next run. */
@@ -244,7 +244,7 @@ function patrolRuns(p) {
     ? t("plan.last_run", { when: when(last.scheduled_for), status: t(`plan.run.${last.status}`) })
     : t("plan.never_run"))];
   if (last?.status === "skipped" || last?.status === "failed") {
-    lines.push(h("div", { class: "small error", dataset: { field: "skip-reason" } }, t("plan.skip_reason", { reason: last.reason })));
+    lines.push(h("div", { class: "small error", dataset: { field: "skip-reason" } }, t("plan.skip_reason", { reason: describeReason(last) })));
   }
   if (p.next_run_at) lines.push(h("div", { class: "small muted", dataset: { field: "next-run" } }, t("plan.next_run", { when: when(p.next_run_at) })));
   return lines;
@@ -253,7 +253,7 @@ function patrolRuns(p) {
 /** What the fleet check said when the patrol was scheduled: who could fly it, at what energy. */
 function checkText(check) {
   if (!check) return "";
-  if (!check.can_fly) return t("plan.check_none", { reason: check.reason });
+  if (!check.can_fly) return t("plan.check_none", { reason: describeReason(check) });
   const fit = check.drones.filter((d) => d.can_fly).map((d) => `${d.name} ${Math.round(d.energy_pct)}%`);
   return t("plan.check_ok", { drones: fit.join(", ") });
 }
