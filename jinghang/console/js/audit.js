@@ -4,7 +4,7 @@
 // row's data-action and filters match it).
 
 import { PATHS, asList, describeReason, get } from "./api.js";
-import { actionName, detailText, onLangChange, t } from "./i18n.js";
+import { actionName, detailText, onLangChange, t, targetName } from "./i18n.js";
 import { on } from "./state.js";
 import { h, formatTime, showError, toast } from "./ui.js";
 
@@ -20,7 +20,7 @@ function entryText(e) {
 }
 
 function row(e) {
-  const target = [e.target_type, e.target_id ?? e.target].filter((x) => x != null && x !== "").join(" ");
+  const target = [targetName(e.target_type), e.target_id ?? e.target].filter((x) => x != null && x !== "").join(" ");
   return h("tr", { dataset: { action: e.action ?? "", seq: e.seq ?? "" } },
     h("td", {}, formatTime(e.time ?? e.created_at ?? e.timestamp ?? e.at ?? e.time_s)),
     h("td", {}, e.actor ?? e.user ?? e.username ?? ""),

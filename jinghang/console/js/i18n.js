@@ -177,6 +177,10 @@ const STRINGS = {
     "records.export": "导出航迹 GeoJSON",
     "records.commands": "指令",
     "records.events": "经过",
+    "map.zoom_in": "放大",
+    "map.zoom_out": "缩小",
+    "common.yes": "是",
+    "common.no": "否",
   },
   en: {
     "app.title": "Drone police command",
@@ -352,6 +356,10 @@ const STRINGS = {
     "records.export": "Track as GeoJSON",
     "records.commands": "Commands",
     "records.events": "What happened",
+    "map.zoom_in": "Zoom in",
+    "map.zoom_out": "Zoom out",
+    "common.yes": "yes",
+    "common.no": "no",
   },
 };
 
@@ -696,10 +704,14 @@ const TERMS = {
     "detail.username": "用户", "detail.role": "角色", "detail.latitude_deg": "纬度", "detail.longitude_deg": "经度",
     "detail.relative_altitude_m": "相对高度", "detail.altitude_m": "高度", "detail.playbook_id": "预案",
     "detail.priority": "优先级", "detail.note": "说明", "detail.count": "次数", "detail.attempts": "尝试次数",
-    "detail.patrol_id": "巡逻", "detail.segment": "分段", "detail.sha256": "哈希", "detail.path": "文件",
+    "detail.patrol_id": "巡逻", "detail.segment": "分段", "detail.sha256": "哈希", "detail.path": "路径", "detail.method": "请求方法", "detail.status": "状态码",
+    "detail.accepted": "已接受", "detail.params": "参数", "detail.file": "文件",
     "detail.bytes": "大小", "detail.flight_id": "航次", "detail.points": "航迹点数", "detail.vehicle_id": "无人机",
     "detail.error": "错误", "detail.detail": "说明", "detail.scope_value": "范围", "detail.first": "首次",
     "detail.last": "末次", "detail.duration_s": "时长", "detail.distance_m": "距离",
+    "target.*": "{type}", "target.user": "用户", "target.vehicle": "无人机", "target.incident": "警情",
+    "target.mission": "任务", "target.patrol": "巡逻", "target.address": "地址", "target.audit": "审计链",
+    "target.case": "案件", "target.recording": "录像", "target.alert": "告警",
     "field.*": "{field}",
     "field.password": "密码", "field.username": "用户名", "field.energy_pct": "耗电", "field.area": "区域",
     "field.route": "航线", "field.point": "目标点", "field.altitude_m": "高度", "field.cron": "时间表",
@@ -707,7 +719,7 @@ const TERMS = {
   },
   en: {
     "mode.*": "{mode}", "state.*": "{state}", "command.*": "{command}", "result.*": "{result}",
-    "action.*": "{action}", "detail.*": "{key}", "field.*": "{field}",
+    "action.*": "{action}", "detail.*": "{key}", "field.*": "{field}", "target.*": "{type}",
   },
 };
 
@@ -821,9 +833,22 @@ export function actionName(action) {
   return fill(table["action.*"] ?? "{action}", { action: text });
 }
 
+/** The kind of an audit target (user, vehicle, incident) in the language. */
+export const targetName = (type) => (type ? term("target", String(type), { type }) : "");
+
+/** A bilingual name ("刘公岛军事管理区 Liugong Island ...") in the language: in zh the Chinese
+ * part only; other text as it is. */
+export function localText(text) {
+  const s = String(text ?? "");
+  if (current !== "zh") return s;
+  const m = s.match(/^(.*[\u3400-\u9fff][^A-Za-z]*?)\s+[A-Za-z][^\u3400-\u9fff]*$/);
+  return m ? m[1] : s;
+}
+
 /** One value of a message parameter, formatted by its name's unit for the language. */
 function formatParam(name, value) {
   if (value == null) return "–";
+  if (typeof value === "boolean") return t(value ? "common.yes" : "common.no");
   if (name === "field") return fieldName(value);
   if (name === "mode") return modeName(value);
   if (name === "state" || name.endsWith("_state")) return stateName(value);
@@ -838,7 +863,7 @@ function formatParam(name, value) {
   }
   if (Array.isArray(value)) return value.map((v) => formatParam("", v)).join(", ");
   if (typeof value === "object") return "…";
-  return String(value);
+  return localText(value);
 }
 
 /**
@@ -876,7 +901,8 @@ export function detailText(details) {
   if (details == null || details === "") return "";
   if (typeof details !== "object" || Array.isArray(details)) return formatParam("", details);
   const sep = current === "zh" ? "：" : ": ";
-  return Object.entries(details).map(([key, value]) => {
+  const present = (v) => v != null && v !== "" && !(typeof v === "object" && !Array.isArray(v) && !Object.keys(v).length);
+  return Object.entries(details).filter(([, value]) => present(value)).map(([key, value]) => {
     let shown;
     if (key === "role") shown = STRINGS[current][`role.${value}`] ?? String(value);
     else if (key === "command") shown = commandName(value);

@@ -124,6 +124,16 @@ async function afterLogin() {
   });
 }
 
+/** The map library's own buttons (zoom) titled in the operator's language. */
+function labelMapControls() {
+  for (const [selector, key] of [[".leaflet-control-zoom-in", "map.zoom_in"], [".leaflet-control-zoom-out", "map.zoom_out"]]) {
+    for (const el of document.querySelectorAll(selector)) {
+      el.title = t(key);
+      el.setAttribute("aria-label", t(key));
+    }
+  }
+}
+
 async function boot() {
   applyI18n();
   for (const b of document.querySelectorAll(".lang-toggle")) b.addEventListener("click", toggleLang);
@@ -136,6 +146,8 @@ async function boot() {
   const settings = (await optional(PATHS.settings).catch(() => null)) || {};
   state.settings = settings;
   createMap(settings);
+  labelMapControls();
+  onLangChange(labelMapControls);
   initProgress();
   initFleet();
   initIncidents();
