@@ -330,15 +330,15 @@ class VideoGateway:
                      requested: str) -> Mode:
         if requested not in MODES:
             raise VideoError("unknown video mode", field="mode", value=requested,
-                             limit=list(MODES))
+                             limit=list(MODES), code="video.unknown_mode")
         source_h264 = relay.source_is_h264
         if requested == "passthrough":
             if not takes_h264:
                 raise BadOffer("passthrough needs a viewer that takes H264", field="mode",
-                               value=requested)
+                               value=requested, code="video.viewer_lacks_h264")
             if source_h264 is False:
                 raise VideoError("passthrough needs an H.264 source", field="mode",
-                                 value=requested)
+                                 value=requested, code="video.source_not_h264")
             return "passthrough"
         if requested == "auto" and takes_h264 and source_h264 is not False:
             return "passthrough"

@@ -3,7 +3,7 @@
 // details' names and values are shown in the operator's language (the raw action stays in the
 // row's data-action and filters match it).
 
-import { PATHS, asList, describeReason, get } from "./api.js";
+import { PATHS, asList, describeProblem, get } from "./api.js";
 import { actionName, detailText, onLangChange, t, targetName } from "./i18n.js";
 import { on } from "./state.js";
 import { h, formatTime, showError, toast } from "./ui.js";
@@ -59,7 +59,7 @@ async function verify() {
     const result = await get(PATHS.auditVerify);
     const ok = result?.ok ?? result?.valid ?? result?.intact;
     if (ok) toast(t("audit.verified_ok"));
-    else toast(t("audit.verified_bad", { reason: describeReason(result) || `#${result?.first_bad_id ?? "?"}` }), "error");
+    else toast(t("audit.verified_bad", { reason: describeProblem({ code: result?.code || "audit.chain", params: { seq: result?.first_bad_seq ?? "?" }, detail: result?.detail }) }), "error");
   } catch (err) {
     showError(err);
   }
