@@ -5,6 +5,7 @@
 const STRINGS = {
   zh: {
     "app.title": "无人机警务指挥平台",
+    "app.start_failed": "控制台未能启动",
     "lang.other": "English",
     "login.username": "用户名",
     "login.password": "密码",
@@ -184,6 +185,7 @@ const STRINGS = {
   },
   en: {
     "app.title": "Drone police command",
+    "app.start_failed": "The console failed to start",
     "lang.other": "中文",
     "login.username": "Username",
     "login.password": "Password",

@@ -201,5 +201,5 @@ async function boot() {
 
 boot().catch((err) => {
   console.error(err);
-  if (!started) document.body.textContent = `Console failed to start: ${err.message}`;
+  if (!started) document.body.textContent = `${t("app.start_failed")} (${err.message})`;
 });
