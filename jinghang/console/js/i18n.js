@@ -100,8 +100,8 @@ const STRINGS = {
     "alert.code.drone.landed_away": "{drone} 降落在基地以外",
     "alert.code.patrol.skipped": "巡逻“{patrol}”已跳过：{reason}",
     "alert.code.patrol.launch_refused": "巡逻“{patrol}”：{drone} 拒绝起飞：{reason}",
-    "alert.code.component.stopped": "{component} 已停止：{error}",
-    "alert.code.recording.failed": "{drone} 录像已停止：{error}",
+    "alert.code.component.stopped": "{component} 已停止（详情见服务器日志）",
+    "alert.code.recording.failed": "{drone} 录像已停止（详情见服务器日志）",
     "health.down": "部件故障：{parts}",
     "health.part.recorder": "录像",
     "health.part.link": "链路",
@@ -109,6 +109,10 @@ const STRINGS = {
     "health.part.dispatcher": "调度",
     "health.part.patrols": "巡逻调度",
     "health.part.alerts": "告警服务",
+    "health.status.stopped": "已停止",
+    "health.status.restarting": "重启中",
+    "health.status.starting": "启动中",
+    "health.status.running": "运行中",
     "plan.last_run": "上次：{when} {status}",
     "plan.next_run": "下次：{when}",
     "plan.never_run": "尚未执行",
@@ -153,6 +157,7 @@ const STRINGS = {
     "plan.input.polyline": "航线",
     "plan.input.point": "目标点",
     "plan.import_failed": "无法读取文件：{reason}",
+    "plan.choose_file": "选择文件…",
     "plan.patrols": "巡逻计划",
     "plan.enable": "启用",
     "plan.disable": "停用",
@@ -289,6 +294,10 @@ const STRINGS = {
     "health.part.dispatcher": "dispatcher",
     "health.part.patrols": "patrol scheduler",
     "health.part.alerts": "alert service",
+    "health.status.stopped": "stopped",
+    "health.status.restarting": "restarting",
+    "health.status.starting": "starting",
+    "health.status.running": "running",
     "plan.last_run": "Last: {when} {status}",
     "plan.next_run": "Next: {when}",
     "plan.never_run": "not run yet",
@@ -333,6 +342,7 @@ const STRINGS = {
     "plan.input.polyline": "route",
     "plan.input.point": "point",
     "plan.import_failed": "Cannot read the file: {reason}",
+    "plan.choose_file": "Choose a file…",
     "plan.patrols": "Patrols",
     "plan.enable": "Enable",
     "plan.disable": "Disable",
@@ -733,6 +743,12 @@ const TERMS = {
     "detail.bytes": "大小", "detail.flight_id": "航次", "detail.points": "航迹点数", "detail.vehicle_id": "无人机",
     "detail.error": "错误", "detail.detail": "说明", "detail.scope_value": "范围", "detail.first": "首次",
     "detail.last": "末次", "detail.duration_s": "时长", "detail.distance_m": "距离",
+    "pattern.area_survey": "区域测绘", "pattern.corridor": "走廊扫描", "pattern.expanding_square": "扩展方形搜索",
+    "pattern.hover": "定点悬停", "pattern.orbit": "环绕", "pattern.perimeter": "周界巡查",
+    "pattern.sector_search": "扇形搜索", "pattern.structure_scan": "结构扫描", "pattern.waypoint_loop": "航点巡逻",
+    "pattern.crosshatch": "井字", "pattern.fast": "快速", "pattern.high": "高空", "pattern.oblique": "倾斜",
+    "pattern.sea": "海上", "pattern.long": "长时", "pattern.standoff": "远距", "pattern.laps": "多圈",
+    "pattern.points": "多点", "pattern.hold": "停留", "pattern.loudspeaker": "喊话",
     "target.*": "{type}", "target.user": "用户", "target.vehicle": "无人机", "target.incident": "警情",
     "target.mission": "任务", "target.patrol": "巡逻", "target.address": "地址", "target.audit": "审计链",
     "target.case": "案件", "target.recording": "录像", "target.alert": "告警",
@@ -806,14 +822,19 @@ export function formatDuration(seconds) {
   const s = Math.max(0, Math.round(seconds));
   const m = Math.floor(s / 60);
   const rest = s % 60;
+  const hours = Math.floor(m / 60);
+  if (hours) {
+    const min = String(m % 60).padStart(2, "0");
+    return current === "zh" ? `${formatNumber(hours, 0)}小时${min}分` : `${formatNumber(hours, 0)} h ${min} min`;
+  }
   if (current === "zh") return m ? `${m}分${String(rest).padStart(2, "0")}秒` : `${rest}秒`;
   return m ? `${m} min ${String(rest).padStart(2, "0")} s` : `${rest} s`;
 }
 
 export function formatDistance(meters) {
   if (meters == null || !Number.isFinite(meters)) return "–";
-  if (meters >= 1000) return `${(meters / 1000).toFixed(1)} km`;
-  return `${Math.round(meters)} m`;
+  if (meters >= 1000) return `${formatNumber(meters / 1000, 1)} km`;
+  return `${formatNumber(meters, 0)} m`;
 }
 
 /** A number formatted for the language (grouping, at most `digits` decimals). */
@@ -855,6 +876,12 @@ export function actionName(action) {
   const familyText = table[`action.${family}.*`];
   if (familyText != null) return fill(familyText, { state: stateName(rest), action: text });
   return fill(table["action.*"] ?? "{action}", { action: text });
+}
+
+/** A mission pattern's description ("area_survey (fast)", "perimeter + orbit") in the language. */
+export function patternName(text) {
+  if (current === "en") return String(text ?? "");
+  return String(text ?? "").replace(/[a-z_]+/g, (word) => STRINGS[current][`pattern.${word}`] ?? word).replace(/\(/g, "（").replace(/\)/g, "）").replace(/, /g, "、");
 }
 
 /** The kind of an audit target (user, vehicle, incident) in the language. */

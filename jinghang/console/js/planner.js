@@ -4,7 +4,7 @@
 // patrol with a cron timetable.
 
 import { PATHS, asList, del, describeProblem, describeReason, get, patch, post } from "./api.js";
-import { formatDistance, formatDuration, localName, onLangChange, t } from "./i18n.js";
+import { formatDistance, formatDuration, formatNumber, localName, onLangChange, patternName, t } from "./i18n.js";
 import { L, drawPatrols, getMap, layers, setPick } from "./map.js";
 import { canDispatch, on, state } from "./state.js";
 import { closeRing, parseGeometryFile } from "./geoimport.js";
@@ -153,8 +153,8 @@ async function computePlan(tpl) {
     out.replaceChildren(h("dl", { class: "plan-figures" },
       h("dt", {}, t("plan.time")), h("dd", { id: "plan-time" }, formatDuration(plan.flight_time_s)),
       h("dt", {}, t("plan.distance")), h("dd", {}, formatDistance(plan.distance_horizontal_m ?? plan.distance_m)),
-      h("dt", {}, t("plan.energy")), h("dd", {}, plan.energy_pct == null ? "–" : `${Number(plan.energy_pct).toFixed(0)}%`),
-      h("dt", {}, t("plan.photos")), h("dd", {}, plan.photo_count ?? "–")));
+      h("dt", {}, t("plan.energy")), h("dd", {}, plan.energy_pct == null ? "–" : `${formatNumber(plan.energy_pct, 0)}%`),
+      h("dt", {}, t("plan.photos")), h("dd", {}, plan.photo_count == null ? "–" : formatNumber(plan.photo_count, 0))));
     if (violations.length) {
       out.append(h("div", { class: "error refusal", role: "alert" },
         violations.map((v) => h("div", { dataset: { code: v.code ?? "" } }, t("plan.refused", { reason: describeProblem(v) })))));
@@ -215,8 +215,9 @@ function renderPanel(isDrawing = false) {
       drawInput();
       renderPanel();
     },
-  }, templates.map((x) => h("option", { value: x.id, selected: String(x.id) === String(selectedId) }, `${x.id} ${localName(x, x.id)}${x.pattern ? ` · ${x.pattern}` : ""}`)));
-  const file = h("input", { type: "file", id: "plan-file", accept: ".kml,.geojson,.json,.plan", onchange: (ev) => ev.target.files[0] && importFile(ev.target.files[0]) });
+  }, templates.map((x) => h("option", { value: x.id, selected: String(x.id) === String(selectedId) }, `${x.id} ${localName(x, x.id)}${x.pattern ? ` · ${patternName(x.pattern)}` : ""}`)));
+  // the browser's own file button speaks the browser's language: hidden behind our own label
+  const file = h("input", { type: "file", id: "plan-file", hidden: true, accept: ".kml,.geojson,.json,.plan", onchange: (ev) => ev.target.files[0] && importFile(ev.target.files[0]) });
   panel.replaceChildren(...[
     h("div", { class: "panel-head" }, h("h2", {}, t("plan.title"))),
     templates.length ? null : h("p", { class: "error" }, t("common.missing", { what: `GET ${PATHS.templates}` })),
@@ -226,7 +227,7 @@ function renderPanel(isDrawing = false) {
       h("button", { onclick: () => startDrawing(kind), id: "plan-draw" }, t("plan.draw")),
       isDrawing ? h("button", { class: "primary", id: "plan-finish", onclick: () => finishDrawing(kind) }, t("plan.finish")) : null,
       h("button", { class: "link", onclick: () => { geometry = null; drawing = []; lastPlan = null; setPick(null); drawInput(); renderPanel(); } }, t("plan.clear"))),
-    h("label", { class: "file" }, t("plan.import"), file),
+    h("label", { class: "file" }, t("plan.import"), " ", h("span", { class: "button", id: "plan-file-button" }, t("plan.choose_file")), file),
     h("button", { class: "primary", id: "plan-compute", disabled: !tpl, onclick: () => computePlan(tpl) }, t("plan.compute")),
     h("div", { id: "plan-result" }),
     h("div", { id: "patrol-list" })].filter(Boolean));
