@@ -38,6 +38,8 @@ export function alertText(alert) {
     if (name) params.drone = name;
   }
   if (params.component) params.component = componentName(params.component);
+  // a part's error is the server's own English text (no code): in zh, pointed to the log
+  if (params.error && lang() !== "en") params.error = t("alert.error_in_log");
   const key = `alert.code.${alert.code}`;
   const text = t(key, params);
   if (text !== key) return text;
