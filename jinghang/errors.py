@@ -4,6 +4,12 @@ Every error the platform raises on purpose derives from :class:`JinghangError` a
 structured fields (``field``, ``value``, ``limit``) so that the API's single exception handler
 can turn it into an ``application/problem+json`` response naming the field at fault. Each
 sub-package has its own base class; concrete errors live beside the code that raises them.
+
+Every error also carries a stable ``code`` (``"mission.out_of_battery"``) and its
+``params`` (the field, value, limit and other details) so that a client can render the
+message in its own language; the English ``message`` stays for logs and API clients. A
+class names its code in the ``code`` attribute; a raise site may give a finer one with
+``code=``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ class JinghangError(Exception):
 
     status_code: int = 400
     title: str = "Jinghang error"
+    #: The stable code of this kind of error (translations key on it); ``code=`` overrides it.
+    code: str = "error"
 
     def __init__(
         self,
@@ -28,14 +36,34 @@ class JinghangError(Exception):
         field: str | None = None,
         value: Any = None,
         limit: Any = None,
+        code: str | None = None,
         **details: Any,
     ) -> None:
         super().__init__(message)
+        given = details.pop("params", None)
+        if isinstance(given, dict):  # a raise site's own parameters join the details
+            details = {**details, **given}
         self.message = message
         self.field = field
         self.value = value
         self.limit = limit
         self.details = details
+        if code:
+            self.code = code
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The values a translated message fills in: field, value, limit and the details."""
+        out: dict[str, Any] = {}
+        if self.field is not None:
+            out["field"] = self.field
+        if self.value is not None:
+            out["value"] = _jsonable(self.value)
+        if self.limit is not None:
+            out["limit"] = _jsonable(self.limit)
+        for key, val in self.details.items():
+            out[key] = _jsonable(val)
+        return out
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt without calling ``__init__`` (subclasses have their own signatures), so the
@@ -44,7 +72,12 @@ class JinghangError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view of the error for problem responses and logs."""
-        out: dict[str, Any] = {"type": type(self).__name__, "detail": self.message}
+        out: dict[str, Any] = {
+            "type": type(self).__name__,
+            "code": self.code,
+            "detail": self.message,
+            "params": self.params,
+        }
         if self.field is not None:
             out["field"] = self.field
         if self.value is not None:
@@ -77,6 +110,7 @@ class ConfigError(JinghangError):
     """The configuration is unusable (a placeholder secret outside the demo, a bad URL)."""
 
     title = "Configuration error"
+    code = "config.invalid"
 
 
 class FlightError(JinghangError):
@@ -84,6 +118,7 @@ class FlightError(JinghangError):
 
     status_code = 502
     title = "Vehicle error"
+    code = "vehicle.error"
 
 
 class MissionError(JinghangError):
@@ -91,6 +126,7 @@ class MissionError(JinghangError):
 
     status_code = 422
     title = "Mission refused"
+    code = "mission.refused"
 
 
 class DispatchError(JinghangError):
@@ -98,6 +134,7 @@ class DispatchError(JinghangError):
 
     status_code = 409
     title = "Dispatch error"
+    code = "dispatch.error"
 
 
 class VideoError(JinghangError):
@@ -105,6 +142,7 @@ class VideoError(JinghangError):
 
     status_code = 400
     title = "Video error"
+    code = "video.error"
 
 
 class StoreError(JinghangError):
@@ -112,9 +150,11 @@ class StoreError(JinghangError):
 
     status_code = 500
     title = "Store error"
+    code = "store.error"
 
 
 class SimulatorError(JinghangError):
     """Base of errors from ``jinghang.simulator``."""
 
     title = "Simulator error"
+    code = "simulator.error"

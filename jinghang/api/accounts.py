@@ -53,11 +53,13 @@ async def off_loop(fn: Callable[..., T], *args: Any) -> T:
 
 
 class UserExists(JinghangError):
+    code = "user.exists"
     status_code = 409
     title = "User exists"
 
 
 class UserNotFound(JinghangError):
+    code = "user.not_found"
     status_code = 404
     title = "User not found"
 
@@ -65,6 +67,7 @@ class UserNotFound(JinghangError):
 class AdminLockout(JinghangError):
     """The change would leave nobody able to manage users, or lock the admin out (409)."""
 
+    code = "user.admin_lockout"
     status_code = 409
     title = "Refused: admin lockout"
 

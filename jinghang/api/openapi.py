@@ -11,6 +11,7 @@ schema of RFC 9457 and our extra fields):
 - signing in: 429 (throttled);
 - flying a drone by hand and the fleet: 502 (the vehicle refused or did not answer).
 
+Every problem carries ``code`` and ``params`` (see :mod:`jinghang.api.problems`).
 FastAPI's own ``HTTPValidationError`` 422 body is replaced by the problem body we really send.
 """
 
@@ -27,7 +28,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
     "type": "object",
     "description": "An error (RFC 9457), naming the field at fault and the limit it broke.",
-    "required": ["type", "title", "status", "detail"],
+    "required": ["type", "title", "status", "detail", "code", "params"],
     "properties": {
         "type": {"type": "string", "example": "about:blank"},
         "title": {"type": "string"},
@@ -35,14 +36,33 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "detail": {"type": "string"},
         "instance": {"type": "string"},
         "error": {"type": "string", "description": "the error's class, e.g. NotFound"},
-        "code": {"type": "string", "description": "a stable code for translations"},
+        "code": {
+            "type": "string",
+            "description": (
+                "a stable code naming the kind of error, for clients that show it in their own "
+                "language (the English `detail` may change): e.g. mission.out_of_battery, "
+                "auth.wrong_credentials, validation.less_than_equal, http.404; "
+                "the list is in docs/INTERFACES.md"
+            ),
+            "example": "mission.out_of_battery",
+        },
+        "params": {
+            "type": "object",
+            "additionalProperties": True,
+            "description": (
+                "the values the message names (field, value, limit and the code's own, "
+                "e.g. energy_pct), to fill a translated message"
+            ),
+            "example": {"field": "energy_pct", "value": 288.0, "limit": 70.0},
+        },
         "field": {"type": "string", "description": "the input at fault, e.g. body.area"},
         "value": {"description": "a short excerpt of the value refused"},
         "limit": {"description": "the limit it broke"},
         "errors": {
             "type": "array",
             "items": {"type": "object", "additionalProperties": True},
-            "description": "every field at fault (validation errors)",
+            "description": "every field at fault (validation errors), each with its own "
+                           "field, detail, code and params",
         },
     },
     "additionalProperties": True,

@@ -27,6 +27,7 @@ CHECKED_LENGTH = 72
 class WeakPassword(JinghangError):
     """The password would be too easy to guess (HTTP 422); ``code`` says why."""
 
+    code = "password.weak"
     status_code = 422
     title = "Password too weak"
 

@@ -4,6 +4,11 @@
 field at fault, the value given, the limit broken); request validation errors name the first
 field at fault and list all of them; plain HTTP errors (404, 405) get the same shape.
 
+Every body carries a stable ``code`` and its ``params`` beside the English ``detail``, so that
+a client (the console) renders the message in its own language: a :class:`JinghangError`'s
+own code, ``validation.<pydantic error type>`` for a refused field (``validation.less_than_equal``
+with ``{"field": ..., "limit": ...}``), ``http.<status>`` for plain HTTP errors.
+
 Nothing from the request is echoed whole: a refused value is cut to a short excerpt
 (:func:`excerpt`: ``echo_chars`` characters, non-finite numbers and lone surrogates made
 printable, containers summarised), and every string in a problem body is made valid UTF-8 and
@@ -115,12 +120,15 @@ def problem(
     """A problem response; extra ``fields`` (field, value, limit, errors...) go in the body.
 
     ``value`` is cut to an excerpt; ``retry_after_s`` also becomes a ``Retry-After`` header.
+    ``code`` defaults to ``http.<status>`` and ``params`` to the field, value and limit given.
     """
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": title,
         "status": status,
         "detail": detail,
+        "code": fields.pop("code", None) or f"http.{status}",
+        "params": _params_of(fields, fields.pop("params", None)),
     }
     if instance:
         body["instance"] = instance
@@ -131,6 +139,21 @@ def problem(
     if retry_after is not None:
         headers = {**(headers or {}), "Retry-After": str(max(1, math.ceil(float(retry_after))))}
     return ProblemResponse(_safe(body), status_code=status, headers=headers)
+
+
+#: Body members that are not parameters of the message.
+_NOT_PARAMS = frozenset({"errors", "error"})
+
+
+def _params_of(fields: dict[str, Any], given: dict[str, Any] | None) -> dict[str, Any]:
+    """The message's parameters: those ``given``, else the field, value, limit and details."""
+    if given is not None:
+        params = dict(given)
+    else:
+        params = {k: v for k, v in fields.items() if v is not None and k not in _NOT_PARAMS}
+    if "value" in params:
+        params["value"] = excerpt(params["value"])
+    return params
 
 
 def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -153,6 +176,7 @@ async def _jinghang_error(request: Request, exc: Exception) -> ProblemResponse:
     }
     error_type = body.pop("type")
     detail = body.pop("detail")
+    body.pop("params", None)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     return problem(
         exc.status_code,
@@ -161,6 +185,8 @@ async def _jinghang_error(request: Request, exc: Exception) -> ProblemResponse:
         instance=request.url.path,
         headers=headers,
         error=error_type,
+        code=exc.code,
+        params=exc.params,
         **body,
     )
 
@@ -173,11 +199,13 @@ async def _validation_error(request: Request, exc: Exception) -> ProblemResponse
         entry: dict[str, Any] = {
             "field": _field_of(err.get("loc", ())),
             "detail": err.get("msg", ""),
+            "code": f"validation.{err.get('type', 'invalid')}",
         }
         if err.get("type") == "json_invalid":
             position = (err.get("loc") or ("body", "?"))[-1]
             entry = {"field": "body", "detail": f"not valid JSON (at character {position})",
-                     "limit": "JSON"}
+                     "limit": "JSON", "code": "validation.json_invalid",
+                     "params": {"field": "body", "position": position}}
         elif "input" in err and not isinstance(err["input"], dict):
             entry["value"] = excerpt(err["input"])
             if not errors:
@@ -187,8 +215,11 @@ async def _validation_error(request: Request, exc: Exception) -> ProblemResponse
             if key in ctx:
                 entry["limit"] = f"{key} {ctx[key]}"
                 break
+        if "params" not in entry:
+            entry["params"] = _validation_params(entry["field"], ctx)
         errors.append(entry)
-    first = errors[0] if errors else {"field": None, "detail": "invalid request"}
+    first = errors[0] if errors else {"field": None, "detail": "invalid request",
+                                      "code": "validation.invalid", "params": {}}
     detail = f"{first['field']}: {first['detail']}" if first.get("field") else str(first["detail"])
     return problem(
         422,
@@ -199,7 +230,20 @@ async def _validation_error(request: Request, exc: Exception) -> ProblemResponse
         value=first_value,
         limit=first.get("limit"),
         errors=errors,
+        code=first["code"],
+        params=first["params"],
     )
+
+
+def _validation_params(field: str, ctx: dict[str, Any]) -> dict[str, Any]:
+    """``{"field": ..., "limit": ...}`` of a pydantic error: the bound as a bare value."""
+    params: dict[str, Any] = {"field": field}
+    for key in ("le", "lt", "ge", "gt", "max_length", "min_length", "expected", "pattern"):
+        if key in ctx:
+            bound = ctx[key]
+            params["limit"] = bound if isinstance(bound, (int, float, str)) else str(bound)
+            break
+    return params
 
 
 async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
@@ -227,6 +271,7 @@ async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
         "Internal error",
         "the server failed on this request; it is in the server log",
         instance=request.url.path,
+        code="server.internal",
     )
 
 

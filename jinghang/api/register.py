@@ -16,11 +16,13 @@ from jinghang.video.source_address import redact_url
 
 
 class VehicleNotFound(JinghangError):
+    code = "fleet.vehicle_not_found"
     status_code = 404
     title = "Vehicle not found"
 
 
 class VehicleExists(JinghangError):
+    code = "fleet.vehicle_exists"
     status_code = 409
     title = "Vehicle exists"
 

@@ -42,6 +42,7 @@ _hasher = PasswordHasher()
 class AuthenticationError(JinghangError):
     """No credentials, or credentials that do not prove who the caller is (HTTP 401)."""
 
+    code = "auth.not_authenticated"
     status_code = 401
     title = "Not authenticated"
 
@@ -49,6 +50,7 @@ class AuthenticationError(JinghangError):
 class PermissionDenied(JinghangError):
     """The caller is known but their role does not allow the action (HTTP 403)."""
 
+    code = "auth.forbidden"
     status_code = 403
     title = "Forbidden"
 

@@ -21,6 +21,7 @@ STARTUP_TIMEOUT_S = 60.0
 
 
 class ServerStartFailed(JinghangError):
+    code = "server.start_failed"
     status_code = 500
     title = "Server did not start"
 

@@ -17,6 +17,7 @@ from jinghang.store.tracks import list_track_points
 
 
 class TrackTooShort(JinghangError):
+    code = "track.too_short"
     status_code = 404
     title = "No flown track"
 

@@ -47,6 +47,7 @@ _PRELOAD = ["jinghang.missions.compile", "jinghang.missions.safety", "jinghang.m
 class WorkTimeoutError(JinghangError):
     """A CPU job ran past its time limit and was stopped."""
 
+    code = "work.timeout"
     status_code = 504
     title = "Took too long"
 
@@ -54,6 +55,7 @@ class WorkTimeoutError(JinghangError):
 class WorkersBusyError(JinghangError):
     """Every worker is busy and the queue is full; retry in a moment."""
 
+    code = "work.busy"
     status_code = 503
     title = "Server busy"
 

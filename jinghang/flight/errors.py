@@ -24,10 +24,13 @@ MAV_RESULT_NAMES = {
 class LinkError(FlightError):
     """A link could not be opened, its connection string is malformed, or it went away."""
 
+    code = "vehicle.link_error"
+
 
 class CommandTimeout(FlightError):
     """A command got no acknowledgement after all its retries."""
 
+    code = "vehicle.no_answer"
     status_code = 504
 
 
@@ -37,6 +40,7 @@ class CommandRejected(FlightError):
     ``result`` is the MAV_RESULT number and ``result_name`` its name.
     """
 
+    code = "vehicle.command_rejected"
     status_code = 409
 
     def __init__(self, message: str, *, result: int, command: int, **details: Any) -> None:
@@ -57,26 +61,37 @@ class CommandRejected(FlightError):
 class CommandTemporarilyRejected(CommandRejected):
     """MAV_RESULT_TEMPORARILY_REJECTED: the vehicle is busy; try again later."""
 
+    code = "vehicle.command_busy"
+
 
 class CommandDenied(CommandRejected):
     """MAV_RESULT_DENIED: the vehicle refuses in its current state."""
+
+    code = "vehicle.command_denied"
 
 
 class CommandUnsupported(CommandRejected):
     """MAV_RESULT_UNSUPPORTED (or a COMMAND_LONG/INT-only or frame result)."""
 
+    code = "vehicle.command_unsupported"
+
 
 class CommandFailed(CommandRejected):
     """MAV_RESULT_FAILED: the vehicle tried and could not."""
+
+    code = "vehicle.command_failed"
 
 
 class CommandCancelled(CommandRejected):
     """MAV_RESULT_CANCELLED."""
 
+    code = "vehicle.command_cancelled"
+
 
 class ArmingRefused(CommandRejected):
     """The vehicle refused to arm; ``reasons`` are its pre-arm STATUSTEXT messages."""
 
+    code = "vehicle.arming_refused"
     def __init__(self, message: str, *, result: int, command: int, reasons: list[str]) -> None:
         super().__init__(message, result=result, command=command, reasons=reasons)
         self.reasons = reasons
@@ -85,20 +100,26 @@ class ArmingRefused(CommandRejected):
 class ModeUnknown(FlightError):
     """The mode name is not in the vehicle's autopilot mode table."""
 
+    code = "vehicle.mode_unknown"
     status_code = 422
 
 
 class MissionTransferError(FlightError):
     """A mission, fence or rally upload or download failed (timeout or MISSION_ACK error)."""
 
+    code = "vehicle.mission_transfer_failed"
+
 
 class ParameterError(FlightError):
     """A parameter could not be read or set."""
+
+    code = "vehicle.parameter_error"
 
 
 class VehicleTimeout(FlightError):
     """A vehicle did not appear, or did not reach a state, in time."""
 
+    code = "vehicle.timeout"
     status_code = 504
 
 

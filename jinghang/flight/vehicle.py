@@ -82,6 +82,8 @@ def _check_range(field: str, value: float, low: float, high: float) -> float:
             field=field,
             value=value,
             limit=[low, high],
+            code="vehicle.out_of_range",
+            params={"low": low, "high": high},
         )
     return float(value)
 

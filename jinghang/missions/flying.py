@@ -180,6 +180,7 @@ async def _start_and_leave_the_ground(
     raise FlightError(
         f"the vehicle disarmed on the ground {START_ATTEMPTS} times instead of taking off",
         field="armed", value=False, limit=f"{START_ATTEMPTS} attempts",
+        code="vehicle.disarmed_on_ground", params={"attempts": START_ATTEMPTS},
     )
 
 

@@ -127,6 +127,7 @@ def find_violations(
                 f"{lim.reserve_pct:g}% reserve; {lim.battery_pct:g}% is available",
                 field="energy_pct", value=round(plan.energy_pct, 1),
                 limit=round(lim.battery_pct - lim.reserve_pct, 1),
+                reserve_pct=lim.reserve_pct, battery_pct=lim.battery_pct,
             )
         )
     return out
@@ -154,6 +155,7 @@ def _first_no_fly(plan: MissionPlan, no_fly: NoFlyZones) -> NoFlyZoneError | Non
                 f"{'home' if seq is None else f'item {seq}'} at {pos[0]:.6f},{pos[1]:.6f} "
                 f"is inside the no-fly zone {zone.name}",
                 field=where, value=[round(pos[0], 7), round(pos[1], 7)], limit=zone.name,
+                zone=zone.name,
             )
         if index + 1 < len(path):
             nxt_seq, nxt = path[index + 1]
@@ -162,7 +164,7 @@ def _first_no_fly(plan: MissionPlan, no_fly: NoFlyZones) -> NoFlyZoneError | Non
                 return NoFlyZoneError(
                     f"the leg to item {nxt_seq} crosses the no-fly zone {zone.name}",
                     field=f"items[{nxt_seq}]", value=[round(nxt[0], 7), round(nxt[1], 7)],
-                    limit=zone.name,
+                    limit=zone.name, zone=zone.name,
                 )
     return None
 

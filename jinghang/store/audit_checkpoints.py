@@ -38,6 +38,7 @@ MAX_EXPORT_BYTES = 64 * 1024 * 1024
 class CheckpointFileError(StoreError):
     """An exported checkpoint file that cannot be read."""
 
+    code = "audit.bad_checkpoint_file"
     title = "Bad checkpoint file"
 
 

@@ -8,6 +8,7 @@ from jinghang.errors import StoreError
 class NotFound(StoreError):
     """No row with that id (``field`` names the id, ``value`` what was asked)."""
 
+    code = "store.not_found"
     status_code = 404
     title = "Not found"
 
@@ -15,9 +16,12 @@ class NotFound(StoreError):
 class AlreadyExists(StoreError):
     """A unique field (username, system id) is taken."""
 
+    code = "store.exists"
     status_code = 409
     title = "Already exists"
 
 
 class StoreUnavailable(StoreError):
     """The database cannot be opened or migrated."""
+
+    code = "store.unavailable"

@@ -36,6 +36,7 @@ SDP_MEDIA_TYPE = "application/sdp"
 class UnsupportedMediaType(VideoError):
     """A WHEP offer must be sent as application/sdp."""
 
+    code = "video.unsupported_media_type"
     status_code = 415
     title = "Unsupported media type"
 

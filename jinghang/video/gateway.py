@@ -55,6 +55,7 @@ MODES: tuple[str, ...] = ("auto", "passthrough", "transcode")
 class UnknownDrone(VideoError):
     """No video is configured for this drone."""
 
+    code = "video.unknown_drone"
     status_code = 404
     title = "Unknown drone"
 
@@ -62,6 +63,7 @@ class UnknownDrone(VideoError):
 class UnknownSession(VideoError):
     """No viewing session has this id (it ended, or never existed)."""
 
+    code = "video.unknown_session"
     status_code = 404
     title = "Unknown session"
 
@@ -69,6 +71,7 @@ class UnknownSession(VideoError):
 class TooManySessions(VideoError):
     """The gateway, or this drone, already serves as many viewers as it is allowed to."""
 
+    code = "video.too_many_viewers"
     status_code = 503
     title = "Too many viewers"
 
@@ -76,6 +79,7 @@ class TooManySessions(VideoError):
 class TooManyUserSessions(VideoError):
     """This user already holds as many viewing sessions as one user may."""
 
+    code = "video.too_many_user_sessions"
     status_code = 429
     title = "Too many viewing sessions for this user"
 
@@ -326,15 +330,15 @@ class VideoGateway:
                      requested: str) -> Mode:
         if requested not in MODES:
             raise VideoError("unknown video mode", field="mode", value=requested,
-                             limit=list(MODES))
+                             limit=list(MODES), code="video.unknown_mode")
         source_h264 = relay.source_is_h264
         if requested == "passthrough":
             if not takes_h264:
                 raise BadOffer("passthrough needs a viewer that takes H264", field="mode",
-                               value=requested)
+                               value=requested, code="video.viewer_lacks_h264")
             if source_h264 is False:
                 raise VideoError("passthrough needs an H.264 source", field="mode",
-                                 value=requested)
+                                 value=requested, code="video.source_not_h264")
             return "passthrough"
         if requested == "auto" and takes_h264 and source_h264 is not False:
             return "passthrough"

@@ -28,6 +28,7 @@ _LINE = re.compile(r"^[a-z]=[\x20-\x7e]*$")
 class BadOffer(VideoError):
     """The SDP offer is malformed, hostile or asks for nothing the gateway can send."""
 
+    code = "video.bad_offer"
     status_code = 400
     title = "Bad SDP offer"
 

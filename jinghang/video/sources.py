@@ -51,6 +51,7 @@ __all__ = ["SUPPORTED_SCHEMES", "SourceEnded", "SourceFailure", "SourceUnavailab
 class SourceUnavailable(VideoError):
     """A video source could not be opened (or is not open yet); names the source."""
 
+    code = "video.source_unavailable"
     status_code = 503
     title = "Video source unavailable"
 

@@ -175,9 +175,8 @@ async def test_report_dispatch_follow_video_take_over_and_audit(tmp_path: Path) 
         await card.locator("button[data-action=take_over]").click()
         await confirm(page)
         await (
-            card.locator(".pill.mode")
-            .filter(has_text="LOITER")
-            .or_(card.locator(".pill.mode").filter(has_text="BRAKE"))
+            card.locator(".pill.mode[data-mode=LOITER]")
+            .or_(card.locator(".pill.mode[data-mode=BRAKE]"))
             .wait_for(timeout=WAIT_MS)
         )
         await save_screenshot(page, "05-taken-over")
@@ -190,10 +189,10 @@ async def test_report_dispatch_follow_video_take_over_and_audit(tmp_path: Path) 
         await page.locator("#map-hint").wait_for()
         await page.mouse.click(x + 60, y - 40)
         await confirm(page)
-        await card.locator(".pill.mode").filter(has_text="GUIDED").wait_for(timeout=WAIT_MS)
+        await card.locator(".pill.mode[data-mode=GUIDED]").wait_for(timeout=WAIT_MS)
         await card.locator("button[data-action=rtl]").click()
         await confirm(page)
-        await card.locator(".pill.mode").filter(has_text="RTL").wait_for(timeout=WAIT_MS)
+        await card.locator(".pill.mode[data-mode=RTL]").wait_for(timeout=WAIT_MS)
 
         # every step is in the audit trail, with who did it
         await page.locator("#tabs [data-view=audit]").click()
@@ -230,9 +229,13 @@ async def test_report_dispatch_follow_video_take_over_and_audit(tmp_path: Path) 
         await page.locator("#tabs [data-view=records]").click()
         await page.locator(".record-item").first.click()
         await page.locator("#record-track").wait_for(timeout=WAIT_MS)
-        timeline = await page.locator("ol.timeline").inner_text()
-        for step in ("incident.report", "pause commander", "rtl commander", "closed"):
-            assert step in timeline, (step, timeline)
+        # (the lines are in the operator's language; each keeps its raw step and actor)
+        lines = await page.locator("ol.timeline li").evaluate_all(
+            "items => items.map(li => [li.dataset.what, li.dataset.who, li.dataset.state])"
+        )
+        for what, who in (("incident.report", None), ("pause", "commander"), ("rtl", "commander")):
+            assert any(w == what and who in (None, u) for w, u, _ in lines), (what, lines)
+        assert any(state == "closed" for _, _, state in lines), lines
         await page.locator(".leaflet-overlay-pane path[stroke='#e85d04']").first.wait_for()
         await page.locator(".leaflet-overlay-pane path.flown-track").wait_for()
         async with page.expect_download() as download_info:

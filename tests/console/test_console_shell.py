@@ -77,7 +77,7 @@ async def test_plan_import_schedule_and_refusal(tmp_path: Path) -> None:
         await page.locator("#plan-compute").click()
         refusal = page.locator("#plan-result .refusal")
         await refusal.wait_for()
-        assert "energy_pct" in await refusal.inner_text()
+        assert await refusal.locator("[data-code=\"mission.out_of_battery\"]").count() == 1
         assert await page.locator(".schedule").count() == 0  # nothing to schedule when refused
         await save_screenshot(page, "shell-plan-refused")
 

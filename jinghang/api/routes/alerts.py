@@ -17,6 +17,7 @@ router = APIRouter(prefix="/alerts", tags=["alerts"])
 class AlertsUnavailable(JinghangError):
     """The server runs without its alert service (it starts with the server)."""
 
+    code = "alerts.unavailable"
     status_code = 503
 
 

@@ -6,7 +6,7 @@
 // down, from /api/health.
 
 import { PATHS, get, post } from "./api.js";
-import { onLangChange, t } from "./i18n.js";
+import { lang, onLangChange, t, tCode } from "./i18n.js";
 import { state } from "./state.js";
 import { h, showError, toast } from "./ui.js";
 
@@ -37,9 +37,13 @@ export function alertText(alert) {
     const name = state.vehicles.get(String(alert.vehicle_system_id))?.name;
     if (name) params.drone = name;
   }
+  if (params.component) params.component = componentName(params.component);
+  // a part's error is the server's own English text (no code): in zh, pointed to the log
+  if (params.error && lang() !== "en") params.error = t("alert.error_in_log");
   const key = `alert.code.${alert.code}`;
   const text = t(key, params);
-  return text === key ? alert.message || alert.code : text;
+  if (text !== key) return text;
+  return lang() === "en" ? alert.message || alert.code : tCode(alert.code, params);
 }
 
 function render(alert) {
@@ -130,7 +134,8 @@ async function checkHealth() {
   box.hidden = !down.length;
   box.dataset.state = body.ok ? "degraded" : "down";
   box.textContent = down.length ? t("health.down", { parts: down.map((c) => componentName(c.name)).join(", ") }) : "";
-  box.title = down.map((c) => `${c.name}: ${c.status}${c.last_error ? ` (${c.last_error})` : ""}`).join("\n");
+  // the part's last error is the server's own English text (no code yet): shown in en only
+  box.title = down.map((c) => `${componentName(c.name)}: ${t(`health.status.${c.status}`)}${c.last_error && lang() === "en" ? ` (${c.last_error})` : ""}`).join("\n");
 }
 
 export function startHealth() {

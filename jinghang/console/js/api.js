@@ -1,6 +1,9 @@
 // The console's only door to the server: REST calls with the bearer token, problem+json errors
-// turned into ApiError (with the field at fault), the live WebSocket, and WHEP signaling paths.
+// turned into ApiError (with the field at fault, rendered by their code in the operator's
+// language: never the English detail in zh), the live WebSocket, and WHEP signaling paths.
 // Every path the console uses is listed in PATHS, so wiring to the API is one place.
+
+import { hasCode, lang, tCode } from "./i18n.js";
 
 export const API = "/api";
 
@@ -29,7 +32,7 @@ export const PATHS = {
   whep: (id, mode = "auto") => `${API}/video/${encodeURIComponent(id)}/whep${mode === "auto" ? "" : `?mode=${mode}`}`,
 };
 
-/** An HTTP error with the server's problem details (detail, field, limit, status). */
+/** An HTTP error with the server's problem details (code, params, detail, field, limit, status). */
 export class ApiError extends Error {
   constructor(status, problem) {
     const detail = problem?.detail;
@@ -39,24 +42,43 @@ export class ApiError extends Error {
     this.problem = problem || {};
     this.field = problem?.field;
     this.limit = problem?.limit;
+    this.code = problem?.code || (status ? `http.${status}` : "network");
+    this.params = { status, ...(problem?.params || {}) };
   }
 
-  /** A one-line reason for the operator: the detail, with the field and limit when given. */
+  /** A one-line reason for the operator, from the code in the console's language. */
   get reason() {
-    let text = this.message;
-    if (Array.isArray(this.problem.errors) && this.problem.errors.length) {
-      text = this.problem.errors
-        .map((e) => `${(e.loc || e.field || []).toString()}: ${e.msg || e.detail || ""}`)
-        .join("; ");
-    }
-    if (this.field && !text.includes(this.field)) text += ` (${this.field})`;
-    if (this.limit != null && !text.includes(String(this.limit))) text += ` [${JSON.stringify(this.limit)}]`;
-    return text;
+    return describeProblem(this.problem, this.status);
   }
 
   get missing() {
     return this.status === 404 || this.status === 405;
   }
+}
+
+/**
+ * The operator's text of a problem body (or of one coded item: a plan's violation, a refusal):
+ * its code rendered from the catalogs. Only in English, and only for a code the catalogs do
+ * not know, the server's own English detail is shown instead of the generic text.
+ */
+export function describeProblem(problem, status = 0) {
+  const body = problem && typeof problem === "object" ? problem : {};
+  const code = body.code || (status ? `http.${status}` : "network");
+  const params = { status, ...(body.params || {}) };
+  if (lang() === "en" && !hasCode(code) && typeof body.detail === "string" && body.detail) return body.detail;
+  return tCode(code, params);
+}
+
+/**
+ * The text of a coded reason inside a server object (a patrol run, a fleet check, a record):
+ * ``reason_code``/``reason_params`` or ``code``/``params`` rendered from the catalogs; an object
+ * still without a code shows its ``reason`` text as the server gave it.
+ */
+export function describeReason(obj) {
+  if (!obj || typeof obj !== "object") return obj == null ? "" : String(obj);
+  const code = obj.reason_code ?? obj.code;
+  if (code) return describeProblem({ code, params: obj.reason_params ?? obj.params ?? {}, detail: obj.reason ?? obj.detail });
+  return String(obj.reason ?? obj.detail ?? "");
 }
 
 let token = sessionStorage.getItem("jinghang.token") || "";
@@ -107,11 +129,11 @@ export async function request(method, path, { body, query, form, headers = {} } 
   try {
     response = await fetch(url, init);
   } catch (err) {
-    throw new ApiError(0, { detail: `network: ${err.message}` });
+    throw new ApiError(0, { detail: `network: ${err.message}`, code: "network", params: {} });
   }
   const data = await parseBody(response).catch(() => null);
   if (!response.ok) {
-    const problem = data && typeof data === "object" ? data : { detail: data || response.statusText };
+    const problem = data && typeof data === "object" ? data : { detail: data || response.statusText, code: `http.${response.status}` };
     if (response.status === 401 && path !== PATHS.token) onUnauthorized();
     throw new ApiError(response.status, problem);
   }

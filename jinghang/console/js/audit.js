@@ -1,8 +1,10 @@
 // The audit trail: every recorded action with who took it, filterable by user, action, target,
-// time and text; and a button that asks the server to verify the hash chain.
+// time and text; and a button that asks the server to verify the hash chain. Actions and the
+// details' names and values are shown in the operator's language (the raw action stays in the
+// row's data-action and filters match it).
 
-import { PATHS, asList, get } from "./api.js";
-import { onLangChange, t } from "./i18n.js";
+import { PATHS, asList, describeProblem, get } from "./api.js";
+import { actionName, detailText, onLangChange, t, targetName } from "./i18n.js";
 import { on } from "./state.js";
 import { h, formatTime, showError, toast } from "./ui.js";
 
@@ -14,19 +16,17 @@ function field(name, type = "text") {
 }
 
 function entryText(e) {
-  const d = e.details ?? e.detail ?? e.data ?? e.payload;
-  if (d == null || d === "") return "";
-  return typeof d === "string" ? d : JSON.stringify(d);
+  return detailText(e.details ?? e.detail ?? e.data ?? e.payload);
 }
 
 function row(e) {
-  const target = [e.target_type, e.target_id ?? e.target].filter((x) => x != null && x !== "").join(" ");
+  const target = [targetName(e.target_type), e.target_id ?? e.target].filter((x) => x != null && x !== "").join(" ");
   return h("tr", { dataset: { action: e.action ?? "", seq: e.seq ?? "" } },
     h("td", {}, formatTime(e.time ?? e.created_at ?? e.timestamp ?? e.at ?? e.time_s)),
     h("td", {}, e.actor ?? e.user ?? e.username ?? ""),
-    h("td", { class: "mono" }, e.action ?? ""),
+    h("td", { title: e.action ?? "" }, actionName(e.action)),
     h("td", {}, target),
-    h("td", { class: "mono small" }, entryText(e)));
+    h("td", { class: "small" }, entryText(e)));
 }
 
 async function load() {
@@ -59,7 +59,7 @@ async function verify() {
     const result = await get(PATHS.auditVerify);
     const ok = result?.ok ?? result?.valid ?? result?.intact;
     if (ok) toast(t("audit.verified_ok"));
-    else toast(t("audit.verified_bad", { reason: result?.detail ?? result?.first_bad_id ?? JSON.stringify(result) }), "error");
+    else toast(t("audit.verified_bad", { reason: describeProblem({ code: result?.code || "audit.chain", params: { seq: result?.first_bad_seq ?? "?" }, detail: result?.detail }) }), "error");
   } catch (err) {
     showError(err);
   }

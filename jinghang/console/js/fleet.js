@@ -3,7 +3,7 @@
 // distance and time to go, and the pilot panel (pilot.js) for pilots and commanders. A drone
 // that landed away from its base says so, with "mark recovered" for pilots and commanders.
 
-import { formatDistance, formatDuration, onLangChange, t } from "./i18n.js";
+import { formatDistance, formatDuration, formatNumber, modeName, onLangChange, t } from "./i18n.js";
 import { L, layers } from "./map.js";
 import { PATHS, post } from "./api.js";
 import { canFly, on, state, upsertVehicle } from "./state.js";
@@ -39,9 +39,9 @@ function droneIcon(v) {
 function tooltipText(v) {
   const parts = [
     `<b>${escapeHtml(v.name)}</b>`,
-    `${t("drone.mode")}: ${escapeHtml(v.mode || "–")} · ${v.armed ? t("drone.armed") : t("drone.disarmed")}`,
+    `${t("drone.mode")}: ${escapeHtml(modeName(v.mode))} · ${v.armed ? t("drone.armed") : t("drone.disarmed")}`,
     `${t("drone.battery")}: ${v.battery_pct == null ? "–" : Math.round(v.battery_pct) + "%"}`,
-    `${t("drone.alt")}: ${v.altitude_m == null ? "–" : v.altitude_m.toFixed(0) + " m"} · ${t("drone.speed")}: ${v.speed_m_s == null ? "–" : v.speed_m_s.toFixed(1) + " m/s"}`,
+    `${t("drone.alt")}: ${v.altitude_m == null ? "–" : formatNumber(v.altitude_m, 0) + " m"} · ${t("drone.speed")}: ${v.speed_m_s == null ? "–" : formatNumber(v.speed_m_s, 1) + " m/s"}`,
     v.linkLost ? `<b class="bad">${t("drone.link_lost")}</b>` : t("drone.link_ok"),
   ];
   return parts.join("<br>");
@@ -78,7 +78,7 @@ function cardHtml(v) {
   return `
     <div class="drone-head">
       <b class="drone-name">${escapeHtml(v.name)}</b>
-      <span class="pill mode">${escapeHtml(v.mode || "–")}</span>
+      <span class="pill mode" data-mode="${escapeHtml(v.mode || "")}" title="${escapeHtml(modeName(v.mode))}">${escapeHtml(modeName(v.mode))}</span>
       <span class="pill link ${v.linkLost ? "bad" : "ok"}">${v.linkLost ? t("drone.link_lost") : t("drone.link_ok")}</span>
     </div>
     <div class="drone-stats">

@@ -1,6 +1,16 @@
 // Reading an operator's area or route from a file: KML (Polygon / LineString / Point),
 // GeoJSON (Feature, FeatureCollection or bare geometry) and QGroundControl .plan (survey
-// polygon, fence polygon or the mission's waypoints). Returns one GeoJSON geometry.
+// polygon, fence polygon or the mission's waypoints). Returns one GeoJSON geometry; a file it
+// cannot read throws GeoImportError with a code (kml.parse_error...) the console translates.
+
+/** A file that cannot be read as an area or route: ``code`` and ``params`` for the message. */
+export class GeoImportError extends Error {
+  constructor(code, message, params = {}) {
+    super(message);
+    this.code = code;
+    this.params = params;
+  }
+}
 
 function kmlCoords(text) {
   return text.trim().split(/\s+/).map((tuple) => tuple.split(",").map(Number)).filter((c) => c.length >= 2 && c.every(Number.isFinite)).map(([lon, lat]) => [lon, lat]);
@@ -8,14 +18,14 @@ function kmlCoords(text) {
 
 function fromKml(text) {
   const doc = new DOMParser().parseFromString(text, "application/xml");
-  if (doc.querySelector("parsererror")) throw new Error("KML is not well-formed XML");
+  if (doc.querySelector("parsererror")) throw new GeoImportError("kml.parse_error", "KML is not well-formed XML");
   const poly = doc.querySelector("Polygon outerBoundaryIs coordinates, Polygon coordinates");
   if (poly) return { type: "Polygon", coordinates: [closeRing(kmlCoords(poly.textContent))] };
   const line = doc.querySelector("LineString coordinates");
   if (line) return { type: "LineString", coordinates: kmlCoords(line.textContent) };
   const point = doc.querySelector("Point coordinates");
   if (point) return { type: "Point", coordinates: kmlCoords(point.textContent)[0] };
-  throw new Error("no Polygon, LineString or Point in the KML");
+  throw new GeoImportError("kml.no_geometry", "no Polygon, LineString or Point in the KML");
 }
 
 function fromGeoJson(data) {
@@ -26,14 +36,14 @@ function fromGeoJson(data) {
       return { type: "LineString", coordinates: points.map((x) => x.geometry.coordinates) };
     }
     const f = data.features.find((x) => x.geometry);
-    if (!f) throw new Error("the FeatureCollection has no geometry");
+    if (!f) throw new GeoImportError("geojson.no_geometry", "the FeatureCollection has no geometry");
     return fromGeoJson(f);
   }
   if (data.type === "Feature") return fromGeoJson(data.geometry);
   if (data.type === "MultiPolygon") return { type: "Polygon", coordinates: data.coordinates[0] };
   if (data.type === "MultiPoint") return { type: "LineString", coordinates: data.coordinates };
   if (["Polygon", "LineString", "Point"].includes(data.type)) return data;
-  throw new Error(`unsupported GeoJSON type ${data.type}`);
+  throw new GeoImportError("geojson.unsupported_type", `unsupported GeoJSON type ${data.type}`, { type: String(data?.type) });
 }
 
 function fromPlan(data) {
@@ -59,7 +69,7 @@ function fromPlan(data) {
     .map((i) => [i.params[5], i.params[4]]);
   if (points.length >= 2) return { type: "LineString", coordinates: points };
   if (points.length === 1) return { type: "Point", coordinates: points[0] };
-  throw new Error("no polygon, polyline or waypoints in the .plan");
+  throw new GeoImportError("plan_file.no_geometry", "no polygon, polyline or waypoints in the .plan");
 }
 
 export function closeRing(coords) {
@@ -75,7 +85,7 @@ export function parseGeometryFile(name, text) {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new Error(`not JSON: ${err.message}`);
+    throw new GeoImportError("geojson.parse_error", `not JSON: ${err.message}`);
   }
   if (lower.endsWith(".plan") || data.fileType === "Plan") return fromPlan(data);
   return fromGeoJson(data);

@@ -2,7 +2,7 @@
 // stream, and switch between the views (command map, video wall, planning, audit, records).
 
 import { ApiError, PATHS, asList, get, getToken, login, openLive, setToken, whenUnauthorized } from "./api.js";
-import { applyI18n, onLangChange, t, toggleLang } from "./i18n.js";
+import { applyI18n, onLangChange, t, tCode, toggleLang } from "./i18n.js";
 import { createMap, drawNoFly, drawPatrols, getMap, showAboveVideo } from "./map.js";
 import { emit, on, setProgress, state, upsertIncident, upsertVehicle } from "./state.js";
 import { initFleet } from "./fleet.js";
@@ -13,7 +13,7 @@ import { initPlanner, showPlanner } from "./planner.js";
 import { initAudit, showAudit } from "./audit.js";
 import { initRecords, showRecords } from "./records.js";
 import { initProgress } from "./progress.js";
-import { showError, toast } from "./ui.js";
+import { errorText, showError, toast } from "./ui.js";
 
 let live = null;
 let started = false;
@@ -124,6 +124,16 @@ async function afterLogin() {
   });
 }
 
+/** The map library's own buttons (zoom) titled in the operator's language. */
+function labelMapControls() {
+  for (const [selector, key] of [[".leaflet-control-zoom-in", "map.zoom_in"], [".leaflet-control-zoom-out", "map.zoom_out"]]) {
+    for (const el of document.querySelectorAll(selector)) {
+      el.title = t(key);
+      el.setAttribute("aria-label", t(key));
+    }
+  }
+}
+
 async function boot() {
   applyI18n();
   for (const b of document.querySelectorAll(".lang-toggle")) b.addEventListener("click", toggleLang);
@@ -136,6 +146,8 @@ async function boot() {
   const settings = (await optional(PATHS.settings).catch(() => null)) || {};
   state.settings = settings;
   createMap(settings);
+  labelMapControls();
+  onLangChange(labelMapControls);
   initProgress();
   initFleet();
   initIncidents();
@@ -148,7 +160,7 @@ async function boot() {
   setView((location.hash || "#command").slice(1) || "command");
   whenUnauthorized(() => {
     setToken("");
-    showLogin(t("login.failed", { reason: "401" }));
+    showLogin(t("login.failed", { reason: tCode("http.401") }));
   });
   document.getElementById("logout").addEventListener("click", () => {
     setToken("");
@@ -165,7 +177,7 @@ async function boot() {
       await login(form.username.value, form.password.value);
       await afterLogin();
     } catch (err) {
-      document.getElementById("login-error").textContent = t("login.failed", { reason: err.reason || err.message });
+      document.getElementById("login-error").textContent = t("login.failed", { reason: errorText(err) });
     } finally {
       button.disabled = false;
     }
@@ -189,5 +201,5 @@ async function boot() {
 
 boot().catch((err) => {
   console.error(err);
-  if (!started) document.body.textContent = `Console failed to start: ${err.message}`;
+  if (!started) document.body.textContent = `${t("app.start_failed")} (${err.message})`;
 });

@@ -3,12 +3,12 @@
 // time, distance, energy and photo count, or the reason it was refused; then schedule it as a
 // patrol with a cron timetable.
 
-import { PATHS, asList, del, get, patch, post } from "./api.js";
-import { formatDistance, formatDuration, localName, onLangChange, t } from "./i18n.js";
+import { PATHS, asList, del, describeProblem, describeReason, get, patch, post } from "./api.js";
+import { formatDistance, formatDuration, formatNumber, localName, onLangChange, patternName, t } from "./i18n.js";
 import { L, drawPatrols, getMap, layers, setPick } from "./map.js";
 import { canDispatch, on, state } from "./state.js";
 import { closeRing, parseGeometryFile } from "./geoimport.js";
-import { confirmAction, h, showError, toast } from "./ui.js";
+import { confirmAction, errorText, h, showError, toast } from "./ui.js";
 
 const POINT_PATTERNS = new Set(["orbit", "expanding_square", "sector_search", "hover", "structure_scan"]);
 const LINE_PATTERNS = new Set(["corridor", "waypoint_loop"]);
@@ -127,7 +127,7 @@ async function importFile(file) {
     if (bounds?.isValid()) getMap().fitBounds(bounds.pad(0.3));
     renderPanel();
   } catch (err) {
-    toast(t("plan.import_failed", { reason: err.message }), "error");
+    toast(t("plan.import_failed", { reason: errorText(err) }), "error");
   }
 }
 
@@ -153,18 +153,18 @@ async function computePlan(tpl) {
     out.replaceChildren(h("dl", { class: "plan-figures" },
       h("dt", {}, t("plan.time")), h("dd", { id: "plan-time" }, formatDuration(plan.flight_time_s)),
       h("dt", {}, t("plan.distance")), h("dd", {}, formatDistance(plan.distance_horizontal_m ?? plan.distance_m)),
-      h("dt", {}, t("plan.energy")), h("dd", {}, plan.energy_pct == null ? "–" : `${Number(plan.energy_pct).toFixed(0)}%`),
-      h("dt", {}, t("plan.photos")), h("dd", {}, plan.photo_count ?? "–")));
+      h("dt", {}, t("plan.energy")), h("dd", {}, plan.energy_pct == null ? "–" : `${formatNumber(plan.energy_pct, 0)}%`),
+      h("dt", {}, t("plan.photos")), h("dd", {}, plan.photo_count == null ? "–" : formatNumber(plan.photo_count, 0))));
     if (violations.length) {
       out.append(h("div", { class: "error refusal", role: "alert" },
-        violations.map((v) => h("div", {}, t("plan.refused", { reason: `${v.detail ?? v.message ?? ""}${v.field ? ` (${v.field})` : ""}` })))));
+        violations.map((v) => h("div", { dataset: { code: v.code ?? "" } }, t("plan.refused", { reason: describeProblem(v) })))));
     } else {
       out.append(scheduleForm(tpl, kind, geom));
     }
   } catch (err) {
     lastPlan = null;
     drawInput();
-    out.replaceChildren(h("p", { class: "error refusal", role: "alert" }, t("plan.refused", { reason: err.reason || err.message })));
+    out.replaceChildren(h("p", { class: "error refusal", role: "alert" }, t("plan.refused", { reason: errorText(err) })));
   }
 }
 
@@ -215,8 +215,9 @@ function renderPanel(isDrawing = false) {
       drawInput();
       renderPanel();
     },
-  }, templates.map((x) => h("option", { value: x.id, selected: String(x.id) === String(selectedId) }, `${x.id} ${localName(x, x.id)}${x.pattern ? ` · ${x.pattern}` : ""}`)));
-  const file = h("input", { type: "file", id: "plan-file", accept: ".kml,.geojson,.json,.plan", onchange: (ev) => ev.target.files[0] && importFile(ev.target.files[0]) });
+  }, templates.map((x) => h("option", { value: x.id, selected: String(x.id) === String(selectedId) }, `${x.id} ${localName(x, x.id)}${x.pattern ? ` · ${patternName(x.pattern)}` : ""}`)));
+  // the browser's own file button speaks the browser's language: hidden behind our own label
+  const file = h("input", { type: "file", id: "plan-file", hidden: true, accept: ".kml,.geojson,.json,.plan", onchange: (ev) => ev.target.files[0] && importFile(ev.target.files[0]) });
   panel.replaceChildren(...[
     h("div", { class: "panel-head" }, h("h2", {}, t("plan.title"))),
     templates.length ? null : h("p", { class: "error" }, t("common.missing", { what: `GET ${PATHS.templates}` })),
@@ -226,7 +227,7 @@ function renderPanel(isDrawing = false) {
       h("button", { onclick: () => startDrawing(kind), id: "plan-draw" }, t("plan.draw")),
       isDrawing ? h("button", { class: "primary", id: "plan-finish", onclick: () => finishDrawing(kind) }, t("plan.finish")) : null,
       h("button", { class: "link", onclick: () => { geometry = null; drawing = []; lastPlan = null; setPick(null); drawInput(); renderPanel(); } }, t("plan.clear"))),
-    h("label", { class: "file" }, t("plan.import"), file),
+    h("label", { class: "file" }, t("plan.import"), " ", h("span", { class: "button", id: "plan-file-button" }, t("plan.choose_file")), file),
     h("button", { class: "primary", id: "plan-compute", disabled: !tpl, onclick: () => computePlan(tpl) }, t("plan.compute")),
     h("div", { id: "plan-result" }),
     h("div", { id: "patrol-list" })].filter(Boolean));
@@ -234,7 +235,7 @@ function renderPanel(isDrawing = false) {
 }
 
 function when(iso) {
-  return iso ? new Date(iso).toLocaleString() : "";
+  return iso ? new Date(iso).toLocaleString(document.documentElement.lang || undefined, { hour12: false }) : "";
 }
 
 /** A patrol's last run (with why, when it was skipped) and its next run. */
@@ -244,7 +245,7 @@ function patrolRuns(p) {
     ? t("plan.last_run", { when: when(last.scheduled_for), status: t(`plan.run.${last.status}`) })
     : t("plan.never_run"))];
   if (last?.status === "skipped" || last?.status === "failed") {
-    lines.push(h("div", { class: "small error", dataset: { field: "skip-reason" } }, t("plan.skip_reason", { reason: last.reason })));
+    lines.push(h("div", { class: "small error", dataset: { field: "skip-reason" } }, t("plan.skip_reason", { reason: describeReason(last) })));
   }
   if (p.next_run_at) lines.push(h("div", { class: "small muted", dataset: { field: "next-run" } }, t("plan.next_run", { when: when(p.next_run_at) })));
   return lines;
@@ -253,7 +254,7 @@ function patrolRuns(p) {
 /** What the fleet check said when the patrol was scheduled: who could fly it, at what energy. */
 function checkText(check) {
   if (!check) return "";
-  if (!check.can_fly) return t("plan.check_none", { reason: check.reason });
+  if (!check.can_fly) return t("plan.check_none", { reason: describeReason(check) });
   const fit = check.drones.filter((d) => d.can_fly).map((d) => `${d.name} ${Math.round(d.energy_pct)}%`);
   return t("plan.check_ok", { drones: fit.join(", ") });
 }

@@ -1,11 +1,11 @@
 // Flight records: the closed incidents, and for the one chosen, its track on the map with the
 // timeline of what happened (state changes and commands with who gave them).
 
-import { PATHS, asList, get } from "./api.js";
-import { formatDistance, localName, onLangChange, t } from "./i18n.js";
+import { PATHS, asList, describeReason, get } from "./api.js";
+import { actionName, commandName, detailText, formatDistance, localName, onLangChange, resultName, stateName, t } from "./i18n.js";
 import { L, getMap, layers } from "./map.js";
 import { playbookById } from "./state.js";
-import { h, formatTime, showError } from "./ui.js";
+import { errorText, h, formatTime, showError } from "./ui.js";
 
 let chosen = null;
 
@@ -28,18 +28,28 @@ function lengthM(points) {
 
 const timeOf = (e) => e.created_at ?? e.sent_at ?? e.time ?? e.at ?? "";
 
-/** One line per event, command and audit entry, in time order. */
+/** A coded message of an event or command (code/params), else its text as the server gave it. */
+function messageOf(x) {
+  if (x.code || x.reason_code) return describeReason(x);
+  return String(x.message ?? x.detail ?? "");
+}
+
+/** One line per event, command and audit entry, in time order, in the operator's language;
+ * each line keeps the raw name (data-what), actor (data-who) and state (data-state). */
 function timeline(record) {
   const rows = [];
   for (const e of asList(record.events ?? [])) {
-    const change = e.from_state || e.to_state ? `${e.from_state || "·"} → ${e.to_state || "·"}` : "";
-    rows.push({ at: timeOf(e), what: e.kind || "event", who: e.actor, text: [change, e.message].filter(Boolean).join(" "), kind: "event" });
+    const change = e.from_state || e.to_state ? `${stateName(e.from_state) || "·"} → ${stateName(e.to_state) || "·"}` : "";
+    rows.push({ at: timeOf(e), raw: e.kind || "event", what: e.to_state ? stateName(e.to_state) : commandName(e.kind || "event"), who: e.actor,
+      state: e.to_state ?? "", text: [change, messageOf(e)].filter(Boolean).join(" "), kind: "event" });
   }
   for (const c of asList(record.commands ?? [])) {
-    rows.push({ at: timeOf(c), what: c.command ?? c.name ?? "command", who: c.actor, text: [c.result ?? c.outcome ?? "", c.detail ?? c.message ?? ""].filter(Boolean).join(" "), kind: "command" });
+    const raw = c.command ?? c.name ?? "command";
+    const result = c.result ?? c.outcome;
+    rows.push({ at: timeOf(c), raw, what: commandName(raw), who: c.actor, text: [result ? resultName(result) : "", messageOf(c)].filter(Boolean).join(" "), kind: "command" });
   }
   for (const a of asList(record.audit ?? [])) {
-    rows.push({ at: timeOf(a), what: a.action, who: a.actor, text: a.details ? JSON.stringify(a.details) : "", kind: "audit" });
+    rows.push({ at: timeOf(a), raw: a.action, what: actionName(a.action), who: a.actor, text: detailText(a.details), kind: "audit" });
   }
   rows.sort((x, y) => String(x.at).localeCompare(String(y.at)));
   return rows;
@@ -75,14 +85,14 @@ async function openRecord(inc) {
       track.length && exports.length ? h("div", { class: "row" }, exports) : null,
       h("p", { class: "muted small", id: "record-track" },
         `${t("records.track")}: ${track.length ? formatDistance(lengthM(track)) : "–"} · ${t("records.planned")}: ${formatDistance(lengthM(planned))}`),
-      detail.reason ? h("p", { class: "reason" }, detail.reason) : null,
+      detail.reason || detail.reason_code ? h("p", { class: "reason" }, describeReason(detail)) : null,
       h("h3", {}, t("records.events")),
-      h("ol", { class: "timeline" }, timeline(record).map((r) => h("li", { class: `tl-${r.kind}` },
+      h("ol", { class: "timeline" }, timeline(record).map((r) => h("li", { class: `tl-${r.kind}`, dataset: { what: r.raw ?? "", who: r.who ?? "", state: r.state ?? "" } },
         h("span", { class: "muted small" }, formatTime(r.at)), " ",
         h("b", {}, r.what ?? ""), " ", r.who ?? "", " ",
         h("span", { class: "small" }, r.text)))));
   } catch (err) {
-    box.replaceChildren(h("p", { class: "error" }, err.reason || err.message));
+    box.replaceChildren(h("p", { class: "error" }, errorText(err)));
     if (!err.missing) showError(err);
   }
 }

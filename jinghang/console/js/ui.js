@@ -1,6 +1,6 @@
 // Small shared pieces of the page: the confirmation dialog, the toast line, and element helpers.
 
-import { t } from "./i18n.js";
+import { lang, t, tCode } from "./i18n.js";
 
 /** Ask the operator; resolves true only when they press Confirm. */
 export function confirmAction(text) {
@@ -31,8 +31,18 @@ export function toast(text, kind = "info") {
   }, kind === "error" ? 9000 : 4000);
 }
 
+/** The operator's text of an error: an ApiError's coded reason, a coded console error
+ * (``code``/``params``), else (a bug's own message) only in English, a generic text in zh. */
+export function errorText(err) {
+  if (err?.reason) return err.reason;
+  if (err?.code) return tCode(err.code, err.params || {});
+  if (lang() === "en") return err?.message || String(err);
+  console.warn("uncoded error", err);
+  return tCode("error");
+}
+
 export function showError(err) {
-  toast(t("common.error", { reason: err?.reason || err?.message || String(err) }), "error");
+  toast(t("common.error", { reason: errorText(err) }), "error");
 }
 
 /** Text made safe to put inside HTML (names and labels that come from users or the server). */

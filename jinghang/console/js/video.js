@@ -3,10 +3,10 @@
 // No ICE servers are configured: media stays on the host's own addresses. Click a tile to
 // enlarge it; click again to restore.
 
-import { PATHS, getToken } from "./api.js";
-import { lang, t } from "./i18n.js";
+import { PATHS, describeProblem, getToken } from "./api.js";
+import { formatNumber, lang, modeName, t } from "./i18n.js";
 import { emit, on, state } from "./state.js";
-import { h } from "./ui.js";
+import { errorText, h } from "./ui.js";
 
 const tiles = new Map(); // vehicle id -> {el, pc, resource, video, stopTimer}
 const STOP_AFTER_LANDED_MS = 8000;
@@ -68,14 +68,14 @@ async function connect(tile, v) {
     body: pc.localDescription.sdp,
   });
   if (!response.ok) {
-    let reason = `HTTP ${response.status}`;
+    let problem = {};
     try {
-      const problem = await response.json();
-      reason = problem.detail || reason;
+      problem = await response.json();
     } catch {
-      // not JSON
+      // not JSON: the status says it
     }
-    throw new Error(reason);
+    const reason = describeProblem(problem, response.status);
+    throw Object.assign(new Error(reason), { reason });
   }
   const location = response.headers.get("Location");
   if (location) tile.resource = new URL(location, window.location.href).toString();
@@ -109,7 +109,7 @@ async function start(tile, v) {
   try {
     await connect(tile, v);
   } catch (err) {
-    scheduleRetry(tile, v, err.message);
+    scheduleRetry(tile, v, errorText(err));
   }
 }
 
@@ -215,7 +215,7 @@ function onVehicle(v) {
     else {
       clearTimeout(tile.stopTimer);
       tile.stopTimer = 0;
-      tile.label.textContent = `${v.name} · ${v.mode || ""} · ${v.altitude_m == null ? "" : v.altitude_m.toFixed(0) + " m"}`;
+      tile.label.textContent = `${v.name} · ${v.mode ? modeName(v.mode) : ""} · ${v.altitude_m == null ? "" : formatNumber(v.altitude_m, 0) + " m"}`;
     }
   } else if (tile && !tile.stopTimer) {
     tile.stopTimer = setTimeout(() => closeTile(v.id), STOP_AFTER_LANDED_MS);

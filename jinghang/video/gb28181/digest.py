@@ -17,6 +17,7 @@ from jinghang.video.gb28181.message import auth_params
 class AuthenticationRefused(VideoError):
     """The platform's challenge cannot be answered (another scheme, algorithm or qop)."""
 
+    code = "video.gb28181_auth_refused"
     status_code = 502
     title = "GB/T 28181 authentication refused"
 
