@@ -94,7 +94,7 @@ function resultText(err) {
   const problem = err?.problem || {};
   switch (problem.code) {
     case "payload.missing": return t("pilot.result.payload_missing", { payload: t(`payload.${problem.payload}`) });
-    case "command.refused": return t("pilot.result.refused", { reason: problem.result_name || "" });
+    case "command.refused": return t("pilot.result.refused", { reason: problem.result_name ? t(`mav_result.${problem.result_name}`) : "" });
     case "command.no_answer": return t("pilot.result.no_answer");
     case "pilot.not_in_control": return t("pilot.result.not_in_control", { who: problem.controlled_by || t("pilot.dispatcher") });
     default: return t("pilot.result.refused", { reason: err?.reason || err?.message || String(err) });
