@@ -60,16 +60,30 @@ ORBIT_RADIUS_RANGE_M = (5.0, 1000.0)
 RELAY_MAX = 15
 
 
+class PayloadInputError(FlightError):
+    """A payload command's argument the payload cannot take (text too long, unknown source)."""
+
+    status_code = 422
+    title = "Payload input refused"
+
+
+class NoPosition(FlightError):
+    """A command that needs the vehicle's position before it has one."""
+
+    status_code = 409
+    title = "No position yet"
+
+
 def tts_bytes(text: str) -> bytes:
-    """The text as sent to the payload, or a FlightError naming the bound."""
+    """The text as sent to the payload, or a PayloadInputError naming the bound."""
     data = text.strip().encode("utf-8")
     if not data or len(data) > TTS_TEXT_MAX_BYTES:
-        raise FlightError(
+        raise PayloadInputError(
             f"text must be 1 to {TTS_TEXT_MAX_BYTES} bytes in UTF-8, got {len(data)}",
             field="text",
             value=len(data),
             limit=TTS_TEXT_MAX_BYTES,
-            code="payload.text_too_long",
+            code="payload.text_length",
         )
     return data
 

@@ -53,7 +53,9 @@ from jinghang.flight.payload import (
     GIMBAL_YAW_RANGE_DEG,
     ORBIT_RADIUS_RANGE_M,
     RELAY_MAX,
+    NoPosition,
     PayloadCommands,
+    PayloadInputError,
     tts_bytes,
 )
 from jinghang.flight.sanity import DEFAULT_LIMITS, Geofence, Limits, Rejected
@@ -694,7 +696,7 @@ class Vehicle:
     async def set_camera_source(self, source: str, *, actor: str = "system") -> None:
         """Switch the video to the ``"rgb"`` or ``"ir"`` (thermal) camera."""
         if source not in CAMERA_SOURCES:
-            raise FlightError(
+            raise PayloadInputError(
                 f"source must be one of {sorted(CAMERA_SOURCES)}, got {source!r}",
                 field="source", value=source, limit=sorted(CAMERA_SOURCES),
             )
@@ -706,7 +708,7 @@ class Vehicle:
     def _need_position(self) -> tuple[float, float]:
         s = self.state
         if not s.has_position:
-            raise FlightError(
+            raise NoPosition(
                 f"vehicle {self.system_id} has no position yet", field="position",
                 code="vehicle.no_position",
             )

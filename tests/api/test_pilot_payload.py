@@ -36,6 +36,8 @@ async def test_each_control_reaches_the_drone_and_is_audited(tmp_path: Path) -> 
         assert both.status_code == 422
         too_long = await api.post("/api/fleet/1/loudspeaker", "pilot", json={"text": "很" * 50})
         assert too_long.status_code == 422 and "127" in too_long.text
+        blank = await api.post("/api/fleet/1/loudspeaker", "pilot", json={"text": "   "})
+        assert blank.status_code == 422 and blank.json()["field"] == "text"
 
         # no spotlight on this drone: refused, naming it, nothing sent
         dark = await api.post("/api/fleet/1/spotlight", "pilot", json={"on": True})
