@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     token_lifetime_s: int = 12 * 3600
     host: str = "127.0.0.1"
     port: int = 8000
+    #: The relay instance (MAV_CMD_DO_SET_RELAY) the drones' spotlights are wired to.
+    spotlight_relay: int = Field(default=0, ge=0, le=15)
     #: MAVLink connection strings of the fleet's links (``tcp:127.0.0.1:5760``, ...).
     links: list[str] = Field(default_factory=list)
     #: STUN/TURN servers for WebRTC, as aiortc RTCIceServer dicts; the default is none.

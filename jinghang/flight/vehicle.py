@@ -46,6 +46,18 @@ from jinghang.flight.errors import (
 from jinghang.flight.expect import Expectations
 from jinghang.flight.mission_protocol import MissionProtocol
 from jinghang.flight.params import Parameters
+from jinghang.flight.payload import (
+    CAMERA_SOURCES,
+    CLIP_ID_MAX,
+    GIMBAL_PITCH_RANGE_DEG,
+    GIMBAL_YAW_RANGE_DEG,
+    ORBIT_RADIUS_RANGE_M,
+    RELAY_MAX,
+    NoPosition,
+    PayloadCommands,
+    PayloadInputError,
+    tts_bytes,
+)
 from jinghang.flight.sanity import DEFAULT_LIMITS, Geofence, Limits, Rejected
 from jinghang.flight.state import VehicleState, apply_message
 from jinghang.missions.items import MissionItem, MissionType
@@ -133,6 +145,9 @@ class Vehicle:
             send, self.expectations, target_system=system_id, target_component=component_id
         )
         self.params.recorder = self._recorded
+        self._payload = PayloadCommands(
+            self.commands, send, system_id=system_id, component_id=component_id
+        )
         self._telemetry_interval_s = 1.0 / telemetry_rate_hz if telemetry_rate_hz > 0 else 0.0
         self._last_telemetry_s = 0.0
         self._waiters: list[asyncio.Future[None]] = []
@@ -638,6 +653,115 @@ class Vehicle:
     async def set_current_item(self, seq: int, *, actor: str = "system") -> None:
         await self._recorded(
             "set_current_item", actor, {"seq": seq}, lambda: self.mission.set_current(seq)
+        )
+
+    # -- payloads and flight controls (MAVLink in :mod:`jinghang.flight.payload`) ----------
+
+    async def play_clip(self, clip_id: int, *, actor: str = "system") -> None:
+        """Play a prerecorded loudspeaker message by id."""
+        clip_id = int(_check_range("clip_id", clip_id, 1, CLIP_ID_MAX))
+        await self._recorded(
+            "loudspeaker", actor, {"clip_id": clip_id}, lambda: self._payload.play_clip(clip_id)
+        )
+
+    async def speak(self, text: str, *, actor: str = "system") -> None:
+        """Speak ``text`` on the loudspeaker (text to speech on the payload)."""
+        tts_bytes(text)
+        await self._recorded(
+            "loudspeaker", actor, {"text": text.strip()}, lambda: self._payload.speak(text)
+        )
+
+    async def set_spotlight(self, on: bool, *, relay: int = 0, actor: str = "system") -> None:
+        relay = int(_check_range("relay", relay, 0, RELAY_MAX))
+        await self._recorded(
+            "spotlight", actor, {"on": on, "relay": relay},
+            lambda: self._payload.spotlight(on, relay),
+        )
+
+    async def release_payload(self, *, actor: str = "system") -> None:
+        """Open the release (gripper) and let the load go."""
+        await self._recorded("release_payload", actor, {}, self._payload.release)
+
+    async def point_gimbal(
+        self, pitch_deg: float, yaw_deg: float, *, actor: str = "system"
+    ) -> None:
+        pitch_deg = _check_range("pitch_deg", pitch_deg, *GIMBAL_PITCH_RANGE_DEG)
+        yaw_deg = _check_range("yaw_deg", yaw_deg, *GIMBAL_YAW_RANGE_DEG)
+        await self._recorded(
+            "gimbal", actor, {"pitch_deg": pitch_deg, "yaw_deg": yaw_deg},
+            lambda: self._payload.gimbal(pitch_deg, yaw_deg),
+        )
+
+    async def set_zoom(self, zoom_percent: float, *, actor: str = "system") -> None:
+        zoom_percent = _check_range("zoom_percent", zoom_percent, 0.0, 100.0)
+        await self._recorded(
+            "zoom", actor, {"zoom_percent": zoom_percent},
+            lambda: self._payload.zoom(zoom_percent),
+        )
+
+    async def set_camera_source(self, source: str, *, actor: str = "system") -> None:
+        """Switch the video to the ``"rgb"`` or ``"ir"`` (thermal) camera."""
+        if source not in CAMERA_SOURCES:
+            raise PayloadInputError(
+                f"source must be one of {sorted(CAMERA_SOURCES)}, got {source!r}",
+                field="source", value=source, limit=sorted(CAMERA_SOURCES),
+            )
+        await self._recorded(
+            "camera_source", actor, {"source": source},
+            lambda: self._payload.camera_source(source),
+        )
+
+    def _need_position(self) -> tuple[float, float]:
+        s = self.state
+        if not s.has_position:
+            raise NoPosition(
+                f"vehicle {self.system_id} has no position yet", field="position",
+                code="vehicle.no_position",
+            )
+        return s.latitude_deg, s.longitude_deg
+
+    def _check_ceiling(self, relative_altitude_m: float) -> float:
+        return _check_range(
+            "relative_altitude_m", relative_altitude_m, 1.0, self.limits.altitude_ceiling_m
+        )
+
+    async def set_altitude(self, relative_altitude_m: float, *, actor: str = "system") -> None:
+        """Climb or descend where it is (GUIDED reposition), within the ceiling."""
+        relative_altitude_m = self._check_ceiling(relative_altitude_m)
+
+        async def act() -> None:
+            latitude_deg, longitude_deg = self._need_position()
+            await self._payload.reposition(latitude_deg, longitude_deg, relative_altitude_m)
+            self._acknowledged(custom_mode=self._custom_mode(self.autopilot.guided_mode))
+            self._guided_target = None
+
+        await self._recorded(
+            "set_altitude", actor, {"relative_altitude_m": relative_altitude_m}, act
+        )
+
+    async def orbit(
+        self,
+        latitude_deg: float,
+        longitude_deg: float,
+        radius_m: float,
+        *,
+        relative_altitude_m: float | None = None,
+        actor: str = "system",
+    ) -> None:
+        """Circle a point at ``radius_m`` (DO_ORBIT), at the given or the current height."""
+        latitude_deg = _check_range("latitude_deg", latitude_deg, -90.0, 90.0)
+        longitude_deg = _check_range("longitude_deg", longitude_deg, -180.0, 180.0)
+        radius_m = _check_range("radius_m", radius_m, *ORBIT_RADIUS_RANGE_M)
+        height_m = (
+            self._check_ceiling(relative_altitude_m)
+            if relative_altitude_m is not None
+            else self._check_ceiling(max(1.0, self.state.relative_altitude_m))
+        )
+        params = {"latitude_deg": latitude_deg, "longitude_deg": longitude_deg,
+                  "radius_m": radius_m, "relative_altitude_m": height_m}
+        await self._recorded(
+            "orbit", actor, params,
+            lambda: self._payload.orbit(latitude_deg, longitude_deg, radius_m, height_m),
         )
 
     # -- signing -------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""COMMAND_LONG and COMMAND_INT as ArduCopter answers them.
+"""COMMAND_LONG and COMMAND_INT as ArduCopter answers them (and the payloads as
+:mod:`jinghang.simulator.payload` records them).
 
 :func:`handle_command` runs one command against the vehicle and returns the MAV_RESULT for
 its COMMAND_ACK plus any messages to send after the ack (HOME_POSITION, AUTOPILOT_VERSION,
@@ -16,12 +17,15 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from jinghang.simulator import telemetry
 from jinghang.simulator.channel import MavMessage
+from jinghang.simulator.payload import Orbit
 from jinghang.simulator.vehicle import ACCEPTED, DENIED, FAILED, FORCE_MAGIC, UNSUPPORTED
 
 if TYPE_CHECKING:
     from jinghang.simulator.endpoint import ClientLink, VehicleEndpoint
 
 M = mavlink
+#: a result for which no COMMAND_ACK is sent (a payload that hangs)
+NO_ANSWER = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +138,10 @@ def handle_command(
     if c == M.MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES:
         return ACCEPTED, [telemetry.autopilot_version(v, endpoint.system_id)]
     if c == M.MAV_CMD_DO_MOUNT_CONTROL:
+        v.payload.gimbal.append((cmd.param1, cmd.param3))
         return v.set_gimbal(cmd.param1, cmd.param3, cmd.param2), []
     if c == M.MAV_CMD_DO_GIMBAL_MANAGER_PITCHYAW:
+        v.payload.gimbal.append((cmd.param1, cmd.param2))
         return v.set_gimbal(cmd.param1, cmd.param2), []
     if c == M.MAV_CMD_DO_DIGICAM_CONTROL:
         if cmd.raw_param5 != 0:
@@ -149,13 +155,33 @@ def handle_command(
         return ACCEPTED, []
     if c == M.MAV_CMD_DO_SET_RELAY:
         v.relays[int(cmd.param1)] = int(cmd.param2)
+        if int(cmd.param1) == v.payload.spotlight_relay:
+            v.payload.set_spotlight(int(cmd.param2) == 1)
         return ACCEPTED, []
     if c == M.MAV_CMD_DO_SET_SERVO:
         v.servos[int(cmd.param1)] = int(cmd.param2)
         return ACCEPTED, []
     if c == M.MAV_CMD_DO_GRIPPER:
         v.gripper_grabbed = int(cmd.param2) == 1
+        if int(cmd.param2) == M.GRIPPER_ACTION_RELEASE:
+            v.payload.releases += 1
         return ACCEPTED, []
+    if c == M.MAV_CMD_USER_1:  # the loudspeaker (jinghang.flight.payload's convention)
+        if v.payload.loudspeaker_silent:
+            return NO_ANSWER, []
+        return (ACCEPTED if v.payload.play(int(cmd.param1), int(cmd.param2)) else DENIED), []
+    if c == M.MAV_CMD_SET_CAMERA_ZOOM:
+        if int(cmd.param1) != M.ZOOM_TYPE_RANGE or not 0 <= cmd.param2 <= 100:
+            return DENIED, []
+        v.payload.zoom_percent = cmd.param2
+        return ACCEPTED, []
+    if c == M.MAV_CMD_SET_CAMERA_SOURCE:
+        if int(cmd.param2) not in (M.CAMERA_SOURCE_RGB, M.CAMERA_SOURCE_IR):
+            return DENIED, []
+        v.payload.camera_source = int(cmd.param2)
+        return ACCEPTED, []
+    if c == M.MAV_CMD_DO_ORBIT:
+        return _orbit(endpoint, cmd), []
     return UNSUPPORTED, []
 
 
@@ -175,6 +201,28 @@ def _reposition(endpoint: VehicleEndpoint, cmd: Command) -> int:
     if cmd.param1 > 0:
         v.set_speed(cmd.param1)
     return v.goto(lat, lon, alt)
+
+
+def _orbit(endpoint: VehicleEndpoint, cmd: Command) -> int:
+    """DO_ORBIT: recorded, and the drone goes to the circle's edge facing the centre (the
+    built-in simulator does not fly the circle itself)."""
+    from jinghang.simulator.geo import offset_deg
+    from jinghang.simulator.modes import Mode
+
+    v = endpoint.vehicle
+    radius_m = cmd.param1
+    if not (math.isfinite(radius_m) and radius_m > 0) or not v.armed:
+        return DENIED
+    if v.mode != Mode.GUIDED and not v.set_mode(Mode.GUIDED):
+        return DENIED
+    alt = _relative_alt(endpoint, cmd) if math.isfinite(cmd.altitude_m) else v.relative_altitude_m
+    v.payload.orbits.append(
+        Orbit(cmd.latitude_deg, cmd.longitude_deg, radius_m, alt)
+    )
+    lat, lon = offset_deg(cmd.latitude_deg, cmd.longitude_deg, -radius_m, 0.0)
+    result = v.goto(lat, lon, alt)
+    v.set_roi(cmd.latitude_deg, cmd.longitude_deg, 0.0)
+    return result
 
 
 def _message_interval(endpoint: VehicleEndpoint, cmd: Command, client: ClientLink) -> int:

@@ -21,7 +21,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from jinghang.simulator import notices, telemetry
 from jinghang.simulator.channel import MavChannel, MavMessage
-from jinghang.simulator.command_handler import Command, handle_command
+from jinghang.simulator.command_handler import NO_ANSWER, Command, handle_command
 from jinghang.simulator.mission_protocol import MissionServer
 from jinghang.simulator.vehicle import SimVehicle
 
@@ -139,6 +139,8 @@ class VehicleEndpoint:
             command = Command.from_message(msg)
             result, replies = handle_command(self, command, client)
             self.flush_notices()
+            if result == NO_ANSWER:
+                return
             client.send(
                 M.MAVLink_command_ack_message(
                     command.command, result, 0, 0, msg.get_srcSystem(), msg.get_srcComponent()
@@ -161,6 +163,9 @@ class VehicleEndpoint:
                     msg.get_srcComponent(),
                 )
             )
+        elif kind == "TUNNEL":
+            vehicle.payload.receive_text(int(msg.payload_type),
+                                         bytes(msg.payload[: int(msg.payload_length)]))
         elif kind == "SET_POSITION_TARGET_GLOBAL_INT":
             self._position_target(msg)
         elif kind == "PARAM_REQUEST_LIST":

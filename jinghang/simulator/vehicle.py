@@ -29,6 +29,7 @@ from jinghang.simulator.mission_runner import (
 )
 from jinghang.simulator.modes import ARMABLE_MODES, POSITION_MODES, SUPPORTED_MODES, Mode
 from jinghang.simulator.params import ParamTable
+from jinghang.simulator.payload import SimPayload
 from jinghang.simulator.physics import PointMassCopter
 
 # MAV_RESULT
@@ -108,6 +109,8 @@ class SimVehicle:
         self.relays: dict[int, int] = {}
         self.servos: dict[int, int] = {}
         self.gripper_grabbed: bool | None = None
+        #: what the loudspeaker, spotlight, release, gimbal and camera were told
+        self.payload = SimPayload()
         # failsafes
         self.gcs_seen = False
         #: FS_GCS_TIMEOUT is multiplied by this (the server sets its speedup): a ground
