@@ -334,7 +334,7 @@ class Dispatcher:
                     "code": "drone.unknown", "params": {}, "reason": "not in the fleet"}
                 raise NoDroneAvailable(
                     f"vehicle {system_id} cannot fly incident {incident_id}: {first['reason']}",
-                    field="system_id", value=system_id, code=first["code"],
+                    field="system_id", value=system_id, code=str(first["code"]),
                     params=first.get("params", {}), rejected=decision.reasons)
         if waiting is None:
             with self.journal.tx() as s:
