@@ -151,8 +151,6 @@ class Vehicle:
         self._telemetry_interval_s = 1.0 / telemetry_rate_hz if telemetry_rate_hz > 0 else 0.0
         self._last_telemetry_s = 0.0
         self._waiters: list[asyncio.Future[None]] = []
-        #: The mode and armed state the last ``vehicle.status`` events announced.
-        self._announced: tuple[str, bool] = ("UNKNOWN", False)
         self._mode_before_pause: str | None = None
         self._guided_target: Any = None
         self._set_link_signing = set_link_signing
@@ -176,6 +174,7 @@ class Vehicle:
         if kind == "PARAM_VALUE":
             self.params.observe(message)
         was_lost = self.state.link_lost
+        was_armed, was_mode = self.state.armed, self.state.mode
         self.frames_signed = frame_is_signed(message)
         rejected: list[Rejected] = []
         note = apply_message(
@@ -190,7 +189,7 @@ class Vehicle:
         if kind in _POSITION_MESSAGES:
             self._check_where()
         if note == "heartbeat":
-            self._note_mode_and_armed()
+            self._note_mode_and_armed(was_mode, was_armed)
             if was_lost:
                 self.state.link_lost = False
                 self._publish("vehicle.status", {"event": "link_recovered"})
@@ -319,12 +318,9 @@ class Vehicle:
         if self.bus is not None:
             self.bus.publish(topic, {"system_id": self.system_id, **data})
 
-    def _note_mode_and_armed(self) -> None:
-        """The mode name from the heartbeat's custom mode, and an event for each change the
-        heartbeats show (an acknowledgement moves the state sooner; the events stay the
-        heartbeat's, so their order against the rest of the telemetry is the vehicle's)."""
+    def _note_mode_and_armed(self, was_mode: str, was_armed: bool) -> None:
+        """The mode name from the custom mode, and an event for each change."""
         self.state.mode = self.autopilot.mode_name(self.state.custom_mode)
-        was_mode, was_armed = self._announced
         if self.state.mode != was_mode and was_mode != "UNKNOWN":
             self._publish(
                 "vehicle.status",
@@ -334,7 +330,6 @@ class Vehicle:
             self._publish(
                 "vehicle.status", {"event": "armed" if self.state.armed else "disarmed"}
             )
-        self._announced = (self.state.mode, self.state.armed)
 
     def _acknowledged(self, *, custom_mode: int | None = None, armed: bool | None = None) -> None:
         """The vehicle accepted a mode change or (dis)arming. Where its firmware answers only
@@ -343,11 +338,12 @@ class Vehicle:
         it ever disagrees. The link keeps frame order, so no older heartbeat follows."""
         if not self.autopilot.ack_confirms_state:
             return
+        was_mode, was_armed = self.state.mode, self.state.armed
         if custom_mode is not None:
             self.state.custom_mode = custom_mode
-            self.state.mode = self.autopilot.mode_name(custom_mode)
         if armed is not None:
             self.state.armed = armed
+        self._note_mode_and_armed(was_mode, was_armed)
         self._wake_waiters()
 
     def _wake_waiters(self) -> None:
