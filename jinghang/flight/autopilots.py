@@ -23,10 +23,6 @@ class Autopilot:
     mission_home_items: ClassVar[int] = 0
     guided_mode: ClassVar[str] = "GUIDED"
     auto_mode: ClassVar[str] = "AUTO"
-    #: Whether an accepted mode change, arming, disarming or MISSION_START is already done when
-    #: its COMMAND_ACK leaves the vehicle, so the state may be taken from the acknowledgement
-    #: rather than from the next HEARTBEAT (up to a second later).
-    ack_confirms_state: ClassVar[bool] = False
     #: The parameter saying whether a camera trigger is configured (0: none), or None when
     #: the firmware has no such single parameter.
     camera_type_param: ClassVar[str | None] = None
@@ -49,9 +45,6 @@ class ArduCopter(Autopilot):
 
     name = "ardupilot"
     mission_home_items = 1
-    # ArduPilot handles DO_SET_MODE, COMPONENT_ARM_DISARM and MISSION_START (which switches to
-    # AUTO) synchronously and answers ACCEPTED only once the change is made.
-    ack_confirms_state = True
     camera_type_param = "CAM1_TYPE"  # 0 None, 1 Servo, 2 Relay, ... (AP_Camera)
     pause_modes = ("BRAKE", "LOITER")
 

@@ -189,7 +189,16 @@ class Vehicle:
         if kind in _POSITION_MESSAGES:
             self._check_where()
         if note == "heartbeat":
-            self._note_mode_and_armed(was_mode, was_armed)
+            self.state.mode = self.autopilot.mode_name(self.state.custom_mode)
+            if self.state.mode != was_mode and was_mode != "UNKNOWN":
+                self._publish(
+                    "vehicle.status",
+                    {"event": "mode", "mode": self.state.mode, "previous": was_mode},
+                )
+            if self.state.armed != was_armed:
+                self._publish(
+                    "vehicle.status", {"event": "armed" if self.state.armed else "disarmed"}
+                )
             if was_lost:
                 self.state.link_lost = False
                 self._publish("vehicle.status", {"event": "link_recovered"})
@@ -318,34 +327,6 @@ class Vehicle:
         if self.bus is not None:
             self.bus.publish(topic, {"system_id": self.system_id, **data})
 
-    def _note_mode_and_armed(self, was_mode: str, was_armed: bool) -> None:
-        """The mode name from the custom mode, and an event for each change."""
-        self.state.mode = self.autopilot.mode_name(self.state.custom_mode)
-        if self.state.mode != was_mode and was_mode != "UNKNOWN":
-            self._publish(
-                "vehicle.status",
-                {"event": "mode", "mode": self.state.mode, "previous": was_mode},
-            )
-        if self.state.armed != was_armed:
-            self._publish(
-                "vehicle.status", {"event": "armed" if self.state.armed else "disarmed"}
-            )
-
-    def _acknowledged(self, *, custom_mode: int | None = None, armed: bool | None = None) -> None:
-        """The vehicle accepted a mode change or (dis)arming. Where its firmware answers only
-        once the change is made (ArduPilot), the state is taken from the acknowledgement
-        instead of waiting up to a second for the next HEARTBEAT, which still corrects it if
-        it ever disagrees. The link keeps frame order, so no older heartbeat follows."""
-        if not self.autopilot.ack_confirms_state:
-            return
-        was_mode, was_armed = self.state.mode, self.state.armed
-        if custom_mode is not None:
-            self.state.custom_mode = custom_mode
-        if armed is not None:
-            self.state.armed = armed
-        self._note_mode_and_armed(was_mode, was_armed)
-        self._wake_waiters()
-
     def _wake_waiters(self) -> None:
         waiters, self._waiters = self._waiters, []
         for future in waiters:
@@ -443,7 +424,6 @@ class Vehicle:
             await self.commands.long(
                 MAV_CMD_DO_SET_MODE, MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, custom
             )
-            self._acknowledged(custom_mode=custom)
         except CommandRejected as error:
             if error.result_name != "UNSUPPORTED":
                 raise
@@ -462,7 +442,6 @@ class Vehicle:
         started_s = time.time()
         try:
             await self.commands.long(MAV_CMD_COMPONENT_ARM_DISARM, 1)
-            self._acknowledged(armed=True)
         except CommandRejected as error:
             await asyncio.sleep(0.2)  # reasons may trail the ack on the link
             reasons = [
@@ -487,7 +466,6 @@ class Vehicle:
         await self.commands.long(
             MAV_CMD_COMPONENT_ARM_DISARM, 0, FORCE_DISARM_MAGIC if force else 0
         )
-        self._acknowledged(armed=False)
         await self.wait_until(lambda s: not s.armed, timeout_s=5.0)
 
     async def disarm(self, *, force: bool = False, actor: str = "system") -> None:
@@ -634,13 +612,12 @@ class Vehicle:
         async def act() -> None:
             if not self.state.armed:
                 await self._ensure_guided_and_armed()
-            auto = self._custom_mode(self.autopilot.auto_mode)
             try:
                 await self.commands.long(MAV_CMD_MISSION_START, 0, 0)
-                self._acknowledged(custom_mode=auto)  # ArduCopter: accepted means in AUTO
             except CommandRejected as error:
                 if error.result_name != "UNSUPPORTED":
                     raise
+            auto = self._custom_mode(self.autopilot.auto_mode)
             if self.state.custom_mode != auto:
                 await self._set_mode(self.autopilot.auto_mode)
 
@@ -728,7 +705,6 @@ class Vehicle:
         async def act() -> None:
             latitude_deg, longitude_deg = self._need_position()
             await self._payload.reposition(latitude_deg, longitude_deg, relative_altitude_m)
-            self._acknowledged(custom_mode=self._custom_mode(self.autopilot.guided_mode))
             self._guided_target = None
 
         await self._recorded(
