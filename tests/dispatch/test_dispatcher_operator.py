@@ -98,10 +98,10 @@ async def test_a_playbook_that_asks_waits_for_another_pilot_to_confirm(tmp_path:
         with pytest.raises(TwoPersonRule) as own:
             await w.dispatcher.confirm(incident_id, actor="zhang", role="pilot")
         assert own.value.status_code == 403
-        assert own.value.details["code"] == "sortie.confirm_by_dispatcher"
+        assert own.value.code == "sortie.confirm_by_dispatcher"
         with pytest.raises(TwoPersonRule) as commander:
             await w.dispatcher.confirm(incident_id, actor="chief.wang", role="commander")
-        assert commander.value.details["code"] == "sortie.confirm_needs_pilot"
+        assert commander.value.code == "sortie.confirm_needs_pilot"
         assert w.sortie(incident_id).state == "waiting_pilot"
         await w.dispatcher.confirm(incident_id, actor="pilot.li", role="pilot")
         await w.sortie_is(incident_id, "en_route", "on_scene", "returning", "landed")

@@ -43,7 +43,7 @@ def test_a_case_is_open_until_closed_or_cancelled_and_then_never_moves() -> None
     with pytest.raises(IllegalTransition) as err:
         check_case_transition("closed", "open", case_id=7)
     assert err.value.field == "state" and err.value.value == "open"
-    assert "case 7" in str(err.value) and err.value.details["code"] == "case.illegal_transition"
+    assert "case 7" in str(err.value) and err.value.code == "case.illegal_transition"
 
 
 def test_an_ended_sortie_never_moves_and_the_error_says_where_it_could_go() -> None:

@@ -152,7 +152,7 @@ async def test_a_survey_is_refused_when_the_vehicle_has_no_camera(vehicle) -> No
     await v.params.set("CAM1_TYPE", 0)
     with pytest.raises(CameraNotConfigured) as info:
         await upload_checked(v, plan, SafetyLimits(), None)
-    assert info.value.field == "CAM1_TYPE" and info.value.details["code"] == "camera.not_configured"
+    assert info.value.field == "CAM1_TYPE" and info.value.code == "camera.not_configured"
     assert await v.download_mission(MissionType.MISSION) == []
     await v.params.set("CAM1_TYPE", 1)  # a servo-triggered camera: the same plan goes up
     await upload_checked(v, plan, SafetyLimits(), None)
