@@ -18,11 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from jinghang.dispatch.errors import PlaybookFileError, UnknownPlaybook
+from jinghang.errors import DispatchError
 
 PATTERNS = (
     "area_survey", "corridor", "perimeter", "waypoint_loop", "orbit", "expanding_square",
     "sector_search", "structure_scan", "hover",
 )
+
+
+class AreaRequired(DispatchError):
+    """A playbook that covers an area was reported with a point only and has no default
+    area round a point (``code`` ``incident.area_required``, field ``area``)."""
+
+    status_code = 422
+    title = "Area required"
 
 
 @dataclass(frozen=True)
