@@ -45,7 +45,7 @@ def proposal_for_point(
                .to_dict())
     out["no_fly_zone"] = zone.name if zone is not None else None
     out["playbook"] = playbook.to_dict()
-    out["work"] = dispatcher.work_summary(parts, reference, point)
+    out["work"] = dispatcher.work_summary(playbook_id, parts, reference, point)
     out["default_area_m"] = playbook.search_box_m
     return out
 

@@ -58,19 +58,19 @@ from jinghang.dispatch.lifecycle import (
     SortieState,
 )
 from jinghang.dispatch.planning import (
-    MARGIN_S,
     DroneProfile,
     Limits,
     WorkPart,
     battery_budget_s,
     items_to_json,
-    needs_area,
     plan_incident_flight,
+    require_area,
     return_seq,
     scene_seq,
+    transit_s,
     work_parts,
 )
-from jinghang.dispatch.playbooks import AreaRequired, Playbooks, load_playbooks
+from jinghang.dispatch.playbooks import Playbooks, load_playbooks
 from jinghang.dispatch.recorder import CommandRecorder
 from jinghang.dispatch.register_status import RegisterStatus
 from jinghang.dispatch.selection import Candidate, Choice, Task, choose_drones, distance_m
@@ -309,27 +309,24 @@ class Dispatcher:
         and the drone they were cut for. Refused (422, ``incident.area_required``, field
         ``area``) when the playbook covers an area, none was drawn and it has no default."""
         playbook = self.playbooks.get(playbook_id)
-        if needs_area(playbook) and not area and not playbook.search_box_m:
-            raise AreaRequired(f"playbook {playbook.id} covers an area: draw one (it has no "
-                               "default area round a point)", field="area",
-                               code="incident.area_required",
-                               params={"playbook_id": playbook.id})
+        require_area(playbook, area)
         reference = self.reference_drone(playbook_id, point)
         return work_parts(playbook, point, reference, limits=self.limits, area=area), reference
 
-    def work_summary(self, parts: list[WorkPart], reference: DroneProfile,
-                     point: tuple[float, float], sorties: list[int | None] | None = None
+    def work_summary(self, playbook_id: str, parts: list[WorkPart], reference: DroneProfile,
+                     point: tuple[float, float], sorties: list[int] | None = None
                      ) -> dict[str, Any]:
         """JSON-ready: the parts (with their sortie), how many sorties, the total time."""
         playbook_s = max((p.start_after_s + p.on_scene_s for p in parts), default=0.0)
-        transit_s = (reference.endurance_s * (100.0 - self.limits.reserve_pct) / 100.0
-                     - battery_budget_s(reference, point, self.limits) - MARGIN_S)
+        altitude_m = self.playbooks.get(playbook_id).altitude_m
+        total_s = playbook_s + transit_s(reference, point, altitude_m)
         rows = [p.to_dict() for p in parts]
-        for row, sortie_id in zip(rows, sorties or [None] * len(rows), strict=True):
-            row["sortie_id"] = sortie_id
+        for n, row in enumerate(rows):
+            row["sortie_id"] = sorties[n] if sorties else None
         return {"parts": rows, "sortie_count": len(parts),
-                "total_time_s": round(playbook_s + transit_s, 1),
-                "battery_budget_s": round(battery_budget_s(reference, point, self.limits), 1),
+                "total_time_s": round(total_s, 1),
+                "battery_budget_s": round(battery_budget_s(reference, point, self.limits,
+                                                           altitude_m), 1),
                 "reference_system_id": reference.system_id or None}
 
     async def report_incident(self, data: IncidentCreate, *, actor: str) -> Report:
@@ -346,7 +343,8 @@ class Dispatcher:
             sorties = [create_sortie(s, case.id, playbook.id, dispatched_by=actor,
                                      needs_confirmation=playbook.pilot_confirmation)
                        for _ in parts]
-            summary = self.work_summary(parts, reference, point, [x.id for x in sorties])
+            summary = self.work_summary(playbook.id, parts, reference, point,
+                                        [x.id for x in sorties])
             append_audit(s, actor=actor, action="incident.report", target_type="incident",
                          target_id=case.id, details={
                              "playbook_id": data.playbook_id, "priority": priority,
@@ -357,7 +355,7 @@ class Dispatcher:
         self.journal.publish_case(case, from_state="", actor=actor)
         now = self.clock.now()
         demands = [Demand(case.id, sortie.id, playbook, point, priority, data.area, actor,
-                          reported_at=now, part=part if len(parts) > 1 else None,
+                          reported_at=now, part=part,
                           not_before=now + dt.timedelta(seconds=part.start_after_s)
                           if part.start_after_s > 0 else None)
                    for sortie, part in zip(sorties, parts, strict=True)]

@@ -22,7 +22,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from jinghang.dispatch.playbooks import Playbook
+from jinghang.dispatch.playbooks import AreaRequired, Playbook
+from jinghang.dispatch.selection import CLIMB_RATE_M_S, DESCENT_RATE_M_S
 from jinghang.missions.catalog import Stage
 from jinghang.missions.compile import compile_stages, compile_template
 from jinghang.missions.estimate import Airframe
@@ -91,6 +92,15 @@ def needs_area(playbook: Playbook) -> bool:
     return work_kind(playbook) == "area"
 
 
+def require_area(playbook: Playbook, area: list[list[float]] | None) -> None:
+    """Refuse (422, ``incident.area_required``, field ``area``) a report of a playbook that
+    covers an area with a point only when the playbook has no default area round a point."""
+    if needs_area(playbook) and not area and not playbook.search_box_m:
+        raise AreaRequired(f"playbook {playbook.id} covers an area: draw one (it has no "
+                           "default area round a point)", field="area",
+                           code="incident.area_required", params={"playbook_id": playbook.id})
+
+
 @dataclass(frozen=True)
 class WorkPart:
     """One sortie's share of a case's work: an area strip, a relief shift or the whole."""
@@ -113,12 +123,19 @@ class WorkPart:
                 "area": self.area, "params": dict(self.params)}
 
 
-def battery_budget_s(drone: DroneProfile, point: LatLon, limits: Limits) -> float:
-    """Seconds of flight at the scene one full battery of ``drone`` gives, after the way
-    there and back, the reserve and a margin."""
+def transit_s(drone: DroneProfile, point: LatLon, altitude_m: float) -> float:
+    """The way there and back as drone choice counts it: climb, cruise both ways, descent."""
     home = (drone.home[0], drone.home[1])
-    transit_s = 2 * distance_m(home, point) / max(drone.cruise_speed_m_s, 0.1)
-    return drone.endurance_s * (100.0 - limits.reserve_pct) / 100.0 - transit_s - MARGIN_S
+    return (2 * distance_m(home, point) / max(drone.cruise_speed_m_s, 0.1)
+            + altitude_m / CLIMB_RATE_M_S + altitude_m / DESCENT_RATE_M_S)
+
+
+def battery_budget_s(drone: DroneProfile, point: LatLon, limits: Limits,
+                     altitude_m: float = 0.0) -> float:
+    """Seconds of flight at the scene one full battery of ``drone`` gives, after the way
+    there and back (:func:`transit_s`), the reserve and a margin."""
+    return (drone.endurance_s * (100.0 - limits.reserve_pct) / 100.0
+            - transit_s(drone, point, altitude_m) - MARGIN_S)
 
 
 def _items_at(playbook: Playbook, point: LatLon, inputs: Mapping[str, Any],
@@ -144,7 +161,7 @@ def work_parts(
     """The case's work cut into parts that each fit one battery of ``reference`` (the
     drone expected to fly them) minus the reserve; see the module docstring."""
     inputs = incident_inputs(playbook, point, area, extra_inputs)
-    budget_s = battery_budget_s(reference, point, limits)
+    budget_s = battery_budget_s(reference, point, limits, playbook.altitude_m)
     kind = work_kind(playbook)
     if kind == "area" and inputs.get("area"):
         def items_for(strip: list[list[float]]) -> list[MissionItem]:
@@ -162,6 +179,8 @@ def work_parts(
         watch_s = sum(float(s.params.get("duration_s", 0.0)) for s in playbook.stages)
         watch_s = max(watch_s, playbook.on_scene_s)
         overhead_s = max(0.0, whole.flight_time_s - watch_s)
+        if budget_s - overhead_s <= RELIEF_OVERLAP_S:  # too far for any relief: choice says so
+            return [WorkPart(0, 1, kind, whole.flight_time_s)]
         shifts = watch_shifts(watch_s, budget_s - overhead_s, RELIEF_OVERLAP_S)
         return [WorkPart(n, len(shifts), "watch", overhead_s + sh.duration_s,
                          start_after_s=sh.start_s,

@@ -10,7 +10,6 @@ before the one before it ends, so the scene is never left unwatched.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -97,13 +96,16 @@ class WatchShift:
 
 
 def watch_shifts(total_s: float, shift_max_s: float, lead_s: float = 0.0) -> list[WatchShift]:
-    """``total_s`` of watching cut into equal shifts of at most ``shift_max_s``; every shift
-    after the first is planned to arrive ``lead_s`` before the one before it must leave."""
-    if shift_max_s <= 0:
-        raise ValueError("shift_max_s must be positive")
-    count = max(1, math.ceil(total_s / shift_max_s - 1e-9))
-    each = total_s / count
-    return [WatchShift(max(0.0, n * each - lead_s) if n else 0.0, each) for n in range(count)]
+    """``total_s`` of watching cut into the fewest equal shifts of at most ``shift_max_s``;
+    each shift after the first starts ``lead_s`` before the one before it ends (the relief
+    arrives before the watching drone must leave), the last ends at ``total_s``."""
+    if shift_max_s <= lead_s:
+        raise ValueError("shift_max_s must be longer than lead_s")
+    count = 1
+    while (total_s + (count - 1) * lead_s) / count > shift_max_s + 1e-9:
+        count += 1
+    each = (total_s + (count - 1) * lead_s) / count
+    return [WatchShift(n * (each - lead_s), each) for n in range(count)]
 
 
 __all__ = ["AreaPart", "WatchShift", "battery_sized_areas", "split_area", "watch_shifts"]
