@@ -159,10 +159,22 @@ def work_parts(
     extra_inputs: Mapping[str, Any] | None = None,
 ) -> list[WorkPart]:
     """The case's work cut into parts that each fit one battery of ``reference`` (the
-    drone expected to fly them) minus the reserve; see the module docstring."""
+    drone expected to fly them) minus the reserve; see the module docstring. Work that no
+    cut makes fit (the scene is too far) stays one part: drone choice says why no drone
+    can fly it."""
     inputs = incident_inputs(playbook, point, area, extra_inputs)
     budget_s = battery_budget_s(reference, point, limits, playbook.altitude_m)
     kind = work_kind(playbook)
+    parts = _cut(playbook, point, reference, inputs, budget_s, kind)
+    if len(parts) > 1 and any(p.on_scene_s > budget_s for p in parts):
+        whole = _items_at(playbook, point, inputs, reference)
+        return [WorkPart(0, 1, kind, whole.flight_time_s,
+                         area=inputs.get("area") if kind == "area" else None)]
+    return parts
+
+
+def _cut(playbook: Playbook, point: LatLon, reference: DroneProfile,
+         inputs: Mapping[str, Any], budget_s: float, kind: str) -> list[WorkPart]:
     if kind == "area" and inputs.get("area"):
         def items_for(strip: list[list[float]]) -> list[MissionItem]:
             centre = (sum(p[0] for p in strip) / len(strip), sum(p[1] for p in strip) / len(strip))

@@ -83,7 +83,7 @@ def test_area_work_longer_than_a_battery_is_split_into_strips_covering_the_area(
     drone = DEMO_DRONES[0]
     short = DroneProfile(1, (drone.latitude_deg, drone.longitude_deg, 5.0), 100.0,
                          endurance_s=20 * 60.0)
-    point = destination((drone.latitude_deg, drone.longitude_deg), 30.0, 3000.0)
+    point = destination((drone.latitude_deg, drone.longitude_deg), 30.0, 1000.0)
     whole = work_parts(p16, point, DroneProfile(1, short.home, 100.0, endurance_s=3600.0),
                        limits=LIMITS)
     parts = work_parts(p16, point, short, limits=LIMITS)
