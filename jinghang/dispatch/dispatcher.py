@@ -73,7 +73,7 @@ from jinghang.dispatch.planning import (
 from jinghang.dispatch.playbooks import Playbooks, load_playbooks
 from jinghang.dispatch.recorder import CommandRecorder
 from jinghang.dispatch.register_status import RegisterStatus
-from jinghang.dispatch.selection import Candidate, Choice, Task, choose_drones, distance_m
+from jinghang.dispatch.selection import Candidate, Choice, Task, choose_drones
 from jinghang.dispatch.track import TrackRecorder
 from jinghang.errors import DispatchError, FlightError, MissionError
 from jinghang.events import EventBus
@@ -292,16 +292,16 @@ class Dispatcher:
     # ------------------------------------------------------------------ cases
 
     def reference_drone(self, playbook_id: str, point: tuple[float, float]) -> DroneProfile:
-        """The drone a case's work is cut for: the nearest registered drone that carries the
-        playbook's payloads (a 30-minute multirotor at the point when there is none)."""
+        """The drone a case's work is cut for: of the registered drones that carry the
+        playbook's payloads, the one whose battery gives the longest time at the scene now
+        (a 30-minute multirotor at the point when there is none)."""
         playbook = self.playbooks.get(playbook_id)
-        fit = [d for d in self.statuses()
+        fit = [self.profile(d.system_id) for d in self.statuses()
                if d.registered_available and set(playbook.payloads) <= set(d.payloads)]
         if not fit:
             return DroneProfile(0, (point[0], point[1], 0.0), 100.0)
-        best = min(fit, key=lambda d: distance_m((d.base_latitude_deg, d.base_longitude_deg),
-                                                 point))
-        return self.profile(best.system_id)
+        return max(fit, key=lambda d: battery_budget_s(d, point, self.limits,
+                                                       playbook.altitude_m))
 
     def plan_work(self, playbook_id: str, point: tuple[float, float],
                   area: list[list[float]] | None = None) -> tuple[list[WorkPart], DroneProfile]:

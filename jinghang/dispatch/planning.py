@@ -132,9 +132,10 @@ def transit_s(drone: DroneProfile, point: LatLon, altitude_m: float) -> float:
 
 def battery_budget_s(drone: DroneProfile, point: LatLon, limits: Limits,
                      altitude_m: float = 0.0) -> float:
-    """Seconds of flight at the scene one full battery of ``drone`` gives, after the way
-    there and back (:func:`transit_s`), the reserve and a margin."""
-    return (drone.endurance_s * (100.0 - limits.reserve_pct) / 100.0
+    """Seconds of flight at the scene ``drone``'s battery (as charged now, at most full)
+    gives, after the way there and back (:func:`transit_s`), the reserve and a margin."""
+    charge_pct = min(max(drone.battery_pct, 0.0), 100.0)
+    return (drone.endurance_s * (charge_pct - limits.reserve_pct) / 100.0
             - transit_s(drone, point, altitude_m) - MARGIN_S)
 
 

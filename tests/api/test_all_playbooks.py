@@ -136,7 +136,11 @@ async def test_every_playbook_gets_a_drone_airborne_from_a_point_report(
     if backend != "builtin":
         ids = [i for i in ids if i in SITL_SUBSET]
     async with demo_fleet_api(tmp_path, backend) as api:
-        results = {pid: await fly_playbook(api, pid) for pid in ids}
+        results: dict[str, str | None] = {}
+        for pid in ids:
+            t0 = asyncio.get_running_loop().time()
+            results[pid] = await fly_playbook(api, pid)
+            print(pid, round(asyncio.get_running_loop().time() - t0, 1), results[pid])
     failed = {pid: why for pid, why in results.items() if why}
     assert not failed, f"{len(ids) - len(failed)}/{len(ids)} flew; failed: {failed}"
 
