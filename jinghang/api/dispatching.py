@@ -9,8 +9,8 @@ from typing import Any
 from jinghang.api import audit
 from jinghang.api.services import Services
 from jinghang.api.tracks import incident_track, track_json
+from jinghang.dispatch.board import task_for
 from jinghang.dispatch.dispatcher import Dispatcher
-from jinghang.dispatch.selection import Task
 from jinghang.errors import JinghangError
 from jinghang.store.commands import list_commands
 from jinghang.store.incidents import get_incident
@@ -38,18 +38,15 @@ def proposal_for_point(
     """Which drones could fly this playbook at this point now, and why the others can't."""
     dispatcher = dispatcher_of(services)
     playbook = dispatcher.playbooks.get(playbook_id)
-    task = Task(
-        latitude_deg=latitude_deg,
-        longitude_deg=longitude_deg,
-        payloads=frozenset(playbook.payloads),
-        on_scene_s=playbook.on_scene_s,
-        altitude_m=playbook.altitude_m,
-        reserve_pct=dispatcher.limits.reserve_pct,
-    )
-    zone = dispatcher.no_fly.zone_at((latitude_deg, longitude_deg))
-    out = dict(dispatcher.choose(task).to_dict())
+    point = (latitude_deg, longitude_deg)
+    parts, reference = dispatcher.plan_work(playbook_id, point)
+    zone = dispatcher.no_fly.zone_at(point)
+    out = dict(dispatcher.choose(task_for(playbook, point, dispatcher.limits, parts[0]))
+               .to_dict())
     out["no_fly_zone"] = zone.name if zone is not None else None
     out["playbook"] = playbook.to_dict()
+    out["work"] = dispatcher.work_summary(playbook_id, parts, reference, point)
+    out["default_area_m"] = playbook.search_box_m
     return out
 
 

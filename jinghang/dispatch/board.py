@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from jinghang.dispatch.planning import DroneProfile, Limits, plan_incident_flight
+from jinghang.dispatch.planning import DroneProfile, Limits, WorkPart, plan_incident_flight
 from jinghang.dispatch.playbooks import Playbook
 from jinghang.dispatch.selection import (
     Candidate,
@@ -50,6 +50,13 @@ class Demand:
     reported_at: dt.datetime | None = None
     #: The unassigned reasons last recorded (to publish ``case.unassigned`` on a change only).
     reasons: list[dict[str, Any]] = field(default_factory=list)
+    #: The share of the case's work this sortie flies (None: the playbook's whole flight).
+    part: WorkPart | None = None
+    #: A relief shift is not served before this time.
+    not_before: dt.datetime | None = None
+
+    def due(self, now: dt.datetime) -> bool:
+        return self.not_before is None or self.not_before <= now
 
 
 @dataclass(frozen=True)
@@ -80,13 +87,15 @@ class Unassigned:
             for r in self.reasons)
 
 
-def task_for(playbook: Playbook, point: LatLon, limits: Limits) -> Task:
-    """What drone choice checks for a playbook at a point."""
+def task_for(playbook: Playbook, point: LatLon, limits: Limits,
+             part: WorkPart | None = None) -> Task:
+    """What drone choice checks for a playbook at a point (for one part of its work: that
+    part's estimated time on scene)."""
     return Task(
         latitude_deg=point[0],
         longitude_deg=point[1],
         payloads=frozenset(playbook.payloads),
-        on_scene_s=playbook.on_scene_s,
+        on_scene_s=part.on_scene_s if part is not None else playbook.on_scene_s,
         altitude_m=playbook.altitude_m,
         reserve_pct=limits.reserve_pct,
     )
@@ -119,13 +128,15 @@ def decide(
         if d.system_id in aside else d
         for d in drones if only is None or d.system_id == only
     ]
-    choice = choose_drones(statuses, task_for(demand.playbook, demand.point, limits), no_fly)
+    choice = choose_drones(statuses, task_for(demand.playbook, demand.point, limits,
+                                              demand.part), no_fly)
     extra: list[dict[str, Any]] = []
     for candidate in choice.candidates:
         try:
             plan = plan_incident_flight(demand.playbook, demand.point,
                                         profile_of(candidate.system_id), limits=limits,
-                                        no_fly=no_fly, area=demand.area)  # type: ignore[arg-type]
+                                        no_fly=no_fly, area=demand.area,  # type: ignore[arg-type]
+                                        part=demand.part)
         except EnergyError as exc:  # the next drone may have more battery
             extra.append({"system_id": candidate.system_id, "drone": candidate.name,
                           "code": "drone.battery_short", "params": {}, "reason": exc.message})

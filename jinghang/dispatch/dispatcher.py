@@ -60,10 +60,15 @@ from jinghang.dispatch.lifecycle import (
 from jinghang.dispatch.planning import (
     DroneProfile,
     Limits,
+    WorkPart,
+    battery_budget_s,
     items_to_json,
     plan_incident_flight,
+    require_area,
     return_seq,
     scene_seq,
+    transit_s,
+    work_parts,
 )
 from jinghang.dispatch.playbooks import Playbooks, load_playbooks
 from jinghang.dispatch.recorder import CommandRecorder
@@ -144,6 +149,8 @@ class Dispatcher:
         self.journal = Journal(store, bus)
         #: Sorties waiting for a drone or a confirmation, by sortie id.
         self.demands: dict[int, Demand] = {}
+        #: Case id -> its work cut into parts, each with the sortie that flies it.
+        self.work: dict[int, list[dict[str, Any]]] = {}
         self.flights: dict[int, Flight] = {}  # by system id
         #: system id -> what it is doing ("incident 4", "patrol run 2"), launches included.
         self.busy: dict[int, str] = {}
@@ -265,8 +272,9 @@ class Dispatcher:
         """The drones that could fly the case now, best first, and why the others can't."""
         case = self.journal.case(incident_id)
         playbook = self.playbooks.get(case.playbook_id)
-        return self.choose(board_task(playbook, (case.latitude_deg, case.longitude_deg),
-                                      self.limits))
+        point = (case.latitude_deg, case.longitude_deg)
+        parts, _ = self.plan_work(playbook.id, point, case.area)
+        return self.choose(board_task(playbook, point, self.limits, parts[0]))
 
     def profile(self, system_id: int) -> DroneProfile:
         """What planning needs to know of a drone (home, battery, speed, endurance)."""
@@ -283,28 +291,94 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ cases
 
+    def reference_drone(self, playbook_id: str, point: tuple[float, float]) -> DroneProfile:
+        """The drone a case's work is cut for: of the registered drones that carry the
+        playbook's payloads, the one whose battery gives the longest time at the scene now
+        (a 30-minute multirotor at the point when there is none)."""
+        playbook = self.playbooks.get(playbook_id)
+        fit = [self.profile(d.system_id) for d in self.statuses()
+               if d.registered_available and set(playbook.payloads) <= set(d.payloads)]
+        if not fit:
+            return DroneProfile(0, (point[0], point[1], 0.0), 100.0)
+        return max(fit, key=lambda d: battery_budget_s(d, point, self.limits,
+                                                       playbook.altitude_m))
+
+    def plan_work(self, playbook_id: str, point: tuple[float, float],
+                  area: list[list[float]] | None = None) -> tuple[list[WorkPart], DroneProfile]:
+        """The playbook's work at ``point`` cut into battery-sized parts (one sortie each),
+        and the drone they were cut for. Refused (422, ``incident.area_required``, field
+        ``area``) when the playbook covers an area, none was drawn and it has no default."""
+        playbook = self.playbooks.get(playbook_id)
+        require_area(playbook, area)
+        reference = self.reference_drone(playbook_id, point)
+        return work_parts(playbook, point, reference, limits=self.limits, area=area), reference
+
+    def work_summary(self, playbook_id: str, parts: list[WorkPart], reference: DroneProfile,
+                     point: tuple[float, float], sorties: list[int] | None = None
+                     ) -> dict[str, Any]:
+        """JSON-ready: the parts (with their sortie), how many sorties, the total time."""
+        playbook_s = max((p.start_after_s + p.on_scene_s for p in parts), default=0.0)
+        altitude_m = self.playbooks.get(playbook_id).altitude_m
+        total_s = playbook_s + transit_s(reference, point, altitude_m)
+        rows = [p.to_dict() for p in parts]
+        for n, row in enumerate(rows):
+            row["sortie_id"] = sorties[n] if sorties else None
+        return {"parts": rows, "sortie_count": len(parts),
+                "total_time_s": round(total_s, 1),
+                "battery_budget_s": round(battery_budget_s(reference, point, self.limits,
+                                                           altitude_m), 1),
+                "reference_system_id": reference.system_id or None}
+
     async def report_incident(self, data: IncidentCreate, *, actor: str) -> Report:
-        """Record a case and decide at once: launch (or hold for a confirmation), or keep
-        it open and unassigned with every drone's reason."""
+        """Record a case with one sortie per battery-sized part of its work and decide at
+        once: launch (or hold for a confirmation), or keep it open and unassigned with every
+        drone's reason. Relief shifts wait, queued, until their start time."""
         playbook = self.playbooks.get(data.playbook_id)
         priority = data.priority or playbook.priority
+        point = (data.latitude_deg, data.longitude_deg)
+        parts, reference = self.plan_work(playbook.id, point, data.area)
         with self.journal.tx() as s:
             case = create_incident(s, data, reported_by=actor, priority=priority,
                                    needs_confirmation=playbook.pilot_confirmation)
-            sortie = create_sortie(s, case.id, playbook.id, dispatched_by=actor,
-                                   needs_confirmation=playbook.pilot_confirmation)
+            sorties = [create_sortie(s, case.id, playbook.id, dispatched_by=actor,
+                                     needs_confirmation=playbook.pilot_confirmation)
+                       for _ in parts]
+            summary = self.work_summary(playbook.id, parts, reference, point,
+                                        [x.id for x in sorties])
             append_audit(s, actor=actor, action="incident.report", target_type="incident",
                          target_id=case.id, details={
                              "playbook_id": data.playbook_id, "priority": priority,
                              "latitude_deg": data.latitude_deg,
                              "longitude_deg": data.longitude_deg, "title": data.title,
-                             "sortie_id": sortie.id})
+                             "sortie_id": sorties[0].id, "work": summary})
+        self.work[case.id] = summary["parts"]
         self.journal.publish_case(case, from_state="", actor=actor)
-        demand = Demand(case.id, sortie.id, playbook, (data.latitude_deg, data.longitude_deg),
-                        priority, data.area, actor, reported_at=self.clock.now())
-        self.demands[sortie.id] = demand
-        choice = self._try_assign(demand)
+        now = self.clock.now()
+        demands = [Demand(case.id, sortie.id, playbook, point, priority, data.area, actor,
+                          reported_at=now, part=part,
+                          not_before=now + dt.timedelta(seconds=part.start_after_s)
+                          if part.start_after_s > 0 else None)
+                   for sortie, part in zip(sorties, parts, strict=True)]
+        for demand in demands:
+            self.demands[demand.sortie_id] = demand
+        choice = self._try_assign(demands[0])
+        for demand in demands[1:]:
+            if demand.due(now):
+                self._try_assign(demand)
         return Report(self.journal.case(case.id), choice)
+
+    def work_of(self, incident_id: int) -> dict[str, Any]:
+        """The case's work: each part with its sortie, that sortie's state and drone."""
+        case = self.journal.case(incident_id)
+        by_id = {x.id: x for x in case.sorties}
+        parts = [dict(p) for p in self.work.get(incident_id, [])]
+        for part in parts:
+            sortie = by_id.get(part.get("sortie_id") or 0)
+            part["state"] = sortie.state if sortie else None
+            part["vehicle_system_id"] = sortie.vehicle_system_id if sortie else None
+        return {"parts": parts, "sortie_count": len(parts),
+                "drones": sorted({p["vehicle_system_id"] for p in parts
+                                  if p["vehicle_system_id"] is not None})}
 
     def _open(self, incident_id: int) -> IncidentPublic:
         case = self.journal.case(incident_id)
@@ -364,8 +438,10 @@ class Dispatcher:
         return self.journal.case(incident_id)
 
     def _serve_queue(self) -> None:
+        now = self.clock.now()
         for demand in _order(self.demands.values()):
-            if demand.held_system_id is None and demand.sortie_id in self.demands:
+            if (demand.held_system_id is None and demand.sortie_id in self.demands
+                    and demand.due(now)):
                 self._try_assign(demand)
 
     def _try_assign(self, demand: Demand) -> Choice:
@@ -448,7 +524,7 @@ class Dispatcher:
         try:
             plan = plan_incident_flight(demand.playbook, demand.point, self.profile(sid),
                                         limits=self.limits, no_fly=self.no_fly,
-                                        area=demand.area)
+                                        area=demand.area, part=demand.part)
         except MissionError as exc:
             self.unclaim(sid)
             demand.held_system_id = None
@@ -604,6 +680,9 @@ class Dispatcher:
                 again = create_sortie(s, demand.case_id, demand.playbook.id,
                                       dispatched_by=demand.dispatched_by,
                                       needs_confirmation=demand.playbook.pilot_confirmation)
+            for part in self.work.get(demand.case_id, []):
+                if part.get("sortie_id") == demand.sortie_id:
+                    part["sortie_id"] = again.id
             demand.sortie_id = again.id
             demand.set_aside[sid] = self.clock.now() + dt.timedelta(
                 seconds=self.retry_refused_after_s)

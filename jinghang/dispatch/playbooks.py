@@ -2,8 +2,11 @@
 
 A playbook says, for an incident type, its priority (1 most urgent), the first flight on
 arrival as stages of flight patterns with their parameters (or a catalog template id), the
-altitude and standoff, the payloads the drone must carry, how long the drone is expected on
-scene (for the energy check), whether a pilot must confirm before launch, and whether the
+altitude and standoff, the payloads the drone must carry, how long the scene is to be watched
+(``on_scene_s``: a hover watch longer than one battery is flown in relief shifts; the energy
+check itself uses each sortie's estimated flight, see :func:`jinghang.dispatch.planning.
+work_parts`), the side of the default area built round a reported point for area work
+(``search_box_m``), whether a pilot must confirm before launch, and whether the
 case closes by itself when its last sortie lands (``close_when_landed``, default false).
 The dispatcher picks the drone; the playbook says what it does.
 """
@@ -18,11 +21,20 @@ from pathlib import Path
 from typing import Any
 
 from jinghang.dispatch.errors import PlaybookFileError, UnknownPlaybook
+from jinghang.errors import DispatchError
 
 PATTERNS = (
     "area_survey", "corridor", "perimeter", "waypoint_loop", "orbit", "expanding_square",
     "sector_search", "structure_scan", "hover",
 )
+
+
+class AreaRequired(DispatchError):
+    """A playbook that covers an area was reported with a point only and has no default
+    area round a point (``code`` ``incident.area_required``, field ``area``)."""
+
+    status_code = 422
+    title = "Area required"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ router = APIRouter(prefix="/incidents", tags=["incidents"])
 class Reported(BaseModel):
     incident: IncidentPublic
     choice: dict[str, Any] | None = Field(description="drones that can go, and why others can't")
+    work: dict[str, Any] | None = Field(
+        default=None, description="the work cut into battery-sized parts, one sortie each")
 
 
 class ProposalRequest(BaseModel):
@@ -65,6 +67,7 @@ async def report(
     return Reported(
         incident=result.incident,
         choice=result.choice.to_dict() if result.choice is not None else None,
+        work=dispatcher.work_of(result.incident.id),
     )
 
 
@@ -98,7 +101,10 @@ async def incident(services: ServicesDep, _: Reader, incident_id: RowId) -> Inci
 
 @router.get("/{incident_id}/proposal", summary="The drone choice for this incident now")
 async def incident_proposal(services: ServicesDep, _: Reader, incident_id: RowId) -> dict[str, Any]:
-    return dict(dispatcher_of(services).propose(incident_id).to_dict())
+    dispatcher = dispatcher_of(services)
+    out = dict(dispatcher.propose(incident_id).to_dict())
+    out["work"] = dispatcher.work_of(incident_id)
+    return out
 
 
 @router.get("/{incident_id}/record", summary="Timeline, missions, commands and audit entries")
