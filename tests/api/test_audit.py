@@ -125,7 +125,7 @@ async def test_a_flown_incident_is_in_the_chain_states_commands_and_track(
     tmp_path: Path,
 ) -> None:
     from jinghang.store.audit_tracks import verify_track_digests
-    from tests.api.harness import flying_api, incident_state_is, near
+    from tests.api.harness import flying_api, near, sortie_state_is
 
     async with flying_api(tmp_path, drones=1) as api:
         point = near(300, 100)
@@ -134,7 +134,7 @@ async def test_a_flown_incident_is_in_the_chain_states_commands_and_track(
             "title": "110: audit coverage"})
         assert response.status_code == 201, response.text
         incident_id = response.json()["incident"]["id"]
-        await incident_state_is(api, incident_id, "closed", timeout_s=240)
+        await sortie_state_is(api, incident_id, "landed", timeout_s=240)  # the case stays open
         record = (await api.get(f"/api/incidents/{incident_id}/record")).json()
         mission_id = record["missions"][0]["id"]
 
@@ -144,7 +144,7 @@ async def test_a_flown_incident_is_in_the_chain_states_commands_and_track(
 
         states = [e["action"] for e in await entries(target_type="incident",
                                                      target_id=str(incident_id))]
-        assert "incident.launching" in states and "incident.closed" in states
+        assert "sortie.launching" in states and "sortie.landed" in states
         sortie = [e["action"] for e in await entries(target_type="mission",
                                                      target_id=str(mission_id))]
         assert "mission.flying" in sortie and "mission.completed" in sortie
