@@ -17,7 +17,7 @@ from jinghang.api.services import Services
 from jinghang.video.gateway import VideoGateway
 from jinghang.video.simcam.pose import CameraPose
 from jinghang.video.simcam.streamer import CameraSettings, SimCamera, udp_url
-from tests.api.harness import eventually, flying_api, incident_state_is, near, watch
+from tests.api.harness import eventually, flying_api, near, sortie_state_is, watch
 from tests.conftest import free_udp_port
 
 
@@ -97,8 +97,8 @@ async def test_full_recordings_disk_stops_recording_not_the_flight(
             assert "recorder 1" in body["down"]
             assert body["dispatcher"] is True and body["vehicles_live"] == 1
 
-            # the flight goes on to its end: the drone flies, comes home and the incident closes
-            await incident_state_is(api, incident_id, "closed", timeout_s=120)
+            # the flight goes on to its end: the drone flies its sortie, comes home and lands
+            await sortie_state_is(api, incident_id, "landed", timeout_s=120)
             assert api.services.fleet.vehicles[1].state.link_lost is False
             # and the server still takes work
             again = await api.post(
