@@ -211,9 +211,14 @@ class Platform:
                 f"POST /api/incidents was not accepted: {response.status_code} {response.text}")
         incident = response.json()["incident"]
         r.incident_id = int(incident["id"])
-        require(incident.get("vehicle_system_id"),
-                f"incident {r.incident_id} was given no drone: {incident.get('reason')}")
-        r.system_id = int(incident["vehicle_system_id"])
+        drones = [x.get("vehicle_system_id") for x in incident.get("sorties") or []]
+        chosen = (response.json().get("choice") or {}).get("candidates") or [{}]
+        # the sortie names its drone once its launch starts; the report's choice names it now
+        drone = (incident.get("vehicle_system_id") or next((d for d in drones if d), None)
+                 or chosen[0].get("system_id"))
+        require(drone, f"incident {r.incident_id} was given no drone: "
+                f"{incident.get('reason') or incident.get('unassigned')}")
+        r.system_id = int(drone)
 
     async def flying_then_recalled(self, r: Report, timeout_s: float) -> None:
         bad = {"failed", "aborted", "landed"}
