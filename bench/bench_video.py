@@ -53,6 +53,10 @@ from tests.conftest import free_tcp_port, free_udp_port  # noqa: E402
 PY = sys.executable
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
+#: The benchmark's viewers all sign in as one user: its per-user WHEP limit (8 in production)
+#: would cap the capacity run at two streams of four viewers.
+GATEWAY_OPTIONS: dict[str, Any] = {"source_open_wait_s": 15, "max_sessions_per_user": 1024}
+
 
 def no_auth() -> str:
     return "bench"
@@ -175,7 +179,7 @@ async def bench_latency(duration_s: float) -> dict[str, Any]:
         PY, "-m", "jinghang.video.simcam", "--port", str(port), env=ENV)
     results: dict[str, Any] = {}
     try:
-        async with VideoGateway(source_open_wait_s=15, max_sessions_per_user=1024) as gateway, serving(gateway) as url:
+        async with VideoGateway(**GATEWAY_OPTIONS) as gateway, serving(gateway) as url:
             relay = gateway.add_drone("d1", VideoSource(f"udp://127.0.0.1:{port}"))
             await relay.source.wait_open(30)
             source_only = await idle_window(4, lambda: relay.stats.packets_in)
@@ -230,7 +234,7 @@ async def bench_capacity(max_streams: int, duration_s: float, clip: Path) -> dic
                 PY, str(ROOT / "bench" / "bench_video_replay.py"), str(clip),
                 *map(str, ports), "--duration-s", str(duration_s + 60 + 5 * n), env=ENV)
             try:
-                async with VideoGateway(source_open_wait_s=15, max_sessions_per_user=1024) as gateway, \
+                async with VideoGateway(**GATEWAY_OPTIONS) as gateway, \
                         serving(gateway) as url:
                     for i, port in enumerate(ports):
                         gateway.add_drone(f"d{i}", VideoSource(f"udp://127.0.0.1:{port}"))
