@@ -1,6 +1,6 @@
 """jinghang.flight: the MAVLink flight core (links, vehicles, commands, missions).
 
-See ../shared/design/ARCHITECTURE.md and docs/INTERFACES.md. Public API::
+The contract with the other sub-packages is in docs/INTERFACES.md. Public API::
 
     async with Fleet(bus) as fleet:
         await fleet.connect("tcp:127.0.0.1:5760")
