@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import NotMeasured, require, run
 from jinghang.flight import Fleet
-from jinghang.flight.channel import Channel, mavlink
 from jinghang.flight.state import VehicleState, apply_message
+from jinghang.mavlink.channel import Channel, mavlink
 from jinghang.missions.items import Cmd, MissionItem
 
 HOME = (36.51, 122.18, 20.0, 0.0)

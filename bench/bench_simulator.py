@@ -157,7 +157,7 @@ def main() -> None:
     args = parser.parse_args()
     seconds = 3.0 if args.quick else 5.0
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
-    from jinghang.flight.channel import mavlink
+    from jinghang.mavlink.channel import mavlink
     from jinghang.simulator.telemetry import DEFAULT_RATES_HZ
 
     names = {getattr(mavlink, n): n.removeprefix("MAVLINK_MSG_ID_") for n in dir(mavlink)

@@ -2,7 +2,7 @@
 
 :func:`observe` turns one vehicle state into the phase of the flight: ``en_route`` until the
 mission reaches its first item on scene, ``on_scene`` while it flies the playbook's pattern,
-``returning`` from the final RTL/LAND item (or any RTL/LAND mode: a recall, a failsafe), and
+``returning`` from the final RTL/LAND item (or any returning mode: a recall, a failsafe), and
 ``landed`` once the drone is disarmed after having been armed for this flight. Phases only
 move forward, except that a redirect resets the flight to ``en_route``. While a pilot has the
 drone (handover) the mode is the pilot's business and only returning and landing are read.
@@ -15,9 +15,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from jinghang.flight import autopilot_named
 from jinghang.missions.items import MissionItem
 
-RETURN_MODES = frozenset({"RTL", "LAND", "SMART_RTL", "AUTO.RTL", "AUTO.LAND"})
 #: Above this height (m) the drone counts as having taken off.
 AIRBORNE_M = 1.0
 
@@ -79,7 +79,7 @@ def observe(flight: Flight, state: Any) -> Phase:
     phase = flight.phase
     if phase == Phase.LAUNCHING:
         return phase
-    if state.mode in RETURN_MODES:
+    if autopilot_named(state.autopilot).is_returning(state.mode):
         return max(phase, Phase.RETURNING)
     if flight.handed_over_to is not None:
         return phase

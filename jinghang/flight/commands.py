@@ -12,12 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jinghang.flight.channel import GCS_COMPONENT_ID, GCS_SYSTEM_ID, mavlink
 from jinghang.flight.errors import CommandTimeout, rejection_for
 from jinghang.flight.expect import Expectations
-
-MAV_RESULT_ACCEPTED = 0
-MAV_RESULT_IN_PROGRESS = 5
+from jinghang.mavlink.channel import GCS_COMPONENT_ID, GCS_SYSTEM_ID, mavlink
+from jinghang.mavlink.constants import MAV_RESULT_ACCEPTED, MAV_RESULT_IN_PROGRESS
 
 
 def command_name(command: int) -> str:

@@ -18,10 +18,9 @@ from typing import Any
 
 from jinghang.config import Settings
 from jinghang.events import EventBus
-from jinghang.flight import signing, streams
+from jinghang.flight import streams
 from jinghang.flight.alarms import publisher
 from jinghang.flight.autopilots import MAV_AUTOPILOT_INVALID, autopilot_for
-from jinghang.flight.channel import GCS_COMPONENT_ID, GCS_SYSTEM_ID, Channel, mavlink
 from jinghang.flight.errors import FlightError, VehicleTimeout
 from jinghang.flight.router import MAV_TYPE_GCS, Forward, Link, Router
 from jinghang.flight.sanity import Limits
@@ -33,6 +32,8 @@ from jinghang.flight.transport import (
 )
 from jinghang.flight.trust import LinkTrust, Verdict
 from jinghang.flight.vehicle import Vehicle
+from jinghang.mavlink import signing
+from jinghang.mavlink.channel import GCS_COMPONENT_ID, GCS_SYSTEM_ID, Channel, mavlink
 
 #: how often changed signing stream timestamps are saved
 STREAMS_SAVE_INTERVAL_S = 1.0

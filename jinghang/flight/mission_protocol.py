@@ -24,21 +24,20 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from jinghang.flight.channel import mavlink
 from jinghang.flight.errors import MissionTransferError
 from jinghang.flight.expect import Expectations
-from jinghang.missions.items import Frame, MissionItem, MissionType
+from jinghang.mavlink.channel import mavlink
+from jinghang.mavlink.constants import (
+    MAV_MISSION_ACCEPTED,
+    MAV_MISSION_ERROR,
+    MAV_MISSION_INVALID_SEQUENCE,
+)
+from jinghang.mavlink.mission_items import decode_item, encode_item, home_item
+from jinghang.missions.items import MissionItem, MissionType
 
-MAV_MISSION_ACCEPTED = 0
-MAV_MISSION_ERROR = 1
-MAV_MISSION_INVALID_SEQUENCE = 13
 DOWNLOAD_WINDOW = 10
 #: the shortest wait before an upload resends its last item
 MIN_RESEND_S = 0.2
-#: MAV_CMD numbers below this are NAV_ commands (they carry a position and a frame).
-NAV_COMMAND_LIMIT = 80
-#: fence and rally item commands start here.
-FENCE_RALLY_COMMANDS_FROM = 5000
 
 
 def mission_result_name(result: int) -> str:
@@ -89,66 +88,15 @@ class MissionProtocol:
 
         return match
 
-    # -- items on the wire -------------------------------------------------------------------
+    # -- items on the wire (:mod:`jinghang.mavlink.mission_items`) ------------------------
 
     def _encode_item(self, seq: int, item: MissionItem, mission_type: MissionType) -> Any:
-        return mavlink.MAVLink_mission_item_int_message(
-            self.target_system,
-            self.target_component,
-            seq,
-            int(item.frame),
-            int(item.command),
-            0,
-            1 if item.autocontinue else 0,
-            item.param1,
-            item.param2,
-            item.param3,
-            item.param4,
-            round(item.latitude_deg * 1e7),
-            round(item.longitude_deg * 1e7),
-            item.altitude_m,
-            int(mission_type),
+        return encode_item(
+            (self.target_system, self.target_component), seq, item, mission_type=mission_type
         )
 
     def _home_item(self) -> MissionItem:
-        lat, lon, alt = self._home() if self._home is not None else (0.0, 0.0, 0.0)
-        return MissionItem(
-            command=16, frame=Frame.GLOBAL, latitude_deg=lat, longitude_deg=lon, altitude_m=alt
-        )
-
-    @staticmethod
-    def _decode_item(message: Any, mission_type: MissionType) -> MissionItem:
-        if message.get_type() == "MISSION_ITEM_INT":
-            lat, lon = message.x / 1e7, message.y / 1e7
-        else:
-            lat, lon = float(message.x), float(message.y)
-        frame = int(message.frame)
-        # The _INT frames mean the same as the plain ones; callers use the plain ones.
-        frame = {5: int(Frame.GLOBAL), 6: int(Frame.GLOBAL_RELATIVE_ALT), 11: 10}.get(
-            frame, frame
-        )
-        command = int(message.command)
-        if (
-            frame == Frame.GLOBAL
-            and NAV_COMMAND_LIMIT <= command < FENCE_RALLY_COMMANDS_FROM
-            and message.x == 0
-            and message.y == 0
-            and message.z == 0
-        ):
-            frame = int(Frame.MISSION)  # ArduPilot reports positionless DO_ commands in frame 0
-        return MissionItem(
-            command=command,
-            frame=frame,
-            param1=float(message.param1),
-            param2=float(message.param2),
-            param3=float(message.param3),
-            param4=float(message.param4),
-            latitude_deg=lat,
-            longitude_deg=lon,
-            altitude_m=float(message.z),
-            autocontinue=bool(message.autocontinue),
-            mission_type=mission_type,
-        )
+        return home_item(*(self._home() if self._home is not None else (0.0, 0.0, 0.0)))
 
     # -- upload --------------------------------------------------------------------------------
 
@@ -324,7 +272,7 @@ class MissionProtocol:
                     continue  # a duplicate answer
                 silent_s = 0.0
                 answered, asked_s = asked.pop(seq)
-                received[seq] = self._decode_item(message, mission_type)
+                received[seq] = decode_item(message, mission_type)
                 sample_s = time.monotonic() - asked_s
                 round_trip_s = (
                     sample_s if round_trip_s is None else 0.8 * round_trip_s + 0.2 * sample_s

@@ -6,9 +6,9 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from jinghang.flight.channel import mavlink
 from jinghang.flight.errors import ParameterError
 from jinghang.flight.expect import Expectations
+from jinghang.mavlink.channel import mavlink
 
 PARAM_ID_MAX_CHARS = 16
 

@@ -32,28 +32,30 @@ from collections.abc import Callable
 from typing import Any
 
 from jinghang.errors import FlightError
-from jinghang.flight.channel import mavlink
 from jinghang.flight.commands import CommandSender
 from jinghang.flight.errors import CommandRejected
+from jinghang.mavlink.channel import mavlink
+from jinghang.mavlink.constants import (
+    MAV_CMD_DO_GIMBAL_MANAGER_PITCHYAW,
+    MAV_CMD_DO_GRIPPER,
+    MAV_CMD_DO_MOUNT_CONTROL,
+    MAV_CMD_DO_ORBIT,
+    MAV_CMD_DO_REPOSITION,
+    MAV_CMD_DO_SET_RELAY,
+    MAV_CMD_SET_CAMERA_SOURCE,
+    MAV_CMD_SET_CAMERA_ZOOM,
+    MAV_CMD_USER_1,
+    MAV_DO_REPOSITION_FLAGS_CHANGE_MODE,
+    MAV_MOUNT_MODE_MAVLINK_TARGETING,
+)
 
-MAV_CMD_USER_1 = 31010
 TTS_TUNNEL_TYPE = 31010
 TTS_TEXT_MAX_BYTES = 127
 CLIP_ID_MAX = 65535
-MAV_CMD_DO_SET_RELAY = 181
-MAV_CMD_DO_GRIPPER = 211
 GRIPPER_ACTION_RELEASE = 0
-MAV_CMD_DO_MOUNT_CONTROL = 205
-MAV_MOUNT_MODE_MAVLINK_TARGETING = 2
-MAV_CMD_DO_GIMBAL_MANAGER_PITCHYAW = 1000
-MAV_CMD_SET_CAMERA_ZOOM = 531
 ZOOM_TYPE_RANGE = 2
-MAV_CMD_SET_CAMERA_SOURCE = 534
 #: camera sources by name (MAVLink CAMERA_SOURCE)
 CAMERA_SOURCES = {"rgb": 1, "ir": 2}
-MAV_CMD_DO_REPOSITION = 192
-MAV_DO_REPOSITION_FLAGS_CHANGE_MODE = 1
-MAV_CMD_DO_ORBIT = 34
 GIMBAL_PITCH_RANGE_DEG = (-90.0, 30.0)
 GIMBAL_YAW_RANGE_DEG = (-180.0, 180.0)
 ORBIT_RADIUS_RANGE_M = (5.0, 1000.0)

@@ -13,12 +13,10 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from jinghang.flight.channel import Channel, MAVLinkMessage
 from jinghang.flight.transport import Transport
 from jinghang.flight.trust import LinkTrust, Verdict
-
-MAV_TYPE_GCS = 6
-
+from jinghang.mavlink.channel import Channel, MAVLinkMessage
+from jinghang.mavlink.constants import MAV_TYPE_GCS
 
 OnMessage = Callable[["Link", MAVLinkMessage, Any], bool]
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from jinghang.flight.channel import mavlink
 from jinghang.flight.commands import CommandSender
 from jinghang.flight.errors import CommandRejected, CommandTimeout
-
-MAV_CMD_SET_MESSAGE_INTERVAL = 511
+from jinghang.mavlink.channel import mavlink
+from jinghang.mavlink.constants import MAV_CMD_SET_MESSAGE_INTERVAL
 
 #: Message name -> rate in Hz the platform wants.
 DEFAULT_RATES_HZ: dict[str, float] = {

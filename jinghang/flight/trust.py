@@ -29,9 +29,8 @@ from enum import Enum
 from typing import Any
 
 from jinghang.flight.alarms import REBOUND, SPOOFED_SYSID, UNKNOWN_SYSID, FlightAlarm, Publish
+from jinghang.mavlink.constants import MAV_AUTOPILOT_INVALID, MAV_TYPE_GCS
 
-MAV_TYPE_GCS = 6
-MAV_AUTOPILOT_INVALID = 8
 BROADCAST_SYSTEM_ID = 0
 GCS_RESERVED_SYSTEM_ID = 255
 #: how often a quarantined id's registration is asked again (the register is a database)

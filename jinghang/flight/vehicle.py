@@ -23,7 +23,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from jinghang.events import EventBus
-from jinghang.flight import signing
 from jinghang.flight.alarms import (
     ABOVE_CEILING,
     OUTSIDE_FENCE,
@@ -32,8 +31,7 @@ from jinghang.flight.alarms import (
     FlightAlarm,
     Publish,
 )
-from jinghang.flight.autopilots import Autopilot, autopilot_for
-from jinghang.flight.channel import frame_is_signed, mavlink
+from jinghang.flight.autopilots import Autopilot, Controls, autopilot_for
 from jinghang.flight.commands import CommandSender
 from jinghang.flight.errors import (
     ArmingRefused,
@@ -60,20 +58,23 @@ from jinghang.flight.payload import (
 )
 from jinghang.flight.sanity import DEFAULT_LIMITS, Geofence, Limits, Rejected
 from jinghang.flight.state import VehicleState, apply_message
+from jinghang.mavlink import signing
+from jinghang.mavlink.channel import frame_is_signed, mavlink
+from jinghang.mavlink.constants import (
+    FORCE_ARM_DISARM_MAGIC,
+    MAV_CMD_COMPONENT_ARM_DISARM,
+    MAV_CMD_DO_CHANGE_SPEED,
+    MAV_CMD_DO_SET_MODE,
+    MAV_CMD_DO_SET_ROI_LOCATION,
+    MAV_CMD_NAV_TAKEOFF,
+    MAV_CMD_REQUEST_MESSAGE,
+    MAV_MODE_FLAG_CUSTOM_MODE_ENABLED,
+    MAVLINK_MSG_ID_HOME_POSITION,
+)
 from jinghang.missions.items import MissionItem, MissionType
 
 T = TypeVar("T")
 
-MAV_CMD_DO_SET_MODE = 176
-MAV_CMD_COMPONENT_ARM_DISARM = 400
-MAV_CMD_NAV_TAKEOFF = 22
-MAV_CMD_DO_CHANGE_SPEED = 178
-MAV_CMD_DO_SET_ROI_LOCATION = 195
-MAV_CMD_MISSION_START = 300
-MAV_CMD_REQUEST_MESSAGE = 512
-MAVLINK_MSG_ID_HOME_POSITION = 242
-MAV_MODE_FLAG_CUSTOM_MODE_ENABLED = 1
-FORCE_DISARM_MAGIC = 21196
 #: position only, in SET_POSITION_TARGET_GLOBAL_INT's type_mask
 _POSITION_ONLY_MASK = 0b0000_1101_1111_1000
 ALTITUDE_MAX_M = 10_000.0
@@ -139,7 +140,7 @@ class Vehicle:
             target_component=component_id,
             home_items=self.autopilot.mission_home_items,
             home=self._home_triple,
-            send_ahead=self.autopilot.name == "ardupilot",
+            send_ahead=self.autopilot.mission_send_ahead,
         )
         self.params = Parameters(
             send, self.expectations, target_system=system_id, target_component=component_id
@@ -147,6 +148,13 @@ class Vehicle:
         self.params.recorder = self._recorded
         self._payload = PayloadCommands(
             self.commands, send, system_id=system_id, component_id=component_id
+        )
+        #: what the autopilot strategy may do to this vehicle (unrecorded primitives)
+        self._controls = Controls(
+            state=lambda: self.state,
+            set_mode=self._set_mode,
+            arm=self._arm,
+            command_long=self.commands.long,
         )
         self._telemetry_interval_s = 1.0 / telemetry_rate_hz if telemetry_rate_hz > 0 else 0.0
         self._last_telemetry_s = 0.0
@@ -444,12 +452,9 @@ class Vehicle:
             await self.commands.long(MAV_CMD_COMPONENT_ARM_DISARM, 1)
         except CommandRejected as error:
             await asyncio.sleep(0.2)  # reasons may trail the ack on the link
-            reasons = [
-                t.text
-                for t in self.state.status_texts
-                if t.time_s >= started_s - 1.0
-                and t.text.lower().startswith(("prearm", "arm", "pre-arm"))
-            ]
+            reasons = self.autopilot.arming_refusals(
+                [t.text for t in self.state.status_texts if t.time_s >= started_s - 1.0]
+            )
             because = "; ".join(reasons) if reasons else error.result_name
             raise ArmingRefused(
                 f"vehicle {self.system_id} refused to arm: {because}",
@@ -464,7 +469,7 @@ class Vehicle:
 
     async def _disarm(self, force: bool) -> None:
         await self.commands.long(
-            MAV_CMD_COMPONENT_ARM_DISARM, 0, FORCE_DISARM_MAGIC if force else 0
+            MAV_CMD_COMPONENT_ARM_DISARM, 0, FORCE_ARM_DISARM_MAGIC if force else 0
         )
         await self.wait_until(lambda s: not s.armed, timeout_s=5.0)
 
@@ -473,19 +478,12 @@ class Vehicle:
 
     # -- flying ------------------------------------------------------------------------------
 
-    async def _ensure_guided_and_armed(self) -> None:
-        guided = self._custom_mode(self.autopilot.guided_mode)
-        if self.state.custom_mode != guided:
-            await self._set_mode(self.autopilot.guided_mode)
-        if not self.state.armed:
-            await self._arm()
-
     async def takeoff(self, altitude_m: float, *, actor: str = "system") -> None:
         """Take off to ``altitude_m`` above home (switching to GUIDED and arming if needed)."""
         altitude_m = _check_range("altitude_m", altitude_m, 1.0, ALTITUDE_MAX_M)
 
         async def act() -> None:
-            await self._ensure_guided_and_armed()
+            await self.autopilot.ensure_guided_and_armed(self._controls)
             self._guided_target = None
             try:
                 await self.commands.long(MAV_CMD_NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, altitude_m)
@@ -552,22 +550,15 @@ class Vehicle:
         await self._recorded("land", actor, {}, lambda: self._set_mode(self.autopilot.land_mode))
 
     async def pause(self, *, actor: str = "system") -> None:
-        """Stop where it is (BRAKE, else LOITER); :meth:`resume` returns to the previous mode."""
+        """Stop where it is (the autopilot's pause mode: ArduPilot BRAKE, else LOITER);
+        :meth:`resume` returns to the previous mode."""
 
         async def act() -> str:
             previous = self.state.mode
-            last_error: FlightError | None = None
-            for mode in self.autopilot.pause_modes:
-                try:
-                    await self._set_mode(mode)
-                except CommandRejected as error:
-                    last_error = error
-                    continue
-                if previous not in self.autopilot.pause_modes:
-                    self._mode_before_pause = previous
-                return mode
-            assert last_error is not None
-            raise last_error
+            mode = await self.autopilot.pause(self._controls)
+            if previous not in self.autopilot.pause_modes:
+                self._mode_before_pause = previous
+            return mode
 
         await self._recorded("pause", actor, {}, act)
 
@@ -607,21 +598,11 @@ class Vehicle:
         await self._recorded("set_roi", actor, params, act)
 
     async def start_mission(self, *, actor: str = "system") -> None:
-        """Arm in GUIDED if needed, then start the uploaded mission (MISSION_START, else AUTO)."""
-
-        async def act() -> None:
-            if not self.state.armed:
-                await self._ensure_guided_and_armed()
-            try:
-                await self.commands.long(MAV_CMD_MISSION_START, 0, 0)
-            except CommandRejected as error:
-                if error.result_name != "UNSUPPORTED":
-                    raise
-            auto = self._custom_mode(self.autopilot.auto_mode)
-            if self.state.custom_mode != auto:
-                await self._set_mode(self.autopilot.auto_mode)
-
-        await self._recorded("start_mission", actor, {}, act)
+        """Start the uploaded mission as the autopilot strategy does it (ArduPilot: arm in
+        GUIDED if needed, then MISSION_START, else AUTO)."""
+        await self._recorded(
+            "start_mission", actor, {}, lambda: self.autopilot.start_mission(self._controls)
+        )
 
     async def set_current_item(self, seq: int, *, actor: str = "system") -> None:
         await self._recorded(

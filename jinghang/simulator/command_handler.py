@@ -13,12 +13,11 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pymavlink.dialects.v20 import ardupilotmega as mavlink
-
+from jinghang.mavlink.constants import FORCE_ARM_DISARM_MAGIC
+from jinghang.mavlink.dialect import MAVLinkMessage, mavlink
 from jinghang.simulator import telemetry
-from jinghang.simulator.channel import MavMessage
 from jinghang.simulator.payload import Orbit
-from jinghang.simulator.vehicle import ACCEPTED, DENIED, FAILED, FORCE_MAGIC, UNSUPPORTED
+from jinghang.simulator.vehicle import ACCEPTED, DENIED, FAILED, UNSUPPORTED
 
 if TYPE_CHECKING:
     from jinghang.simulator.endpoint import ClientLink, VehicleEndpoint
@@ -44,7 +43,7 @@ class Command:
     is_int: bool
 
     @classmethod
-    def from_message(cls, msg: MavMessage) -> Command:
+    def from_message(cls, msg: MAVLinkMessage) -> Command:
         if msg.get_type() == "COMMAND_INT":
             return cls(
                 int(msg.command),
@@ -85,12 +84,12 @@ def _relative_alt(endpoint: VehicleEndpoint, cmd: Command) -> float:
 
 def handle_command(
     endpoint: VehicleEndpoint, cmd: Command, client: ClientLink
-) -> tuple[int, list[MavMessage]]:
+) -> tuple[int, list[MAVLinkMessage]]:
     """Run ``cmd``; return its MAV_RESULT and the messages to send after the ack."""
     v = endpoint.vehicle
     c = cmd.command
     if c == M.MAV_CMD_COMPONENT_ARM_DISARM:
-        force = round(cmd.param2) == FORCE_MAGIC
+        force = round(cmd.param2) == FORCE_ARM_DISARM_MAGIC
         return (v.arm(force=force) if cmd.param1 == 1 else v.disarm(force=force)), []
     if c == M.MAV_CMD_NAV_TAKEOFF:
         if cmd.frame != M.MAV_FRAME_GLOBAL_RELATIVE_ALT:
@@ -241,7 +240,7 @@ def _message_interval(endpoint: VehicleEndpoint, cmd: Command, client: ClientLin
     return ACCEPTED
 
 
-def _request_message(endpoint: VehicleEndpoint, msg_id: int) -> tuple[int, list[MavMessage]]:
+def _request_message(endpoint: VehicleEndpoint, msg_id: int) -> tuple[int, list[MAVLinkMessage]]:
     v = endpoint.vehicle
     if msg_id == M.MAVLINK_MSG_ID_AUTOPILOT_VERSION:
         return ACCEPTED, [telemetry.autopilot_version(v, endpoint.system_id)]

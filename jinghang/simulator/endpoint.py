@@ -17,10 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pymavlink.dialects.v20 import ardupilotmega as mavlink
-
+from jinghang.mavlink.channel import Channel
+from jinghang.mavlink.dialect import MAVLinkMessage, mavlink
 from jinghang.simulator import notices, telemetry
-from jinghang.simulator.channel import MavChannel, MavMessage
 from jinghang.simulator.command_handler import NO_ANSWER, Command, handle_command
 from jinghang.simulator.mission_protocol import MissionServer
 from jinghang.simulator.vehicle import SimVehicle
@@ -44,11 +43,17 @@ class ClientLink:
         self.endpoint = endpoint
         self._write = write
         self._backlog = backlog
-        self.channel = MavChannel(endpoint.system_id, 1, link_id)
         # one table of stream timestamps for every connection, as ArduPilot's signing_streams:
-        # a signed frame captured on one connection is refused when replayed on another
-        self.channel.mav.signing.stream_timestamps = endpoint.signing_streams
-        self.channel.set_signing_key(endpoint.signing_key)
+        # a signed frame captured on one connection is refused when replayed on another;
+        # RADIO_STATUS passes unsigned, as on ArduPilot
+        self.channel = Channel(
+            system_id=endpoint.system_id,
+            component_id=1,
+            link_id=link_id,
+            signing_key=endpoint.signing_key,
+            unsigned_ids=(M.MAVLINK_MSG_ID_RADIO_STATUS,),
+            streams=endpoint.signing_streams,
+        )
         self.intervals_s: dict[int, float] = {
             msg_id: 1.0 / hz for msg_id, hz in telemetry.DEFAULT_RATES_HZ.items()
         }
@@ -56,7 +61,7 @@ class ClientLink:
         self.missions = MissionServer(endpoint.vehicle, self.send)
         self.closed = False
 
-    def send(self, msg: MavMessage) -> None:
+    def send(self, msg: MAVLinkMessage) -> None:
         if not self.closed:
             self._write(self.channel.encode(msg))
 
@@ -100,7 +105,7 @@ class VehicleEndpoint:
         if client in self.clients:
             self.clients.remove(client)
 
-    def broadcast(self, msg: MavMessage) -> None:
+    def broadcast(self, msg: MAVLinkMessage) -> None:
         for client in self.clients:
             client.send(msg)
 
@@ -120,11 +125,11 @@ class VehicleEndpoint:
                 log.exception("simulator: error handling %s", msg.get_type())
         self.flush_notices()
 
-    def _targets_us(self, msg: MavMessage) -> bool:
+    def _targets_us(self, msg: MAVLinkMessage) -> bool:
         target = getattr(msg, "target_system", None)
         return target is None or target in (0, self.system_id)
 
-    def _dispatch(self, client: ClientLink, msg: MavMessage, now_s: float) -> None:
+    def _dispatch(self, client: ClientLink, msg: MAVLinkMessage, now_s: float) -> None:
         kind = msg.get_type()
         vehicle = self.vehicle
         if kind == "HEARTBEAT":
@@ -202,20 +207,18 @@ class VehicleEndpoint:
             self.set_signing_key(key)
             for c in self.clients:
                 if c.channel.signing_key is not None:
-                    c.channel.mav.signing.timestamp = max(
-                        c.channel.mav.signing.timestamp, int(msg.initial_timestamp)
-                    )
+                    c.channel.advance_signing_timestamp(int(msg.initial_timestamp))
         elif client.missions.handle(msg, now_s):
             self.flush_notices()
 
-    def _param_value(self, name: str, index: int) -> MavMessage:
+    def _param_value(self, name: str, index: int) -> MAVLinkMessage:
         param = self.vehicle.params.get(name)
         assert param is not None
         return M.MAVLink_param_value_message(
             name.encode(), param.value, param.param_type, len(self.vehicle.params), index
         )
 
-    def _position_target(self, msg: MavMessage) -> None:
+    def _position_target(self, msg: MAVLinkMessage) -> None:
         mask = int(msg.type_mask)
         vehicle = self.vehicle
         if not mask & 0b111:
@@ -226,7 +229,7 @@ class VehicleEndpoint:
         elif not mask & 0b111000:
             vehicle.set_velocity(float(msg.vx), float(msg.vy), float(msg.vz))
 
-    def _request_data_stream(self, client: ClientLink, msg: MavMessage) -> None:
+    def _request_data_stream(self, client: ClientLink, msg: MAVLinkMessage) -> None:
         stream = int(msg.req_stream_id)
         rate_hz = float(msg.req_message_rate) if msg.start_stop else 0.0
         groups = (
@@ -258,7 +261,7 @@ class VehicleEndpoint:
             if msg is not None:
                 self.broadcast(msg)
 
-    def _notice_message(self, notice: notices.Notice) -> MavMessage | None:
+    def _notice_message(self, notice: notices.Notice) -> MAVLinkMessage | None:
         vehicle = self.vehicle
         if isinstance(notice, notices.StatusText):
             return M.MAVLink_statustext_message(notice.severity, notice.text[:50].encode())
@@ -314,7 +317,7 @@ FTP_OPCODE_NAK = 129
 FTP_ERROR_UNKNOWN_COMMAND = 7
 
 
-def _ftp_nak(msg: MavMessage) -> MavMessage:
+def _ftp_nak(msg: MAVLinkMessage) -> MAVLinkMessage:
     """MAVLink FTP is not served: NAK every request so clients (MAVProxy's parameter
     download) fall back to the plain protocols at once instead of timing out."""
     request = bytes(msg.payload)

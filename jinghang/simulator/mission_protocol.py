@@ -7,7 +7,9 @@ MISSION_ACK(INVALID_SEQUENCE) without ending the transfer, refuses items from an
 (DENIED), and ends with MISSION_ACK; an item when no upload is open gets MISSION_ACK(ERROR),
 as on ArduPilot. Download: MISSION_REQUEST_LIST gets MISSION_COUNT, then
 each MISSION_REQUEST_INT / MISSION_REQUEST gets the item. As on ArduPilot the mission list
-has home at sequence 0. Timeouts are in wall-clock seconds, as the other side measures them.
+has home at sequence 0. Items are decoded by the shared codec
+(:mod:`jinghang.mavlink.mission_items`), which stores the ``_INT`` frames as the plain ones.
+Timeouts are in wall-clock seconds, as the other side measures them.
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pymavlink.dialects.v20 import ardupilotmega as mavlink
-
+from jinghang.mavlink.dialect import MAVLinkMessage, mavlink
+from jinghang.mavlink.mission_items import decode_item
 from jinghang.missions.items import MissionItem, MissionType
-from jinghang.simulator.channel import MavMessage
 from jinghang.simulator.telemetry import mission_item_message
 from jinghang.simulator.vehicle import SimVehicle
 
@@ -41,7 +42,7 @@ class _Upload:
 class MissionServer:
     """Serves the mission protocol of one vehicle to one client."""
 
-    def __init__(self, vehicle: SimVehicle, send: Callable[[MavMessage], None]) -> None:
+    def __init__(self, vehicle: SimVehicle, send: Callable[[MAVLinkMessage], None]) -> None:
         self.vehicle = vehicle
         self.send = send
         self._upload: _Upload | None = None
@@ -50,7 +51,7 @@ class MissionServer:
     def uploading(self) -> bool:
         return self._upload is not None
 
-    def handle(self, msg: MavMessage, now_s: float) -> bool:
+    def handle(self, msg: MAVLinkMessage, now_s: float) -> bool:
         """Handle a mission-protocol message; False if it is not one."""
         kind = msg.get_type()
         target = (msg.get_srcSystem(), msg.get_srcComponent())
@@ -125,7 +126,9 @@ class MissionServer:
         up.last_request_s = now_s
         self.send(M.MAVLink_mission_request_message(*up.target, len(up.items), up.mission_type))
 
-    def _item(self, msg: MavMessage, as_int: bool, target: tuple[int, int], now_s: float) -> None:
+    def _item(
+        self, msg: MAVLinkMessage, as_int: bool, target: tuple[int, int], now_s: float
+    ) -> None:
         up = self._upload
         mission_type = int(getattr(msg, "mission_type", 0))
         if up is None:
@@ -151,22 +154,7 @@ class MissionServer:
         if target != up.target:
             self._ack(target, M.MAV_MISSION_DENIED, mission_type)
             return
-        lat, lon = _lat_lon(msg, as_int)
-        up.items.append(
-            MissionItem(
-                command=int(msg.command),
-                frame=int(msg.frame),
-                param1=float(msg.param1),
-                param2=float(msg.param2),
-                param3=float(msg.param3),
-                param4=float(msg.param4),
-                latitude_deg=lat,
-                longitude_deg=lon,
-                altitude_m=float(msg.z),
-                autocontinue=bool(msg.autocontinue),
-                mission_type=MissionType(mission_type),
-            )
-        )
+        up.items.append(decode_item(msg, MissionType(mission_type)))
         up.last_progress_s = now_s
         if len(up.items) < up.count:
             self._request(up, now_s)
@@ -179,7 +167,7 @@ class MissionServer:
         self.send(M.MAVLink_mission_ack_message(*target, result, mission_type))
 
 
-def _lat_lon(msg: MavMessage, as_int: bool) -> tuple[float, float]:
+def _lat_lon(msg: MAVLinkMessage, as_int: bool) -> tuple[float, float]:
     if as_int:
         return int(msg.x) / 1e7, int(msg.y) / 1e7
     return float(msg.x), float(msg.y)

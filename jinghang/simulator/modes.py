@@ -1,28 +1,13 @@
-"""ArduCopter's flight modes and their custom-mode numbers (HEARTBEAT.custom_mode)."""
+"""Which of ArduCopter's flight modes the simulator flies, and what each needs.
+
+The mode numbers are the codec's (:class:`jinghang.mavlink.modes.CopterMode`, here ``Mode``).
+"""
 
 from __future__ import annotations
 
-import enum
+from jinghang.mavlink.modes import CopterMode as Mode
 
-
-class Mode(enum.IntEnum):
-    """ArduCopter mode numbers; the simulator flies the ones listed in SUPPORTED_MODES."""
-
-    STABILIZE = 0
-    ACRO = 1
-    ALT_HOLD = 2
-    AUTO = 3
-    GUIDED = 4
-    LOITER = 5
-    RTL = 6
-    CIRCLE = 7
-    LAND = 9
-    DRIFT = 11
-    SPORT = 13
-    POSHOLD = 16
-    BRAKE = 17
-    SMART_RTL = 21
-
+__all__ = ["ARMABLE_MODES", "POSITION_MODES", "SUPPORTED_MODES", "Mode"]
 
 SUPPORTED_MODES = frozenset(
     {
@@ -45,10 +30,3 @@ POSITION_MODES = frozenset({Mode.AUTO, Mode.GUIDED, Mode.LOITER, Mode.RTL, Mode.
 ARMABLE_MODES = frozenset(
     {Mode.STABILIZE, Mode.ALT_HOLD, Mode.GUIDED, Mode.LOITER, Mode.ACRO, Mode.POSHOLD}
 )
-
-
-def mode_by_name(name: str) -> Mode | None:
-    try:
-        return Mode[name.upper()]
-    except KeyError:
-        return None

@@ -19,10 +19,9 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-from pymavlink.dialects.v20 import ardupilotmega as mavlink
-
 from jinghang.errors import SimulatorError
-from jinghang.simulator.channel import MavChannel
+from jinghang.mavlink.channel import Channel
+from jinghang.mavlink.dialect import mavlink
 from jinghang.simulator.params import ALIASES
 from jinghang.simulator.server import DEFAULT_HOME, SITL_BASE_PORT, check_home
 
@@ -255,7 +254,7 @@ class SitlProcess:
     async def _wait_until_ready(self) -> None:
         """Connect to serial0 and wait for GPS, EKF and pre-arm health (it can arm)."""
         reader, writer = await self._connect()
-        channel = MavChannel(255, 190)
+        channel = Channel()
         gps_ok = ekf_ok = prearm_ok = False
         try:
             async with asyncio.timeout(self.ready_timeout_s):

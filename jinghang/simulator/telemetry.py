@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
-from pymavlink.dialects.v20 import ardupilotmega as mavlink
-
+from jinghang.mavlink.dialect import MAVLinkMessage, mavlink
+from jinghang.mavlink.mission_items import degrees_to_e7, encode_item
 from jinghang.missions.items import MissionType
-from jinghang.simulator.channel import MavMessage
 from jinghang.simulator.vehicle import SimVehicle
 
 M = mavlink
@@ -90,11 +88,7 @@ DEFAULT_RATES_HZ: dict[int, float] = {
 }
 
 
-def _i7(deg: float) -> int:
-    return round(deg * 1e7)
-
-
-def heartbeat(v: SimVehicle) -> MavMessage:
+def heartbeat(v: SimVehicle) -> MAVLinkMessage:
     base = M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED | M.MAV_MODE_FLAG_STABILIZE_ENABLED
     if v.armed:
         base |= M.MAV_MODE_FLAG_SAFETY_ARMED
@@ -111,7 +105,7 @@ def heartbeat(v: SimVehicle) -> MavMessage:
     )
 
 
-def sys_status(v: SimVehicle) -> MavMessage:
+def sys_status(v: SimVehicle) -> MAVLinkMessage:
     healthy = _SENSORS
     if not v.gps_ok:
         healthy &= ~M.MAV_SYS_STATUS_SENSOR_GPS
@@ -141,12 +135,12 @@ def sys_status(v: SimVehicle) -> MavMessage:
     )
 
 
-def global_position_int(v: SimVehicle) -> MavMessage:
+def global_position_int(v: SimVehicle) -> MAVLinkMessage:
     p = v.physics
     return M.MAVLink_global_position_int_message(
         int(v.time_s * 1000) & 0xFFFFFFFF,
-        _i7(v.latitude_deg),
-        _i7(v.longitude_deg),
+        degrees_to_e7(v.latitude_deg),
+        degrees_to_e7(v.longitude_deg),
         int(v.altitude_amsl_m * 1000),
         int(v.relative_altitude_m * 1000),
         int(p.vel_north_m_s * 100),
@@ -156,7 +150,7 @@ def global_position_int(v: SimVehicle) -> MavMessage:
     )
 
 
-def local_position_ned(v: SimVehicle) -> MavMessage:
+def local_position_ned(v: SimVehicle) -> MAVLinkMessage:
     p = v.physics
     return M.MAVLink_local_position_ned_message(
         int(v.time_s * 1000) & 0xFFFFFFFF,
@@ -169,7 +163,7 @@ def local_position_ned(v: SimVehicle) -> MavMessage:
     )
 
 
-def attitude(v: SimVehicle) -> MavMessage:
+def attitude(v: SimVehicle) -> MAVLinkMessage:
     p = v.physics
     yaw = math.radians(p.heading_deg)
     if yaw > math.pi:
@@ -185,7 +179,7 @@ def attitude(v: SimVehicle) -> MavMessage:
     )
 
 
-def vfr_hud(v: SimVehicle) -> MavMessage:
+def vfr_hud(v: SimVehicle) -> MAVLinkMessage:
     p = v.physics
     throttle = 0 if not v.armed else (39 if not v.on_ground else 10)
     return M.MAVLink_vfr_hud_message(
@@ -198,14 +192,14 @@ def vfr_hud(v: SimVehicle) -> MavMessage:
     )
 
 
-def gps_raw_int(v: SimVehicle) -> MavMessage:
+def gps_raw_int(v: SimVehicle) -> MAVLinkMessage:
     p = v.physics
     ok = v.gps_ok
     return M.MAVLink_gps_raw_int_message(
         int(v.time_s * 1e6),
         v.gps_fix_type,
-        _i7(v.latitude_deg) if ok else 0,
-        _i7(v.longitude_deg) if ok else 0,
+        degrees_to_e7(v.latitude_deg) if ok else 0,
+        degrees_to_e7(v.longitude_deg) if ok else 0,
         int(v.altitude_amsl_m * 1000) if ok else 0,
         121 if ok else 65535,
         200 if ok else 65535,
@@ -215,7 +209,7 @@ def gps_raw_int(v: SimVehicle) -> MavMessage:
     )
 
 
-def battery_status(v: SimVehicle) -> MavMessage:
+def battery_status(v: SimVehicle) -> MAVLinkMessage:
     battery = v.physics.battery
     cells = [int(v.battery_voltage_v * 1000)] + [65535] * 9
     return M.MAVLink_battery_status_message(
@@ -237,7 +231,7 @@ def battery_status(v: SimVehicle) -> MavMessage:
     )
 
 
-def ekf_status_report(v: SimVehicle) -> MavMessage:
+def ekf_status_report(v: SimVehicle) -> MAVLinkMessage:
     if v.ekf_ok:
         flags = (
             M.EKF_ATTITUDE
@@ -256,10 +250,10 @@ def ekf_status_report(v: SimVehicle) -> MavMessage:
     return M.MAVLink_ekf_status_report_message(flags, variance, variance, 0.02, 0.02, 0.0)
 
 
-def home_position(v: SimVehicle) -> MavMessage:
+def home_position(v: SimVehicle) -> MAVLinkMessage:
     return M.MAVLink_home_position_message(
-        _i7(v.home_lat_deg),
-        _i7(v.home_lon_deg),
+        degrees_to_e7(v.home_lat_deg),
+        degrees_to_e7(v.home_lon_deg),
         int(v.home_alt_amsl_m * 1000),
         0.0,
         0.0,
@@ -272,7 +266,7 @@ def home_position(v: SimVehicle) -> MavMessage:
     )
 
 
-def mission_current(v: SimVehicle) -> MavMessage:
+def mission_current(v: SimVehicle) -> MAVLinkMessage:
     total = len(v.mission_items)
     state = int(v.runner.state)
     if total <= 1:
@@ -284,7 +278,7 @@ def mission_current(v: SimVehicle) -> MavMessage:
     )
 
 
-def extended_sys_state(v: SimVehicle) -> MavMessage:
+def extended_sys_state(v: SimVehicle) -> MAVLinkMessage:
     if not v.armed or v.on_ground:
         landed = M.MAV_LANDED_STATE_ON_GROUND
     elif v.guide.value == "takeoff":
@@ -296,7 +290,7 @@ def extended_sys_state(v: SimVehicle) -> MavMessage:
     return M.MAVLink_extended_sys_state_message(M.MAV_VTOL_STATE_UNDEFINED, landed)
 
 
-def nav_controller_output(v: SimVehicle) -> MavMessage:
+def nav_controller_output(v: SimVehicle) -> MAVLinkMessage:
     p = v.physics
     dn = v._tgt_n - p.north_m
     de = v._tgt_e - p.east_m
@@ -312,7 +306,7 @@ def nav_controller_output(v: SimVehicle) -> MavMessage:
     )
 
 
-def fence_status(v: SimVehicle) -> MavMessage:
+def fence_status(v: SimVehicle) -> MAVLinkMessage:
     breach_type = 0
     if v.fence_breaches & 1:
         breach_type = M.FENCE_BREACH_MAXALT
@@ -325,13 +319,13 @@ def fence_status(v: SimVehicle) -> MavMessage:
     )
 
 
-def system_time(v: SimVehicle) -> MavMessage:
+def system_time(v: SimVehicle) -> MAVLinkMessage:
     import time
 
     return M.MAVLink_system_time_message(int(time.time() * 1e6), int(v.time_s * 1000) & 0xFFFFFFFF)
 
 
-def mount_status(v: SimVehicle) -> MavMessage:
+def mount_status(v: SimVehicle) -> MAVLinkMessage:
     return M.MAVLink_mount_status_message(
         0,
         0,
@@ -342,20 +336,20 @@ def mount_status(v: SimVehicle) -> MavMessage:
     )
 
 
-def servo_output_raw(v: SimVehicle) -> MavMessage:
+def servo_output_raw(v: SimVehicle) -> MAVLinkMessage:
     pwm = 1500 if v.armed else 1000
     servos = [v.servos.get(i, pwm if i <= 4 else 0) for i in range(1, 17)]
     return M.MAVLink_servo_output_raw_message(int(v.time_s * 1e6) & 0xFFFFFFFF, 0, *servos)
 
 
-def scaled_pressure(v: SimVehicle) -> MavMessage:
+def scaled_pressure(v: SimVehicle) -> MAVLinkMessage:
     press_hpa = 1013.25 * (1 - 2.25577e-5 * v.altitude_amsl_m) ** 5.25588
     return M.MAVLink_scaled_pressure_message(
         int(v.time_s * 1000) & 0xFFFFFFFF, press_hpa, 0.0, 2500
     )
 
 
-def autopilot_version(v: SimVehicle, system_id: int) -> MavMessage:
+def autopilot_version(v: SimVehicle, system_id: int) -> MAVLinkMessage:
     major, minor, patch = FIRMWARE_VERSION
     version = (major << 24) | (minor << 16) | (patch << 8) | 255
     return M.MAVLink_autopilot_version_message(
@@ -373,7 +367,7 @@ def autopilot_version(v: SimVehicle, system_id: int) -> MavMessage:
     )
 
 
-BUILDERS: dict[int, Callable[[SimVehicle], MavMessage]] = {
+BUILDERS: dict[int, Callable[[SimVehicle], MAVLinkMessage]] = {
     M.MAVLINK_MSG_ID_HEARTBEAT: heartbeat,
     M.MAVLINK_MSG_ID_SYS_STATUS: sys_status,
     M.MAVLINK_MSG_ID_GLOBAL_POSITION_INT: global_position_int,
@@ -395,37 +389,19 @@ BUILDERS: dict[int, Callable[[SimVehicle], MavMessage]] = {
 }
 
 
-def build(msg_id: int, v: SimVehicle) -> MavMessage | None:
+def build(msg_id: int, v: SimVehicle) -> MAVLinkMessage | None:
     builder = BUILDERS.get(msg_id)
     return builder(v) if builder is not None else None
 
 
 def mission_item_message(
     v: SimVehicle, mission_type: int, seq: int, *, as_int: bool, target: tuple[int, int]
-) -> MavMessage | None:
+) -> MAVLinkMessage | None:
     """MISSION_ITEM_INT (or MISSION_ITEM) for item ``seq`` of a stored list."""
     items = v.missions.get(mission_type)
     if items is None or not 0 <= seq < len(items):
         return None
-    item = items[seq]
     current = 1 if (mission_type == MissionType.MISSION and seq == v.runner.current_seq) else 0
-    common: tuple[Any, ...] = (
-        target[0],
-        target[1],
-        seq,
-        int(item.frame),
-        int(item.command),
-        current,
-        1 if item.autocontinue else 0,
-        item.param1,
-        item.param2,
-        item.param3,
-        item.param4,
-    )
-    if as_int:
-        return M.MAVLink_mission_item_int_message(
-            *common, _i7(item.latitude_deg), _i7(item.longitude_deg), item.altitude_m, mission_type
-        )
-    return M.MAVLink_mission_item_message(
-        *common, item.latitude_deg, item.longitude_deg, item.altitude_m, mission_type
+    return encode_item(
+        target, seq, items[seq], mission_type=mission_type, current=current, as_int=as_int
     )

@@ -15,6 +15,7 @@ import collections
 import enum
 import math
 
+from jinghang.mavlink.mission_items import home_item
 from jinghang.missions.items import Cmd, MissionItem, MissionType
 from jinghang.simulator import notices
 from jinghang.simulator.failsafes import check_failsafes, fence_breach_at, fence_breach_now
@@ -43,7 +44,6 @@ TAKEOFF_ALTITUDE_MAX_M = (2**31 - 1) / 100.0
 
 EKF_SETTLE_S = 2.0
 LANDED_CONFIRM_S = 1.0
-FORCE_MAGIC = 21196
 
 
 class RtlStage(enum.Enum):
@@ -226,13 +226,7 @@ class SimVehicle:
         self.emit(notices.StatusText(severity, text))
 
     def home_item(self) -> MissionItem:
-        return MissionItem(
-            command=Cmd.NAV_WAYPOINT,
-            frame=0,
-            latitude_deg=self.home_lat_deg,
-            longitude_deg=self.home_lon_deg,
-            altitude_m=self.home_alt_amsl_m,
-        )
+        return home_item(self.home_lat_deg, self.home_lon_deg, self.home_alt_amsl_m)
 
     # -- targets in local coordinates -------------------------------------------------------
     def _local(self, lat_deg: float, lon_deg: float) -> tuple[float, float]:

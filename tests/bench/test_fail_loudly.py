@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bench._wire_tap import frames
-from jinghang.flight.channel import Channel, mavlink
+from jinghang.mavlink.channel import Channel, mavlink
 
 ROOT = Path(__file__).resolve().parents[2]
 

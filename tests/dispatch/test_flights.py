@@ -12,6 +12,7 @@ class State:
     armed: bool = True
     relative_altitude_m: float = 0.0
     mode: str = "AUTO"
+    autopilot: str = "ardupilot"
     mission_current_seq: int | None = 0
     mission_reached_seqs: list[int] = field(default_factory=list)
 

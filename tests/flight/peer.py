@@ -12,8 +12,8 @@ import asyncio
 import random
 from typing import Any
 
-from jinghang.flight.channel import Channel, mavlink
 from jinghang.flight.transport import Transport
+from jinghang.mavlink.channel import Channel, mavlink
 
 ARMED_FLAG = 128
 

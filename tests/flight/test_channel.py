@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from jinghang.flight.channel import Channel, mavlink
+from jinghang.mavlink.channel import Channel, mavlink
 
 
 def heartbeat_bytes(channel: Channel) -> bytes:

@@ -79,7 +79,7 @@ async def test_signed_link_accepted_unsigned_and_wrong_key_dropped_and_counted()
                 await fleet.wait_vehicle(timeout_s=1.5)
             assert link.channel.counters.signing_rejected > 0
             await asyncio.sleep(1.2)  # our GCS heartbeat goes out once a second
-            assert sum(c.channel.unsigned_dropped for c in server.endpoint.clients) > 0
+            assert sum(c.channel.counters.signing_rejected for c in server.endpoint.clients) > 0
         # no key: we can read the signed traffic, but our unsigned commands are dropped
         async with Fleet(ack_timeout_s=0.3) as fleet:
             await fleet.connect(server.address)
@@ -87,7 +87,7 @@ async def test_signed_link_accepted_unsigned_and_wrong_key_dropped_and_counted()
             with pytest.raises(CommandTimeout):
                 await vehicle.set_mode("STABILIZE", actor="intruder")
             assert vehicle.state.mode == "ALT_HOLD"
-            assert sum(c.channel.unsigned_dropped for c in server.endpoint.clients) >= 4
+            assert sum(c.channel.counters.signing_rejected for c in server.endpoint.clients) >= 4
 
 
 async def test_a_fleet_of_20_vehicles_on_one_loop() -> None:

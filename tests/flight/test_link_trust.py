@@ -14,8 +14,8 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 from jinghang.events import EventBus
 from jinghang.flight import Fleet
 from jinghang.flight.alarms import ALARM_TOPIC
-from jinghang.flight.channel import Channel
 from jinghang.flight.transport import UdpInTransport, UdpOutTransport
+from jinghang.mavlink.channel import Channel
 from jinghang.simulator.server import SimulatorServer
 from tests.flight.conftest import eventually
 from tests.flight.peer import ScriptedVehicle
@@ -224,7 +224,7 @@ async def test_a_signed_frame_replayed_after_a_restart_is_refused(tmp_path: obje
     """The last timestamps survive the fleet through its StreamStore (a file here)."""
     from pathlib import Path
 
-    from jinghang.flight.signing import FileStreamStore
+    from jinghang.mavlink.signing import FileStreamStore
 
     key = bytes(range(32))
     store = FileStreamStore(Path(str(tmp_path)) / "signing-streams.json")

@@ -33,7 +33,7 @@ async def test_signed_link_accepts_signed_and_drops_unsigned_and_wrong_key() -> 
                 client.send(M.MAVLink_command_long_message(1, 1, 176, 0, 1, 4, 0, 0, 0, 0, 0))
             await asyncio.sleep(0.3)
             assert "COMMAND_ACK" not in unsigned.latest and "COMMAND_ACK" not in wrong.latest
-            dropped = [c.channel.unsigned_dropped for c in sim.endpoint.clients]
+            dropped = [c.channel.counters.signing_rejected for c in sim.endpoint.clients]
             assert sorted(dropped)[-2:] != [0, 0] and all(d > 0 for d in dropped)
         assert sim.vehicle.mode_name == "LOITER"  # neither the unsigned nor the wrong one got in
         assert sim.endpoint.stats.messages_in > 0

@@ -1,8 +1,10 @@
 """MAVLink 2 message signing: key handling, the accept/reject policy, replay protection.
 
 A channel with a key signs everything it sends. With ``require=True`` (the default when a key
-is configured) it drops unsigned and wrongly signed packets; the channel counts them in
-``ChannelCounters.signing_rejected``.
+is configured) it drops unsigned and wrongly signed packets except the message ids it is told
+to let through unsigned (a vehicle: RADIO_STATUS, as ArduPilot); the channel counts them in
+``ChannelCounters.signing_rejected``. An all-zero key means no signing (as SETUP_SIGNING
+with zeros switches it off on ArduPilot).
 
 Replay: every (link id, system, component) stream's last accepted timestamp is kept, and a
 frame whose timestamp is not newer is refused (:func:`check_frame`). The fleet's channels
@@ -19,21 +21,28 @@ import json
 import os
 import struct
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Protocol
 
-from jinghang.flight.errors import LinkError
+from jinghang.errors import FlightError
 
 KEY_LENGTH_BYTES = 32
 #: Signing timestamps count 10 µs units since 2015-01-01 00:00:00 UTC.
-_EPOCH_2015_S = 1420070400
+MAVLINK_EPOCH_S = 1420070400
+
+
+class SigningKeyError(FlightError):
+    """A signing key that is empty or not 32 bytes."""
+
+    code = "vehicle.link_error"
 
 
 def key_from_text(text: str) -> bytes:
     """A 32-byte key from 64 hex digits, or the SHA-256 of a passphrase (as MAVProxy does)."""
     text = text.strip()
     if not text:
-        raise LinkError("signing key is empty", field="signing_key", limit="non-empty")
+        raise SigningKeyError("signing key is empty", field="signing_key", limit="non-empty")
     if len(text) == 2 * KEY_LENGTH_BYTES:
         try:
             return bytes.fromhex(text)
@@ -43,8 +52,9 @@ def key_from_text(text: str) -> bytes:
 
 
 def check_key(key: bytes) -> bytes:
+    """``key`` if it is 32 bytes, else :class:`SigningKeyError`."""
     if len(key) != KEY_LENGTH_BYTES:
-        raise LinkError(
+        raise SigningKeyError(
             f"signing key must be {KEY_LENGTH_BYTES} bytes, got {len(key)}",
             field="signing_key",
             value=len(key),
@@ -54,19 +64,43 @@ def check_key(key: bytes) -> bytes:
 
 
 def signing_timestamp_now() -> int:
-    return int((time.time() - _EPOCH_2015_S) * 100_000)
+    """A signing timestamp (10 µs units since 2015) for the wall clock now."""
+    return int((time.time() - MAVLINK_EPOCH_S) * 100_000)
 
 
-def enable_signing(mav: Any, key: bytes, *, link_id: int = 0, require: bool = True) -> None:
-    """Configure a pymavlink ``MAVLink`` object to sign outgoing and check incoming packets."""
-    mav.signing.secret_key = check_key(key)
-    mav.signing.link_id = link_id
-    mav.signing.timestamp = signing_timestamp_now()
+def is_off(key: bytes | None) -> bool:
+    """True for no key or the all-zero key (signing off)."""
+    return key is None or not any(key)
+
+
+def enable_signing(
+    mav: Any,
+    key: bytes,
+    *,
+    link_id: int = 0,
+    require: bool = True,
+    unsigned_ids: Collection[int] = (),
+) -> None:
+    """Configure a pymavlink ``MAVLink`` object to sign outgoing and check incoming packets.
+
+    With ``require`` an unsigned packet is accepted only when its message id is in
+    ``unsigned_ids``; without it every unsigned packet is accepted (signed ones are checked).
+    The outgoing timestamp never moves back."""
+    mav.signing.secret_key = check_key(bytes(key))
+    mav.signing.link_id = link_id & 0xFF
+    mav.signing.timestamp = max(int(mav.signing.timestamp), signing_timestamp_now())
     mav.signing.sign_outgoing = True
-    mav.signing.allow_unsigned_callback = None if require else (lambda _mav, _msgid: True)
+    allowed = frozenset(unsigned_ids)
+    if not require:
+        mav.signing.allow_unsigned_callback = lambda _mav, _msgid: True
+    elif allowed:
+        mav.signing.allow_unsigned_callback = lambda _mav, msgid: msgid in allowed
+    else:
+        mav.signing.allow_unsigned_callback = None
 
 
 def disable_signing(mav: Any) -> None:
+    """Stop signing and checking signatures on a pymavlink ``MAVLink`` object."""
     mav.signing.secret_key = None
     mav.signing.sign_outgoing = False
     mav.signing.allow_unsigned_callback = None

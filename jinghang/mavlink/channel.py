@@ -1,25 +1,36 @@
 """The MAVLink channel: bytes in, messages out, and messages to bytes. No I/O.
 
-pymavlink's ``ardupilotmega`` MAVLink 2 dialect does the parsing and encoding; this module
-only wraps it so that bad bytes never raise (they are counted) and so that each channel keeps
-its own sequence numbers, source ids and signing state.
+One implementation for both sides of a link: the flight core's links (a ground station,
+system 255) and each client connection of the built-in simulator (a vehicle). pymavlink's
+``ardupilotmega`` MAVLink 2 dialect does the parsing and encoding; this module only wraps it
+so that bad bytes never raise (they are counted), a bad frame costs only its own bytes (one
+resync rule, :meth:`Channel.parse`), and each channel keeps its own sequence numbers, source
+ids and signing state.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from pymavlink.dialects.v20 import ardupilotmega as mavlink
-
-from jinghang.flight import signing
-
-#: pymavlink messages are dynamically typed; this alias names them in signatures.
-MAVLinkMessage = Any
+from jinghang.mavlink import signing
+from jinghang.mavlink.constants import MAV_COMP_ID_MISSIONPLANNER
+from jinghang.mavlink.dialect import MAVLinkMessage, mavlink
 
 #: The platform's own ids as a ground station.
 GCS_SYSTEM_ID = 255
-GCS_COMPONENT_ID = mavlink.MAV_COMP_ID_MISSIONPLANNER
+GCS_COMPONENT_ID = MAV_COMP_ID_MISSIONPLANNER
+
+__all__ = [
+    "GCS_COMPONENT_ID",
+    "GCS_SYSTEM_ID",
+    "Channel",
+    "ChannelCounters",
+    "MAVLinkMessage",
+    "frame_is_signed",
+    "mavlink",
+]
 
 
 @dataclass(slots=True)
@@ -39,7 +50,7 @@ class _NoFile:
 
 
 class _MAVLink(mavlink.MAVLink):  # type: ignore[misc]
-    """pymavlink's parser with :func:`jinghang.flight.signing.check_frame` as its signature
+    """pymavlink's parser with :func:`jinghang.mavlink.signing.check_frame` as its signature
     check (a stream's timestamp moves only on a good signature)."""
 
     def check_signature(self, msgbuf: bytearray, srcSystem: int, srcComponent: int) -> bool:
@@ -56,8 +67,10 @@ class Channel:
     """Parse and encode MAVLink 2 for one link.
 
     ``streams`` is the table of last signing timestamps per (link id, system, component)
-    stream; channels of one fleet share it, so a signed frame replayed on another or a new
-    connection is refused.
+    stream; channels of one fleet (or of one simulated vehicle) share it, so a signed frame
+    replayed on another or a new connection is refused. ``link_id`` goes into the frames this
+    channel signs; ``unsigned_ids`` are the message ids accepted unsigned while signing is
+    required (a vehicle lets RADIO_STATUS through, as ArduPilot does).
     """
 
     def __init__(
@@ -65,24 +78,41 @@ class Channel:
         *,
         system_id: int = GCS_SYSTEM_ID,
         component_id: int = GCS_COMPONENT_ID,
+        link_id: int = 0,
         signing_key: bytes | None = None,
         require_signing: bool = True,
+        unsigned_ids: Collection[int] = (),
         streams: dict[tuple[int, int, int], int] | None = None,
     ) -> None:
         self.mav = _MAVLink(_NoFile(), system_id, component_id)
         self.mav.robust_parsing = True
+        self.link_id = link_id & 0xFF
+        self.unsigned_ids = frozenset(unsigned_ids)
         if streams is not None:
             self.mav.signing.stream_timestamps = streams
         self.counters = ChannelCounters()
-        if signing_key is not None:
-            signing.enable_signing(self.mav, signing_key, require=require_signing)
+        self.set_signing_key(signing_key, require=require_signing)
 
     def set_signing_key(self, key: bytes | None, *, require: bool = True) -> None:
-        """Start (or with None, stop) signing on this channel."""
-        if key is None:
+        """Start signing with ``key``, or stop it (None or the all-zero key)."""
+        if key is None or signing.is_off(key):
             signing.disable_signing(self.mav)
         else:
-            signing.enable_signing(self.mav, key, require=require)
+            signing.enable_signing(
+                self.mav, key, link_id=self.link_id, require=require,
+                unsigned_ids=self.unsigned_ids,
+            )
+
+    @property
+    def signing_key(self) -> bytes | None:
+        """The key this channel signs and verifies with (None: no signing)."""
+        key = self.mav.signing.secret_key
+        return bytes(key) if key is not None else None
+
+    def advance_signing_timestamp(self, timestamp: int) -> None:
+        """Never sign with a timestamp below ``timestamp`` (SETUP_SIGNING's initial one)."""
+        state = self.mav.signing
+        state.timestamp = max(int(state.timestamp), int(timestamp))
 
     @property
     def signed(self) -> bool:
@@ -106,9 +136,12 @@ class Channel:
     def parse(self, data: bytes) -> list[MAVLinkMessage]:
         """Every complete, valid message in ``data`` (plus what earlier calls left over).
 
-        A frame that fails its checksum or length is not thrown away whole (pymavlink's
-        robust parser would drop the good frames it swallowed): parsing restarts one byte
-        after its start marker, as ArduPilot's own parser does.
+        The one resync rule: a frame that fails its checksum or length (or has an unknown
+        message id, which pymavlink cannot checksum) is counted in ``counters.bad`` and not
+        thrown away whole (pymavlink's robust parser would drop the good frames it
+        swallowed): parsing restarts one byte after its start marker, as ArduPilot's own
+        parser does. Bytes before a start marker are skipped. A badly signed frame is counted
+        in ``counters.signing_rejected``.
         """
         self.counters.bytes_received += len(data)
         messages: list[MAVLinkMessage] = []
