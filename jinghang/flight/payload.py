@@ -36,6 +36,7 @@ from jinghang.flight.commands import CommandSender
 from jinghang.flight.errors import CommandRejected
 from jinghang.mavlink.channel import mavlink
 from jinghang.mavlink.constants import (
+    GRIPPER_ACTION_RELEASE,
     MAV_CMD_DO_GIMBAL_MANAGER_PITCHYAW,
     MAV_CMD_DO_GRIPPER,
     MAV_CMD_DO_MOUNT_CONTROL,
@@ -47,13 +48,12 @@ from jinghang.mavlink.constants import (
     MAV_CMD_USER_1,
     MAV_DO_REPOSITION_FLAGS_CHANGE_MODE,
     MAV_MOUNT_MODE_MAVLINK_TARGETING,
+    TTS_TUNNEL_TYPE,
+    ZOOM_TYPE_RANGE,
 )
 
-TTS_TUNNEL_TYPE = 31010
 TTS_TEXT_MAX_BYTES = 127
 CLIP_ID_MAX = 65535
-GRIPPER_ACTION_RELEASE = 0
-ZOOM_TYPE_RANGE = 2
 #: camera sources by name (MAVLink CAMERA_SOURCE)
 CAMERA_SOURCES = {"rgb": 1, "ir": 2}
 GIMBAL_PITCH_RANGE_DEG = (-90.0, 30.0)

@@ -1,7 +1,8 @@
 """The MAV_* numbers the platform uses by name, from pymavlink's dialect (typed as int).
 
 Nothing here is hand-written but :data:`FORCE_ARM_DISARM_MAGIC`, which ArduPilot defines
-outside the message set (param 2 of MAV_CMD_COMPONENT_ARM_DISARM that skips its checks).
+outside the message set (param 2 of MAV_CMD_COMPONENT_ARM_DISARM that skips its checks), and
+:data:`TTS_TUNNEL_TYPE`, the platform's own convention with its loudspeaker payload.
 """
 
 from __future__ import annotations
@@ -40,6 +41,24 @@ MAV_DO_REPOSITION_FLAGS_CHANGE_MODE: int = mavlink.MAV_DO_REPOSITION_FLAGS_CHANG
 MAV_COMP_ID_MISSIONPLANNER: int = mavlink.MAV_COMP_ID_MISSIONPLANNER
 MAVLINK_MSG_ID_HOME_POSITION: int = mavlink.MAVLINK_MSG_ID_HOME_POSITION
 MAVLINK_MSG_ID_RADIO_STATUS: int = mavlink.MAVLINK_MSG_ID_RADIO_STATUS
+MAV_RESULT_TEMPORARILY_REJECTED: int = mavlink.MAV_RESULT_TEMPORARILY_REJECTED
+MAV_RESULT_DENIED: int = mavlink.MAV_RESULT_DENIED
+MAV_RESULT_UNSUPPORTED: int = mavlink.MAV_RESULT_UNSUPPORTED
+MAV_RESULT_FAILED: int = mavlink.MAV_RESULT_FAILED
+FENCE_TYPE_ALT_MAX: int = mavlink.FENCE_TYPE_ALT_MAX
+FENCE_TYPE_CIRCLE: int = mavlink.FENCE_TYPE_CIRCLE
+FENCE_TYPE_POLYGON: int = mavlink.FENCE_TYPE_POLYGON
+FENCE_TYPE_ALT_MIN: int = mavlink.FENCE_TYPE_ALT_MIN
+MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION: int = mavlink.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION
+MAV_CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION: int = mavlink.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION
+MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION: int = mavlink.MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION
+MAV_CMD_NAV_FENCE_CIRCLE_EXCLUSION: int = mavlink.MAV_CMD_NAV_FENCE_CIRCLE_EXCLUSION
+GRIPPER_ACTION_RELEASE: int = mavlink.GRIPPER_ACTION_RELEASE
+ZOOM_TYPE_RANGE: int = mavlink.ZOOM_TYPE_RANGE
 
 #: ArduPilot: param 2 of MAV_CMD_COMPONENT_ARM_DISARM that forces arming or disarming.
 FORCE_ARM_DISARM_MAGIC = 21196
+
+#: TUNNEL payload type of a text for the loudspeaker to speak (one byte of text id, then
+#: UTF-8), spoken on MAV_CMD_USER_1 (the flight core's and the simulator's payloads).
+TTS_TUNNEL_TYPE = 31010

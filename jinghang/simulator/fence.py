@@ -11,13 +11,19 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from jinghang.mavlink.constants import (
+    FENCE_TYPE_ALT_MAX,
+    FENCE_TYPE_ALT_MIN,
+    FENCE_TYPE_CIRCLE,
+    FENCE_TYPE_POLYGON,
+)
 from jinghang.missions.items import Cmd, MissionItem
 from jinghang.simulator.geo import ne_offset_m
 
-FENCE_ALT_MAX = 1
-FENCE_CIRCLE = 2
-FENCE_POLYGON = 4
-FENCE_ALT_MIN = 8
+FENCE_ALT_MAX = FENCE_TYPE_ALT_MAX
+FENCE_CIRCLE = FENCE_TYPE_CIRCLE
+FENCE_POLYGON = FENCE_TYPE_POLYGON
+FENCE_ALT_MIN = FENCE_TYPE_ALT_MIN
 
 
 @dataclass(slots=True)

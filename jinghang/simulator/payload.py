@@ -1,7 +1,7 @@
 """What the simulated drone's payloads were told, kept for tests and the demo: loudspeaker
 messages played (clip ids and spoken texts), the spotlight, releases, gimbal pitch and yaw,
-zoom, camera source, orbits. The MAVLink conventions are those of
-:mod:`jinghang.flight.payload`: a text to speak arrives in a TUNNEL message (payload type
+zoom, camera source, orbits. The MAVLink conventions are those of the
+flight core's payload commands: a text to speak arrives in a TUNNEL message (payload type
 :data:`TTS_TUNNEL_TYPE`, one byte of text id, then UTF-8) and is spoken on ``MAV_CMD_USER_1``
 with param1 0 and param2 the text id."""
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-TTS_TUNNEL_TYPE = 31010
+from jinghang.mavlink.constants import TTS_TUNNEL_TYPE
 
 
 @dataclass(frozen=True, slots=True)

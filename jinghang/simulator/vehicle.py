@@ -15,6 +15,13 @@ import collections
 import enum
 import math
 
+from jinghang.mavlink.constants import (
+    MAV_RESULT_ACCEPTED,
+    MAV_RESULT_DENIED,
+    MAV_RESULT_FAILED,
+    MAV_RESULT_TEMPORARILY_REJECTED,
+    MAV_RESULT_UNSUPPORTED,
+)
 from jinghang.mavlink.mission_items import home_item
 from jinghang.missions.items import Cmd, MissionItem, MissionType
 from jinghang.simulator import notices
@@ -34,11 +41,11 @@ from jinghang.simulator.payload import SimPayload
 from jinghang.simulator.physics import PointMassCopter
 
 # MAV_RESULT
-ACCEPTED = 0
-TEMPORARILY_REJECTED = 1
-DENIED = 2
-UNSUPPORTED = 3
-FAILED = 4
+ACCEPTED = MAV_RESULT_ACCEPTED
+TEMPORARILY_REJECTED = MAV_RESULT_TEMPORARILY_REJECTED
+DENIED = MAV_RESULT_DENIED
+UNSUPPORTED = MAV_RESULT_UNSUPPORTED
+FAILED = MAV_RESULT_FAILED
 #: the highest altitude an ArduPilot Location holds (int32 centimetres)
 TAKEOFF_ALTITUDE_MAX_M = (2**31 - 1) / 100.0
 
