@@ -23,8 +23,8 @@ import av
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from jinghang.video.sources import VideoSource  # noqa: E402
-from jinghang.video.stamp import read_stamp_from_frame  # noqa: E402
+from jinghang.video.sources import VideoSource
+from jinghang.video.stamp import read_stamp_from_frame
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -44,6 +44,7 @@ async def main() -> None:
     decoder: Any = None
     latencies: list[float] = []
     started: list[float] = []
+    done = asyncio.Event()
 
     def on_packet(packet: av.Packet) -> None:
         nonlocal decoder
@@ -56,7 +57,10 @@ async def main() -> None:
             frames = decoder.decode(packet)
         except av.error.InvalidDataError:
             return
-        if time.monotonic() - started[0] < args.warmup_s:
+        elapsed_s = time.monotonic() - started[0]
+        if elapsed_s > args.warmup_s + args.duration_s:
+            done.set()
+        if elapsed_s < args.warmup_s:
             return
         for frame in frames:
             stamp = read_stamp_from_frame(frame)
@@ -66,10 +70,9 @@ async def main() -> None:
     task = asyncio.ensure_future(source.run(on_packet))
     try:
         await source.wait_open(15)
-        deadline = time.monotonic() + 20 + args.warmup_s + args.duration_s
-        while (not started or time.monotonic() - started[0] < args.warmup_s + args.duration_s) \
-                and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(20 + args.warmup_s + args.duration_s):
+                await done.wait()
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
