@@ -8,8 +8,11 @@ The gateway runs in this process (WHEP over uvicorn on 127.0.0.1, no auth). Came
 viewers run in their own processes so that their CPU is not counted as gateway CPU:
 
 - latency: a live simulator camera at 1280x720, 30 fps (``python -m jinghang.video.simcam``)
-  stamps each frame's capture time; one decoding viewer reads it back from each decoded
-  frame. p50/p95 for H.264 passthrough and for the VP8 transcode path.
+  stamps each frame's capture time. First the camera is decoded directly (no gateway, no
+  WebRTC: ``bench_video_direct.py``), then one decoding WebRTC viewer reads the stamps back
+  from each decoded frame; p50/p95 for H.264 passthrough and for the VP8 transcode path,
+  beside the direct figure with the difference and the ratio. The viewer completes a frame
+  on its RTP marker bit as a browser does (aiortc's own buffer waits for the next frame).
 - CPU: the gateway process's CPU time (all its threads) over the measured window, divided by
   the window, with 0, 1 and 4 viewers; "per extra viewer" is (4 viewers - 1 viewer) / 3.
 - capacity: N 720p30 streams (a recorded simulator clip replayed to N UDP ports, so no
@@ -179,6 +182,17 @@ async def bench_latency(duration_s: float) -> dict[str, Any]:
         PY, "-m", "jinghang.video.simcam", "--port", str(port), env=ENV)
     results: dict[str, Any] = {}
     try:
+        direct = await asyncio.create_subprocess_exec(
+            PY, str(ROOT / "bench" / "bench_video_direct.py"), "--url",
+            f"udp://127.0.0.1:{port}", "--duration-s", str(duration_s), env=ENV,
+            stdout=subprocess.PIPE)
+        out, _ = await direct.communicate()
+        lines = out.decode().strip().splitlines()
+        require(direct.returncode == 0 and lines, "the direct decoder failed "
+                f"(exit {direct.returncode})")
+        results["direct"] = json.loads(lines[-1])
+        require(results["direct"]["stamps_read"], "no capture stamp could be read by the "
+                "direct decoder: no baseline measured")
         async with VideoGateway(**GATEWAY_OPTIONS) as gateway, serving(gateway) as url:
             relay = gateway.add_drone("d1", VideoSource(f"udp://127.0.0.1:{port}"))
             await relay.source.wait_open(30)
@@ -315,8 +329,15 @@ async def bench() -> None:
         report["latency"] = lat
         print(f"source read only (0 viewers): gateway "
               f"{lat['source_only']['cpu_ms_per_frame']:.2f} ms CPU per frame")
+        d = lat["direct"]
+        print(f"direct decode (no gateway, no WebRTC): glass-to-glass p50 "
+              f"{fmt(d['latency_ms_p50'], ' ms')}, p95 {fmt(d['latency_ms_p95'], ' ms')} "
+              f"({d['stamps_read']} stamps)")
         for path in ("passthrough", "transcode"):
             r = lat[path]
+            if r["latency_ms_p50"] is not None and d["latency_ms_p50"]:
+                print(f"{path:11s} vs direct: +{r['latency_ms_p50'] - d['latency_ms_p50']:.1f} ms"
+                      f" at p50, ratio {r['latency_ms_p50'] / d['latency_ms_p50']:.2f}")
             print(f"{path:11s} 720p30: glass-to-glass p50 {fmt(r['latency_ms_p50'], ' ms')}, "
                   f"p95 {fmt(r['latency_ms_p95'], ' ms')} ({r['stamps_read']} stamps, viewer "
                   f"{r['viewer_fps'][0]} fps); gateway CPU per stream at 30 fps: "

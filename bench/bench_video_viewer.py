@@ -7,7 +7,8 @@ Prints one JSON line: frames and frame rate per viewer, glass-to-glass latency p
 the capture stamps (when decoding), and this process's CPU. ``--count-only`` replaces
 aiortc's decoder by a frame counter, so a machine can host many viewers cheaply (they stand
 in for operators' browsers on other machines; no latency is measured then).
-ICE is kept on 127.0.0.1.
+ICE is kept on 127.0.0.1. Frames are complete on their RTP marker bit, as in a browser
+(``--frames-on next-frame`` keeps aiortc's own buffer, a frame period later).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import _marker_jitter
 from jinghang.video.stamp import read_stamp_from_frame
 
 aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]  # type: ignore[assignment]
@@ -102,6 +104,9 @@ async def main() -> None:
     parser.add_argument("--duration-s", type=float, default=8.0)
     parser.add_argument("--warmup-s", type=float, default=2.0)
     parser.add_argument("--count-only", action="store_true")
+    parser.add_argument("--frames-on", choices=["marker", "next-frame"], default="marker",
+                        help="complete a frame on its RTP marker bit, as browsers do "
+                        "(default), or on the next frame's first packet, as aiortc does")
     parser.add_argument("--until-stdin", action="store_true",
                         help="watch until a line arrives on stdin instead of for a duration")
     args = parser.parse_args()
@@ -110,6 +115,8 @@ async def main() -> None:
 
         receiver.get_decoder = lambda codec: CountingDecoder()  # type: ignore[assignment]
 
+    if args.frames_on == "marker":
+        _marker_jitter.install()
     viewers = [Viewer(args.codec, args.warmup_s) for _ in range(args.viewers)]
     locations = []
     async with httpx.AsyncClient(base_url=args.base_url, timeout=30) as http:

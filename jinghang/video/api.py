@@ -116,10 +116,17 @@ def router_for(gateway: VideoGateway, auth_dependency: Callable[..., Any]) -> AP
         return response
 
     @router.delete("/{drone_id}/whep/{session_id}", status_code=204, response_class=Response)
-    async def stop_viewing(drone_id: str, session_id: str) -> Response:
-        """End a viewing session."""
+    async def stop_viewing(
+        drone_id: str,
+        session_id: str,
+        principal: Any = Depends(auth_dependency),
+    ) -> Response:
+        """End a viewing session: one's own, or anyone's for an admin. Another user's
+        session is treated as unknown (nothing is closed, nothing told)."""
+        user, role = viewer_of(principal)
         session = gateway.sessions.get(session_id)
-        if session is not None and session.drone_id != drone_id:
+        if session is not None and (session.drone_id != drone_id
+                                    or (session.user != user and role != "admin")):
             session = None
         await gateway.close_session(session_id if session is not None else "")
         return Response(status_code=204)

@@ -26,6 +26,7 @@ PEOPLE = {
     "obs1": Principal("obs1", Role.OBSERVER),
     "obs2": Principal("obs2", Role.OBSERVER),
     "chief": Principal("chief", Role.COMMANDER),
+    "root": Principal("root", Role.ADMIN),
 }
 
 
@@ -187,3 +188,22 @@ async def test_a_connected_viewer_is_not_expired(camera: Camera) -> None:
                 assert gateway.expired_sessions == 0
             finally:
                 await viewer.close()
+
+
+async def test_a_viewing_session_is_ended_only_by_its_owner_or_an_admin() -> None:
+    async with VideoGateway(source_open_wait_s=0) as gateway:
+        gateway.add_drone("drone-1", _dead_source())
+        async with _viewers(gateway) as viewers:
+            mine = (await viewers.ask("obs1")).headers["location"]
+            other = (await viewers.ask("obs1")).headers["location"]
+            # another observer, even a commander, cannot end it: it looks unknown to them
+            for who in ("obs2", "chief"):
+                refused = await viewers.http.delete(
+                    mine, headers={"Authorization": f"Bearer {who}"})
+                assert refused.status_code == 404, who
+            assert len(gateway.sessions) == 2
+            ended = await viewers.http.delete(mine, headers={"Authorization": "Bearer obs1"})
+            assert ended.status_code == 204
+            by_admin = await viewers.http.delete(other, headers={"Authorization": "Bearer root"})
+            assert by_admin.status_code == 204
+            assert not gateway.sessions

@@ -1,7 +1,8 @@
 """The simulator camera: renders a drone's view and sends it as H.264 in MPEG-TS over UDP.
 
 It behaves as a real drone camera does on the wire (libx264 ultrafast, zerolatency, one
-keyframe a second, in-band SPS/PPS, 188-byte TS packets in 1316-byte datagrams), so the
+keyframe a second, in-band SPS/PPS, one frame per PES with its length, 188-byte TS packets
+in 1316-byte datagrams), so the
 gateway cannot tell it from one. Each frame carries its capture time in the stamp block.
 
 The pose comes from ``pose_source`` (the demo wires it to a simulated vehicle's physics
@@ -113,8 +114,11 @@ class SimCamera:
         if target.startswith("udp://") and "pkt_size" not in target:
             target += ("&" if "?" in target else "?") + "pkt_size=1316"
         try:
+            # each frame's PES carries its length, so that a receiver can hand the frame on
+            # as soon as its last TS packet arrives instead of at the next frame's start
             return av.open(target, mode="w", format="mpegts",
-                           options={"flush_packets": "1", "max_delay": "0"})
+                           options={"flush_packets": "1", "max_delay": "0",
+                                    "omit_video_pes_length": "0"})
         except av.FFmpegError as exc:
             raise VideoError(f"simulator camera cannot open output {self.url}: {exc}",
                              field="url", value=self.url) from exc
