@@ -34,11 +34,14 @@ class Limits:
 
 @dataclass(slots=True)
 class Battery:
-    """A simple battery: capacity, drained by current; voltage falls as charge is used."""
+    """A simple battery: capacity, drained by current; voltage falls as charge is used. It
+    counts the charge (mAh) and the energy (Wh, terminal voltage times current) drawn, what
+    BATTERY_STATUS reports as current_consumed and energy_consumed."""
 
     capacity_mah: float = 3300.0
     full_voltage_v: float = 12.6
     consumed_mah: float = 0.0
+    consumed_wh: float = 0.0
     current_a: float = 0.0
     hover_current_a: float = 6.0
     idle_current_a: float = 0.5
@@ -72,6 +75,7 @@ class Battery:
             current = self.idle_current_a
         self.current_a = current
         self.consumed_mah += current * dt_s / 3.6
+        self.consumed_wh += self.voltage_v * current * dt_s / 3600.0
 
 
 class PointMassCopter:
