@@ -64,6 +64,11 @@ class Battery:
         resting_v = self.full_voltage_v * (0.83 + 0.17 * self.remaining_fraction)
         return max(0.0, resting_v - 0.01 * self.current_a)
 
+    def fit_full_pack(self) -> None:
+        """A battery swap on the ground: a full pack, its counters from zero."""
+        self.consumed_mah = 0.0
+        self.consumed_wh = 0.0
+
     def drain(self, dt_s: float, *, flying: bool, climb_m_s: float, airspeed_m_s: float) -> None:
         if flying:
             current = (
