@@ -9,7 +9,11 @@
   planning use the cached limits (``jinghang.dispatch.fleetview``); a drone whose limits are
   still being read is not chosen (``drone.limits_unread``, transient), and a registered
   cruise speed above what the vehicle can fly is clamped with an alert
-  (``drone.cruise_speed_clamped`` with the speeds and ANGLE_MAX);
+  (``drone.cruise_speed_clamped`` with the speeds and ANGLE_MAX). The flight-time estimate
+  clamps a mission item's speed the same way; when a flight it planned starts (its first
+  ``mission.progress``), each such item is announced as an alert with the estimate's code
+  (``estimate.speed_clamped``: the item, the planned and the flyable speed, ANGLE_MAX) and the
+  mission;
 - **meters each vehicle's battery** (:class:`BatteryMeter`): from the moment it arms to the
   moment it disarms, on the vehicle's own clock, the charge (BATTERY_STATUS current_consumed)
   and energy (energy_consumed) it used and its battery_remaining before and after (SYS_STATUS or
@@ -32,6 +36,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from jinghang.dispatch.planning import items_from_json
 from jinghang.events import Event, EventBus
 from jinghang.missions.endurance import (
     WINDOW,
@@ -41,6 +46,7 @@ from jinghang.missions.endurance import (
     skip_code,
     used_pct,
 )
+from jinghang.missions.estimate import Airframe, estimate_items
 from jinghang.missions.vehicle_limits import (
     VehicleLimits,
     autopilot_of,
@@ -291,6 +297,8 @@ class EnergyHistory:
         self._recorded_spans: dict[int, int] = {}
         self._history: dict[int, list[FlightEnergy]] = {}
         self._clamp_alerted: set[tuple[int, float]] = set()
+        #: Missions whose items' speeds were checked against the drone's limits.
+        self._speeds_checked: set[int] = set()
         self._tasks: asyncio.TaskGroup | None = None
 
     # -- what drone choice and planning ask ----------------------------------------------
@@ -425,9 +433,31 @@ class EnergyHistory:
             vehicle = self.fleet.vehicles.get(sid)
             if vehicle is not None:
                 self._look_after(vehicle, reread=True)
-        elif (event.topic == "mission.progress" and data.get("phase") == "LANDED"
-              and isinstance(data.get("mission_id"), int)):
-            self._spawn(self._landed(sid, data["mission_id"]), f"record {sid}")
+        elif event.topic == "mission.progress" and isinstance(data.get("mission_id"), int):
+            mission_id = data["mission_id"]
+            if data.get("phase") == "LANDED":
+                self._spawn(self._landed(sid, mission_id), f"record {sid}")
+            elif mission_id not in self._speeds_checked:
+                self._speeds_checked.add(mission_id)
+                self._spawn(self._check_speeds(sid, mission_id), f"speeds {mission_id}")
+
+    async def _check_speeds(self, system_id: int, mission_id: int) -> None:
+        """Announce every item of the mission whose speed the drone cannot fly (the estimate
+        counted the flyable speed), with the estimate's code and parameters."""
+        limits = self.limits(system_id)
+        if limits is None:
+            return
+
+        def read() -> list[dict[str, Any]]:
+            with self.store.read_session() as s:
+                return get_mission(s, mission_id).items or []
+
+        items = items_from_json(await asyncio.to_thread(read))
+        for warning in estimate_items(items, airframe=Airframe(limits=limits)).warnings:
+            self.bus.publish("alert", {"level": "warning", "code": warning.code,
+                                       "params": {**warning.params, "mission_id": mission_id},
+                                       "message": f"mission {mission_id}: {warning.message}",
+                                       "system_id": system_id, "mission_id": mission_id})
 
     # -- recording ----------------------------------------------------------------------
     async def _span_of(self, system_id: int) -> Span | None:
