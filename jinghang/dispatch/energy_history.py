@@ -61,6 +61,7 @@ from jinghang.store import (
     Store,
     get_mission,
     get_vehicle,
+    list_events,
     list_flight_energy,
     record_flight_energy,
 )
@@ -252,9 +253,12 @@ def flight_energy_of(record: FlightEnergyPublic) -> FlightEnergy:
 
 
 def build_record(*, system_id: int, mission: Any, nominal_s: float, endurance_s: float,
-                 span: Span | None, capacity_mah: float | None) -> FlightEnergyCreate:
-    """The row for one landed flight: the mission's plan against the meter's span."""
-    completed = mission.state == MissionState.COMPLETED.value
+                 span: Span | None, capacity_mah: float | None,
+                 handed_over: bool = False) -> FlightEnergyCreate:
+    """The row for one landed flight: the mission's plan against the meter's span. A flight
+    flew its plan when its mission completed without a pilot taking the drone over."""
+    completed = mission.state == MissionState.COMPLETED.value and not handed_over
+    outcome = "handed_over" if handed_over else mission.state
     planned_time_s = float(mission.flight_time_s)
     planned_pct = 100.0 * planned_time_s / endurance_s if endurance_s > 0 else 0.0
     flown = consumed = energy = before = after = None
@@ -270,7 +274,7 @@ def build_record(*, system_id: int, mission: Any, nominal_s: float, endurance_s:
                            math.nan if flown is None else flown, used, completed)
     return FlightEnergyCreate(
         vehicle_system_id=system_id, mission_id=mission.id, incident_id=mission.incident_id,
-        patrol_run_id=mission.patrol_run_id, outcome=mission.state, completed=completed,
+        patrol_run_id=mission.patrol_run_id, outcome=outcome, completed=completed,
         planned_time_s=planned_time_s, planned_pct=planned_pct, nominal_endurance_s=nominal_s,
         flown_time_s=flown, consumed_mah=consumed, energy_wh=energy, capacity_mah=capacity_mah,
         remaining_before_pct=before, remaining_after_pct=after,
@@ -482,21 +486,26 @@ class EnergyHistory:
         reading = self._readings.get(system_id)
         capacity = reading.capacity_mah if reading is not None else None
 
-        def read() -> tuple[Any, float] | None:
+        def read() -> tuple[Any, float, bool] | None:
             with self.store.read_session() as s:
                 try:
-                    return get_mission(s, mission_id), get_vehicle(s, system_id).endurance_s
+                    mission = get_mission(s, mission_id)
+                    nominal_s = get_vehicle(s, system_id).endurance_s
                 except NotFound:
                     return None
+                paused = any(e.to_state == MissionState.PAUSED.value
+                             for e in list_events(s, mission_id=mission_id))
+            return mission, nominal_s, paused
 
         found = await asyncio.to_thread(read)
         if found is None:
             return
-        mission, nominal_s = found
+        mission, nominal_s, handed_over = found
         # the endurance the plan was checked with (the history before this flight)
         endurance_s = self.endurance_s(system_id, nominal_s)
         data = build_record(system_id=system_id, mission=mission, nominal_s=nominal_s,
-                            endurance_s=endurance_s, span=span, capacity_mah=capacity)
+                            endurance_s=endurance_s, span=span, capacity_mah=capacity,
+                            handed_over=handed_over)
 
         def write() -> FlightEnergyPublic:
             with self.store.transaction() as s:
