@@ -286,12 +286,14 @@ class EnergyHistory:
     """Per-drone limits, battery meters and energy history; see the module docstring."""
 
     def __init__(self, store: Store, bus: EventBus, fleet: Any, *,
-                 read_timeout_s: float = 10.0, span_wait_s: float = 5.0) -> None:
+                 read_timeout_s: float = 10.0, span_wait_s: float = 5.0,
+                 ready_wait_s: float = 5.0) -> None:
         self.store = store
         self.bus = bus
         self.fleet = fleet
         self.read_timeout_s = read_timeout_s
         self.span_wait_s = span_wait_s
+        self.ready_wait_s = ready_wait_s
         #: Set once the vehicles present at start have had their limits read.
         self.ready = asyncio.Event()
         self._readings: dict[int, VehicleReading] = {}
@@ -353,14 +355,16 @@ class EnergyHistory:
     # -- running ------------------------------------------------------------------------
     async def run(self) -> None:
         """Read, meter and record until cancelled (``ready`` once the vehicles present at
-        start have been read)."""
+        start have been read, or after ``ready_wait_s`` at most)."""
         async with self.bus.subscribe("vehicle.status", "mission.progress") as sub, \
                 asyncio.TaskGroup() as tasks:
             self._tasks = tasks
             try:
                 first = [self._look_after(v, reread=False)
                          for v in list(self.fleet.vehicles.values())]
-                await asyncio.gather(*(t for t in first if t is not None))
+                reads = [t for t in first if t is not None]
+                if reads:  # a vehicle slower than this is read on; its drone waits meanwhile
+                    await asyncio.wait(reads, timeout=self.ready_wait_s)
                 self.ready.set()
                 while True:
                     try:
