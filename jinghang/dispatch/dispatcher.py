@@ -38,6 +38,7 @@ from jinghang.dispatch.board import Assign, Demand, Unassigned, decide, reasons_
 from jinghang.dispatch.board import serving_order as _order
 from jinghang.dispatch.board import task_for as board_task
 from jinghang.dispatch.clock import Clock, SystemClock
+from jinghang.dispatch.energy_history import EnergyHistory
 from jinghang.dispatch.errors import (
     CaseNotOpen,
     HandoverError,
@@ -174,6 +175,9 @@ class Dispatcher:
         #: Where drones land: landed_away beyond limits.landed_away_m from their base.
         self.landings = Landings(store, bus, fleet, self.journal, self.limits, self.wake,
                                  DISPATCHER)
+        #: Each drone's limits read from it and its endurance corrected from its flights
+        #: (records every landed flight from the bus).
+        self.energy = EnergyHistory(store, bus, fleet)
 
     # ------------------------------------------------------------------ running
 
@@ -186,6 +190,8 @@ class Dispatcher:
                     recorder_ready = asyncio.Event()
                     tasks.create_task(self.recorder.run(recorder_ready.set), name="recorder")
                     await recorder_ready.wait()
+                tasks.create_task(self.energy.run(), name="energy")
+                await self.energy.ready.wait()
                 recovery.recover(self)
                 self.started.set()
                 while True:
@@ -258,14 +264,14 @@ class Dispatcher:
 
     def statuses(self) -> list[Any]:
         """Every registered drone as drone choice sees it now."""
-        return drone_statuses(self._registered(), self.fleet.vehicles, self.busy)
+        return drone_statuses(self._registered(), self.fleet.vehicles, self.busy, self.energy)
 
     def choose(self, task: Task, *, exclude: set[int] | None = None) -> Choice:
         """Rank the fleet for ``task`` (drones in ``exclude`` are set aside)."""
         busy = dict(self.busy)
         for sid in exclude or ():
             busy.setdefault(sid, "set aside: it refused this incident")
-        statuses = drone_statuses(self._registered(), self.fleet.vehicles, busy)
+        statuses = drone_statuses(self._registered(), self.fleet.vehicles, busy, self.energy)
         return choose_drones(statuses, task, self.no_fly)
 
     def propose(self, incident_id: int) -> Choice:
@@ -279,7 +285,7 @@ class Dispatcher:
     def profile(self, system_id: int) -> DroneProfile:
         """What planning needs to know of a drone (home, battery, speed, endurance)."""
         registered = next(v for v in self._registered() if v.system_id == system_id)
-        return drone_profile(registered, self.fleet.vehicles.get(system_id))
+        return drone_profile(registered, self.fleet.vehicles.get(system_id), self.energy)
 
     def landed(self, system_id: int, sortie_id: int | None) -> None:
         """A drone is down: ``landed_away`` or home again (see :mod:`landings`)."""

@@ -1,18 +1,44 @@
 """The fleet as drone choice sees it: the register (store) joined with each vehicle's live
-state (jinghang.flight), and what the dispatcher has each drone doing. Pure."""
+state (jinghang.flight), what the dispatcher has each drone doing and, when given, each
+drone's limits as read from it and its endurance corrected from its flights
+(:class:`EnergyProfiles`, ``jinghang.dispatch.energy_history``). Pure."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from jinghang.dispatch.planning import DroneProfile
 from jinghang.dispatch.selection import DroneStatus
+from jinghang.missions.vehicle_limits import VehicleLimits
 from jinghang.store import DISPATCHER_STATUSES, VehiclePublic, VehicleStatus
 
 #: GPS fix types from 3D up are good enough to fly on.
 GPS_3D_FIX = 3
+
+
+class EnergyProfiles(Protocol):
+    """Each drone's limits (None while unread) and corrected endurance."""
+
+    def limits(self, system_id: int) -> VehicleLimits | None: ...
+
+    def endurance_s(self, system_id: int, nominal_s: float) -> float: ...
+
+    def cruise_clamped(self, system_id: int, cruise_m_s: float,
+                       limits: VehicleLimits) -> None: ...
+
+
+def _airframe(registered: VehiclePublic, energy: EnergyProfiles | None
+              ) -> tuple[VehicleLimits | None, float]:
+    """(limits as read, None while unread; endurance) of one drone."""
+    if energy is None:
+        return VehicleLimits(), registered.endurance_s
+    sid = registered.system_id
+    limits = energy.limits(sid)
+    if limits is not None:
+        energy.cruise_clamped(sid, registered.cruise_speed_m_s, limits)
+    return limits, energy.endurance_s(sid, registered.endurance_s)
 
 
 def health_problem(state: Any) -> str:
@@ -36,9 +62,12 @@ def home_of(registered: VehiclePublic, state: Any | None) -> tuple[float, float,
 
 
 def drone_status(
-    registered: VehiclePublic, vehicle: Any | None, busy_with: str | None
+    registered: VehiclePublic, vehicle: Any | None, busy_with: str | None,
+    energy: EnergyProfiles | None = None,
 ) -> DroneStatus:
     state = vehicle.state if vehicle is not None else None
+    limits, endurance_s = _airframe(registered, energy)
+    flying = limits or VehicleLimits()
     home = home_of(registered, state)
     if state is not None and state.has_position:
         lat, lon = state.latitude_deg, state.longitude_deg
@@ -59,7 +88,11 @@ def drone_status(
         battery_pct=state.battery_pct if state is not None else None,
         payloads=frozenset(registered.payloads),
         cruise_speed_m_s=registered.cruise_speed_m_s,
-        endurance_s=registered.endurance_s,
+        endurance_s=endurance_s,
+        max_speed_m_s=flying.max_speed_m_s(),
+        climb_m_s=flying.climb_m_s,
+        descent_m_s=flying.descent_m_s,
+        limits_read=limits is not None,
         # the dispatcher's own statuses (assigned, flying, ...) say "in use", which busy_with
         # tells better; only an admin's maintenance / offline / retired take a drone out
         registered_available=registered.status.value in DISPATCHER_STATUSES,
@@ -76,17 +109,22 @@ def drone_statuses(
     registered: Iterable[VehiclePublic],
     vehicles: Mapping[int, Any],
     busy: Mapping[int, str],
+    energy: EnergyProfiles | None = None,
 ) -> list[DroneStatus]:
-    return [drone_status(r, vehicles.get(r.system_id), busy.get(r.system_id)) for r in registered]
+    return [drone_status(r, vehicles.get(r.system_id), busy.get(r.system_id), energy)
+            for r in registered]
 
 
-def drone_profile(registered: VehiclePublic, vehicle: Any | None) -> DroneProfile:
+def drone_profile(registered: VehiclePublic, vehicle: Any | None,
+                  energy: EnergyProfiles | None = None) -> DroneProfile:
     state = vehicle.state if vehicle is not None else None
+    limits, endurance_s = _airframe(registered, energy)
     battery = state.battery_pct if state is not None and state.battery_pct is not None else 0.0
     return DroneProfile(
         system_id=registered.system_id,
         home=home_of(registered, state),
         battery_pct=float(battery),
         cruise_speed_m_s=registered.cruise_speed_m_s,
-        endurance_s=registered.endurance_s,
+        endurance_s=endurance_s,
+        limits=limits or VehicleLimits(),
     )

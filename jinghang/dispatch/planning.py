@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from jinghang.dispatch.playbooks import AreaRequired, Playbook
-from jinghang.dispatch.selection import CLIMB_RATE_M_S, DESCENT_RATE_M_S
 from jinghang.missions.catalog import Stage
 from jinghang.missions.compile import compile_stages, compile_template
 from jinghang.missions.estimate import Airframe
@@ -33,6 +32,7 @@ from jinghang.missions.nofly import NoFlyZones
 from jinghang.missions.plan import MissionPlan
 from jinghang.missions.safety import SafetyLimits, check_plan
 from jinghang.missions.split import battery_sized_areas, watch_shifts
+from jinghang.missions.vehicle_limits import VehicleLimits
 
 LatLon = tuple[float, float]
 #: Patterns that cannot fly on a bare point; without their input they fall back to an orbit.
@@ -49,16 +49,19 @@ RELIEF_OVERLAP_S = 60.0
 
 @dataclass(frozen=True)
 class DroneProfile:
-    """What planning needs about the drone that will fly: its home, battery and airframe."""
+    """What planning needs about the drone that will fly: its home, battery and airframe
+    (its endurance corrected from its flights, its limits as read from the vehicle)."""
 
     system_id: int
     home: tuple[float, float, float]
     battery_pct: float
     cruise_speed_m_s: float = 10.0
     endurance_s: float = 1800.0
+    limits: VehicleLimits = field(default_factory=VehicleLimits)
 
     def airframe(self) -> Airframe:
-        return Airframe(cruise_speed_m_s=self.cruise_speed_m_s, endurance_s=self.endurance_s)
+        return Airframe(cruise_speed_m_s=self.cruise_speed_m_s, endurance_s=self.endurance_s,
+                        limits=self.limits)
 
 
 @dataclass(frozen=True)
@@ -126,8 +129,10 @@ class WorkPart:
 def transit_s(drone: DroneProfile, point: LatLon, altitude_m: float) -> float:
     """The way there and back as drone choice counts it: climb, cruise both ways, descent."""
     home = (drone.home[0], drone.home[1])
-    return (2 * distance_m(home, point) / max(drone.cruise_speed_m_s, 0.1)
-            + altitude_m / CLIMB_RATE_M_S + altitude_m / DESCENT_RATE_M_S)
+    lim = drone.limits
+    speed = max(min(drone.cruise_speed_m_s, lim.max_speed_m_s()), 0.1)
+    return (2 * distance_m(home, point) / speed
+            + altitude_m / max(lim.climb_m_s, 0.1) + altitude_m / max(lim.descent_m_s, 0.1))
 
 
 def battery_budget_s(drone: DroneProfile, point: LatLon, limits: Limits,

@@ -5,8 +5,12 @@ A drone can go when it is available (registered as available, not flying another
 link up), healthy (GPS fix, EKF good), carries the playbook's payloads, has the battery for
 the flight there, the time on scene and the flight back to its base with the reserve left
 over, and neither leg crosses a no-fly zone. The energy model is linear in flight time:
-a full battery lasts the drone's ``endurance_s``; climbing and descending are counted at
-2.5 and 1.5 m/s. A rejection is ``permanent`` when waiting cannot fix it (no payload, out of
+a full battery lasts the drone's ``endurance_s`` (corrected from its own flights, see
+``jinghang.dispatch.energy_history``); the cruise is flown at the registered speed or the
+fastest the vehicle flies (its lean-angle limit), whichever is lower, and climbing and
+descending at the vehicle's own rates (ArduCopter's 2.5 and 1.5 m/s until they are read). A
+drone whose limits are still being read from it is not chosen (``drone.limits_unread``).
+A rejection is ``permanent`` when waiting cannot fix it (no payload, out of
 range even on a full battery, a no-fly zone in the way) and transient otherwise (busy,
 charging, link lost). Every rejection has a stable message code (``drone.out_of_range``,
 ``drone.busy``, ...) and its parameters, for the console to translate. A drone that landed
@@ -65,6 +69,7 @@ class Rejection(enum.StrEnum):
     RANGE = "range"
     NO_FLY = "no_fly"
     LANDED_AWAY = "landed_away"
+    LIMITS_UNREAD = "limits_unread"
 
 
 #: Rejections that waiting will not cure.
@@ -81,6 +86,7 @@ MESSAGE_CODES: dict[Rejection, str] = {
     Rejection.RANGE: "drone.out_of_range",
     Rejection.NO_FLY: "drone.in_no_fly_zone",
     Rejection.LANDED_AWAY: "drone.landed_away",
+    Rejection.LIMITS_UNREAD: "drone.limits_unread",
 }
 
 
@@ -108,6 +114,12 @@ class DroneStatus:
     relative_altitude_m: float = 0.0
     #: Landed away from its base and not yet flown home or marked recovered.
     landed_away: bool = False
+    #: The vehicle's own limits: the fastest it flies level, its climb and descent rates;
+    #: ``limits_read`` is False while they are still being read from it.
+    max_speed_m_s: float = math.inf
+    climb_m_s: float = CLIMB_RATE_M_S
+    descent_m_s: float = DESCENT_RATE_M_S
+    limits_read: bool = True
 
 
 @dataclass(frozen=True)
@@ -224,9 +236,9 @@ def flight_energy_pct(drone: DroneStatus, task: Task) -> tuple[float, float, flo
     base = (drone.base_latitude_deg, drone.base_longitude_deg)
     there_m = distance_m(here, task.point)
     back_m = distance_m(task.point, base)
-    speed = max(drone.cruise_speed_m_s, 0.1)
-    climb_s = max(0.0, task.altitude_m - drone.relative_altitude_m) / CLIMB_RATE_M_S
-    descent_s = task.altitude_m / DESCENT_RATE_M_S
+    speed = max(min(drone.cruise_speed_m_s, drone.max_speed_m_s), 0.1)
+    climb_s = max(0.0, task.altitude_m - drone.relative_altitude_m) / max(drone.climb_m_s, 0.1)
+    descent_s = task.altitude_m / max(drone.descent_m_s, 0.1)
     eta_s = climb_s + there_m / speed
     total_s = eta_s + task.on_scene_s + back_m / speed + descent_s
     return total_s * 100.0 / max(drone.endurance_s, 1.0), eta_s, there_m
@@ -249,6 +261,8 @@ def assess(
         return reject(Rejection.BUSY, f"busy with {drone.busy_with}", busy_with=drone.busy_with)
     if not drone.link_ok:
         return reject(Rejection.LINK_LOST, "no link to the drone")
+    if not drone.limits_read:
+        return reject(Rejection.LIMITS_UNREAD, "reading the vehicle's flight limits")
     if not drone.healthy:
         return reject(Rejection.UNHEALTHY, drone.health_reason or "not healthy",
                       problem=drone.health_reason)

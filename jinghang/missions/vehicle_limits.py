@@ -6,8 +6,10 @@ agree with each other and with ArduCopter.
 (WPNAV_SPEED, WPNAV_ACCEL, WPNAV_ACCEL_Z, WPNAV_JERK, WPNAV_SPEED_UP/DN, WPNAV_RADIUS,
 ANGLE_MAX, the RTL and land settings) in SI units; its defaults are ArduCopter 4.x's stock
 values, for planning without a vehicle. :func:`limits_from_params` turns a name -> value mapping
-(ArduPilot units) into limits; :func:`read_vehicle_limits` reads them from a connected
-``jinghang.flight`` vehicle.
+(ArduPilot units, or PX4's with ``PX4_PARAMS``) into limits; :func:`read_vehicle_limits` reads
+them from a connected ``jinghang.flight`` vehicle, with the parameter names of its autopilot
+(:func:`params_for`: ArduPilot's, or PX4's MPC_XY_CRUISE, MPC_ACC_HOR, MPC_Z_VEL_MAX_UP/DN,
+NAV_ACC_RAD, MPC_TILTMAX_AIR, ...); :func:`read_params` reads any such names at once.
 
 The motion model (ArduCopter 4.x, AC_WPNav with S-curves):
 
@@ -99,18 +101,40 @@ PARAMS: dict[str, tuple[str, float]] = {
     "CIRCLE_RATE": ("circle_rate_deg_s", 1.0),
 }
 
+#: PX4 parameter -> (VehicleLimits field, scale to SI): PX4 keeps SI units already.
+PX4_PARAMS: dict[str, tuple[str, float]] = {
+    "MPC_XY_CRUISE": ("wp_speed_m_s", 1.0),
+    "MPC_ACC_HOR": ("accel_m_s2", 1.0),
+    "MPC_ACC_UP_MAX": ("accel_z_m_s2", 1.0),
+    "MPC_JERK_AUTO": ("jerk_m_s3", 1.0),
+    "MPC_Z_VEL_MAX_UP": ("climb_m_s", 1.0),
+    "MPC_Z_VEL_MAX_DN": ("descent_m_s", 1.0),
+    "NAV_ACC_RAD": ("wp_radius_m", 1.0),
+    "MPC_TILTMAX_AIR": ("angle_max_deg", 1.0),
+    "RTL_RETURN_ALT": ("rtl_altitude_m", 1.0),
+    "MPC_LAND_SPEED": ("land_speed_m_s", 1.0),
+}
+
+
+def params_for(autopilot: str) -> dict[str, tuple[str, float]]:
+    """The parameter table of an autopilot by its strategy's name (``jinghang.flight.
+    autopilots``: "ardupilot", "px4"); any other autopilot is read with ArduPilot's names."""
+    return PX4_PARAMS if autopilot == "px4" else PARAMS
+
+
 #: Fields that must be positive to mean anything (a zero or negative value keeps the default).
 _POSITIVE = frozenset({"wp_speed_m_s", "accel_m_s2", "accel_z_m_s2", "jerk_m_s3", "climb_m_s",
                        "descent_m_s", "wp_radius_m", "angle_max_deg", "land_speed_m_s",
                        "circle_rate_deg_s"})
 
 
-def limits_from_params(values: Mapping[str, float], base: VehicleLimits | None = None
-                       ) -> VehicleLimits:
-    """Limits from ArduPilot parameter values (cm, cm/s, centidegrees, ms); names not given,
-    not finite or (where it must be positive) not positive keep ``base``'s value."""
+def limits_from_params(values: Mapping[str, float], base: VehicleLimits | None = None,
+                       table: Mapping[str, tuple[str, float]] | None = None) -> VehicleLimits:
+    """Limits from parameter values in the units of ``table`` (ArduPilot's :data:`PARAMS` by
+    default: cm, cm/s, centidegrees, ms); names not given, not finite or (where it must be
+    positive) not positive keep ``base``'s value."""
     fields: dict[str, float] = {}
-    for name, (field, scale) in PARAMS.items():
+    for name, (field, scale) in (PARAMS if table is None else table).items():
         if name not in values:
             continue
         value = float(values[name])
@@ -129,15 +153,14 @@ class _HasParams(Protocol):
     def params(self) -> _ParamReader: ...
 
 
-async def read_vehicle_limits(vehicle: _HasParams) -> VehicleLimits:
-    """The limits of a connected ``jinghang.flight`` vehicle, read with the flight core's
-    parameter reads (all at once); a parameter the autopilot does not have (a PX4 vehicle, an
-    older ArduPilot) keeps its default."""
+async def read_params(vehicle: _HasParams, names: list[str]) -> dict[str, float]:
+    """The values of ``names`` read from a connected ``jinghang.flight`` vehicle with the
+    flight core's parameter reads (all at once); a name the autopilot does not have is left
+    out. Anything but the flight core's refusal (a cancellation, a bug) is raised."""
     import asyncio
 
     from jinghang.errors import FlightError
 
-    names = list(PARAMS)
     answers = await asyncio.gather(*(vehicle.params.get(n) for n in names),
                                    return_exceptions=True)
     values: dict[str, float] = {}
@@ -147,7 +170,20 @@ async def read_vehicle_limits(vehicle: _HasParams) -> VehicleLimits:
         if isinstance(answer, BaseException):
             raise answer
         values[name] = answer
-    return limits_from_params(values)
+    return values
+
+
+def autopilot_of(vehicle: object) -> str:
+    """The name of a vehicle's autopilot strategy ("ardupilot" when it has none)."""
+    return str(getattr(getattr(vehicle, "autopilot", None), "name", "ardupilot"))
+
+
+async def read_vehicle_limits(vehicle: _HasParams) -> VehicleLimits:
+    """The limits of a connected ``jinghang.flight`` vehicle, read with its autopilot's
+    parameter names (:func:`params_for`); a parameter the autopilot does not have keeps its
+    default."""
+    table = params_for(autopilot_of(vehicle))
+    return limits_from_params(await read_params(vehicle, list(table)), table=table)
 
 
 # -- the motion model -------------------------------------------------------------------------

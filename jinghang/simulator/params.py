@@ -79,6 +79,9 @@ DEFAULTS: tuple[tuple[str, int, float], ...] = (
     ("SIM_SPEEDUP", REAL32, 1),
     ("SIM_GPS_DISABLE", INT8, 0),
     ("SIM_BATT_VOLTAGE", REAL32, 12.6),
+    # 1: BATTERY_STATUS reports the charge and energy consumed; 0: -1 (unknown), as a
+    # battery monitor that measures no current does
+    ("SIM_BATT_RPT", INT8, 1),
     ("SIM_WIND_SPD", REAL32, 0),
     ("SIM_WIND_DIR", REAL32, 180),
 )

@@ -34,11 +34,14 @@ class Limits:
 
 @dataclass(slots=True)
 class Battery:
-    """A simple battery: capacity, drained by current; voltage falls as charge is used."""
+    """A simple battery: capacity, drained by current; voltage falls as charge is used. It
+    counts the charge (mAh) and the energy (Wh, terminal voltage times current) drawn, what
+    BATTERY_STATUS reports as current_consumed and energy_consumed."""
 
     capacity_mah: float = 3300.0
     full_voltage_v: float = 12.6
     consumed_mah: float = 0.0
+    consumed_wh: float = 0.0
     current_a: float = 0.0
     hover_current_a: float = 6.0
     idle_current_a: float = 0.5
@@ -61,6 +64,11 @@ class Battery:
         resting_v = self.full_voltage_v * (0.83 + 0.17 * self.remaining_fraction)
         return max(0.0, resting_v - 0.01 * self.current_a)
 
+    def fit_full_pack(self) -> None:
+        """A battery swap on the ground: a full pack, its counters from zero."""
+        self.consumed_mah = 0.0
+        self.consumed_wh = 0.0
+
     def drain(self, dt_s: float, *, flying: bool, climb_m_s: float, airspeed_m_s: float) -> None:
         if flying:
             current = (
@@ -72,6 +80,7 @@ class Battery:
             current = self.idle_current_a
         self.current_a = current
         self.consumed_mah += current * dt_s / 3.6
+        self.consumed_wh += self.voltage_v * current * dt_s / 3600.0
 
 
 class PointMassCopter:

@@ -209,9 +209,16 @@ def gps_raw_int(v: SimVehicle) -> MAVLinkMessage:
     )
 
 
+#: hJ (hectojoules, BATTERY_STATUS energy_consumed) in one Wh.
+HJ_PER_WH = 36.0
+
+
 def battery_status(v: SimVehicle) -> MAVLinkMessage:
+    """The battery as ArduPilot reports it: one cell voltage (the pack's), the current, the
+    charge (mAh) and energy (hJ) consumed since boot, -1 for both when SIM_BATT_RPT is 0."""
     battery = v.physics.battery
     cells = [int(v.battery_voltage_v * 1000)] + [65535] * 9
+    reports = v.param("SIM_BATT_RPT") >= 1
     return M.MAVLink_battery_status_message(
         0,
         M.MAV_BATTERY_FUNCTION_ALL,
@@ -219,8 +226,8 @@ def battery_status(v: SimVehicle) -> MAVLinkMessage:
         32767,
         cells,
         int(battery.current_a * 100),
-        int(battery.consumed_mah),
-        -1,
+        int(battery.consumed_mah) if reports else -1,
+        int(battery.consumed_wh * HJ_PER_WH) if reports else -1,
         v.battery_pct,
         0,
         [

@@ -23,6 +23,12 @@ from jinghang.store.audit import (
     verify_chain,
 )
 from jinghang.store.commands import complete_command, list_commands, record_command
+from jinghang.store.energy import (
+    FlightEnergyCreate,
+    FlightEnergyPublic,
+    list_flight_energy,
+    record_flight_energy,
+)
 from jinghang.store.engine import Store, make_engine, open_store
 from jinghang.store.errors import AlreadyExists, NotFound, StoreUnavailable
 from jinghang.store.incidents import (
@@ -113,6 +119,8 @@ __all__ = [
     "AlreadyExists",
     "AuditPublic",
     "ChainReport",
+    "FlightEnergyCreate",
+    "FlightEnergyPublic",
     "IncidentCreate",
     "IncidentPublic",
     "MissionCreate",
@@ -166,6 +174,7 @@ __all__ = [
     "list_audit",
     "list_commands",
     "list_events",
+    "list_flight_energy",
     "list_incidents",
     "list_missions",
     "list_open_incidents",
@@ -179,6 +188,7 @@ __all__ = [
     "make_engine",
     "open_store",
     "record_command",
+    "record_flight_energy",
     "record_patrol_run",
     "register_vehicle",
     "set_incident_state",

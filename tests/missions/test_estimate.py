@@ -1,6 +1,7 @@
 """The flight-time estimate on the vehicle's own limits: speeds it cannot fly are clamped with a
 warning naming the item, corners, short legs and climbs cost what ArduCopter spends on them,
-the limits are read from a vehicle, and the endurance is corrected from the drone's flights."""
+and the limits are read from a vehicle (the endurance corrected from the drone's flights is in
+tests/missions/test_endurance.py)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,6 @@ import pytest
 
 from jinghang.flight import Fleet
 from jinghang.missions.compile import compile_template
-from jinghang.missions.endurance import (
-    LOWER_BOUND,
-    UPPER_BOUND,
-    FlightEnergy,
-    corrected_endurance_s,
-    observed_endurance_s,
-)
 from jinghang.missions.estimate import Airframe, estimate_items
 from jinghang.missions.geo import destination
 from jinghang.missions.items import Cmd, Frame, MissionItem
@@ -163,40 +157,3 @@ async def test_the_limits_are_read_from_the_vehicle() -> None:
     assert limits.accel_m_s2 == pytest.approx(1.5)
     assert limits.angle_max_deg == pytest.approx(25.0)
     assert limits.climb_m_s == VehicleLimits().climb_m_s
-
-
-# -- energy from the drone's own flights ----------------------------------------------------
-def test_endurance_is_corrected_from_the_drones_flights_within_bounds() -> None:
-    nominal = 1800.0
-    assert corrected_endurance_s(nominal, []) == nominal
-    # flights that used more than planned: 600 s took 40 % (the plan said 33 %)
-    heavy = [FlightEnergy(600.0, 33.3, 600.0, 40.0) for _ in range(5)]
-    assert observed_endurance_s(heavy[0]) == pytest.approx(1500.0)
-    shorter = corrected_endurance_s(nominal, heavy)
-    assert 1500.0 <= shorter < 1560.0
-    # one flight moves it only part of the way
-    assert 1500.0 < corrected_endurance_s(nominal, heavy[:1]) < nominal
-    # a wild figure is bounded
-    absurd = [FlightEnergy(600.0, 33.3, 600.0, 6.0) for _ in range(10)]
-    assert corrected_endurance_s(nominal, absurd) == nominal * UPPER_BOUND
-    drained = [FlightEnergy(600.0, 33.3, 600.0, 100.0) for _ in range(10)]
-    assert corrected_endurance_s(nominal, drained) == pytest.approx(
-        max(nominal * LOWER_BOUND, 600.0), rel=0.05)
-    # too short, or insane, teaches nothing
-    assert observed_endurance_s(FlightEnergy(20.0, 1.0, 20.0, 2.0)) is None
-    assert observed_endurance_s(FlightEnergy(600.0, 30.0, 600.0, math.nan)) is None
-    assert corrected_endurance_s(nominal, [FlightEnergy(600.0, 30.0, 600.0, 130.0)]) == nominal
-    with pytest.raises(ValueError, match="nominal endurance"):
-        corrected_endurance_s(0.0, heavy)
-
-
-def test_used_energy_comes_from_consumed_mah_else_the_remaining_percentage() -> None:
-    by_mah = FlightEnergy.from_battery(600.0, 33.0, 620.0, consumed_mah=1320.0,
-                                       capacity_mah=3300.0, remaining_before_pct=100,
-                                       remaining_after_pct=50)
-    assert by_mah.used_pct == pytest.approx(40.0)
-    by_pct = FlightEnergy.from_battery(600.0, 33.0, 620.0, remaining_before_pct=95,
-                                       remaining_after_pct=60)
-    assert by_pct.used_pct == pytest.approx(35.0)
-    unknown = FlightEnergy.from_battery(600.0, 33.0, 620.0)
-    assert observed_endurance_s(unknown) is None

@@ -10,6 +10,7 @@ import { canFly, on, state, upsertVehicle } from "./state.js";
 import { renderPilotPanel } from "./pilot.js";
 import { toggleVideo } from "./video.js";
 import { escapeHtml, showError } from "./ui.js";
+import { energyLine, initEnergy } from "./energy.js";
 
 const markers = new Map(); // id -> {marker, trail}
 const LOW_BATTERY_PCT = 25;
@@ -91,6 +92,7 @@ function cardHtml(v) {
       <span>${Math.round(v.heading_deg || 0)}°</span>
       <button class="link video-toggle" data-drone="${v.id}">${t("video.open")}</button>
     </div>
+    ${energyLine(v)}
     ${v.status === "landed_away" ? `<div class="reason small landed-away">${t("drone.landed_away")}
       ${canFly() ? `<button class="link mark-recovered" data-drone="${v.id}">${t("drone.mark_recovered")}</button>` : ""}</div>` : ""}
     ${showProgress && p.incidentId != null ? `<div class="small muted on-incident">${t("drone.on_incident", { id: escapeHtml(p.incidentId) })}</div>` : ""}
@@ -158,6 +160,7 @@ function scheduleCards() {
 }
 
 export function initFleet() {
+  initEnergy(scheduleCards);
   on("vehicle", (v) => {
     drawDrone(v);
     scheduleCards();

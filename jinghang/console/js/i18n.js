@@ -282,6 +282,18 @@ const STRINGS = {
     "map.zoom_out": "缩小",
     "common.yes": "是",
     "common.no": "否",
+    // -- energy (energy.js) --
+    "energy.nominal": "续航 {nominal}（按档案；已记录 {flights}/{needed} 次可用飞行）",
+    "energy.corrected": "续航 {corrected}（档案 {nominal}，据最近 {flights} 次飞行修正）",
+    "energy.last_flight": "上次飞行计划耗电 {planned}%，实耗 {used}%",
+    "energy.basis.nominal": "可用飞行次数不足，按档案续航计算",
+    "energy.basis.history": "按本机最近飞行的实耗修正",
+    "energy.basis.lower_bound": "修正已达下限（档案续航的一半）",
+    "energy.basis.upper_bound": "修正已达上限（档案续航的 1.1 倍）",
+    "code.drone.limits_unread": "正在读取无人机的飞行限制参数",
+    "code.drone.cruise_speed_clamped": "登记巡航速度 {cruise_speed_m_s} 超过无人机可飞速度 {flyable_m_s}（ANGLE_MAX {angle_max_deg}），能耗按 {flyable_m_s} 计算",
+    "code.drone.limits_defaulted": "无人机未回应飞行限制参数，按默认值规划",
+    "code.estimate.speed_clamped": "第 {item} 项要求 {planned_m_s}，无人机最高 {flyable_m_s}（ANGLE_MAX {angle_max_deg}），按 {flyable_m_s} 估算",
   },
   en: {
     "app.title": "Drone police command",
@@ -561,6 +573,18 @@ const STRINGS = {
     "map.zoom_out": "Zoom out",
     "common.yes": "yes",
     "common.no": "no",
+    // -- energy (energy.js) --
+    "energy.nominal": "Endurance {nominal} (profile; {flights} of {needed} usable flights recorded)",
+    "energy.corrected": "Endurance {corrected} (profile {nominal}, corrected from the last {flights} flights)",
+    "energy.last_flight": "last flight planned {planned}%, used {used}%",
+    "energy.basis.nominal": "Too few usable flights: the profile's endurance counts",
+    "energy.basis.history": "Corrected from what this drone's recent flights used",
+    "energy.basis.lower_bound": "Correction at its lower bound (half the profile's endurance)",
+    "energy.basis.upper_bound": "Correction at its upper bound (1.1 times the profile's endurance)",
+    "code.drone.limits_unread": "Reading the drone's flight limits",
+    "code.drone.cruise_speed_clamped": "Registered cruise speed {cruise_speed_m_s} is above what the drone flies ({flyable_m_s} at ANGLE_MAX {angle_max_deg}); energy counted at {flyable_m_s}",
+    "code.drone.limits_defaulted": "The drone answered none of its flight-limit parameters; planning with the defaults",
+    "code.estimate.speed_clamped": "Item {item} asks for {planned_m_s} but the drone tops out at {flyable_m_s} (ANGLE_MAX {angle_max_deg}); estimated at {flyable_m_s}",
   },
 };
 
@@ -1094,6 +1118,7 @@ function formatParam(name, value) {
   if (name === "state" || name.endsWith("_state")) return stateName(value);
   if (typeof value === "number" || (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)))) {
     const n = Number(value);
+    if (name.endsWith("_m_s")) return `${formatNumber(n, 1)} m/s`;
     if (name.endsWith("_s")) return formatDuration(n);
     if (name.endsWith("_m")) return formatDistance(n);
     if (name.endsWith("_pct")) return `${formatNumber(n, 0)}%`;
