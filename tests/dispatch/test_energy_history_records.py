@@ -14,7 +14,7 @@ from jinghang.dispatch.energy_history import (
     build_record,
     flight_energy_of,
 )
-from jinghang.flight.channel import mavlink
+from jinghang.mavlink.dialect import mavlink
 from jinghang.missions.endurance import endurance_correction
 from jinghang.store import (
     FlightEnergyCreate,

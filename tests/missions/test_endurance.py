@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from jinghang.flight.channel import mavlink
+from jinghang.mavlink.dialect import mavlink
 from jinghang.missions.endurance import (
     LOWER_BOUND,
     MIN_FLIGHTS,
