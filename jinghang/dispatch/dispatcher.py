@@ -46,7 +46,7 @@ from jinghang.dispatch.errors import (
     TwoPersonRule,
 )
 from jinghang.dispatch.fleetview import drone_profile, drone_statuses
-from jinghang.dispatch.flights import Flight, Phase, observe
+from jinghang.dispatch.flights import Flight, Phase
 from jinghang.dispatch.handover import Handover
 from jinghang.dispatch.journal import Journal
 from jinghang.dispatch.landings import Landings
@@ -77,10 +77,11 @@ from jinghang.dispatch.selection import Candidate, Choice, Task, choose_drones
 from jinghang.dispatch.track import TrackRecorder
 from jinghang.errors import DispatchError, FlightError, MissionError
 from jinghang.events import EventBus
-from jinghang.missions.camera_ready import CameraNotConfigured, check_camera
 from jinghang.missions.errors import NoFlyZoneError
 from jinghang.missions.nofly import NoFlyZones
 from jinghang.missions.plan import MissionPlan
+from jinghang.missions.progress import RunProgress, measure
+from jinghang.missions.run import MissionRun
 from jinghang.store import (
     IncidentCreate,
     IncidentPublic,
@@ -146,6 +147,8 @@ class Dispatcher:
         self.recovery_wait_s = recovery_wait_s
         self.lost_contact_s = lost_contact_s
         self.record_commands = record_commands
+        #: How often the figures of a flight (time to the scene and home) are sent at most.
+        self.progress_interval_s = max(poll_s, 0.5)
         self.journal = Journal(store, bus)
         #: Sorties waiting for a drone or a confirmation, by sortie id.
         self.demands: dict[int, Demand] = {}
@@ -610,7 +613,6 @@ class Dispatcher:
     async def _launch(self, demand: Demand, system_id: int, plan: MissionPlan, actor: str,
                       confirmed_by: str | None, reason: str | None) -> None:
         case_id, sortie_id = demand.case_id, demand.sortie_id
-        vehicle = self.fleet.vehicles.get(system_id)
         with self.journal.tx() as s:
             mission = create_mission(s, MissionCreate(
                 incident_id=case_id, vehicle_system_id=system_id,
@@ -625,24 +627,29 @@ class Dispatcher:
         extra: dict[str, Any] = {"confirmed_by": confirmed_by} if confirmed_by else {}
         self.journal.move_sortie(sortie_id, S.LAUNCHING, actor=actor, mission_id=mission.id,
                                  vehicle_system_id=system_id, reason=reason, **extra)
-        try:
-            if vehicle is None:
-                raise DispatchError(f"vehicle {system_id} has no link", field="system_id",
-                                    value=system_id)
-            await check_camera(vehicle, plan)
-            with self.journal.tx() as s:
-                set_mission_state(s, mission.id, MissionState.UPLOADING, actor=actor)
-            await vehicle.upload_mission(plan.items, actor=actor)
+        run = self.mission_run(flight, plan, actor=actor)
+
+        def uploaded() -> None:
             if demand.reported_at is not None and case_id not in self.takeoff_latency_s:
                 self.takeoff_latency_s[case_id] = (
                     self.clock.now() - demand.reported_at).total_seconds()
-            await vehicle.start_mission(actor=actor)
+
+        def accepted() -> None:
             if demand.reported_at is not None and case_id not in self.takeoff_accepted_s:
                 self.takeoff_accepted_s[case_id] = (
                     self.clock.now() - demand.reported_at).total_seconds()
-        except (FlightError, DispatchError, CameraNotConfigured) as exc:
+
+        try:
+            await run.check()
+            with self.journal.tx() as s:
+                set_mission_state(s, mission.id, MissionState.UPLOADING, actor=actor)
+            await run.upload()
+            uploaded()
+            self._send_progress(flight, force=True)
+            await run.start(on_accepted=accepted)
+        except (FlightError, DispatchError, MissionError) as exc:
             self._launching.pop(sortie_id, None)
-            await self._launch_refused(demand, flight, vehicle, exc)
+            await self._launch_refused(demand, flight, run.vehicle, exc)
             return
         recalled_by = self._launching.pop(sortie_id, None)
         self.flights[system_id] = flight
@@ -656,7 +663,7 @@ class Dispatcher:
         await self.follow(flight)
 
     async def _launch_refused(self, demand: Demand, flight: Flight, vehicle: Any,
-                              exc: DispatchError | FlightError | CameraNotConfigured) -> None:
+                              exc: DispatchError | FlightError | MissionError) -> None:
         sid = flight.system_id
         message = f"vehicle {sid} refused: {exc.message}"
         with self.journal.tx() as s:
@@ -697,21 +704,35 @@ class Dispatcher:
         self.claim(flight.system_id, flight.label, incident_id=flight.incident_id,
                    mission_id=flight.mission_id)
 
+    def mission_run(self, flight: Flight, plan: MissionPlan | None = None, *,
+                    actor: str = DISPATCHER) -> MissionRun:
+        """The mission run that flies (or follows again) ``flight``: its vehicle as the fleet
+        has it now, the plan checked against the limits for that drone, time to go counted
+        at the drone's cruise speed. Kept on the flight."""
+        sid = flight.system_id
+        profile = self.profile(sid)
+
+        def vehicle() -> Any:
+            return self.fleet.vehicles.get(sid)
+
+        run = MissionRun(vehicle, plan or MissionPlan(items=list(flight.items)), actor=actor,
+                         limits=self.limits.for_drone(profile), no_fly=self.no_fly,
+                         speed_m_s=profile.cruise_speed_m_s, track=flight)
+        flight.run = run
+        return run
+
     async def follow(self, flight: Flight) -> None:
-        """Follow a flight from telemetry to its landing; then end what it flew for."""
-        while True:
-            vehicle = self.fleet.vehicles.get(flight.system_id)
-            if vehicle is not None:
-                state = vehicle.state
-                self._progress(flight, state)
-                self._watch_link(flight, state.link_lost)
-                phase = observe(flight, state)
-                if phase != flight.phase:
-                    self._enter_phase(flight, phase)
-                self.track.observe(flight.mission_id, state, phase=flight.phase)
-                if flight.phase == Phase.LANDED:
-                    break
-            await asyncio.sleep(self.poll_s)
+        """Follow a flight from telemetry (its mission run's progress) to its landing; then
+        end what it flew for."""
+        run = flight.run or self.mission_run(flight)
+
+        def enter(phase: Phase) -> None:
+            self._enter_phase(flight, phase)
+
+        async for sample in run.follow(poll_s=self.poll_s, on_phase=enter):
+            self._watch_link(flight, sample.link_lost)
+            self._progress(flight, sample)
+            self.track.observe(flight.mission_id, sample.state, phase=flight.phase)
         self.finish(flight)
 
     def _sortie_state(self, flight: Flight) -> SortieState | None:
@@ -756,17 +777,37 @@ class Dispatcher:
                                reason_code="sortie.link_lost",
                                lost_s=self.lost_contact_s)
 
-    def _progress(self, flight: Flight, state: Any) -> None:
-        seq = state.mission_current_seq
-        if seq is None or seq == flight.last_seq or flight.handed_over_to is not None:
+    def _progress(self, flight: Flight, sample: RunProgress) -> None:
+        """Store the item flown when it changes; send the run's figures to the console when
+        the item or phase changes and at least every ``progress_interval_s``."""
+        seq = sample.current_seq
+        changed = False
+        if seq is not None and seq != flight.last_seq and flight.handed_over_to is None:
+            flight.last_seq = seq
+            changed = True
+            with self.journal.tx() as s:
+                set_mission_progress(s, flight.mission_id, seq)
+        self._send_progress(flight, sample, force=changed)
+
+    def _send_progress(self, flight: Flight, sample: RunProgress | None = None, *,
+                       force: bool = False) -> None:
+        """Publish ``mission.progress`` for ``flight``: its item, phase, and the distance
+        and time to the scene and home (the sample given, or one measured now)."""
+        now = asyncio.get_running_loop().time()
+        if not force and now - flight.progress_sent_at < self.progress_interval_s:
             return
-        flight.last_seq = seq
-        with self.journal.tx() as s:
-            set_mission_progress(s, flight.mission_id, seq)
+        if sample is None:
+            vehicle = self.fleet.vehicles.get(flight.system_id)
+            if flight.run is None or vehicle is None:
+                return
+            sample = measure(flight.run.route(), flight.phase, vehicle.state)
+        flight.progress_sent_at = now
         self.bus.publish("mission.progress", {
+            **sample.to_dict(),
             "mission_id": flight.mission_id, "incident_id": flight.incident_id,
             "sortie_id": flight.sortie_id, "patrol_run_id": flight.patrol_run_id,
-            "system_id": flight.system_id, "current_seq": seq,
+            "system_id": flight.system_id, "current_seq": flight.last_seq
+            if sample.current_seq is None else sample.current_seq,
             "item_count": len(flight.items), "phase": flight.phase.name,
         })
 
@@ -822,6 +863,9 @@ class Dispatcher:
             "sortie_id": flight.sortie_id, "patrol_run_id": flight.patrol_run_id,
             "system_id": flight.system_id, "current_seq": flight.last_seq,
             "item_count": len(flight.items), "phase": Phase.LANDED.name,
+            "distance_to_scene_m": None, "time_to_scene_s": None,
+            "distance_home_m": 0.0, "time_home_s": 0.0, "distance_to_go_m": 0.0,
+            "time_to_go_s": 0.0, "to_go_target": "home", "fraction": 1.0,
         })
         self.wake()
 
@@ -920,6 +964,8 @@ class Dispatcher:
         flight.scene_seq = new_scene
         flight.return_seq = return_seq(plan.items)
         flight.last_seq = -1
+        if flight.run is not None:
+            flight.run.replan(flight.items)
         with self.journal.tx() as s:
             set_mission_state(s, flight.mission_id, MissionState.FLYING, actor=actor,
                               message="redirected",
