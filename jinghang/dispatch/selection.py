@@ -113,6 +113,9 @@ class Task:
     on_scene_s: float = 300.0
     altitude_m: float = 60.0
     reserve_pct: float = 20.0
+    #: How far short of the point the drone is on scene (an orbit's radius: its first
+    #: waypoint is on the circle): the ETA counts to there, the energy to the point.
+    standoff_m: float = 0.0
 
     @property
     def point(self) -> LatLon:
@@ -218,9 +221,9 @@ def flight_energy_pct(drone: DroneStatus, task: Task) -> tuple[float, float, flo
     there_m = distance_m(here, task.point)
     back_m = distance_m(task.point, base)
     speed = max(drone.cruise_speed_m_s, 0.1)
-    eta_s = travel_time_s(there_m, speed,
-                          climb_m=task.altitude_m - drone.relative_altitude_m)
-    total_s = (eta_s + task.on_scene_s
+    climb_m = task.altitude_m - drone.relative_altitude_m
+    eta_s = travel_time_s(max(0.0, there_m - task.standoff_m), speed, climb_m=climb_m)
+    total_s = (travel_time_s(there_m, speed, climb_m=climb_m) + task.on_scene_s
                + travel_time_s(back_m, speed, descent_m=task.altitude_m))
     return total_s * 100.0 / max(drone.endurance_s, 1.0), eta_s, there_m
 
