@@ -1022,9 +1022,18 @@ class Dispatcher:
              "sortie_id": f.sortie_id, "patrol_run_id": f.patrol_run_id,
              "phase": f.phase.name.lower(), "handed_over_to": f.handed_over_to,
              "recalled_by": f.recalled_by, "current_seq": f.last_seq,
-             "item_count": len(f.items)}
+             "item_count": len(f.items), "progress": self.flight_progress(f)}
             for f in self.flights.values()
         ]
+
+    def flight_progress(self, flight: Flight) -> dict[str, Any] | None:
+        """The flight's figures now (distance and time to the scene and home), JSON-ready;
+        None while its drone has no link object."""
+        vehicle = self.fleet.vehicles.get(flight.system_id)
+        run = flight.run
+        if run is None or vehicle is None:
+            return None
+        return measure(run.route(), flight.phase, vehicle.state).to_dict()
 
     def queue(self) -> list[dict[str, Any]]:
         """The sorties waiting, in the order they will be served."""
