@@ -58,6 +58,7 @@ from jinghang.dispatch.lifecycle import (
     SortieState,
 )
 from jinghang.dispatch.planning import (
+    RELIEF_OVERLAP_S,
     DroneProfile,
     Limits,
     WorkPart,
@@ -80,7 +81,7 @@ from jinghang.events import EventBus
 from jinghang.missions.errors import NoFlyZoneError
 from jinghang.missions.nofly import NoFlyZones
 from jinghang.missions.plan import MissionPlan
-from jinghang.missions.progress import RunProgress, measure
+from jinghang.missions.progress import RunProgress, measure, must_leave_in_s, relief_due
 from jinghang.missions.run import MissionRun
 from jinghang.store import (
     IncidentCreate,
@@ -444,8 +445,40 @@ class Dispatcher:
         now = self.clock.now()
         for demand in _order(self.demands.values()):
             if (demand.held_system_id is None and demand.sortie_id in self.demands
-                    and demand.due(now)):
+                    and (demand.due(now) or self._relief_needed(demand))):
                 self._try_assign(demand)
+
+    def _relief_needed(self, demand: Demand) -> bool:
+        """A relief shift of a watch is launched as soon as the drone flying the shift
+        before it must leave (its battery down to the reserve with the way home) no later
+        than the relief can be on scene (the best drone's time to the scene, the ETA of the
+        proposal and the card) plus ``RELIEF_OVERLAP_S``; by its planned time otherwise."""
+        part = demand.part
+        if part is None or part.kind != "watch" or part.index == 0:
+            return False
+        before = next((p.get("sortie_id") for p in self.work.get(demand.case_id, [])
+                       if p.get("index") == part.index - 1), None)
+        watching = next((f for f in self.flights.values() if f.sortie_id == before
+                         and f.sortie_id is not None and f.phase < Phase.RETURNING), None)
+        if watching is None or watching.run is None:
+            return False
+        vehicle = self.fleet.vehicles.get(watching.system_id)
+        if vehicle is None or vehicle.state.battery_pct is None:
+            return False
+        home_s = measure(watching.run.route(), Phase.RETURNING, vehicle.state).time_home_s
+        leave_in_s = must_leave_in_s(battery_pct=vehicle.state.battery_pct,
+                                     reserve_pct=self.limits.reserve_pct,
+                                     endurance_s=self.profile(watching.system_id).endurance_s,
+                                     home_time_s=home_s)
+        best = self.choose(board_task(demand.playbook, demand.point, self.limits, part)).best
+        if best is None:
+            return False
+        if not relief_due(leave_in_s, best.eta_s, RELIEF_OVERLAP_S):
+            return False
+        if not demand.reasons:
+            log.info("incident %s: relief launched, %s must leave in %.0f s, relief %s %.0f s "
+                     "away", demand.case_id, watching.label, leave_in_s, best.name, best.eta_s)
+        return True
 
     def _try_assign(self, demand: Demand) -> Choice:
         decision = decide(demand, self.statuses(), limits=self.limits, no_fly=self.no_fly,

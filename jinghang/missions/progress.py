@@ -13,8 +13,9 @@ which made the figure rise as the drone got closer): on a straight flight it onl
 (``jinghang.dispatch.selection``) uses the same function, so the proposal and the card agree.
 
 :func:`observe` reads the phase of a run (launching, en route, on scene, returning, landed)
-from one vehicle state; phases only move forward. Distances are geodesic (pyproj, via
-:mod:`jinghang.missions.geo`).
+from one vehicle state; phases only move forward. :func:`must_leave_in_s` and
+:func:`relief_due` say when a watch needs its relief drone launched. Distances are
+geodesic (pyproj, via :mod:`jinghang.missions.geo`).
 """
 
 from __future__ import annotations
@@ -58,6 +59,20 @@ def travel_time_s(distance_m: float, speed_m_s: float, *, climb_m: float = 0.0,
     """Seconds to fly ``distance_m`` at ``speed_m_s`` (climb first, descent at the end):
     the ETA of drone choice and the time to go of a run in the air."""
     return path_time_s([(distance_m, speed_m_s)], climb_m=climb_m, descent_m=descent_m)
+
+
+def must_leave_in_s(*, battery_pct: float, reserve_pct: float, endurance_s: float,
+                    home_time_s: float) -> float:
+    """Seconds a drone can stay where it is before it must head home to land with the
+    reserve: what its battery holds beyond the reserve (linear in flight time, a full battery
+    lasting ``endurance_s``) less the way home (:func:`travel_time_s`)."""
+    return endurance_s * (battery_pct - reserve_pct) / 100.0 - home_time_s
+
+
+def relief_due(leave_in_s: float, relief_eta_s: float, margin_s: float) -> bool:
+    """Whether to launch the relief now: the watching drone must leave no later than the
+    relief can be on scene (its time to the scene, :func:`travel_time_s`) plus a margin."""
+    return leave_in_s <= relief_eta_s + margin_s
 
 
 @dataclass(frozen=True)

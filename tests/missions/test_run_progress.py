@@ -74,3 +74,17 @@ def test_the_proposal_eta_is_the_cards_time_to_the_scene_at_launch() -> None:
     card = measure(route, Phase.LAUNCHING, State(*BASE, 0.0, None))
     assert hasattr(candidate, "eta_s")
     assert abs(candidate.eta_s - card.time_to_scene_s) < 1.0  # type: ignore[operator, union-attr]
+
+
+def test_a_relief_is_due_when_the_watcher_must_leave_before_it_can_arrive() -> None:
+    from jinghang.missions.progress import must_leave_in_s, relief_due, travel_time_s
+
+    home_s = travel_time_s(1000.0, 10.0, descent_m=60.0)
+    full = must_leave_in_s(battery_pct=90.0, reserve_pct=20.0, endurance_s=1800.0,
+                           home_time_s=home_s)
+    low = must_leave_in_s(battery_pct=30.0, reserve_pct=20.0, endurance_s=1800.0,
+                          home_time_s=home_s)
+    assert round(full) == round(1800 * 0.7 - 140)  # 100 s home and a 40 s descent
+    eta_s = travel_time_s(1000.0, 10.0, climb_m=60.0)
+    assert not relief_due(full, eta_s, 60.0)
+    assert relief_due(low, eta_s, 60.0)  # 40 s left: the relief needs 124 s and the overlap
