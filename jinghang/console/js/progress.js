@@ -12,23 +12,41 @@ function num(x) {
   return x == null || x === "" || !Number.isFinite(n) ? null : n;
 }
 
-/** Keep the server's figures beside what state.js's setProgress already took from the event. */
+const figures = new Map(); // vehicle id -> the server's last figures
+
+/**
+ * Keep the server's figures beside what state.js's setProgress took from the event. The
+ * vehicle's own item events carry none (and would put an item count in place of the share
+ * flown): the server's last figures stay shown until its next ones.
+ */
 function take(data) {
   const id = data?.system_id ?? data?.vehicle_id;
-  if (id == null || !("time_to_go_s" in data)) return;
+  if (id == null) return;
   const v = state.vehicles.get(String(id));
   if (!v || !v.progress) return;
-  const p = v.progress;
-  p.toGoTarget = data.to_go_target === "scene" ? "scene" : "home";
-  p.distance_to_go_m = num(data.distance_to_go_m);
-  p.time_to_go_s = num(data.time_to_go_s);
-  p.distance_to_scene_m = num(data.distance_to_scene_m);
-  p.time_to_scene_s = num(data.time_to_scene_s);
-  p.distance_home_m = num(data.distance_home_m);
-  p.time_home_s = num(data.time_home_s);
-  p.leg = num(data.leg_index);
+  if (!("time_to_go_s" in data)) {
+    const last = figures.get(v.id);
+    if (last && !("mission_id" in data)) {
+      Object.assign(v.progress, last);
+      emit("vehicle", v);
+    }
+    return;
+  }
   const fraction = num(data.fraction);
-  if (fraction != null) p.fraction = Math.max(0, Math.min(1, fraction));
+  const f = {
+    toGoTarget: data.to_go_target === "scene" ? "scene" : "home",
+    distance_to_go_m: num(data.distance_to_go_m),
+    time_to_go_s: num(data.time_to_go_s),
+    distance_to_scene_m: num(data.distance_to_scene_m),
+    time_to_scene_s: num(data.time_to_scene_s),
+    distance_home_m: num(data.distance_home_m),
+    time_home_s: num(data.time_home_s),
+    leg: num(data.leg_index),
+    fraction: fraction == null ? v.progress.fraction : Math.max(0, Math.min(1, fraction)),
+  };
+  if (String(data.phase).toUpperCase() === "LANDED") figures.delete(v.id);
+  else figures.set(v.id, f);
+  Object.assign(v.progress, f);
   emit("vehicle", v);
 }
 
