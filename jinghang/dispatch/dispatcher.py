@@ -743,14 +743,17 @@ class Dispatcher:
         has it now, the plan checked against the limits for that drone, time to go counted
         at the drone's cruise speed. Kept on the flight."""
         sid = flight.system_id
-        profile = self.profile(sid)
+        registered = next((v for v in self._registered() if v.system_id == sid), None)
+        vehicle_now = self.fleet.vehicles.get(sid)
+        profile = drone_profile(registered, vehicle_now) if registered is not None else None
 
         def vehicle() -> Any:
             return self.fleet.vehicles.get(sid)
 
         run = MissionRun(vehicle, plan or MissionPlan(items=list(flight.items)), actor=actor,
-                         limits=self.limits.for_drone(profile), no_fly=self.no_fly,
-                         speed_m_s=profile.cruise_speed_m_s, track=flight)
+                         limits=self.limits.for_drone(profile) if profile else None,
+                         no_fly=self.no_fly,
+                         speed_m_s=profile.cruise_speed_m_s if profile else None, track=flight)
         flight.run = run
         return run
 
