@@ -98,6 +98,7 @@ def task_for(playbook: Playbook, point: LatLon, limits: Limits,
         on_scene_s=part.on_scene_s if part is not None else playbook.on_scene_s,
         altitude_m=playbook.altitude_m,
         reserve_pct=limits.reserve_pct,
+        standoff_m=playbook.standoff_m if playbook.first_pattern == "orbit" else 0.0,
     )
 
 

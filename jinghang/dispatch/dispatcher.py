@@ -47,7 +47,7 @@ from jinghang.dispatch.errors import (
     TwoPersonRule,
 )
 from jinghang.dispatch.fleetview import drone_profile, drone_statuses
-from jinghang.dispatch.flights import Flight, Phase, observe
+from jinghang.dispatch.flights import Flight, Phase
 from jinghang.dispatch.handover import Handover
 from jinghang.dispatch.journal import Journal
 from jinghang.dispatch.landings import Landings
@@ -59,6 +59,7 @@ from jinghang.dispatch.lifecycle import (
     SortieState,
 )
 from jinghang.dispatch.planning import (
+    RELIEF_OVERLAP_S,
     DroneProfile,
     Limits,
     WorkPart,
@@ -78,10 +79,11 @@ from jinghang.dispatch.selection import Candidate, Choice, Task, choose_drones
 from jinghang.dispatch.track import TrackRecorder
 from jinghang.errors import DispatchError, FlightError, MissionError
 from jinghang.events import EventBus
-from jinghang.missions.camera_ready import CameraNotConfigured, check_camera
 from jinghang.missions.errors import NoFlyZoneError
 from jinghang.missions.nofly import NoFlyZones
 from jinghang.missions.plan import MissionPlan
+from jinghang.missions.progress import RunProgress, measure, must_leave_in_s, relief_due
+from jinghang.missions.run import MissionRun
 from jinghang.store import (
     IncidentCreate,
     IncidentPublic,
@@ -147,6 +149,8 @@ class Dispatcher:
         self.recovery_wait_s = recovery_wait_s
         self.lost_contact_s = lost_contact_s
         self.record_commands = record_commands
+        #: How often the figures of a flight (time to the scene and home) are sent at most.
+        self.progress_interval_s = max(poll_s, 0.5)
         self.journal = Journal(store, bus)
         #: Sorties waiting for a drone or a confirmation, by sortie id.
         self.demands: dict[int, Demand] = {}
@@ -447,8 +451,40 @@ class Dispatcher:
         now = self.clock.now()
         for demand in _order(self.demands.values()):
             if (demand.held_system_id is None and demand.sortie_id in self.demands
-                    and demand.due(now)):
+                    and (demand.due(now) or self._relief_needed(demand))):
                 self._try_assign(demand)
+
+    def _relief_needed(self, demand: Demand) -> bool:
+        """A relief shift of a watch is launched as soon as the drone flying the shift
+        before it must leave (its battery down to the reserve with the way home) no later
+        than the relief can be on scene (the best drone's time to the scene, the ETA of the
+        proposal and the card) plus ``RELIEF_OVERLAP_S``; by its planned time otherwise."""
+        part = demand.part
+        if part is None or part.kind != "watch" or part.index == 0:
+            return False
+        before = next((p.get("sortie_id") for p in self.work.get(demand.case_id, [])
+                       if p.get("index") == part.index - 1), None)
+        watching = next((f for f in self.flights.values() if f.sortie_id == before
+                         and f.sortie_id is not None and f.phase < Phase.RETURNING), None)
+        if watching is None or watching.run is None:
+            return False
+        vehicle = self.fleet.vehicles.get(watching.system_id)
+        if vehicle is None or vehicle.state.battery_pct is None:
+            return False
+        home_s = measure(watching.run.route(), Phase.RETURNING, vehicle.state).time_home_s
+        leave_in_s = must_leave_in_s(battery_pct=vehicle.state.battery_pct,
+                                     reserve_pct=self.limits.reserve_pct,
+                                     endurance_s=self.profile(watching.system_id).endurance_s,
+                                     home_time_s=home_s)
+        best = self.choose(board_task(demand.playbook, demand.point, self.limits, part)).best
+        if best is None:
+            return False
+        if not relief_due(leave_in_s, best.eta_s, RELIEF_OVERLAP_S):
+            return False
+        if not demand.reasons:
+            log.info("incident %s: relief launched, %s must leave in %.0f s, relief %s %.0f s "
+                     "away", demand.case_id, watching.label, leave_in_s, best.name, best.eta_s)
+        return True
 
     def _try_assign(self, demand: Demand) -> Choice:
         decision = decide(demand, self.statuses(), limits=self.limits, no_fly=self.no_fly,
@@ -616,7 +652,6 @@ class Dispatcher:
     async def _launch(self, demand: Demand, system_id: int, plan: MissionPlan, actor: str,
                       confirmed_by: str | None, reason: str | None) -> None:
         case_id, sortie_id = demand.case_id, demand.sortie_id
-        vehicle = self.fleet.vehicles.get(system_id)
         with self.journal.tx() as s:
             mission = create_mission(s, MissionCreate(
                 incident_id=case_id, vehicle_system_id=system_id,
@@ -631,24 +666,29 @@ class Dispatcher:
         extra: dict[str, Any] = {"confirmed_by": confirmed_by} if confirmed_by else {}
         self.journal.move_sortie(sortie_id, S.LAUNCHING, actor=actor, mission_id=mission.id,
                                  vehicle_system_id=system_id, reason=reason, **extra)
-        try:
-            if vehicle is None:
-                raise DispatchError(f"vehicle {system_id} has no link", field="system_id",
-                                    value=system_id)
-            await check_camera(vehicle, plan)
-            with self.journal.tx() as s:
-                set_mission_state(s, mission.id, MissionState.UPLOADING, actor=actor)
-            await vehicle.upload_mission(plan.items, actor=actor)
+        run = self.mission_run(flight, plan, actor=actor)
+
+        def uploaded() -> None:
             if demand.reported_at is not None and case_id not in self.takeoff_latency_s:
                 self.takeoff_latency_s[case_id] = (
                     self.clock.now() - demand.reported_at).total_seconds()
-            await vehicle.start_mission(actor=actor)
+
+        def accepted() -> None:
             if demand.reported_at is not None and case_id not in self.takeoff_accepted_s:
                 self.takeoff_accepted_s[case_id] = (
                     self.clock.now() - demand.reported_at).total_seconds()
-        except (FlightError, DispatchError, CameraNotConfigured) as exc:
+
+        try:
+            await run.check()
+            with self.journal.tx() as s:
+                set_mission_state(s, mission.id, MissionState.UPLOADING, actor=actor)
+            await run.upload()
+            uploaded()
+            self._send_progress(flight, force=True)
+            await run.start(on_accepted=accepted)
+        except (FlightError, DispatchError, MissionError) as exc:
             self._launching.pop(sortie_id, None)
-            await self._launch_refused(demand, flight, vehicle, exc)
+            await self._launch_refused(demand, flight, run.vehicle, exc)
             return
         recalled_by = self._launching.pop(sortie_id, None)
         self.flights[system_id] = flight
@@ -662,7 +702,7 @@ class Dispatcher:
         await self.follow(flight)
 
     async def _launch_refused(self, demand: Demand, flight: Flight, vehicle: Any,
-                              exc: DispatchError | FlightError | CameraNotConfigured) -> None:
+                              exc: DispatchError | FlightError | MissionError) -> None:
         sid = flight.system_id
         message = f"vehicle {sid} refused: {exc.message}"
         with self.journal.tx() as s:
@@ -703,21 +743,38 @@ class Dispatcher:
         self.claim(flight.system_id, flight.label, incident_id=flight.incident_id,
                    mission_id=flight.mission_id)
 
+    def mission_run(self, flight: Flight, plan: MissionPlan | None = None, *,
+                    actor: str = DISPATCHER) -> MissionRun:
+        """The mission run that flies (or follows again) ``flight``: its vehicle as the fleet
+        has it now, the plan checked against the limits for that drone, time to go counted
+        at the drone's cruise speed. Kept on the flight."""
+        sid = flight.system_id
+        registered = next((v for v in self._registered() if v.system_id == sid), None)
+        vehicle_now = self.fleet.vehicles.get(sid)
+        profile = drone_profile(registered, vehicle_now) if registered is not None else None
+
+        def vehicle() -> Any:
+            return self.fleet.vehicles.get(sid)
+
+        run = MissionRun(vehicle, plan or MissionPlan(items=list(flight.items)), actor=actor,
+                         limits=self.limits.for_drone(profile) if profile else None,
+                         no_fly=self.no_fly,
+                         speed_m_s=profile.cruise_speed_m_s if profile else None, track=flight)
+        flight.run = run
+        return run
+
     async def follow(self, flight: Flight) -> None:
-        """Follow a flight from telemetry to its landing; then end what it flew for."""
-        while True:
-            vehicle = self.fleet.vehicles.get(flight.system_id)
-            if vehicle is not None:
-                state = vehicle.state
-                self._progress(flight, state)
-                self._watch_link(flight, state.link_lost)
-                phase = observe(flight, state)
-                if phase != flight.phase:
-                    self._enter_phase(flight, phase)
-                self.track.observe(flight.mission_id, state, phase=flight.phase)
-                if flight.phase == Phase.LANDED:
-                    break
-            await asyncio.sleep(self.poll_s)
+        """Follow a flight from telemetry (its mission run's progress) to its landing; then
+        end what it flew for."""
+        run = flight.run or self.mission_run(flight)
+
+        def enter(phase: Phase) -> None:
+            self._enter_phase(flight, phase)
+
+        async for sample in run.follow(poll_s=self.poll_s, on_phase=enter):
+            self._watch_link(flight, sample.link_lost)
+            self._progress(flight, sample)
+            self.track.observe(flight.mission_id, sample.state, phase=flight.phase)
         self.finish(flight)
 
     def _sortie_state(self, flight: Flight) -> SortieState | None:
@@ -762,17 +819,37 @@ class Dispatcher:
                                reason_code="sortie.link_lost",
                                lost_s=self.lost_contact_s)
 
-    def _progress(self, flight: Flight, state: Any) -> None:
-        seq = state.mission_current_seq
-        if seq is None or seq == flight.last_seq or flight.handed_over_to is not None:
+    def _progress(self, flight: Flight, sample: RunProgress) -> None:
+        """Store the item flown when it changes; send the run's figures to the console when
+        the item or phase changes and at least every ``progress_interval_s``."""
+        seq = sample.current_seq
+        changed = False
+        if seq is not None and seq != flight.last_seq and flight.handed_over_to is None:
+            flight.last_seq = seq
+            changed = True
+            with self.journal.tx() as s:
+                set_mission_progress(s, flight.mission_id, seq)
+        self._send_progress(flight, sample, force=changed)
+
+    def _send_progress(self, flight: Flight, sample: RunProgress | None = None, *,
+                       force: bool = False) -> None:
+        """Publish ``mission.progress`` for ``flight``: its item, phase, and the distance
+        and time to the scene and home (the sample given, or one measured now)."""
+        now = asyncio.get_running_loop().time()
+        if not force and now - flight.progress_sent_at < self.progress_interval_s:
             return
-        flight.last_seq = seq
-        with self.journal.tx() as s:
-            set_mission_progress(s, flight.mission_id, seq)
+        if sample is None:
+            vehicle = self.fleet.vehicles.get(flight.system_id)
+            if flight.run is None or vehicle is None:
+                return
+            sample = measure(flight.run.route(), flight.phase, vehicle.state)
+        flight.progress_sent_at = now
         self.bus.publish("mission.progress", {
+            **sample.to_dict(),
             "mission_id": flight.mission_id, "incident_id": flight.incident_id,
             "sortie_id": flight.sortie_id, "patrol_run_id": flight.patrol_run_id,
-            "system_id": flight.system_id, "current_seq": seq,
+            "system_id": flight.system_id, "current_seq": flight.last_seq
+            if sample.current_seq is None else sample.current_seq,
             "item_count": len(flight.items), "phase": flight.phase.name,
         })
 
@@ -828,6 +905,9 @@ class Dispatcher:
             "sortie_id": flight.sortie_id, "patrol_run_id": flight.patrol_run_id,
             "system_id": flight.system_id, "current_seq": flight.last_seq,
             "item_count": len(flight.items), "phase": Phase.LANDED.name,
+            "distance_to_scene_m": None, "time_to_scene_s": None,
+            "distance_home_m": 0.0, "time_home_s": 0.0, "distance_to_go_m": 0.0,
+            "time_to_go_s": 0.0, "to_go_target": "home", "fraction": 1.0,
         })
         self.wake()
 
@@ -926,6 +1006,8 @@ class Dispatcher:
         flight.scene_seq = new_scene
         flight.return_seq = return_seq(plan.items)
         flight.last_seq = -1
+        if flight.run is not None:
+            flight.run.replan(flight.items)
         with self.journal.tx() as s:
             set_mission_state(s, flight.mission_id, MissionState.FLYING, actor=actor,
                               message="redirected",
@@ -982,9 +1064,18 @@ class Dispatcher:
              "sortie_id": f.sortie_id, "patrol_run_id": f.patrol_run_id,
              "phase": f.phase.name.lower(), "handed_over_to": f.handed_over_to,
              "recalled_by": f.recalled_by, "current_seq": f.last_seq,
-             "item_count": len(f.items)}
+             "item_count": len(f.items), "progress": self.flight_progress(f)}
             for f in self.flights.values()
         ]
+
+    def flight_progress(self, flight: Flight) -> dict[str, Any] | None:
+        """The flight's figures now (distance and time to the scene and home), JSON-ready;
+        None while its drone has no link object."""
+        vehicle = self.fleet.vehicles.get(flight.system_id)
+        run = flight.run
+        if run is None or vehicle is None:
+            return None
+        return measure(run.route(), flight.phase, vehicle.state).to_dict()
 
     def queue(self) -> list[dict[str, Any]]:
         """The sorties waiting, in the order they will be served."""

@@ -1,33 +1,28 @@
-"""A flight the dispatcher follows, and how its phase is read from telemetry. Pure.
+"""A flight the dispatcher follows: the sortie or patrol run it flies, its mission run and
+what the dispatcher remembers of it (handover, recall, lost link). Pure.
 
-:func:`observe` turns one vehicle state into the phase of the flight: ``en_route`` until the
-mission reaches its first item on scene, ``on_scene`` while it flies the playbook's pattern,
-``returning`` from the final RTL/LAND item (or any returning mode: a recall, a failsafe), and
-``landed`` once the drone is disarmed after having been armed for this flight. Phases only
-move forward, except that a redirect resets the flight to ``en_route``. While a pilot has the
-drone (handover) the mode is the pilot's business and only returning and landing are read.
+The phase and its reading are the mission run's (:mod:`jinghang.missions.progress`,
+re-exported here): :func:`observe` turns one vehicle state into the phase of the flight,
+``en_route`` until the mission reaches its first item on scene, ``on_scene`` while it flies
+the playbook's pattern, ``returning`` from the final RTL/LAND item (or any mode the
+autopilot's strategy calls returning: a recall, a failsafe), and ``landed`` once the drone
+is disarmed after having been armed. Phases only move forward, except that a redirect
+resets the flight to ``en_route``. While a pilot has the drone (handover) the mode is the
+pilot's business and only returning and landing are read.
 """
 
 from __future__ import annotations
 
-import enum
-import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
-from jinghang.flight import autopilot_named
 from jinghang.missions.items import MissionItem
+from jinghang.missions.progress import AIRBORNE_M as AIRBORNE_M
+from jinghang.missions.progress import Phase as Phase
+from jinghang.missions.progress import observe as observe
 
-#: Above this height (m) the drone counts as having taken off.
-AIRBORNE_M = 1.0
-
-
-class Phase(enum.IntEnum):
-    LAUNCHING = 0
-    EN_ROUTE = 1
-    ON_SCENE = 2
-    RETURNING = 3
-    LANDED = 4
+if TYPE_CHECKING:
+    from jinghang.missions.run import MissionRun
 
 
 @dataclass
@@ -59,37 +54,13 @@ class Flight:
     lost_since: float | None = None
     #: The incident was failed for lost contact (the drone is still followed, if it returns).
     lost_reported: bool = False
+    #: The mission run that flies it (set when it is launched or followed again).
+    run: MissionRun | None = field(default=None, repr=False)
+    #: Loop time of the last progress sent to the console.
+    progress_sent_at: float = -1e9
 
     @property
     def label(self) -> str:
         if self.incident_id is not None:
             return f"incident {self.incident_id}"
         return f"patrol run {self.patrol_run_id}"
-
-
-def observe(flight: Flight, state: Any) -> Phase:
-    """The phase ``state`` shows for ``flight`` (never earlier than the current one)."""
-    alt = state.relative_altitude_m
-    if state.armed:
-        flight.armed_seen = True
-        if not math.isnan(alt) and alt > AIRBORNE_M:
-            flight.took_off = True
-    if (flight.took_off or flight.armed_seen) and not state.armed:
-        return Phase.LANDED
-    phase = flight.phase
-    if phase == Phase.LAUNCHING:
-        return phase
-    if autopilot_named(state.autopilot).is_returning(state.mode):
-        return max(phase, Phase.RETURNING)
-    if flight.handed_over_to is not None:
-        return phase
-    seq = state.mission_current_seq
-    if flight.await_seq is not None:
-        if seq != flight.await_seq:
-            return phase
-        flight.await_seq = None
-    if seq is not None and seq >= flight.return_seq:
-        return max(phase, Phase.RETURNING)
-    if seq is not None and seq > flight.scene_seq:
-        return max(phase, Phase.ON_SCENE)
-    return max(phase, Phase.EN_ROUTE)

@@ -2,8 +2,10 @@
 with the energy it takes each) and launching one run of it: the named vehicle or the best
 suitable one, the template planned from its home and safety-checked, or the run recorded as
 skipped with why (announced on the bus as ``patrol.skipped``, which raises an alert).
-Uses only the :class:`~jinghang.dispatch.dispatcher.Dispatcher`'s public parts (its journal,
-drone choice, claims and followers)."""
+The run is flown by the dispatcher's :class:`~jinghang.missions.run.MissionRun` (checked,
+uploaded, started with ArduPilot's start retry, followed). Uses only the
+:class:`~jinghang.dispatch.dispatcher.Dispatcher`'s public parts (its journal, drone choice,
+claims, mission runs and followers)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,6 @@ from jinghang.dispatch.planning import (
 )
 from jinghang.dispatch.selection import Candidate, Task
 from jinghang.errors import DispatchError, FlightError, MissionError
-from jinghang.missions.camera_ready import CameraNotConfigured, check_camera
 from jinghang.missions.errors import EnergyError
 from jinghang.missions.plan import MissionPlan
 from jinghang.store import (
@@ -237,14 +238,18 @@ async def _launch_patrol(
     )
     d.claim(sid, f"patrol run {run.id}", mission_id=mission.id)
     d.sync_register()
-    vehicle = d.fleet.vehicles.get(sid)
+    mission_run = d.mission_run(flight, plan, actor=actor)
     try:
-        if vehicle is None:
+        if mission_run.vehicle is None:
             raise DispatchError(f"vehicle {sid} has no link", field="system_id", value=sid)
-        await check_camera(vehicle, plan)
-        await vehicle.upload_mission(plan.items, actor=actor)
-        await vehicle.start_mission(actor=actor)
-    except (FlightError, DispatchError, CameraNotConfigured) as exc:
+        await mission_run.launch()
+    except (FlightError, DispatchError, MissionError) as exc:
+        vehicle = mission_run.vehicle
+        if vehicle is not None and vehicle.state.armed and vehicle.state.relative_altitude_m < 1:
+            try:
+                await vehicle.disarm(actor=actor)
+            except FlightError:
+                pass
         d.unclaim(sid)
         d.sync_register()
         with d.journal.tx() as s:

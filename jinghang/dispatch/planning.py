@@ -27,9 +27,11 @@ from jinghang.missions.catalog import Stage
 from jinghang.missions.compile import compile_stages, compile_template
 from jinghang.missions.estimate import Airframe
 from jinghang.missions.geo import distance_m
-from jinghang.missions.items import NAV_COMMANDS_WITH_POSITION, Cmd, MissionItem
+from jinghang.missions.items import MissionItem
 from jinghang.missions.nofly import NoFlyZones
 from jinghang.missions.plan import MissionPlan
+from jinghang.missions.progress import return_seq as return_seq
+from jinghang.missions.progress import scene_seq as scene_seq
 from jinghang.missions.safety import SafetyLimits, check_plan
 from jinghang.missions.split import battery_sized_areas, watch_shifts
 from jinghang.missions.vehicle_limits import VehicleLimits
@@ -311,24 +313,6 @@ def plan_template_flight(
     plan = compile_template(template_id, full, params, airframe=drone.airframe())
     check_plan(plan, limits.for_drone(drone), no_fly)
     return plan
-
-
-def scene_seq(items: list[MissionItem]) -> int:
-    """The index of the first positioned item after takeoff: reaching it means on scene."""
-    for seq, item in enumerate(items):
-        if item.command == Cmd.NAV_TAKEOFF:
-            continue
-        if item.command in NAV_COMMANDS_WITH_POSITION and (item.latitude_deg or item.longitude_deg):
-            return seq
-    return 0
-
-
-def return_seq(items: list[MissionItem]) -> int:
-    """The index of the final RTL or LAND: reaching it means returning."""
-    for seq in range(len(items) - 1, -1, -1):
-        if items[seq].command in (Cmd.NAV_RETURN_TO_LAUNCH, Cmd.NAV_LAND):
-            return seq
-    return len(items) - 1
 
 
 def items_to_json(items: list[MissionItem]) -> list[dict[str, Any]]:

@@ -15,7 +15,10 @@ range even on a full battery, a no-fly zone in the way) and transient otherwise 
 charging, link lost). Every rejection has a stable message code (``drone.out_of_range``,
 ``drone.busy``, ...) and its parameters, for the console to translate. A drone that landed
 away from its base is rejected as ``drone.landed_away`` before any range is computed (never
-from the street).
+from the street). The ETA is
+:func:`jinghang.missions.progress.travel_time_s` (climb, then the distance at the cruise
+speed): the function the time to go of a drone in the air is counted with, so the proposal
+and the card agree. Distances are geodesic.
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from jinghang.missions.geo import distance_m
+from jinghang.missions.progress import CLIMB_RATE_M_S as CLIMB_RATE_M_S
+from jinghang.missions.progress import DESCENT_RATE_M_S as DESCENT_RATE_M_S
+from jinghang.missions.progress import travel_time_s
 
 LatLon = tuple[float, float]
 
@@ -44,19 +52,6 @@ class NoFlyMap(Protocol):
     def zone_on_leg(self, a: LatLon, b: LatLon) -> _Named | None: ...
 
 
-CLIMB_RATE_M_S = 2.5
-DESCENT_RATE_M_S = 1.5
-EARTH_RADIUS_M = 6_371_000.0
-
-
-def distance_m(a: LatLon, b: LatLon) -> float:
-    """Great-circle distance between two (lat_deg, lon_deg) points."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 class Rejection(enum.StrEnum):
@@ -132,6 +127,9 @@ class Task:
     on_scene_s: float = 300.0
     altitude_m: float = 60.0
     reserve_pct: float = 20.0
+    #: How far short of the point the drone is on scene (an orbit's radius: its first
+    #: waypoint is on the circle): the ETA counts to there, the energy to the point.
+    standoff_m: float = 0.0
 
     @property
     def point(self) -> LatLon:
@@ -237,10 +235,11 @@ def flight_energy_pct(drone: DroneStatus, task: Task) -> tuple[float, float, flo
     there_m = distance_m(here, task.point)
     back_m = distance_m(task.point, base)
     speed = max(min(drone.cruise_speed_m_s, drone.max_speed_m_s), 0.1)
-    climb_s = max(0.0, task.altitude_m - drone.relative_altitude_m) / max(drone.climb_m_s, 0.1)
-    descent_s = task.altitude_m / max(drone.descent_m_s, 0.1)
-    eta_s = climb_s + there_m / speed
-    total_s = eta_s + task.on_scene_s + back_m / speed + descent_s
+    climb_m = task.altitude_m - drone.relative_altitude_m
+    rates = {"climb_m_s": drone.climb_m_s, "descent_m_s": drone.descent_m_s}
+    eta_s = travel_time_s(max(0.0, there_m - task.standoff_m), speed, climb_m=climb_m, **rates)
+    total_s = (travel_time_s(there_m, speed, climb_m=climb_m, **rates) + task.on_scene_s
+               + travel_time_s(back_m, speed, descent_m=task.altitude_m, **rates))
     return total_s * 100.0 / max(drone.endurance_s, 1.0), eta_s, there_m
 
 

@@ -1,9 +1,9 @@
-"""Fly a checked plan on a vehicle of ``jinghang.flight``: the safety checks first (nothing is
-uploaded when one fails), then upload (mission, and fence and rally when the plan has them),
-arm, AUTO, and follow the mission to completion (landed and disarmed), reporting progress.
-
-This is the only module of ``jinghang.missions`` that talks to a vehicle; the CLI's
-``plan --fly`` and the flight tests of the templates use it.
+"""Fly a plan on a vehicle of ``jinghang.flight`` from the command line's point of view
+(``jinghang plan --fly``, the flight tests of the templates): the plan re-homed to the
+vehicle and checked against its battery and its own flight limits, then flown by a
+:class:`~jinghang.missions.run.MissionRun` (check, upload, start with ArduPilot's start retry,
+follow) to completion (landed and disarmed), with a :class:`FlightReport` of what happened
+and progress lines for a person.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from jinghang.errors import FlightError
-from jinghang.flight.errors import CommandTimeout, VehicleTimeout
-from jinghang.missions.camera_ready import check_camera
+from jinghang.flight.errors import VehicleTimeout
 from jinghang.missions.estimate import Airframe, with_estimates
 from jinghang.missions.formats.geojson import TrackPoint
-from jinghang.missions.items import MissionType
 from jinghang.missions.nofly import NoFlyZones
 from jinghang.missions.plan import MissionPlan
-from jinghang.missions.safety import SafetyLimits, check_plan
+from jinghang.missions.progress import Phase, RunProgress
+from jinghang.missions.run import START_ATTEMPTS as START_ATTEMPTS
+from jinghang.missions.run import MissionRun
+from jinghang.missions.safety import SafetyLimits
 from jinghang.missions.vehicle_limits import read_vehicle_limits
 
 if TYPE_CHECKING:
@@ -67,18 +67,10 @@ async def upload_checked(
     actor: str = "system",
 ) -> None:
     """Check ``plan`` (and that the vehicle has a camera if it takes photos); only if it
-    passes, upload its mission (and fence and rally).
-
-    Lost, repeated and out-of-order items (and ArduPilot's INVALID_SEQUENCE NAK for a stray
-    item) are handled by the mission protocol in ``jinghang.flight``.
-    """
-    check_plan(plan, limits, no_fly)
-    await check_camera(vehicle, plan)
-    for items, kind in ((plan.items, MissionType.MISSION), (plan.fence, MissionType.FENCE),
-                        (plan.rally, MissionType.RALLY)):
-        if not items and kind != MissionType.MISSION:
-            continue
-        await vehicle.upload_mission(items, kind, actor=actor)
+    passes, upload its mission (and fence and rally): a run's check and upload steps."""
+    run = MissionRun(vehicle, plan, actor=actor, limits=limits, no_fly=no_fly)
+    await run.check()
+    await run.upload()
 
 
 async def fly_plan(
@@ -112,37 +104,36 @@ async def fly_plan(
                              state.home.altitude_amsl_m), airframe)
     else:
         plan = with_estimates(plan, airframe)
-    await upload_checked(vehicle, plan, limits, no_fly, actor=actor)
+    run = MissionRun(vehicle, plan, actor=actor, limits=limits, no_fly=no_fly, say=progress)
+    await run.check()
+    await run.upload()
     progress(f"uploaded {len(plan.items)} items ({plan.distance_horizontal_m / 1000:.2f} km, "
              f"{plan.energy_pct:.0f}% battery from the vehicle's home)")
     report = FlightReport(item_count=len(plan.items))
     started = time.monotonic()
-    state = await _start_and_leave_the_ground(vehicle, actor, progress)
+    state = await run.start()
     progress(f"armed and climbing, mode {state.mode}")
     last_seq: int | None = None
-    deadline = started + timeout_s
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            report.wall_time_s = time.monotonic() - started
-            raise VehicleTimeout(
-                f"the mission did not complete in {timeout_s:g} s "
-                f"(reached item {report.last_reached_seq} of {len(plan.items)})",
-                field="timeout_s", value=timeout_s,
-            )
-        try:
-            state = await vehicle.wait_until(
-                _changed_from(vehicle.state), timeout_s=min(remaining, sample_interval_s)
-            )
-        except VehicleTimeout:  # nothing changed: sample the track, wait on
-            state = vehicle.state
-        _record(report, state, started)
-        if state.mission_current_seq != last_seq and state.mission_current_seq is not None:
-            last_seq = state.mission_current_seq
-            progress(f"item {last_seq + 1}/{len(plan.items)}  mode {state.mode}  "
-                     f"alt {state.relative_altitude_m:.0f} m")
-        if not state.armed:
-            break
+    try:
+        async for sample in run.follow(poll_s=sample_interval_s,
+                                       timeout_s=max(0.0, timeout_s - (time.monotonic()
+                                                                       - started))):
+            _record(report, sample, started)
+            if sample.current_seq != last_seq and sample.current_seq is not None:
+                last_seq = sample.current_seq
+                progress(f"item {last_seq + 1}/{len(plan.items)}  mode {sample.state.mode}  "
+                         f"alt {sample.state.relative_altitude_m:.0f} m  "
+                         f"{sample.distance_to_go_m:.0f} m, {sample.time_to_go_s:.0f} s to "
+                         f"{sample.to_go_target}")
+            if sample.phase == Phase.LANDED:
+                break
+    except VehicleTimeout:
+        report.wall_time_s = time.monotonic() - started
+        raise VehicleTimeout(
+            f"the mission did not complete in {timeout_s:g} s "
+            f"(reached item {_last_reached(vehicle)} of {len(plan.items)})",
+            field="timeout_s", value=timeout_s,
+        ) from None
     report.reached_seqs = sorted(set(vehicle.state.mission_reached_seqs))
     report.final_mode = vehicle.state.mode
     report.wall_time_s = time.monotonic() - started
@@ -154,49 +145,15 @@ async def fly_plan(
     return report
 
 
-#: How often to start the mission when the vehicle disarms on the ground before taking off
-#: (ArduPilot disarms after DISARM_DELAY seconds armed on the ground; a slow link can let
-#: that pass between arming and AUTO, more so at simulator speedup).
-START_ATTEMPTS = 3
-
-
-async def _start_and_leave_the_ground(
-    vehicle: Vehicle, actor: str, progress: Progress
-) -> VehicleState:
-    for attempt in range(1, START_ATTEMPTS + 1):
-        try:
-            await vehicle.start_mission(actor=actor)
-            state = await vehicle.wait_until(
-                lambda s: not s.armed or s.relative_altitude_m > 1.0, timeout_s=30.0
-            )
-        except (CommandTimeout, VehicleTimeout) as exc:
-            if attempt == START_ATTEMPTS:
-                raise
-            progress(f"starting the mission failed ({exc.message}); trying again")
-            continue
-        if state.armed:
-            return state
-        progress(f"the vehicle disarmed on the ground (attempt {attempt}); starting again")
-    raise FlightError(
-        f"the vehicle disarmed on the ground {START_ATTEMPTS} times instead of taking off",
-        field="armed", value=False, limit=f"{START_ATTEMPTS} attempts",
-        code="vehicle.disarmed_on_ground", params={"attempts": START_ATTEMPTS},
-    )
-
-
 def rehome(plan: MissionPlan, home: tuple[float, float, float],
            airframe: Airframe | None = None) -> MissionPlan:
     """``plan`` launched from ``home`` (lat, lon, alt AMSL), its estimates recomputed."""
     return with_estimates(plan.with_(home=home), airframe)
 
 
-def _changed_from(before: VehicleState) -> Callable[[VehicleState], bool]:
-    seq, armed, mode = before.mission_current_seq, before.armed, before.mode
-
-    def changed(s: VehicleState) -> bool:
-        return s.mission_current_seq != seq or s.armed != armed or s.mode != mode
-
-    return changed
+def _last_reached(vehicle: Vehicle) -> int | None:
+    reached = vehicle.state.mission_reached_seqs
+    return max(reached) if reached else None
 
 
 def _ready(state: VehicleState) -> bool:
@@ -208,7 +165,8 @@ def _ready(state: VehicleState) -> bool:
     )
 
 
-def _record(report: FlightReport, state: VehicleState, started: float) -> None:
+def _record(report: FlightReport, sample: RunProgress, started: float) -> None:
+    state = sample.state
     if math.isnan(state.latitude_deg):
         return
     alt = 0.0 if math.isnan(state.relative_altitude_m) else state.relative_altitude_m

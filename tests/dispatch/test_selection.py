@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jinghang.dispatch.selection import DroneStatus, Rejection, Task, choose_drones, distance_m
+from jinghang.missions.geo import destination
 from jinghang.missions.nofly import NoFlyZones
 
 BASE = (37.5000, 122.1000)
@@ -52,7 +53,7 @@ def test_every_rejected_drone_has_its_reason() -> None:
 
 def test_battery_counts_there_on_scene_and_back_with_the_reserve() -> None:
     # 7.2 km away at 12 m/s: 600 s there and back each, 300 s on scene, climb and descent.
-    point = (37.5 + 7200 / 111_195, 122.10)
+    point = destination(BASE, 0.0, 7200.0)  # geodesic, on the WGS84 ellipsoid
     assert abs(distance_m(BASE, point) - 7200) < 5
     task = Task(point[0], point[1], on_scene_s=300, altitude_m=60, reserve_pct=20)
     needed_pct = (24 + 600 + 300 + 600 + 40) * 100 / 3600

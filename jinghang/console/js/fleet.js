@@ -103,7 +103,7 @@ function cardHtml(v) {
         <span style="width:${progressPct ?? 0}%"></span>
       </div>
       <span class="progress-text">${progressPct == null ? "" : progressPct + "%"} ${p.current != null && p.total ? `(${p.current}/${p.total})` : ""}</span>
-      <div class="to-go">${t("drone.to_go", { distance: formatDistance(p.distance_to_go_m), time: formatDuration(p.time_to_go_s) })}</div>
+      ${p.time_to_go_s == null ? "" : `<div class="to-go" data-target="${p.toGoTarget || ""}">${t(p.toGoTarget === "scene" ? "drone.to_scene" : p.toGoTarget === "home" ? "drone.to_home" : "drone.to_go", { distance: formatDistance(p.distance_to_go_m), time: formatDuration(p.time_to_go_s) })}</div>`}
     </div>` : ""}
     <div class="pilot-slot"></div>`;
 }

@@ -1,78 +1,60 @@
-// Distance and time to go of each flight: the mission's items are fetched once per mission
-// (GET /api/missions/{id}); from the drone's position, the distance to go is the leg to the
-// current item plus every remaining leg, the time is that over the drone's speed (or the
-// plan's cruise speed), and the progress bar follows the distance flown, not only the item
-// count, so that it moves smoothly along long legs.
+// Distance and time to go of each flight, as the server measures them: every
+// mission.progress event of the dispatcher carries the run's figures (distance and time to
+// the scene and home along the plan's remaining legs, from the drone's real position, at the
+// planned speed), the share of the path flown and what "to go" counts to (scene or home).
+// The console shows those figures and computes none of its own, so the card's time to go is
+// the proposal's ETA at launch and only falls while the drone makes progress.
 
-import { PATHS, get } from "./api.js";
 import { emit, on, state } from "./state.js";
 
-const DEFAULT_SPEED_M_S = 10;
-const missions = new Map(); // mission id -> {points: [[lat, lon, seq]], total_m, speed_m_s} | "loading"
-
-function haversineM(a, b) {
-  const R = 6371008.8;
-  const rad = Math.PI / 180;
-  const dLat = (b[0] - a[0]) * rad;
-  const dLon = (b[1] - a[1]) * rad;
-  const s = Math.sin(dLat / 2) ** 2 + Math.cos(a[0] * rad) * Math.cos(b[0] * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * R * Math.asin(Math.sqrt(s));
+function num(x) {
+  const n = Number(x);
+  return x == null || x === "" || !Number.isFinite(n) ? null : n;
 }
 
-function pathLength(points) {
-  let total = 0;
-  for (let i = 1; i < points.length; i++) total += haversineM(points[i - 1], points[i]);
-  return total;
-}
+const figures = new Map(); // vehicle id -> the server's last figures
 
-async function loadMission(id) {
-  missions.set(id, "loading");
-  try {
-    const mission = await get(`${PATHS.missions}/${encodeURIComponent(id)}`);
-    const points = (mission.items || [])
-      .map((item, seq) => [Number(item.latitude_deg ?? item.x ?? 0), Number(item.longitude_deg ?? item.y ?? 0), seq])
-      .filter(([lat, lon]) => Number.isFinite(lat) && Number.isFinite(lon) && (lat !== 0 || lon !== 0));
-    const speed = Number(mission.params?.speed_m_s) || DEFAULT_SPEED_M_S;
-    missions.set(id, { points, total_m: pathLength(points), speed_m_s: speed });
-  } catch {
-    missions.delete(id);
-  }
-}
-
-/** Fill v.progress's distance/time to go and a distance-based fraction, when it can. */
-function update(v) {
-  const p = v.progress;
-  if (!p || p.missionId == null || v.lat == null) return;
-  const mission = missions.get(p.missionId);
-  if (mission === undefined) {
-    loadMission(p.missionId).then(() => update(state.vehicles.get(v.id) || v));
+/**
+ * Keep the server's figures beside what state.js's setProgress took from the event. The
+ * vehicle's own item events carry none (and would put an item count in place of the share
+ * flown): the server's last figures stay shown until its next ones.
+ */
+function take(data) {
+  const id = data?.system_id ?? data?.vehicle_id;
+  if (id == null) return;
+  const v = state.vehicles.get(String(id));
+  if (!v || !v.progress) return;
+  if (!("time_to_go_s" in data)) {
+    const last = figures.get(v.id);
+    if (last && !("mission_id" in data)) {
+      Object.assign(v.progress, last);
+      emit("vehicle", v);
+    }
     return;
   }
-  if (mission === "loading" || !mission.points.length) return;
-  if (String(p.phase).toUpperCase() === "LANDED") {
-    p.distance_to_go_m = 0;
-    p.time_to_go_s = 0;
-    p.fraction = 1;
-    return;
-  }
-  const current = p.current ?? 0;
-  const ahead = mission.points.filter(([, , seq]) => seq >= current);
-  const legs = ahead.length ? [[v.lat, v.lon], ...ahead.map(([lat, lon]) => [lat, lon])] : [];
-  const toGo = pathLength(legs);
-  const speed = v.speed_m_s && v.speed_m_s > 1 ? v.speed_m_s : mission.speed_m_s;
-  p.distance_to_go_m = toGo;
-  p.time_to_go_s = toGo / speed;
-  if (mission.total_m > 0) {
-    const byDistance = 1 - Math.min(1, toGo / mission.total_m);
-    p.fraction = Math.max(p.fraction ?? 0, byDistance);
-  }
+  const fraction = num(data.fraction);
+  const f = {
+    toGoTarget: data.to_go_target === "scene" ? "scene" : "home",
+    distance_to_go_m: num(data.distance_to_go_m),
+    time_to_go_s: num(data.time_to_go_s),
+    distance_to_scene_m: num(data.distance_to_scene_m),
+    time_to_scene_s: num(data.time_to_scene_s),
+    distance_home_m: num(data.distance_home_m),
+    time_home_s: num(data.time_home_s),
+    leg: num(data.leg_index),
+    fraction: fraction == null ? v.progress.fraction : Math.max(0, Math.min(1, fraction)),
+  };
+  if (String(data.phase).toUpperCase() === "LANDED") figures.delete(v.id);
+  else figures.set(v.id, f);
+  Object.assign(v.progress, f);
+  emit("vehicle", v);
 }
 
 export function initProgress() {
-  on("vehicle", (v) => update(v));
+  on("ws:mission.progress", take);
 }
 
-export function forgetMission(id) {
-  missions.delete(id);
+/** Kept for callers that drop a mission's cached figures (nothing is cached any more). */
+export function forgetMission() {
   emit("missions");
 }
