@@ -66,6 +66,7 @@ _NODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,48}$")
 PUBLISH_TIMEOUT_S = 2.0
 RETRY_S = 0.25
 FETCH_BATCH = 256
+FETCH_TIMEOUT_S = 1.0
 
 
 class BusUnavailable(RuntimeError):
@@ -118,6 +119,7 @@ class NatsBus(EventBus):
         self._idle.set()
         self._outage_since: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._closing = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -154,16 +156,24 @@ class NatsBus(EventBus):
         if self._outbox:
             log.warning("bus %s closing with %d durable events unsent", self.node,
                         len(self._outbox))
+        # nats-py's fetch can swallow a cancellation: the readers stop at their next poll
+        self._closing = True
+        readers = [t for t in self._tasks if t.get_name().startswith("bus-in-")]
+        if readers:
+            await asyncio.wait(readers, timeout=FETCH_TIMEOUT_S + PUBLISH_TIMEOUT_S)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             try:
-                await task
-            except asyncio.CancelledError:
+                await asyncio.wait_for(task, PUBLISH_TIMEOUT_S)
+            except (asyncio.CancelledError, TimeoutError):
                 pass
         self._tasks.clear()
         if self._nc is not None and not self._nc.is_closed:
-            await self._nc.close()
+            try:
+                await self._nc.close()
+            except (ConnectionError, OSError) as exc:  # the server went away meanwhile
+                log.debug("bus %s closed on a lost connection: %s", self.node, exc)
 
     async def __aenter__(self) -> NatsBus:
         await self.start()
@@ -216,10 +226,10 @@ class NatsBus(EventBus):
         payload = envelope.encode()
         out = _Outgoing(subject, payload, envelope.id)
         if route.durable:
-            if len(self._outbox) >= self.durable_outbox_max:
+            if self._durable_pending() >= self.durable_outbox_max:
                 raise BusUnavailable(
                     f"{len(self._outbox)} durable events wait for the bus; {topic!r} refused",
-                    topic=topic, pending=len(self._outbox))
+                    topic=topic, pending=self._durable_pending())
             if want_ack:
                 out.acked = asyncio.get_running_loop().create_future()
             self._outbox.append(out)
@@ -235,6 +245,9 @@ class NatsBus(EventBus):
             self.dropped_core += 1  # perishable: not kept for after the outage
         self._deliver(event)
         return event, (out if route.durable else None)
+
+    def _durable_pending(self) -> int:
+        return len(self._outbox) + (self._in_flight is not None)
 
     async def _send_core(self) -> None:
         while True:
@@ -254,30 +267,35 @@ class NatsBus(EventBus):
                 log.debug("bus %s: not sent on %s: %s", self.node, out.subject, exc)
 
     async def _send_durable(self) -> None:
+        """Send the outbox in order; an event stays in it (withdrawable) until handed over."""
         while True:
             if not self._outbox:
                 self._idle.set()
                 self._outbox_wake.clear()
                 await self._outbox_wake.wait()
                 continue
+            if not self.connected:  # nothing is handed to the client's reconnect buffer
+                self._outage(ConnectionError("not connected to NATS"))
+                await asyncio.sleep(RETRY_S)
+                continue
             out = self._outbox.popleft()
             self._in_flight = out
-            while True:
-                try:
-                    assert self._js is not None
-                    await self._js.publish(out.subject, out.payload, timeout=PUBLISH_TIMEOUT_S,
-                                           headers={"Nats-Msg-Id": out.msg_id})
-                    break
-                except asyncio.CancelledError:
-                    self._outbox.appendleft(out)
-                    self._in_flight = None
-                    raise
-                except Exception as exc:
-                    self._outage(exc)
-                    if isinstance(exc, NoStreamResponseError | NotFoundError):
-                        await self._try_ensure_streams()
-                    await asyncio.sleep(RETRY_S)
-            self._in_flight = None
+            try:
+                assert self._js is not None
+                await self._js.publish(out.subject, out.payload, timeout=PUBLISH_TIMEOUT_S,
+                                       headers={"Nats-Msg-Id": out.msg_id})
+            except asyncio.CancelledError:
+                self._outbox.appendleft(out)  # unsent as far as we know: close() reports it
+                raise
+            except Exception as exc:  # resent later under the same id: stored once
+                self._outbox.appendleft(out)
+                self._outage(exc)
+                if isinstance(exc, NoStreamResponseError | NotFoundError):
+                    await self._try_ensure_streams()
+                await asyncio.sleep(RETRY_S)
+                continue
+            finally:
+                self._in_flight = None
             self.published_durable += 1
             if out.acked is not None and not out.acked.done():
                 out.acked.set_result(None)
@@ -322,12 +340,12 @@ class NatsBus(EventBus):
     async def _read_stream(self, spec: StreamSpec) -> None:
         durable = f"{self.node}-{spec.name}"
         psub: JetStreamContext.PullSubscription | None = None
-        while True:
+        while not self._closing:
             try:
                 if psub is None:
                     psub = await self._bind(spec, durable)
                 try:
-                    msgs = await psub.fetch(FETCH_BATCH, timeout=1.0)
+                    msgs = await psub.fetch(FETCH_BATCH, timeout=FETCH_TIMEOUT_S)
                 except nats.errors.TimeoutError:
                     continue
                 for msg in msgs:
@@ -386,6 +404,8 @@ class NatsBus(EventBus):
         log.debug("bus %s: %s: %s", self.node, type(exc).__name__, exc)
 
     async def _on_disconnected(self) -> None:
+        if self._closing:
+            return
         log.warning("bus %s disconnected from NATS; reconnecting", self.node)
 
     async def _on_reconnected(self) -> None:
@@ -405,7 +425,7 @@ class NatsBus(EventBus):
             "node": self.node,
             "connected": self.connected,
             "reconnects": self.reconnects,
-            "durable_pending": len(self._outbox) + (1 if self._in_flight else 0),
+            "durable_pending": self._durable_pending(),
             "durable_outage_s": (None if self._outage_since is None
                                  else round(time.monotonic() - self._outage_since, 3)),
             "published_durable": self.published_durable,
