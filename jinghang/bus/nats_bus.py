@@ -28,8 +28,6 @@ import re
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +56,7 @@ from jinghang.bus.subjects import (
     route_for,
     subject_for,
 )
-from jinghang.events import Event, EventBus, Subscription
+from jinghang.events import Event, EventBus
 
 log = logging.getLogger(__name__)
 
@@ -435,9 +433,3 @@ class NatsBus(EventBus):
             "refused": dict(self.refused),
             "subscriber_dropped": sum(s.dropped for s in self._subscriptions),
         }
-
-    @asynccontextmanager
-    async def subscribe(self, *prefixes: str) -> AsyncIterator[Subscription]:
-        """A local subscription to local and remote events (as on the in-process bus)."""
-        async with super().subscribe(*prefixes) as sub:
-            yield sub
