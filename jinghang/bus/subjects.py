@@ -315,8 +315,16 @@ class Envelope:
     id: str
 
     def encode(self) -> bytes:
-        payload = orjson.dumps({"v": SCHEMA_VERSION, "topic": self.topic, "time_s": self.time_s,
-                                "origin": self.origin, "id": self.id, "data": self.data})
+        """The wire form; :class:`ValueError` if not JSON (orjson's rules) or too large."""
+        problem = check_data(self.topic, self.data)
+        if problem is not None:
+            raise ValueError(problem)
+        try:
+            payload = orjson.dumps({"v": SCHEMA_VERSION, "topic": self.topic,
+                                    "time_s": self.time_s, "origin": self.origin, "id": self.id,
+                                    "data": self.data})
+        except orjson.JSONEncodeError as exc:
+            raise ValueError(f"event on {self.topic!r} is not JSON: {exc}") from None
         if len(payload) > MAX_MESSAGE_BYTES:
             raise ValueError(f"event on {self.topic!r} is {len(payload)} bytes; "
                              f"the limit is {MAX_MESSAGE_BYTES}")
@@ -326,6 +334,18 @@ class Envelope:
 REFUSALS = ("too_large", "not_json", "not_object", "bad_version", "bad_topic", "bad_origin",
             "bad_id", "bad_time", "bad_data", "subject_mismatch")
 """The stable reason codes of :class:`Refused`."""
+
+
+def check_data(topic: str, data: object) -> str | None:
+    """What is wrong with ``data`` as the payload of ``topic`` (:data:`REQUIRED_FIELDS`)."""
+    if not isinstance(data, dict):
+        return f"{topic}: data is not an object"
+    for name, types in REQUIRED_FIELDS.get(topic, {}).items():
+        value = data.get(name, ...)
+        if value is ... or not isinstance(value, types) or isinstance(value, bool):
+            return (f"{topic}: field {name!r} missing or not "
+                    + "/".join(t.__name__ for t in types))
+    return None
 
 
 class Refused(ValueError):
@@ -364,13 +384,10 @@ def decode(subject: str, payload: bytes) -> Envelope:
             or not math.isfinite(time_s) or time_s < 0):
         raise Refused("bad_time", repr(time_s)[:80])
     data = raw.get("data")
-    if not isinstance(data, dict):
-        raise Refused("bad_data", "data is not an object")
-    for name, types in REQUIRED_FIELDS.get(topic, {}).items():
-        value = data.get(name, ...)
-        if value is ... or not isinstance(value, types) or isinstance(value, bool):
-            raise Refused("bad_data", f"{topic}: field {name!r} missing or not "
-                          + "/".join(t.__name__ for t in types))
+    problem = check_data(topic, data)
+    if problem is not None:
+        raise Refused("bad_data", problem)
+    assert isinstance(data, dict)
     try:
         expected = subject_for(topic, data)
     except ValueError as exc:

@@ -175,10 +175,10 @@ async def test_malformed_messages_are_counted_and_skipped(nats_server: NatsServe
         try:
             good = Envelope("telemetry", {"system_id": 1}, 1.0, "link-9", "a" * 32)
             spoofed = Envelope("telemetry", {"system_id": 2}, 1.0, "link-9", "b" * 32)
-            no_sysid = Envelope("telemetry", {"lat_deg": 1.0}, 1.0, "link-9", "c" * 32)
+            no_sysid = orjson.loads(good.encode()) | {"data": {"lat_deg": 1.0}}
             future = orjson.loads(good.encode()) | {"v": 99}
             for payload in (b"not json", b"[1, 2]", b"\xff\xfe", orjson.dumps(future),
-                            spoofed.encode(), no_sysid.encode(), b"{" * 300_000):
+                            spoofed.encode(), orjson.dumps(no_sysid), b"{" * 300_000):
                 await raw.publish("jh.telemetry.1", payload)
             await js.publish("jh.alert", b'{"v": 1, "topic": "alert"')
             await raw.publish("jh.telemetry.1", good.encode())
@@ -193,3 +193,15 @@ async def test_malformed_messages_are_counted_and_skipped(nats_server: NatsServe
                                    "subject_mismatch": 1, "bad_data": 1, "too_large": 1}
         finally:
             await raw.close()
+
+
+async def test_an_event_the_bus_cannot_carry_is_refused_at_publish(
+        nats_server: NatsServer) -> None:
+    async with node(nats_server, "link-1") as bus, bus.subscribe() as sub:
+        for topic, data in (("telemetry", {"lat_deg": 31.0}),  # names no drone
+                            ("incident", {"id": 1, "state": "open", "blob": "x" * 300_000}),
+                            ("alert", {"message": {1, 2}}),  # not JSON
+                            ("Bad Topic", {})):
+            with pytest.raises(ValueError):
+                bus.publish(topic, data)
+        assert sub.queue.empty() and bus.status()["durable_pending"] == 0
