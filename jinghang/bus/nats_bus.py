@@ -4,7 +4,9 @@
 does) and sends the event to every other node: durable topics (see :mod:`jinghang.bus.subjects`)
 through JetStream, telemetry on core NATS. Each node reads the durable streams through its own
 durable pull consumer (named after the node), so a node that was down gets, when it comes back,
-what was published meanwhile (subscribe before :meth:`NatsBus.start` to receive it).
+what was published meanwhile (subscribe before :meth:`NatsBus.start` to receive it), unless
+it was away for more than a day. Order is kept within a stream, not across streams. Locally,
+a slow subscriber loses its oldest events, counted in ``dropped``, as on the in-process bus.
 
 What it does when the server is unreachable (the client reconnects by itself, forever):
 
@@ -65,6 +67,8 @@ PUBLISH_TIMEOUT_S = 2.0
 RETRY_S = 0.25
 FETCH_BATCH = 256
 FETCH_TIMEOUT_S = 1.0
+CONSUMER_IDLE_S = 24 * 3600.0
+"""A node away longer than this loses its consumer (and backlog): it starts afresh."""
 
 
 class BusUnavailable(RuntimeError):
@@ -365,7 +369,7 @@ class NatsBus(EventBus):
         assert self._js is not None
         config = ConsumerConfig(durable_name=durable, ack_policy=AckPolicy.EXPLICIT,
                                 deliver_policy=DeliverPolicy.NEW, max_ack_pending=10_000,
-                                ack_wait=30.0)
+                                ack_wait=30.0, inactive_threshold=CONSUMER_IDLE_S)
         try:
             await self._js.consumer_info(spec.name, durable)
         except NotFoundError:
