@@ -66,10 +66,20 @@ class EventBus:
 
     def publish(self, topic: str, data: dict[str, Any]) -> Event:
         event = Event(topic, data)
-        for sub in tuple(self._subscriptions):
-            if sub.wants(topic):
-                sub.offer(event)
+        self.deliver(event)
         return event
+
+    def deliver(self, event: Event) -> None:
+        """Hand an event to this process's subscribers only (a bus bridging processes calls
+        it for what arrives from elsewhere; :meth:`publish` calls it for local events)."""
+        for sub in tuple(self._subscriptions):
+            if sub.wants(event.topic):
+                sub.offer(event)
+
+    @property
+    def subscriber_dropped(self) -> int:
+        """Events this process's subscribers lost because they were full."""
+        return sum(s.dropped for s in self._subscriptions)
 
     @asynccontextmanager
     async def subscribe(self, *prefixes: str) -> AsyncIterator[Subscription]:

@@ -245,7 +245,7 @@ class NatsBus(EventBus):
             self._core_wake.set()
         else:
             self.dropped_core += 1  # perishable: not kept for after the outage
-        self._deliver(event)
+        self.deliver(event)
         return event, (out if route.durable else None)
 
     def _durable_pending(self) -> int:
@@ -315,11 +315,6 @@ class NatsBus(EventBus):
 
     # ------------------------------------------------------------------ receiving
 
-    def _deliver(self, event: Event) -> None:
-        for sub in tuple(self._subscriptions):
-            if sub.wants(event.topic):
-                sub.offer(event)
-
     def _receive(self, subject: str, payload: bytes) -> bool:
         """Deliver one message from the bus locally; False if it was refused."""
         try:
@@ -333,7 +328,7 @@ class NatsBus(EventBus):
             return False
         if envelope.origin != self.node:
             self.received += 1
-            self._deliver(Event(envelope.topic, envelope.data, envelope.time_s))
+            self.deliver(Event(envelope.topic, envelope.data, envelope.time_s))
         return True
 
     async def _on_core(self, msg: Msg) -> None:
@@ -435,5 +430,5 @@ class NatsBus(EventBus):
             "dropped_core": self.dropped_core,
             "received": self.received,
             "refused": dict(self.refused),
-            "subscriber_dropped": sum(s.dropped for s in self._subscriptions),
+            "subscriber_dropped": self.subscriber_dropped,
         }
