@@ -91,6 +91,9 @@ class Fleet:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._appeared = asyncio.Event()
         self._needs_streams: set[int] = set()
+        #: called with (vehicle, message) once a trusted message is in the vehicle's state
+        #: (the fleet bench measures telemetry lag with it)
+        self.on_update: Callable[[Vehicle, Any], None] | None = None
 
     @classmethod
     def from_settings(
@@ -277,6 +280,8 @@ class Fleet:
             self._appeared.set()
             self._appeared = asyncio.Event()
         vehicle.handle(message)
+        if self.on_update is not None:
+            self.on_update(vehicle, message)
 
     def _send_to(self, system_id: int, message: Any) -> None:
         self.router.send_to(system_id, message)
