@@ -17,8 +17,10 @@ telemetry lag p50/p95/max (from the generator stamping GLOBAL_POSITION_INT or AT
 sends to the platform's state holding it), the platform's CPU (per cent of its core, and ms
 of CPU per second per vehicle), frames dropped (sent but never parsed: kernel socket drops
 and bad frames), frames refused by link trust (parsed, never used), and the load
-generator's own CPU and achieved rate. It fails (exit 1, one line on stderr) when nothing
-was measured.
+generator's own CPU and achieved rate. It also prints how much of the window the flight core
+waited on the run queue for its core while other processes had it (/proc/self/schedstat):
+on a shared machine that wait, not the flight core's own work, is most of the lag. It fails
+(exit 1, one line on stderr) when nothing was measured.
 """
 
 from __future__ import annotations
@@ -55,6 +57,15 @@ def _udp_drops(port: int) -> int:
         if int(fields[1].split(":")[1], 16) == port:
             return int(fields[-1])
     return 0
+
+
+def _run_queue_wait_s() -> float:
+    """Seconds this process's main thread has waited on a run queue for its core (another
+    process had it), from /proc/self/schedstat; 0 where it cannot be read."""
+    try:
+        return int(Path("/proc/self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 async def _drain(bus: EventBus) -> None:
@@ -104,9 +115,10 @@ async def _one(size: int, args: argparse.Namespace) -> dict[str, Any]:
         try:
             await asyncio.sleep(args.warmup)
             window = True
-            cpu0, wall0 = time.process_time(), time.perf_counter()
+            cpu0, wall0, wait0 = time.process_time(), time.perf_counter(), _run_queue_wait_s()
             await asyncio.sleep(args.seconds)
             cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
+            wait_s = _run_queue_wait_s() - wait0
             window = False
             lost = sum(v.state.link_lost for v in fleet.vehicles.values())
             out, _ = await proc.communicate()
@@ -135,6 +147,7 @@ async def _one(size: int, args: argparse.Namespace) -> dict[str, Any]:
         "samples": len(lags_s),
         "cpu_pct": 100 * cpu_s / wall_s,
         "cpu_ms_per_s_per_vehicle": 1000 * cpu_s / wall_s / size,
+        "run_queue_wait_pct": 100 * wait_s / wall_s,
         "received": counters.received,
         "dropped": load["frames"] - counters.received,
         "kernel_drops": drops,
@@ -172,7 +185,8 @@ def main() -> None:
             f"({r['samples']} samples), CPU {r['cpu_pct']:5.1f}% of a core = "
             f"{r['cpu_ms_per_s_per_vehicle']:.3f} ms/s per vehicle, dropped {r['dropped']} "
             f"(kernel {r['kernel_drops']}, bad {r['bad']}), refused {r['refused']}, "
-            f"link lost {r['link_lost']}"
+            f"link lost {r['link_lost']}; waited for its core {r['run_queue_wait_pct']:.0f}% "
+            f"of the window"
         )
         print(
             f"      load: {load['frames_per_s']:.0f} frames/s of {load['nominal_frames_per_s']:.0f}"
