@@ -1,15 +1,20 @@
 """The fleet bench: how many vehicles one core of the flight core keeps up with, and at what lag.
 
     python bench/bench_fleet.py                       # 250, 500, 1000, 2000 vehicles, 10 s each
+    python bench/bench_fleet.py --system-ids one      # every drone system 1, ids per link
     python bench/bench_fleet.py --sizes 1000 --seconds 20 --profile mavproxy
 
 The platform side is the flight core as ``jinghang serve`` builds it (``Fleet`` with an event
 bus, a register of system ids, the ``udp_max_peers`` setting raised to the fleet's size and a
 ``udpin:`` link), without the API: one bus subscriber drains every event as the API's
-WebSocket hub would. Signing is off (the generator does not sign). This process is pinned to
-one core (``--cpu``, ``os.sched_setaffinity``); the load comes from
-``bench/_fleet_load.py`` in its own process pinned to another core: one UDP socket per
-vehicle, pre-encoded MAVLink 2 at ArduCopter's stream rates once the platform has asked for
+WebSocket hub would. With ``--system-ids distinct`` (the default) vehicle i speaks system id
+``i % 254 + 1`` and the register holds ids 1-254: past 254 drones the rest repeat ids already
+bound elsewhere and are refused as spoofed (the system id space). With ``--system-ids one``
+every drone is system 1 and the fleet identifies drones per link (``Fleet(identify=...)``):
+the register names each by the UDP port it sends from. Signing is off (the generator does not
+sign). This process is pinned to one core (``--cpu``, ``os.sched_setaffinity``); the load
+comes from ``bench/_fleet_load.py`` in its own process pinned to another core: one UDP socket
+per vehicle, pre-encoded MAVLink 2 at ArduCopter's stream rates once the platform has asked for
 them (see that module).
 
 Per size it prints: vehicles tracked (a vehicle whose state was updated during the window),
@@ -40,6 +45,7 @@ from bench._common import percentile, require, run
 from jinghang.events import EventBus
 from jinghang.flight import Fleet
 from jinghang.flight.sanity import Limits
+from jinghang.flight.trust import VehicleKey
 
 LOAD = Path(__file__).resolve().parent / "_fleet_load.py"
 STAMP_PER_S = 100_000
@@ -76,13 +82,22 @@ async def _drain(bus: EventBus) -> None:
 
 async def _one(size: int, args: argparse.Namespace) -> dict[str, Any]:
     bus = EventBus()
-    register = set(range(1, 255))
-    fleet = Fleet(
-        bus,
-        registered=register.__contains__,
-        max_udp_peers=size,
-        limits=Limits(),
-    )
+    if args.system_ids == "one":
+        # per-link system ids: the register names each drone by the port it sends from
+        # (as if provisioned with it); every one of them is system 1
+        assigned: dict[VehicleKey, int] = {}
+
+        def identify(key: VehicleKey) -> int | None:
+            vehicle_id = assigned.get(key)
+            if vehicle_id is None and len(assigned) < size:
+                vehicle_id = assigned[key] = len(assigned) + 1
+            return vehicle_id
+
+        fleet = Fleet(bus, identify=identify, max_udp_peers=size, limits=Limits())
+    else:
+        register = set(range(1, 255))
+        fleet = Fleet(bus, registered=register.__contains__, max_udp_peers=size,
+                      limits=Limits())
     epoch = time.monotonic()
     lags_s: list[float] = []
     updated: set[int] = set()
@@ -94,7 +109,7 @@ async def _one(size: int, args: argparse.Namespace) -> dict[str, Any]:
         trusted += 1
         if not window:
             return
-        updated.add(vehicle.system_id)
+        updated.add(id(vehicle))
         if message.get_type() in _STAMPED:
             now = int((time.monotonic() - epoch) * STAMP_PER_S)
             lags_s.append(((now - message.time_boot_ms) & 0xFFFFFFFF) / STAMP_PER_S)

@@ -15,7 +15,7 @@ from typing import Any
 
 from jinghang.flight.channel import Channel, MAVLinkMessage
 from jinghang.flight.transport import Transport
-from jinghang.flight.trust import LinkTrust, Verdict
+from jinghang.flight.trust import Binding, LinkTrust, Verdict
 
 MAV_TYPE_GCS = 6
 
@@ -111,7 +111,7 @@ class Router:
 
     def __init__(
         self,
-        deliver: Callable[[Link, MAVLinkMessage, Verdict], None],
+        deliver: Callable[[Link, MAVLinkMessage, Verdict, Binding | None], None],
         trust: LinkTrust,
     ) -> None:
         self._deliver = deliver
@@ -123,16 +123,18 @@ class Router:
     def from_vehicle_link(self, link: Link, message: MAVLinkMessage, peer: Any) -> bool:
         if message.get_type() == "HEARTBEAT" and message.type == MAV_TYPE_GCS:
             return False  # another ground station on the link: not a vehicle
-        signed = link.channel.verifies and bool(getattr(message, "_signed", False))
-        verdict = self.trust.check(link, peer, message, signed=signed)
-        if verdict is Verdict.TRUSTED:
+        # the frame's own flag first: most frames are unsigned, and ``verifies`` is a lookup
+        signed = bool(getattr(message, "_signed", False)) and link.channel.verifies
+        verdict, binding = self.trust.judge(link, peer, message, signed=signed)
+        trusted = verdict is Verdict.TRUSTED
+        if trusted and self.forwards:
             system_id = message.get_srcSystem()
             for forward in self.forwards:
                 if forward.wants(system_id):
                     forward.messages_out += 1
                     forward.link.relay(message)
-        self._deliver(link, message, verdict)
-        return verdict is Verdict.TRUSTED
+        self._deliver(link, message, verdict, binding)
+        return trusted
 
     def from_forward(self, forward: Forward, message: MAVLinkMessage) -> None:
         target = target_system_of(message)
@@ -149,13 +151,14 @@ class Router:
             if forward.system_id is None or system_id == forward.system_id:
                 binding.link.relay(message, binding.peer)
 
-    def link_of(self, system_id: int) -> Link | None:
-        binding = self.trust.binding(system_id)
+    def link_of(self, vehicle_id: int) -> Link | None:
+        binding = self.trust.binding(vehicle_id)
         return None if binding is None else binding.link
 
-    def send_to(self, system_id: int, message: MAVLinkMessage) -> bool:
-        """Send to the source ``system_id`` is bound to; False when it has none."""
-        binding = self.trust.binding(system_id)
+    def send_to(self, vehicle_id: int, message: MAVLinkMessage) -> bool:
+        """Send to the source the vehicle (its system id unless ids are per link) is bound
+        to; False when it has none."""
+        binding = self.trust.binding(vehicle_id)
         if binding is None:
             return False
         binding.link.send(message, binding.peer)

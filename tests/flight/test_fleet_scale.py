@@ -1,5 +1,6 @@
 """A fleet of drones on one UDP listening link, over real sockets: a busy moment of the event
-loop loses no telemetry, and every registered system id is tracked from its own port."""
+loop loses no telemetry, and with system ids per link hundreds of drones that are all system 1
+are each tracked, and commanded, on their own port."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from jinghang.flight import Fleet
 from jinghang.flight.transport import UDP_RECEIVE_BUFFER_BYTES
+from jinghang.flight.trust import VehicleKey
 from tests.flight.conftest import eventually
 
 DRONES = 254
@@ -28,9 +30,13 @@ def _rmem_max() -> int:
 class Drone:
     """One drone's socket (its own source port) and its frames."""
 
-    def __init__(self, system_id: int, port: int) -> None:
+    def __init__(self, system_id: int, port: int, *, receive_buffer_bytes: int = 1024) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)  # replies unread
+        # the platform's replies are unread unless a test asks for them
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer_bytes)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setblocking(False)
+        self._pending: list[bytes] = []
         self.target = ("127.0.0.1", port)
         self.mav = mavlink.MAVLink(None, srcSystem=system_id, srcComponent=1)
         self.lat_e7 = 365_000_000 + system_id * 1_000
@@ -38,6 +44,22 @@ class Drone:
     def send(self, *messages: object) -> None:
         data = b"".join(bytes(m.pack(self.mav)) for m in messages)  # type: ignore[attr-defined]
         self.sock.sendto(data, self.target)
+
+    def pending(self) -> list[bytes]:
+        """Datagrams the platform sent to this drone, read so far (and kept)."""
+        while True:
+            try:
+                self._pending.append(self.sock.recv(65536))
+            except BlockingIOError:
+                return self._pending
+
+    def received_commands(self) -> list[object]:
+        """The COMMAND_LONGs among what the platform sent (and forget all of it)."""
+        parser = mavlink.MAVLink(None)
+        parser.robust_parsing = True
+        messages = [m for data in self.pending() for m in parser.parse_buffer(data) or []]
+        self._pending = []
+        return [m for m in messages if m.get_type() == "COMMAND_LONG"]
 
     def heartbeat(self) -> object:
         return mavlink.MAVLink_heartbeat_message(2, 3, 89, 5, 4, 3)
@@ -77,4 +99,47 @@ async def test_a_busy_moment_of_the_loop_loses_no_datagram_from_254_drones() -> 
                     (drone.lat_e7 + BURST_PER_DRONE) / 1e7)
         finally:
             for drone in drones:
+                drone.sock.close()
+
+
+async def test_300_drones_all_system_1_are_each_tracked_and_commanded_on_their_own_port(
+) -> None:
+    drones_n = 300
+    register: dict[int, int] = {}  # source port -> the register's vehicle id
+
+    def identify(key: VehicleKey) -> int | None:
+        port = key.peer[1] if key.peer is not None else None
+        return register.get(port) if key.system_id == 1 and port is not None else None
+
+    async with Fleet(request_streams=False, identify=identify, max_udp_peers=drones_n + 1) as fleet:
+        link = await fleet.connect("udpin:127.0.0.1:0")
+        port = int(link.transport.port)  # type: ignore[attr-defined]
+        drones = [Drone(1, port, receive_buffer_bytes=65536) for _ in range(drones_n)]
+        stranger = Drone(1, port, receive_buffer_bytes=65536)
+        try:
+            for vehicle_id, drone in enumerate(drones, start=1):
+                register[drone.sock.getsockname()[1]] = vehicle_id
+                drone.lat_e7 = 365_000_000 + vehicle_id * 1_000
+            for drone in drones:
+                drone.send(drone.heartbeat(), drone.position(1))
+            stranger.send(stranger.heartbeat(), stranger.position(1))
+            await eventually(lambda: len(fleet.vehicles) == drones_n)
+            await eventually(lambda: all(v.state.has_position for v in fleet.vehicles.values()))
+            for vehicle_id, drone in enumerate(drones, start=1):
+                state = fleet.vehicles[vehicle_id].state
+                assert state.system_id == 1
+                assert state.latitude_deg == pytest.approx((drone.lat_e7 + 1) / 1e7)
+            # the drone nobody registered is held, never a vehicle
+            assert [q["system_id"] for q in fleet.quarantined()] == [1]
+            assert fleet.quarantined()[0]["reason"] == "unregistered"
+            for drone in [*drones, stranger]:
+                drone.received_commands()  # what came before (GCS heartbeats)
+            arm = mavlink.MAVLink_command_long_message(1, 1, 400, 0, 1, 0, 0, 0, 0, 0, 0)
+            assert fleet.router.send_to(7, arm)
+            await eventually(lambda: bool(drones[6].pending()))
+            assert [m.command for m in drones[6].received_commands()] == [400]
+            assert all(not d.received_commands() for i, d in enumerate(drones) if i != 6)
+            assert not stranger.received_commands()
+        finally:
+            for drone in [*drones, stranger]:
                 drone.sock.close()
