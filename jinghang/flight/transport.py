@@ -28,8 +28,11 @@ OnBytes = Callable[[bytes], None]
 UDP_READ_BATCH = 256
 #: the largest datagram read (MAVLink frames are at most 280 bytes; senders may batch)
 UDP_DATAGRAM_MAX = 65535
-#: the receive buffer a UDP listener asks for (the kernel caps it at net.core.rmem_max)
-UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
+#: the receive buffer a UDP listener asks for (the kernel caps it at net.core.rmem_max and
+#: doubles it): about 1,200 small datagrams, a fifth of a second of a thousand drones'
+#: telemetry. Enough for a pause of the loop; small enough that a loop which cannot keep up
+#: loses old datagrams rather than serving telemetry seconds late (4 MB held 2-3 s of it).
+UDP_RECEIVE_BUFFER_BYTES = 512 * 1024
 
 
 class Transport(Protocol):
@@ -131,10 +134,10 @@ class UdpInTransport:
     ``peer_expiry_s``, otherwise the newcomer is refused (counted in ``peers_refused``).
 
     The socket is read on the event loop directly, up to :data:`UDP_READ_BATCH` datagrams
-    per wake-up (asyncio's datagram transport reads one per loop iteration, which at a
-    thousand drones' datagrams a second is most of the cost), with a receive buffer of
-    ``receive_buffer_bytes`` (as much of it as the kernel allows) so that a busy moment does
-    not drop datagrams. Sends that would block are dropped, as a radio would.
+    per wake-up (asyncio's datagram transport reads one per loop iteration), with a receive
+    buffer of ``receive_buffer_bytes`` (as much of it as the kernel allows, see
+    :data:`UDP_RECEIVE_BUFFER_BYTES`) so that a busy moment does not drop datagrams. Sends
+    that would block are dropped, as a radio would.
     """
 
     def __init__(
