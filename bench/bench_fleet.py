@@ -19,9 +19,10 @@ them (see that module).
 
 Per size it prints: vehicles tracked (a vehicle whose state was updated during the window),
 telemetry lag p50/p95/max (from the generator stamping GLOBAL_POSITION_INT or ATTITUDE as it
-sends to the platform's state holding it), the platform's CPU (per cent of its core, and ms
-of CPU per second per vehicle), frames dropped (sent but never parsed: kernel socket drops
-and bad frames), frames refused by link trust (parsed, never used), and the load
+sends to the platform's state holding it), the platform's CPU (per cent of its core, ms of CPU
+per second per vehicle, and microseconds per frame parsed: the figure that does not depend on
+how much of the core the machine gave it), frames dropped (sent but never parsed: kernel
+socket drops and bad frames), frames refused by link trust (parsed, never used), and the load
 generator's own CPU and achieved rate. It also prints how much of the window the flight core
 waited on the run queue for its core while other processes had it (/proc/self/schedstat):
 on a shared machine that wait, not the flight core's own work, is most of the lag. It fails
@@ -131,9 +132,11 @@ async def _one(size: int, args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(args.warmup)
             window = True
             cpu0, wall0, wait0 = time.process_time(), time.perf_counter(), _run_queue_wait_s()
+            parsed0 = link.channel.counters.received
             await asyncio.sleep(args.seconds)
             cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
             wait_s = _run_queue_wait_s() - wait0
+            parsed = link.channel.counters.received - parsed0
             window = False
             lost = sum(v.state.link_lost for v in fleet.vehicles.values())
             out, _ = await proc.communicate()
@@ -163,6 +166,8 @@ async def _one(size: int, args: argparse.Namespace) -> dict[str, Any]:
         "cpu_pct": 100 * cpu_s / wall_s,
         "cpu_ms_per_s_per_vehicle": 1000 * cpu_s / wall_s / size,
         "run_queue_wait_pct": 100 * wait_s / wall_s,
+        "parsed_per_s": parsed / wall_s,
+        "cpu_us_per_frame": 1e6 * cpu_s / parsed if parsed else float("nan"),
         "received": counters.received,
         "dropped": load["frames"] - counters.received,
         "kernel_drops": drops,
@@ -198,7 +203,9 @@ def main() -> None:
             f"fleet {size:5d}: tracked {r['tracked']:5d}, lag p50 {r['lag_p50_ms']:6.1f} ms "
             f"p95 {r['lag_p95_ms']:6.1f} ms max {r['lag_max_ms']:7.1f} ms "
             f"({r['samples']} samples), CPU {r['cpu_pct']:5.1f}% of a core = "
-            f"{r['cpu_ms_per_s_per_vehicle']:.3f} ms/s per vehicle, dropped {r['dropped']} "
+            f"{r['cpu_ms_per_s_per_vehicle']:.3f} ms/s per vehicle = "
+            f"{r['cpu_us_per_frame']:.1f} us per frame ({r['parsed_per_s']:.0f} frames/s "
+            f"parsed), dropped {r['dropped']} "
             f"(kernel {r['kernel_drops']}, bad {r['bad']}), refused {r['refused']}, "
             f"link lost {r['link_lost']}; waited for its core {r['run_queue_wait_pct']:.0f}% "
             f"of the window"
