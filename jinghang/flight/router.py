@@ -85,7 +85,10 @@ class Link:
 
 
 class Forward:
-    """An extra endpoint that sees one vehicle's traffic (or every vehicle's) and may command it."""
+    """An extra endpoint that sees one vehicle's traffic (or every vehicle's) and may command it.
+
+    ``system_id`` is the vehicle's id: its system id, or with system ids per link the
+    register's vehicle id."""
 
     def __init__(self, link: Link, system_id: int | None) -> None:
         self.link = link
@@ -127,10 +130,10 @@ class Router:
         signed = bool(getattr(message, "_signed", False)) and link.channel.verifies
         verdict, binding = self.trust.judge(link, peer, message, signed=signed)
         trusted = verdict is Verdict.TRUSTED
-        if trusted and self.forwards:
-            system_id = message.get_srcSystem()
+        if trusted and self.forwards and binding is not None:
+            vehicle_id = binding.vehicle_id  # the system id unless ids are per link
             for forward in self.forwards:
-                if forward.wants(system_id):
+                if forward.wants(vehicle_id):
                     forward.messages_out += 1
                     forward.link.relay(message)
         self._deliver(link, message, verdict, binding)
@@ -138,6 +141,9 @@ class Router:
 
     def from_forward(self, forward: Forward, message: MAVLinkMessage) -> None:
         target = target_system_of(message)
+        if self.trust.identify is not None:
+            self._from_forward_per_link(forward, message, target)
+            return
         if forward.system_id is not None and target not in (0, forward.system_id):
             return
         forward.messages_in += 1
@@ -150,6 +156,20 @@ class Router:
         for system_id, binding in list(bindings.items()):
             if forward.system_id is None or system_id == forward.system_id:
                 binding.link.relay(message, binding.peer)
+
+    def _from_forward_per_link(
+        self, forward: Forward, message: MAVLinkMessage, target: int
+    ) -> None:
+        """With system ids per link a target system id names no one drone: a forward passes
+        commands back only when it was added for one vehicle (``system_id`` is then its
+        vehicle id), and only those addressed to that drone's system id (or to all)."""
+        if forward.system_id is None:
+            return
+        binding = self.trust.binding(forward.system_id)
+        if binding is None or target not in (0, binding.system_id):
+            return
+        forward.messages_in += 1
+        binding.link.relay(message, binding.peer)
 
     def link_of(self, vehicle_id: int) -> Link | None:
         binding = self.trust.binding(vehicle_id)

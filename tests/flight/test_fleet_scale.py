@@ -143,3 +143,61 @@ async def test_300_drones_all_system_1_are_each_tracked_and_commanded_on_their_o
         finally:
             for drone in [*drones, stranger]:
                 drone.sock.close()
+
+
+async def test_with_per_link_ids_a_forward_sees_and_commands_only_its_own_drone() -> None:
+    register: dict[int, int] = {}
+
+    def identify(key: VehicleKey) -> int | None:
+        return register.get(key.peer[1]) if key.peer is not None else None
+
+    async with Fleet(request_streams=False, identify=identify) as fleet:
+        link = await fleet.connect("udpin:127.0.0.1:0")
+        port = int(link.transport.port)  # type: ignore[attr-defined]
+        drones = [Drone(1, port, receive_buffer_bytes=65536) for _ in range(3)]
+        pilot = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # a pilot's QGroundControl
+        pilot.bind(("127.0.0.1", 0))
+        pilot.setblocking(False)
+        try:
+            for vehicle_id, drone in enumerate(drones, start=1):
+                register[drone.sock.getsockname()[1]] = vehicle_id
+                drone.lat_e7 = 365_000_000 + vehicle_id * 1_000
+                drone.send(drone.heartbeat(), drone.position(1))
+            await eventually(lambda: len(fleet.vehicles) == 3)
+            pilot_port = pilot.getsockname()[1]
+            fleet.add_forward(f"udpout:127.0.0.1:{pilot_port}", system_id=2)
+            await eventually(lambda: fleet.router.forwards[0].link.connected)
+            for drone in drones:
+                drone.send(drone.position(2))
+            parser = mavlink.MAVLink(None)
+            parser.robust_parsing = True
+            seen: list[object] = []
+            platform: list[tuple[str, int]] = []  # where the forward sends from
+
+            def positions() -> list[object]:
+                while True:
+                    try:
+                        data, address = pilot.recvfrom(65536)
+                    except BlockingIOError:
+                        break
+                    platform[:] = [address]
+                    seen.extend(m for m in parser.parse_buffer(data) or []
+                                if m.get_type() == "GLOBAL_POSITION_INT")
+                return seen
+
+            await eventually(lambda: bool(positions()))
+            assert {m.lat for m in positions()} == {drones[1].lat_e7 + 2}  # type: ignore[attr-defined]
+            for drone in drones:
+                drone.received_commands()
+            pilot_mav = mavlink.MAVLink(None, srcSystem=255, srcComponent=190)
+            arm = mavlink.MAVLink_command_long_message(1, 1, 400, 0, 1, 0, 0, 0, 0, 0, 0)
+            pilot.sendto(bytes(arm.pack(pilot_mav)), platform[0])
+            forward = fleet.router.forwards[0]
+            await eventually(lambda: forward.messages_in >= 1)
+            await eventually(lambda: bool(drones[1].pending()))
+            assert [m.command for m in drones[1].received_commands()] == [400]  # type: ignore[attr-defined]
+            assert not drones[0].received_commands() and not drones[2].received_commands()
+        finally:
+            pilot.close()
+            for drone in drones:
+                drone.sock.close()
