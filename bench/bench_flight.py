@@ -184,12 +184,12 @@ async def _fleet(size: int, seconds: float, platform_rates: bool) -> dict[str, A
         async with Fleet(request_streams=platform_rates) as fleet:
             deliver = fleet.router._deliver
 
-            def timed(link: Any, message: Any, verdict: Any) -> None:
+            def timed(link: Any, message: Any, verdict: Any, binding: Any = None) -> None:
                 nonlocal messages
                 messages += 1
                 kind = message.get_type()
                 by_type[kind] = by_type.get(kind, 0) + 1
-                deliver(link, message, verdict)
+                deliver(link, message, verdict, binding)
                 if message.get_type() == "SYSTEM_TIME":
                     lags_s.append(time.time() - message.time_unix_usec / 1e6)
 

@@ -7,6 +7,11 @@ when the block ends. Vehicles appear on the first autopilot HEARTBEAT that link 
 (:mod:`jinghang.flight.trust`) binds to its source: with ``registered`` (the register's
 ``system_id -> bool``) only registered ids, without it the first id on each link or UDP peer;
 other ids wait in :meth:`Fleet.quarantined`.
+
+With ``identify`` (the register's answer for a link, UDP peer and system id, see
+:class:`jinghang.flight.trust.VehicleKey`) system ids are per link: :attr:`Fleet.vehicles` is
+keyed by the register's vehicle id, and any number of drones may each be system 1. Without
+it a vehicle's key is its system id.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from jinghang.flight.transport import (
     UdpInTransport,
     open_transport,
 )
-from jinghang.flight.trust import LinkTrust, Verdict
+from jinghang.flight.trust import Binding, Identify, LinkTrust, Verdict
 from jinghang.flight.vehicle import Vehicle
 from jinghang.mavlink import signing
 from jinghang.mavlink.channel import GCS_COMPONENT_ID, GCS_SYSTEM_ID, Channel, mavlink
@@ -61,6 +66,7 @@ class Fleet:
         quarantine_expiry_s: float = 60.0,
         signing_streams: signing.StreamStore | None = None,
         limits: Limits | None = None,
+        identify: Identify | None = None,
     ) -> None:
         self.bus = bus
         self.link_lost_after_s = link_lost_after_s
@@ -72,6 +78,7 @@ class Fleet:
         self.telemetry_rate_hz = telemetry_rate_hz
         self.heartbeat_interval_s = heartbeat_interval_s
         self.ack_timeout_s = ack_timeout_s
+        #: vehicle id (the system id unless ``identify`` makes ids per link) -> vehicle
         self.vehicles: dict[int, Vehicle] = {}
         self.max_udp_peers = max_udp_peers
         self.limits = limits or Limits()
@@ -82,6 +89,7 @@ class Fleet:
             registered=registered,
             rebind_after_s=rebind_after_s,
             quarantine_expiry_s=quarantine_expiry_s,
+            identify=identify,
         )
         self._stream_store = signing_streams or signing.MemoryStreamStore()
         #: last signing timestamp per (link id, system, component), shared by every channel
@@ -92,6 +100,9 @@ class Fleet:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._appeared = asyncio.Event()
         self._needs_streams: set[int] = set()
+        #: called with (vehicle, message) once a trusted message is in the vehicle's state
+        #: (the fleet bench measures telemetry lag with it)
+        self.on_update: Callable[[Vehicle, Any], None] | None = None
 
     @classmethod
     def from_settings(
@@ -224,11 +235,13 @@ class Fleet:
 
     # -- vehicles ------------------------------------------------------------------------------
 
-    def _deliver(self, link: Link, message: Any, verdict: Verdict) -> None:
+    def _deliver(
+        self, link: Link, message: Any, verdict: Verdict, binding: Binding | None = None
+    ) -> None:
         system_id = message.get_srcSystem()
-        vehicle = self.vehicles.get(system_id)
+        key = system_id if binding is None else binding.vehicle_id
+        vehicle = self.vehicles.get(key)
         if verdict is not Verdict.TRUSTED:
-            binding = self.trust.binding(system_id)
             if verdict is Verdict.SPOOFED and vehicle is not None and binding is not None:
                 vehicle.state.spoofed_frames = binding.spoofed_frames
                 vehicle.state.last_spoof_source = binding.last_spoof_source
@@ -240,16 +253,16 @@ class Fleet:
                 or message.autopilot == MAV_AUTOPILOT_INVALID
             ):
                 return
-            def send(outgoing: Any, sid: int = system_id) -> None:
-                self._send_to(sid, outgoing)
+            def send(outgoing: Any, vid: int = key) -> None:
+                self._send_to(vid, outgoing)
 
-            def set_link_signing(key: bytes, sid: int = system_id) -> None:
-                route = self.router.link_of(sid)
+            def set_link_signing(signing_key: bytes, vid: int = key) -> None:
+                route = self.router.link_of(vid)
                 if route is not None:
-                    route.channel.set_signing_key(key, require=self.require_signing)
+                    route.channel.set_signing_key(signing_key, require=self.require_signing)
 
-            def link_verifies(sid: int = system_id) -> bool:
-                route = self.router.link_of(sid)
+            def link_verifies(vid: int = key) -> bool:
+                route = self.router.link_of(vid)
                 return route is not None and route.channel.verifies
 
             vehicle = Vehicle(
@@ -265,22 +278,24 @@ class Fleet:
                 limits=self.limits,
                 publish_alarm=self._publish_alarm,
             )
-            self.vehicles[system_id] = vehicle
+            self.vehicles[key] = vehicle
             if self.bus is not None:
-                self.bus.publish(
-                    "vehicle.status",
-                    {"system_id": system_id, "event": "appeared", "link": link.name,
-                     "autopilot": vehicle.autopilot.name},
-                )
+                appeared = {"system_id": system_id, "event": "appeared", "link": link.name,
+                            "autopilot": vehicle.autopilot.name}
+                if key != system_id:
+                    appeared["vehicle_id"] = key
+                self.bus.publish("vehicle.status", appeared)
             if self.request_streams:
-                self._needs_streams.add(system_id)
-                self._start(self._request_streams(vehicle), f"streams {system_id}")
+                self._needs_streams.add(key)
+                self._start(self._request_streams(key, vehicle), f"streams {key}")
             self._appeared.set()
             self._appeared = asyncio.Event()
         vehicle.handle(message)
+        if self.on_update is not None:
+            self.on_update(vehicle, message)
 
-    def _send_to(self, system_id: int, message: Any) -> None:
-        self.router.send_to(system_id, message)
+    def _send_to(self, vehicle_id: int, message: Any) -> None:
+        self.router.send_to(vehicle_id, message)
 
     def quarantined(self) -> list[dict[str, Any]]:
         """System ids heard but not trusted (unregistered, reserved, or a second id from one
@@ -292,6 +307,7 @@ class Fleet:
         return [
             {
                 "system_id": b.system_id,
+                **({"vehicle_id": b.vehicle_id} if b.vehicle_id != b.system_id else {}),
                 "source": b.source,
                 "spoofed_frames": b.spoofed_frames,
                 "last_spoof_source": b.last_spoof_source,
@@ -307,12 +323,12 @@ class Fleet:
                 return  # retried on the next tick
             self._streams_saved = dict(self.signing_streams)
 
-    async def _request_streams(self, vehicle: Vehicle) -> None:
-        self._needs_streams.discard(vehicle.system_id)
+    async def _request_streams(self, key: int, vehicle: Vehicle) -> None:
+        self._needs_streams.discard(key)
         try:
             vehicle.streams_method = await streams.request_streams(vehicle.commands, vehicle._send)
         except FlightError:
-            self._needs_streams.add(vehicle.system_id)
+            self._needs_streams.add(key)
 
     async def wait_vehicle(self, system_id: int | None = None, timeout_s: float = 15.0) -> Vehicle:
         """The vehicle with ``system_id`` (any vehicle when None), once it has appeared."""
@@ -352,15 +368,15 @@ class Fleet:
                 since_heartbeat_s = 0.0
                 for link in self.router.links:
                     link.send(self._gcs_heartbeat())
-            for vehicle in self.vehicles.values():
+            for key, vehicle in self.vehicles.items():
                 was_lost = vehicle.state.link_lost
                 vehicle.check_link(self.link_lost_after_s)
                 if was_lost and not vehicle.state.link_lost:
-                    self._needs_streams.add(vehicle.system_id)
-            for system_id in list(self._needs_streams):
-                vehicle = self.vehicles[system_id]
+                    self._needs_streams.add(key)
+            for key in list(self._needs_streams):
+                vehicle = self.vehicles[key]
                 if not vehicle.state.link_lost and self.request_streams:
-                    self._start(self._request_streams(vehicle), f"streams {system_id}")
+                    self._start(self._request_streams(key, vehicle), f"streams {key}")
             await asyncio.sleep(tick_s)
             since_heartbeat_s += tick_s
             since_save_s += tick_s

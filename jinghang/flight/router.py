@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jinghang.flight.transport import Transport
-from jinghang.flight.trust import LinkTrust, Verdict
+from jinghang.flight.trust import Binding, LinkTrust, Verdict
 from jinghang.mavlink.channel import Channel, MAVLinkMessage
 from jinghang.mavlink.constants import MAV_TYPE_GCS
 
@@ -83,7 +83,10 @@ class Link:
 
 
 class Forward:
-    """An extra endpoint that sees one vehicle's traffic (or every vehicle's) and may command it."""
+    """An extra endpoint that sees one vehicle's traffic (or every vehicle's) and may command it.
+
+    ``system_id`` is the vehicle's id: its system id, or with system ids per link the
+    register's vehicle id."""
 
     def __init__(self, link: Link, system_id: int | None) -> None:
         self.link = link
@@ -109,7 +112,7 @@ class Router:
 
     def __init__(
         self,
-        deliver: Callable[[Link, MAVLinkMessage, Verdict], None],
+        deliver: Callable[[Link, MAVLinkMessage, Verdict, Binding | None], None],
         trust: LinkTrust,
     ) -> None:
         self._deliver = deliver
@@ -121,19 +124,24 @@ class Router:
     def from_vehicle_link(self, link: Link, message: MAVLinkMessage, peer: Any) -> bool:
         if message.get_type() == "HEARTBEAT" and message.type == MAV_TYPE_GCS:
             return False  # another ground station on the link: not a vehicle
-        signed = link.channel.verifies and bool(getattr(message, "_signed", False))
-        verdict = self.trust.check(link, peer, message, signed=signed)
-        if verdict is Verdict.TRUSTED:
-            system_id = message.get_srcSystem()
+        # the frame's own flag first: most frames are unsigned, and ``verifies`` is a lookup
+        signed = bool(getattr(message, "_signed", False)) and link.channel.verifies
+        verdict, binding = self.trust.judge(link, peer, message, signed=signed)
+        trusted = verdict is Verdict.TRUSTED
+        if trusted and self.forwards and binding is not None:
+            vehicle_id = binding.vehicle_id  # the system id unless ids are per link
             for forward in self.forwards:
-                if forward.wants(system_id):
+                if forward.wants(vehicle_id):
                     forward.messages_out += 1
                     forward.link.relay(message)
-        self._deliver(link, message, verdict)
-        return verdict is Verdict.TRUSTED
+        self._deliver(link, message, verdict, binding)
+        return trusted
 
     def from_forward(self, forward: Forward, message: MAVLinkMessage) -> None:
         target = target_system_of(message)
+        if self.trust.identify is not None:
+            self._from_forward_per_link(forward, message, target)
+            return
         if forward.system_id is not None and target not in (0, forward.system_id):
             return
         forward.messages_in += 1
@@ -147,13 +155,28 @@ class Router:
             if forward.system_id is None or system_id == forward.system_id:
                 binding.link.relay(message, binding.peer)
 
-    def link_of(self, system_id: int) -> Link | None:
-        binding = self.trust.binding(system_id)
+    def _from_forward_per_link(
+        self, forward: Forward, message: MAVLinkMessage, target: int
+    ) -> None:
+        """With system ids per link a target system id names no one drone: a forward passes
+        commands back only when it was added for one vehicle (``system_id`` is then its
+        vehicle id), and only those addressed to that drone's system id (or to all)."""
+        if forward.system_id is None:
+            return
+        binding = self.trust.binding(forward.system_id)
+        if binding is None or target not in (0, binding.system_id):
+            return
+        forward.messages_in += 1
+        binding.link.relay(message, binding.peer)
+
+    def link_of(self, vehicle_id: int) -> Link | None:
+        binding = self.trust.binding(vehicle_id)
         return None if binding is None else binding.link
 
-    def send_to(self, system_id: int, message: MAVLinkMessage) -> bool:
-        """Send to the source ``system_id`` is bound to; False when it has none."""
-        binding = self.trust.binding(system_id)
+    def send_to(self, vehicle_id: int, message: MAVLinkMessage) -> bool:
+        """Send to the source the vehicle (its system id unless ids are per link) is bound
+        to; False when it has none."""
+        binding = self.trust.binding(vehicle_id)
         if binding is None:
             return False
         binding.link.send(message, binding.peer)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jinghang.mavlink.constants import (
@@ -26,6 +26,7 @@ FENCE_POLYGON_EXCLUSION = MAV_CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION
 FENCE_CIRCLE_INCLUSION = MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION
 FENCE_CIRCLE_EXCLUSION = MAV_CMD_NAV_FENCE_CIRCLE_EXCLUSION
 _EARTH_RADIUS_M = 6_371_000.0
+_isfinite = math.isfinite
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +44,21 @@ class Limits:
     voltage_v: tuple[float, float] = (0.0, 1_000.0)
     current_a: tuple[float, float] = (-1_000.0, 1_000.0)
     altitude_ceiling_m: float = 120.0
+    #: field name -> its range, filled as fields are first checked (every message checks
+    #: several: the range is worked out from the name once)
+    _ranges: dict[str, tuple[float, float]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
-    def range_of(self, field: str) -> tuple[float, float]:
+    def range_of(self, name: str) -> tuple[float, float]:
         """The range for a VehicleState field name (by its unit and kind)."""
-        field = field.rsplit(".", 1)[-1]
+        found = self._ranges.get(name)
+        if found is None:
+            found = self._ranges[name] = self._range_by_name(name)
+        return found
+
+    def _range_by_name(self, name: str) -> tuple[float, float]:
+        field = name.rsplit(".", 1)[-1]
         if field.startswith("latitude"):
             return self.latitude_deg
         if field.startswith("longitude"):
@@ -91,7 +103,7 @@ def check(field: str, value: float, limits: Limits) -> Rejected | None:
     """None when ``value`` is finite and within the field's range, else why not."""
     low, high = limits.range_of(field)
     number = float(value)
-    if math.isfinite(number) and low <= number <= high:
+    if low <= number <= high and _isfinite(number):  # NaN fails the comparison
         return None
     return Rejected(field, number, low, high)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,27 +103,22 @@ class VehicleState:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready snapshot (NaN becomes None) for telemetry events and the API."""
-
-        def clean(value: float | None) -> float | None:
-            if value is None or (isinstance(value, float) and math.isnan(value)):
-                return None
-            return round(value, 7) if isinstance(value, float) else value
-
         age = self.heartbeat_age_s
+        home = self.home
         return {
             "system_id": self.system_id,
             "autopilot": self.autopilot,
-            "latitude_deg": clean(self.latitude_deg),
-            "longitude_deg": clean(self.longitude_deg),
-            "relative_altitude_m": clean(self.relative_altitude_m),
-            "altitude_amsl_m": clean(self.altitude_amsl_m),
-            "heading_deg": clean(self.heading_deg),
-            "ground_speed_m_s": clean(self.ground_speed_m_s),
-            "climb_rate_m_s": clean(self.climb_rate_m_s),
-            "roll_deg": clean(self.roll_deg),
-            "pitch_deg": clean(self.pitch_deg),
-            "battery_pct": clean(self.battery_pct),
-            "battery_voltage_v": clean(self.battery_voltage_v),
+            "latitude_deg": _clean(self.latitude_deg),
+            "longitude_deg": _clean(self.longitude_deg),
+            "relative_altitude_m": _clean(self.relative_altitude_m),
+            "altitude_amsl_m": _clean(self.altitude_amsl_m),
+            "heading_deg": _clean(self.heading_deg),
+            "ground_speed_m_s": _clean(self.ground_speed_m_s),
+            "climb_rate_m_s": _clean(self.climb_rate_m_s),
+            "roll_deg": _clean(self.roll_deg),
+            "pitch_deg": _clean(self.pitch_deg),
+            "battery_pct": _clean(self.battery_pct),
+            "battery_voltage_v": _clean(self.battery_voltage_v),
             "gps_fix_type": self.gps_fix_type,
             "satellites_visible": self.satellites_visible,
             "ekf_ok": self.ekf_ok,
@@ -130,21 +126,28 @@ class VehicleState:
             "mode": self.mode,
             "armed": self.armed,
             "home": None
-            if self.home is None
+            if home is None
             else {
-                "latitude_deg": self.home.latitude_deg,
-                "longitude_deg": self.home.longitude_deg,
-                "altitude_amsl_m": self.home.altitude_amsl_m,
+                "latitude_deg": home.latitude_deg,
+                "longitude_deg": home.longitude_deg,
+                "altitude_amsl_m": home.altitude_amsl_m,
             },
             "mission_current_seq": self.mission_current_seq,
             "heartbeat_age_s": None if age is None else round(age, 3),
             "link_lost": self.link_lost,
             "spoofed_frames": self.spoofed_frames,
-            "rejected_fields": sorted(self.rejected_fields),
+            "rejected_fields": sorted(self.rejected_fields) if self.rejected_fields else [],
             "signing_lost": self.signing_lost,
             "above_ceiling": self.above_ceiling,
             "outside_fence": self.outside_fence,
         }
+
+
+def _clean(value: float | None) -> float | None:
+    """A number for JSON: NaN becomes None, floats are rounded to 7 places."""
+    if value is None or value != value:  # NaN is the one float unequal to itself
+        return None
+    return round(value, 7) if type(value) is float else value
 
 
 def _text(value: Any) -> str:
@@ -153,24 +156,175 @@ def _text(value: Any) -> str:
     return str(value).rstrip("\x00")
 
 
-class _Boundary:
-    """Sets checked values on a state, collecting the refused ones."""
+def _ok(name: str, value: float, limits: Limits, rejected: list[Rejected]) -> bool:
+    """Whether ``value`` may be stored as ``name``; refused ones are appended to ``rejected``."""
+    problem = check(name, value, limits)
+    if problem is None:
+        return True
+    rejected.append(problem)
+    return False
 
-    __slots__ = ("limits", "rejected", "state")
 
-    def __init__(self, state: VehicleState, limits: Limits, rejected: list[Rejected]) -> None:
-        self.state, self.limits, self.rejected = state, limits, rejected
+def _set(state: VehicleState, name: str, value: float, limits: Limits,
+         rejected: list[Rejected]) -> None:
+    problem = check(name, value, limits)
+    if problem is None:
+        setattr(state, name, float(value))
+    else:
+        rejected.append(problem)
 
-    def ok(self, field_name: str, value: float) -> bool:
-        problem = check(field_name, value, self.limits)
-        if problem is None:
-            return True
-        self.rejected.append(problem)
-        return False
 
-    def set(self, field_name: str, value: float) -> None:
-        if self.ok(field_name, value):
-            setattr(self.state, field_name, float(value))
+# One function per message type the state folds: (state, message, limits, rejected, mission
+# sequence offset) -> the note for the caller. Messages of any other type cost a dict lookup.
+_Fold = Callable[[VehicleState, Any, Limits, list[Rejected], int], str | None]
+
+
+def _heartbeat(state: VehicleState, m: Any, limits: Limits, rejected: list[Rejected],
+               offset: int) -> str | None:
+    state.last_heartbeat_monotonic_s = time.monotonic()
+    base_mode = int(m.base_mode)
+    state.base_mode = base_mode
+    state.custom_mode = int(m.custom_mode)
+    state.system_status = int(m.system_status)
+    state.vehicle_type = int(m.type)
+    state.armed = bool(base_mode & _MAV_MODE_FLAG_SAFETY_ARMED)
+    return "heartbeat"
+
+
+def _global_position_int(state: VehicleState, m: Any, limits: Limits,
+                         rejected: list[Rejected], offset: int) -> str | None:
+    lat, lon = m.lat / 1e7, m.lon / 1e7
+    if _ok("latitude_deg", lat, limits, rejected) and _ok("longitude_deg", lon, limits,
+                                                          rejected):
+        state.latitude_deg, state.longitude_deg = lat, lon  # a position is both or none
+    _set(state, "altitude_amsl_m", m.alt / 1000.0, limits, rejected)
+    _set(state, "relative_altitude_m", m.relative_alt / 1000.0, limits, rejected)
+    if m.hdg != 65535:
+        _set(state, "heading_deg", m.hdg / 100.0, limits, rejected)
+    _set(state, "ground_speed_m_s", math.hypot(m.vx, m.vy) / 100.0, limits, rejected)
+    _set(state, "climb_rate_m_s", -m.vz / 100.0, limits, rejected)
+    return None
+
+
+def _vfr_hud(state: VehicleState, m: Any, limits: Limits, rejected: list[Rejected],
+             offset: int) -> str | None:
+    _set(state, "ground_speed_m_s", m.groundspeed, limits, rejected)
+    _set(state, "air_speed_m_s", m.airspeed, limits, rejected)
+    _set(state, "climb_rate_m_s", m.climb, limits, rejected)
+    _set(state, "heading_deg", m.heading, limits, rejected)
+    return None
+
+
+_DEG_PER_RAD = 180.0 / math.pi
+
+
+def _attitude(state: VehicleState, m: Any, limits: Limits, rejected: list[Rejected],
+              offset: int) -> str | None:
+    _set(state, "roll_deg", float(m.roll) * _DEG_PER_RAD, limits, rejected)
+    _set(state, "pitch_deg", float(m.pitch) * _DEG_PER_RAD, limits, rejected)
+    yaw = float(m.yaw) * _DEG_PER_RAD
+    if _ok("yaw_deg", yaw, limits, rejected):
+        state.yaw_deg = yaw % 360.0
+    return None
+
+
+def _sys_status(state: VehicleState, m: Any, limits: Limits, rejected: list[Rejected],
+                offset: int) -> str | None:
+    if m.onboard_control_sensors_present & _MAV_SYS_STATUS_PREARM_CHECK:
+        state.prearm_ok = bool(m.onboard_control_sensors_health & _MAV_SYS_STATUS_PREARM_CHECK)
+    if m.voltage_battery not in (0, 65535):
+        _set(state, "battery_voltage_v", m.voltage_battery / 1000.0, limits, rejected)
+    if m.battery_remaining >= 0:
+        _set(state, "battery_pct", m.battery_remaining, limits, rejected)
+    if m.current_battery >= 0:
+        _set(state, "battery_current_a", m.current_battery / 100.0, limits, rejected)
+    return None
+
+
+def _battery_status(state: VehicleState, m: Any, limits: Limits, rejected: list[Rejected],
+                    offset: int) -> str | None:
+    if m.battery_remaining >= 0:
+        _set(state, "battery_pct", m.battery_remaining, limits, rejected)
+    if state.battery_voltage_v is None:
+        cells = [v for v in m.voltages if v not in (65535, 0)]
+        if cells:
+            _set(state, "battery_voltage_v", sum(cells) / 1000.0, limits, rejected)
+    return None
+
+
+def _gps_raw_int(state: VehicleState, m: Any, limits: Limits, rejected: list[Rejected],
+                 offset: int) -> str | None:
+    state.gps_fix_type = int(m.fix_type)
+    visible = m.satellites_visible
+    state.satellites_visible = 0 if visible == 255 else int(visible)
+    return None
+
+
+def _ekf_status_report(state: VehicleState, m: Any, limits: Limits,
+                       rejected: list[Rejected], offset: int) -> str | None:
+    flags = int(m.flags)
+    state.ekf_flags = flags
+    needed = _EKF_ATTITUDE | _EKF_VELOCITY_HORIZ | _EKF_POS_HORIZ_ABS
+    state.ekf_ok = (flags & needed) == needed and not flags & _EKF_CONST_POS_MODE
+    return None
+
+
+def _home_position(state: VehicleState, m: Any, limits: Limits, rejected: list[Rejected],
+                   offset: int) -> str | None:
+    lat, lon, alt = m.latitude / 1e7, m.longitude / 1e7, m.altitude / 1000.0
+    if (
+        _ok("home.latitude_deg", lat, limits, rejected)
+        and _ok("home.longitude_deg", lon, limits, rejected)
+        and _ok("home.altitude_amsl_m", alt, limits, rejected)
+    ):
+        state.home = HomePosition(lat, lon, alt)
+    return None
+
+
+def _statustext(state: VehicleState, m: Any, limits: Limits, rejected: list[Rejected],
+                offset: int) -> str | None:
+    state.status_texts.append(StatusText(int(m.severity), _text(m.text), time.time()))
+    return "statustext"
+
+
+def _mission_current(state: VehicleState, m: Any, limits: Limits, rejected: list[Rejected],
+                     offset: int) -> str | None:
+    if getattr(m, "mission_type", 0) not in (0, None):
+        return None
+    seq = int(m.seq) - offset
+    new = None if seq < 0 else seq
+    if new != state.mission_current_seq:
+        state.mission_current_seq = new
+        # home (ArduPilot's seq 0) is not a caller's item: no progress event for it
+        return "mission_current" if new is not None else None
+    return None
+
+
+def _mission_item_reached(state: VehicleState, m: Any, limits: Limits,
+                          rejected: list[Rejected], offset: int) -> str | None:
+    seq = int(m.seq) - offset
+    if seq >= 0:
+        state.mission_reached_seqs.append(seq)
+        return "item_reached"
+    return None
+
+
+_FOLDS: dict[str, _Fold] = {
+    "HEARTBEAT": _heartbeat,
+    "GLOBAL_POSITION_INT": _global_position_int,
+    "VFR_HUD": _vfr_hud,
+    "ATTITUDE": _attitude,
+    "SYS_STATUS": _sys_status,
+    "BATTERY_STATUS": _battery_status,
+    "GPS_RAW_INT": _gps_raw_int,
+    "EKF_STATUS_REPORT": _ekf_status_report,
+    "HOME_POSITION": _home_position,
+    "STATUSTEXT": _statustext,
+    "MISSION_CURRENT": _mission_current,
+    "MISSION_ITEM_REACHED": _mission_item_reached,
+}
+#: the message types that change a vehicle's state (others only count as received)
+STATE_MESSAGE_TYPES = frozenset(_FOLDS)
 
 
 def apply_message(
@@ -184,91 +338,9 @@ def apply_message(
     """Fold one message into ``state``; return a note for events the vehicle must publish:
     ``"statustext"``, ``"mission_current"``, ``"item_reached"``, ``"heartbeat"`` or None.
     Values refused at the boundary are appended to ``rejected``."""
-    kind = message.get_type()
     state.messages_received += 1
-    b = _Boundary(state, limits, rejected if rejected is not None else [])
-    if kind == "HEARTBEAT":
-        state.last_heartbeat_monotonic_s = time.monotonic()
-        state.base_mode = int(message.base_mode)
-        state.custom_mode = int(message.custom_mode)
-        state.system_status = int(message.system_status)
-        state.vehicle_type = int(message.type)
-        state.armed = bool(message.base_mode & _MAV_MODE_FLAG_SAFETY_ARMED)
-        return "heartbeat"
-    if kind == "GLOBAL_POSITION_INT":
-        lat, lon = message.lat / 1e7, message.lon / 1e7
-        if b.ok("latitude_deg", lat) and b.ok("longitude_deg", lon):
-            state.latitude_deg, state.longitude_deg = lat, lon  # a position is both or none
-        b.set("altitude_amsl_m", message.alt / 1000.0)
-        b.set("relative_altitude_m", message.relative_alt / 1000.0)
-        if message.hdg != 65535:
-            b.set("heading_deg", message.hdg / 100.0)
-        b.set("ground_speed_m_s", math.hypot(message.vx, message.vy) / 100.0)
-        b.set("climb_rate_m_s", -message.vz / 100.0)
-    elif kind == "VFR_HUD":
-        b.set("ground_speed_m_s", float(message.groundspeed))
-        b.set("air_speed_m_s", float(message.airspeed))
-        b.set("climb_rate_m_s", float(message.climb))
-        b.set("heading_deg", float(message.heading))
-    elif kind == "ATTITUDE":
-        roll, pitch, yaw = (math.degrees(float(v)) for v in (message.roll, message.pitch,
-                                                            message.yaw))
-        b.set("roll_deg", roll)
-        b.set("pitch_deg", pitch)
-        if b.ok("yaw_deg", yaw):
-            state.yaw_deg = yaw % 360.0
-    elif kind == "SYS_STATUS":
-        if message.onboard_control_sensors_present & _MAV_SYS_STATUS_PREARM_CHECK:
-            state.prearm_ok = bool(
-                message.onboard_control_sensors_health & _MAV_SYS_STATUS_PREARM_CHECK
-            )
-        if message.voltage_battery not in (0, 65535):
-            b.set("battery_voltage_v", message.voltage_battery / 1000.0)
-        if message.battery_remaining >= 0:
-            b.set("battery_pct", float(message.battery_remaining))
-        if message.current_battery >= 0:
-            b.set("battery_current_a", message.current_battery / 100.0)
-    elif kind == "BATTERY_STATUS":
-        if message.battery_remaining >= 0:
-            b.set("battery_pct", float(message.battery_remaining))
-        cells = [v for v in message.voltages if v not in (65535, 0)]
-        if cells and state.battery_voltage_v is None:
-            b.set("battery_voltage_v", sum(cells) / 1000.0)
-    elif kind == "GPS_RAW_INT":
-        state.gps_fix_type = int(message.fix_type)
-        state.satellites_visible = 0 if message.satellites_visible == 255 else int(
-            message.satellites_visible
-        )
-    elif kind == "EKF_STATUS_REPORT":
-        flags = int(message.flags)
-        state.ekf_flags = flags
-        needed = _EKF_ATTITUDE | _EKF_VELOCITY_HORIZ | _EKF_POS_HORIZ_ABS
-        state.ekf_ok = (flags & needed) == needed and not flags & _EKF_CONST_POS_MODE
-    elif kind == "HOME_POSITION":
-        lat, lon, alt = message.latitude / 1e7, message.longitude / 1e7, message.altitude / 1000.0
-        if (
-            b.ok("home.latitude_deg", lat)
-            and b.ok("home.longitude_deg", lon)
-            and b.ok("home.altitude_amsl_m", alt)
-        ):
-            state.home = HomePosition(lat, lon, alt)
-    elif kind == "STATUSTEXT":
-        state.status_texts.append(
-            StatusText(int(message.severity), _text(message.text), time.time())
-        )
-        return "statustext"
-    elif kind == "MISSION_CURRENT":
-        if getattr(message, "mission_type", 0) not in (0, None):
-            return None
-        seq = int(message.seq) - mission_seq_offset
-        new = None if seq < 0 else seq
-        if new != state.mission_current_seq:
-            state.mission_current_seq = new
-            # home (ArduPilot's seq 0) is not a caller's item: no progress event for it
-            return "mission_current" if new is not None else None
-    elif kind == "MISSION_ITEM_REACHED":
-        seq = int(message.seq) - mission_seq_offset
-        if seq >= 0:
-            state.mission_reached_seqs.append(seq)
-            return "item_reached"
-    return None
+    fold = _FOLDS.get(message.get_type())
+    if fold is None:
+        return None
+    return fold(state, message, limits, rejected if rejected is not None else [],
+                mission_seq_offset)

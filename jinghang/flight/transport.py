@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,16 @@ from typing import Any, Protocol
 from jinghang.flight.errors import LinkError
 
 OnBytes = Callable[[bytes], None]
+
+#: datagrams a UDP listener reads per wake-up of the event loop
+UDP_READ_BATCH = 256
+#: the largest datagram read (MAVLink frames are at most 280 bytes; senders may batch)
+UDP_DATAGRAM_MAX = 65535
+#: the receive buffer a UDP listener asks for (the kernel caps it at net.core.rmem_max and
+#: doubles it): about 1,200 small datagrams, a fifth of a second of a thousand drones'
+#: telemetry. Enough for a pause of the loop; small enough that a loop which cannot keep up
+#: loses old datagrams rather than serving telemetry seconds late (4 MB held 2-3 s of it).
+UDP_RECEIVE_BUFFER_BYTES = 512 * 1024
 
 
 class Transport(Protocol):
@@ -121,6 +132,12 @@ class UdpInTransport:
     link calls :meth:`admit` for it once it has accepted a frame. At most ``max_peers`` are
     kept; when full, the peer silent longest makes room if it has been silent
     ``peer_expiry_s``, otherwise the newcomer is refused (counted in ``peers_refused``).
+
+    The socket is read on the event loop directly, up to :data:`UDP_READ_BATCH` datagrams
+    per wake-up (asyncio's datagram transport reads one per loop iteration), with a receive
+    buffer of ``receive_buffer_bytes`` (as much of it as the kernel allows, see
+    :data:`UDP_RECEIVE_BUFFER_BYTES`) so that a busy moment does not drop datagrams. Sends
+    that would block are dropped, as a radio would.
     """
 
     def __init__(
@@ -131,14 +148,17 @@ class UdpInTransport:
         name: str = "",
         max_peers: int = 32,
         peer_expiry_s: float = 60.0,
+        receive_buffer_bytes: int = UDP_RECEIVE_BUFFER_BYTES,
     ) -> None:
         self.host, self.port, self.name = host, port, name or f"udpin:{host}:{port}"
-        self._transport: asyncio.DatagramTransport | None = None
+        self._socket: socket.socket | None = None
         self.max_peers = max_peers
         self.peer_expiry_s = peer_expiry_s
+        self.receive_buffer_bytes = receive_buffer_bytes
         #: admitted peer -> when it last sent an accepted frame (monotonic seconds)
         self._peers: dict[Any, float] = {}
         self.peers_refused = 0
+        self.sends_dropped = 0
         self.current_peer: Any = None
         self._on_bytes: OnBytes | None = None
         self._bind_lock = asyncio.Lock()
@@ -154,16 +174,17 @@ class UdpInTransport:
     def admit(self, peer: Any) -> bool:
         """Make ``peer`` (or keep it) one of the peers sent to; False when refused."""
         now = time.monotonic()
-        if peer in self._peers:
-            self._peers[peer] = now
+        peers = self._peers
+        if peer in peers:
+            peers[peer] = now
             return True
-        if len(self._peers) >= self.max_peers:
-            oldest = min(self._peers, key=self._peers.__getitem__)
-            if now - self._peers[oldest] < self.peer_expiry_s:
+        if len(peers) >= self.max_peers:
+            oldest = min(peers, key=peers.__getitem__)
+            if now - peers[oldest] < self.peer_expiry_s:
                 self.peers_refused += 1
                 return False
-            del self._peers[oldest]
-        self._peers[peer] = now
+            del peers[oldest]
+        peers[peer] = now
         return True
 
     async def bind(self) -> int:
@@ -172,30 +193,53 @@ class UdpInTransport:
             return await self._bind()
 
     async def _bind(self) -> int:
-        if self._transport is None:
-
-            def on_datagram(data: bytes, addr: Any) -> None:
-                if self._on_bytes is not None:
-                    self.current_peer = addr
-                    try:
-                        self._on_bytes(data)
-                    finally:
-                        self.current_peer = None
-
+        if self._socket is None:
             loop = asyncio.get_running_loop()
             try:
-                transport, _ = await loop.create_datagram_endpoint(
-                    lambda: _DatagramHandler(on_datagram), local_addr=(self.host, self.port)
+                infos = await loop.getaddrinfo(
+                    self.host, self.port, type=socket.SOCK_DGRAM, flags=socket.AI_PASSIVE
                 )
+                family, kind, proto, _, address = infos[0]
+                sock = socket.socket(family, kind, proto)
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF,
+                                    self.receive_buffer_bytes)
+                    sock.setblocking(False)
+                    sock.bind(address)
+                except OSError:
+                    sock.close()
+                    raise
             except OSError as exc:
                 raise LinkError(
-                    f"cannot listen on UDP {self.host}:{self.port}: {exc.strerror or exc}",
+                    f"cannot listen on UDP {self.host}:{self.port}: "
+                    f"{getattr(exc, 'strerror', None) or exc}",
                     field="connection",
                     value=self.name,
                 ) from exc
-            self._transport = transport
-            self.port = int(transport.get_extra_info("sockname")[1])
+            self._socket = sock
+            self.port = int(sock.getsockname()[1])
+            loop.add_reader(sock.fileno(), self._read_ready)
         return self.port
+
+    def _read_ready(self) -> None:
+        sock, on_bytes = self._socket, self._on_bytes
+        if sock is None:
+            return
+        recvfrom = sock.recvfrom
+        for _ in range(UDP_READ_BATCH):
+            try:
+                data, addr = recvfrom(UDP_DATAGRAM_MAX)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # ICMP errors and the like: nothing to read now
+                return
+            if on_bytes is None:
+                continue  # bound but not running yet: like a port nobody reads
+            self.current_peer = addr
+            try:
+                on_bytes(data)
+            finally:
+                self.current_peer = None
 
     async def wait_bound(self) -> int:
         return await self.bind()
@@ -206,20 +250,27 @@ class UdpInTransport:
         try:
             await asyncio.Future()
         finally:
-            if self._transport is not None:
-                self._transport.close()
-            self._transport = None
+            sock, self._socket = self._socket, None
             self._on_bytes = None
+            if sock is not None:
+                asyncio.get_running_loop().remove_reader(sock.fileno())
+                sock.close()
 
     def send(self, data: bytes) -> None:
-        if self._transport is not None:
-            for peer in self._peers:
-                self._transport.sendto(data, peer)
+        for peer in self._peers:
+            self.send_to(data, peer)
 
     def send_to(self, data: bytes, peer: Any) -> None:
         """Send to one peer only (a vehicle's commands go to the address it is bound to)."""
-        if self._transport is not None:
-            self._transport.sendto(data, peer)
+        sock = self._socket
+        if sock is None:
+            return
+        try:
+            sock.sendto(data, peer)
+        except (BlockingIOError, InterruptedError):
+            self.sends_dropped += 1
+        except OSError:  # a peer gone (ICMP) or unroutable: UDP forgets it
+            self.sends_dropped += 1
 
 
 class UdpOutTransport:

@@ -17,6 +17,13 @@ tests' simple setups) the first id proved on each source, so one sender can neve
 than one vehicle. Autopilot heartbeats from ids that may not be bound are held in
 :attr:`LinkTrust.quarantine` (visible to an admin, never a vehicle, never commanded) and
 forgotten after ``quarantine_expiry_s`` of silence. No I/O; the fleet calls in.
+
+With ``identify`` (per-link system ids), a drone is not its system id: it is the register's
+vehicle id that ``identify(VehicleKey(link, peer, system_id))`` names for the source and the
+system id it speaks there, so any number of drones may each be system 1 on their own links or
+UDP peers. Bindings are then kept by vehicle id and looked up by that key; a source and id the
+register does not name are quarantined; a second source for a vehicle id already bound is
+spoofed, as above. Without ``identify`` the vehicle id is the system id.
 """
 
 from __future__ import annotations
@@ -64,9 +71,27 @@ def is_autopilot_heartbeat(message: Any) -> bool:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class VehicleKey:
+    """What names a drone on the wire: the link (by name), the UDP peer it sends from on a
+    listening link (else None) and the MAVLink system id it speaks there."""
+
+    link: str
+    peer: Any
+    system_id: int
+
+    @property
+    def source(self) -> str:
+        return source_name(self.link, self.peer)
+
+
+#: the register's answer for a source and system id: its vehicle id, or None (unknown)
+Identify = Callable[[VehicleKey], "int | None"]
+
+
 @dataclass(slots=True)
 class Binding:
-    """A system id's trusted source and what was refused for it."""
+    """A vehicle's trusted source and what was refused for it."""
 
     system_id: int
     link: Any  # jinghang.flight.router.Link
@@ -75,6 +100,12 @@ class Binding:
     spoofed_frames: int = 0
     last_spoof_source: str | None = None
     last_alarm_s: float = -math.inf
+    #: the register's id for the vehicle (the system id unless ids are per link)
+    vehicle_id: int = -1
+
+    def __post_init__(self) -> None:
+        if self.vehicle_id < 0:
+            self.vehicle_id = self.system_id
 
     @property
     def source(self) -> str:
@@ -126,6 +157,7 @@ class LinkTrust:
         quarantine_expiry_s: float = 60.0,
         alarm_interval_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        identify: Identify | None = None,
     ) -> None:
         self._publish = publish
         self.own_system_id = own_system_id
@@ -134,7 +166,11 @@ class LinkTrust:
         self.quarantine_expiry_s = quarantine_expiry_s
         self.alarm_interval_s = alarm_interval_s
         self._clock = clock
+        self.identify = identify
+        #: vehicle id (the system id without ``identify``) -> its binding
         self.bindings: dict[int, Binding] = {}
+        #: with ``identify``: (link, peer, system id) -> the binding it speaks for
+        self._by_source: dict[tuple[Any, Any, int], Binding] = {}
         self.quarantine: dict[int, QuarantineEntry] = {}
 
     # -- the verdict on one message --------------------------------------------------------
@@ -143,40 +179,89 @@ class LinkTrust:
         """What to do with ``message`` that arrived on ``link`` (from ``peer``).
 
         ``signed`` is True when the link verifies signatures and this frame's was good."""
+        return self.judge(link, peer, message, signed=signed)[0]
+
+    def judge(
+        self, link: Any, peer: Any, message: Any, *, signed: bool = False
+    ) -> tuple[Verdict, Binding | None]:
+        """The verdict on ``message`` and the binding it concerns (the vehicle's, when
+        trusted or spoofed; None otherwise)."""
+        if self.identify is not None:
+            return self._judge_per_source(link, peer, message, signed)
         system_id = int(message.get_srcSystem())
         now = self._clock()
         binding = self.bindings.get(system_id)
         if binding is not None:
-            if binding.is_from(link, peer):
+            if binding.link is link and binding.peer == peer:
                 binding.last_heard_s = now
-                return Verdict.TRUSTED
+                return Verdict.TRUSTED, binding
             if signed:
                 self._rebind(binding, link, peer, now, "signed")
-                return Verdict.TRUSTED
+                return Verdict.TRUSTED, binding
             if (
                 now - binding.last_heard_s > self.rebind_after_s
                 and is_autopilot_heartbeat(message)
                 and self._source_is_free(link, peer)
             ):
                 self._rebind(binding, link, peer, now, "silence")
-                return Verdict.TRUSTED
+                return Verdict.TRUSTED, binding
             self._spoofed(binding, source_name(link.name, peer), message, now)
-            return Verdict.SPOOFED
+            return Verdict.SPOOFED, binding
         if not is_autopilot_heartbeat(message):
             entry = self.quarantine.get(system_id)
             if entry is not None:
                 entry.messages += 1
-            return Verdict.IGNORED
+            return Verdict.IGNORED, None
         reason = self._refusal(system_id, link, peer, now)
         if reason is None:
             self.quarantine.pop(system_id, None)
-            self.bindings[system_id] = Binding(system_id, link, peer, now)
-            return Verdict.TRUSTED
+            binding = self.bindings[system_id] = Binding(system_id, link, peer, now)
+            return Verdict.TRUSTED, binding
         self._hold(system_id, source_name(link.name, peer), reason, message, now)
-        return Verdict.QUARANTINED
+        return Verdict.QUARANTINED, None
 
-    def binding(self, system_id: int) -> Binding | None:
-        return self.bindings.get(system_id)
+    def _judge_per_source(
+        self, link: Any, peer: Any, message: Any, signed: bool
+    ) -> tuple[Verdict, Binding | None]:
+        system_id = int(message.get_srcSystem())
+        now = self._clock()
+        key = (link, peer, system_id)
+        binding = self._by_source.get(key)
+        if binding is not None:
+            binding.last_heard_s = now
+            return Verdict.TRUSTED, binding
+        if not is_autopilot_heartbeat(message):
+            entry = self.quarantine.get(system_id)
+            if entry is not None:
+                entry.messages += 1
+            return Verdict.IGNORED, None
+        source = source_name(link.name, peer)
+        if system_id in (BROADCAST_SYSTEM_ID, GCS_RESERVED_SYSTEM_ID, self.own_system_id):
+            self._hold(system_id, source, "reserved", message, now)
+            return Verdict.QUARANTINED, None
+        assert self.identify is not None
+        vehicle_id = self.identify(VehicleKey(link.name, peer, system_id))
+        if vehicle_id is None:
+            self._hold(system_id, source, "unregistered", message, now)
+            return Verdict.QUARANTINED, None
+        binding = self.bindings.get(vehicle_id)
+        if binding is None:
+            binding = Binding(system_id, link, peer, now, vehicle_id=vehicle_id)
+            self.bindings[vehicle_id] = binding
+            self._by_source[key] = binding
+            return Verdict.TRUSTED, binding
+        if signed or now - binding.last_heard_s > self.rebind_after_s:
+            self._by_source.pop((binding.link, binding.peer, binding.system_id), None)
+            binding.system_id = system_id
+            self._rebind(binding, link, peer, now, "signed" if signed else "silence")
+            self._by_source[key] = binding
+            return Verdict.TRUSTED, binding
+        self._spoofed(binding, source, message, now)
+        return Verdict.SPOOFED, binding
+
+    def binding(self, vehicle_id: int) -> Binding | None:
+        """The binding of a vehicle (by its system id unless ids are per link)."""
+        return self.bindings.get(vehicle_id)
 
     # -- policy ------------------------------------------------------------------------------
 
@@ -207,8 +292,8 @@ class LinkTrust:
         self._publish(
             FlightAlarm(
                 REBOUND,
-                binding.system_id,
-                f"vehicle {binding.system_id} now trusted on {binding.source} "
+                binding.vehicle_id,
+                f"vehicle {binding.vehicle_id} now trusted on {binding.source} "
                 f"(was {previous}; {because})",
                 {"source": binding.source, "previous": previous, "because": because},
                 severity="info" if because == "signed" else "warning",
@@ -224,8 +309,8 @@ class LinkTrust:
         self._publish(
             FlightAlarm(
                 SPOOFED_SYSID,
-                binding.system_id,
-                f"traffic for vehicle {binding.system_id} from {source}, which is not its "
+                binding.vehicle_id,
+                f"traffic for vehicle {binding.vehicle_id} from {source}, which is not its "
                 f"link ({binding.source}): dropped",
                 {
                     "source": source,
