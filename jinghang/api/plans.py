@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from typing import Any
 
 from fastapi.responses import Response
@@ -168,6 +169,16 @@ def compile_split(
     limits = safety_limits(settings)
     airframe = Airframe()
     budget_s = airframe.endurance_s * (100.0 - limits.reserve_pct) / 100.0 - SPLIT_MARGIN_S
+
+    whole = compile_template(template_id, norm, params)
+    needed = math.ceil(whole.flight_time_s / budget_s)
+    if needed > MAX_PARTS:  # each part flies its share plus its way there: it cannot fit
+        raise InputError(
+            f"the area takes {whole.flight_time_s / 60:.0f} min of flight, more than "
+            f"{MAX_PARTS} sorties of {budget_s / 60:.0f} min each: draw a smaller area",
+            field="inputs.area", value=needed, limit=MAX_PARTS, code="plan.split_too_many",
+            parts_needed=needed, max_parts=MAX_PARTS,
+        )
 
     def items_for(strip: list[list[float]]) -> list[Any]:
         return compile_template(template_id, {**norm, "area": strip}, params).items

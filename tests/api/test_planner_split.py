@@ -69,6 +69,12 @@ async def test_split_and_parameters_refuse_bad_input_by_name(tmp_path: Path) -> 
         assert steep.status_code == 422
         assert steep.json()["field"] == "side_overlap_pct"
         assert "95" in str(steep.json()["limit"])
+        # a county-sized area is refused at once: it needs more sorties than a fleet has
+        county = [[37.30, 121.90], [37.30, 122.30], [37.55, 122.30], [37.55, 121.90]]
+        huge = await api.post("/api/templates/RUR-01/split", "commander",
+                              json={"inputs": {"area": county}})
+        assert huge.status_code == 422 and huge.json()["code"] == "plan.split_too_many"
+        assert huge.json()["params"]["parts_needed"] > huge.json()["params"]["max_parts"]
         hostile = await api.post("/api/templates/RUR-01/split", "commander",
                                  json={"inputs": {"area": [[91, 0], [0, 0], [0, 1]]}})
         assert hostile.status_code == 422
