@@ -309,6 +309,8 @@ function splitOffer(tpl, geom, plan) {
     try {
       lastSplit = await post(`${PATHS.templates}/${encodeURIComponent(tpl.id)}/split`, { inputs: inputsFor(tpl, "polygon", geom), params });
       drawInput();
+      const bounds = L.latLngBounds(lastSplit.parts.flatMap((part) => part.area));
+      if (bounds.isValid()) getMap().fitBounds(bounds.pad(0.2), { animate: false });
       box.replaceChildren(...splitList(lastSplit));
     } catch (err) {
       box.replaceChildren(h("p", { class: "error" }, errorText(err)));
