@@ -186,9 +186,11 @@ function drawBase(row) {
 }
 
 let registerTimer = 0;
+let registerBusy = false;
 async function refreshRegister() {
+  if (registerBusy || !state.user) return;
+  registerBusy = true;
   clearTimeout(registerTimer);
-  if (!state.user) return;
   try {
     for (const row of asList(await get(PATHS.vehicles), "vehicles")) {
       drawBase(row);
@@ -200,7 +202,8 @@ async function refreshRegister() {
   } catch {
     // the next round tries again
   } finally {
-    registerTimer = setTimeout(refreshRegister, 4000);
+    registerBusy = false;
+    if (state.user) registerTimer = setTimeout(refreshRegister, 4000);
   }
 }
 

@@ -47,7 +47,10 @@ export async function fetchControl(id) {
 /** The card's line: who has control of the drone (a pilot, the dispatcher, or no one). */
 export function controlText(vehicle) {
   const c = controls.get(String(vehicle.id));
-  if (!c) return vehicle.busyWith ? t("pilot.controlled_by", { who: t("pilot.dispatcher") }) : t("pilot.control_unknown");
+  if (!c) {
+    if (vehicle.busyWith === undefined) return t("pilot.control_unknown"); // the register not read yet
+    return vehicle.busyWith ? t("pilot.controlled_by", { who: t("pilot.dispatcher") }) : t("pilot.controlled_free");
+  }
   if (c.controlled_by) return t("ops.control.pilot", { who: c.controlled_by });
   if (c.dispatched) return t("pilot.controlled_by", { who: t("pilot.dispatcher") });
   return t("pilot.controlled_free");
