@@ -238,6 +238,8 @@ async def test_map_commands_and_planner_in_chinese(tmp_path: Path) -> None:
 
 
 async def test_a_pilot_phone_shows_the_console_stacked(tmp_path: Path) -> None:
+    """390 x 844: nothing wider than the screen, the map above the panel, the pilot's buttons
+    within reach; then the same console in English refuses a swapped coordinate."""
     async with (
         demo_server(tmp_path, speedup=5.0, video=False) as run,
         chromium_page(tmp_path, width=390, height=844) as (page, log),
@@ -264,4 +266,18 @@ async def test_a_pilot_phone_shows_the_console_stacked(tmp_path: Path) -> None:
         assert layout["side"]["top"] >= layout["map"]["bottom"] - 1, layout  # stacked below
         assert layout["card"]["width"] >= 340, layout
         assert layout["count"] >= 5 and layout["right"] <= 390, layout
+        # the card says who has control without opening anything
+        assert "未被接管" in await card.locator(".drone-control").inner_text()
+
+        # in English too: a point typed with latitude and longitude swapped is refused
+        await page.locator("#topbar .lang-toggle").click()
+        panel = page.locator(".drone-card[data-drone='1'] .pilot-panel")
+        if not await panel.evaluate("(p) => p.open"):
+            await panel.locator("summary").click()
+        await panel.locator("button[data-action=goto]").click()
+        await page.locator("#coord-input").fill("122.12, 37.51")
+        await page.locator("#coord-go").click()
+        refused = page.locator("#coord-error[data-code='ops.coord.lat_range']")
+        await refused.filter(has_text="Latitude").wait_for()
+        await save_screenshot(page, "ops-phone-coordinates-en")
         assert log.errors == [], log.errors
