@@ -1,9 +1,10 @@
 """The console in Chinese has no English: Debian's chromium walks the demo in zh (a wrong
 password then the right one, the command view with the fleet, a plan refused for the battery
-and an unreadable KML in the planner, the audit trail, the flight records, a pilot taking a
-drone over and its mode changing) and after each step reads every visible text, toast and
-title. A Latin-only word that is not a drone name, a code, a unit, an id or one of the app's
-own proper nouns fails the test, printed with the step and the element it is in.
+with its parameters and its split into sorties, an unreadable KML in the planner, the audit
+trail, the flight records, a pilot taking a drone over and its mode changing) and after each
+step reads every visible text, toast and title. A Latin-only word that is not a drone name, a
+code, a unit, an id or one of the app's own proper nouns fails the test, printed with the step
+and the element it is in.
 
 To check a new view: add a step to the walk that ends with ``await check(step_name)`` (or call
 ``english_on(page, step, names)`` from another test); to accept a new word, add it to
@@ -152,7 +153,12 @@ async def test_the_chinese_console_shows_no_english(tmp_path: Path) -> None:
         refusal = page.locator("#plan-result .refusal [data-code='mission.out_of_battery']")
         await refusal.wait_for(timeout=WAIT_MS)
         assert "电池" in await refusal.inner_text()
-        await check("plan-refused")
+        await check("plan-refused")  # with the template's parameters and the split offer
+
+        # offered a split into battery-sized sorties: this area needs more than a fleet has
+        await page.locator("#plan-split").click()
+        await page.locator("#plan-parts :is(#plan-parts-head, p.error)").wait_for(timeout=WAIT_MS)
+        await check("plan-split")
 
         # an unreadable KML
         broken = tmp_path / "broken.kml"

@@ -3,19 +3,24 @@ default), flown by one drone or any suitable; each firing is a run, launched or 
 why. A commander creates, pauses and removes them; the plan is compiled and safety-checked
 when the patrol is created, so a patrol that could never fly is refused at once, and checked
 against the fleet (which drones could fly it now, with the energy it takes each: ``check``).
-The list shows each patrol's last run (with why, when it was skipped) and its next run."""
+The list shows each patrol's last run (with why, when it was skipped) and its next run; a
+timetable (a cron expression in a zone) can be previewed before a patrol is made: its next
+runs, as the scheduler will fire them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
 
+from croniter import CroniterBadDateError
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from jinghang.api.deps import Commander, Reader, ServicesDep, note_audit
 from jinghang.api.limits import RowId
 from jinghang.api.plans import check_template_plan
+from jinghang.dispatch.errors import PatrolError
+from jinghang.dispatch.timetable import DEFAULT_TIME_ZONE, next_due
 from jinghang.store import patrols as repo
 from jinghang.store.schemas import PatrolRunPublic, PatrolScheduleCreate, PatrolSchedulePublic
 
@@ -66,6 +71,46 @@ async def list_patrols(services: ServicesDep, _: Reader) -> list[PatrolListed]:
         PatrolListed(**p.model_dump(), last_run=last.get(p.id), next_run_at=_next_run(services, p))
         for p in patrols
     ]
+
+
+class TimetablePreview(BaseModel):
+    """A timetable's next runs (UTC, and as the wall clock of its zone reads them)."""
+
+    cron: str
+    time_zone: str
+    next_runs: list[dt.datetime]
+    next_runs_local: list[str]
+
+
+@router.get("/timetable", response_model=TimetablePreview,
+            summary="The next runs of a cron timetable in a time zone")
+async def timetable_preview(
+    _: Reader,
+    cron: Annotated[str, Query(min_length=1, max_length=128,
+                               description="cron expression, 5 fields")],
+    time_zone: Annotated[str, Query(max_length=64)] = DEFAULT_TIME_ZONE,
+    count: Annotated[int, Query(ge=1, le=20)] = 5,
+) -> TimetablePreview:
+    moment = dt.datetime.now(dt.UTC)
+    runs: list[dt.datetime] = []
+    try:
+        for _n in range(count):
+            moment = next_due(cron, moment, time_zone)
+            runs.append(moment)
+    except PatrolError as exc:  # names cron or time_zone
+        raise PatrolError(exc.message, field=exc.field, value=exc.value, limit=exc.limit,
+                          code=f"patrol.bad_{exc.field}") from None
+    except CroniterBadDateError:  # valid fields that name no date (February 31st)
+        raise PatrolError(f"the timetable {cron!r} names no date that exists", field="cron",
+                          value=cron, limit="a day that exists", code="patrol.cron_never"
+                          ) from None
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(time_zone)
+    return TimetablePreview(
+        cron=cron, time_zone=time_zone, next_runs=runs,
+        next_runs_local=[r.astimezone(zone).isoformat() for r in runs],
+    )
 
 
 @router.post("", response_model=PatrolScheduled, status_code=201)

@@ -2,12 +2,15 @@
 // link and battery), its trail, and a card with battery, mode, link, mission progress with
 // distance and time to go, and the pilot panel (pilot.js) for pilots and commanders. A drone
 // that landed away from its base says so, with "mark recovered" for pilots and commanders.
+// Each card says permanently who has control of the drone (a pilot, the dispatcher, no one)
+// and the last command it was sent with its answer; each drone's base is drawn on the map. The
+// register (bases, what the dispatcher has each drone doing) is read every few seconds.
 
 import { formatDistance, formatDuration, formatNumber, modeName, onLangChange, t } from "./i18n.js";
-import { L, layers } from "./map.js";
-import { PATHS, post } from "./api.js";
+import { L, extendArea, isPicking, layers } from "./map.js";
+import { PATHS, asList, get, post } from "./api.js";
 import { canFly, on, state, upsertVehicle } from "./state.js";
-import { renderPilotPanel } from "./pilot.js";
+import { controlHolder, controlText, fetchControl, lastCommandText, renderPilotPanel } from "./pilot.js";
 import { toggleVideo } from "./video.js";
 import { escapeHtml, showError } from "./ui.js";
 import { energyLine, initEnergy } from "./energy.js";
@@ -54,7 +57,7 @@ function drawDrone(v) {
   if (!entry) {
     const marker = L.marker([v.lat, v.lon], { icon: droneIcon(v), zIndexOffset: 1000 });
     marker.bindTooltip("", { direction: "top", offset: [0, -16] });
-    marker.on("click", () => document.querySelector(`.drone-card[data-drone="${CSS.escape(v.id)}"]`)?.scrollIntoView({ block: "nearest" }));
+    marker.on("click", () => !isPicking() && document.querySelector(`.drone-card[data-drone="${CSS.escape(v.id)}"]`)?.scrollIntoView({ block: "nearest" }));
     const trail = L.polyline([], { color: "#0b63ce", weight: 2, opacity: 0.6 });
     marker.addTo(layers.drones);
     trail.addTo(layers.trails);
@@ -105,6 +108,8 @@ function cardHtml(v) {
       <span class="progress-text">${progressPct == null ? "" : progressPct + "%"} ${p.current != null && p.total ? `(${p.current}/${p.total})` : ""}</span>
       ${p.time_to_go_s == null ? "" : `<div class="to-go" data-target="${p.toGoTarget || ""}">${t(p.toGoTarget === "scene" ? "drone.to_scene" : p.toGoTarget === "home" ? "drone.to_home" : "drone.to_go", { distance: formatDistance(p.distance_to_go_m), time: formatDuration(p.time_to_go_s) })}</div>`}
     </div>` : ""}
+    <div class="drone-control small" data-holder="${escapeHtml(controlHolder(v))}">${escapeHtml(controlText(v))}</div>
+    ${lastCommandText(v) ? `<div class="drone-last-command small muted">${escapeHtml(lastCommandText(v))}</div>` : ""}
     <div class="pilot-slot"></div>`;
 }
 
@@ -159,8 +164,54 @@ function scheduleCards() {
   });
 }
 
+// ---- the register: bases on the map, what each drone is doing ---------------------------
+
+const bases = new Map(); // id -> marker
+
+function baseIcon(name) {
+  return L.divIcon({ className: "base-marker", html: `<div class="base-icon" title="${escapeHtml(t("ops.legend.base"))}: ${escapeHtml(name)}">H</div>`, iconSize: [20, 20], iconAnchor: [10, 10] });
+}
+
+function drawBase(row) {
+  const id = String(row.system_id);
+  const lat = row.base_latitude_deg;
+  const lon = row.base_longitude_deg;
+  if (lat == null || lon == null) return;
+  let m = bases.get(id);
+  if (!m) {
+    m = L.marker([lat, lon], { icon: baseIcon(row.name), zIndexOffset: -100, keyboard: false }).addTo(layers.bases);
+    bases.set(id, m);
+    extendArea([[lat, lon], [lat, lon]]);
+  } else {
+    m.setLatLng([lat, lon]);
+  }
+}
+
+let registerTimer = 0;
+let registerBusy = false;
+async function refreshRegister() {
+  if (registerBusy || !state.user) return;
+  registerBusy = true;
+  clearTimeout(registerTimer);
+  try {
+    for (const row of asList(await get(PATHS.vehicles), "vehicles")) {
+      drawBase(row);
+      const v = state.vehicles.get(String(row.system_id));
+      if (v) v.busyWith = row.busy_with || null;
+    }
+    if (canFly()) await Promise.all([...state.vehicles.keys()].map((id) => fetchControl(id)));
+    else scheduleCards();
+  } catch {
+    // the next round tries again
+  } finally {
+    registerBusy = false;
+    if (state.user) registerTimer = setTimeout(refreshRegister, 4000);
+  }
+}
+
 export function initFleet() {
   initEnergy(scheduleCards);
+  on("user", () => refreshRegister());
   on("vehicle", (v) => {
     drawDrone(v);
     scheduleCards();

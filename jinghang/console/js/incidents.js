@@ -3,7 +3,8 @@
 // with one click (or a second pilot's confirmation where the playbook asks for one). Each case
 // shows its sorties (drone, state, times) and, while no drone can take it, every drone's reason
 // (translated from its code); a commander adds a sortie (a named drone, another playbook),
-// recalls, redirects, closes the case with an outcome or cancels it.
+// recalls, redirects, closes the case with an outcome or cancels it (recall and cancel ask
+// first, in the operator's language, and say afterwards what was done).
 
 import { PATHS, asList, get, post } from "./api.js";
 import { formatDistance, formatDuration, lang, localName, onLangChange, t } from "./i18n.js";
@@ -229,11 +230,25 @@ function scheduleList() {
   });
 }
 
+/** Actions that cannot be taken back ask first: what, on which case, with which drones. */
+const CAREFUL = new Set(["recall", "cancel"]);
+
+function flyingDrones(inc) {
+  return (inc.sorties || []).filter((s) => FLYING_SORTIE_STATES.has(s.state) && s.vehicle_system_id != null)
+    .map((s) => vehicleName(s.vehicle_system_id)).join(lang() === "zh" ? "、" : ", ");
+}
+
 async function act(inc, action) {
+  if (CAREFUL.has(action)) {
+    const text = t(`ops.confirm.case_${action}`, { id: inc.id, type: playbookLabel(inc.type), drones: flyingDrones(inc) || "–" });
+    if (!(await confirmAction(text))) return;
+  }
   try {
     const result = await post(PATHS.incidentAction(inc.id, action), {});
     if (result && typeof result === "object" && (result.id != null || result.incident_id != null)) upsertIncident(result);
     else await refreshIncident(inc.id);
+    if (action === "recall") toast(t("ops.result.recall_sent", { id: inc.id }));
+    else if (action === "cancel") toast(t("ops.result.case_cancelled", { id: inc.id }));
   } catch (err) {
     showCoded(err);
   }

@@ -2,9 +2,12 @@
 // service area (sea, land, districts, main roads, place names), or a deployment's own tile
 // server when the console settings name one (tile_url). Overlay layers for drones, incidents,
 // no-fly zones, patrol routes, plans and flight records; and a one-shot "pick a point" mode.
+// While a point is picked it can also be typed (decimal degrees or d°m's"), and a click on a
+// drone or an incident picks its position. The area the map may be panned over grows to hold
+// every no-fly zone and base it is given; a legend names what is drawn and shows each zone.
 
 import * as L from "../vendor/leaflet/leaflet-src.esm.js";
-import { lang, onLangChange, t } from "./i18n.js";
+import { lang, localText, onLangChange, t } from "./i18n.js";
 import { escapeHtml } from "./ui.js";
 
 export { L };
@@ -20,6 +23,7 @@ let baseData = null;
 let baseLayer = null;
 let labelLayer = null;
 let pickHandler = null;
+let areaBounds = null; // the configured area, grown by every zone and base drawn
 const hint = () => document.getElementById("map-hint");
 
 export const layers = {};
@@ -41,22 +45,30 @@ export function createMap(settings = {}) {
   map.createPane("base").style.zIndex = 250; // above tiles (200), below overlays (400)
   const bounds = settings.bounds || WEIHAI_BOUNDS;
   map.fitBounds(bounds);
-  map.setMaxBounds(L.latLngBounds(bounds).pad(0.6));
+  areaBounds = L.latLngBounds(bounds);
+  map.setMaxBounds(areaBounds.pad(0.6));
   if (settings.tile_url) {
     L.tileLayer(settings.tile_url, {
       attribution: settings.tile_attribution || "",
       maxZoom: settings.tile_max_zoom || 18,
     }).addTo(map);
   }
-  for (const name of ["nofly", "patrols", "plan", "record", "incidents", "trails", "drones"]) {
-    layers[name] = L.layerGroup().addTo(map);
+  for (const name of ["nofly", "patrols", "plan", "record", "incidents", "trails", "drones", "bases"]) {
+    layers[name] = L.featureGroup().addTo(map);
   }
+  // a click on a drone, incident or base while a point is picked picks its position
+  for (const name of ["drones", "incidents", "bases"]) {
+    layers[name].on("click", (ev) => {
+      if (!pickHandler || !ev.latlng) return;
+      L.DomEvent.stop(ev.originalEvent || ev);
+      pickAt(ev.latlng);
+    });
+  }
+  addLegend();
+  initCoordinateEntry();
   loadBase(Boolean(settings.tile_url));
   map.on("click", (ev) => {
-    if (!pickHandler) return;
-    const fn = pickHandler;
-    if (!fn.keep) setPick(null);
-    fn(ev.latlng);
+    if (pickHandler) pickAt(ev.latlng);
   });
   onLangChange(() => drawLabels());
   return map;
@@ -130,6 +142,176 @@ export function setPick(fn, hintText = "", keep = false) {
     el.textContent = hintText;
     el.hidden = !fn || !hintText;
   }
+  const entry = document.getElementById("coord-entry");
+  if (entry) {
+    entry.hidden = !fn;
+    document.getElementById("coord-error").textContent = "";
+    if (!fn) document.getElementById("coord-input").value = "";
+  }
+}
+
+/** Whether a point is being picked (a click on a drone then picks, not selects). */
+export function isPicking() {
+  return Boolean(pickHandler);
+}
+
+/** Hand a point to the waiting pick (from a click, a marker or typed coordinates). */
+export function pickAt(latlng) {
+  const fn = pickHandler;
+  if (!fn) return;
+  if (!fn.keep) setPick(null);
+  fn(L.latLng(latlng));
+}
+
+// ---- coordinates typed by hand -----------------------------------------------------------
+
+const HEMI = { N: 1, S: -1, E: 1, W: -1, 北: 1, 南: -1, 东: 1, 西: -1 };
+
+/** One angle: decimal degrees ("37.5123", "-122.1") or degrees, minutes, seconds
+ * ("37°30'44.3\"N", "37 30 44.3 N", "37°30.74'"), with an optional hemisphere letter. */
+function parseAngle(text) {
+  let s = text.trim().replace(/[′’]/g, "'").replace(/[″”]/g, '"').replace(/''/g, '"');
+  let sign = 1;
+  let hemi = null;
+  const letter = s.match(/^([NSEW北南东西])\s*|\s*([NSEW北南东西])$/i);
+  if (letter) {
+    hemi = (letter[1] || letter[2]).toUpperCase();
+    sign = HEMI[hemi];
+    s = s.replace(letter[0], "").trim();
+  }
+  if (s.startsWith("-")) {
+    sign = -sign;
+    s = s.slice(1).trim();
+  }
+  const parts = s.split(/[°º度'分"秒\s]+/).filter(Boolean);
+  if (!parts.length || parts.length > 3 || !parts.every((p) => /^\d+(\.\d+)?$/.test(p))) return null;
+  const [d, m = "0", sec = "0"] = parts;
+  const minutes = Number(m);
+  const seconds = Number(sec);
+  if (parts.length > 1 && !/^\d+$/.test(d)) return { error: "ops.coord.bad_dms" };
+  if (minutes >= 60 || seconds >= 60 || (parts.length === 3 && !/^\d+$/.test(m))) return { error: "ops.coord.bad_dms" };
+  return { value: sign * (Number(d) + minutes / 60 + seconds / 3600), hemi };
+}
+
+/** "lat, lon" in decimal degrees or d°m's" -> {lat, lon}, or {error: i18n key, ...vars}. */
+export function parseCoordinates(text) {
+  const raw = String(text ?? "").trim();
+  if (!raw) return { error: "ops.coord.empty" };
+  let pieces = raw.split(/\s*[,，;；]\s*/).filter(Boolean);
+  if (pieces.length !== 2) {
+    // "37.5 122.1" or "37°30'N 122°06'E": split after the first angle
+    const m = raw.match(/^(.+?[NS北南])\s*(.+)$/i) || raw.match(/^(-?\d+(?:\.\d+)?)\s+(-?\d+(?:\.\d+)?)$/);
+    pieces = m ? [m[1], m[2]] : [];
+  }
+  if (pieces.length !== 2) return { error: "ops.coord.two_numbers" };
+  const a = parseAngle(pieces[0]);
+  const b = parseAngle(pieces[1]);
+  if (!a || !b) return { error: "ops.coord.unreadable" };
+  if (a.error || b.error) return { error: a.error || b.error };
+  let lat = a.value;
+  let lon = b.value;
+  if (a.hemi && "EW东西".includes(a.hemi) || b.hemi && "NS北南".includes(b.hemi)) [lat, lon] = [lon, lat];
+  if (!(lat >= -90 && lat <= 90)) return { error: "ops.coord.lat_range", value: lat };
+  if (!(lon >= -180 && lon <= 180)) return { error: "ops.coord.lon_range", value: lon };
+  return { lat, lon };
+}
+
+function initCoordinateEntry() {
+  const form = document.getElementById("coord-entry");
+  if (!form) return;
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const input = document.getElementById("coord-input");
+    const out = document.getElementById("coord-error");
+    const parsed = parseCoordinates(input.value);
+    if (parsed.error) {
+      out.textContent = t(parsed.error, { value: parsed.value == null ? "" : parsed.value.toFixed(4) });
+      out.dataset.code = parsed.error;
+      return;
+    }
+    out.textContent = "";
+    out.dataset.code = "";
+    if (areaBounds && !map.options.maxBounds?.contains([parsed.lat, parsed.lon])) {
+      out.textContent = t("ops.coord.outside");
+      out.dataset.code = "ops.coord.outside";
+      return;
+    }
+    map.panTo([parsed.lat, parsed.lon], { animate: false });
+    input.value = "";
+    pickAt([parsed.lat, parsed.lon]);
+  });
+}
+
+// ---- the area the map covers -------------------------------------------------------------
+
+/** Let the map be panned over ``bounds`` too (a no-fly zone, a base far from the centre). */
+export function extendArea(bounds) {
+  if (!map || !bounds) return;
+  const b = L.latLngBounds(bounds);
+  if (!b.isValid()) return;
+  areaBounds = areaBounds ? L.latLngBounds(areaBounds.getSouthWest(), areaBounds.getNorthEast()).extend(b) : b;
+  map.setMaxBounds(areaBounds.pad(0.25));
+}
+
+// ---- legend ------------------------------------------------------------------------------
+
+let legendZones = [];
+
+function legendSwatch(cls, style = "") {
+  return `<span class="legend-swatch ${cls}" style="${style}"></span>`;
+}
+
+function drawLegend() {
+  const box = document.getElementById("map-legend");
+  if (!box) return;
+  const open = box.open ?? true;
+  const row = (swatch, key) => `<li>${swatch}<span>${escapeHtml(t(key))}</span></li>`;
+  const zones = legendZones.map((z, i) => `<li><button type="button" class="link legend-zone" data-zone="${i}">${escapeHtml(z.name)}</button></li>`).join("");
+  box.innerHTML = `<summary>${escapeHtml(t("ops.legend.title"))}</summary>
+    <h4>${escapeHtml(t("ops.legend.drones"))}</h4><ul>
+      ${row(legendSwatch("dot", "--c:#0b63ce"), "ops.legend.drone_flying")}
+      ${row(legendSwatch("dot", "--c:#2f8f46"), "ops.legend.drone_ready")}
+      ${row(legendSwatch("dot", "--c:#d0312d"), "ops.legend.drone_low")}
+      ${row(legendSwatch("dot", "--c:#8a8a8a"), "ops.legend.drone_lost")}
+      ${row(legendSwatch("base"), "ops.legend.base")}</ul>
+    <h4>${escapeHtml(t("ops.legend.incidents"))}</h4><ul>
+      ${row(legendSwatch("incident", "--c:#e08a00"), "ops.legend.incident_waiting")}
+      ${row(legendSwatch("incident", "--c:#d0312d"), "ops.legend.incident_served")}
+      ${row(legendSwatch("line", "--c:#1f7a8c"), "ops.legend.patrol")}
+      ${row(legendSwatch("line", "--c:#e85d04"), "ops.legend.plan")}</ul>
+    <h4>${escapeHtml(t("ops.legend.nofly"))}</h4><ul>
+      ${row(legendSwatch("zone"), "ops.legend.nofly_zone")}${zones}</ul>`;
+  box.open = open;
+}
+
+function addLegend() {
+  const Legend = L.Control.extend({
+    options: { position: "topright" },
+    onAdd() {
+      const box = L.DomUtil.create("details", "map-legend");
+      box.id = "map-legend";
+      box.open = !window.matchMedia("(max-width: 700px)").matches;
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      box.addEventListener("click", (ev) => {
+        const button = ev.target.closest(".legend-zone");
+        const zone = button && legendZones[Number(button.dataset.zone)];
+        if (zone) map.fitBounds(zone.bounds.pad(0.5), { animate: false });
+      });
+      return box;
+    },
+  });
+  new Legend().addTo(map);
+  drawLegend();
+  onLangChange(() => {
+    legendZones = legendZones.map((z) => ({ ...z, name: zoneName(z.properties) }));
+    drawLegend();
+  });
+}
+
+function zoneName(p = {}) {
+  const local = (lang() === "zh" ? p.name_zh : p.name_en) || p.name || p.id || "";
+  return localText(String(local));
 }
 
 export function cancelPick() {
@@ -161,14 +343,19 @@ export function drawNoFly(data) {
       geometry: z.geometry || z.polygon || z.area,
     })).filter((f) => f.geometry),
   };
+  const zones = [];
   L.geoJSON(fc, {
     style: { color: "#d0312d", weight: 2, fillColor: "#d0312d", fillOpacity: 0.15, dashArray: "4 3" },
     onEachFeature: (f, layer) => {
       const p = f.properties || {};
-      const name = (lang() === "zh" ? p.name_zh : p.name_en) || p.name || p.id || "";
+      const name = zoneName(p);
       layer.bindTooltip(escapeHtml(name), { sticky: true });
+      if (layer.getBounds) zones.push({ name, properties: p, bounds: layer.getBounds() });
     },
   }).addTo(layers.nofly);
+  legendZones = zones;
+  for (const z of zones) extendArea(z.bounds);
+  drawLegend();
 }
 
 /** Draw patrol areas and routes: each schedule's inputs (area / route / points as

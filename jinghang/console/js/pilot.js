@@ -5,12 +5,16 @@
 // camera source: only those the register says the drone carries; altitude, speed, orbit),
 // who has control of the drone, and the last command's result (accepted, refused and why,
 // no answer).
+// Who has control is also kept per drone (``controlText``) for the card's permanent line, read
+// from the server (GET control) every few seconds and after each command; a command's result
+// says what is known: "sent" for a position target (the drone sends no acknowledgement) or a
+// command whose answer is not recorded yet, "done" only for one the vehicle accepted.
 
 import { PATHS, get, post } from "./api.js";
-import { t } from "./i18n.js";
+import { commandName, resultName, t } from "./i18n.js";
 import { setPick } from "./map.js";
-import { canFly, state } from "./state.js";
-import { confirmAction, h, showError, toast } from "./ui.js";
+import { canFly, emit, state } from "./state.js";
+import { confirmAction, errorText, h, toast } from "./ui.js";
 
 /** action name in the console -> the API's path segment under /vehicles/{id}/ */
 export const PILOT_ACTIONS = [
@@ -21,14 +25,97 @@ export const PILOT_ACTIONS = [
   { key: "release", label: "pilot.release", path: "release" },
 ];
 
+// ---- who has control, per drone -------------------------------------------------------
+
+/** id -> the server's Control answer ({dispatched, controlled_by, last_command}) */
+const controls = new Map();
+
+/** Read who has the drone now (pilots and commanders may ask); re-renders its card. */
+export async function fetchControl(id) {
+  if (!canFly()) return null;
+  try {
+    const c = await get(PATHS.vehicleCommand(id, "control"));
+    controls.set(String(id), c);
+    const v = state.vehicles.get(String(id));
+    if (v) emit("vehicle", v);
+    return c;
+  } catch {
+    return null;
+  }
+}
+
+/** The card's line: who has control of the drone (a pilot, the dispatcher, or no one). */
+export function controlText(vehicle) {
+  const c = controls.get(String(vehicle.id));
+  if (!c) {
+    if (vehicle.busyWith === undefined) return t("pilot.control_unknown"); // the register not read yet
+    return vehicle.busyWith ? t("pilot.controlled_by", { who: t("pilot.dispatcher") }) : t("pilot.controlled_free");
+  }
+  if (c.controlled_by) return t("ops.control.pilot", { who: c.controlled_by });
+  if (c.dispatched) return t("pilot.controlled_by", { who: t("pilot.dispatcher") });
+  return t("pilot.controlled_free");
+}
+
+/** The card's second line: the last command the drone was sent, by whom, and its answer. */
+export function lastCommandText(vehicle) {
+  const last = controls.get(String(vehicle.id))?.last_command;
+  if (!last) return "";
+  const actor = t(`ops.actor.${last.actor}`);
+  return t("ops.control.last", { command: commandName(last.command), result: resultName(last.result), who: actor.startsWith("ops.") ? last.actor : actor });
+}
+
+export function controlHolder(vehicle) {
+  const c = controls.get(String(vehicle.id));
+  return c ? c.controlled_by || (c.dispatched ? "dispatcher" : "") : "";
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What the vehicle answered to the command just sent by this user: "done" when the record
+ * says ACCEPTED, "sent" when it says SENT or has no answer yet, "refused" otherwise. */
+async function answerOf(id, sentAtMs) {
+  const me = state.user?.username;
+  for (let attempt = 0; attempt < 4; attempt += 1) {
+    const c = await fetchControl(id);
+    const last = c?.last_command;
+    if (last && last.actor === me && Date.parse(last.at) >= sentAtMs - 2000) {
+      const result = String(last.result || "").toUpperCase();
+      if (result === "ACCEPTED") return { kind: "done" };
+      if (result === "SENT") return { kind: "sent" };
+      if (result && result !== "PENDING") return { kind: "refused", result };
+    }
+    await sleep(250);
+  }
+  return { kind: "sent" };
+}
+
+function showResult(vehicle, kind, text, code = "") {
+  const out = document.querySelector(`.pilot-panel[data-drone="${CSS.escape(String(vehicle.id))}"] .pilot-result`);
+  if (out) {
+    out.textContent = text;
+    out.dataset.result = kind;
+    out.dataset.code = code;
+  }
+  toast(text, kind === "refused" ? "error" : "info");
+}
+
 async function send(vehicle, action, body = {}) {
   const name = vehicle.name;
+  const what = t(action.label);
+  const sentAt = Date.now();
   try {
     await post(PATHS.vehicleCommand(vehicle.id, action.path), body);
-    toast(t("pilot.sent", { drone: name, action: t(action.label) }));
   } catch (err) {
-    showError(err);
+    showResult(vehicle, "refused", t("ops.result.refused", { drone: name, action: what, reason: errorText(err) }), err?.code || "");
+    fetchControl(vehicle.id);
+    return;
   }
+  // a position target has no acknowledgement: it is only ever known to be sent
+  const answer = action.key === "goto" ? { kind: "sent" } : await answerOf(vehicle.id, sentAt);
+  if (action.key === "goto") fetchControl(vehicle.id);
+  if (answer.kind === "done") showResult(vehicle, "done", t("ops.result.done", { drone: name, action: what }), "command.accepted");
+  else if (answer.kind === "sent") showResult(vehicle, "sent", t("ops.result.sent", { drone: name, action: what }), "command.sent");
+  else showResult(vehicle, "refused", t("ops.result.refused", { drone: name, action: what, reason: resultName(answer.result) }), "command.refused");
 }
 
 async function run(vehicle, action) {
@@ -45,7 +132,8 @@ async function run(vehicle, action) {
     }, t("pilot.pick_point", { drone: vehicle.name }));
     return;
   }
-  if (!(await confirmAction(t("pilot.confirm", { drone: vehicle.name, action: t(action.label) })))) return;
+  const ask = t(`ops.confirm.${action.key}`, { drone: vehicle.name });
+  if (!(await confirmAction(ask.startsWith("ops.") ? t("pilot.confirm", { drone: vehicle.name, action: t(action.label) }) : ask))) return;
   await send(vehicle, action);
 }
 
@@ -105,10 +193,13 @@ async function refreshControl(panel, id) {
   const line = panel.querySelector(".pilot-control");
   try {
     const c = await get(PATHS.vehicleCommand(id, "control"));
+    controls.set(String(id), c);
     const who = c.controlled_by ? t("pilot.controlled_by", { who: c.controlled_by })
       : c.dispatched ? t("pilot.controlled_by", { who: t("pilot.dispatcher") }) : t("pilot.controlled_free");
     line.textContent = who;
     line.dataset.controlledBy = c.controlled_by || "";
+    const v = state.vehicles.get(String(id));
+    if (v) emit("vehicle", v);
   } catch (err) {
     line.textContent = resultText(err);
   }
@@ -125,7 +216,7 @@ async function control(vehicle, path, label, body) {
   } catch (err) {
     const text = `${t(label)}: ${resultText(err)}`;
     if (out) { out.textContent = text; out.dataset.result = err?.problem?.code === "command.no_answer" ? "no_answer" : "refused"; }
-    else showError(err);
+    else toast(text, "error");
   }
   if (panel) refreshControl(panel, vehicle.id);
 }
