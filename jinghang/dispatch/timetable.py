@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from jinghang.dispatch.clock import utc
 from jinghang.dispatch.errors import PatrolError
@@ -30,7 +30,12 @@ def next_due(cron: str, after: dt.datetime, time_zone: str = DEFAULT_TIME_ZONE) 
     """The first moment strictly after ``after`` that the timetable names, in UTC."""
     zone = check_timetable(cron, time_zone)
     local_after = utc(after).astimezone(zone)
-    moment = croniter(cron, local_after).get_next(dt.datetime)
+    try:
+        moment = croniter(cron, local_after).get_next(dt.datetime)
+    except (CroniterBadDateError, ValueError, OverflowError):
+        # a day that never comes (31 February) makes croniter give up after its search
+        raise PatrolError(f"the timetable {cron!r} names no date that exists", field="cron",
+                          value=cron, limit="a day of the month the month has") from None
     return utc(moment)
 
 

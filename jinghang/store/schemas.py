@@ -341,10 +341,15 @@ class PatrolScheduleCreate(_Request):
     @field_validator("cron")
     @classmethod
     def _cron_valid(cls, value: str) -> str:
-        from croniter import croniter
+        from croniter import CroniterBadDateError, croniter
 
         if not croniter.is_valid(value):
             raise ValueError(f"not a valid cron expression: {value!r}")
+        try:
+            croniter(value).get_next()
+        except (CroniterBadDateError, ValueError, OverflowError):
+            raise ValueError(f"the timetable {value!r} names no date that exists "
+                             "(such as 31 February)") from None
         return value
 
     @field_validator("time_zone")

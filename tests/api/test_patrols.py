@@ -70,6 +70,17 @@ async def test_patrol_that_could_never_fly_is_refused_with_the_reason(tmp_path: 
             },
         )
         assert bad_cron.status_code == 422 and bad_cron.json()["field"] == "cron"
+        never = await api.post(
+            "/api/patrols",
+            "commander",
+            json={
+                "name": "x",
+                "template_id": template_id,
+                "inputs": {"area": FIELD},
+                "cron": "0 6 31 2 *",  # 31 February: valid cron, never due
+            },
+        )
+        assert never.status_code == 422 and never.json()["field"] == "cron", never.text
         bad_zone = await api.post(
             "/api/patrols",
             "commander",

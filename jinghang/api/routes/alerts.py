@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from jinghang.api.deps import Flyer, Reader, ServicesDep, note_audit
+from jinghang.api.limits import RowId
 from jinghang.errors import JinghangError
 from jinghang.store.alerts import AlertPublic, AlertState
 
@@ -41,7 +42,7 @@ async def list_alerts(
 @router.post("/{alert_id}/acknowledge", response_model=AlertPublic,
              summary="Acknowledge an alert for everyone")
 async def acknowledge(
-    request: Request, services: ServicesDep, who: Flyer, alert_id: int
+    request: Request, services: ServicesDep, who: Flyer, alert_id: RowId
 ) -> AlertPublic:
     note_audit(request, "alert.acknowledge", "alert", alert_id)
     alert: AlertPublic = _service(services).acknowledge(alert_id, username=who.username)

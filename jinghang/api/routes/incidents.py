@@ -136,7 +136,7 @@ async def add_sortie(
     request: Request,
     services: ServicesDep,
     who: Commander,
-    incident_id: int,
+    incident_id: RowId,
     body: NewSortie | None = None,
 ) -> IncidentPublic:
     ask = body or NewSortie()
@@ -153,7 +153,7 @@ async def add_sortie(
     summary="Close the case with an outcome (drones still out are sent home)",
 )
 async def close(
-    request: Request, services: ServicesDep, who: Commander, incident_id: int, body: Close
+    request: Request, services: ServicesDep, who: Commander, incident_id: RowId, body: Close
 ) -> IncidentPublic:
     note_audit(request, "incident.close.request", "incident", incident_id,
                outcome=body.outcome)

@@ -143,7 +143,7 @@ async def get_patrol(services: ServicesDep, _: Reader, schedule_id: RowId) -> Pa
 
 
 @router.get("/{schedule_id}/check", summary="Which drones could fly the patrol now")
-async def check_patrol(services: ServicesDep, _: Reader, schedule_id: int) -> dict[str, Any]:
+async def check_patrol(services: ServicesDep, _: Reader, schedule_id: RowId) -> dict[str, Any]:
     with services.store.read_session() as session:
         patrol = repo.get_patrol(session, schedule_id)
     return _check(services, patrol) or {"can_fly": False, "reason": "no dispatcher runs",
