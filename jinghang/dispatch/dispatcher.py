@@ -31,6 +31,7 @@ import datetime as dt
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from jinghang.dispatch import patrol_launch, recovery
@@ -101,6 +102,7 @@ from jinghang.store import (
     set_mission_state,
     update_incident_fields,
 )
+from jinghang.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 S = SortieState
@@ -133,6 +135,7 @@ class Dispatcher:
         recovery_wait_s: float = 20.0,
         lost_contact_s: float = 60.0,
         record_commands: bool = True,
+        writer: StoreWriter | None = None,
     ) -> None:
         self.store = store
         self.fleet = fleet
@@ -146,7 +149,8 @@ class Dispatcher:
         self.recovery_wait_s = recovery_wait_s
         self.lost_contact_s = lost_contact_s
         self.record_commands = record_commands
-        self.journal = Journal(store, bus)
+        #: Every write of the dispatcher goes through the journal's store writer, in order.
+        self.journal = Journal(store, bus, writer)
         #: Sorties waiting for a drone or a confirmation, by sortie id.
         self.demands: dict[int, Demand] = {}
         #: Case id -> its work cut into parts, each with the sortie that flies it.
@@ -154,9 +158,9 @@ class Dispatcher:
         self.flights: dict[int, Flight] = {}  # by system id
         #: system id -> what it is doing ("incident 4", "patrol run 2"), launches included.
         self.busy: dict[int, str] = {}
-        self.recorder = CommandRecorder(store, bus, self.tag_of)
+        self.recorder = CommandRecorder(store, bus, self.tag_of, self.journal.writer)
         #: The flown track of every mission (sampled from the followed telemetry).
-        self.track = TrackRecorder(store)
+        self.track = TrackRecorder(store, writer=self.journal.writer)
         #: The fleet register's status, written back from this lifecycle.
         self.register = RegisterStatus(store, bus, DISPATCHER)
         self.handover = Handover(self.flights, fleet, self.journal, self.limits, self.no_fly)
@@ -206,6 +210,7 @@ class Dispatcher:
                 self._tasks = None
                 self.started.clear()
                 self.track.flush()
+                self.journal.writer.close()  # commits what is still queued
 
     def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         """Run ``coro`` in the dispatcher's task group; a failure is logged and alerted,
@@ -365,6 +370,7 @@ class Dispatcher:
         for demand in demands[1:]:
             if demand.due(now):
                 self._try_assign(demand)
+        await self.journal.settle()
         return Report(self.journal.case(case.id), choice)
 
     def work_of(self, incident_id: int) -> dict[str, Any]:
@@ -435,6 +441,7 @@ class Dispatcher:
                 self._assign(decision, actor=actor)
         else:
             self._try_assign(waiting)
+        await self.journal.settle()
         return self.journal.case(incident_id)
 
     def _serve_queue(self) -> None:
@@ -457,9 +464,9 @@ class Dispatcher:
         demand = decision.demand
         changed = reasons_changed(demand.reasons, decision.reasons)
         demand.reasons = decision.reasons
-        with self.journal.tx() as s:
-            update_incident_fields(s, demand.case_id, reason=decision.reason[:1024],
-                                   unassigned=decision.reasons)
+        self.journal.post(partial(update_incident_fields, incident_id=demand.case_id,
+                                  reason=decision.reason[:1024], unassigned=decision.reasons),
+                          what=f"incident {demand.case_id} unassigned")
         if changed:
             self.journal.event("case", "case.unassigned", case_id=demand.case_id,
                                sortie_id=demand.sortie_id, reasons=decision.reasons)
@@ -475,9 +482,9 @@ class Dispatcher:
         sid = candidate.system_id
         self.claim(sid, f"incident {demand.case_id}")
         if demand.reasons:  # it waited: the case is no longer unassigned
-            with self.journal.tx() as s:
-                update_incident_fields(s, demand.case_id, reason=candidate.why(),
-                                       unassigned=None)
+            self.journal.post(partial(update_incident_fields, incident_id=demand.case_id,
+                                      reason=candidate.why(), unassigned=None),
+                              what=f"incident {demand.case_id} assigned")
         demand.reasons = []
         self.sync_register()
         if demand.playbook.pilot_confirmation:
@@ -537,6 +544,7 @@ class Dispatcher:
         demand.held_system_id = None
         self.demands.pop(demand.sortie_id, None)
         self._start_launch(demand, sid, plan, actor=actor, confirmed_by=actor)
+        await self.journal.settle()
         return self.journal.case(incident_id)
 
     async def close(self, incident_id: int, *, actor: str, outcome: str, note: str = ""
@@ -576,6 +584,7 @@ class Dispatcher:
                                       unassigned=None, **fields)
         self.sync_register()
         self.wake()
+        await self.journal.settle()
         return case
 
     def _launching_cases(self) -> dict[int, int]:
@@ -611,13 +620,13 @@ class Dispatcher:
                       confirmed_by: str | None, reason: str | None) -> None:
         case_id, sortie_id = demand.case_id, demand.sortie_id
         vehicle = self.fleet.vehicles.get(system_id)
-        with self.journal.tx() as s:
-            mission = create_mission(s, MissionCreate(
-                incident_id=case_id, vehicle_system_id=system_id,
-                template_id=plan.template_id or demand.playbook.id,
-                pattern=plan.pattern or "", params=dict(plan.params),
-                items=items_to_json(plan.items), flight_time_s=plan.flight_time_s,
-                distance_m=plan.distance_horizontal_m), created_by=actor)
+        mission = await self.journal.write(partial(create_mission, data=MissionCreate(
+            incident_id=case_id, vehicle_system_id=system_id,
+            template_id=plan.template_id or demand.playbook.id,
+            pattern=plan.pattern or "", params=dict(plan.params),
+            items=items_to_json(plan.items), flight_time_s=plan.flight_time_s,
+            distance_m=plan.distance_horizontal_m), created_by=actor),
+            what=f"mission of sortie {sortie_id}")
         flight = Flight(system_id, mission.id, list(plan.items), scene_seq(plan.items),
                         return_seq(plan.items), incident_id=case_id, sortie_id=sortie_id)
         self.claim(system_id, f"incident {case_id}", incident_id=case_id,
@@ -630,8 +639,9 @@ class Dispatcher:
                 raise DispatchError(f"vehicle {system_id} has no link", field="system_id",
                                     value=system_id)
             await check_camera(vehicle, plan)
-            with self.journal.tx() as s:
-                set_mission_state(s, mission.id, MissionState.UPLOADING, actor=actor)
+            self.journal.post(partial(set_mission_state, mission_id=mission.id,
+                                      to_state=MissionState.UPLOADING, actor=actor),
+                              what=f"mission {mission.id} uploading")
             await vehicle.upload_mission(plan.items, actor=actor)
             if demand.reported_at is not None and case_id not in self.takeoff_latency_s:
                 self.takeoff_latency_s[case_id] = (
@@ -648,8 +658,9 @@ class Dispatcher:
         self.flights[system_id] = flight
         flight.phase = Phase.EN_ROUTE
         self.sync_register()
-        with self.journal.tx() as s:
-            set_mission_state(s, mission.id, MissionState.FLYING, actor=actor)
+        self.journal.post(partial(set_mission_state, mission_id=mission.id,
+                                  to_state=MissionState.FLYING, actor=actor),
+                          what=f"mission {mission.id} flying")
         self.journal.move_sortie(sortie_id, S.EN_ROUTE, actor=actor)
         if recalled_by is not None:
             await self._recall_flight(flight, actor=recalled_by)
@@ -659,9 +670,10 @@ class Dispatcher:
                               exc: DispatchError | FlightError | CameraNotConfigured) -> None:
         sid = flight.system_id
         message = f"vehicle {sid} refused: {exc.message}"
-        with self.journal.tx() as s:
-            set_mission_state(s, flight.mission_id, MissionState.FAILED, actor=DISPATCHER,
-                              message=message, data=exc.to_dict())
+        self.journal.post(partial(set_mission_state, mission_id=flight.mission_id,
+                                  to_state=MissionState.FAILED, actor=DISPATCHER,
+                                  message=message, data=exc.to_dict()),
+                          what=f"mission {flight.mission_id} failed")
         if vehicle is not None and vehicle.state.armed:
             try:
                 await vehicle.disarm(actor=DISPATCHER)
@@ -676,10 +688,11 @@ class Dispatcher:
         self.journal.alert("warning", f"incident {demand.case_id}: {message}; trying the next "
                            "drone", incident_id=demand.case_id, system_id=sid)
         if self.journal.case(demand.case_id).state == CaseState.OPEN:
-            with self.journal.tx() as s:
-                again = create_sortie(s, demand.case_id, demand.playbook.id,
-                                      dispatched_by=demand.dispatched_by,
-                                      needs_confirmation=demand.playbook.pilot_confirmation)
+            again = await self.journal.write(partial(
+                create_sortie, incident_id=demand.case_id, playbook_id=demand.playbook.id,
+                dispatched_by=demand.dispatched_by,
+                needs_confirmation=demand.playbook.pilot_confirmation),
+                what=f"another sortie for incident {demand.case_id}")
             for part in self.work.get(demand.case_id, []):
                 if part.get("sortie_id") == demand.sortie_id:
                     part["sortie_id"] = again.id
@@ -742,11 +755,13 @@ class Dispatcher:
                   f"{self.lost_contact_s:g} s during the flight")
         self.journal.alert("error", f"{flight.label}: {reason}", system_id=flight.system_id,
                            incident_id=flight.incident_id)
-        with self.journal.tx() as s:
-            set_mission_state(s, flight.mission_id, MissionState.FAILED, actor=DISPATCHER,
-                              message=reason)
-            if flight.patrol_run_id is not None:
-                finish_patrol_run(s, flight.patrol_run_id, PatrolRunStatus.FAILED, reason=reason)
+        self.journal.post(partial(set_mission_state, mission_id=flight.mission_id,
+                                  to_state=MissionState.FAILED, actor=DISPATCHER,
+                                  message=reason), what=f"mission {flight.mission_id} failed")
+        if flight.patrol_run_id is not None:
+            self.journal.post(partial(finish_patrol_run, run_id=flight.patrol_run_id,
+                                      status=PatrolRunStatus.FAILED, reason=reason),
+                              what=f"patrol run {flight.patrol_run_id} failed")
         current = self._sortie_state(flight)
         if flight.sortie_id is not None and current is not None and current not in SORTIE_FINAL:
             self.journal.move_sortie(flight.sortie_id, S.FAILED, actor=DISPATCHER, reason=reason,
@@ -761,8 +776,8 @@ class Dispatcher:
         if seq is None or seq == flight.last_seq or flight.handed_over_to is not None:
             return
         flight.last_seq = seq
-        with self.journal.tx() as s:
-            set_mission_progress(s, flight.mission_id, seq)
+        self.journal.post(partial(set_mission_progress, mission_id=flight.mission_id,
+                                  current_seq=seq), what=f"mission {flight.mission_id} progress")
         self.bus.publish("mission.progress", {
             "mission_id": flight.mission_id, "incident_id": flight.incident_id,
             "sortie_id": flight.sortie_id, "patrol_run_id": flight.patrol_run_id,
@@ -775,9 +790,10 @@ class Dispatcher:
         log.info("%s: %s -> %s", flight.label, previous.name, phase.name)
         self.sync_register()
         if phase == Phase.RETURNING:
-            with self.journal.tx() as s:
-                set_mission_state(s, flight.mission_id, MissionState.RETURNING,
-                                  actor=flight.recalled_by or DISPATCHER)
+            self.journal.post(partial(set_mission_state, mission_id=flight.mission_id,
+                                      to_state=MissionState.RETURNING,
+                                      actor=flight.recalled_by or DISPATCHER),
+                              what=f"mission {flight.mission_id} returning")
         targets = {Phase.EN_ROUTE: S.EN_ROUTE, Phase.ON_SCENE: S.ON_SCENE,
                    Phase.RETURNING: S.RETURNING}
         target = targets.get(phase)
@@ -799,9 +815,9 @@ class Dispatcher:
         self.sync_register()
         end_state = MissionState.ABORTED if flight.recalled_by else MissionState.COMPLETED
         if not flight.lost_reported:
-            with self.journal.tx() as s:
-                set_mission_state(s, flight.mission_id, end_state, actor=DISPATCHER,
-                                  message="landed")
+            self.journal.post(partial(set_mission_state, mission_id=flight.mission_id,
+                                      to_state=end_state, actor=DISPATCHER, message="landed"),
+                              what=f"mission {flight.mission_id} landed")
         current = self._sortie_state(flight)
         if flight.sortie_id is not None and current is not None and current not in SORTIE_FINAL:
             reason = (f"recalled by {flight.recalled_by}; drone landed"
@@ -813,10 +829,10 @@ class Dispatcher:
                 self._maybe_auto_close(flight.incident_id)
         if flight.patrol_run_id is not None and not flight.lost_reported:
             status = PatrolRunStatus.FAILED if flight.recalled_by else PatrolRunStatus.COMPLETED
-            with self.journal.tx() as s:
-                finish_patrol_run(s, flight.patrol_run_id, status,
-                                  reason=f"recalled by {flight.recalled_by}"
-                                  if flight.recalled_by else "")
+            self.journal.post(partial(finish_patrol_run, run_id=flight.patrol_run_id,
+                                      status=status, reason=f"recalled by {flight.recalled_by}"
+                                      if flight.recalled_by else ""),
+                              what=f"patrol run {flight.patrol_run_id} ended")
         self.bus.publish("mission.progress", {
             "mission_id": flight.mission_id, "incident_id": flight.incident_id,
             "sortie_id": flight.sortie_id, "patrol_run_id": flight.patrol_run_id,
@@ -854,11 +870,13 @@ class Dispatcher:
                                     field="incident_id", value=incident_id)
         for sortie_id in launching:
             self._launching[sortie_id] = actor
-            with self.journal.tx() as s:
-                add_mission_event(s, kind="recall", actor=actor, incident_id=incident_id,
-                                  message="recall asked during the launch")
+            self.journal.post(partial(add_mission_event, kind="recall", actor=actor,
+                                      incident_id=incident_id,
+                                      message="recall asked during the launch"),
+                              what=f"recall of incident {incident_id}")
         for flight in flights:
             await self._recall_flight(flight, actor=actor)
+        await self.journal.settle()
         return self.journal.case(incident_id)
 
     async def recall_drone(self, system_id: int, *, actor: str) -> None:
@@ -873,9 +891,9 @@ class Dispatcher:
         await self._vehicle(flight.system_id).rtl(actor=actor)
         flight.recalled_by = actor
         flight.handed_over_to = None
-        with self.journal.tx() as s:
-            add_mission_event(s, kind="recall", actor=actor, mission_id=flight.mission_id,
-                              incident_id=flight.incident_id)
+        self.journal.post(partial(add_mission_event, kind="recall", actor=actor,
+                                  mission_id=flight.mission_id, incident_id=flight.incident_id),
+                          what=f"recall of mission {flight.mission_id}")
         if flight.phase < Phase.RETURNING:
             self._enter_phase(flight, Phase.RETURNING)
 
