@@ -162,7 +162,7 @@ class Dispatcher:
         #: The flown track of every mission (sampled from the followed telemetry).
         self.track = TrackRecorder(store, writer=self.journal.writer)
         #: The fleet register's status, written back from this lifecycle.
-        self.register = RegisterStatus(store, bus, DISPATCHER)
+        self.register = RegisterStatus(store, bus, DISPATCHER, self.journal.writer)
         self.handover = Handover(self.flights, fleet, self.journal, self.limits, self.no_fly)
         self.started = asyncio.Event()
         #: Case id -> seconds from the report to the takeoff command being sent, and to its
