@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from sqlmodel import Session
+
 from jinghang.dispatch import patrol_launch, recovery
 from jinghang.dispatch.board import Assign, Demand, Unassigned, decide, reasons_changed
 from jinghang.dispatch.board import serving_order as _order
@@ -89,6 +91,7 @@ from jinghang.store import (
     MissionState,
     PatrolRunStatus,
     PatrolSchedulePublic,
+    SortiePublic,
     Store,
     add_mission_event,
     append_audit,
@@ -342,7 +345,8 @@ class Dispatcher:
         priority = data.priority or playbook.priority
         point = (data.latitude_deg, data.longitude_deg)
         parts, reference = self.plan_work(playbook.id, point, data.area)
-        with self.journal.tx() as s:
+
+        def record(s: Session) -> tuple[IncidentPublic, list[SortiePublic], dict[str, Any]]:
             case = create_incident(s, data, reported_by=actor, priority=priority,
                                    needs_confirmation=playbook.pilot_confirmation)
             sorties = [create_sortie(s, case.id, playbook.id, dispatched_by=actor,
@@ -356,6 +360,9 @@ class Dispatcher:
                              "latitude_deg": data.latitude_deg,
                              "longitude_deg": data.longitude_deg, "title": data.title,
                              "sortie_id": sorties[0].id, "work": summary})
+            return case, sorties, summary
+
+        case, sorties, summary = await self.journal.write(record, what="incident report")
         self.work[case.id] = summary["parts"]
         self.journal.publish_case(case, from_state="", actor=actor)
         now = self.clock.now()
@@ -417,23 +424,27 @@ class Dispatcher:
                     field="system_id", value=system_id, code=str(first["code"]),
                     params=first.get("params", {}), rejected=decision.reasons)
         if waiting is None:
-            with self.journal.tx() as s:
+            def record(s: Session) -> SortiePublic:
                 sortie = create_sortie(s, incident_id, playbook.id, dispatched_by=actor,
                                        needs_confirmation=playbook.pilot_confirmation)
                 append_audit(s, actor=actor, action="incident.add_sortie",
                              target_type="incident", target_id=incident_id,
                              details={"sortie_id": sortie.id, "playbook_id": playbook.id,
                                       "vehicle_system_id": system_id})
+                return sortie
+
+            sortie = await self.journal.write(record, what=f"sortie for incident {incident_id}")
             waiting = Demand(incident_id, sortie.id, playbook, point, case.priority,
                              case.area, actor, reported_at=self.clock.now())
             self.demands[sortie.id] = waiting
         else:
             waiting.dispatched_by = actor
-            with self.journal.tx() as s:
-                append_audit(s, actor=actor, action="incident.dispatch_drone",
-                             target_type="incident", target_id=incident_id,
-                             details={"sortie_id": waiting.sortie_id,
-                                      "vehicle_system_id": system_id})
+            self.journal.post(partial(append_audit, actor=actor,
+                                      action="incident.dispatch_drone", target_type="incident",
+                                      target_id=incident_id,
+                                      details={"sortie_id": waiting.sortie_id,
+                                               "vehicle_system_id": system_id}),
+                              what=f"dispatch of a drone for incident {incident_id}")
         if system_id is not None:
             decision = decide(waiting, self.statuses(), limits=self.limits, no_fly=self.no_fly,
                               profile_of=self.profile, now=self.clock.now(), only=system_id)
@@ -522,12 +533,15 @@ class Dispatcher:
                                 code="sortie.confirm_by_dispatcher",
                                 params={"dispatched_by": demand.dispatched_by})
         sid = demand.held_system_id
-        with self.journal.tx() as s:
+        details = {"vehicle_system_id": sid, "sortie_id": demand.sortie_id,
+                   "dispatched_by": demand.dispatched_by, "two_person": True}
+
+        def record(s: Session) -> None:
             update_incident_fields(s, incident_id, confirmed_by=actor)
             append_audit(s, actor=actor, action="incident.confirm", target_type="incident",
-                         target_id=incident_id, details={
-                             "vehicle_system_id": sid, "sortie_id": demand.sortie_id,
-                             "dispatched_by": demand.dispatched_by, "two_person": True})
+                         target_id=incident_id, details=details)
+
+        self.journal.post(record, what=f"confirmation of incident {incident_id}")
         try:
             plan = plan_incident_flight(demand.playbook, demand.point, self.profile(sid),
                                         limits=self.limits, no_fly=self.no_fly,
@@ -938,21 +952,26 @@ class Dispatcher:
         flight.scene_seq = new_scene
         flight.return_seq = return_seq(plan.items)
         flight.last_seq = -1
-        with self.journal.tx() as s:
-            set_mission_state(s, flight.mission_id, MissionState.FLYING, actor=actor,
+        mission_id, items = flight.mission_id, items_to_json(plan.items)
+
+        def record(s: Session) -> None:
+            set_mission_state(s, mission_id, MissionState.FLYING, actor=actor,
                               message="redirected",
                               data={"latitude_deg": latitude_deg, "longitude_deg": longitude_deg},
-                              items=items_to_json(plan.items), item_count=len(plan.items))
+                              items=items, item_count=len(items))
             update_incident_fields(s, incident_id, latitude_deg=latitude_deg,
                                    longitude_deg=longitude_deg)
             append_audit(s, actor=actor, action="incident.redirect", target_type="incident",
                          target_id=incident_id, details={"latitude_deg": latitude_deg,
                                                          "longitude_deg": longitude_deg})
+
+        self.journal.post(record, what=f"redirect of incident {incident_id}")
         if flight.phase == Phase.ON_SCENE:
             flight.phase = Phase.EN_ROUTE
             if flight.sortie_id is not None:
                 self.journal.move_sortie(flight.sortie_id, S.EN_ROUTE, actor=actor,
                                          reason="redirected")
+        await self.journal.settle()
         return self.journal.case(incident_id)
 
     # ------------------------------------------------------------------ pilot handover
