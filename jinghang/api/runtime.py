@@ -107,7 +107,9 @@ def store_writer(services: Services) -> StoreWriter:
 def add_dispatcher(services: Services, *, clock: Clock | None = None, **options: Any) -> None:
     """Give ``services`` (which has its fleet) a dispatcher and a patrol scheduler."""
     settings = services.settings
-    options.setdefault("writer", store_writer(services))
+    if services.writer is None:
+        services.writer = store_writer(services)
+    options.setdefault("writer", services.writer)
     dispatcher = Dispatcher(
         services.store,
         services.fleet,

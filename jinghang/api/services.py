@@ -48,6 +48,8 @@ class Services:
     video_gateway: Any | None = None
     #: The alert service (built at start when absent).
     alerts: Any | None = None
+    #: The store writer the dispatcher and the alert rules write through (when there is one).
+    writer: Any | None = None
     supervisor: Supervisor = field(default_factory=Supervisor)
     #: Names of the parts without which the server cannot serve (health: 503 while one is down).
     vital: frozenset[str] = VITAL
@@ -93,7 +95,7 @@ class Services:
 
             self.alerts = AlertService(self.store, self.bus, Rules(
                 battery_low_pct=self.settings.battery_reserve_pct + LOW_BATTERY_MARGIN_PCT,
-                altitude_ceiling_m=self.settings.altitude_ceiling_m))
+                altitude_ceiling_m=self.settings.altitude_ceiling_m), writer=self.writer)
         alerts = self.alerts
 
         def stopped(component: str, error: str) -> None:
