@@ -8,7 +8,8 @@ configured links, enters the components that are async contexts (the video gatew
 every other component's ``run()`` (the alert service, the dispatcher, the patrols, extra
 runners such as the flight recording) under the :class:`~jinghang.supervisor.Supervisor`, which
 restarts a failing one with backoff and raises a ``component.stopped`` alert, inside one
-``asyncio.TaskGroup``; leaving it cancels them and closes everything in reverse order.
+``asyncio.TaskGroup``; leaving it cancels them, commits what the store writer still holds and
+closes everything in reverse order.
 """
 
 from __future__ import annotations
@@ -137,3 +138,5 @@ class Services:
                 finally:
                     for task in started:
                         task.cancel()
+            if self.writer is not None:
+                await asyncio.to_thread(self.writer.close)  # commit what is still queued

@@ -1,5 +1,6 @@
-"""A store write held for 2 s (another connection holds the SQLite file's write lock) while a
-drone flies a case on the built-in simulator: telemetry keeps arriving, a command's
+"""A store write held for 2 s while a drone flies a case on the built-in simulator (on SQLite
+another connection holds the file's write lock; on PostgreSQL another session holds the audit
+chain's lock, which every audited write takes): telemetry keeps arriving, a command's
 acknowledgement comes back as fast as before, an operator's recall is sent at once, and
 afterwards every record is there, in order, and the audit chain verifies."""
 
@@ -8,9 +9,14 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from jinghang.store import IncidentCreate, list_audit, list_commands, verify_chain
+import pytest
+import sqlalchemy as sa
+
+from jinghang.store import IncidentCreate, Store, list_audit, list_commands, verify_chain
 from tests.dispatch.conftest import dispatch_world, near
 
 HOLD_S = 2.0
@@ -22,8 +28,39 @@ async def _ack_round_trip_s(vehicle: object, on: bool) -> float:
     return time.monotonic() - started
 
 
-async def test_a_held_store_write_does_not_delay_telemetry_or_acks(tmp_path: Path) -> None:
-    async with dispatch_world(tmp_path, drones=1, db_name="held.db") as w:
+@contextmanager
+def _held_sqlite(path: Path) -> Iterator[None]:
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # every write to the store waits from now on
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+@contextmanager
+def _held_postgres(store: Store) -> Iterator[None]:
+    from jinghang.store.audit import PG_AUDIT_LOCK_KEY
+
+    with store.engine.connect() as holder:
+        holder.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": PG_AUDIT_LOCK_KEY})
+        try:
+            yield
+        finally:
+            holder.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": PG_AUDIT_LOCK_KEY})
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> Store | None:
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("postgres_store")  # type: ignore[no-any-return]
+
+
+async def test_a_held_store_write_does_not_delay_telemetry_or_acks(
+        tmp_path: Path, backend: Store | None) -> None:
+    async with dispatch_world(tmp_path, drones=1, db_name="held.db", store=backend) as w:
         lat, lon = near(400, 150)
         report = await w.dispatcher.report_incident(
             IncidentCreate(playbook_id="P01", latitude_deg=lat, longitude_deg=lon,
@@ -43,10 +80,9 @@ async def test_a_held_store_write_does_not_delay_telemetry_or_acks(tmp_path: Pat
 
         watcher = asyncio.create_task(watch_telemetry())
         await asyncio.sleep(0.3)
-        holder = sqlite3.connect(tmp_path / "held.db", isolation_level=None)
-        holder.execute("BEGIN EXCLUSIVE")  # every write to the store waits from now on
-        held_from = time.monotonic()
-        try:
+        held = _held_sqlite(tmp_path / "held.db") if backend is None else _held_postgres(backend)
+        with held:
+            held_from = time.monotonic()
             during_s = [await _ack_round_trip_s(vehicle, on) for on in (True, False, True)]
             recall = asyncio.create_task(w.dispatcher.recall(case_id, actor="commander.zhao"))
             await w.until(lambda: vehicle.state.mode == "RTL", timeout_s=HOLD_S,
@@ -54,9 +90,6 @@ async def test_a_held_store_write_does_not_delay_telemetry_or_acks(tmp_path: Pat
             returning_at = time.monotonic() - held_from
             await asyncio.sleep(held_from + HOLD_S - time.monotonic())
             assert not recall.done()  # the recall's records wait for the store...
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
         held_until = time.monotonic()
         await asyncio.wait_for(recall, 15)  # ...and go in once it is free
         watcher.cancel()

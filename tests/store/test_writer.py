@@ -133,18 +133,18 @@ def test_a_held_sqlite_file_does_not_hold_the_loop(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_a_held_postgres_audit_lock_does_not_hold_the_loop(postgres_store: Store) -> None:
     """PostgreSQL: another session holds the audit chain's advisory lock."""
-    from jinghang.store.audit import _PG_AUDIT_LOCK_KEY  # the lock appends take
+    from jinghang.store.audit import PG_AUDIT_LOCK_KEY
 
     writer = StoreWriter(postgres_store)
     other = postgres_store.engine.connect()
 
     async def main() -> int:
-        other.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _PG_AUDIT_LOCK_KEY})
+        other.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": PG_AUDIT_LOCK_KEY})
         for n in range(10):
             writer.post(_audit(n), what=f"audit {n}")
         ticks = await _ticks_while(1.0)
         assert writer.pending > 0
-        other.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_AUDIT_LOCK_KEY})
+        other.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": PG_AUDIT_LOCK_KEY})
         other.commit()
         await writer.settle()
         return ticks
