@@ -46,6 +46,7 @@ from jinghang.store import (
     set_incident_state,
     set_sortie_state,
 )
+from jinghang.store.errors import StoreUnavailable
 from jinghang.store.models import utc_now
 from jinghang.store.writer import StoreWriter
 
@@ -54,6 +55,8 @@ T = TypeVar("T")
 _SORTIE_FINAL = frozenset({"landed", "aborted", "failed"})
 _CASE_FINAL = frozenset({"closed", "cancelled", "failed"})
 _MIRRORED = ("vehicle_system_id", "mission_id", "confirmed_by")
+#: How long :meth:`Journal.tx` waits for the writes handed in before it (SQLite's busy timeout).
+TX_WAIT_S = 10.0
 
 
 class Journal:
@@ -85,8 +88,11 @@ class Journal:
     @contextmanager
     def tx(self) -> Iterator[Session]:
         """A write transaction on this thread (committed at the end of the block), after
-        every write handed to the writer before it. It waits on the database."""
-        self.writer.flush()
+        every write handed to the writer before it. It waits on the database (at most
+        :data:`TX_WAIT_S` for those writes, then :class:`StoreUnavailable`)."""
+        if not self.writer.flush(TX_WAIT_S):
+            raise StoreUnavailable(f"the store took no write for {TX_WAIT_S:g} s",
+                                   field="database_url", value=self.store.url)
         self._cases.clear()  # all committed: the store is the truth again
         self._sorties.clear()
         with self.store.transaction() as session:
