@@ -94,6 +94,7 @@ class StoreWriter:
         self._busy = False
         self._room = asyncio.Event()
         self._room_loop: asyncio.AbstractEventLoop | None = None
+        self._room_waiters = 0
         self._over = False
         self._ok = True
         #: Jobs committed and failed (dropped) since start, for the log and the benchmark.
@@ -128,9 +129,15 @@ class StoreWriter:
         """Hand in ``job`` and wait (without blocking the loop) for its result; raises what
         the job raised. Waits for room first when ``max_pending`` jobs are queued."""
         while self.pending >= self.max_pending:
-            self._room_loop = asyncio.get_running_loop()
+            loop = asyncio.get_running_loop()
+            if self._room_loop is not loop:  # an Event belongs to one loop
+                self._room, self._room_loop = asyncio.Event(), loop
             self._room.clear()
-            await self._room.wait()
+            self._room_waiters += 1
+            try:
+                await self._room.wait()
+            finally:
+                self._room_waiters -= 1
         future = self._put(job, what, None, None)
         return await asyncio.wrap_future(future)  # type: ignore[no-any-return]
 
@@ -270,7 +277,7 @@ class StoreWriter:
 
     def _made_room(self) -> None:
         loop = self._room_loop
-        if loop is not None and not loop.is_closed():
+        if self._room_waiters and loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._room.set)
 
     def _health(self, ok: bool, error: str | None,
