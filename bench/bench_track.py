@@ -74,6 +74,7 @@ def main() -> None:
                 costs.append(time.perf_counter() - start)
         for mission_id in missions:
             recorder.finish(mission_id)
+        recorder.writer.close()
         store.close()
         size_kib = path.stat().st_size / 1024
     require(costs, "observe() was never called (--flights 0 or --minutes 0?)")

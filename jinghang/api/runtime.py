@@ -24,6 +24,8 @@ from jinghang.events import EventBus
 from jinghang.flight import Fleet
 from jinghang.flight.sanity import Limits as TelemetryLimits
 from jinghang.store.engine import open_store
+from jinghang.store.writer import StoreWriter
+from jinghang.supervisor import ComponentState
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +87,29 @@ def add_video(services: Services, sources: dict[int, str]) -> None:
                                                     gateway.relays).run
 
 
+def store_writer(services: Services) -> StoreWriter:
+    """The writer of the dispatcher's store writes: its state is in health (``store-writer``),
+    and a write it had to drop raises a ``component.stopped`` alert."""
+
+    def state(ok: bool, error: str | None) -> None:
+        services.supervisor.report(
+            "store-writer", ComponentState.RUNNING if ok else ComponentState.RESTARTING,
+            error=error, announce=False)  # an alert would be written to the same database
+
+    def dropped(what: str, error: str) -> None:
+        if services.alerts is not None:
+            services.alerts.raise_code("component.stopped", {
+                "component": "store-writer", "error": f"{what}: {error}"})
+
+    return StoreWriter(services.store, on_state=state, on_dropped=dropped)
+
+
 def add_dispatcher(services: Services, *, clock: Clock | None = None, **options: Any) -> None:
     """Give ``services`` (which has its fleet) a dispatcher and a patrol scheduler."""
     settings = services.settings
+    if services.writer is None:
+        services.writer = store_writer(services)
+    options.setdefault("writer", services.writer)
     dispatcher = Dispatcher(
         services.store,
         services.fleet,

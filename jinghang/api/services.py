@@ -8,7 +8,8 @@ configured links, enters the components that are async contexts (the video gatew
 every other component's ``run()`` (the alert service, the dispatcher, the patrols, extra
 runners such as the flight recording) under the :class:`~jinghang.supervisor.Supervisor`, which
 restarts a failing one with backoff and raises a ``component.stopped`` alert, inside one
-``asyncio.TaskGroup``; leaving it cancels them and closes everything in reverse order.
+``asyncio.TaskGroup``; leaving it cancels them, commits what the store writer still holds and
+closes everything in reverse order.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class Services:
     video_gateway: Any | None = None
     #: The alert service (built at start when absent).
     alerts: Any | None = None
+    #: The store writer the dispatcher and the alert rules write through (when there is one).
+    writer: Any | None = None
     supervisor: Supervisor = field(default_factory=Supervisor)
     #: Names of the parts without which the server cannot serve (health: 503 while one is down).
     vital: frozenset[str] = VITAL
@@ -93,7 +96,7 @@ class Services:
 
             self.alerts = AlertService(self.store, self.bus, Rules(
                 battery_low_pct=self.settings.battery_reserve_pct + LOW_BATTERY_MARGIN_PCT,
-                altitude_ceiling_m=self.settings.altitude_ceiling_m))
+                altitude_ceiling_m=self.settings.altitude_ceiling_m), writer=self.writer)
         alerts = self.alerts
 
         def stopped(component: str, error: str) -> None:
@@ -135,3 +138,5 @@ class Services:
                 finally:
                     for task in started:
                         task.cancel()
+            if self.writer is not None:
+                await asyncio.to_thread(self.writer.close)  # commit what is still queued

@@ -31,7 +31,10 @@ import datetime as dt
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
+
+from sqlmodel import Session
 
 from jinghang.dispatch import patrol_launch, recovery
 from jinghang.dispatch.board import Assign, Demand, Unassigned, decide, reasons_changed
@@ -91,6 +94,7 @@ from jinghang.store import (
     MissionState,
     PatrolRunStatus,
     PatrolSchedulePublic,
+    SortiePublic,
     Store,
     add_mission_event,
     append_audit,
@@ -104,6 +108,7 @@ from jinghang.store import (
     set_mission_state,
     update_incident_fields,
 )
+from jinghang.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 S = SortieState
@@ -136,6 +141,7 @@ class Dispatcher:
         recovery_wait_s: float = 20.0,
         lost_contact_s: float = 60.0,
         record_commands: bool = True,
+        writer: StoreWriter | None = None,
     ) -> None:
         self.store = store
         self.fleet = fleet
@@ -151,7 +157,8 @@ class Dispatcher:
         self.record_commands = record_commands
         #: How often the figures of a flight (time to the scene and home) are sent at most.
         self.progress_interval_s = max(poll_s, 0.5)
-        self.journal = Journal(store, bus)
+        #: Every write of the dispatcher goes through the journal's store writer, in order.
+        self.journal = Journal(store, bus, writer)
         #: Sorties waiting for a drone or a confirmation, by sortie id.
         self.demands: dict[int, Demand] = {}
         #: Case id -> its work cut into parts, each with the sortie that flies it.
@@ -159,11 +166,11 @@ class Dispatcher:
         self.flights: dict[int, Flight] = {}  # by system id
         #: system id -> what it is doing ("incident 4", "patrol run 2"), launches included.
         self.busy: dict[int, str] = {}
-        self.recorder = CommandRecorder(store, bus, self.tag_of)
+        self.recorder = CommandRecorder(store, bus, self.tag_of, self.journal.writer)
         #: The flown track of every mission (sampled from the followed telemetry).
-        self.track = TrackRecorder(store)
+        self.track = TrackRecorder(store, writer=self.journal.writer)
         #: The fleet register's status, written back from this lifecycle.
-        self.register = RegisterStatus(store, bus, DISPATCHER)
+        self.register = RegisterStatus(store, bus, DISPATCHER, self.journal.writer)
         self.handover = Handover(self.flights, fleet, self.journal, self.limits, self.no_fly)
         self.started = asyncio.Event()
         #: Case id -> seconds from the report to the takeoff command being sent, and to its
@@ -216,6 +223,7 @@ class Dispatcher:
                 self._tasks = None
                 self.started.clear()
                 self.track.flush()
+                self.journal.writer.close()  # commits what is still queued
 
     def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         """Run ``coro`` in the dispatcher's task group; a failure is logged and alerted,
@@ -347,7 +355,8 @@ class Dispatcher:
         priority = data.priority or playbook.priority
         point = (data.latitude_deg, data.longitude_deg)
         parts, reference = self.plan_work(playbook.id, point, data.area)
-        with self.journal.tx() as s:
+
+        def record(s: Session) -> tuple[IncidentPublic, list[SortiePublic], dict[str, Any]]:
             case = create_incident(s, data, reported_by=actor, priority=priority,
                                    needs_confirmation=playbook.pilot_confirmation)
             sorties = [create_sortie(s, case.id, playbook.id, dispatched_by=actor,
@@ -361,6 +370,9 @@ class Dispatcher:
                              "latitude_deg": data.latitude_deg,
                              "longitude_deg": data.longitude_deg, "title": data.title,
                              "sortie_id": sorties[0].id, "work": summary})
+            return case, sorties, summary
+
+        case, sorties, summary = await self.journal.write(record, what="incident report")
         self.work[case.id] = summary["parts"]
         self.journal.publish_case(case, from_state="", actor=actor)
         now = self.clock.now()
@@ -375,6 +387,7 @@ class Dispatcher:
         for demand in demands[1:]:
             if demand.due(now):
                 self._try_assign(demand)
+        await self.journal.settle()
         return Report(self.journal.case(case.id), choice)
 
     def work_of(self, incident_id: int) -> dict[str, Any]:
@@ -421,23 +434,27 @@ class Dispatcher:
                     field="system_id", value=system_id, code=str(first["code"]),
                     params=first.get("params", {}), rejected=decision.reasons)
         if waiting is None:
-            with self.journal.tx() as s:
+            def record(s: Session) -> SortiePublic:
                 sortie = create_sortie(s, incident_id, playbook.id, dispatched_by=actor,
                                        needs_confirmation=playbook.pilot_confirmation)
                 append_audit(s, actor=actor, action="incident.add_sortie",
                              target_type="incident", target_id=incident_id,
                              details={"sortie_id": sortie.id, "playbook_id": playbook.id,
                                       "vehicle_system_id": system_id})
+                return sortie
+
+            sortie = await self.journal.write(record, what=f"sortie for incident {incident_id}")
             waiting = Demand(incident_id, sortie.id, playbook, point, case.priority,
                              case.area, actor, reported_at=self.clock.now())
             self.demands[sortie.id] = waiting
         else:
             waiting.dispatched_by = actor
-            with self.journal.tx() as s:
-                append_audit(s, actor=actor, action="incident.dispatch_drone",
-                             target_type="incident", target_id=incident_id,
-                             details={"sortie_id": waiting.sortie_id,
-                                      "vehicle_system_id": system_id})
+            self.journal.post(partial(append_audit, actor=actor,
+                                      action="incident.dispatch_drone", target_type="incident",
+                                      target_id=incident_id,
+                                      details={"sortie_id": waiting.sortie_id,
+                                               "vehicle_system_id": system_id}),
+                              what=f"dispatch of a drone for incident {incident_id}")
         if system_id is not None:
             decision = decide(waiting, self.statuses(), limits=self.limits, no_fly=self.no_fly,
                               profile_of=self.profile, now=self.clock.now(), only=system_id)
@@ -445,6 +462,7 @@ class Dispatcher:
                 self._assign(decision, actor=actor)
         else:
             self._try_assign(waiting)
+        await self.journal.settle()
         return self.journal.case(incident_id)
 
     def _serve_queue(self) -> None:
@@ -499,9 +517,9 @@ class Dispatcher:
         demand = decision.demand
         changed = reasons_changed(demand.reasons, decision.reasons)
         demand.reasons = decision.reasons
-        with self.journal.tx() as s:
-            update_incident_fields(s, demand.case_id, reason=decision.reason[:1024],
-                                   unassigned=decision.reasons)
+        self.journal.post(partial(update_incident_fields, incident_id=demand.case_id,
+                                  reason=decision.reason[:1024], unassigned=decision.reasons),
+                          what=f"incident {demand.case_id} unassigned")
         if changed:
             self.journal.event("case", "case.unassigned", case_id=demand.case_id,
                                sortie_id=demand.sortie_id, reasons=decision.reasons)
@@ -517,9 +535,9 @@ class Dispatcher:
         sid = candidate.system_id
         self.claim(sid, f"incident {demand.case_id}")
         if demand.reasons:  # it waited: the case is no longer unassigned
-            with self.journal.tx() as s:
-                update_incident_fields(s, demand.case_id, reason=candidate.why(),
-                                       unassigned=None)
+            self.journal.post(partial(update_incident_fields, incident_id=demand.case_id,
+                                      reason=candidate.why(), unassigned=None),
+                              what=f"incident {demand.case_id} assigned")
         demand.reasons = []
         self.sync_register()
         if demand.playbook.pilot_confirmation:
@@ -557,12 +575,15 @@ class Dispatcher:
                                 code="sortie.confirm_by_dispatcher",
                                 params={"dispatched_by": demand.dispatched_by})
         sid = demand.held_system_id
-        with self.journal.tx() as s:
+        details = {"vehicle_system_id": sid, "sortie_id": demand.sortie_id,
+                   "dispatched_by": demand.dispatched_by, "two_person": True}
+
+        def record(s: Session) -> None:
             update_incident_fields(s, incident_id, confirmed_by=actor)
             append_audit(s, actor=actor, action="incident.confirm", target_type="incident",
-                         target_id=incident_id, details={
-                             "vehicle_system_id": sid, "sortie_id": demand.sortie_id,
-                             "dispatched_by": demand.dispatched_by, "two_person": True})
+                         target_id=incident_id, details=details)
+
+        self.journal.post(record, what=f"confirmation of incident {incident_id}")
         try:
             plan = plan_incident_flight(demand.playbook, demand.point, self.profile(sid),
                                         limits=self.limits, no_fly=self.no_fly,
@@ -579,6 +600,7 @@ class Dispatcher:
         demand.held_system_id = None
         self.demands.pop(demand.sortie_id, None)
         self._start_launch(demand, sid, plan, actor=actor, confirmed_by=actor)
+        await self.journal.settle()
         return self.journal.case(incident_id)
 
     async def close(self, incident_id: int, *, actor: str, outcome: str, note: str = ""
@@ -618,6 +640,7 @@ class Dispatcher:
                                       unassigned=None, **fields)
         self.sync_register()
         self.wake()
+        await self.journal.settle()
         return case
 
     def _launching_cases(self) -> dict[int, int]:
@@ -652,13 +675,13 @@ class Dispatcher:
     async def _launch(self, demand: Demand, system_id: int, plan: MissionPlan, actor: str,
                       confirmed_by: str | None, reason: str | None) -> None:
         case_id, sortie_id = demand.case_id, demand.sortie_id
-        with self.journal.tx() as s:
-            mission = create_mission(s, MissionCreate(
-                incident_id=case_id, vehicle_system_id=system_id,
-                template_id=plan.template_id or demand.playbook.id,
-                pattern=plan.pattern or "", params=dict(plan.params),
-                items=items_to_json(plan.items), flight_time_s=plan.flight_time_s,
-                distance_m=plan.distance_horizontal_m), created_by=actor)
+        mission = await self.journal.write(partial(create_mission, data=MissionCreate(
+            incident_id=case_id, vehicle_system_id=system_id,
+            template_id=plan.template_id or demand.playbook.id,
+            pattern=plan.pattern or "", params=dict(plan.params),
+            items=items_to_json(plan.items), flight_time_s=plan.flight_time_s,
+            distance_m=plan.distance_horizontal_m), created_by=actor),
+            what=f"mission of sortie {sortie_id}")
         flight = Flight(system_id, mission.id, list(plan.items), scene_seq(plan.items),
                         return_seq(plan.items), incident_id=case_id, sortie_id=sortie_id)
         self.claim(system_id, f"incident {case_id}", incident_id=case_id,
@@ -680,8 +703,9 @@ class Dispatcher:
 
         try:
             await run.check()
-            with self.journal.tx() as s:
-                set_mission_state(s, mission.id, MissionState.UPLOADING, actor=actor)
+            self.journal.post(partial(set_mission_state, mission_id=mission.id,
+                                      to_state=MissionState.UPLOADING, actor=actor),
+                              what=f"mission {mission.id} uploading")
             await run.upload()
             uploaded()
             self._send_progress(flight, force=True)
@@ -694,8 +718,9 @@ class Dispatcher:
         self.flights[system_id] = flight
         flight.phase = Phase.EN_ROUTE
         self.sync_register()
-        with self.journal.tx() as s:
-            set_mission_state(s, mission.id, MissionState.FLYING, actor=actor)
+        self.journal.post(partial(set_mission_state, mission_id=mission.id,
+                                  to_state=MissionState.FLYING, actor=actor),
+                          what=f"mission {mission.id} flying")
         self.journal.move_sortie(sortie_id, S.EN_ROUTE, actor=actor)
         if recalled_by is not None:
             await self._recall_flight(flight, actor=recalled_by)
@@ -705,9 +730,10 @@ class Dispatcher:
                               exc: DispatchError | FlightError | MissionError) -> None:
         sid = flight.system_id
         message = f"vehicle {sid} refused: {exc.message}"
-        with self.journal.tx() as s:
-            set_mission_state(s, flight.mission_id, MissionState.FAILED, actor=DISPATCHER,
-                              message=message, data=exc.to_dict())
+        self.journal.post(partial(set_mission_state, mission_id=flight.mission_id,
+                                  to_state=MissionState.FAILED, actor=DISPATCHER,
+                                  message=message, data=exc.to_dict()),
+                          what=f"mission {flight.mission_id} failed")
         if vehicle is not None and vehicle.state.armed:
             try:
                 await vehicle.disarm(actor=DISPATCHER)
@@ -722,10 +748,11 @@ class Dispatcher:
         self.journal.alert("warning", f"incident {demand.case_id}: {message}; trying the next "
                            "drone", incident_id=demand.case_id, system_id=sid)
         if self.journal.case(demand.case_id).state == CaseState.OPEN:
-            with self.journal.tx() as s:
-                again = create_sortie(s, demand.case_id, demand.playbook.id,
-                                      dispatched_by=demand.dispatched_by,
-                                      needs_confirmation=demand.playbook.pilot_confirmation)
+            again = await self.journal.write(partial(
+                create_sortie, incident_id=demand.case_id, playbook_id=demand.playbook.id,
+                dispatched_by=demand.dispatched_by,
+                needs_confirmation=demand.playbook.pilot_confirmation),
+                what=f"another sortie for incident {demand.case_id}")
             for part in self.work.get(demand.case_id, []):
                 if part.get("sortie_id") == demand.sortie_id:
                     part["sortie_id"] = again.id
@@ -805,11 +832,13 @@ class Dispatcher:
                   f"{self.lost_contact_s:g} s during the flight")
         self.journal.alert("error", f"{flight.label}: {reason}", system_id=flight.system_id,
                            incident_id=flight.incident_id)
-        with self.journal.tx() as s:
-            set_mission_state(s, flight.mission_id, MissionState.FAILED, actor=DISPATCHER,
-                              message=reason)
-            if flight.patrol_run_id is not None:
-                finish_patrol_run(s, flight.patrol_run_id, PatrolRunStatus.FAILED, reason=reason)
+        self.journal.post(partial(set_mission_state, mission_id=flight.mission_id,
+                                  to_state=MissionState.FAILED, actor=DISPATCHER,
+                                  message=reason), what=f"mission {flight.mission_id} failed")
+        if flight.patrol_run_id is not None:
+            self.journal.post(partial(finish_patrol_run, run_id=flight.patrol_run_id,
+                                      status=PatrolRunStatus.FAILED, reason=reason),
+                              what=f"patrol run {flight.patrol_run_id} failed")
         current = self._sortie_state(flight)
         if flight.sortie_id is not None and current is not None and current not in SORTIE_FINAL:
             self.journal.move_sortie(flight.sortie_id, S.FAILED, actor=DISPATCHER, reason=reason,
@@ -827,8 +856,9 @@ class Dispatcher:
         if seq is not None and seq != flight.last_seq and flight.handed_over_to is None:
             flight.last_seq = seq
             changed = True
-            with self.journal.tx() as s:
-                set_mission_progress(s, flight.mission_id, seq)
+            self.journal.post(partial(set_mission_progress, mission_id=flight.mission_id,
+                                      current_seq=seq),
+                              what=f"mission {flight.mission_id} progress")
         self._send_progress(flight, sample, force=changed)
 
     def _send_progress(self, flight: Flight, sample: RunProgress | None = None, *,
@@ -858,9 +888,10 @@ class Dispatcher:
         log.info("%s: %s -> %s", flight.label, previous.name, phase.name)
         self.sync_register()
         if phase == Phase.RETURNING:
-            with self.journal.tx() as s:
-                set_mission_state(s, flight.mission_id, MissionState.RETURNING,
-                                  actor=flight.recalled_by or DISPATCHER)
+            self.journal.post(partial(set_mission_state, mission_id=flight.mission_id,
+                                      to_state=MissionState.RETURNING,
+                                      actor=flight.recalled_by or DISPATCHER),
+                              what=f"mission {flight.mission_id} returning")
         targets = {Phase.EN_ROUTE: S.EN_ROUTE, Phase.ON_SCENE: S.ON_SCENE,
                    Phase.RETURNING: S.RETURNING}
         target = targets.get(phase)
@@ -882,9 +913,9 @@ class Dispatcher:
         self.sync_register()
         end_state = MissionState.ABORTED if flight.recalled_by else MissionState.COMPLETED
         if not flight.lost_reported:
-            with self.journal.tx() as s:
-                set_mission_state(s, flight.mission_id, end_state, actor=DISPATCHER,
-                                  message="landed")
+            self.journal.post(partial(set_mission_state, mission_id=flight.mission_id,
+                                      to_state=end_state, actor=DISPATCHER, message="landed"),
+                              what=f"mission {flight.mission_id} landed")
         current = self._sortie_state(flight)
         if flight.sortie_id is not None and current is not None and current not in SORTIE_FINAL:
             reason = (f"recalled by {flight.recalled_by}; drone landed"
@@ -896,10 +927,10 @@ class Dispatcher:
                 self._maybe_auto_close(flight.incident_id)
         if flight.patrol_run_id is not None and not flight.lost_reported:
             status = PatrolRunStatus.FAILED if flight.recalled_by else PatrolRunStatus.COMPLETED
-            with self.journal.tx() as s:
-                finish_patrol_run(s, flight.patrol_run_id, status,
-                                  reason=f"recalled by {flight.recalled_by}"
-                                  if flight.recalled_by else "")
+            self.journal.post(partial(finish_patrol_run, run_id=flight.patrol_run_id,
+                                      status=status, reason=f"recalled by {flight.recalled_by}"
+                                      if flight.recalled_by else ""),
+                              what=f"patrol run {flight.patrol_run_id} ended")
         self.bus.publish("mission.progress", {
             "mission_id": flight.mission_id, "incident_id": flight.incident_id,
             "sortie_id": flight.sortie_id, "patrol_run_id": flight.patrol_run_id,
@@ -940,11 +971,13 @@ class Dispatcher:
                                     field="incident_id", value=incident_id)
         for sortie_id in launching:
             self._launching[sortie_id] = actor
-            with self.journal.tx() as s:
-                add_mission_event(s, kind="recall", actor=actor, incident_id=incident_id,
-                                  message="recall asked during the launch")
+            self.journal.post(partial(add_mission_event, kind="recall", actor=actor,
+                                      incident_id=incident_id,
+                                      message="recall asked during the launch"),
+                              what=f"recall of incident {incident_id}")
         for flight in flights:
             await self._recall_flight(flight, actor=actor)
+        await self.journal.settle()
         return self.journal.case(incident_id)
 
     async def recall_drone(self, system_id: int, *, actor: str) -> None:
@@ -959,9 +992,9 @@ class Dispatcher:
         await self._vehicle(flight.system_id).rtl(actor=actor)
         flight.recalled_by = actor
         flight.handed_over_to = None
-        with self.journal.tx() as s:
-            add_mission_event(s, kind="recall", actor=actor, mission_id=flight.mission_id,
-                              incident_id=flight.incident_id)
+        self.journal.post(partial(add_mission_event, kind="recall", actor=actor,
+                                  mission_id=flight.mission_id, incident_id=flight.incident_id),
+                          what=f"recall of mission {flight.mission_id}")
         if flight.phase < Phase.RETURNING:
             self._enter_phase(flight, Phase.RETURNING)
 
@@ -1008,21 +1041,26 @@ class Dispatcher:
         flight.last_seq = -1
         if flight.run is not None:
             flight.run.replan(flight.items)
-        with self.journal.tx() as s:
-            set_mission_state(s, flight.mission_id, MissionState.FLYING, actor=actor,
+        mission_id, items = flight.mission_id, items_to_json(plan.items)
+
+        def record(s: Session) -> None:
+            set_mission_state(s, mission_id, MissionState.FLYING, actor=actor,
                               message="redirected",
                               data={"latitude_deg": latitude_deg, "longitude_deg": longitude_deg},
-                              items=items_to_json(plan.items), item_count=len(plan.items))
+                              items=items, item_count=len(items))
             update_incident_fields(s, incident_id, latitude_deg=latitude_deg,
                                    longitude_deg=longitude_deg)
             append_audit(s, actor=actor, action="incident.redirect", target_type="incident",
                          target_id=incident_id, details={"latitude_deg": latitude_deg,
                                                          "longitude_deg": longitude_deg})
+
+        self.journal.post(record, what=f"redirect of incident {incident_id}")
         if flight.phase == Phase.ON_SCENE:
             flight.phase = Phase.EN_ROUTE
             if flight.sortie_id is not None:
                 self.journal.move_sortie(flight.sortie_id, S.EN_ROUTE, actor=actor,
                                          reason="redirected")
+        await self.journal.settle()
         return self.journal.case(incident_id)
 
     # ------------------------------------------------------------------ pilot handover

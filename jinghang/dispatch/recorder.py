@@ -1,7 +1,8 @@
 """Every command sent to a vehicle, by anyone, goes to the store with its actor and the
 vehicle's answer: the flight layer publishes each one on the ``command`` topic, and
-:class:`CommandRecorder` writes it to ``vehicle_commands`` and the audit trail (tagged with the
-incident or patrol the drone is flying, when the dispatcher knows it)."""
+:class:`CommandRecorder` hands it to the store writer for ``vehicle_commands`` and the audit
+trail (tagged, when the command is seen, with the incident or patrol the drone is flying), so
+that an acknowledgement never waits on the database."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from sqlmodel import Session
+
 from jinghang.events import EventBus
 from jinghang.store import Store, append_audit, record_command
+from jinghang.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
@@ -18,13 +22,16 @@ log = logging.getLogger(__name__)
 Tagger = Callable[[int], tuple[int | None, int | None]]
 
 
-def write_command(store: Store, data: dict[str, Any], tag: Tagger) -> None:
+def command_job(data: dict[str, Any], tag: Tagger) -> Callable[[Session], None]:
+    """The write of one ``command`` event (tagged now), to run in a write transaction."""
+    data = dict(data)
     system_id = int(data.get("system_id", 0))
     incident_id, mission_id = tag(system_id)
     result = str(data.get("result", "unknown"))
     actor = str(data.get("actor", "system"))
     params = {k: v for k, v in dict(data.get("params") or {}).items()}
-    with store.transaction() as s:
+
+    def write(s: Session) -> None:
         row = record_command(
             s,
             vehicle_system_id=system_id,
@@ -44,14 +51,19 @@ def write_command(store: Store, data: dict[str, Any], tag: Tagger) -> None:
         append_audit(s, actor=actor, action="vehicle.command", target_type="vehicle",
                      target_id=system_id, details=details)
 
+    return write
+
 
 class CommandRecorder:
-    """Subscribes to ``command`` events and records each one; run it inside a TaskGroup."""
+    """Subscribes to ``command`` events and records each one through ``writer`` (its own
+    when none is given); run it inside a TaskGroup. ``recorded`` counts those stored."""
 
-    def __init__(self, store: Store, bus: EventBus, tag: Tagger) -> None:
+    def __init__(self, store: Store, bus: EventBus, tag: Tagger,
+                 writer: StoreWriter | None = None) -> None:
         self.store = store
         self.bus = bus
         self.tag = tag
+        self.writer = writer or StoreWriter(store)
         self.recorded = 0
 
     async def run(self, ready: Callable[[], None] | None = None) -> None:
@@ -63,7 +75,12 @@ class CommandRecorder:
                 if event.topic != "command":
                     continue
                 try:
-                    write_command(self.store, event.data, self.tag)
-                    self.recorded += 1
-                except Exception:  # a bad row must not stop the record of the next ones
+                    job = command_job(event.data, self.tag)
+                except Exception:  # a bad event must not stop the record of the next ones
                     log.exception("could not record command %r", event.data)
+                    continue
+                self.writer.post(job, what=f"command {event.data.get('command', '?')}",
+                                 on_done=self._stored)
+
+    def _stored(self, _result: object) -> None:
+        self.recorded += 1

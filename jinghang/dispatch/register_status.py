@@ -5,14 +5,19 @@ the flights it follows, the status the register should show — ``assigned`` (ch
 for a confirmation or being launched), ``flying`` (en route, on scene, or with a pilot),
 ``returning``, ``lost`` (the link is down during a flight), else ``available``.
 :class:`RegisterStatus` writes the differences to the store (and the audit trail), never
-touching a status an admin owns (``maintenance``, ``offline``, ``retired``).
+touching a status an admin owns (``maintenance``, ``offline``, ``retired``); on the
+dispatcher's loop (:meth:`RegisterStatus.safe_sync`) through the store writer, so that a
+drone's status change never waits on the database.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping
+from functools import partial
 from typing import Any
+
+from sqlmodel import Session
 
 from jinghang.dispatch.flights import Flight, Phase
 from jinghang.events import EventBus
@@ -25,6 +30,7 @@ from jinghang.store import (
     list_vehicles,
     set_vehicle_status,
 )
+from jinghang.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +65,17 @@ def desired_statuses(
 class RegisterStatus:
     """Keeps the register's status of each drone true to the dispatcher's lifecycle."""
 
-    def __init__(self, store: Store, bus: EventBus, actor: str = "dispatcher") -> None:
+    def __init__(self, store: Store, bus: EventBus, actor: str = "dispatcher",
+                 writer: StoreWriter | None = None) -> None:
         self.store = store
         self.bus = bus
         self.actor = actor
+        self.writer = writer
+        #: system id -> the status handed to the writer and not yet written.
+        self._posted: dict[int, str] = {}
 
-    def sync(self, busy: Mapping[int, str], flights: Mapping[int, Flight],
-             linked: Collection[int] | None = None) -> list[tuple[int, str, str]]:
-        """Write the statuses that changed; ``(system id, from, to)`` for each write.
-
-        A drone the register shows ``lost`` stays lost until its link is back (``linked``:
-        the system ids heard now), also when its flight was given up or the server restarted.
-        """
+    def _todo(self, busy: Mapping[int, str], flights: Mapping[int, Flight],
+              linked: Collection[int] | None) -> list[tuple[int, str, VehicleStatus]]:
         with self.store.read_session() as session:  # no write lock when nothing changed
             registered = list_vehicles(session)
         wanted = desired_statuses([v.system_id for v in registered], busy, flights)
@@ -79,33 +84,68 @@ class RegisterStatus:
                 if (v.status == VehicleStatus.LOST and v.system_id not in linked
                         and v.system_id not in flights):
                     wanted[v.system_id] = VehicleStatus.LOST
-        todo = [(v.system_id, v.status.value, wanted[v.system_id]) for v in registered
+        return [(v.system_id, v.status.value, wanted[v.system_id]) for v in registered
                 if v.status.value in DISPATCHER_STATUSES
-                and v.status.value != wanted[v.system_id].value]
-        if not todo:
-            return []
+                and self._posted.get(v.system_id, v.status.value) != wanted[v.system_id].value]
+
+    def _write(self, session: Session, todo: list[tuple[int, str, VehicleStatus]]
+               ) -> list[tuple[int, str, str]]:
         changed: list[tuple[int, str, str]] = []
-        with self.store.transaction() as session:
-            for system_id, _, target in todo:
-                current = get_vehicle(session, system_id).status.value  # not changed since?
-                if current not in DISPATCHER_STATUSES or current == target.value:
-                    continue
-                set_vehicle_status(session, system_id, target)
-                append_audit(session, actor=self.actor, action="vehicle.status",
-                             target_type="vehicle", target_id=system_id,
-                             details={"from": current, "to": target.value})
-                changed.append((system_id, current, target.value))
+        for system_id, _, target in todo:
+            current = get_vehicle(session, system_id).status.value  # not changed since?
+            if current not in DISPATCHER_STATUSES or current == target.value:
+                continue
+            set_vehicle_status(session, system_id, target)
+            append_audit(session, actor=self.actor, action="vehicle.status",
+                         target_type="vehicle", target_id=system_id,
+                         details={"from": current, "to": target.value})
+            changed.append((system_id, current, target.value))
+        return changed
+
+    def _announce(self, changed: list[tuple[int, str, str]]) -> None:
         for system_id, old, new in changed:
             log.info("vehicle %s: register status %s -> %s", system_id, old, new)
             self.bus.publish("vehicle.status", {"system_id": system_id, "from_status": old,
                                                 "status": new})
+
+    def sync(self, busy: Mapping[int, str], flights: Mapping[int, Flight],
+             linked: Collection[int] | None = None) -> list[tuple[int, str, str]]:
+        """Write the statuses that changed now; ``(system id, from, to)`` for each write.
+
+        A drone the register shows ``lost`` stays lost until its link is back (``linked``:
+        the system ids heard now), also when its flight was given up or the server restarted.
+        """
+        todo = self._todo(busy, flights, linked)
+        if not todo:
+            return []
+        with self.store.transaction() as session:
+            changed = self._write(session, todo)
+        self._announce(changed)
         return changed
 
     def safe_sync(self, busy: Mapping[int, str], flights: Mapping[int, Flight],
                   linked: Collection[int] | None = None) -> Any:
-        """:meth:`sync`, logging (not raising) a store failure: the flight goes on."""
+        """:meth:`sync` handed to the writer (when there is one; announced once written),
+        logging (not raising) a store failure: the flight goes on."""
         try:
-            return self.sync(busy, flights, linked)
+            if self.writer is None:
+                return self.sync(busy, flights, linked)
+            todo = self._todo(busy, flights, linked)
         except Exception:
             log.exception("writing the fleet register status failed")
             return []
+        if not todo:
+            return []
+        for system_id, _, target in todo:
+            self._posted[system_id] = target.value
+
+        def done(changed: object) -> None:
+            for system_id, _, target in todo:
+                if self._posted.get(system_id) == target.value:
+                    del self._posted[system_id]
+            if isinstance(changed, list):
+                self._announce(changed)
+
+        self.writer.post(partial(self._write, todo=todo), what="fleet register status",
+                         on_done=done, on_error=done)
+        return []

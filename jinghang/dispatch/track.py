@@ -3,12 +3,14 @@ dispatcher already follows, kept as evidence of where the drone was and when.
 
 :class:`TrackRecorder` takes a sample every ``interval_s`` (2 s) and whenever the mission's
 current item changes (an item reached) or the flight's phase changes (take-off, return,
-landing), and writes the samples to the store's ``mission_track_points`` in batches (every
-``flush_after_s``, at ``max_batch`` points, when a flight ends and when the dispatcher stops),
-so the follow loop never waits on the database for every sample. A stale position (link lost,
-no fix) is not sampled. After a restart the follower of a flight still in the air feeds the
-same mission id, so its track continues where it stopped. When a flight ends, the digest of
-its whole track goes into the audit trail (:mod:`jinghang.store.audit_tracks`).
+landing), and hands the samples to the store writer (:mod:`jinghang.store.writer`) for
+``mission_track_points`` in batches (every ``flush_after_s``, at ``max_batch`` points, when a
+flight ends and when the dispatcher stops), so the follow loop never waits on the database.
+A stale position (link lost, no fix) is not sampled. After a restart the follower of a flight
+still in the air feeds the same mission id, so its track continues where it stopped. When a
+flight ends, the digest of its whole track goes into the audit trail
+(:mod:`jinghang.store.audit_tracks`), handed in after its last points, so the writer commits
+it once all of them are stored.
 """
 
 from __future__ import annotations
@@ -20,13 +22,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from sqlmodel import Session
+
 from jinghang.store import Store, TrackPointCreate, add_track_points
 from jinghang.store.audit_tracks import record_track_digest
+from jinghang.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
-
-#: Samples kept in memory at most while the store cannot be written (oldest dropped).
-MAX_PENDING = 10_000
 
 
 def _finite(value: float | None) -> float | None:
@@ -55,12 +57,14 @@ def sample_of(state: Any, at: dt.datetime) -> TrackPointCreate | None:
 
 
 class TrackRecorder:
-    """Samples the position of each flying mission and writes them to the store in batches."""
+    """Samples the position of each flying mission and writes them to the store in batches
+    through ``writer`` (its own when none is given)."""
 
     def __init__(
         self,
         store: Store,
         *,
+        writer: StoreWriter | None = None,
         interval_s: float = 2.0,
         flush_after_s: float = 5.0,
         max_batch: int = 200,
@@ -68,6 +72,7 @@ class TrackRecorder:
         wall_clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.store = store
+        self.writer = writer or StoreWriter(store)
         self.interval_s = interval_s
         self.flush_after_s = flush_after_s
         self.max_batch = max_batch
@@ -103,32 +108,30 @@ class TrackRecorder:
         return taken
 
     def finish(self, mission_id: int, state: Any | None = None) -> None:
-        """The flight ended: take its last position (if given) and write what is pending."""
+        """The flight ended: take its last position (if given), hand in what is pending,
+        then the audit of the track's digest (committed after its points)."""
         if state is not None:
             self.observe(mission_id, state, force=True)
         self._last.pop(mission_id, None)
         self.flush()
-        if not any(pending_id == mission_id for pending_id, _ in self._pending):
-            try:  # the track's digest goes into the audit trail once all of it is stored
-                with self.store.transaction() as session:
-                    record_track_digest(session, mission_id)
-            except Exception:
-                log.exception("could not audit the flown track of mission %s", mission_id)
+
+        def digest(session: Session) -> None:
+            record_track_digest(session, mission_id)
+
+        self.writer.post(digest, what=f"audit of the track of mission {mission_id}")
 
     def flush(self) -> None:
-        """Write the pending samples in one transaction (kept for the next try on failure)."""
+        """Hand the pending samples to the writer as one batch (one transaction)."""
         if not self._pending:
             return
         batch = self._pending
-        try:
-            with self.store.transaction() as session:
-                add_track_points(session, batch)
-        except Exception:  # the store is down: keep the samples, try again with the next
-            log.exception("writing %d track points failed; kept for the next try", len(batch))
-            if len(self._pending) > MAX_PENDING:
-                del self._pending[: len(self._pending) - MAX_PENDING]
-            self._oldest_s = self._monotonic()
-            return
-        self.written += len(batch)
         self._pending = []
         self._oldest_s = None
+
+        def write(session: Session) -> int:
+            return add_track_points(session, batch)
+
+        self.writer.post(write, what=f"{len(batch)} track points", on_done=self._written)
+
+    def _written(self, count: int) -> None:
+        self.written += count

@@ -13,6 +13,10 @@ Open it once at start-up and pass it in::
 Repository functions take a ``Session`` first, flush but never commit, and return pydantic
 ``...Public`` models (never table rows). SQLite (a file, WAL) by default; PostgreSQL when
 ``JINGHANG_DATABASE_URL`` is ``postgresql://...``.
+
+Code on the event loop that carries the vehicles writes through a :class:`StoreWriter` (one
+thread, ordered jobs: ``writer.post(job, what=...)``, ``await writer.submit(job, what=...)``),
+so that it never waits on the database.
 """
 
 from jinghang.store.audit import (
@@ -112,6 +116,7 @@ from jinghang.store.vehicles import (
     set_vehicle_status,
     update_vehicle,
 )
+from jinghang.store.writer import StoreWriter
 
 __all__ = [
     "DISPATCHER_STATUSES",
@@ -138,6 +143,7 @@ __all__ = [
     "SortiePublic",
     "Store",
     "StoreUnavailable",
+    "StoreWriter",
     "TrackPointCreate",
     "TrackPointPublic",
     "UserCreate",

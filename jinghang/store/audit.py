@@ -43,6 +43,7 @@ from jinghang.store.models import AuditEntry, AuditHead, utc_now
 
 __all__ = [
     "GENESIS_HASH",
+    "PG_AUDIT_LOCK_KEY",
     "SEAL_ACTION",
     "AuditPublic",
     "ChainReport",
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 #: The PostgreSQL advisory lock key that serialises audit appends ("JHAUDIT").
-_PG_AUDIT_LOCK_KEY = 0x4A48415544495400 >> 8
+PG_AUDIT_LOCK_KEY = 0x4A48415544495400 >> 8
 
 
 class AuditPublic(BaseModel):
@@ -75,7 +76,7 @@ class AuditPublic(BaseModel):
 
 def _lock_chain(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK_KEY})
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_AUDIT_LOCK_KEY})
 
 
 def to_public(entry: AuditEntry) -> AuditPublic:

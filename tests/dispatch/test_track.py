@@ -43,7 +43,8 @@ def _recorder(tmp_path: Path) -> tuple[Store, int, TrackRecorder, Clock]:
     return store, mission_id, recorder, clock
 
 
-def _stored(store: Store, mission_id: int) -> int:
+def _stored(store: Store, mission_id: int, recorder: TrackRecorder) -> int:
+    recorder.writer.flush()  # what was handed to the store writer is in
     with store.read_session() as s:
         return len(list_track_points(s, mission_id))
 
@@ -61,16 +62,17 @@ def test_samples_every_interval_and_on_each_item_reached_in_batches(tmp_path: Pa
             taken.append(recorder.observe(mission_id, state))
         # at 0 s, on the item reached at 1.5 s, then 2 s after that
         assert [i for i, t in enumerate(taken) if t] == [0, 15, 35]
-        assert _stored(store, mission_id) == 0  # still batched, nothing written yet
+        assert _stored(store, mission_id, recorder) == 0  # still batched, nothing written yet
         clock.now_s = 5.0  # not due (1.5 s after the last), but the oldest is 5 s old
         assert recorder.observe(mission_id, state) is False
-        assert _stored(store, mission_id) == 3  # written as one batch
+        assert _stored(store, mission_id, recorder) == 3  # written as one batch
         state.link_lost = True  # a stale position is never evidence
         clock.now_s = 9.0
         assert recorder.observe(mission_id, state) is False
         state.link_lost = False
         state.relative_altitude_m = math.nan
         recorder.finish(mission_id, state)
+        recorder.writer.flush()
         with store.read_session() as s:
             track = list_track_points(s, mission_id)
         assert len(track) == 4 and track[-1].relative_altitude_m is None
