@@ -50,6 +50,7 @@ from jinghang.missions.estimate import Airframe, estimate_items
 from jinghang.missions.vehicle_limits import (
     VehicleLimits,
     autopilot_of,
+    limit_params_of,
     limits_from_params,
     params_for,
     read_params,
@@ -218,9 +219,11 @@ class VehicleReading:
                 "max_speed_m_s": round(lim.max_speed_m_s(), 2)}
 
 
-def reading_from(values: dict[str, float], autopilot: str) -> VehicleReading:
-    """A :class:`VehicleReading` from the parameter values a vehicle answered."""
-    table = params_for(autopilot)
+def reading_from(values: dict[str, float], autopilot: str,
+                 table: dict[str, tuple[str, float]] | None = None) -> VehicleReading:
+    """A :class:`VehicleReading` from the parameter values a vehicle answered (to the names
+    of ``table``, by default every name its autopilot may use)."""
+    table = params_for(autopilot) if table is None else table
     capacity_name = CAPACITY_PARAMS.get(autopilot, CAPACITY_PARAMS["ardupilot"])
     capacity = _number(values.get(capacity_name))
     answered = [n for n in table if n in values]
@@ -234,13 +237,16 @@ def reading_from(values: dict[str, float], autopilot: str) -> VehicleReading:
 async def read_vehicle(vehicle: Any, timeout_s: float) -> VehicleReading:
     """Read one vehicle's limits and capacity (defaults when it answers none in time)."""
     autopilot = autopilot_of(vehicle)
-    names = [*params_for(autopilot), CAPACITY_PARAMS.get(autopilot, "BATT_CAPACITY")]
+    table: dict[str, tuple[str, float]] | None = None
+    values: dict[str, float] = {}
     try:
         async with asyncio.timeout(timeout_s):
+            table = await limit_params_of(vehicle)
+            names = [*table, CAPACITY_PARAMS.get(autopilot, "BATT_CAPACITY")]
             values = await read_params(vehicle, names)
     except TimeoutError:
         values = {}
-    return reading_from(values, autopilot)
+    return reading_from(values, autopilot, table)
 
 
 def flight_energy_of(record: FlightEnergyPublic) -> FlightEnergy:

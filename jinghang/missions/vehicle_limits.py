@@ -8,8 +8,9 @@ ANGLE_MAX, the RTL and land settings) in SI units; its defaults are ArduCopter 4
 values, for planning without a vehicle. :func:`limits_from_params` turns a name -> value mapping
 (ArduPilot units, or PX4's with ``PX4_PARAMS``) into limits; :func:`read_vehicle_limits` reads
 them from a connected ``jinghang.flight`` vehicle, with the parameter names of its autopilot
-(:func:`params_for`: ArduPilot's, or PX4's MPC_XY_CRUISE, MPC_ACC_HOR, MPC_Z_VEL_MAX_UP/DN,
-NAV_ACC_RAD, MPC_TILTMAX_AIR, ...); :func:`read_params` reads any such names at once.
+(:func:`params_for`: ArduPilot's under either generation of its names, or PX4's
+MPC_XY_CRUISE, MPC_ACC_HOR, MPC_Z_VEL_MAX_UP/DN, NAV_ACC_RAD, MPC_TILTMAX_AIR, ...);
+:func:`read_params` reads any such names at once.
 
 The motion model (ArduCopter 4.x, AC_WPNav with S-curves):
 
@@ -101,6 +102,26 @@ PARAMS: dict[str, tuple[str, float]] = {
     "CIRCLE_RATE": ("circle_rate_deg_s", 1.0),
 }
 
+#: The same limits under the names ArduPilot gave them when it moved its parameters to SI
+#: units (ArduCopter 4.7 and later: ``WPNAV_SPEED`` in cm/s became ``WP_SPD`` in m/s,
+#: ``ANGLE_MAX`` in centidegrees ``ATC_ANGLE_MAX`` in degrees, ...). A vehicle answers one
+#: generation only; both are asked and whichever answers is used.
+PARAMS_SI: dict[str, tuple[str, float]] = {
+    "WP_SPD": ("wp_speed_m_s", 1.0),
+    "WP_ACC": ("accel_m_s2", 1.0),
+    "WP_ACC_Z": ("accel_z_m_s2", 1.0),
+    "WP_JERK": ("jerk_m_s3", 1.0),
+    "WP_SPD_UP": ("climb_m_s", 1.0),
+    "WP_SPD_DN": ("descent_m_s", 1.0),
+    "WP_RADIUS_M": ("wp_radius_m", 1.0),
+    "ATC_ANGLE_MAX": ("angle_max_deg", 1.0),
+    "RTL_ALT_M": ("rtl_altitude_m", 1.0),
+    "RTL_SPEED_MS": ("rtl_speed_m_s", 1.0),
+    "LAND_SPD_HIGH_MS": ("land_speed_high_m_s", 1.0),
+    "LAND_ALT_LOW_M": ("land_alt_low_m", 1.0),
+    "LAND_SPD_MS": ("land_speed_m_s", 1.0),
+}
+
 #: PX4 parameter -> (VehicleLimits field, scale to SI): PX4 keeps SI units already.
 PX4_PARAMS: dict[str, tuple[str, float]] = {
     "MPC_XY_CRUISE": ("wp_speed_m_s", 1.0),
@@ -116,10 +137,14 @@ PX4_PARAMS: dict[str, tuple[str, float]] = {
 }
 
 
+#: ArduPilot's limits under either generation of names.
+ARDUPILOT_PARAMS: dict[str, tuple[str, float]] = {**PARAMS, **PARAMS_SI}
+
+
 def params_for(autopilot: str) -> dict[str, tuple[str, float]]:
     """The parameter table of an autopilot by its strategy's name (``jinghang.flight.
     autopilots``: "ardupilot", "px4"); any other autopilot is read with ArduPilot's names."""
-    return PX4_PARAMS if autopilot == "px4" else PARAMS
+    return PX4_PARAMS if autopilot == "px4" else ARDUPILOT_PARAMS
 
 
 #: Fields that must be positive to mean anything (a zero or negative value keeps the default).
@@ -131,10 +156,11 @@ _POSITIVE = frozenset({"wp_speed_m_s", "accel_m_s2", "accel_z_m_s2", "jerk_m_s3"
 def limits_from_params(values: Mapping[str, float], base: VehicleLimits | None = None,
                        table: Mapping[str, tuple[str, float]] | None = None) -> VehicleLimits:
     """Limits from parameter values in the units of ``table`` (ArduPilot's :data:`PARAMS` by
-    default: cm, cm/s, centidegrees, ms); names not given, not finite or (where it must be
+    default, either generation of names: cm, cm/s, centidegrees, ms before 4.7, SI after);
+    names not given, not finite or (where it must be
     positive) not positive keep ``base``'s value."""
     fields: dict[str, float] = {}
-    for name, (field, scale) in (PARAMS if table is None else table).items():
+    for name, (field, scale) in (ARDUPILOT_PARAMS if table is None else table).items():
         if name not in values:
             continue
         value = float(values[name])
@@ -178,11 +204,43 @@ def autopilot_of(vehicle: object) -> str:
     return str(getattr(getattr(vehicle, "autopilot", None), "name", "ardupilot"))
 
 
+#: One parameter of each generation of ArduPilot's names, asked to tell which one a vehicle has.
+_GENERATION_PROBES = (("WP_SPD", PARAMS_SI), ("WPNAV_SPEED", PARAMS))
+
+
+async def limit_params_of(vehicle: _HasParams) -> dict[str, tuple[str, float]]:
+    """The parameter table the vehicle answers to: PX4's, or ArduPilot's older (cm, cm/s,
+    centidegrees) or SI names, told by asking one parameter of each at once (a name the
+    vehicle does not have costs the flight core's whole retry time, so the other table's
+    names are never asked). The older table when neither answers."""
+    import asyncio
+
+    from jinghang.errors import FlightError
+
+    if autopilot_of(vehicle) == "px4":
+        return PX4_PARAMS
+    probes = {asyncio.ensure_future(vehicle.params.get(name)): table
+              for name, table in _GENERATION_PROBES}
+    pending = set(probes)
+    try:
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                error = task.exception()
+                if error is None:
+                    return probes[task]
+                if not isinstance(error, FlightError):
+                    raise error
+    finally:
+        for task in pending:
+            task.cancel()
+    return PARAMS
+
+
 async def read_vehicle_limits(vehicle: _HasParams) -> VehicleLimits:
-    """The limits of a connected ``jinghang.flight`` vehicle, read with its autopilot's
-    parameter names (:func:`params_for`); a parameter the autopilot does not have keeps its
-    default."""
-    table = params_for(autopilot_of(vehicle))
+    """The limits of a connected ``jinghang.flight`` vehicle, read with the parameter names
+    it answers to (:func:`limit_params_of`); a parameter it does not have keeps its default."""
+    table = await limit_params_of(vehicle)
     return limits_from_params(await read_params(vehicle, list(table)), table=table)
 
 
