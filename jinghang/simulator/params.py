@@ -87,19 +87,47 @@ DEFAULTS: tuple[tuple[str, int, float], ...] = (
 )
 
 
-#: Newer ArduPilot names (4.7) for the same settings: alias -> (name here, inverted flag).
-ALIASES: dict[str, tuple[str, bool]] = {
-    "MAV_SYSID": ("SYSID_THISMAV", False),
-    "MAV_GCS_SYSID": ("SYSID_MYGCS", False),
-    "SIM_GPS1_ENABLE": ("SIM_GPS_DISABLE", True),
+@dataclass(frozen=True, slots=True)
+class Alias:
+    """A newer ArduPilot name for a setting kept here under its 4.5/4.6 name: the alias's
+    value is the setting's times ``scale`` (cm -> m is 0.01), or its negation for a flag."""
+
+    name: str
+    inverted: bool = False
+    scale: float = 1.0
+
+    def read(self, value: float) -> float:
+        return (0.0 if value else 1.0) if self.inverted else value * self.scale
+
+    def write(self, value: float) -> float:
+        return (0.0 if value else 1.0) if self.inverted else value / self.scale
+
+
+#: Newer ArduPilot names for the same settings: 4.7 renamed the system ids and GPS switch,
+#: and moved the navigation, RTL and landing settings to SI units (``WPNAV_SPEED`` in cm/s
+#: is ``WP_SPD`` in m/s, ``ANGLE_MAX`` in centidegrees ``ATC_ANGLE_MAX`` in degrees).
+ALIASES: dict[str, Alias] = {
+    "MAV_SYSID": Alias("SYSID_THISMAV"),
+    "MAV_GCS_SYSID": Alias("SYSID_MYGCS"),
+    "SIM_GPS1_ENABLE": Alias("SIM_GPS_DISABLE", inverted=True),
+    "WP_SPD": Alias("WPNAV_SPEED", scale=0.01),
+    "WP_SPD_UP": Alias("WPNAV_SPEED_UP", scale=0.01),
+    "WP_SPD_DN": Alias("WPNAV_SPEED_DN", scale=0.01),
+    "WP_ACC": Alias("WPNAV_ACCEL", scale=0.01),
+    "WP_ACC_Z": Alias("WPNAV_ACCEL_Z", scale=0.01),
+    "WP_JERK": Alias("WPNAV_JERK"),
+    "WP_RADIUS_M": Alias("WPNAV_RADIUS", scale=0.01),
+    "ATC_ANGLE_MAX": Alias("ANGLE_MAX", scale=0.01),
+    "RTL_ALT_M": Alias("RTL_ALT", scale=0.01),
+    "LAND_SPD_MS": Alias("LAND_SPEED", scale=0.01),
 }
 
 
 class ParamTable:
     """Named, typed parameters with ArduPilot's semantics: unknown names are not created.
 
-    Both the ArduPilot 4.5/4.6 names (SYSID_THISMAV, SIM_GPS_DISABLE) and the 4.7 names
-    (MAV_SYSID, SIM_GPS1_ENABLE) work; an alias reads and writes the same setting.
+    Both the ArduPilot 4.5/4.6 names (SYSID_THISMAV, WPNAV_SPEED in cm/s) and the 4.7 names
+    (MAV_SYSID, WP_SPD in m/s) work; an alias reads and writes the same setting.
     """
 
     def __init__(self, overrides: dict[str, float] | None = None) -> None:
@@ -127,14 +155,14 @@ class ParamTable:
     def get(self, name: str) -> Param | None:
         """The parameter (for an alias, a snapshot under the alias's name)."""
         if name in ALIASES:
-            target, inverted = ALIASES[name]
-            real = self._params[target]
-            value = (0.0 if real.value else 1.0) if inverted else real.value
-            return Param(name, real.param_type, value)
+            alias = ALIASES[name]
+            real = self._params[alias.name]
+            kind = real.param_type if alias.scale == 1.0 else REAL32
+            return Param(name, kind, alias.read(real.value))
         return self._params.get(name)
 
     def canonical(self, name: str) -> str:
-        return ALIASES[name][0] if name in ALIASES else name
+        return ALIASES[name].name if name in ALIASES else name
 
     def by_index(self, index: int) -> Param | None:
         if 0 <= index < len(self._names):
@@ -150,8 +178,8 @@ class ParamTable:
     def set(self, name: str, value: float) -> bool:
         """Set a known parameter (integers are rounded as ArduPilot stores them)."""
         if name in ALIASES:
-            target, inverted = ALIASES[name]
-            return self.set(target, (0.0 if value else 1.0) if inverted else value)
+            alias = ALIASES[name]
+            return math.isfinite(value) and self.set(alias.name, alias.write(value))
         param = self._params.get(name)
         if param is None or not math.isfinite(value):
             return False

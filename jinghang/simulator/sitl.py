@@ -112,14 +112,15 @@ READY_FLAGS = M.EKF_ATTITUDE | M.EKF_VELOCITY_HORIZ | M.EKF_POS_HORIZ_ABS | M.EK
 
 
 def with_aliases(params: dict[str, float]) -> dict[str, float]:
-    """Each parameter under both its ArduPilot 4.5/4.6 and 4.7 names (SITL ignores the name
-    it does not know), e.g. SYSID_THISMAV and MAV_SYSID, SIM_GPS_DISABLE and SIM_GPS1_ENABLE."""
+    """Each parameter under both its ArduPilot 4.5/4.6 and 4.7 names, in each one's units
+    (SITL ignores the name it does not know), e.g. SYSID_THISMAV and MAV_SYSID, RTL_ALT in cm
+    and RTL_ALT_M in m."""
     out = dict(params)
-    for alias, (name, inverted) in ALIASES.items():
-        for have, other in ((name, alias), (alias, name)):
-            if have in params and other not in params:
-                value = params[have]
-                out[other] = (0.0 if value else 1.0) if inverted else value
+    for name, alias in ALIASES.items():
+        if alias.name in params and name not in params:
+            out[name] = alias.read(params[alias.name])
+        elif name in params and alias.name not in params:
+            out[alias.name] = alias.write(params[name])
     return out
 
 

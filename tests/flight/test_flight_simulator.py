@@ -12,6 +12,7 @@ import pytest
 
 from jinghang.events import EventBus
 from jinghang.flight import ArmingRefused
+from jinghang.flight.errors import ParameterError
 from jinghang.missions.items import Cmd, Frame, MissionItem, MissionType
 from tests.flight.simulated import HOME, connected_vehicle, disable_gps, take_off
 
@@ -119,7 +120,10 @@ async def test_pause_holds_position_and_resume_continues(backend: str) -> None:
 
 async def test_rtl_comes_home_and_lands(backend: str) -> None:
     async with connected_vehicle(backend) as (_, vehicle):
-        await vehicle.params.set("RTL_ALT", 2000.0)
+        try:  # ArduPilot 4.7+ keeps the RTL altitude in metres, 4.5/4.6 in centimetres
+            await vehicle.params.set("RTL_ALT_M", 20.0)
+        except ParameterError:
+            await vehicle.params.set("RTL_ALT", 2000.0)
         await take_off(vehicle, 10.0)
         await vehicle.goto(*offset(HOME[0], HOME[1], 50.0, -30.0), 10.0)
         await vehicle.wait_until(

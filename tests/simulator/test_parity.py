@@ -29,9 +29,9 @@ KNOBS = (
     "FENCE_ALT_MAX",
     "FENCE_RADIUS",
     "FENCE_ACTION",
-    "WPNAV_SPEED",
-    "RTL_ALT",
-    "LAND_SPEED",
+    ("WPNAV_SPEED", "WP_SPD"),  # ArduPilot 4.5/4.6 name, or the 4.7+ SI one
+    ("RTL_ALT", "RTL_ALT_M"),
+    ("LAND_SPEED", "LAND_SPD_MS"),
 )
 
 
@@ -53,13 +53,15 @@ async def test_heartbeat_params_and_home(backend: str) -> None:
     async with vehicle(backend) as gcs:
         hb = await gcs.wait("HEARTBEAT")
         assert (hb.type, hb.autopilot) == (M.MAV_TYPE_QUADROTOR, M.MAV_AUTOPILOT_ARDUPILOTMEGA)
-        for name in KNOBS:
-            got = gcs.expect("PARAM_VALUE", lambda m, n=name: m.param_id == n)
-            gcs.send(M.MAVLink_param_request_read_message(1, 1, name.encode(), -1))
+        for knob in KNOBS:
+            names = (knob,) if isinstance(knob, str) else knob
+            got = gcs.expect("PARAM_VALUE", lambda m, n=names: m.param_id in n)
+            for name in names:
+                gcs.send(M.MAVLink_param_request_read_message(1, 1, name.encode(), -1))
             try:
-                await gcs.wait("PARAM_VALUE", lambda m, n=name: m.param_id == n, timeout_s=5)
+                await gcs.wait("PARAM_VALUE", lambda m, n=names: m.param_id in n, timeout_s=5)
             except TimeoutError:
-                raise AssertionError(f"no parameter {name}") from None
+                raise AssertionError(f"no parameter {' or '.join(names)}") from None
             got.cancel()
         # the system id under its 4.5/4.6 name or its 4.7 name (MAV_SYSID)
         sysid = gcs.expect("PARAM_VALUE", lambda m: m.param_id in ("SYSID_THISMAV", "MAV_SYSID"))
