@@ -1,9 +1,11 @@
 // Flight records: the closed incidents, and for the one chosen, its track on the map with the
-// timeline of what happened (state changes and commands with who gave them).
+// timeline of what happened (state changes and commands with who gave them), its recorded
+// video with the segments' verification and its snapshots (recordvideo.js).
 
 import { PATHS, asList, describeReason, get } from "./api.js";
 import { actionName, commandName, detailText, formatDistance, localName, onLangChange, resultName, stateName, t } from "./i18n.js";
 import { L, getMap, layers } from "./map.js";
+import { recordSnapshots, recordVideo } from "./recordvideo.js";
 import { playbookById } from "./state.js";
 import { errorText, h, formatTime, showError } from "./ui.js";
 
@@ -86,6 +88,8 @@ async function openRecord(inc) {
       h("p", { class: "muted small", id: "record-track" },
         `${t("records.track")}: ${track.length ? formatDistance(lengthM(track)) : "–"} · ${t("records.planned")}: ${formatDistance(lengthM(planned))}`),
       detail.reason || detail.reason_code ? h("p", { class: "reason" }, describeReason(detail)) : null,
+      recordVideo(record, inc.id),
+      recordSnapshots(inc.id),
       h("h3", {}, t("records.events")),
       h("ol", { class: "timeline" }, timeline(record).map((r) => h("li", { class: `tl-${r.kind}`, dataset: { what: r.raw ?? "", who: r.who ?? "", state: r.state ?? "" } },
         h("span", { class: "muted small" }, formatTime(r.at)), " ",

@@ -1,0 +1,114 @@
+// A flight record's video and stills: the recorded segments played as one video (the server
+// verifies each segment's SHA-256 first and refuses a recording that fails, naming the
+// segment), each segment's verification state, a marker on the map that follows the video's
+// time along the flown track (seek the video and the marker moves with it), and the snapshots
+// taken during the case with their time, drone, position and who took them, downloadable.
+
+import { API, asList, get, getToken, post } from "./api.js";
+import { formatNumber, t } from "./i18n.js";
+import { L, layers } from "./map.js";
+import { errorText, formatTime, h } from "./ui.js";
+
+const SEGMENT_STATES = ["ok", "missing", "sha256_differs", "chain_broken"];
+
+/** Track points with their time in ms, in time order (those without a time are left out). */
+function timedTrack(record) {
+  const points = asList(record.track ?? [], "points");
+  return points
+    .map((p) => ({ at: Date.parse(p.time ?? p.at ?? ""), lat: p.latitude_deg ?? p.lat, lon: p.longitude_deg ?? p.lon }))
+    .filter((p) => Number.isFinite(p.at) && Number.isFinite(p.lat) && Number.isFinite(p.lon))
+    .sort((a, b) => a.at - b.at);
+}
+
+/** Where the drone was at `at` ms (linear between the two nearest points). */
+function positionAt(track, at) {
+  if (!track.length) return null;
+  if (at <= track[0].at) return [track[0].lat, track[0].lon];
+  for (let i = 1; i < track.length; i++) {
+    if (track[i].at >= at) {
+      const a = track[i - 1];
+      const b = track[i];
+      const f = b.at === a.at ? 0 : (at - a.at) / (b.at - a.at);
+      return [a.lat + (b.lat - a.lat) * f, a.lon + (b.lon - a.lon) * f];
+    }
+  }
+  const last = track.at(-1);
+  return [last.lat, last.lon];
+}
+
+function segmentList(segments) {
+  return h("ul", { class: "segment-list" }, segments.map((s) => {
+    const state = SEGMENT_STATES.includes(s.state) ? s.state : "missing";
+    return h("li", { class: `segment seg-${state}`, dataset: { state, file: s.file } },
+      h("span", {}, s.file), " ", h("b", {}, t(`playback.segment_${state}`)), " ",
+      h("span", { class: "muted small mono", title: s.sha256 }, `SHA-256 ${String(s.sha256).slice(0, 12)}…`));
+  }));
+}
+
+/** The player section of a record (filled when the server answers). */
+export function recordVideo(record, incidentId) {
+  const box = h("section", { class: "record-video", id: "record-video" }, h("h3", {}, t("playback.title")),
+    h("p", { class: "muted" }, "…"));
+  const track = timedTrack(record);
+  post(`${API}/recordings/playback`, { incident_id: Number(incidentId) }).then((play) => {
+    const video = h("video", { controls: true, muted: true, preload: "metadata", playsinline: true, class: "record-player",
+      src: play.url });
+    const startedAt = Date.parse(play.started_at);
+    const clock = h("span", { class: "muted small", id: "record-video-time" }, formatTime(play.started_at));
+    let marker = null;
+    const follow = () => {
+      const at = startedAt + video.currentTime * 1000;
+      clock.textContent = formatTime(new Date(at).toISOString());
+      const where = positionAt(track, at);
+      if (!where || !layers.record) return;
+      if (!marker) marker = L.circleMarker(where, { radius: 7, color: "#1d4ed8", fillOpacity: 0.9, className: "playback-marker" }).addTo(layers.record);
+      else marker.setLatLng(where);
+    };
+    video.addEventListener("timeupdate", follow);
+    video.addEventListener("seeked", follow);
+    box.replaceChildren(h("h3", {}, t("playback.title")), video,
+      h("p", { class: "small" }, t("playback.verified", { count: play.segments.length }), " · ", clock),
+      segmentList(play.segments));
+  }).catch((err) => {
+    const body = [h("h3", {}, t("playback.title"))];
+    if (err.code === "recording.none") body.push(h("p", { class: "muted", id: "record-video-none" }, t("playback.none")));
+    else body.push(h("p", { class: "error", id: "record-video-refused", dataset: { code: err.code ?? "" } }, errorText(err)));
+    const segments = err.params?.segments;
+    if (Array.isArray(segments)) body.push(segmentList(segments));
+    box.replaceChildren(...body);
+  });
+  return box;
+}
+
+/** Fetch a snapshot's JPEG with the token, as a blob URL. */
+async function blobUrl(path) {
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${getToken()}` } });
+  if (!response.ok) throw Object.assign(new Error(`HTTP ${response.status}`), { code: `http.${response.status}`, params: { status: response.status } });
+  return URL.createObjectURL(await response.blob());
+}
+
+function snapshotItem(s) {
+  const img = h("img", { class: "snapshot-thumb", alt: t("snapshot.alt", { drone: s.drone_id }) });
+  blobUrl(s.url).then((url) => {
+    img.src = url;
+    link.href = url;
+  }).catch(() => {});
+  const link = h("a", { class: "link snapshot-download", download: `${s.id}.jpg`, href: "#" }, t("snapshot.download"));
+  const where = s.latitude_deg == null ? t("osd.no_position")
+    : t("osd.position", { lat: `${formatNumber(s.latitude_deg, 6)}°`, lon: `${formatNumber(s.longitude_deg, 6)}°` });
+  const alt = s.relative_altitude_m == null ? "" : ` · ${t("drone.alt")} ${formatNumber(s.relative_altitude_m, 1)} m`;
+  return h("li", { class: "snapshot", dataset: { snapshot: s.id, drone: s.drone_id } }, img,
+    h("div", { class: "small" }, formatTime(s.taken_at), " · ", t("snapshot.by", { user: s.taken_by }), " · #", s.drone_id),
+    h("div", { class: "small muted" }, where, alt), link);
+}
+
+/** The snapshots of a case. */
+export function recordSnapshots(incidentId) {
+  const box = h("section", { class: "record-snapshots", id: "record-snapshots" }, h("h3", {}, t("snapshot.title")));
+  get(`${API}/video/snapshots`, { incident_id: incidentId }).then((list) => {
+    const shots = asList(list);
+    box.append(shots.length ? h("ul", { class: "snapshot-list" }, shots.map(snapshotItem))
+      : h("p", { class: "muted" }, t("snapshot.none")));
+  }).catch((err) => box.append(h("p", { class: "error" }, errorText(err))));
+  return box;
+}
