@@ -1156,7 +1156,7 @@ export function detailText(details) {
 // -- video overlay, snapshots and recorded playback (their own block, merged last) ----------
 const VIDEO_STRINGS = {
   zh: {
-    "osd.time": "UTC {utc} · 本地 {local}",
+    "osd.time": "世界时 {utc} · 本地 {local}",
     "osd.position": "纬度 {lat} 经度 {lon}",
     "osd.no_position": "暂无定位",
     "osd.flight": "高度 {alt} · 航向 {heading}",
@@ -1176,7 +1176,7 @@ const VIDEO_STRINGS = {
     "snapshot.title": "截图",
     "snapshot.none": "本警情没有截图",
     "snapshot.by": "操作人 {user}",
-    "snapshot.download": "下载 JPEG",
+    "snapshot.download": "下载图片",
     "snapshot.alt": "{drone} 号无人机的截图",
     "action.video.snapshot": "视频截图",
     "action.video.snapshot.refused": "视频截图被拒绝",
