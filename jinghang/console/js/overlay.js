@@ -30,15 +30,16 @@ function localClock(d) {
   return d.toLocaleTimeString(lang() === "en" ? "en-GB" : "zh-CN", { hour12: false });
 }
 
-function degrees(value, digits) {
-  return `${formatNumber(value, digits)}°`;
+/** A coordinate with a fixed number of decimals (a stable width on a moving picture). */
+export function degrees(value, digits = 6) {
+  return `${Number(value).toFixed(digits)}°`;
 }
 
 /** The overlay's text lines for a vehicle now: [name, time, position, altitude+heading]. */
 export function overlayLines(v, now = new Date()) {
   const time = t("osd.time", { utc: utcClock(now), local: localClock(now) });
   const position = v.lat == null ? t("osd.no_position")
-    : t("osd.position", { lat: degrees(v.lat, 6), lon: degrees(v.lon, 6) });
+    : t("osd.position", { lat: degrees(v.lat), lon: degrees(v.lon) });
   const alt = v.altitude_m == null ? "–" : `${formatNumber(v.altitude_m, 1)} m`;
   const heading = v.heading_deg == null ? "–" : `${String(Math.round(((v.heading_deg % 360) + 360) % 360)).padStart(3, "0")}°`;
   return [v.name ?? `#${v.id}`, time, position, t("osd.flight", { alt, heading })];

@@ -7,6 +7,7 @@
 import { API, asList, get, getToken, post } from "./api.js";
 import { formatNumber, t } from "./i18n.js";
 import { L, layers } from "./map.js";
+import { degrees } from "./overlay.js";
 import { errorText, formatTime, h } from "./ui.js";
 
 const SEGMENT_STATES = ["ok", "missing", "sha256_differs", "chain_broken"];
@@ -95,7 +96,7 @@ function snapshotItem(s) {
   }).catch(() => {});
   const link = h("a", { class: "link snapshot-download", download: `${s.id}.jpg`, href: "#" }, t("snapshot.download"));
   const where = s.latitude_deg == null ? t("osd.no_position")
-    : t("osd.position", { lat: `${formatNumber(s.latitude_deg, 6)}°`, lon: `${formatNumber(s.longitude_deg, 6)}°` });
+    : t("osd.position", { lat: degrees(s.latitude_deg), lon: degrees(s.longitude_deg) });
   const alt = s.relative_altitude_m == null ? "" : ` · ${t("drone.alt")} ${formatNumber(s.relative_altitude_m, 1)} m`;
   return h("li", { class: "snapshot", dataset: { snapshot: s.id, drone: s.drone_id } }, img,
     h("div", { class: "small" }, formatTime(s.taken_at), " · ", t("snapshot.by", { user: s.taken_by }), " · #", s.drone_id),
