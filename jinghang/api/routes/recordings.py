@@ -17,6 +17,7 @@ flight in a browser, and snapshots of a drone's live video.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -162,7 +163,7 @@ async def playback(
         expires_at=expires_s,
         incident_id=body.incident_id,
         vehicle_system_id=rows[0].vehicle_system_id,
-        started_at=rows[0].started_at.isoformat(),
+        started_at=_utc_iso(rows[0].started_at),
         segments=[SegmentState(**s.as_dict()) for s in statuses],
     )
 
@@ -181,6 +182,11 @@ async def play(services: ServicesDep, request: Request, token: str) -> FileRespo
                          field="token", code="recording.link_expired")
     return FileResponse(path, media_type="video/mp4",
                         headers={"Cache-Control": "private, max-age=3600"})
+
+
+def _utc_iso(when: dt.datetime) -> str:
+    """ISO 8601 with its offset (the store keeps UTC; SQLite gives it back without one)."""
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).isoformat()
 
 
 def _case_of(services: Services, drone_id: str, incident_id: int | None) -> int | None:

@@ -5,7 +5,7 @@
 import { PATHS, asList, describeReason, get } from "./api.js";
 import { actionName, commandName, detailText, formatDistance, localName, onLangChange, resultName, stateName, t } from "./i18n.js";
 import { L, getMap, layers } from "./map.js";
-import { recordSnapshots, recordVideo } from "./recordvideo.js";
+import { recordSnapshots, recordVideo, seekToPlace } from "./recordvideo.js";
 import { playbookById } from "./state.js";
 import { errorText, h, formatTime, showError } from "./ui.js";
 
@@ -70,7 +70,9 @@ async function openRecord(inc) {
     const drawn = [];
     if (planned.length) drawn.push(L.polyline(planned, { color: "#e85d04", weight: 2, dashArray: "6 5" }).addTo(layers.record));
     if (track.length) {
-      drawn.push(L.polyline(track, { color: "#c1121f", weight: 3, className: "flown-track" }).addTo(layers.record));
+      const flown = L.polyline(track, { color: "#c1121f", weight: 3, className: "flown-track" }).addTo(layers.record);
+      flown.on("click", (ev) => seekToPlace(ev.latlng)); // the recorded video seeks with the track
+      drawn.push(flown);
       L.circleMarker(track[0], { radius: 5, color: "#2f8f46" }).addTo(layers.record);
       L.circleMarker(track.at(-1), { radius: 5, color: "#c1121f" }).addTo(layers.record);
     }

@@ -3,6 +3,7 @@
 // segment), each segment's verification state, a marker on the map that follows the video's
 // time along the flown track (seek the video and the marker moves with it), and the snapshots
 // taken during the case with their time, drone, position and who took them, downloadable.
+// A click on the flown track seeks the video to when the drone was there (seekToPlace).
 
 import { API, asList, get, getToken, post } from "./api.js";
 import { formatNumber, t } from "./i18n.js";
@@ -46,6 +47,21 @@ function segmentList(segments) {
   }));
 }
 
+let current = null; // {video, track, startedAt} of the record on screen
+
+/** Seek the record's video to when the drone was nearest `latlng` (a click on the track). */
+export function seekToPlace(latlng) {
+  if (!current || !current.track.length || !current.video.isConnected) return;
+  let best = current.track[0];
+  let bestM = Infinity;
+  for (const p of current.track) {
+    const m = L.latLng(p.lat, p.lon).distanceTo(latlng);
+    if (m < bestM) [best, bestM] = [p, m];
+  }
+  const duration = Number.isFinite(current.video.duration) ? current.video.duration : Infinity;
+  current.video.currentTime = Math.max(0, Math.min(duration, (best.at - current.startedAt) / 1000));
+}
+
 /** The player section of a record (filled when the server answers). */
 export function recordVideo(record, incidentId) {
   const box = h("section", { class: "record-video", id: "record-video" }, h("h3", {}, t("playback.title")),
@@ -65,6 +81,7 @@ export function recordVideo(record, incidentId) {
       if (!marker) marker = L.circleMarker(where, { radius: 7, color: "#1d4ed8", fillOpacity: 0.9, className: "playback-marker" }).addTo(layers.record);
       else marker.setLatLng(where);
     };
+    current = { video, track, startedAt };
     video.addEventListener("timeupdate", follow);
     video.addEventListener("seeked", follow);
     box.replaceChildren(h("h3", {}, t("playback.title")), video,
