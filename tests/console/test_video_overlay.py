@@ -121,3 +121,24 @@ async def test_overlay_snapshot_and_recorded_playback_in_the_console(tmp_path: P
         await save_screenshot(page, "record-playback")
         assert log.outside == [], f"requests left the machine: {log.outside}"
         assert log.errors == [], log.errors
+
+
+async def test_a_transcoded_tile_says_the_gateway_burned_the_display_in(tmp_path: Path) -> None:
+    async with (
+        demo_server(tmp_path, speedup=8.0) as run,
+        chromium_page(tmp_path) as (page, log),
+    ):
+        await page.goto(run.url + "/?video=transcode")
+        await page.locator("#login-username").fill("pilot")
+        await page.locator("#login-password").fill(run.passwords["pilot"])
+        await page.locator("#login-submit").click()
+        await page.locator("#link-state[data-state=online]").wait_for(timeout=WAIT_MS)
+        await page.locator(".video-toggle[data-drone='1']").click()
+        await page.locator(".video-tile[data-drone='1'][data-state=playing]").wait_for(
+            timeout=WAIT_MS)
+        shown = await overlay_of(page, "1")
+        assert shown["mode"] == "transcode", shown
+        assert shown["source"] == "gateway", shown
+        assert "网关已烧录" in shown["text"] and "威海" in shown["text"], shown
+        assert "纬度" not in shown["text"], shown  # not drawn twice
+        assert log.errors == [], log.errors
