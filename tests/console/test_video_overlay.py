@@ -7,6 +7,7 @@ shows each segment verified and lists the snapshot."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,13 @@ async def test_overlay_snapshot_and_recorded_playback_in_the_console(tmp_path: P
         assert shots[0]["taken_by"] == "commander" and shots[0]["drone_id"] == drone
         assert shots[0]["latitude_deg"] is not None
 
-        # cancel the case: the recording closes, the flight record plays it
+        # once the drone has flown a stretch, cancel the case: the recording closes and the
+        # flight record plays it, a marker on the track following (and seeking with) the video
+        def moved(record: dict[str, Any]) -> bool:
+            track = record.get("track") or []
+            return len(track) >= 2 and abs(track[-1]["latitude_deg"]
+                                           - track[0]["latitude_deg"]) > 0.0005
+        await eventually_api(client, f"/api/incidents/{incident_id}/record", moved)
         cancelled = await client.post(f"/api/incidents/{incident_id}/cancel", json={})
         assert cancelled.status_code == 200, cancelled.text
         await eventually_api(client, "/api/recordings", bool, {"incident_id": incident_id})
@@ -114,6 +121,23 @@ async def test_overlay_snapshot_and_recorded_playback_in_the_console(tmp_path: P
         await page.wait_for_function(
             "() => document.querySelector('#record-video video').currentTime > 0.5",
             timeout=WAIT_MS)
+        marker = page.locator("path.playback-marker")
+        await marker.wait_for(timeout=WAIT_MS)
+        at_start = await marker.get_attribute("d")
+        # seek to when the drone was farthest from where it started (it flew out and back)
+        record = (await client.get(f"/api/incidents/{incident_id}/record")).json()
+        track = record["track"]
+        farthest = max(track, key=lambda p: abs(p["latitude_deg"] - track[0]["latitude_deg"]))
+        recorded = (await client.get("/api/recordings", params={"incident_id": incident_id})).json()
+        offset_s = (dt.datetime.fromisoformat(farthest["time"])
+                    - dt.datetime.fromisoformat(recorded[0]["started_at"])).total_seconds()
+        await page.evaluate("""(at) => { const v = document.querySelector('#record-video video');
+                                         v.pause(); v.currentTime = at; }""", max(offset_s, 0.0))
+        await page.wait_for_function(
+            """(before) => {
+                const m = document.querySelector('path.playback-marker');
+                return m && m.getAttribute('d') !== before;
+            }""", arg=at_start, timeout=WAIT_MS)
         await page.locator("#record-snapshots .snapshot").first.wait_for(timeout=WAIT_MS)
         english = [p for p in await english_on(page, "records", names)
                    if "#record-video" in p or "#record-snapshots" in p]

@@ -13,9 +13,12 @@ import { errorText, formatTime, h } from "./ui.js";
 
 const SEGMENT_STATES = ["ok", "missing", "sha256_differs", "chain_broken"];
 
-/** Track points with their time in ms, in time order (those without a time are left out). */
-function timedTrack(record) {
-  const points = asList(record.track ?? [], "points");
+/** Track points with their time in ms, in time order (those without a time are left out);
+ * of one drone's missions when `systemId` is given and the missions say their drone. */
+function timedTrack(record, systemId) {
+  const missions = asList(record.missions ?? []);
+  const mine = new Set(missions.filter((m) => String(m.vehicle_system_id) === String(systemId)).map((m) => m.id));
+  const points = asList(record.track ?? [], "points").filter((p) => !mine.size || p.mission_id == null || mine.has(p.mission_id));
   return points
     .map((p) => ({ at: Date.parse(p.time ?? p.at ?? ""), lat: p.latitude_deg ?? p.lat, lon: p.longitude_deg ?? p.lon }))
     .filter((p) => Number.isFinite(p.at) && Number.isFinite(p.lat) && Number.isFinite(p.lon))
@@ -47,31 +50,35 @@ function segmentList(segments) {
   }));
 }
 
-let current = null; // {video, track, startedAt} of the record on screen
+let players = []; // [{video, track, startedAt}] of the record on screen, one per drone
 
-/** Seek the record's video to when the drone was nearest `latlng` (a click on the track). */
+/** Seek the record's video to when its drone was nearest `latlng` (a click on the track). */
 export function seekToPlace(latlng) {
-  if (!current || !current.track.length || !current.video.isConnected) return;
-  let best = current.track[0];
+  let best = null;
   let bestM = Infinity;
-  for (const p of current.track) {
-    const m = L.latLng(p.lat, p.lon).distanceTo(latlng);
-    if (m < bestM) [best, bestM] = [p, m];
+  for (const player of players.filter((p) => p.video.isConnected)) {
+    for (const point of player.track) {
+      const m = L.latLng(point.lat, point.lon).distanceTo(latlng);
+      if (m < bestM) [best, bestM] = [{ player, point }, m];
+    }
   }
-  const duration = Number.isFinite(current.video.duration) ? current.video.duration : Infinity;
-  current.video.currentTime = Math.max(0, Math.min(duration, (best.at - current.startedAt) / 1000));
+  if (!best) return;
+  const { player, point } = best;
+  const duration = Number.isFinite(player.video.duration) ? player.video.duration : Infinity;
+  player.video.currentTime = Math.max(0, Math.min(duration, (point.at - player.startedAt) / 1000));
 }
 
-/** The player section of a record (filled when the server answers). */
-export function recordVideo(record, incidentId) {
-  const box = h("section", { class: "record-video", id: "record-video" }, h("h3", {}, t("playback.title")),
-    h("p", { class: "muted" }, "…"));
-  const track = timedTrack(record);
-  post(`${API}/recordings/playback`, { incident_id: Number(incidentId) }).then((play) => {
+/** One drone's player: the server verifies and joins its segments, or says why not. */
+function dronePlayer(record, incidentId, systemId, titled) {
+  const box = h("div", { class: "record-drone-video", dataset: { drone: systemId } },
+    titled ? h("h4", {}, `#${systemId}`) : null, h("p", { class: "muted" }, "…"));
+  const heading = () => (titled ? [h("h4", {}, `#${systemId}`)] : []);
+  const track = timedTrack(record, systemId);
+  post(`${API}/recordings/playback`, { incident_id: Number(incidentId), vehicle_system_id: Number(systemId) }).then((play) => {
     const video = h("video", { controls: true, muted: true, preload: "metadata", playsinline: true, class: "record-player",
-      src: play.url });
+      src: play.url, dataset: { drone: systemId } });
     const startedAt = Date.parse(play.started_at);
-    const clock = h("span", { class: "muted small", id: "record-video-time" }, formatTime(play.started_at));
+    const clock = h("span", { class: "muted small record-video-time" }, formatTime(play.started_at));
     let marker = null;
     const follow = () => {
       const at = startedAt + video.currentTime * 1000;
@@ -81,20 +88,34 @@ export function recordVideo(record, incidentId) {
       if (!marker) marker = L.circleMarker(where, { radius: 7, color: "#1d4ed8", fillOpacity: 0.9, className: "playback-marker" }).addTo(layers.record);
       else marker.setLatLng(where);
     };
-    current = { video, track, startedAt };
+    players.push({ video, track, startedAt });
     video.addEventListener("timeupdate", follow);
     video.addEventListener("seeked", follow);
-    box.replaceChildren(h("h3", {}, t("playback.title")), video,
+    box.replaceChildren(...heading(), video,
       h("p", { class: "small" }, t("playback.verified", { count: play.segments.length }), " · ", clock),
       segmentList(play.segments));
   }).catch((err) => {
-    const body = [h("h3", {}, t("playback.title"))];
-    if (err.code === "recording.none") body.push(h("p", { class: "muted", id: "record-video-none" }, t("playback.none")));
-    else body.push(h("p", { class: "error", id: "record-video-refused", dataset: { code: err.code ?? "" } }, errorText(err)));
+    const body = heading();
+    if (err.code === "recording.none") body.push(h("p", { class: "muted record-video-none" }, t("playback.none")));
+    else body.push(h("p", { class: "error record-video-refused", dataset: { code: err.code ?? "" } }, errorText(err)));
     const segments = err.params?.segments;
     if (Array.isArray(segments)) body.push(segmentList(segments));
     box.replaceChildren(...body);
   });
+  return box;
+}
+
+/** The record's video section: one player per drone that recorded video for the case. */
+export function recordVideo(record, incidentId) {
+  players = [];
+  const box = h("section", { class: "record-video", id: "record-video" }, h("h3", {}, t("playback.title")),
+    h("p", { class: "muted" }, "…"));
+  get(`${API}/recordings`, { incident_id: incidentId }).then((rows) => {
+    const drones = [...new Set(asList(rows).map((r) => String(r.vehicle_system_id)))];
+    box.replaceChildren(h("h3", {}, t("playback.title")), ...(drones.length
+      ? drones.map((id) => dronePlayer(record, incidentId, id, drones.length > 1))
+      : [h("p", { class: "muted record-video-none" }, t("playback.none"))]));
+  }).catch((err) => box.replaceChildren(h("h3", {}, t("playback.title")), h("p", { class: "error" }, errorText(err))));
   return box;
 }
 

@@ -8,7 +8,7 @@
 import { API, PATHS, describeProblem, getToken, post } from "./api.js";
 import { formatNumber, lang, modeName, t } from "./i18n.js";
 import { overlayElement, updateOverlay } from "./overlay.js";
-import { emit, on, state } from "./state.js";
+import { canFly, emit, on, state } from "./state.js";
 import { errorText, h, showError, toast } from "./ui.js";
 
 const tiles = new Map(); // vehicle id -> {el, pc, resource, video, stopTimer}
@@ -132,9 +132,10 @@ function openTile(v) {
   const status = h("span", { class: "tile-status" }, t("video.connecting"));
   const label = h("span", { class: "tile-label" }, v.name);
   const osd = overlayElement();
-  const shot = h("button", { class: "tile-snapshot", type: "button", title: t("video.snapshot_title"),
-    dataset: { drone: v.id } }, t("video.snapshot"));
-  shot.addEventListener("click", (ev) => {
+  // (pilots and commanders take snapshots; the server refuses other roles too)
+  const shot = canFly() ? h("button", { class: "tile-snapshot", type: "button", title: t("video.snapshot_title"),
+    dataset: { drone: v.id } }, t("video.snapshot")) : null;
+  shot?.addEventListener("click", (ev) => {
     ev.stopPropagation(); // not a click to enlarge
     takeSnapshot(v.id, shot);
   });
