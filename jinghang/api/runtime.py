@@ -72,12 +72,13 @@ def add_video(services: Services, sources: dict[int, str]) -> None:
     if not sources:
         return
     from jinghang.api.recording import FlightRecording
+    from jinghang.api.video_telemetry import fleet_osd_source
     from jinghang.video.gateway import VideoGateway
 
     gateway = services.video_gateway or VideoGateway.from_settings(services.settings)
     services.video_gateway = gateway
     for system_id, url in sorted(sources.items()):
-        gateway.add_drone(str(system_id), url)
+        gateway.add_drone(str(system_id), url, fleet_osd_source(services, str(system_id)))
     recorder = FlightRecording(services, Path(services.settings.recordings_dir))
     services.runners["flight-recording"] = recorder.run
     if services.settings.gb28181.enabled:

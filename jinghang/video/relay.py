@@ -19,6 +19,10 @@ in-band and puts those, not the stale description's, in front of a keyframe that
 A source that reconnects (a server restarted) sends every viewer on from its next keyframe,
 in the same WebRTC session.
 
+``latest_picture()`` gives what a still of "now" needs: the packets from the last keyframe
+(parameter sets in front) to the newest, with the stream's description and the wall-clock time
+the newest arrived; a snapshot decodes them (the live path never decodes for it).
+
 An RTSP server that repeats SPS/PPS before every slice of a keyframe (GStreamer's rtph264pay
 with ``config-interval=-1`` and a multi-slice encoder) makes FFmpeg's parser cut the keyframe
 in two at the repeated SPS. The second part starts with a slice that does not start the
@@ -52,6 +56,19 @@ KeyframeConsumer = Callable[[bytes, StreamInfo], None]
 _H264_SPS = 7
 _H264_PPS = 8
 _START = b"\x00\x00\x01"
+#: The most packets held for ``latest_picture`` (a keyframe and what follows it); past this
+#: (a very long GOP) the picture is the one this many packets after the keyframe.
+MAX_PICTURE_PACKETS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class LatestPicture:
+    """The newest picture as packets: a keyframe (parameter sets in front), then the packets
+    after it in order; decoding them all gives the latest frame."""
+
+    packets: tuple[bytes, ...]
+    info: StreamInfo
+    received_at_s: float  # wall clock (time.time()) of the newest packet held
 
 
 @dataclass(slots=True)
@@ -134,6 +151,8 @@ class DroneRelay:
         self._last_keyframe: bytes | None = None
         self._parameter_sets = b""
         self._previous_was_keyframe = False
+        self._picture_packets: list[bytes] = []
+        self._picture_at_s = 0.0
 
     # -- viewers --------------------------------------------------------------------------
 
@@ -151,6 +170,14 @@ class DroneRelay:
     def keyframe_held(self) -> bool:
         """Whether a new passthrough viewer would be started on a held keyframe now."""
         return self._last_keyframe is not None
+
+    def latest_picture(self) -> LatestPicture | None:
+        """The packets of the newest picture since the last keyframe (None before the first
+        keyframe of the current stream)."""
+        info = self.source.info
+        if info is None or not self._picture_packets:
+            return None
+        return LatestPicture(tuple(self._picture_packets), info, self._picture_at_s)
 
     def add_viewer(self, mode: Mode) -> ViewerTrack:
         track = ViewerTrack(self.drone_id, mode)
@@ -183,6 +210,7 @@ class DroneRelay:
     def _on_open(self, info: StreamInfo) -> None:
         self.stats.source_opens += 1
         self._last_keyframe = None  # the new stream's parameters may differ
+        self._picture_packets = []
         self._parameter_sets = b""
         self._previous_was_keyframe = False
         if info.codec_name == "h264" and info.extradata and info.extradata.startswith(
@@ -215,6 +243,12 @@ class DroneRelay:
                 data = self._parameter_sets + data
             self._last_keyframe = data
         self._previous_was_keyframe = keyframe
+        if keyframe:
+            self._picture_packets = [data]
+            self._picture_at_s = time.time()
+        elif self._picture_packets and len(self._picture_packets) < MAX_PICTURE_PACKETS:
+            self._picture_packets.append(data)
+            self._picture_at_s = time.time()
         if self.viewers["passthrough"] and info.codec_name == "h264":
             # (a viewer that joined before a non-H.264 source first opened gets nothing;
             # it has to reconnect and is then offered the transcoded picture)

@@ -1,9 +1,11 @@
 // Flight records: the closed incidents, and for the one chosen, its track on the map with the
-// timeline of what happened (state changes and commands with who gave them).
+// timeline of what happened (state changes and commands with who gave them), its recorded
+// video with the segments' verification and its snapshots (recordvideo.js).
 
 import { PATHS, asList, describeReason, get } from "./api.js";
 import { actionName, commandName, detailText, formatDistance, localName, onLangChange, resultName, stateName, t } from "./i18n.js";
 import { L, getMap, layers } from "./map.js";
+import { recordSnapshots, recordVideo, seekToPlace } from "./recordvideo.js";
 import { playbookById } from "./state.js";
 import { errorText, h, formatTime, showError } from "./ui.js";
 
@@ -68,7 +70,9 @@ async function openRecord(inc) {
     const drawn = [];
     if (planned.length) drawn.push(L.polyline(planned, { color: "#e85d04", weight: 2, dashArray: "6 5" }).addTo(layers.record));
     if (track.length) {
-      drawn.push(L.polyline(track, { color: "#c1121f", weight: 3, className: "flown-track" }).addTo(layers.record));
+      const flown = L.polyline(track, { color: "#c1121f", weight: 3, className: "flown-track" }).addTo(layers.record);
+      flown.on("click", (ev) => seekToPlace(ev.latlng)); // the recorded video seeks with the track
+      drawn.push(flown);
       L.circleMarker(track[0], { radius: 5, color: "#2f8f46" }).addTo(layers.record);
       L.circleMarker(track.at(-1), { radius: 5, color: "#c1121f" }).addTo(layers.record);
     }
@@ -86,6 +90,8 @@ async function openRecord(inc) {
       h("p", { class: "muted small", id: "record-track" },
         `${t("records.track")}: ${track.length ? formatDistance(lengthM(track)) : "–"} · ${t("records.planned")}: ${formatDistance(lengthM(planned))}`),
       detail.reason || detail.reason_code ? h("p", { class: "reason" }, describeReason(detail)) : null,
+      recordVideo(record, inc.id),
+      recordSnapshots(inc.id),
       h("h3", {}, t("records.events")),
       h("ol", { class: "timeline" }, timeline(record).map((r) => h("li", { class: `tl-${r.kind}`, dataset: { what: r.raw ?? "", who: r.who ?? "", state: r.state ?? "" } },
         h("span", { class: "muted small" }, formatTime(r.at)), " ",

@@ -1,12 +1,15 @@
 // The live video wall: one tile per flying drone, each a WebRTC receiver signalled over WHEP
 // (POST the SDP offer with the bearer token, set the answer; DELETE the session at the end).
 // No ICE servers are configured: media stays on the host's own addresses. Click a tile to
-// enlarge it; click again to restore.
+// enlarge it; click again to restore. Each tile carries the picture's information (overlay.js)
+// and a snapshot button: the server saves a still of its newest picture with the drone's
+// position, the time and who took it, filed with the drone's case.
 
-import { PATHS, describeProblem, getToken } from "./api.js";
+import { API, PATHS, describeProblem, getToken, post } from "./api.js";
 import { formatNumber, lang, modeName, t } from "./i18n.js";
-import { emit, on, state } from "./state.js";
-import { errorText, h } from "./ui.js";
+import { overlayElement, updateOverlay } from "./overlay.js";
+import { canFly, emit, on, state } from "./state.js";
+import { errorText, h, showError, toast } from "./ui.js";
 
 const tiles = new Map(); // vehicle id -> {el, pc, resource, video, stopTimer}
 const STOP_AFTER_LANDED_MS = 8000;
@@ -82,6 +85,7 @@ async function connect(tile, v) {
   const answer = await response.text();
   await pc.setRemoteDescription({ type: "answer", sdp: answer });
   tile.el.dataset.mode = response.headers.get("X-Video-Mode") || mode;
+  updateOverlay(tile.osd, state.vehicles.get(v.id) || v, tile.el.dataset.mode);
   clearTimeout(tile.frameTimer);
   tile.frameTimer = setTimeout(() => {
     if (tile.pc === pc && tile.video.readyState < 2 && tile.el.dataset.mode !== "transcode") {
@@ -127,18 +131,27 @@ function openTile(v) {
   video.muted = true;
   const status = h("span", { class: "tile-status" }, t("video.connecting"));
   const label = h("span", { class: "tile-label" }, v.name);
+  const osd = overlayElement();
+  // (pilots and commanders take snapshots; the server refuses other roles too)
+  const shot = canFly() ? h("button", { class: "tile-snapshot", type: "button", title: t("video.snapshot_title"),
+    dataset: { drone: v.id } }, t("video.snapshot")) : null;
+  shot?.addEventListener("click", (ev) => {
+    ev.stopPropagation(); // not a click to enlarge
+    takeSnapshot(v.id, shot);
+  });
   const el = h("figure", { class: "video-tile", dataset: { drone: v.id }, title: t("video.enlarge") },
-    video, h("figcaption", {}, label, status));
+    video, osd, h("figcaption", {}, label, status, shot));
   el.addEventListener("click", () => {
     const enlarged = el.classList.toggle("enlarged");
     for (const other of document.querySelectorAll(".video-tile.enlarged")) if (other !== el) other.classList.remove("enlarged");
     document.getElementById("videowall").classList.toggle("has-enlarged", enlarged);
     if (enlarged) emit("focus-drone", v.id);
   });
-  const tile = { el, video, status, label, pc: null, resource: null, stopTimer: 0, retryTimer: 0, frameTimer: 0, mode: "",
+  const tile = { el, video, status, label, osd, pc: null, osdAt: 0, resource: null, stopTimer: 0, retryTimer: 0, frameTimer: 0, mode: "",
     frames: 0, lastFrameAt: 0, watchTimer: 0 };
   tile.watchTimer = setInterval(() => watchFrames(tile), FRAME_CHECK_MS);
   tiles.set(v.id, tile);
+  updateOverlay(osd, v, "");
   document.getElementById("video-tiles").appendChild(el);
   updateEmpty();
   start(tile, v);
@@ -159,6 +172,10 @@ function clock(ms) {
 function watchFrames(tile) {
   const frames = decodedFrames(tile.video);
   const now = Date.now();
+  if (now - tile.osdAt >= 1000) { // the clock on the overlay ticks even without telemetry
+    tile.osdAt = now;
+    updateOverlay(tile.osd, state.vehicles.get(tile.el.dataset.drone), tile.el.dataset.mode);
+  }
   if (frames > tile.frames) {
     tile.frames = frames;
     tile.lastFrameAt = now;
@@ -216,9 +233,25 @@ function onVehicle(v) {
       clearTimeout(tile.stopTimer);
       tile.stopTimer = 0;
       tile.label.textContent = `${v.name} · ${v.mode ? modeName(v.mode) : ""} · ${v.altitude_m == null ? "" : formatNumber(v.altitude_m, 0) + " m"}`;
+      updateOverlay(tile.osd, v, tile.el.dataset.mode);
     }
   } else if (tile && !tile.stopTimer) {
     tile.stopTimer = setTimeout(() => closeTile(v.id), STOP_AFTER_LANDED_MS);
+  }
+}
+
+/** Ask the server for a still of the drone's newest picture (filed with its current case). */
+async function takeSnapshot(id, button) {
+  const v = state.vehicles.get(String(id));
+  button.disabled = true;
+  try {
+    const shot = await post(`${API}/video/${encodeURIComponent(v?.videoId ?? id)}/snapshot`, {});
+    toast(t("video.snapshot_saved", { drone: v?.name ?? `#${id}`, time: clock(Date.parse(shot.taken_at)) }));
+    emit("snapshot", shot);
+  } catch (err) {
+    showError(err);
+  } finally {
+    button.disabled = false;
   }
 }
 
