@@ -188,7 +188,7 @@ class Dispatcher:
                                  DISPATCHER)
         #: Each drone's limits read from it and its endurance corrected from its flights
         #: (records every landed flight from the bus).
-        self.energy = EnergyHistory(store, bus, fleet)
+        self.energy = EnergyHistory(store, bus, fleet, writer=self.journal.writer)
 
     # ------------------------------------------------------------------ running
 

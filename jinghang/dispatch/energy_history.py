@@ -67,6 +67,7 @@ from jinghang.store import (
     record_flight_energy,
 )
 from jinghang.store.errors import NotFound
+from jinghang.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
@@ -292,9 +293,13 @@ class EnergyHistory:
     """Per-drone limits, battery meters and energy history; see the module docstring."""
 
     def __init__(self, store: Store, bus: EventBus, fleet: Any, *,
+                 writer: StoreWriter | None = None,
                  read_timeout_s: float = 10.0, span_wait_s: float = 5.0,
                  ready_wait_s: float = 5.0) -> None:
         self.store = store
+        #: The dispatcher's store writer: a landing is read once what it wrote is stored, and
+        #: the record is written in order with everything else.
+        self.writer = writer
         self.bus = bus
         self.fleet = fleet
         self.read_timeout_s = read_timeout_s
@@ -507,6 +512,8 @@ class EnergyHistory:
                              for e in list_events(s, mission_id=mission_id))
             return mission, nominal_s, paused
 
+        if self.writer is not None:
+            await self.writer.settle()  # the mission's last states are stored
         found = await asyncio.to_thread(read)
         if found is None:
             return
@@ -517,11 +524,15 @@ class EnergyHistory:
                             endurance_s=endurance_s, span=span, capacity_mah=capacity,
                             handed_over=handed_over)
 
-        def write() -> FlightEnergyPublic:
-            with self.store.transaction() as s:
-                return record_flight_energy(s, data)
+        if self.writer is not None:
+            record = await self.writer.submit(lambda s: record_flight_energy(s, data),
+                                              what=f"energy of mission {mission_id}")
+        else:
+            def write() -> FlightEnergyPublic:
+                with self.store.transaction() as s:
+                    return record_flight_energy(s, data)
 
-        record = await asyncio.to_thread(write)
+            record = await asyncio.to_thread(write)
         self.history(system_id).append(flight_energy_of(record))
         correction = self.correction(system_id, record.nominal_endurance_s)
         self.bus.publish("energy", {"system_id": system_id, "event": "recorded",
