@@ -116,10 +116,12 @@ PARAMS_SI: dict[str, tuple[str, float]] = {
     "WP_RADIUS_M": ("wp_radius_m", 1.0),
     "ATC_ANGLE_MAX": ("angle_max_deg", 1.0),
     "RTL_ALT_M": ("rtl_altitude_m", 1.0),
+    "RTL_LOIT_TIME": ("rtl_loiter_s", 0.001),
     "RTL_SPEED_MS": ("rtl_speed_m_s", 1.0),
     "LAND_SPD_HIGH_MS": ("land_speed_high_m_s", 1.0),
     "LAND_ALT_LOW_M": ("land_alt_low_m", 1.0),
     "LAND_SPD_MS": ("land_speed_m_s", 1.0),
+    "CIRCLE_RATE": ("circle_rate_deg_s", 1.0),
 }
 
 #: PX4 parameter -> (VehicleLimits field, scale to SI): PX4 keeps SI units already.

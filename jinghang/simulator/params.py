@@ -120,6 +120,9 @@ ALIASES: dict[str, Alias] = {
     "ATC_ANGLE_MAX": Alias("ANGLE_MAX", scale=0.01),
     "RTL_ALT_M": Alias("RTL_ALT", scale=0.01),
     "LAND_SPD_MS": Alias("LAND_SPEED", scale=0.01),
+    "LAND_SPD_HIGH_MS": Alias("LAND_SPEED_HIGH", scale=0.01),
+    "LAND_ALT_LOW_M": Alias("LAND_ALT_LOW", scale=0.01),
+    "RTL_SPEED_MS": Alias("RTL_SPEED", scale=0.01),
 }
 
 
