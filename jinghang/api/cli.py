@@ -98,6 +98,7 @@ def run_serve(args: argparse.Namespace) -> int:
         )
         settings.check_for_serving()
         settings.check_audit_key_for_serving()
+        settings.check_signing_for_serving()
         check_links(settings.links)
         asyncio.run(_serve(settings))
     except JinghangError as exc:
@@ -142,7 +143,7 @@ async def _demo(args: argparse.Namespace) -> None:
         Path(args.dir), host=args.host, port=args.port, sim_ports=sim_ports, speedup=args.speedup
     )
     services = build_services(settings)
-    sims = demo.simulators(sim_ports, args.speedup)
+    sims = demo.simulators(sim_ports, args.speedup, settings.signing_master_key())
     services.contexts.extend(sims)
     if not args.no_video:
         demo.add_cameras(services, sims)
