@@ -15,6 +15,7 @@ from jinghang.errors import JinghangError
 SERVE_EXAMPLE = """example jinghang.toml:
   secret_key = "at least 16 random characters"
   audit_key_file = "/etc/jinghang/audit.key"   # made by: jinghang audit new-key FILE
+  signing_master_key_file = "/etc/jinghang/signing.key"   # jinghang signing new-key FILE
   database_url = "postgresql://jinghang:pw@127.0.0.1:5432/jinghang"   # default sqlite:///jinghang.db
   host = "0.0.0.0"
   port = 8000

@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 
 #: how often changed signing stream timestamps are saved
 STREAMS_SAVE_INTERVAL_S = 1.0
+#: a link refusing frames by signing is logged at most this often
+SIGNING_REFUSALS_LOG_INTERVAL_S = 60.0
 
 
 class Fleet:
@@ -111,6 +113,8 @@ class Fleet:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._appeared = asyncio.Event()
         self._needs_streams: set[int] = set()
+        #: per link: signing refusals already logged, and when
+        self._refusals_logged: dict[Link, tuple[int, float]] = {}
         #: called with (vehicle, message) once a trusted message is in the vehicle's state
         #: (the fleet bench measures telemetry lag with it)
         self.on_update: Callable[[Vehicle, Any], None] | None = None
@@ -224,6 +228,7 @@ class Fleet:
             task.cancel()
         if link in self.router.links:
             self.router.links.remove(link)
+        self._refusals_logged.pop(link, None)
 
     def add_forward(self, connection: str | Transport, system_id: int | None = None) -> Forward:
         """Copy a vehicle's traffic to ``connection`` and pass its commands back."""
@@ -375,6 +380,7 @@ class Fleet:
             if since_save_s >= STREAMS_SAVE_INTERVAL_S:
                 since_save_s = 0.0
                 self._save_signing_streams()
+                self._log_signing_refusals()
             if since_heartbeat_s >= self.heartbeat_interval_s:
                 since_heartbeat_s = 0.0
                 for link in self.router.links:
@@ -391,6 +397,20 @@ class Fleet:
             await asyncio.sleep(tick_s)
             since_heartbeat_s += tick_s
             since_save_s += tick_s
+
+    def _log_signing_refusals(self) -> None:
+        """Say in the log when a link drops frames by signing: most often a drone that was
+        never given its key (or has another one), which otherwise never appears."""
+        now_s = asyncio.get_running_loop().time()
+        for link in self.router.links:
+            refused = link.channel.counters.signing_rejected
+            logged, at_s = self._refusals_logged.get(link, (0, -SIGNING_REFUSALS_LOG_INTERVAL_S))
+            if refused > logged and now_s - at_s >= SIGNING_REFUSALS_LOG_INTERVAL_S:
+                log.warning(
+                    "link %s: %d frames refused by MAVLink signing (unsigned or another key); "
+                    "a drone on it may need `jinghang signing provision`",
+                    link.name, refused - logged)
+                self._refusals_logged[link] = (refused, now_s)
 
     # -- statistics ----------------------------------------------------------------------------
 

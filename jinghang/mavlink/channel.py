@@ -144,7 +144,8 @@ class Channel:
 
     @property
     def signed(self) -> bool:
-        return bool(self.mav.signing.sign_outgoing)
+        """True when this channel signs what it sends (with per-drone keys: always)."""
+        return bool(self.mav.signing.sign_outgoing) or self.mav.key_for is not None
 
     @property
     def verifies(self) -> bool:

@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import os
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from jinghang.api import demo, register
@@ -217,3 +219,43 @@ async def test_the_demo_flies_signed_its_simulators_and_fleet_agree(tmp_path: Pa
         finally:
             for sim in sims:
                 await sim.__aexit__(None, None, None)
+
+
+async def test_jinghang_sim_signs_each_vehicle_with_its_derived_key(tmp_path: Path) -> None:
+    key_file = tmp_path / "signing.key"
+    key_file.write_text(MASTER.hex() + "\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "jinghang.cli", "sim", "--count", "2", "--ephemeral-ports",
+        "--signing-master-key-file", str(key_file), "--duration", "60",
+        stdout=asyncio.subprocess.PIPE, env=env)
+    assert proc.stdout is not None
+    try:
+        addresses = []
+        async with asyncio.timeout(30):
+            while len(addresses) < 2:
+                line = (await proc.stdout.readline()).decode()
+                assert line, "jinghang sim exited"
+                addresses.append(line.split()[2])
+        async with Fleet(request_streams=False, signing_keys=DroneKeys(MASTER).key_for) as fleet:
+            for address in addresses:
+                await fleet.connect(address)
+            for system_id in (1, 2):
+                vehicle = await fleet.wait_vehicle(system_id, timeout_s=10)
+                assert vehicle.frames_signed
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def test_a_drone_without_its_key_is_named_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="jinghang.flight.fleet")
+    async with (
+        SimulatorServer(home=HOME, tcp_port=0) as sim,  # never provisioned: unsigned
+        Fleet(request_streams=False, signing_keys=DroneKeys(MASTER).key_for) as fleet,
+    ):
+        link = await fleet.connect(sim.address)
+        await eventually(lambda: "jinghang signing provision" in caplog.text, timeout_s=10)
+        assert link.name in caplog.text and fleet.vehicles == {}
