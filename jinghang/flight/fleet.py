@@ -434,7 +434,8 @@ def signing_keys_of(settings: Settings) -> Callable[[int], bytes | None] | None:
         return None
     master = settings.signing_master_key()
     if master is None:
-        log.warning("MAVLink signing is off: no signing master key (demo without a key)")
+        log.warning("MAVLink signing is off: no signing master key given (`jinghang serve` "
+                    "refuses this outside the demo)")
         return None
     log.info("MAVLink signing is on: every drone signs with its own derived key")
     return DroneKeys(master).key_for
