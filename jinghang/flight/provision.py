@@ -2,9 +2,10 @@
 
 :func:`provision` opens the link itself (no fleet), waits for the drone's autopilot
 HEARTBEAT, sends SETUP_SIGNING with the key and the current signing timestamp, then signs
-its own link with the key and asks the drone for a HEARTBEAT (MAV_CMD_REQUEST_MESSAGE): the
-drone is provisioned once a frame from it verifies with the key. Every other outcome is a
-:class:`ProvisionResult` with a stable ``code`` and the reason; the key is never in it.
+its own link with the key and asks the drone for a HEARTBEAT (MAV_CMD_REQUEST_MESSAGE), both
+again each second: the drone is provisioned once a frame from it verifies with the key.
+Every other outcome is a :class:`ProvisionResult` with a stable ``code`` and the reason; the
+key is never in it.
 
 As ArduPilot (GCS_Signing), a vehicle refuses SETUP_SIGNING while armed, and once it signs
 it drops unsigned frames: a drone that already signs with another key cannot be given a new
@@ -105,14 +106,16 @@ async def _provision(
         return ProvisionResult(False, "signing.armed",
                                f"drone {system_id} is armed: it refuses SETUP_SIGNING", params)
     component_id = heartbeat.get_srcComponent()
-    link.send(mavlink.MAVLink_setup_signing_message(
-        system_id, component_id, list(key), signing.signing_timestamp_now()))
-    link.channel.set_signing_key(key, require=True)  # from now on only frames that verify
     request = mavlink.MAVLink_command_long_message(
         system_id, component_id, MAV_CMD_REQUEST_MESSAGE, 0,
         mavlink.MAVLINK_MSG_ID_HEARTBEAT, 0, 0, 0, 0, 0, 0)
     deadline_s = loop.time() + timeout_s
     while loop.time() < deadline_s:
+        # resent each second (a lost frame on a radio); after the first one it goes signed,
+        # which a vehicle without signing accepts and one that took the key requires
+        link.send(mavlink.MAVLink_setup_signing_message(
+            system_id, component_id, list(key), signing.signing_timestamp_now()))
+        link.channel.set_signing_key(key, require=True)  # from now on only frames that verify
         link.send(request)
         answer = await _next(heard, min(deadline_s, loop.time() + 1.0), frame_is_signed)
         if answer is not None:

@@ -55,14 +55,19 @@ class _MAVLink(mavlink.MAVLink):  # type: ignore[misc]
     sender's frames are checked with that system id's key (per-drone keys)."""
 
     key_for: Callable[[int], bytes | None] | None = None
+    #: the last system id whose signature verified with its own key (0: none yet)
+    last_signer: int = 0
 
     def check_signature(self, msgbuf: bytearray, srcSystem: int, srcComponent: int) -> bool:
         if self.key_for is None:
             return signing.check_frame(self.signing, msgbuf, srcSystem, srcComponent)
         key = self.key_for(srcSystem)
-        if key is None:
+        if key is None or not signing.check_frame(
+            self.signing, msgbuf, srcSystem, srcComponent, key=key
+        ):
             return False
-        return signing.check_frame(self.signing, msgbuf, srcSystem, srcComponent, key=key)
+        self.last_signer = srcSystem
+        return True
 
 
 def frame_is_signed(message: MAVLinkMessage) -> bool:
@@ -105,7 +110,6 @@ class Channel:
         if streams is not None:
             self.mav.signing.stream_timestamps = streams
         self.counters = ChannelCounters()
-        self._last_signer = 0
         self.set_signing_key(signing_key, require=require_signing)
         if signing_keys is not None:
             self.set_signing_keys(signing_keys, require=require_signing)
@@ -200,15 +204,13 @@ class Channel:
                     mav.expected_length = 8
                 continue
             self.counters.received += 1
-            if self.mav.key_for is not None and frame_is_signed(message):
-                self._last_signer = message.get_srcSystem()
             messages.append(message)
 
     def encode(self, message: MAVLinkMessage) -> bytes:
         """The wire bytes of a message from this channel's ids, with the next sequence number."""
         key_for = self.mav.key_for
         if key_for is not None:
-            target = int(getattr(message, "target_system", 0) or 0) or self._last_signer
+            target = int(getattr(message, "target_system", 0) or 0) or self.mav.last_signer
             key = key_for(target) if target else None
             self.mav.signing.sign_outgoing = key is not None
             if key is not None:
