@@ -8,7 +8,7 @@
   outcome in the audit trail (action ``signing.provision``, actor ``cli:<operator>``, the OS
   login by default). Use a trusted link (USB, a cable, the bench): SETUP_SIGNING carries
   the key in clear. Exit 0 when provisioned, 1 when the drone did not take the key, 2 when
-  nothing could be tried (no master key, drone not registered, a bad link). The key is
+  nothing could be tried (no master key or audit key, drone not registered, a bad link). The key is
   never printed.
 
 Settings (the database, the master key, the audit key) are read as ``jinghang serve`` reads
@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
     prov.add_argument("--drone", type=int, required=True, metavar="N",
                       help="the drone's system id in the register")
     prov.add_argument("--link", required=True, metavar="CONNECTION",
-                      help="tcp:HOST:PORT, serial:DEVICE:BAUD or udp:HOST:PORT")
+                      help="tcp:HOST:PORT, serial:DEVICE:BAUD or udpout:HOST:PORT")
     prov.add_argument("--config", metavar="FILE", help="the server's TOML or JSON settings")
     prov.add_argument("--operator", default=None,
                       help="who is provisioning, for the audit trail (default: login name)")
@@ -97,6 +97,9 @@ def run_provision(args: argparse.Namespace) -> int:
             raise ConfigError("no signing master key: set JINGHANG_SIGNING_MASTER_KEY_FILE "
                               "(make one with `jinghang signing new-key FILE`)",
                               field="signing_master_key_file")
+        if settings.audit_secret() is None:  # the server's audit key, so its rows verify
+            raise ConfigError("no audit key: set JINGHANG_AUDIT_KEY_FILE as for the server",
+                              field="audit_key_file")
         store = open_store(settings.database_url, audit_key=audit_key_of(settings))
     except JinghangError as exc:
         field = f" [{exc.field}]" if exc.field else ""
