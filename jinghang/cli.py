@@ -1,6 +1,6 @@
 """The ``jinghang`` command line: ``demo``, ``serve``, ``sim``, ``templates``, ``plan``,
-``recordings`` and ``audit``. Each sub-package registers its own sub-commands (a module with a
-``register(subparsers)`` function), so this file only assembles them."""
+``recordings``, ``audit`` and ``signing``. Each sub-package registers its own sub-commands (a
+module with a ``register(subparsers)`` function), so this file only assembles them."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "jinghang.missions.cli",  # templates, plan
     "jinghang.video.cli",  # recordings
     "jinghang.store.audit_cli",  # audit verify | export-checkpoints | new-key
+    "jinghang.api.signing_cli",  # signing new-key | provision
 )
 
 

@@ -16,6 +16,8 @@ from jinghang.video.gb28181.settings import Gb28181Settings
 PLACEHOLDER_SECRET = "change-me"
 #: The shortest audit key accepted (bytes), as jinghang.store.audit_key.MIN_KEY_BYTES.
 AUDIT_KEY_MIN_BYTES = 32
+#: The shortest signing master key accepted (bytes), as jinghang.mavlink.keys.
+SIGNING_MASTER_KEY_MIN_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -57,8 +59,15 @@ class Settings(BaseSettings):
     link_lost_after_s: float = 5.0
     #: Most peers a ``udpin:`` link answers (only senders of trusted MAVLink frames count).
     udp_max_peers: int = Field(default=32, ge=1, le=10_000)
-    #: MAVLink 2 signing key (hex, 32 bytes) for links that require signing; empty for none.
-    signing_key_hex: str = ""
+    #: MAVLink 2 signing: ``on`` (the default) signs every link to a registered drone with
+    #: that drone's key (derived from the master key below, :mod:`jinghang.mavlink.keys`)
+    #: and refuses unsigned frames; ``off`` is an explicit choice, logged at start.
+    signing: Literal["on", "off"] = "on"
+    #: The signing master key (hex, at least 32 bytes) every drone's key is derived from;
+    #: give it here (``JINGHANG_SIGNING_MASTER_KEY_HEX``) or in a file
+    #: (``signing_master_key_file``, mode 0600); ``jinghang signing new-key FILE`` makes one.
+    signing_master_key_hex: str = Field(default="", repr=False)
+    signing_master_key_file: str = ""
     sitl_binary: str = ""
     #: Bounds on every input and on the CPU worker pool (``JINGHANG_LIMITS__JSON_BODY_BYTES``...).
     limits: Limits = Field(default_factory=Limits)
@@ -106,6 +115,51 @@ class Settings(BaseSettings):
                               f"{AUDIT_KEY_MIN_BYTES}", field=field,
                               limit=f"{AUDIT_KEY_MIN_BYTES * 2} or more hex digits")
         return secret
+
+    def signing_master_key(self) -> bytes | None:
+        """The signing master key's bytes (from ``signing_master_key_hex`` or
+        ``signing_master_key_file``), or None when neither is set; ConfigError naming the
+        setting when it is not a usable key."""
+        if self.signing_master_key_hex:
+            text, field = self.signing_master_key_hex, "signing_master_key_hex"
+        elif self.signing_master_key_file:
+            field = "signing_master_key_file"
+            try:
+                text = Path(self.signing_master_key_file).expanduser().read_text(
+                    encoding="ascii")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"cannot read the signing master key file "
+                                  f"{self.signing_master_key_file}: {exc}", field=field,
+                                  value=self.signing_master_key_file) from exc
+        else:
+            return None
+        limit = f"{SIGNING_MASTER_KEY_MIN_BYTES * 2} or more hex digits"
+        try:
+            secret = bytes.fromhex(text.strip())
+        except ValueError:
+            raise ConfigError("the signing master key is not hex", field=field,
+                              limit=limit) from None
+        if len(secret) < SIGNING_MASTER_KEY_MIN_BYTES:
+            raise ConfigError(f"the signing master key is {len(secret)} bytes; it needs at "
+                              f"least {SIGNING_MASTER_KEY_MIN_BYTES}", field=field,
+                              value=len(secret), limit=limit)
+        return secret
+
+    def check_signing_for_serving(self) -> None:
+        """``jinghang serve`` refuses to start without a signing master key outside the demo
+        unless ``signing`` is explicitly ``off``; a bad key is refused here too."""
+        if self.signing == "off":
+            return
+        if self.signing_master_key() is None and not self.demo:
+            raise ConfigError(
+                "refusing to start without a MAVLink signing master key outside demo mode: "
+                "make one with `jinghang signing new-key /etc/jinghang/signing.key` and set "
+                "JINGHANG_SIGNING_MASTER_KEY_FILE to it (or JINGHANG_SIGNING_MASTER_KEY_HEX), "
+                "then provision each drone with `jinghang signing provision`; or set "
+                "JINGHANG_SIGNING=off to fly unsigned",
+                field="signing_master_key_file",
+                limit=f"a key of at least {SIGNING_MASTER_KEY_MIN_BYTES} bytes, or signing=off",
+            )
 
     def check_for_serving(self) -> None:
         """Refuse to serve with a placeholder secret outside the demo."""

@@ -15,6 +15,7 @@ from jinghang.errors import JinghangError
 SERVE_EXAMPLE = """example jinghang.toml:
   secret_key = "at least 16 random characters"
   audit_key_file = "/etc/jinghang/audit.key"   # made by: jinghang audit new-key FILE
+  signing_master_key_file = "/etc/jinghang/signing.key"   # jinghang signing new-key FILE
   database_url = "postgresql://jinghang:pw@127.0.0.1:5432/jinghang"   # default sqlite:///jinghang.db
   host = "0.0.0.0"
   port = 8000
@@ -98,6 +99,7 @@ def run_serve(args: argparse.Namespace) -> int:
         )
         settings.check_for_serving()
         settings.check_audit_key_for_serving()
+        settings.check_signing_for_serving()
         check_links(settings.links)
         asyncio.run(_serve(settings))
     except JinghangError as exc:
@@ -142,7 +144,7 @@ async def _demo(args: argparse.Namespace) -> None:
         Path(args.dir), host=args.host, port=args.port, sim_ports=sim_ports, speedup=args.speedup
     )
     services = build_services(settings)
-    sims = demo.simulators(sim_ports, args.speedup)
+    sims = demo.simulators(sim_ports, args.speedup, settings.signing_master_key())
     services.contexts.extend(sims)
     if not args.no_video:
         demo.add_cameras(services, sims)

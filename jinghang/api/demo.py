@@ -3,6 +3,9 @@
 A SQLite file under ``./jinghang-demo/``, three built-in simulated drones based on Weihai's
 coast (started in-process, each on a free TCP port on 127.0.0.1), the sample no-fly zones,
 demo users of every role with fresh passwords printed at start, and the URL to open.
+
+The demo flies signed, as ``jinghang serve`` does: it makes a signing master key beside its
+database on its first run, and each simulator starts with its drone's derived key.
 """
 
 from __future__ import annotations
@@ -63,6 +66,16 @@ def demo_audit_key(directory: Path) -> Path:
     return path
 
 
+def demo_signing_key(directory: Path) -> Path:
+    """The demo's signing master key file (made on its first run, kept beside its database)."""
+    from jinghang.mavlink.keys import write_new_master_key
+
+    path = directory / "signing.key"
+    if not path.exists():
+        write_new_master_key(path)
+    return path
+
+
 def demo_settings(
     directory: Path, *, host: str, port: int, sim_ports: list[int], speedup: float
 ) -> ServeSettings:
@@ -91,13 +104,18 @@ def demo_settings(
         links=[f"tcp:127.0.0.1:{p}" for p in sim_ports],
         recordings_dir=directory / "recordings",
         audit_key_file=str(demo_audit_key(directory)),
+        signing_master_key_file=str(demo_signing_key(directory)),
         users=users,
         vehicles=vehicles,
         demo_speedup=speedup,
     )
 
 
-def simulators(sim_ports: list[int], speedup: float) -> list[Any]:
+def simulators(
+    sim_ports: list[int], speedup: float, master_key: bytes | None = None
+) -> list[Any]:
+    """The demo's simulated drones, each signing with its derived key when ``master_key``."""
+    from jinghang.mavlink.keys import drone_key
     from jinghang.simulator.server import SimulatorServer
 
     return [
@@ -107,6 +125,7 @@ def simulators(sim_ports: list[int], speedup: float) -> list[Any]:
             speedup=speedup,
             system_id=d.system_id,
             tcp_port=port,
+            signing_key=drone_key(master_key, d.system_id) if master_key else None,
         )
         for i, (d, port) in enumerate(zip(DEMO_DRONES, sim_ports, strict=True))
     ]

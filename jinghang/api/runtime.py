@@ -22,16 +22,11 @@ from jinghang.dispatch.patrols import PatrolScheduler
 from jinghang.dispatch.planning import Limits
 from jinghang.events import EventBus
 from jinghang.flight import Fleet
-from jinghang.flight.sanity import Limits as TelemetryLimits
 from jinghang.store.engine import open_store
 from jinghang.store.writer import StoreWriter
 from jinghang.supervisor import ComponentState
 
 log = logging.getLogger(__name__)
-
-
-def signing_key_of(settings: ServeSettings) -> bytes | None:
-    return bytes.fromhex(settings.signing_key_hex) if settings.signing_key_hex else None
 
 
 def build_services(settings: ServeSettings, *, clock: Clock | None = None) -> Services:
@@ -52,13 +47,8 @@ def build_services(settings: ServeSettings, *, clock: Clock | None = None) -> Se
         )
     for vehicle in settings.vehicles:
         register.ensure_vehicle(services, vehicle)
-    services.fleet = Fleet(
-        bus,
-        link_lost_after_s=settings.link_lost_after_s,
-        signing_key=signing_key_of(settings),
-        registered=lambda system_id: register.is_registered(services, system_id),
-        max_udp_peers=settings.udp_max_peers,
-        limits=TelemetryLimits(altitude_ceiling_m=settings.altitude_ceiling_m),
+    services.fleet = Fleet.from_settings(
+        settings, bus, registered=lambda system_id: register.is_registered(services, system_id)
     )
     add_dispatcher(services, clock=clock)
     add_video(services, {v.system_id: v.video_source_url for v in settings.vehicles})

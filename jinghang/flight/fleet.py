@@ -12,11 +12,16 @@ With ``identify`` (the register's answer for a link, UDP peer and system id, see
 :class:`jinghang.flight.trust.VehicleKey`) system ids are per link: :attr:`Fleet.vehicles` is
 keyed by the register's vehicle id, and any number of drones may each be system 1. Without
 it a vehicle's key is its system id.
+
+Signing (:meth:`Fleet.from_settings`): with a master key every link signs and verifies each
+drone's frames with that drone's own key (:mod:`jinghang.mavlink.keys`) and drops unsigned or
+wrongly signed ones; ``signing = "off"`` is an explicit, logged choice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -39,9 +44,14 @@ from jinghang.flight.trust import Binding, Identify, LinkTrust, Verdict
 from jinghang.flight.vehicle import Vehicle
 from jinghang.mavlink import signing
 from jinghang.mavlink.channel import GCS_COMPONENT_ID, GCS_SYSTEM_ID, Channel, mavlink
+from jinghang.mavlink.keys import DroneKeys
+
+log = logging.getLogger(__name__)
 
 #: how often changed signing stream timestamps are saved
 STREAMS_SAVE_INTERVAL_S = 1.0
+#: a link refusing frames by signing is logged at most this often
+SIGNING_REFUSALS_LOG_INTERVAL_S = 60.0
 
 
 class Fleet:
@@ -67,10 +77,13 @@ class Fleet:
         signing_streams: signing.StreamStore | None = None,
         limits: Limits | None = None,
         identify: Identify | None = None,
+        signing_keys: Callable[[int], bytes | None] | None = None,
     ) -> None:
         self.bus = bus
         self.link_lost_after_s = link_lost_after_s
         self.signing_key = signing_key
+        #: system id -> that drone's key (per-drone signing; wins over ``signing_key``)
+        self.signing_keys = signing_keys
         self.require_signing = require_signing
         self.system_id = system_id
         self.component_id = component_id
@@ -100,6 +113,8 @@ class Fleet:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._appeared = asyncio.Event()
         self._needs_streams: set[int] = set()
+        #: per link: signing refusals already logged, and when
+        self._refusals_logged: dict[Link, tuple[int, float]] = {}
         #: called with (vehicle, message) once a trusted message is in the vehicle's state
         #: (the fleet bench measures telemetry lag with it)
         self.on_update: Callable[[Vehicle, Any], None] | None = None
@@ -114,11 +129,10 @@ class Fleet:
     ) -> Fleet:
         """A fleet configured from :class:`jinghang.config.Settings` (links are connected by
         the caller: ``for c in settings.links: await fleet.connect(c)``)."""
-        key = signing.key_from_text(settings.signing_key_hex) if settings.signing_key_hex else None
         return cls(
             bus,
             link_lost_after_s=settings.link_lost_after_s,
-            signing_key=key,
+            signing_keys=signing_keys_of(settings),
             registered=registered,
             max_udp_peers=settings.udp_max_peers,
             limits=Limits(altitude_ceiling_m=settings.altitude_ceiling_m),
@@ -164,6 +178,7 @@ class Fleet:
             signing_key=self.signing_key,
             require_signing=self.require_signing,
             streams=self.signing_streams,
+            signing_keys=self.signing_keys,
         )
 
     async def connect(self, connection: str | Transport) -> Link:
@@ -213,6 +228,7 @@ class Fleet:
             task.cancel()
         if link in self.router.links:
             self.router.links.remove(link)
+        self._refusals_logged.pop(link, None)
 
     def add_forward(self, connection: str | Transport, system_id: int | None = None) -> Forward:
         """Copy a vehicle's traffic to ``connection`` and pass its commands back."""
@@ -364,6 +380,7 @@ class Fleet:
             if since_save_s >= STREAMS_SAVE_INTERVAL_S:
                 since_save_s = 0.0
                 self._save_signing_streams()
+                self._log_signing_refusals()
             if since_heartbeat_s >= self.heartbeat_interval_s:
                 since_heartbeat_s = 0.0
                 for link in self.router.links:
@@ -381,6 +398,20 @@ class Fleet:
             since_heartbeat_s += tick_s
             since_save_s += tick_s
 
+    def _log_signing_refusals(self) -> None:
+        """Say in the log when a link drops frames by signing: most often a drone that was
+        never given its key (or has another one), which otherwise never appears."""
+        now_s = asyncio.get_running_loop().time()
+        for link in self.router.links:
+            refused = link.channel.counters.signing_rejected
+            logged, at_s = self._refusals_logged.get(link, (0, -SIGNING_REFUSALS_LOG_INTERVAL_S))
+            if refused > logged and now_s - at_s >= SIGNING_REFUSALS_LOG_INTERVAL_S:
+                log.warning(
+                    "link %s: %d frames refused by MAVLink signing (unsigned or another key); "
+                    "a drone on it may need `jinghang signing provision`",
+                    link.name, refused - logged)
+                self._refusals_logged[link] = (refused, now_s)
+
     # -- statistics ----------------------------------------------------------------------------
 
     def link_counters(self) -> dict[str, dict[str, int]]:
@@ -393,3 +424,18 @@ class Fleet:
                 entry["reconnects"] = link.transport.reconnects
             out[link.name] = entry
         return out
+
+
+def signing_keys_of(settings: Settings) -> Callable[[int], bytes | None] | None:
+    """Each drone's signing key from the settings' master key; None (and a log line saying
+    so) when signing is off or there is no master key (the demo built in code, tests)."""
+    if settings.signing == "off":
+        log.warning("MAVLink signing is OFF (signing=off): links accept unsigned frames")
+        return None
+    master = settings.signing_master_key()
+    if master is None:
+        log.warning("MAVLink signing is off: no signing master key given (`jinghang serve` "
+                    "refuses this outside the demo)")
+        return None
+    log.info("MAVLink signing is on: every drone signs with its own derived key")
+    return DroneKeys(master).key_for

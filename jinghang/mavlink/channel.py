@@ -10,7 +10,7 @@ ids and signing state.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,10 +51,23 @@ class _NoFile:
 
 class _MAVLink(mavlink.MAVLink):  # type: ignore[misc]
     """pymavlink's parser with :func:`jinghang.mavlink.signing.check_frame` as its signature
-    check (a stream's timestamp moves only on a good signature)."""
+    check (a stream's timestamp moves only on a good signature). With ``key_for`` each
+    sender's frames are checked with that system id's key (per-drone keys)."""
+
+    key_for: Callable[[int], bytes | None] | None = None
+    #: the last system id whose signature verified with its own key (0: none yet)
+    last_signer: int = 0
 
     def check_signature(self, msgbuf: bytearray, srcSystem: int, srcComponent: int) -> bool:
-        return signing.check_frame(self.signing, msgbuf, srcSystem, srcComponent)
+        if self.key_for is None:
+            return signing.check_frame(self.signing, msgbuf, srcSystem, srcComponent)
+        key = self.key_for(srcSystem)
+        if key is None or not signing.check_frame(
+            self.signing, msgbuf, srcSystem, srcComponent, key=key
+        ):
+            return False
+        self.last_signer = srcSystem
+        return True
 
 
 def frame_is_signed(message: MAVLinkMessage) -> bool:
@@ -71,6 +84,11 @@ class Channel:
     replayed on another or a new connection is refused. ``link_id`` goes into the frames this
     channel signs; ``unsigned_ids`` are the message ids accepted unsigned while signing is
     required (a vehicle lets RADIO_STATUS through, as ArduPilot does).
+
+    With ``signing_keys`` (system id -> key, :class:`jinghang.mavlink.keys.DroneKeys`) the
+    channel signs and verifies per drone: a frame from system N must be signed with N's key,
+    a message to N is signed with N's key, and a broadcast (target 0) with the key of the
+    last system whose signature verified here (a link to one drone: that drone's).
     """
 
     def __init__(
@@ -83,6 +101,7 @@ class Channel:
         require_signing: bool = True,
         unsigned_ids: Collection[int] = (),
         streams: dict[tuple[int, int, int], int] | None = None,
+        signing_keys: Callable[[int], bytes | None] | None = None,
     ) -> None:
         self.mav = _MAVLink(_NoFile(), system_id, component_id)
         self.mav.robust_parsing = True
@@ -92,9 +111,22 @@ class Channel:
             self.mav.signing.stream_timestamps = streams
         self.counters = ChannelCounters()
         self.set_signing_key(signing_key, require=require_signing)
+        if signing_keys is not None:
+            self.set_signing_keys(signing_keys, require=require_signing)
+
+    def set_signing_keys(
+        self, keys: Callable[[int], bytes | None], *, require: bool = True
+    ) -> None:
+        """Sign and verify with each system id's own key (``keys(system_id)``)."""
+        # pymavlink checks signatures only while it holds a key: a placeholder, never sent
+        signing.enable_signing(self.mav, bytes(signing.KEY_LENGTH_BYTES), link_id=self.link_id,
+                               require=require, unsigned_ids=self.unsigned_ids)
+        self.mav.key_for = keys
 
     def set_signing_key(self, key: bytes | None, *, require: bool = True) -> None:
-        """Start signing with ``key``, or stop it (None or the all-zero key)."""
+        """Start signing with ``key``, or stop it (None or the all-zero key); this replaces
+        per-drone keys."""
+        self.mav.key_for = None
         if key is None or signing.is_off(key):
             signing.disable_signing(self.mav)
         else:
@@ -116,7 +148,8 @@ class Channel:
 
     @property
     def signed(self) -> bool:
-        return bool(self.mav.signing.sign_outgoing)
+        """True when this channel signs what it sends (with per-drone keys: always)."""
+        return bool(self.mav.signing.sign_outgoing) or self.mav.key_for is not None
 
     @property
     def verifies(self) -> bool:
@@ -175,6 +208,13 @@ class Channel:
 
     def encode(self, message: MAVLinkMessage) -> bytes:
         """The wire bytes of a message from this channel's ids, with the next sequence number."""
+        key_for = self.mav.key_for
+        if key_for is not None:
+            target = int(getattr(message, "target_system", 0) or 0) or self.mav.last_signer
+            key = key_for(target) if target else None
+            self.mav.signing.sign_outgoing = key is not None
+            if key is not None:
+                self.mav.signing.secret_key = key
         data = bytes(message.pack(self.mav))
         self.mav.seq = (self.mav.seq + 1) % 256
         self.counters.sent += 1

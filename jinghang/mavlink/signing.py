@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import os
 import struct
@@ -113,12 +114,16 @@ NEW_STREAM_SLACK = 60 * 100_000
 _TIMESTAMP = struct.Struct("<IH")
 
 
-def check_frame(state: Any, msgbuf: bytearray, system_id: int, component_id: int) -> bool:
+def check_frame(
+    state: Any, msgbuf: bytearray, system_id: int, component_id: int, *, key: bytes | None = None
+) -> bool:
     """Verify a signed frame's signature and timestamp against ``state`` (pymavlink's
     ``MAVLinkSigning``): the stream's timestamp must grow, a new stream may not start more
     than a minute behind, and only a frame with a good signature moves the stream (pymavlink
-    moves it before checking the signature, so a forged frame could lock a stream out)."""
-    key = state.secret_key
+    moves it before checking the signature, so a forged frame could lock a stream out).
+    ``key`` is the sender's key when it is not the state's own (per-drone keys)."""
+    if key is None:
+        key = state.secret_key
     if key is None:
         return False
     low, high = _TIMESTAMP.unpack(bytes(msgbuf[-12:-6]))
@@ -129,12 +134,18 @@ def check_frame(state: Any, msgbuf: bytearray, system_id: int, component_id: int
         return False
     if last is None and timestamp + NEW_STREAM_SLACK < state.timestamp:
         return False
-    digest = hashlib.sha256(bytes(key) + bytes(msgbuf[:-6])).digest()[:6]
-    if digest != bytes(msgbuf[-6:]):
+    if not signed_with(key, msgbuf):
         return False
     state.stream_timestamps[stream] = timestamp
     state.timestamp = max(state.timestamp, timestamp)
     return True
+
+
+def signed_with(key: bytes, msgbuf: bytes | bytearray) -> bool:
+    """True when a signed frame's signature (its last 6 bytes) is ``key``'s (timestamps not
+    checked: :func:`check_frame` does that)."""
+    digest = hashlib.sha256(bytes(key) + bytes(msgbuf[:-6])).digest()[:6]
+    return hmac.compare_digest(digest, bytes(msgbuf[-6:]))
 
 
 class StreamStore(Protocol):

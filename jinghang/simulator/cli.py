@@ -1,12 +1,15 @@
 """``jinghang sim``: start a fleet of built-in simulated ArduCopters and print each address.
 
 jinghang sim --count 3 --home 37.5125,122.1199,10,0 --speedup 5
+jinghang sim --count 3 --signing-master-key-file signing.key   # each signs with its own key
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from jinghang.errors import SimulatorError
@@ -40,6 +43,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--signing-key", default="", help="MAVLink 2 signing key, 64 hex digits")
     parser.add_argument(
+        "--signing-master-key-file", default="", metavar="FILE",
+        help="sign each vehicle with its own key derived from this master key (as "
+        "jinghang serve's JINGHANG_SIGNING_MASTER_KEY_FILE)",
+    )
+    parser.add_argument(
         "--duration", type=float, default=0.0, help="stop after this many wall seconds"
     )
     parser.set_defaults(func=run)
@@ -53,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
             raise SimulatorError(
                 "signing key must be 32 bytes (64 hex digits)", field="signing_key"
             )
+        keys = master_keys(args.signing_master_key_file)
         fleet = SimFleet(
             args.count,
             home,
@@ -60,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
             first_instance=args.instance,
             ephemeral_ports=args.ephemeral_ports,
             signing_key=key,
+            signing_keys=keys,
             host=args.host,
         )
     except (SimulatorError, ValueError) as exc:
@@ -73,6 +83,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"jinghang sim: {describe(exc)}")
         return 1
     return 0
+
+
+def master_keys(path: str) -> Callable[[int], bytes | None] | None:
+    """Each vehicle's derived key from the master key file at ``path`` (None: no file)."""
+    if not path:
+        return None
+    from jinghang.mavlink.keys import MASTER_KEY_MIN_BYTES, DroneKeys
+
+    try:
+        master = bytes.fromhex(Path(path).expanduser().read_text(encoding="ascii").strip())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise SimulatorError(f"cannot read a hex master key from {path}: {exc}",
+                             field="signing_master_key_file") from None
+    if len(master) < MASTER_KEY_MIN_BYTES:
+        raise SimulatorError("the signing master key is too short",
+                             field="signing_master_key_file", value=len(master),
+                             limit=MASTER_KEY_MIN_BYTES)
+    return DroneKeys(master).key_for
 
 
 def describe(exc: Exception) -> str:

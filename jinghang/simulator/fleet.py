@@ -1,8 +1,10 @@
 """A fleet of simulated vehicles on one event loop: instance i on port 5760 + 10*i (or a
-free port each), system id i + 1, homes spread a few metres apart so they do not collide."""
+free port each), system id i + 1, homes spread a few metres apart so they do not collide.
+With ``signing_keys`` (system id -> key) each vehicle signs with its own key."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from types import TracebackType
 
@@ -26,6 +28,7 @@ class SimFleet:
         ephemeral_ports: bool = False,
         spacing_m: float = 5.0,
         signing_key: bytes | None = None,
+        signing_keys: Callable[[int], bytes | None] | None = None,
         params: dict[str, float] | None = None,
         host: str = "127.0.0.1",
     ) -> None:
@@ -49,7 +52,8 @@ class SimFleet:
                     speedup=speedup,
                     tcp_port=0 if ephemeral_ports else None,
                     host=host,
-                    signing_key=signing_key,
+                    signing_key=(signing_keys(instance + 1) if signing_keys is not None
+                                 else signing_key),
                     params=params,
                 )
             )

@@ -19,11 +19,14 @@ from typing import Any
 
 import httpx
 
+from jinghang.mavlink.keys import drone_key
 from jinghang.simulator.server import SimulatorServer
 from tests.api.harness import ALL_PAYLOADS, SECRET, eventually, near
 from tests.conftest import free_tcp_port
 
 ROOT = Path(__file__).resolve().parents[2]
+#: the server signs by default: the drone has its key derived from this master key
+SIGNING_MASTER = bytes(range(32))
 
 
 def _write_config(tmp_path: Path, link: str, home: tuple[float, ...], port: int) -> Path:
@@ -31,6 +34,7 @@ def _write_config(tmp_path: Path, link: str, home: tuple[float, ...], port: int)
         "database_url": f"sqlite:///{tmp_path / 'server.db'}",
         "secret_key": SECRET,
         "audit_key_hex": "ab" * 32,
+        "signing_master_key_hex": SIGNING_MASTER.hex(),
         "port": port,
         "links": [link],
         "users": [
@@ -109,7 +113,8 @@ async def _sortie_state(client: httpx.AsyncClient, incident_id: int) -> str:
 async def test_server_killed_mid_flight_picks_the_flight_up(tmp_path: Path) -> None:
     lat, lon = near(0, 0)
     home = (lat, lon, 10.0, 0.0)
-    async with SimulatorServer(home=home, speedup=20.0, system_id=1, tcp_port=0) as sim:
+    async with SimulatorServer(home=home, speedup=20.0, system_id=1, tcp_port=0,
+                               signing_key=drone_key(SIGNING_MASTER, 1)) as sim:
         port = free_tcp_port()
         config = _write_config(tmp_path, sim.address, home, port)
         log = tmp_path / "server.log"

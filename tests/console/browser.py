@@ -186,7 +186,7 @@ async def demo_server(
             speedup=speedup,
         )
         services = build_services(settings)
-        sims = demo.simulators(sim_ports, speedup)
+        sims = demo.simulators(sim_ports, speedup, settings.signing_master_key())
         services.contexts.extend(sims)
         if video:
             demo.add_cameras(services, sims)

@@ -38,9 +38,10 @@ async def test_two_vehicles_on_one_udp_port_appear_and_are_commanded_apart() -> 
 
 
 async def test_fleet_from_settings_and_bad_connection_strings() -> None:
-    settings = Settings(signing_key_hex="aa" * 32, link_lost_after_s=2.5)
+    settings = Settings(signing_master_key_hex="aa" * 32, link_lost_after_s=2.5)
     fleet = Fleet.from_settings(settings)
-    assert fleet.signing_key == bytes([0xAA]) * 32 and fleet.link_lost_after_s == 2.5
+    assert fleet.signing_keys is not None and fleet.link_lost_after_s == 2.5
+    assert fleet.signing_keys(1) != fleet.signing_keys(2)
     async with Fleet() as running:
         with pytest.raises(LinkError) as caught:
             await running.connect("tcp:127.0.0.1")

@@ -428,6 +428,7 @@ def test_serve_refuses_to_start_without_an_audit_key(tmp_path: Path) -> None:
     assert "audit key" in done.stderr and "[audit_key_file]" in done.stderr
     assert not (tmp_path / "jinghang.db").exists()
     env["JINGHANG_AUDIT_KEY_HEX"] = "12"  # too short: named when the store would open
+    env["JINGHANG_SIGNING"] = "off"  # else the missing signing master key is named first
     short = subprocess.run([sys.executable, "-m", "jinghang.cli", "serve", "--port", "0"],
                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
                            check=False)

@@ -1,0 +1,64 @@
+"""Per-drone MAVLink signing keys, derived from one master key and never stored.
+
+A drone's key is ``HMAC-SHA256(master key, b"jinghang/mavlink-signing/v1/" + identity)``,
+where the identity is how the register names the drone: today its MAVLink system id in
+ASCII decimal (system 7: ``b"7"``). The 32-byte result is the drone's MAVLink 2 signing key
+(SETUP_SIGNING's ``secret_key``). Two drones' keys are unrelated to someone without the
+master key, so a key read out of one drone signs for that drone only; the master key lives
+with the server (a file readable by its owner only, mode 0600, like the audit key) and
+``jinghang signing provision`` gives each drone its own key over a trusted link. The ``v1``
+in the label changes if the derivation ever does (every drone is then provisioned again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+#: The shortest master key accepted (bytes), as the audit key.
+MASTER_KEY_MIN_BYTES = 32
+DERIVATION_LABEL = b"jinghang/mavlink-signing/v1/"
+
+
+def drone_identity(system_id: int) -> bytes:
+    """The register's name for a drone, as the derivation reads it: its system id."""
+    return str(int(system_id)).encode("ascii")
+
+
+def drone_key(master_key: bytes, system_id: int) -> bytes:
+    """The 32-byte signing key of the drone with ``system_id``."""
+    if len(master_key) < MASTER_KEY_MIN_BYTES:
+        raise ValueError(f"the signing master key needs at least {MASTER_KEY_MIN_BYTES} bytes")
+    return hmac.new(master_key, DERIVATION_LABEL + drone_identity(system_id),
+                    hashlib.sha256).digest()
+
+
+class DroneKeys:
+    """Every drone's key from one master key, computed once per system id (a link asks
+    for the key of every signed frame's sender)."""
+
+    def __init__(self, master_key: bytes) -> None:
+        drone_key(master_key, 0)  # refuse a short master key now
+        self._master_key = master_key
+        self._cache: dict[int, bytes] = {}
+
+    def key_for(self, system_id: int) -> bytes | None:
+        """The drone's key; None for ids no drone may have (0, 255 and out of range)."""
+        if not 1 <= system_id <= 254:
+            return None
+        key = self._cache.get(system_id)
+        if key is None:
+            key = self._cache[system_id] = drone_key(self._master_key, system_id)
+        return key
+
+
+def write_new_master_key(path: Path) -> None:
+    """Write a new 32-byte master key (hex) to ``path``, readable by its owner only; never
+    overwrites a file (a lost master key means provisioning every drone again)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(secrets.token_hex(MASTER_KEY_MIN_BYTES) + "\n")
