@@ -1,12 +1,12 @@
 """Mission transfer on lossy links: 10% of datagrams lost each way, over real UDP sockets to the
-built-in simulator (through a lossy proxy) and in memory to the scripted vehicle; the upload
-completes and the download then matches."""
+built-in simulator and to real ArduPilot SITL (through a lossy proxy) and in memory to the
+scripted vehicle; the upload completes and the download then matches."""
 
 from __future__ import annotations
 
 from jinghang.flight import Fleet
 from jinghang.missions.items import Cmd, MissionItem
-from jinghang.simulator.server import SimulatorServer
+from jinghang.simulator import start_vehicle
 from tests.flight.conftest import scripted_vehicle
 from tests.flight.simulated import HOME
 from tests.flight.udp_lossy_proxy import LossyUdpProxy
@@ -26,10 +26,16 @@ def plan(n: int) -> list[MissionItem]:
     return items
 
 
-async def test_100_items_up_and_down_at_10_percent_loss_over_udp_to_the_simulator() -> None:
+async def test_100_items_up_and_down_at_10_percent_loss_over_udp_to_the_vehicle(
+    backend: str,
+) -> None:
+    """Through a proxy that drops 10% of datagrams each way, to the built-in simulator and to
+    real ArduPilot SITL (its TCP port behind the proxy's UDP side)."""
     items = plan(100)
-    async with SimulatorServer(home=HOME, speedup=1.0, tcp_port=0) as server:
-        async with LossyUdpProxy("127.0.0.1", server.tcp_port, loss=0.1) as proxy, Fleet(
+    async with start_vehicle(backend, home=HOME, speedup=1.0,  # type: ignore[arg-type]
+                             tcp_port=0, instance=None) as conn:
+        port = int(conn.rsplit(":", 1)[1])
+        async with LossyUdpProxy("127.0.0.1", port, loss=0.1) as proxy, Fleet(
             request_streams=False
         ) as fleet:
             await fleet.connect(proxy.address)

@@ -57,6 +57,8 @@ class Outcome:
     error: BaseException | None = None
     #: The photos the simulated camera took (builtin only).
     photos: list[Any] | None = None
+    #: CAMERA_FEEDBACK messages the vehicle sent in flight: one per photo (either backend).
+    photo_reports: int = 0
 
 
 _OUTCOMES: dict[str, dict[str, Outcome]] = {}
@@ -69,14 +71,24 @@ def compiled(template_id: str) -> MissionPlan:
 
 
 async def _fly_on(connection: str, plan: MissionPlan, speedup: float,
-                  zones: NoFlyZones) -> FlightReport:
+                  zones: NoFlyZones) -> tuple[FlightReport, int]:
+    """The flight's report and how many photos the vehicle reported (CAMERA_FEEDBACK)."""
+    photos = 0
+
+    def counted(_vehicle: Any, message: Any) -> None:
+        nonlocal photos
+        if message.get_type() == "CAMERA_FEEDBACK":
+            photos += 1
+
     async with Fleet() as fleet:
+        fleet.on_update = counted
         await fleet.connect(connection)
         vehicle = await fleet.wait_vehicle(timeout_s=30)
-        return await fly_plan(
+        report = await fly_plan(
             vehicle, plan, SafetyLimits(), zones,
             timeout_s=plan.flight_time_s * 2 / speedup + SLACK_S, actor="test",
         )
+        return report, photos
 
 
 async def _fly_one(backend: str, plan: MissionPlan, gate: asyncio.Semaphore,
@@ -89,14 +101,16 @@ async def _fly_one(backend: str, plan: MissionPlan, gate: asyncio.Semaphore,
             if backend == "builtin":  # keep the simulator in hand to read its camera
                 async with SimulatorServer(home=home, speedup=speedup, tcp_port=0,
                                            params=VEHICLE_PARAMS) as server:
-                    report = await _fly_on(server.address, plan, speedup, zones)
-                    return Outcome(plan, report, photos=list(server.vehicle.camera_triggers))
+                    report, reported = await _fly_on(server.address, plan, speedup, zones)
+                    return Outcome(plan, report, photos=list(server.vehicle.camera_triggers),
+                                   photo_reports=reported)
             # real SITL: a free instance (its ports) each, never the fixed 5760
             async with start_vehicle(
                 backend, home=home, speedup=speedup, instance=None,  # type: ignore[arg-type]
                 params=VEHICLE_PARAMS,
             ) as conn:
-                return Outcome(plan, await _fly_on(conn, plan, speedup, zones))
+                report, reported = await _fly_on(conn, plan, speedup, zones)
+                return Outcome(plan, report, photo_reports=reported)
         except Exception as exc:  # kept and raised by that template's own test case
             return Outcome(plan, error=exc)
 
@@ -150,6 +164,10 @@ def test_template_flies_to_completion(request: pytest.FixtureRequest, backend: s
     assert distance_m((last.latitude_deg, last.longitude_deg), plan.home[:2]) < 10.0
     assert last.relative_altitude_m < 2.0
     assert not math.isnan(last.latitude_deg)
+    # a plan with photos took them: the vehicle reported about as many as were planned
+    if plan.photo_count:
+        assert outcome.photo_reports == pytest.approx(plan.photo_count, rel=0.2, abs=2), (
+            f"{outcome.photo_reports} photos reported, {plan.photo_count} planned")
 
 
 def _nadir_surveys() -> list[str]:
