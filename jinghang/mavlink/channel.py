@@ -76,8 +76,10 @@ def _next_marker(buf: bytes, start: int) -> int:
 
 def frame_is_signed(message: MAVLinkMessage) -> bool:
     """True when the frame carried a signature on the wire (verified or not)."""
-    header = getattr(message, "_header", None)
-    return bool(header is not None and getattr(header, "incompat_flags", 0) & 1)
+    try:
+        return bool(message._header.incompat_flags & _IFLAG_SIGNED)
+    except AttributeError:  # a message built here, not parsed
+        return False
 
 
 class Channel:
