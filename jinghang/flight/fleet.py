@@ -29,6 +29,7 @@ from jinghang.flight.autopilots import MAV_AUTOPILOT_INVALID, autopilot_for
 from jinghang.flight.errors import FlightError, VehicleTimeout
 from jinghang.flight.router import MAV_TYPE_GCS, Forward, Link, Router
 from jinghang.flight.sanity import Limits
+from jinghang.flight.state import STATE_MESSAGE_TYPES
 from jinghang.flight.transport import (
     TcpClientTransport,
     Transport,
@@ -164,6 +165,7 @@ class Fleet:
             signing_key=self.signing_key,
             require_signing=self.require_signing,
             streams=self.signing_streams,
+            eager_types=STATE_MESSAGE_TYPES,  # the rest decode when read (forwards get bytes)
         )
 
     async def connect(self, connection: str | Transport) -> Link:

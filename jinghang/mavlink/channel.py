@@ -2,10 +2,11 @@
 
 One implementation for both sides of a link: the flight core's links (a ground station,
 system 255) and each client connection of the built-in simulator (a vehicle). pymavlink's
-``ardupilotmega`` MAVLink 2 dialect does the parsing and encoding; this module only wraps it
-so that bad bytes never raise (they are counted), a bad frame costs only its own bytes (one
-resync rule, :meth:`Channel.parse`), and each channel keeps its own sequence numbers, source
-ids and signing state.
+``ardupilotmega`` MAVLink 2 dialect decodes and encodes the payloads; this module splits and
+checks the frames (CRC, signing policy) so that bad bytes never raise (they are counted), a
+bad frame costs only its own bytes (one resync rule, :meth:`Channel.parse`), payloads nobody
+reads are never decoded, and each channel keeps its own sequence numbers, source ids and
+signing state.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+import fastcrc
+
 from jinghang.mavlink import signing
 from jinghang.mavlink.constants import MAV_COMP_ID_MISSIONPLANNER
 from jinghang.mavlink.dialect import MAVLinkMessage, mavlink
+from jinghang.mavlink.lazy import LazyMessage
 
 #: The platform's own ids as a ground station.
 GCS_SYSTEM_ID = 255
@@ -49,21 +53,18 @@ class _NoFile:
         raise RuntimeError("channels encode; transports send")
 
 
-class _MAVLink(mavlink.MAVLink):  # type: ignore[misc]
-    """pymavlink's parser with :func:`jinghang.mavlink.signing.check_frame` as its signature
-    check (a stream's timestamp moves only on a good signature)."""
-
-    def check_signature(self, msgbuf: bytearray, srcSystem: int, srcComponent: int) -> bool:
-        return signing.check_frame(self.signing, msgbuf, srcSystem, srcComponent)
-
-
 _MARKER_V2 = mavlink.PROTOCOL_MARKER_V2
 _MARKER_V1 = mavlink.PROTOCOL_MARKER_V1
 _IFLAG_SIGNED = mavlink.MAVLINK_IFLAG_SIGNED
 _SIGNATURE_LEN = mavlink.MAVLINK_SIGNATURE_BLOCK_LEN
 #: header and CRC around the payload
-_V2_OVERHEAD = mavlink.HEADER_LEN_V2 + 2
-_V1_OVERHEAD = mavlink.HEADER_LEN_V1 + 2
+_V2_HEADER_LEN = mavlink.HEADER_LEN_V2
+_V1_HEADER_LEN = mavlink.HEADER_LEN_V1
+_TYPES: dict[int, Any] = mavlink.mavlink_map
+_CRC_EXTRA: dict[int, bytes] = {i: bytes((t.crc_extra,)) for i, t in _TYPES.items()}
+_crc16 = fastcrc.crc16.mcrf4xx
+#: decodes payloads only (no key: the channel has applied the signing policy itself)
+_decode = mavlink.MAVLink(None, 0, 0).decode
 
 
 def _next_marker(buf: bytes, start: int) -> int:
@@ -89,7 +90,9 @@ class Channel:
     stream; channels of one fleet (or of one simulated vehicle) share it, so a signed frame
     replayed on another or a new connection is refused. ``link_id`` goes into the frames this
     channel signs; ``unsigned_ids`` are the message ids accepted unsigned while signing is
-    required (a vehicle lets RADIO_STATUS through, as ArduPilot does).
+    required (a vehicle lets RADIO_STATUS through, as ArduPilot does). ``eager_types`` are
+    the message types decoded as they arrive; the others are decoded when first read (None,
+    the default: every type at once).
     """
 
     def __init__(
@@ -102,9 +105,15 @@ class Channel:
         require_signing: bool = True,
         unsigned_ids: Collection[int] = (),
         streams: dict[tuple[int, int, int], int] | None = None,
+        eager_types: Collection[str] | None = None,
     ) -> None:
-        self.mav = _MAVLink(_NoFile(), system_id, component_id)
-        self.mav.robust_parsing = True
+        #: pymavlink's encoder with this channel's ids, sequence and signing state (frames
+        #: are parsed by :meth:`parse`, never by its per-byte parser)
+        self.mav = mavlink.MAVLink(_NoFile(), system_id, component_id)
+        self._eager_ids = (
+            None if eager_types is None
+            else frozenset(i for i, t in _TYPES.items() if t.msgname in eager_types)
+        )
         #: the start of a frame still waiting for its bytes (a stream split mid-frame)
         self._pending = b""
         self.link_id = link_id & 0xFF
@@ -156,23 +165,25 @@ class Channel:
     def parse(self, data: bytes) -> list[MAVLinkMessage]:
         """Every complete, valid message in ``data`` (plus what earlier calls left over).
 
-        Frames are split here (start marker, header, length) and each whole frame is handed
-        to pymavlink's ``decode``, which checks its CRC and signature and decodes its payload
-        (the per-byte state machine of pymavlink's parser costs as much as the decoding).
+        Frames are split and checked here (start marker, header, length, CRC with its CRC
+        extra, the signing policy); pymavlink decodes each good frame's payload, at once for
+        the message types in ``eager_types`` (every type when that is None) and on first use
+        for the others (:class:`jinghang.mavlink.lazy.LazyMessage`).
 
-        The one resync rule: a frame that fails its checksum, length, flags or signature
-        policy (or has an unknown message id, which pymavlink cannot checksum) is counted in
-        ``counters.bad`` and not thrown away whole: parsing restarts one byte after its start
-        marker, as ArduPilot's own parser does. A run of bytes before a start marker is
-        skipped and counted once. A badly signed frame is counted in
-        ``counters.signing_rejected`` (its bytes are consumed).
+        The one resync rule: a frame that fails its checksum, length or flags (or has an
+        unknown message id, which cannot be checksummed) is counted in ``counters.bad`` and
+        not thrown away whole: parsing restarts one byte after its start marker, as
+        ArduPilot's own parser does. A run of bytes before a start marker is skipped and
+        counted once. A frame the signing policy refuses (:meth:`_signature_accepted`) is
+        counted in ``counters.signing_rejected`` and its bytes are consumed.
         """
         counters = self.counters
         counters.bytes_received += len(data)
         buf = self._pending + data if self._pending else data
         self._pending = b""
         messages: list[MAVLinkMessage] = []
-        decode = self.mav.decode
+        verifies = self.mav.signing.secret_key is not None
+        eager = self._eager_ids
         size = len(buf)
         i = 0
         while i < size:
@@ -184,46 +195,79 @@ class Channel:
                     return messages
                 marker = buf[i]
             if marker == _MARKER_V2:
-                if size - i < 3:
+                if size - i < _V2_HEADER_LEN:
                     break
                 flags = buf[i + 2]
                 if flags & ~_IFLAG_SIGNED:  # a flag this MAVLink does not know: not a frame
                     counters.bad += 1
                     i += 1
                     continue
-                length = buf[i + 1] + _V2_OVERHEAD + (_SIGNATURE_LEN if flags else 0)
+                length, compat = buf[i + 1], buf[i + 3]
+                payload_end = i + _V2_HEADER_LEN + length
+                msgid = buf[i + 7] | (buf[i + 8] << 8) | (buf[i + 9] << 16)
+                seq, source_system, source_component = buf[i + 4], buf[i + 5], buf[i + 6]
             else:
-                if size - i < 2:
+                if size - i < _V1_HEADER_LEN:
                     break
-                length = buf[i + 1] + _V1_OVERHEAD
-            if size - i < length:
+                flags = compat = 0
+                length = buf[i + 1]
+                payload_end = i + _V1_HEADER_LEN + length
+                msgid = buf[i + 5]
+                seq, source_system, source_component = buf[i + 2], buf[i + 3], buf[i + 4]
+            end = payload_end + 2 + (_SIGNATURE_LEN if flags else 0)
+            if size < end:
                 break
-            frame = bytearray(buf[i : i + length])
-            try:
-                message = decode(frame)
-            except mavlink.MAVError as error:
-                if "signature" in str(error.message):
+            msgtype = _TYPES.get(msgid)
+            if msgtype is None or _crc16(
+                _CRC_EXTRA[msgid], _crc16(buf[i + 1 : payload_end])
+            ) != buf[payload_end] | (buf[payload_end + 1] << 8):
+                counters.bad += 1  # an unknown id, a bad checksum or a length that lies
+                i += 1
+                continue
+            frame = bytearray(buf[i:end])
+            i = end
+            signed = False
+            if verifies:
+                accepted, signed = self._signature_accepted(
+                    frame, msgid, bool(flags), source_system, source_component
+                )
+                if not accepted:
                     counters.signing_rejected += 1
-                    i += length
-                else:
+                    continue
+            if eager is None or msgid in eager:
+                try:
+                    message = _decode(frame)
+                except Exception:  # never let bad bytes escape
                     counters.bad += 1
-                    i += 1
-                continue
-            except Exception:  # never let bad bytes escape
-                counters.bad += 1
-                i += 1
-                continue
-            if isinstance(message, mavlink.MAVLink_unknown):
-                # an unknown id is not checksummed by pymavlink: as suspect as a bad checksum
-                counters.bad += 1
-                i += 1
-                continue
-            i += length
+                    continue
+                message._signed = signed
+                if signed:
+                    message._link_id = frame[-13]
+            else:
+                header = mavlink.MAVLink_header(
+                    msgid, flags, compat, length, seq, source_system, source_component
+                )
+                message = LazyMessage(
+                    msgtype.msgname, frame, header, signed, frame[-13] if signed else None
+                )
             counters.received += 1
             messages.append(message)
         if i < size:
             self._pending = bytes(buf[i:])  # a frame still waiting for its bytes
         return messages
+
+    def _signature_accepted(
+        self, frame: bytearray, msgid: int, has_signature: bool, system_id: int,
+        component_id: int,
+    ) -> tuple[bool, bool]:
+        """Whether a channel with a key accepts this frame, and whether its signature was
+        good: a good signature (a growing timestamp, :func:`signing.check_frame`) is
+        accepted; otherwise only a message id the policy lets through unsigned."""
+        state = self.mav.signing
+        if has_signature and signing.check_frame(state, frame, system_id, component_id):
+            return True, True
+        allow = state.allow_unsigned_callback
+        return (allow is not None and bool(allow(self.mav, msgid))), False
 
     def encode(self, message: MAVLinkMessage) -> bytes:
         """The wire bytes of a message from this channel's ids, with the next sequence number."""
