@@ -218,13 +218,27 @@ class Channel:
             if size < end:
                 break
             msgtype = _TYPES.get(msgid)
-            if msgtype is None or _crc16(
-                _CRC_EXTRA[msgid], _crc16(buf[i + 1 : payload_end])
-            ) != buf[payload_end] | (buf[payload_end + 1] << 8):
-                counters.bad += 1  # an unknown id, a bad checksum or a length that lies
+            if msgtype is None:  # an unknown id cannot be checksummed: as suspect as a bad one
+                counters.bad += 1
                 i += 1
                 continue
             frame = bytearray(buf[i:end])
+            message: Any
+            if eager is None or msgid in eager:
+                try:  # pymavlink checks the CRC as it decodes
+                    message = _decode(frame)
+                except Exception:  # a bad checksum (or a payload it cannot read)
+                    counters.bad += 1
+                    i += 1
+                    continue
+            elif _crc16(_CRC_EXTRA[msgid], _crc16(frame[1 : payload_end - i])) != (
+                buf[payload_end] | (buf[payload_end + 1] << 8)
+            ):
+                counters.bad += 1
+                i += 1
+                continue
+            else:
+                message = None  # decoded when first read
             i = end
             signed = False
             if verifies:
@@ -234,22 +248,16 @@ class Channel:
                 if not accepted:
                     counters.signing_rejected += 1
                     continue
-            if eager is None or msgid in eager:
-                try:
-                    message = _decode(frame)
-                except Exception:  # never let bad bytes escape
-                    counters.bad += 1
-                    continue
-                message._signed = signed
-                if signed:
-                    message._link_id = frame[-13]
-            else:
+            if message is None:
                 header = mavlink.MAVLink_header(
                     msgid, flags, compat, length, seq, source_system, source_component
                 )
                 message = LazyMessage(
                     msgtype.msgname, frame, header, signed, frame[-13] if signed else None
                 )
+            elif signed:
+                message._signed = True
+                message._link_id = frame[-13]
             counters.received += 1
             messages.append(message)
         if i < size:

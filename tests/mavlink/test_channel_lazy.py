@@ -47,3 +47,12 @@ def test_the_signing_policy_holds_for_frames_not_decoded_at_once() -> None:
     assert receiver.parse(bytes(forged)) == []
     assert receiver.counters.signing_rejected == 3
     assert receiver.parse(wind(signer, 5.0))[0].speed == 5.0  # the forgery moved nothing
+
+
+def test_a_bad_checksum_on_a_type_not_decoded_at_once_loses_only_its_frame() -> None:
+    sender, receiver = Channel(system_id=7, component_id=1), Channel(eager_types=())
+    broken = bytearray(wind(sender, 1.0))
+    broken[-1] ^= 0xFF
+    got = receiver.parse(bytes(broken) + wind(sender, 2.0))
+    assert [m.speed for m in got] == [2.0]
+    assert receiver.counters.bad >= 1 and receiver.counters.received == 1
