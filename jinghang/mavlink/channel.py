@@ -165,10 +165,11 @@ class Channel:
     def parse(self, data: bytes) -> list[MAVLinkMessage]:
         """Every complete, valid message in ``data`` (plus what earlier calls left over).
 
-        Frames are split and checked here (start marker, header, length, CRC with its CRC
-        extra, the signing policy); pymavlink decodes each good frame's payload, at once for
-        the message types in ``eager_types`` (every type when that is None) and on first use
-        for the others (:class:`jinghang.mavlink.lazy.LazyMessage`).
+        Frames are split here (start marker, header, length) and the signing policy is
+        applied here; pymavlink decodes the payloads: at once for the message types in
+        ``eager_types`` (every type when that is None; its ``decode`` checks their CRC), and
+        on first use for the others (:class:`jinghang.mavlink.lazy.LazyMessage`; their CRC
+        is checked here, with fastcrc).
 
         The one resync rule: a frame that fails its checksum, length or flags (or has an
         unknown message id, which cannot be checksummed) is counted in ``counters.bad`` and
