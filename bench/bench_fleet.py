@@ -3,6 +3,7 @@
     python bench/bench_fleet.py                       # 250, 500, 1000, 2000 vehicles, 10 s each
     python bench/bench_fleet.py --system-ids one      # every drone system 1, ids per link
     python bench/bench_fleet.py --sizes 1000 --seconds 20 --profile mavproxy
+    python bench/bench_fleet.py --receive-path        # CPU per frame, in-process, no sockets
 
 The platform side is the flight core as ``jinghang serve`` builds it (``Fleet`` with an event
 bus, a register of system ids, the ``udp_max_peers`` setting raised to the fleet's size and a
@@ -27,6 +28,10 @@ generator's own CPU and achieved rate. It also prints how much of the window the
 waited on the run queue for its core while other processes had it (/proc/self/schedstat):
 on a shared machine that wait, not the flight core's own work, is most of the lag. It fails
 (exit 1, one line on stderr) when nothing was measured.
+
+With ``--receive-path`` it measures instead the receive path alone per size (``bench/
+_receive_path.py``: the same fleet and frames, fed to the link without sockets, best of 7
+rounds): the CPU per frame that another process on the core changes least.
 """
 
 from __future__ import annotations
@@ -190,8 +195,20 @@ def main() -> None:
     parser.add_argument("--load-cpu", type=int,
                         default=cores[0] if len(cores) > 1 else None,
                         help="the load generator's core")
+    parser.add_argument("--receive-path", action="store_true",
+                        help="CPU per frame of the receive path alone, in-process, no sockets")
     args = parser.parse_args()
     os.sched_setaffinity(0, {args.cpu})
+    if args.receive_path:
+        from bench import _receive_path
+
+        for size in (int(s) for s in args.sizes.split(",")):
+            r = _receive_path.measure(size, args.profile)
+            require(r["vehicles"] == size, f"{r['vehicles']} of {size} vehicles appeared")
+            print(f"receive path {size:5d} vehicles, profile {args.profile}: "
+                  f"{r['us_per_frame']:.2f} us of CPU per frame (best of 7 rounds of "
+                  f"{r['frames']} frames, CPU {args.cpu})")
+        return
     print(f"fleet bench: flight core pinned to CPU {args.cpu}, load generator on CPU "
           f"{args.load_cpu}; UDP, one source port per vehicle; profile {args.profile}; "
           f"system ids {args.system_ids}; {args.seconds:g} s window after {args.warmup:g} s")

@@ -34,6 +34,7 @@ from jinghang.flight.autopilots import MAV_AUTOPILOT_INVALID, autopilot_for
 from jinghang.flight.errors import FlightError, VehicleTimeout
 from jinghang.flight.router import MAV_TYPE_GCS, Forward, Link, Router
 from jinghang.flight.sanity import Limits
+from jinghang.flight.state import STATE_MESSAGE_TYPES
 from jinghang.flight.transport import (
     TcpClientTransport,
     Transport,
@@ -179,6 +180,7 @@ class Fleet:
             require_signing=self.require_signing,
             streams=self.signing_streams,
             signing_keys=self.signing_keys,
+            eager_types=STATE_MESSAGE_TYPES,  # the rest decode when read (forwards get bytes)
         )
 
     async def connect(self, connection: str | Transport) -> Link:

@@ -101,7 +101,7 @@ class Rejected:
 
 def check(field: str, value: float, limits: Limits) -> Rejected | None:
     """None when ``value`` is finite and within the field's range, else why not."""
-    low, high = limits.range_of(field)
+    low, high = limits._ranges.get(field) or limits.range_of(field)  # per frame: one lookup
     number = float(value)
     if low <= number <= high and _isfinite(number):  # NaN fails the comparison
         return None

@@ -231,7 +231,10 @@ class Vehicle:
         now = time.monotonic()
         if self.bus is not None and now - self._last_telemetry_s >= self._telemetry_interval_s:
             self._last_telemetry_s = now
-            self._publish("telemetry", self.state.to_dict())
+            # the snapshot already leads with "system_id": set it rather than copy the dict
+            snapshot = self.state.to_dict()
+            snapshot["system_id"] = self.system_id
+            self.bus.publish("telemetry", snapshot)
 
     def _alarm(self, code: str, message: str, params: dict[str, Any], severity: str) -> None:
         if self._publish_alarm is not None:

@@ -2,10 +2,11 @@
 
 One implementation for both sides of a link: the flight core's links (a ground station,
 system 255) and each client connection of the built-in simulator (a vehicle). pymavlink's
-``ardupilotmega`` MAVLink 2 dialect does the parsing and encoding; this module only wraps it
-so that bad bytes never raise (they are counted), a bad frame costs only its own bytes (one
-resync rule, :meth:`Channel.parse`), and each channel keeps its own sequence numbers, source
-ids and signing state.
+``ardupilotmega`` MAVLink 2 dialect decodes and encodes the payloads; this module splits and
+checks the frames (CRC, signing policy) so that bad bytes never raise (they are counted), a
+bad frame costs only its own bytes (one resync rule, :meth:`Channel.parse`), payloads nobody
+reads are never decoded, and each channel keeps its own sequence numbers, source ids and
+signing state.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
+import fastcrc
+
 from jinghang.mavlink import signing
 from jinghang.mavlink.constants import MAV_COMP_ID_MISSIONPLANNER
 from jinghang.mavlink.dialect import MAVLinkMessage, mavlink
+from jinghang.mavlink.lazy import LazyMessage
 
 #: The platform's own ids as a ground station.
 GCS_SYSTEM_ID = 255
@@ -49,31 +53,43 @@ class _NoFile:
         raise RuntimeError("channels encode; transports send")
 
 
+_MARKER_V2 = mavlink.PROTOCOL_MARKER_V2
+_MARKER_V1 = mavlink.PROTOCOL_MARKER_V1
+_IFLAG_SIGNED = mavlink.MAVLINK_IFLAG_SIGNED
+_SIGNATURE_LEN = mavlink.MAVLINK_SIGNATURE_BLOCK_LEN
+#: header and CRC around the payload
+_V2_HEADER_LEN = mavlink.HEADER_LEN_V2
+_V1_HEADER_LEN = mavlink.HEADER_LEN_V1
+_TYPES: dict[int, Any] = mavlink.mavlink_map
+_CRC_EXTRA: dict[int, bytes] = {i: bytes((t.crc_extra,)) for i, t in _TYPES.items()}
+_crc16 = fastcrc.crc16.mcrf4xx
+#: decodes payloads only (no key: the channel has applied the signing policy itself)
+_decode = mavlink.MAVLink(None, 0, 0).decode
+
+
+def _next_marker(buf: bytes, start: int) -> int:
+    """The index of the first start marker at or after ``start``, or -1."""
+    v2, v1 = buf.find(b"\xfd", start), buf.find(b"\xfe", start)
+    if v2 < 0:
+        return v1
+    return v2 if v1 < 0 or v2 < v1 else v1
+
+
 class _MAVLink(mavlink.MAVLink):  # type: ignore[misc]
-    """pymavlink's parser with :func:`jinghang.mavlink.signing.check_frame` as its signature
-    check (a stream's timestamp moves only on a good signature). With ``key_for`` each
-    sender's frames are checked with that system id's key (per-drone keys)."""
+    """pymavlink's encoder, with the per-drone signing state of the channel: ``key_for``
+    gives each system id's key (None: one key for all), ``last_signer`` is the last system
+    whose signature verified with its own key (0: none yet)."""
 
     key_for: Callable[[int], bytes | None] | None = None
-    #: the last system id whose signature verified with its own key (0: none yet)
     last_signer: int = 0
-
-    def check_signature(self, msgbuf: bytearray, srcSystem: int, srcComponent: int) -> bool:
-        if self.key_for is None:
-            return signing.check_frame(self.signing, msgbuf, srcSystem, srcComponent)
-        key = self.key_for(srcSystem)
-        if key is None or not signing.check_frame(
-            self.signing, msgbuf, srcSystem, srcComponent, key=key
-        ):
-            return False
-        self.last_signer = srcSystem
-        return True
 
 
 def frame_is_signed(message: MAVLinkMessage) -> bool:
     """True when the frame carried a signature on the wire (verified or not)."""
-    header = getattr(message, "_header", None)
-    return bool(header is not None and getattr(header, "incompat_flags", 0) & 1)
+    try:
+        return bool(message._header.incompat_flags & _IFLAG_SIGNED)
+    except AttributeError:  # a message built here, not parsed
+        return False
 
 
 class Channel:
@@ -83,7 +99,9 @@ class Channel:
     stream; channels of one fleet (or of one simulated vehicle) share it, so a signed frame
     replayed on another or a new connection is refused. ``link_id`` goes into the frames this
     channel signs; ``unsigned_ids`` are the message ids accepted unsigned while signing is
-    required (a vehicle lets RADIO_STATUS through, as ArduPilot does).
+    required (a vehicle lets RADIO_STATUS through, as ArduPilot does). ``eager_types`` are
+    the message types decoded as they arrive; the others are decoded when first read (None,
+    the default: every type at once).
 
     With ``signing_keys`` (system id -> key, :class:`jinghang.mavlink.keys.DroneKeys`) the
     channel signs and verifies per drone: a frame from system N must be signed with N's key,
@@ -102,9 +120,17 @@ class Channel:
         unsigned_ids: Collection[int] = (),
         streams: dict[tuple[int, int, int], int] | None = None,
         signing_keys: Callable[[int], bytes | None] | None = None,
+        eager_types: Collection[str] | None = None,
     ) -> None:
+        #: pymavlink's encoder with this channel's ids, sequence and signing state (frames
+        #: are parsed by :meth:`parse`, never by its per-byte parser)
         self.mav = _MAVLink(_NoFile(), system_id, component_id)
-        self.mav.robust_parsing = True
+        self._eager_ids = (
+            None if eager_types is None
+            else frozenset(i for i, t in _TYPES.items() if t.msgname in eager_types)
+        )
+        #: the start of a frame still waiting for its bytes (a stream split mid-frame)
+        self._pending = b""
         self.link_id = link_id & 0xFF
         self.unsigned_ids = frozenset(unsigned_ids)
         if streams is not None:
@@ -160,51 +186,136 @@ class Channel:
         """Every valid message in one datagram; a partial frame at its end is dropped (a
         datagram holds whole frames, and senders on one UDP port must not mix)."""
         messages = self.parse(data)
-        mav = self.mav
-        if len(mav.buf) - mav.buf_index > 0:
+        if self._pending:
             self.counters.bad += 1
-            mav.buf, mav.buf_index, mav.expected_length = bytearray(), 0, 8
+            self._pending = b""
         return messages
 
     def parse(self, data: bytes) -> list[MAVLinkMessage]:
         """Every complete, valid message in ``data`` (plus what earlier calls left over).
 
-        The one resync rule: a frame that fails its checksum or length (or has an unknown
-        message id, which pymavlink cannot checksum) is counted in ``counters.bad`` and not
-        thrown away whole (pymavlink's robust parser would drop the good frames it
-        swallowed): parsing restarts one byte after its start marker, as ArduPilot's own
-        parser does. Bytes before a start marker are skipped. A badly signed frame is counted
-        in ``counters.signing_rejected``.
+        Frames are split here (start marker, header, length) and the signing policy is
+        applied here; pymavlink decodes the payloads: at once for the message types in
+        ``eager_types`` (every type when that is None; its ``decode`` checks their CRC), and
+        on first use for the others (:class:`jinghang.mavlink.lazy.LazyMessage`; their CRC
+        is checked here, with fastcrc).
+
+        The one resync rule: a frame that fails its checksum, length or flags (or has an
+        unknown message id, which cannot be checksummed) is counted in ``counters.bad`` and
+        not thrown away whole: parsing restarts one byte after its start marker, as
+        ArduPilot's own parser does. A run of bytes before a start marker is skipped and
+        counted once. A frame the signing policy refuses (:meth:`_signature_accepted`) is
+        counted in ``counters.signing_rejected`` and its bytes are consumed.
         """
-        self.counters.bytes_received += len(data)
+        counters = self.counters
+        counters.bytes_received += len(data)
+        buf = self._pending + data if self._pending else data
+        self._pending = b""
         messages: list[MAVLinkMessage] = []
-        mav = self.mav
-        chunk: bytes = data
-        while True:
-            try:
-                message = mav.parse_char(chunk)
-            except Exception:  # robust parsing should catch all; never let bad bytes escape
-                self.counters.bad += 1
-                mav.buf, mav.buf_index = bytearray(), 0
-                return messages
-            chunk = b""
-            if message is None:
-                return messages
-            # an unknown id is not checksummed by pymavlink: as suspect as a bad checksum
-            if isinstance(message, (mavlink.MAVLink_bad_data, mavlink.MAVLink_unknown)):
-                reason = str(getattr(message, "reason", ""))
-                if "signature" in reason:
-                    self.counters.signing_rejected += 1
+        verifies = self.mav.signing.secret_key is not None
+        eager = self._eager_ids
+        size = len(buf)
+        i = 0
+        while i < size:
+            marker = buf[i]
+            if marker != _MARKER_V2 and marker != _MARKER_V1:
+                counters.bad += 1  # junk before a start marker: skipped as one run
+                i = _next_marker(buf, i + 1)
+                if i < 0:
+                    return messages
+                marker = buf[i]
+            if marker == _MARKER_V2:
+                if size - i < _V2_HEADER_LEN:
+                    break
+                flags = buf[i + 2]
+                if flags & ~_IFLAG_SIGNED:  # a flag this MAVLink does not know: not a frame
+                    counters.bad += 1
+                    i += 1
                     continue
-                self.counters.bad += 1
-                frame = bytes(getattr(message, "data", b""))
-                if reason != "Bad prefix" and len(frame) > 1:
-                    mav.buf = bytearray(frame[1:]) + mav.buf[mav.buf_index:]
-                    mav.buf_index = 0
-                    mav.expected_length = 8
+                length, compat = buf[i + 1], buf[i + 3]
+                payload_end = i + _V2_HEADER_LEN + length
+                msgid = buf[i + 7] | (buf[i + 8] << 8) | (buf[i + 9] << 16)
+                seq, source_system, source_component = buf[i + 4], buf[i + 5], buf[i + 6]
+            else:
+                if size - i < _V1_HEADER_LEN:
+                    break
+                flags = compat = 0
+                length = buf[i + 1]
+                payload_end = i + _V1_HEADER_LEN + length
+                msgid = buf[i + 5]
+                seq, source_system, source_component = buf[i + 2], buf[i + 3], buf[i + 4]
+            end = payload_end + 2 + (_SIGNATURE_LEN if flags else 0)
+            if size < end:
+                break
+            msgtype = _TYPES.get(msgid)
+            if msgtype is None:  # an unknown id cannot be checksummed: as suspect as a bad one
+                counters.bad += 1
+                i += 1
                 continue
-            self.counters.received += 1
+            frame = bytearray(buf[i:end])
+            message: Any
+            if eager is None or msgid in eager:
+                try:  # pymavlink checks the CRC as it decodes
+                    message = _decode(frame)
+                except Exception:  # a bad checksum (or a payload it cannot read)
+                    counters.bad += 1
+                    i += 1
+                    continue
+            elif _crc16(_CRC_EXTRA[msgid], _crc16(frame[1 : payload_end - i])) != (
+                buf[payload_end] | (buf[payload_end + 1] << 8)
+            ):
+                counters.bad += 1
+                i += 1
+                continue
+            else:
+                message = None  # decoded when first read
+            i = end
+            signed = False
+            if verifies:
+                accepted, signed = self._signature_accepted(
+                    frame, msgid, bool(flags), source_system, source_component
+                )
+                if not accepted:
+                    counters.signing_rejected += 1
+                    continue
+            if message is None:
+                header = mavlink.MAVLink_header(
+                    msgid, flags, compat, length, seq, source_system, source_component
+                )
+                message = LazyMessage(
+                    msgtype.msgname, frame, header, signed, frame[-13] if signed else None
+                )
+            elif signed:
+                message._signed = True
+                message._link_id = frame[-13]
+            counters.received += 1
             messages.append(message)
+        if i < size:
+            self._pending = bytes(buf[i:])  # a frame still waiting for its bytes
+        return messages
+
+    def _signature_accepted(
+        self, frame: bytearray, msgid: int, has_signature: bool, system_id: int,
+        component_id: int,
+    ) -> tuple[bool, bool]:
+        """Whether a channel with a key accepts this frame, and whether its signature was
+        good: a good signature (a growing timestamp, :func:`signing.check_frame`; with
+        per-drone keys, under the sending system's own key) is accepted; otherwise only a
+        message id the policy lets through unsigned."""
+        state = self.mav.signing
+        if has_signature:
+            key_for = self.mav.key_for
+            if key_for is None:
+                if signing.check_frame(state, frame, system_id, component_id):
+                    return True, True
+            else:  # per-drone keys: the sender's own key only
+                key = key_for(system_id)
+                if key is not None and signing.check_frame(state, frame, system_id,
+                                                           component_id, key=key):
+                    self.mav.last_signer = system_id
+                    return True, True
+        allow = state.allow_unsigned_callback
+        return (allow is not None and bool(allow(self.mav, msgid))), False
 
     def encode(self, message: MAVLinkMessage) -> bytes:
         """The wire bytes of a message from this channel's ids, with the next sequence number."""
