@@ -4,16 +4,19 @@ On a loaded machine SITL does not keep its ``--speedup``, so "wall clock times t
 overstates a flight. :class:`SitlClock` opens a second MAVLink connection to the SITL instance
 (its SERIAL1, TCP 5762 + 10 * i, beside the flight core's SERIAL0), asks for ATTITUDE and
 HEARTBEAT at 10 Hz and reads ``time_boot_ms`` (the autopilot's boot clock, which runs in
-simulated time whatever the load): the flight starts when the vehicle is first armed in AUTO
-(ArduCopter's MISSION_START switches GUIDED to AUTO, as ``sim_timing`` counts the time in
-AUTO) and ends at the first disarm after that. Used by ``bench/bench_estimate.py`` and the
-``sitl`` estimate test.
+simulated time whatever the load): the flight starts when the mission's first item starts
+(ArduPilot's STATUSTEXT "Mission: 1 ...", sent as MISSION_START switches GUIDED to AUTO; the
+heartbeat's armed-in-AUTO when no such text came), as ``sim_timing`` counts the time in AUTO,
+and ends at the disarm after that (STATUSTEXT "Disarming motors", or the heartbeat's). The
+clock is the last ``time_boot_ms`` seen, so each mark is good to 0.1 s. Used by
+``bench/bench_estimate.py`` and the ``sitl`` estimate test.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from types import TracebackType
 
 from jinghang.mavlink.channel import Channel
@@ -42,6 +45,9 @@ class SitlClock:
         #: When each mission item (caller numbering: the vehicle's minus its home item) was
         #: reached, seconds after the start.
         self.reached_s: dict[int, float] = {}
+        #: (seconds after the start, relative altitude m, ground speed m/s, climb m/s), from
+        #: GLOBAL_POSITION_INT.
+        self.track: list[tuple[float, float, float, float]] = []
         self._task: asyncio.Task[None] | None = None
         self._ended = asyncio.Event()
 
@@ -72,7 +78,8 @@ class SitlClock:
     def _request(self, channel: Channel, writer: asyncio.StreamWriter) -> None:
         writer.write(channel.encode(M.MAVLink_heartbeat_message(
             M.MAV_TYPE_GCS, M.MAV_AUTOPILOT_INVALID, 0, 0, 0, 3)))
-        for msg_id in (M.MAVLINK_MSG_ID_ATTITUDE, M.MAVLINK_MSG_ID_HEARTBEAT):
+        for msg_id in (M.MAVLINK_MSG_ID_ATTITUDE, M.MAVLINK_MSG_ID_HEARTBEAT,
+                       M.MAVLINK_MSG_ID_GLOBAL_POSITION_INT):
             writer.write(channel.encode(M.MAVLink_command_long_message(
                 0, 0, M.MAV_CMD_SET_MESSAGE_INTERVAL, 0, msg_id, 100000, 0, 0, 0, 0, 0)))
 
@@ -97,11 +104,24 @@ class SitlClock:
         boot_ms = getattr(msg, "time_boot_ms", None)
         if boot_ms is not None:
             self.boot_s = boot_ms / 1000.0
+            if self.start_s is not None and self.end_s is None and hasattr(msg, "relative_alt"):
+                self.track.append((self.boot_s - self.start_s,
+                                   getattr(msg, "relative_alt", 0) / 1000.0,
+                                   math.hypot(getattr(msg, "vx", 0), getattr(msg, "vy", 0)) / 100,
+                                   -getattr(msg, "vz", 0) / 100.0))
             return
         kind = getattr(msg, "get_type", lambda: "")()
         if kind == "MISSION_ITEM_REACHED" and self.start_s is not None and self.boot_s:
             self.reached_s.setdefault(int(getattr(msg, "seq", 0)) - 1,
                                       self.boot_s - self.start_s)
+            return
+        if kind == "STATUSTEXT" and self.boot_s is not None:
+            text = str(getattr(msg, "text", ""))
+            if self.start_s is None and text.startswith("Mission: 1 "):
+                self.start_s = self.boot_s
+            elif self.start_s is not None and self.end_s is None and \
+                    text.startswith("Disarming motors"):
+                self._end()
             return
         if kind != "HEARTBEAT" or self.boot_s is None:
             return
@@ -111,5 +131,8 @@ class SitlClock:
         if self.start_s is None and armed and getattr(msg, "custom_mode", -1) == AUTO_MODE:
             self.start_s = self.boot_s
         elif self.start_s is not None and self.end_s is None and not armed:
-            self.end_s = self.boot_s
-            self._ended.set()
+            self._end()
+
+    def _end(self) -> None:
+        self.end_s = self.boot_s
+        self._ended.set()
