@@ -213,8 +213,12 @@ def _walk(
             time_s += max(item.param1, 0.0)
         elif cmd in (Cmd.NAV_LOITER_TIME, Cmd.NAV_LOITER_UNLIM):
             if positioned:
-                fly_to((item.latitude_deg, item.longitude_deg), item.altitude_m)
-                time_s += lim.settle_s
+                target = (item.latitude_deg, item.longitude_deg)
+                moves = pos is None or distance_m(pos, target) > 0.5 or \
+                    abs(item.altitude_m - alt) > 0.5
+                fly_to(target, item.altitude_m)
+                if moves:  # already stopped there (a waypoint before it): nothing to settle
+                    time_s += lim.settle_s
                 if start is None:
                     start = pos
             if cmd == Cmd.NAV_LOITER_TIME:

@@ -55,6 +55,8 @@ class MissionRunner:
         self.paused = False
         self._jump_counts: dict[int, int] = {}
         self._hold_started_s: float | None = None
+        #: Since when the vehicle has been stopped (kept across items: an item started where
+        #: the vehicle already stands has nothing left to settle).
         self._settled_since_s: float | None = None
         self._reached_position = False
         self._loiter_turns_deg = 0.0
@@ -144,7 +146,6 @@ class MissionRunner:
     def _start_nav(self, seq: int) -> None:
         self.current_seq = seq
         self._hold_started_s = None
-        self._settled_since_s = None
         self._reached_position = False
         self._loiter_turns_deg = 0.0
         self.host.emit(notices.MissionCurrentChanged(seq))
