@@ -8,9 +8,9 @@ ANGLE_MAX, the RTL and land settings) in SI units; its defaults are ArduCopter 4
 values, for planning without a vehicle. :func:`limits_from_params` turns a name -> value mapping
 (ArduPilot units, or PX4's with ``PX4_PARAMS``) into limits; :func:`read_vehicle_limits` reads
 them from a connected ``jinghang.flight`` vehicle, with the parameter names of its autopilot
-(:func:`params_for`: ArduPilot's of 4.5/4.6 and of 4.7+, or PX4's MPC_XY_CRUISE, MPC_ACC_HOR,
-MPC_Z_VEL_MAX_UP/DN, NAV_ACC_RAD, MPC_TILTMAX_AIR, ...); :func:`read_params` reads any such
-names at once.
+(:func:`params_for`: ArduPilot's, those of 4.7+ when it lacks 4.6's, or PX4's MPC_XY_CRUISE,
+MPC_ACC_HOR, MPC_Z_VEL_MAX_UP/DN, NAV_ACC_RAD, MPC_TILTMAX_AIR, ...); :func:`read_params` reads
+any such names at once.
 
 The motion model (ArduCopter 4.x, AC_WPNav with S-curves):
 
@@ -19,7 +19,7 @@ The motion model (ArduCopter 4.x, AC_WPNav with S-curves):
   same time (:func:`effective_accel_m_s2`), and a leg too short to reach the set speed peaks
   lower (:func:`leg_peak_speed_m_s`: about 3 m/s on the 10 m legs of a polygon orbit);
 - the top speed is the lesser of the planned speed and what the lean angle allows against drag
-  (:func:`lean_speed_cap_m_s`: about 10.5 m/s at ANGLE_MAX 30 degrees on stock SITL);
+  (:func:`lean_speed_cap_m_s`: about 10.0 m/s at ANGLE_MAX 30 degrees on stock SITL 4.8);
 - at a waypoint flown through (no hold, a positioned waypoint next) the next leg starts while
   this one brakes, as far as the blended turn stays within WPNAV_RADIUS of the waypoint; that
   overlap is expressed as the corner speed of :func:`corner_speed_m_s` (full speed straight on,
@@ -158,7 +158,7 @@ PX4_PARAMS: dict[str, tuple[str, float]] = {
 def params_for(autopilot: str) -> dict[str, tuple[str, float]]:
     """The parameter table of an autopilot by its strategy's name (``jinghang.flight.
     autopilots``: "ardupilot", "px4"); any other autopilot is read with ArduPilot's names."""
-    return PX4_PARAMS if autopilot == "px4" else ARDUPILOT_PARAMS
+    return PX4_PARAMS if autopilot == "px4" else PARAMS
 
 
 #: Fields that must be positive to mean anything (a zero or negative value keeps the default).
@@ -219,10 +219,16 @@ def autopilot_of(vehicle: object) -> str:
 
 async def read_vehicle_limits(vehicle: _HasParams) -> VehicleLimits:
     """The limits of a connected ``jinghang.flight`` vehicle, read with its autopilot's
-    parameter names (:func:`params_for`); a parameter the autopilot does not have keeps its
-    default."""
+    parameter names (:func:`params_for`; for ArduPilot, :data:`PARAMS_SI` when it has no
+    WPNAV_SPEED); a parameter the autopilot does not have keeps its default."""
     table = params_for(autopilot_of(vehicle))
-    return limits_from_params(await read_params(vehicle, list(table)), table=table)
+    values = await read_params(vehicle, list(table))
+    if table is PARAMS and "WPNAV_SPEED" not in values:
+        # ArduCopter 4.7+: the same limits under their SI names (read only then, so that a
+        # vehicle of either generation answers every name it is asked)
+        table = PARAMS_SI
+        values = await read_params(vehicle, list(table))
+    return limits_from_params(values, table=table)
 
 
 # -- the motion model -------------------------------------------------------------------------
