@@ -5,10 +5,11 @@ followed leg by leg, as ArduPilot's camera library does).
 The flight time follows the motion model of :mod:`jinghang.missions.vehicle_limits` with the
 vehicle's own limits (ArduCopter's defaults when planning without a vehicle): each leg speeds
 up and slows down at the S-curve's equivalent acceleration, waypoints flown through are passed
-at the corner speed of their turn, climbs and descents run at their own rates, and takeoff,
-holds, loiter circles (at the speed their radius allows), RTL's loiter and the landing's slow
-last metres are counted. A planned speed the vehicle cannot fly (above its lean-angle cap) is
-clamped, with a warning naming the item.
+at the corner speed of their turn, climbs and descents run at their own rates, and takeoff
+(with its spool-up), holds, loiter circles (at the speed their radius allows), the settling at
+each stop that is not a fast waypoint, RTL's stages and loiter, the landing's braking to its
+slow last metres and the land detector are counted. A planned speed the vehicle cannot fly
+(above its lean-angle cap) is clamped, with a warning naming the item.
 """
 
 from __future__ import annotations
@@ -23,13 +24,12 @@ from jinghang.missions.vehicle_limits import (
     VehicleLimits,
     corner_speed_m_s,
     effective_accel_m_s2,
+    land_time_s,
     leg_peak_speed_m_s,
     leg_time_s,
     vertical_time_s,
 )
 
-#: ArduCopter's land detector: the time on the ground before it reports landed and disarms.
-LANDED_CONFIRM_S = 1.0
 #: A positioned land item is flown to at altitude first, within this distance.
 LAND_APPROACH_M = 2.0
 
@@ -155,9 +155,7 @@ def _walk(
 
     def land_here() -> None:
         nonlocal alt, vertical, time_s, entry_m_s
-        low = min(alt, max(0.0, lim.land_alt_low_m))
-        time_s += (alt - low) / lim.land_high_m_s() + low / lim.land_speed_m_s
-        time_s += LANDED_CONFIRM_S
+        time_s += land_time_s(lim, alt)
         vertical += alt
         alt = 0.0
         entry_m_s = 0.0
@@ -201,17 +199,26 @@ def _walk(
                 pos = (item.latitude_deg, item.longitude_deg)
             if start is None:
                 start = pos
+            if alt <= 0.0:
+                time_s += max(0.0, lim.takeoff_delay_s)
             climb_to(max(alt, item.altitude_m, 1.0))
         elif cmd == Cmd.NAV_WAYPOINT:
             if positioned:
                 fly_to((item.latitude_deg, item.longitude_deg), item.altitude_m,
                        pass_speed(index, item))
+                if not _is_fast(items, index):
+                    time_s += lim.settle_s
                 if start is None:
                     start = pos
             time_s += max(item.param1, 0.0)
         elif cmd in (Cmd.NAV_LOITER_TIME, Cmd.NAV_LOITER_UNLIM):
             if positioned:
-                fly_to((item.latitude_deg, item.longitude_deg), item.altitude_m)
+                target = (item.latitude_deg, item.longitude_deg)
+                moves = pos is None or distance_m(pos, target) > 0.5 or \
+                    abs(item.altitude_m - alt) > 0.5
+                fly_to(target, item.altitude_m)
+                if moves:  # already stopped there (a waypoint before it): nothing to settle
+                    time_s += lim.settle_s
                 if start is None:
                     start = pos
             if cmd == Cmd.NAV_LOITER_TIME:
@@ -249,10 +256,12 @@ def _walk(
         elif cmd == Cmd.NAV_RETURN_TO_LAUNCH:
             trigger_m = 0.0
             if start is not None and pos is not None:
+                # RTL's stages (climb, return, loiter at home) each end in a stop
                 climb_to(max(alt, lim.rtl_altitude_m))
+                time_s += lim.settle_s
                 rtl_speed = lim.rtl_speed_m_s if lim.rtl_speed_m_s > 0 else lim.wp_speed_m_s
                 fly_to(start, alt, top_m_s=lim.flyable_speed_m_s(rtl_speed))
-                time_s += max(0.0, lim.rtl_loiter_s)
+                time_s += lim.settle_s + max(0.0, lim.rtl_loiter_s)
             land_here()
         elif cmd == Cmd.NAV_LAND:
             trigger_m = 0.0
@@ -267,6 +276,17 @@ def _walk(
     estimate = Estimate(horizontal, vertical, time_s, energy_pct, len(photos), tuple(warnings),
                         tuple(done_s))
     return estimate, photos
+
+
+def _is_fast(items: list[MissionItem], index: int) -> bool:
+    """Whether waypoint ``index`` is one of ArduCopter's "fast" waypoints (no hold, a
+    positioned waypoint next), reached as its S-curve target gets there; any other stop also
+    waits for the vehicle itself to be within the radius."""
+    item = items[index]
+    if item.param1 > 0:
+        return False
+    nxt = _next_nav(items, index)
+    return nxt is not None and nxt.command == Cmd.NAV_WAYPOINT and has_position(nxt)
 
 
 def _circle_speed_m_s(lim: VehicleLimits, speed_m_s: float, radius_m: float) -> float:

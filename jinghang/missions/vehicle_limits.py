@@ -19,13 +19,18 @@ The motion model (ArduCopter 4.x, AC_WPNav with S-curves):
   same time (:func:`effective_accel_m_s2`), and a leg too short to reach the set speed peaks
   lower (:func:`leg_peak_speed_m_s`: about 3 m/s on the 10 m legs of a polygon orbit);
 - the top speed is the lesser of the planned speed and what the lean angle allows against drag
-  (:func:`lean_speed_cap_m_s`: about 10.5 m/s at ANGLE_MAX 30 degrees on stock SITL);
+  (:func:`lean_speed_cap_m_s`: about 10.0 m/s at ANGLE_MAX 30 degrees on stock SITL 4.8);
 - at a waypoint flown through (no hold, a positioned waypoint next) the next leg starts while
   this one brakes, as far as the blended turn stays within WPNAV_RADIUS of the waypoint; that
   overlap is expressed as the corner speed of :func:`corner_speed_m_s` (full speed straight on,
   slower the sharper the turn, a stop only where no overlap fits);
 - climbs and descents run at their own rates and WPNAV_ACCEL_Z, at the same time as the
-  horizontal move (the longer of the two sets the leg's time).
+  horizontal move (the longer of the two sets the leg's time);
+- a landing descends at LAND_SPEED_HIGH (or WPNAV_SPEED_DN), brakes at WPNAV_ACCEL_Z to
+  LAND_SPEED by LAND_ALT_LOW and goes on at LAND_SPEED (:func:`land_time_s`);
+- the time ArduCopter spends beyond the kinematics, measured on its SITL: the takeoff's
+  spool-up (``takeoff_delay_s``), each stop where the vehicle itself must be within the
+  waypoint radius (``settle_s``), and the land detector (``land_detect_s``).
 """
 
 from __future__ import annotations
@@ -35,8 +40,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-#: The speed a stock ArduCopter SITL quad tops out at with the lean angle at 30 degrees.
-LEAN_REFERENCE_SPEED_M_S = 10.5
+#: The speed a stock ArduCopter SITL quad tops out at with the lean angle at 30 degrees (4.8:
+#: 10.0-10.05 m/s flown whether 12 or 15 m/s is asked).
+LEAN_REFERENCE_SPEED_M_S = 10.0
 LEAN_REFERENCE_ANGLE_DEG = 30.0
 
 
@@ -69,6 +75,18 @@ class VehicleLimits:
     land_speed_m_s: float = 0.5
     #: CIRCLE_RATE: the top turn rate of a loiter circle.
     circle_rate_deg_s: float = 20.0
+    #: From the start of a takeoff on the ground to the climb: the motors spool up
+    #: (MOT_SPOOL_TIME) and the throttle ramps (TKOFF_SLEW_TIME) until the land detector
+    #: sees the vehicle lift off (2.6-2.8 s on ArduCopter 4.8 SITL).
+    takeoff_delay_s: float = 2.7
+    #: What a stop costs beyond the S-curve's own braking where ArduCopter checks the vehicle
+    #: itself is within WPNAV_RADIUS (a waypoint that is not a "fast" one: a hold, or no
+    #: waypoint next; a loiter's arrival; each of RTL's stages): the vehicle trails its target
+    #: and overshoots a little before it counts as there (1.3-1.9 s on SITL).
+    settle_s: float = 1.3
+    #: From touchdown to the disarm: the throttle winds down to its lower limit, then the land
+    #: detector's LAND_DETECTOR_TRIGGER_SEC (1 s) and the spool-down (2.2 s on SITL).
+    land_detect_s: float = 2.2
 
     def max_speed_m_s(self) -> float:
         """The fastest the vehicle can fly level: the lean-angle cap."""
@@ -83,7 +101,8 @@ class VehicleLimits:
         return self.land_speed_high_m_s if self.land_speed_high_m_s > 0 else self.descent_m_s
 
 
-#: ArduPilot parameter -> (VehicleLimits field, scale to SI).
+#: ArduPilot parameter -> (VehicleLimits field, scale to SI): the 4.5/4.6 names in cm, cm/s and
+#: centidegrees (:data:`PARAMS_SI` has the names ArduCopter 4.7+ renamed them to).
 PARAMS: dict[str, tuple[str, float]] = {
     "WPNAV_SPEED": ("wp_speed_m_s", 0.01),
     "WPNAV_ACCEL": ("accel_m_s2", 0.01),
@@ -372,6 +391,20 @@ def leg_time_s(distance_m: float, v_in_m_s: float, v_top_m_s: float, v_out_m_s: 
         return (v_top - v_in) / a + (v_top - v_out) / a + (d - d_up - d_down) / v_top
     v_peak = math.sqrt((2 * a * d + v_in * v_in + v_out * v_out) / 2)
     return (v_peak - v_in) / a + (v_peak - v_out) / a
+
+
+def land_time_s(limits: VehicleLimits, height_m: float) -> float:
+    """From the start of a landing ``height_m`` up to the disarm on the ground: from rest at
+    the high descent rate, braking at WPNAV_ACCEL_Z to LAND_SPEED by LAND_ALT_LOW (ArduCopter's
+    land_run_vertical_control: a square-root controller towards LAND_ALT_LOW, clamped between
+    the two rates), LAND_SPEED to the ground, then the land detector."""
+    h = max(0.0, height_m)
+    low_alt = min(h, max(0.0, limits.land_alt_low_m))
+    slow = max(0.05, limits.land_speed_m_s)
+    high = max(slow, limits.land_high_m_s())
+    accel = max(0.05, limits.accel_z_m_s2)
+    return (leg_time_s(h - low_alt, 0.0, high, slow, accel) + low_alt / slow
+            + max(0.0, limits.land_detect_s))
 
 
 def vertical_time_s(height_m: float, rate_m_s: float, accel_m_s2: float) -> float:

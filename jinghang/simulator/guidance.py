@@ -59,6 +59,21 @@ def vertical_demand(v: SimVehicle, target_up: float, dt_s: float = 0.05) -> floa
     return -min(limit, ramp, math.sqrt(2 * accel * -dz), 1.5 * -dz)
 
 
+def land_descent_m_s(v: SimVehicle, dt_s: float) -> float:
+    """The descent rate of a landing: LAND_SPEED_HIGH (or WPNAV_SPEED_DN) ramped at
+    WPNAV_ACCEL_Z, braking so as to be at LAND_SPEED by LAND_ALT_LOW, LAND_SPEED below it (as
+    ``vehicle_limits.land_time_s`` counts it)."""
+    p = v.physics
+    accel = min(p.limits.accel_vertical_m_s2, max(0.1, v.param("WPNAV_ACCEL_Z") / 100.0))
+    slow = max(0.1, v.param("LAND_SPEED") / 100.0)
+    above_m = v.relative_altitude_m - v.param("LAND_ALT_LOW") / 100.0
+    if above_m <= 0:
+        return slow
+    high = max(slow, (v.param("LAND_SPEED_HIGH") or v.param("WPNAV_SPEED_DN")) / 100.0)
+    ramp = max(0.0, -p.vel_up_m_s) + accel * max(dt_s, 1e-3)
+    return max(min(slow, ramp), min(high, ramp, math.sqrt(slow * slow + 2 * accel * above_m)))
+
+
 @dataclass(slots=True)
 class _Leg:
     """The straight leg being flown: where it started and where it ends."""
@@ -191,17 +206,16 @@ def update_guidance(v: SimVehicle, dt_s: float) -> None:
         speed = min(speed_limit, ramp, approach, max(passing, 1.5 * dist))
         vn, ve = (dn / dist * speed, de / dist * speed) if dist > 1e-6 else (0.0, 0.0)
         vu = vertical_demand(v, v._tgt_up, dt_s)
+        if guide == Guide.TAKEOFF and p.on_ground and \
+                v.time_s - v.takeoff_started_s < v.model.takeoff_delay_s:
+            vu = 0.0  # the motors spool up and the throttle ramps before the climb
         if dist > 2.0 and v.param("WP_YAW_BEHAVIOR") != 0:
             heading = bearing_deg(dn, de)
     elif guide == Guide.LAND:
         dn = v._tgt_n - p.north_m
         de = v._tgt_e - p.east_m
         vn, ve = 1.0 * dn, 1.0 * de
-        if v.relative_altitude_m > v.param("LAND_ALT_LOW") / 100.0:
-            high = v.param("LAND_SPEED_HIGH") or v.param("WPNAV_SPEED_DN")
-            vu = -max(0.1, high / 100.0)
-        else:
-            vu = -max(0.1, v.param("LAND_SPEED") / 100.0)
+        vu = -land_descent_m_s(v, dt_s)
     elif guide == Guide.CIRCLE:
         cn, ce, radius, rate = v._circle
         v._circle_angle_deg += rate * dt_s

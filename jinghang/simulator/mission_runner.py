@@ -55,6 +55,9 @@ class MissionRunner:
         self.paused = False
         self._jump_counts: dict[int, int] = {}
         self._hold_started_s: float | None = None
+        #: Since when the vehicle has been stopped (kept across items: an item started where
+        #: the vehicle already stands has nothing left to settle).
+        self._settled_since_s: float | None = None
         self._reached_position = False
         self._loiter_turns_deg = 0.0
 
@@ -176,7 +179,7 @@ class MissionRunner:
         if cmd == Cmd.NAV_WAYPOINT:
             radius_m = item.param2 if item.param2 > 0 else host.param("WPNAV_RADIUS") / 100.0
             if not self._reached_position:
-                self._reached_position = host.at_target(max(0.1, radius_m)) and _done_with(host)
+                self._reached_position = host.at_target(max(0.1, radius_m)) and self._done_with()
             if not self._reached_position:
                 return False
             if self._hold_started_s is None:
@@ -186,7 +189,7 @@ class MissionRunner:
             if not self._reached_position:
                 self._reached_position = host.at_target(
                     host.param("WPNAV_RADIUS") / 100.0
-                ) and _done_with(host)
+                ) and self._done_with()
                 return False
             if self._hold_started_s is None:
                 self._hold_started_s = now
@@ -213,13 +216,21 @@ class MissionRunner:
             return host.landed_complete() and self._next_nav_is_takeoff()
         return True
 
+    def _done_with(self) -> bool:
+        """A waypoint is done when the vehicle flies through it, or has stopped on it and
+        settled there (ArduCopter counts a stop as reached only once its S-curve has finished
+        and the vehicle itself is within the radius: ``settle_s`` of the shared model)."""
+        from jinghang.simulator.guidance import passes_through, settled
 
-def _done_with(host: SimVehicle) -> bool:
-    """A waypoint is done when the vehicle flies through it, or has stopped on it (ArduCopter
-    counts a waypoint it stops at as reached only once its S-curve has finished)."""
-    from jinghang.simulator.guidance import passes_through, settled
-
-    return passes_through(host) or settled(host)
+        host = self.host
+        if passes_through(host):
+            return True
+        if not settled(host):
+            self._settled_since_s = None
+            return False
+        if self._settled_since_s is None:
+            self._settled_since_s = host.time_s
+        return host.time_s - self._settled_since_s >= host.model.settle_s
 
 
 def item_relative_altitude_m(item: MissionItem, home_alt_amsl_m: float) -> float:

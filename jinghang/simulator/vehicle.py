@@ -24,6 +24,7 @@ from jinghang.mavlink.constants import (
 )
 from jinghang.mavlink.mission_items import home_item
 from jinghang.missions.items import Cmd, MissionItem, MissionType
+from jinghang.missions.vehicle_limits import VehicleLimits
 from jinghang.simulator import notices
 from jinghang.simulator.failsafes import check_failsafes, fence_breach_at, fence_breach_now
 from jinghang.simulator.fence import shapes_from_items
@@ -50,7 +51,10 @@ FAILED = MAV_RESULT_FAILED
 TAKEOFF_ALTITUDE_MAX_M = (2**31 - 1) / 100.0
 
 EKF_SETTLE_S = 2.0
-LANDED_CONFIRM_S = 1.0
+#: ArduCopter's times beyond its kinematics (spool-up, settling at a stop, land detector), as
+#: the flight-time estimate counts them (jinghang.missions.vehicle_limits).
+MODEL = VehicleLimits()
+LANDED_CONFIRM_S = MODEL.land_detect_s
 
 
 class RtlStage(enum.Enum):
@@ -98,7 +102,10 @@ class SimVehicle:
         self._paused_guide: tuple[Guide, float, float, float] | None = None
         self._rtl_stage = RtlStage.CLIMB
         self._rtl_stage_started_s = 0.0
+        self._rtl_climbed_s: float | None = None
         self._rtl_active = False
+        self.takeoff_started_s = 0.0
+        self.model = MODEL
         self._on_ground_since_s: float | None = 0.0
         self._landed_complete = False
         self._land_in_progress = False
@@ -442,6 +449,7 @@ class SimVehicle:
         self._tgt_n, self._tgt_e = p.north_m, p.east_m
         self._tgt_up = self._up_of_relative(relative_altitude_m)
         self._landed_complete = False
+        self.takeoff_started_s = self.time_s
 
     def takeoff_complete(self) -> bool:
         if self.guide != Guide.TAKEOFF:
@@ -728,12 +736,18 @@ class SimVehicle:
         self._rtl_active = True
         self._rtl_stage = RtlStage.CLIMB
         self._rtl_stage_started_s = self.time_s
+        self._rtl_climbed_s = None
         self._goto_local(p.north_m, p.east_m, max(p.up_m, self._rtl_altitude_up()), None)
 
     def _update_rtl(self) -> None:
         p = self.physics
         stage = self._rtl_stage
-        if stage == RtlStage.CLIMB and p.up_m >= self._tgt_up - 0.5:
+        if stage == RtlStage.CLIMB and p.up_m >= self._tgt_up - 0.5 and \
+                self._rtl_climbed_s is None:
+            self._rtl_climbed_s = self.time_s
+        if stage == RtlStage.CLIMB and self._rtl_climbed_s is not None and \
+                self.time_s - self._rtl_climbed_s >= MODEL.settle_s:
+            # each of RTL's stages ends in a stop that ArduCopter checks for the vehicle itself
             home_n, home_e = self._home_local()
             speed = self.param("RTL_SPEED") / 100.0 or None
             self._goto_local(home_n, home_e, self._tgt_up, speed)
@@ -742,7 +756,8 @@ class SimVehicle:
             self._rtl_stage = RtlStage.LOITER
             self._rtl_stage_started_s = self.time_s
         elif stage == RtlStage.LOITER and (
-            self.time_s - self._rtl_stage_started_s >= self.param("RTL_LOIT_TIME") / 1000.0
+            self.time_s - self._rtl_stage_started_s
+            >= MODEL.settle_s + self.param("RTL_LOIT_TIME") / 1000.0
         ):
             final_rel = self.param("RTL_ALT_FINAL") / 100.0
             if final_rel > 0:

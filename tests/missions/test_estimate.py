@@ -82,6 +82,17 @@ def test_parameters_convert_from_arducopter_units_and_junk_keeps_the_default() -
     assert limits.wp_radius_m == default.wp_radius_m
 
 
+def test_arducopter_4_7s_si_parameter_names_are_read_too() -> None:
+    # ArduCopter 4.7+ renamed WPNAV_SPEED (cm/s) to WP_SPD (m/s), ANGLE_MAX (cdeg) to
+    # ATC_ANGLE_MAX (deg), LAND_SPEED to LAND_SPD_MS, ...: a 4.8 vehicle's limits are its own
+    limits = limits_from_params({"WP_SPD": 12.0, "WP_ACC": 1.5, "WP_RADIUS_M": 3.0,
+                                 "ATC_ANGLE_MAX": 45.0, "RTL_ALT_M": 30.0, "LAND_SPD_MS": 0.7,
+                                 "LAND_ALT_LOW_M": 5.0, "WP_SPD_DN": 2.0})
+    assert (limits.wp_speed_m_s, limits.accel_m_s2, limits.wp_radius_m) == (12.0, 1.5, 3.0)
+    assert (limits.angle_max_deg, limits.rtl_altitude_m) == (45.0, 30.0)
+    assert (limits.land_speed_m_s, limits.land_alt_low_m, limits.descent_m_s) == (0.7, 5.0, 2.0)
+
+
 def test_a_speed_above_the_lean_angle_limit_is_clamped_with_a_warning_naming_the_item() -> None:
     items = mission(path([0.0], 1500.0), speed_m_s=15.0)
     frame = Airframe(limits=VehicleLimits())

@@ -234,7 +234,10 @@ def test_estimates_add_up_for_a_simple_out_and_back() -> None:
     out_m = distance_m((37.45, 121.995), (37.459, 121.995))
     assert plan.distance_horizontal_m == pytest.approx(2 * out_m, rel=1e-6)
     assert plan.distance_vertical_m == pytest.approx(40)
-    # climb, fly out, hold, fly back (each leg loses one S-curve start and stop: 6.5 s at
-    # 10 m/s), RTL's 5 s loiter, descend at 1.5 m/s to 10 m then at 0.5 m/s, settle 1 s
+    # spool up 2.7 s, climb, fly out, settle 1.3 s, hold, fly back (each leg loses one S-curve
+    # start and stop: 6.5 s at 10 m/s; RTL settles at the start and at home: 2 x 1.3 s), RTL's
+    # 5 s loiter, descend at 1.5 m/s to 10 m (braking to 0.5 m/s there: about 1 s more) then
+    # at 0.5 m/s, the land detector's 2.2 s
     assert plan.flight_time_s == pytest.approx(
-        20 / 2.5 + out_m / 10 + 60 + out_m / 10 + 2 * 6.5 + 5 + 10 / 1.5 + 10 / 0.5 + 1, abs=6)
+        2.7 + 20 / 2.5 + out_m / 10 + 1.3 + 60 + 2.6 + out_m / 10 + 2 * 6.5 + 5
+        + 10 / 1.5 + 1.0 + 10 / 0.5 + 2.2, abs=6)

@@ -8,7 +8,7 @@ from jinghang.missions.items import Cmd, Frame, MissionItem
 from jinghang.simulator.geo import offset_deg
 from jinghang.simulator.modes import Mode
 from jinghang.simulator.notices import ItemReached, StatusText
-from jinghang.simulator.vehicle import ACCEPTED, FAILED, SimVehicle
+from jinghang.simulator.vehicle import ACCEPTED, FAILED, MODEL, SimVehicle
 
 HOME = (37.5, 122.1, 20.0, 0.0)
 
@@ -29,7 +29,7 @@ def flying(alt_m: float = 10.0) -> SimVehicle:
     assert v.set_mode(Mode.GUIDED)
     assert v.arm() == ACCEPTED
     assert v.takeoff(alt_m) == ACCEPTED
-    run(v, alt_m / 2.5 + 4)
+    run(v, MODEL.takeoff_delay_s + alt_m / 2.5 + 4)  # spool-up, climb, settle
     return v
 
 
@@ -183,7 +183,7 @@ def test_do_commands_run_when_the_preceding_nav_item_is_reached() -> None:
     v.store_mission(0, items)
     assert v.set_mode(Mode.GUIDED) and v.arm() == ACCEPTED
     assert v.set_mode(Mode.AUTO)
-    run(v, 13)
+    run(v, MODEL.takeoff_delay_s + 13)
     assert 20 < v.physics.north_m < 90  # still on the first leg, at 10 m/s, no photos yet
     assert v.photo_count == 0 and v.ground_speed_m_s > 8
     run(v, 300)
