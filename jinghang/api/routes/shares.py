@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
+from sqlmodel import col, select
 
 from jinghang.api.deps import Commander, ServicesDep, note_audit
 from jinghang.api.limits import RowId
@@ -157,8 +158,8 @@ def _case_drones(services: Services, opened: OpenShare) -> list[dict[str, Any]]:
     live = live_vehicles(services)
     gateway = services.video_gateway
     with services.store.read_session() as session:
-        names = {row.system_id: row.name for row in session.query(Vehicle).filter(
-            Vehicle.system_id.in_(ids))}  # type: ignore[attr-defined]
+        names = {row.system_id: row.name for row in session.exec(
+            select(Vehicle).where(col(Vehicle.system_id).in_(ids)))}
     out = []
     for system_id in ids:
         vehicle = live.get(system_id)
@@ -205,9 +206,12 @@ def _case_drone(services: Services, opened: OpenShare, drone_id: str) -> Any:
     """The video gateway, if ``drone_id`` flies a sortie of the shared case and has video."""
     ids = {str(s.vehicle_system_id) for s in opened.incident.sorties
            if s.vehicle_system_id is not None}
-    if drone_id not in ids or services.video_gateway is None:
+    if drone_id not in ids:
         raise ShareVideoRefused(f"drone {drone_id} flies no sortie of this case",
                                 field="drone_id", value=drone_id)
+    if services.video_gateway is None:
+        raise ShareVideoRefused("this server serves no video", field="drone_id",
+                                value=drone_id, code="share.no_video")
     return services.video_gateway
 
 
