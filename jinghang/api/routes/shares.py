@@ -31,6 +31,7 @@ from jinghang.api.shares import (
     issue_share_token,
     share_url,
 )
+from jinghang.dispatch.playbooks import load_playbooks
 from jinghang.errors import JinghangError
 from jinghang.store.incidents import get_incident
 from jinghang.store.models import Vehicle
@@ -180,6 +181,15 @@ def _case_drones(services: Services, opened: OpenShare) -> list[dict[str, Any]]:
     return out
 
 
+def _playbook(playbook_id: str) -> dict[str, str]:
+    try:
+        playbook = load_playbooks().get(playbook_id)
+    except JinghangError:
+        return {"id": playbook_id, "name_zh": "", "name_en": ""}
+    return {"id": playbook_id, "name_zh": playbook.incident_type_zh,
+            "name_en": playbook.incident_type_en}
+
+
 @root_router.get("/{token}/state", summary="The shared case, its sorties and its drones now")
 async def shared_state(request: Request, services: ServicesDep, token: Token) -> dict[str, Any]:
     opened = check_share(request, services, token)
@@ -189,6 +199,7 @@ async def shared_state(request: Request, services: ServicesDep, token: Token) ->
         "case": {
             "id": incident.id, "title": incident.title, "state": incident.state,
             "playbook_id": incident.playbook_id, "priority": incident.priority,
+            "playbook": _playbook(incident.playbook_id),
             "latitude_deg": incident.latitude_deg, "longitude_deg": incident.longitude_deg,
             "area": incident.area, "created_at": incident.created_at.isoformat(),
         },
