@@ -15,7 +15,7 @@ function attach(listId, rowSelector, nameSelector, labelKey, id) {
   const list = document.getElementById(listId);
   if (!list || document.getElementById(id)) return;
   const input = h("input", { type: "search", id, class: "list-search", autocomplete: "off" });
-  const empty = h("p", { class: "muted small search-empty", hidden: true });
+  const empty = h("p", { class: "muted small search-empty", id: `${id}-empty`, hidden: true });
   const label = () => {
     input.placeholder = t("search.placeholder");
     input.setAttribute("aria-label", t(labelKey));
