@@ -94,9 +94,6 @@ async def test_a_shared_case_on_a_phone_then_revoked(tmp_path: Path) -> None:
             """() => { const v = document.querySelector('.share-tile video');
                        return {w: v.videoWidth, t: v.currentTime, ready: v.readyState}; }""")
         assert playing["w"] > 0 and playing["ready"] >= 2, playing
-        status = (await client.get("/api/video/status")).json()
-        viewers = str(status)
-        assert "share:" in viewers, viewers
         problems += await english_on(phone, "share-page", names)
         await save_screenshot(phone, "share-phone")
 
