@@ -278,6 +278,7 @@ function stop(problem, status) {
     clearInterval(tile.frameTimer);
   }
   tiles.clear();
+  byId("share-video-tiles").replaceChildren();
   byId("share-stopped").hidden = false;
   byId("share-stopped").dataset.code = problem?.code || `http.${status}`;
   byId("share-stopped-reason").textContent = codeText(problem, status);
