@@ -309,12 +309,24 @@ async function poll() {
   setTimeout(poll, POLL_MS);
 }
 
+/** The map library's zoom buttons titled in the reader's language (as the console does). */
+function labelMapControls() {
+  for (const [selector, key] of [[".leaflet-control-zoom-in", "map.zoom_in"], [".leaflet-control-zoom-out", "map.zoom_out"]]) {
+    for (const button of document.querySelectorAll(selector)) {
+      button.title = t(key);
+      button.setAttribute("aria-label", t(key));
+    }
+  }
+}
+
 function start() {
   if (!localStorage.getItem("jinghang.lang") && /^en\b/i.test(navigator.language || "")) setLang("en");
   applyI18n();
   for (const button of document.querySelectorAll(".lang-toggle")) button.addEventListener("click", toggleLang);
   map = createMap();
+  labelMapControls();
   onLangChange(() => {
+    labelMapControls();
     if (stopped) stop(stopped.problem, stopped.status);
     else if (last) {
       drawCase(last);
