@@ -396,3 +396,18 @@ class Alert(SQLModel, table=True):
     last_seen_at: dt.datetime = Field(default_factory=utc_now)
     acknowledged_by: str | None = Field(default=None, max_length=64)
     acknowledged_at: dt.datetime | None = None
+
+
+class CaseShare(SQLModel, table=True):
+    """A read-only link to one case that a commander sent to officers in the field: valid
+    until ``expires_at`` unless revoked earlier (see :mod:`jinghang.api.shares`)."""
+
+    __tablename__ = "case_shares"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    created_by: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=utc_now)
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+    revoked_by: str = Field(default="", max_length=64)

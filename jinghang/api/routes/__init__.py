@@ -1,5 +1,5 @@
 """One router per resource; :data:`ROUTERS` are mounted under ``/api``, :data:`ROOT_ROUTERS`
-at the root (the WebSocket stream ``/ws``)."""
+at the root (the WebSocket stream ``/ws``, the shared case pages ``/share/...``)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from jinghang.api.routes import (
     pilot,
     playbooks,
     recordings,
+    shares,
     templates,
     users,
     ws,
@@ -42,5 +43,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     zones.router,
     audit.router,
     alerts.router,
+    shares.router,
 )
-ROOT_ROUTERS: tuple[APIRouter, ...] = (ws.router,)
+ROOT_ROUTERS: tuple[APIRouter, ...] = (ws.router, shares.root_router)

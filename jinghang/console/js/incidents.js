@@ -4,13 +4,16 @@
 // shows its sorties (drone, state, times) and, while no drone can take it, every drone's reason
 // (translated from its code); a commander adds a sortie (a named drone, another playbook),
 // recalls, redirects, closes the case with an outcome or cancels it (recall and cancel ask
-// first, in the operator's language, and say afterwards what was done).
+// first, in the operator's language, and say afterwards what was done). A commander makes a
+// share link for officers in the field (a validity to choose, the link with a copy button, the
+// active links with revoke); the case list has a search box over names and titles (search.js).
 
-import { PATHS, asList, get, post } from "./api.js";
+import { PATHS, asList, del, get, post } from "./api.js";
 import { formatDistance, formatDuration, lang, localName, onLangChange, t } from "./i18n.js";
 import { L, cancelPick, flyTo, layers, setPick } from "./map.js";
 import { FLYING_SORTIE_STATES, OPEN_STATES, canDispatch, casePhase, on, playbookById, state, upsertIncident } from "./state.js";
 import { confirmAction, escapeHtml, h, showError, toast } from "./ui.js";
+import { initSearch } from "./search.js";
 
 const markers = new Map();
 let draftMarker = null;
@@ -126,6 +129,9 @@ function incidentRow(inc) {
   if (canDispatch() && open) {
     actions.push(h("button", { dataset: { act: "add-sortie" }, onclick: () => showAddSortie(inc) }, t("incidents.add_sortie")));
     actions.push(h("button", { dataset: { act: "close" }, onclick: () => showClose(inc) }, t("incidents.close_case")));
+    if (state.user?.role === "commander") {
+      actions.push(h("button", { dataset: { act: "share" }, onclick: () => toggleShare(inc) }, t("share.button")));
+    }
     actions.push(h("button", { class: "link", dataset: { act: "cancel" }, onclick: () => act(inc, "cancel") }, t("incidents.cancel")));
   }
   const unassigned = inc.unassigned || [];
@@ -137,7 +143,7 @@ function incidentRow(inc) {
       inc.priority != null ? h("span", { class: "pill" }, `P${inc.priority}`) : null),
     h("div", { class: "muted small" },
       `#${inc.id}`,
-      inc.note ? ` · ${inc.note}` : ""),
+      inc.note ? " · " : "", inc.note ? h("span", { class: "case-title" }, inc.note) : null),
     unassigned.length
       ? h("div", { class: "unassigned" },
         h("div", { class: "reason" }, t("incidents.unassigned")),
@@ -148,7 +154,110 @@ function incidentRow(inc) {
       inc.outcomeNote ? ` · ${inc.outcomeNote}` : "", inc.closedBy ? ` · ${t("incidents.closed_by", { who: inc.closedBy })}` : "") : null,
     confirmHint,
     h("div", { class: "case-form" }),
+    open ? sharePanels.get(String(inc.id)) || null : null,
     actions.length ? h("div", { class: "row" }, actions) : null);
+}
+
+// ---- share links -------------------------------------------------------------------------
+
+const SHARE_VALIDITY_S = [900, 3600, 4 * 3600, 12 * 3600, 86400];
+// incident id -> its open share panel (kept across the list's redraws)
+const sharePanels = new Map();
+
+function validityLabel(seconds) {
+  return seconds < 3600 ? t("share.minutes", { n: seconds / 60 }) : t("share.hours", { n: seconds / 3600 });
+}
+
+function fullUrl(path) {
+  return new URL(path, window.location.origin).toString();
+}
+
+function shareTime(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "" : d.toLocaleString(lang() === "zh" ? "zh-CN" : "en-GB",
+    { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+}
+
+async function copyText(input) {
+  try {
+    await navigator.clipboard.writeText(input.value);
+    toast(t("share.copied"));
+  } catch {
+    input.select();
+    try {
+      if (document.execCommand("copy")) {
+        toast(t("share.copied"));
+        return;
+      }
+    } catch {
+      // falls through to the hint
+    }
+    toast(t("share.copy_failed"), "error");
+  }
+}
+
+function toggleShare(inc) {
+  const id = String(inc.id);
+  if (sharePanels.has(id)) {
+    sharePanels.delete(id);
+  } else {
+    sharePanels.set(id, h("div", { class: "share-panel card", dataset: { incident: id } }));
+    drawShare(inc.id);
+  }
+  scheduleList();
+}
+
+async function drawShare(incidentId, created = null) {
+  const panel = sharePanels.get(String(incidentId));
+  if (!panel) return;
+  const validity = h("select", { name: "expires_in_s", class: "share-validity" },
+    SHARE_VALIDITY_S.map((s) => h("option", { value: s, selected: s === 3600 }, validityLabel(s))));
+  const create = async (ev) => {
+    ev.preventDefault();
+    try {
+      const share = await post(PATHS.incidentAction(incidentId, "share"), { expires_in_s: Number(validity.value) });
+      drawShare(incidentId, share);
+    } catch (err) {
+      panel.querySelector(".error")?.remove();
+      panel.append(h("p", { class: "error" }, errorText(err)));
+    }
+  };
+  const parts = [h("h4", {}, t("share.title")),
+    h("form", { class: "share-form row", onsubmit: create },
+      h("label", {}, t("share.validity"), validity),
+      h("button", { type: "submit", class: "primary", dataset: { act: "share-create" } }, t("share.create")))];
+  if (created?.url) {
+    const link = h("input", { class: "share-url", readonly: true, value: fullUrl(created.url) });
+    link.value = fullUrl(created.url);
+    parts.push(h("div", { class: "share-made row" }, link,
+      h("button", { type: "button", class: "share-copy", onclick: () => copyText(link) }, t("share.copy"))),
+      h("div", { class: "muted small" }, t("share.expires_at", { time: shareTime(created.expires_at) })));
+  }
+  let active = [];
+  try {
+    active = asList(await get(PATHS.incidentAction(incidentId, "shares")));
+  } catch (err) {
+    parts.push(h("p", { class: "error" }, errorText(err)));
+  }
+  parts.push(h("h4", {}, t("share.active")));
+  parts.push(active.length
+    ? h("ul", { class: "share-list" }, active.map((s) => h("li", { dataset: { share: s.id } },
+      h("span", {}, `#${s.id} · ${t("share.expires_at", { time: shareTime(s.expires_at) })} · ${t("share.made_by", { who: s.created_by })}`), " ",
+      h("button", { type: "button", class: "link share-revoke", onclick: () => revokeShare(incidentId, s.id) }, t("share.revoke")))))
+    : h("p", { class: "muted small" }, t("share.none")));
+  parts.push(h("button", { type: "button", class: "link", onclick: () => { sharePanels.delete(String(incidentId)); scheduleList(); } }, t("common.close")));
+  panel.replaceChildren(...parts);
+}
+
+async function revokeShare(incidentId, shareId) {
+  if (!(await confirmAction(t("share.confirm_revoke", { id: incidentId })))) return;
+  try {
+    await del(`${PATHS.incidentAction(incidentId, "share")}/${encodeURIComponent(shareId)}`);
+    toast(t("share.revoked"));
+  } catch (err) {
+    showCoded(err);
+  }
+  drawShare(incidentId);
 }
 
 function formBox(inc) {
@@ -398,6 +507,7 @@ async function showProposal({ latlng, type }) {
 
 export function initIncidents() {
   document.getElementById("report-start").addEventListener("click", startReport);
+  initSearch();
   on("incident", (inc) => {
     drawIncident(inc);
     scheduleList();

@@ -76,7 +76,8 @@ export function createMap(settings = {}) {
 
 async function loadBase(hasTiles) {
   try {
-    const response = await fetch("data/weihai-base.geojson");
+    // beside the console, wherever the page is (the shared case page lives under /share/)
+    const response = await fetch(new URL("../data/weihai-base.geojson", import.meta.url));
     baseData = await response.json();
   } catch (err) {
     console.error("offline base map missing", err);
