@@ -35,7 +35,6 @@ import av.bitstream
 
 from jinghang.errors import VideoError
 from jinghang.video.blocking import run_in_own_thread
-from jinghang.video.nal import is_keyframe
 from jinghang.video.source_address import (
     SUPPORTED_SCHEMES,
     SourceAddress,
@@ -96,10 +95,6 @@ class SourceStats:
     errors: list[str] = field(default_factory=list)
 
 
-#: FFmpeg input flags for sources read without its bitstream parser.
-UNPARSED_FFLAGS = "nobuffer+noparse+nofillin"
-
-
 def _input_options(url: str, transport: str | None = None) -> dict[str, str]:
     if url.startswith("rtsp"):
         options = {"rtsp_transport": transport or "tcp", "fflags": "nobuffer",
@@ -108,10 +103,7 @@ def _input_options(url: str, transport: str | None = None) -> dict[str, str]:
             options["buffer_size"] = "4000000"  # a keyframe arrives as one burst
         return options
     if url.startswith("udp://"):
-        # no bitstream parser: it holds each frame until the next one starts (a frame period
-        # of latency); MPEG-TS cameras send one frame per PES, and keyframes are found from
-        # the NAL headers instead (see _demux)
-        return {"fflags": UNPARSED_FFLAGS, "probesize": "500000", "analyzeduration": "1500000"}
+        return {"fflags": "nobuffer", "probesize": "500000", "analyzeduration": "1500000"}
     if url.startswith("rtmp"):
         # FLV announces no streams up front: FFmpeg's default probe (5 s) waits to see
         # whether audio follows, longer than the open timeout; half a second finds the video
@@ -359,8 +351,6 @@ class VideoSource:
     ) -> None:
         stream = container.streams.video[0]
         is_file = self.address.scheme == "file"
-        unparsed = "noparse" in self.options.get("fflags", "")
-        codec_name = stream.codec_context.name
         started = time.monotonic()
         first_time_s: float | None = None
         while not self._stop.is_set():
@@ -375,8 +365,6 @@ class VideoSource:
                     ahead_s = (t - first_time_s) - (time.monotonic() - started)
                     if ahead_s > 0:
                         self._stop.wait(ahead_s)
-                if unparsed:
-                    packet.is_keyframe = is_keyframe(bytes(packet), codec_name)
                 self.stats.packets_read += 1
                 self.stats.bytes_read += packet.size
                 self.stats.last_packet_monotonic_s = time.monotonic()
