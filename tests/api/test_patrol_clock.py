@@ -67,6 +67,12 @@ async def test_patrol_fires_at_its_time_on_the_test_clock(tmp_path: Path) -> Non
         mission = (await api.get(f"/api/missions/{run['mission_id']}")).json()
         assert mission["template_id"] == survey and mission["created_by"] == "scheduler"
 
-        skipped = (await api.get(f"/api/patrols/{parked.json()['id']}/runs")).json()
+        parked_runs = f"/api/patrols/{parked.json()['id']}/runs"
+
+        async def skipped_shown() -> bool:  # written by the store writer, a moment later
+            return bool((await api.get(parked_runs)).json())
+
+        await eventually(skipped_shown, 10, "the drone-9 patrol's skipped run")
+        skipped = (await api.get(parked_runs)).json()
         assert [r["status"] for r in skipped] == ["skipped"]
         assert "vehicle 9" in skipped[0]["reason"]
