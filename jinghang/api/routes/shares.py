@@ -41,7 +41,14 @@ from jinghang.video.gateway import OBSERVER
 from jinghang.video.sdp_check import MAX_OFFER_BYTES, BadOffer
 
 router = APIRouter(prefix="/incidents", tags=["shares"])
-root_router = APIRouter(prefix="/share", tags=["shares"])
+#: What a link that no longer works (or an address sending bad ones) is answered with.
+LINK_REFUSALS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "the link expired, was revoked or its case closed "
+          "(code share.expired, share.revoked, share.case_closed)"},
+    404: {"description": "not a link of this server (code share.invalid)"},
+    429: {"description": "too many invalid links from this address (code share.throttled)"},
+}
+root_router = APIRouter(prefix="/share", tags=["shares"], responses=LINK_REFUSALS)
 
 SDP_MEDIA_TYPE = "application/sdp"
 Token = Annotated[str, Path(min_length=1, max_length=MAX_TOKEN_CHARS)]
