@@ -41,7 +41,8 @@ class UnsupportedMediaType(VideoError):
     title = "Unsupported media type"
 
 
-async def _read_offer(request: Request) -> bytes:
+async def read_offer(request: Request) -> bytes:
+    """A WHEP request's SDP offer: Content-Type application/sdp, at most MAX_OFFER_BYTES."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != SDP_MEDIA_TYPE:
         raise UnsupportedMediaType("a WHEP offer must have Content-Type application/sdp",
@@ -101,7 +102,7 @@ def router_for(gateway: VideoGateway, auth_dependency: Callable[..., Any]) -> AP
         principal: Any = Depends(auth_dependency),
     ) -> Response:
         """Answer a viewer's SDP offer for one drone's live video."""
-        offer = await _read_offer(request)
+        offer = await read_offer(request)
         user, role = viewer_of(principal)
         session = await gateway.open_session(drone_id, offer, mode, user=user, role=role)
         location = f"{request.url.path.rstrip('/')}/{session.session_id}"

@@ -36,9 +36,8 @@ from jinghang.errors import JinghangError
 from jinghang.store.incidents import get_incident
 from jinghang.store.models import Vehicle
 from jinghang.store.shares import ShareRow, active_shares, create_share, get_share, revoke_share
-from jinghang.video.api import UnsupportedMediaType
+from jinghang.video.api import SDP_MEDIA_TYPE, read_offer
 from jinghang.video.gateway import OBSERVER
-from jinghang.video.sdp_check import MAX_OFFER_BYTES, BadOffer
 
 router = APIRouter(prefix="/incidents", tags=["shares"])
 #: What a link that no longer works (or an address sending bad ones) is answered with.
@@ -50,7 +49,6 @@ LINK_REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 root_router = APIRouter(prefix="/share", tags=["shares"], responses=LINK_REFUSALS)
 
-SDP_MEDIA_TYPE = "application/sdp"
 Token = Annotated[str, Path(min_length=1, max_length=MAX_TOKEN_CHARS)]
 DroneId = Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[0-9]{1,3}$")]
 
@@ -233,21 +231,6 @@ def _case_drone(services: Services, opened: OpenShare, drone_id: str) -> Any:
     return services.video_gateway
 
 
-async def _read_offer(request: Request) -> bytes:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != SDP_MEDIA_TYPE:
-        raise UnsupportedMediaType("a WHEP offer must have Content-Type application/sdp",
-                                   field="content-type", value=content_type,
-                                   limit=SDP_MEDIA_TYPE)
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_OFFER_BYTES:
-            raise BadOffer("the SDP offer is over the size limit", field="sdp",
-                           limit=MAX_OFFER_BYTES)
-    return bytes(body)
-
-
 @root_router.post("/{token}/video/{drone_id}/whep", status_code=201, response_class=Response,
                   responses={201: {"content": {SDP_MEDIA_TYPE: {}}}})
 async def start_viewing(request: Request, services: ServicesDep, token: Token,
@@ -255,7 +238,7 @@ async def start_viewing(request: Request, services: ServicesDep, token: Token,
     """Answer the field page's WHEP offer for a drone of the shared case."""
     opened = check_share(request, services, token)
     gateway = _case_drone(services, opened, drone_id)
-    offer = await _read_offer(request)
+    offer = await read_offer(request)
     session = await gateway.open_session(drone_id, offer, mode, user=opened.viewer,
                                          role=OBSERVER)
     response = Response(content=session.answer_sdp, status_code=201, media_type=SDP_MEDIA_TYPE,
