@@ -9,7 +9,9 @@
 - :mod:`.api`: WHEP signaling, ``router_for(gateway, auth_dependency)``.
 - :mod:`.recording` / :mod:`.verify`: MP4 segments per flight, SHA-256 into the audit hook and
   a manifest; ``jinghang recordings verify DIR`` (:mod:`.cli`).
-- :mod:`.analytics`: motion and people detection on sampled keyframes -> ``video.detection``.
+- :mod:`.analytics`: motion, people and vehicles on sampled keyframes -> ``video.detection``;
+  :mod:`.detector_model` (the CenterNet an npm package ships, translated by
+  :mod:`.tfjs_graph`), :mod:`.ground` (a box's position on the map).
 - :mod:`.simcam`: the simulator camera (synthetic world, H.264 MPEG-TS over UDP).
 - :mod:`.stamp`: the capture-time block used to measure glass-to-glass latency.
 """
