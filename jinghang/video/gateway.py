@@ -38,6 +38,7 @@ from aiortc import (
 from jinghang.errors import VideoError
 from jinghang.events import EventBus
 from jinghang.video.analytics import VideoAnalytics
+from jinghang.video.ground import CameraGeometry
 from jinghang.video.ice_hosts import apply_loopback_policy
 from jinghang.video.osd import OsdSource
 from jinghang.video.recording import FlightRecorder, SegmentClosedHook
@@ -239,12 +240,15 @@ class VideoGateway:
         osd_source: OsdSource | None = None,
         analytics: bool = False,
         analytics_interval_s: float = 1.0,
+        analytics_camera: CameraGeometry | None = None,
         **relay_options: Any,
     ) -> DroneRelay:
         """Give a drone its video source (a URL or a configured :class:`VideoSource`).
 
         ``osd_source`` feeds the on-screen display (and the positions of analytics events);
-        ``analytics`` turns on the detector, publishing on the gateway's ``bus``.
+        ``analytics`` turns on the detector, publishing on the gateway's ``bus``;
+        ``analytics_camera`` is the camera's field of view and gimbal pitch, for the ground
+        positions of what it finds (a nadir camera with an 80 degree field of view if not given).
         """
         if not drone_id or len(drone_id) > 64:
             raise VideoError("drone id must be 1..64 characters", field="drone_id",
@@ -258,7 +262,8 @@ class VideoGateway:
         if analytics:
             if self.bus is None:
                 raise VideoError("analytics need the gateway's event bus", field="analytics")
-            hook = VideoAnalytics(self.bus, drone_id, osd_source, analytics_interval_s)
+            hook = VideoAnalytics(self.bus, drone_id, osd_source, analytics_interval_s,
+                                  camera=analytics_camera)
             relay.keyframe_consumers.append(hook.offer_keyframe)
             self.analytics[drone_id] = hook
         if self._tasks is not None:
