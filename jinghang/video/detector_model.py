@@ -1,8 +1,9 @@
 """The object detector: people and vehicles by a small CenterNet (MobileNetV3) trained on COCO.
 
 The weights are not in this repository and are never downloaded at run time: they are the
-``centernet`` TF.js graph model that the npm package ``@vladmandic/human`` ships (MIT; the
-package is pinned in ``models/package-lock.json`` and installed by ``scripts/test`` with
+``centernet`` TF.js graph model that the npm package ``@vladmandic/human`` ships (MIT as
+published; trained by the mobilenetv3_centernet project, which states no licence; the package is
+pinned in ``models/package-lock.json`` and installed by ``scripts/test`` with
 ``npm ci``). ``find_model`` looks for it there, in npm's global folders, or at the path in
 ``JINGHANG_DETECTOR_MODEL``. The graph is translated to ONNX in memory (``tfjs_graph``) and run
 by OpenCV's DNN module on the CPU: about 0.1-0.2 s a frame on one core here.
