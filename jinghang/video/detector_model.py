@@ -9,8 +9,9 @@ pinned in ``models/package-lock.json`` and installed by ``scripts/test`` with
 by OpenCV's DNN module on the CPU: 0.13-0.16 s per 512 px tile on one core here, two tiles
 for a 16:9 or 4:3 frame.
 
-The network sees each square tile squeezed to 512 x 512 px and answers a 128 x 128 heat map per class
-(a peak is an object's centre) with the distances from the centre to the box's four sides.
+The network sees each square tile squeezed to 512 x 512 px and answers a 128 x 128 heat map
+per class (a peak is an object's centre) with the distances from the centre to the box's four
+sides.
 Peaks are the cells that are the maximum of their 3 x 3 neighbourhood, as the model's own
 decoding does. Only the classes a police drone looks for are kept: person, and the vehicles
 (bicycle, car, motorcycle, bus, truck).
