@@ -385,8 +385,7 @@ class Fleet:
                 self._log_signing_refusals()
             if since_heartbeat_s >= self.heartbeat_interval_s:
                 since_heartbeat_s = 0.0
-                for link in self.router.links:
-                    link.send(self._gcs_heartbeat())
+                self.router.broadcast(self._gcs_heartbeat())
             for key, vehicle in self.vehicles.items():
                 was_lost = vehicle.state.link_lost
                 vehicle.check_link(self.link_lost_after_s)
