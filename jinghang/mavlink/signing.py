@@ -9,8 +9,11 @@ with zeros switches it off on ArduPilot).
 Replay: every (link id, system, component) stream's last accepted timestamp is kept, and a
 frame whose timestamp is not newer is refused (:func:`check_frame`). The fleet's channels
 share one table, so a frame captured on one connection is refused on another or a new one,
-and a :class:`StreamStore` (a JSON file here; the store may implement the same two methods)
-keeps it across restarts.
+and a :class:`StreamStore` keeps it across restarts (a JSON file here;
+:mod:`jinghang.store.signing_streams` in ``jinghang serve``). What is persisted includes the
+platform's own outgoing stream, and a restarted platform signs from after the newest
+timestamp persisted (never from an earlier clock), as MAVLink's signing spec asks: the
+timestamp never goes backwards.
 """
 
 from __future__ import annotations
@@ -149,11 +152,15 @@ def signed_with(key: bytes, msgbuf: bytes | bytearray) -> bool:
 
 
 class StreamStore(Protocol):
-    """Where the last signing timestamps of every stream survive a restart."""
+    """Where the last signing timestamps of every stream survive a restart: ``load`` once at
+    start, ``save`` (without waiting on a disk or a database) every few seconds and at
+    shutdown, then ``close`` (which may wait for what ``save`` handed on)."""
 
     def load(self) -> dict[StreamKey, int]: ...
 
     def save(self, streams: dict[StreamKey, int]) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class FileStreamStore:
@@ -184,6 +191,9 @@ class FileStreamStore:
         with contextlib.suppress(OSError):
             os.chmod(self.path, 0o600)
 
+    def close(self) -> None:
+        """Nothing is pending: :meth:`save` wrote the file."""
+
 
 class MemoryStreamStore:
     """Stream timestamps kept in memory (a fleet's default: survives reconnects only)."""
@@ -196,3 +206,6 @@ class MemoryStreamStore:
 
     def save(self, streams: dict[StreamKey, int]) -> None:
         self.saved = dict(streams)
+
+    def close(self) -> None:
+        """Nothing to wait for."""
