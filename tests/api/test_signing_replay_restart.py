@@ -96,11 +96,13 @@ async def test_a_frame_captured_before_a_restart_is_refused_after_it(tmp_path: P
         vehicle = await fleet.wait_vehicle(1, timeout_s=10)
         assert vehicle.state.custom_mode == 4
         sent_before: list[int] = []
-        await eventually(lambda: bool(sent_before.extend(first.signing_timestamps())
-                                      or sent_before), timeout_s=10)
+        # the platform's heartbeats, signed for the drone: a few, so that its timestamp moved
+        await eventually(lambda: len(sent_before.extend(first.signing_timestamps())
+                                     or sent_before) >= 3, timeout_s=15)
         first.send(captured)  # the same frame again, on the same run: refused already
         await eventually(
             lambda: fleet.link_counters()[settings.links[0]]["signing_rejected"] == 1)
+        sent_before.extend(first.signing_timestamps())
         first.close()
     assert min(sent_before) > signing_timestamp_now() + AHEAD // 2  # it followed the drone
 
@@ -114,8 +116,9 @@ async def test_a_frame_captured_before_a_restart_is_refused_after_it(tmp_path: P
             timeout_s=10)
         await asyncio.sleep(0.3)
         assert fleet.vehicles == {}
-        # the drone itself carries on with newer timestamps: accepted, and the platform's
-        # own frames to it start after the last one it signed before the restart
+        # the drone itself carries on with newer timestamps (ArduPilot keeps its own):
+        # accepted, and the platform's own frames to it start after the last one it signed
+        # before the restart, not from the drone's timestamp nor from the wall clock
         replay.send(drone.encode(heartbeat(5)))
         vehicle = await fleet.wait_vehicle(1, timeout_s=10)
         assert vehicle.state.custom_mode == 5
