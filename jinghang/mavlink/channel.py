@@ -326,7 +326,7 @@ class Channel:
         allow = state.allow_unsigned_callback
         return (allow is not None and bool(allow(self.mav, msgid))), False
 
-    def encode(self, message: MAVLinkMessage, *, signer: int | None = None) -> bytes:
+    def encode(self, message: MAVLinkMessage, *, signer: int = 0) -> bytes:
         """The wire bytes of a message from this channel's ids, with the next sequence number.
 
         With per-drone keys the frame is signed with the key of ``signer`` (the system id
