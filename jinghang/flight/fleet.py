@@ -111,7 +111,11 @@ class Fleet:
         self._streams_saved = dict(self.signing_streams)
         #: every channel signs from after the newest timestamp persisted (ours included):
         #: a signing timestamp never goes back, even across a restart or a clock set back
-        self._signing_floor = max(self.signing_streams.values(), default=0) + 1
+        #: (MAVLink's signing spec: start from the larger of the clock and the stored one).
+        #: One save interval is added: after a crash the last saves may be missing, and in
+        #: an interval the outgoing timestamp moves 1 per frame (<100,000 frames/s)
+        self._signing_floor = (max(self.signing_streams.values(), default=0)
+                               + round(STREAMS_SAVE_INTERVAL_S * signing.TIMESTAMP_UNITS_PER_S))
         self.router = Router(self._deliver, self.trust)
         self._task_group: asyncio.TaskGroup | None = None
         self._tasks: set[asyncio.Task[Any]] = set()

@@ -12,8 +12,10 @@ share one table, so a frame captured on one connection is refused on another or 
 and a :class:`StreamStore` keeps it across restarts (a JSON file here;
 :mod:`jinghang.store.signing_streams` in ``jinghang serve``). What is persisted includes the
 platform's own outgoing stream, and a restarted platform signs from after the newest
-timestamp persisted (never from an earlier clock), as MAVLink's signing spec asks: the
-timestamp never goes backwards.
+timestamp persisted (never from an earlier clock), as MAVLink's signing spec asks
+(mavlink.io, Message Signing, Timestamp Handling: store the timestamp regularly, at least
+once a minute, and start from the larger of the clock and the stored one): the timestamp
+never goes backwards.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from jinghang.errors import FlightError
 KEY_LENGTH_BYTES = 32
 #: Signing timestamps count 10 µs units since 2015-01-01 00:00:00 UTC.
 MAVLINK_EPOCH_S = 1420070400
+TIMESTAMP_UNITS_PER_S = 100_000
 
 
 class SigningKeyError(FlightError):
@@ -69,7 +72,7 @@ def check_key(key: bytes) -> bytes:
 
 def signing_timestamp_now() -> int:
     """A signing timestamp (10 µs units since 2015) for the wall clock now."""
-    return int((time.time() - MAVLINK_EPOCH_S) * 100_000)
+    return int((time.time() - MAVLINK_EPOCH_S) * TIMESTAMP_UNITS_PER_S)
 
 
 def is_off(key: bytes | None) -> bool:
