@@ -4,7 +4,10 @@ A :class:`Link` is a transport plus its channel; every message it parses goes to
 The router judges vehicle traffic by link trust (:mod:`jinghang.flight.trust`), hands it to the
 fleet and copies trusted traffic to every forward endpoint (a pilot's QGroundControl or
 MAVProxy), and passes what those endpoints send back to the link and peer of the vehicle they
-address, re-signing it when that link signs.
+address, re-signing it when that link signs. With per-drone signing keys every frame is signed
+with the key of the drone it goes to, broadcasts included (:meth:`Router.broadcast`: one copy
+per drone bound to a link, so that differently keyed drones sharing a ``udpin:`` link each
+accept theirs).
 """
 
 from __future__ import annotations
