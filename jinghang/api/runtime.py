@@ -23,6 +23,7 @@ from jinghang.dispatch.planning import Limits
 from jinghang.events import EventBus
 from jinghang.flight import Fleet
 from jinghang.store.engine import open_store
+from jinghang.store.signing_streams import SigningStreamStore
 from jinghang.store.writer import StoreWriter
 from jinghang.supervisor import ComponentState
 
@@ -47,8 +48,10 @@ def build_services(settings: ServeSettings, *, clock: Clock | None = None) -> Se
         )
     for vehicle in settings.vehicles:
         register.ensure_vehicle(services, vehicle)
+    services.writer = store_writer(services)
     services.fleet = Fleet.from_settings(
-        settings, bus, registered=lambda system_id: register.is_registered(services, system_id)
+        settings, bus, registered=lambda system_id: register.is_registered(services, system_id),
+        signing_streams=SigningStreamStore(store, services.writer),
     )
     add_dispatcher(services, clock=clock)
     add_video(services, {v.system_id: v.video_source_url for v in settings.vehicles})

@@ -58,15 +58,12 @@ def _fail(message: str) -> int:
 
 
 def run_new_key(args: argparse.Namespace) -> int:
-    from jinghang.mavlink.keys import write_new_master_key
+    from jinghang.key_files import new_key_file_refusal
 
     path = Path(args.file)
-    try:
-        write_new_master_key(path)
-    except FileExistsError:
-        return _fail(f"{path} exists; a signing master key is never overwritten")
-    except OSError as exc:
-        return _fail(f"cannot write {path}: {exc.strerror}")
+    refusal = new_key_file_refusal(path, "a signing master key")
+    if refusal is not None:
+        return _fail(refusal)
     print(f"wrote a new signing master key to {path} (mode 0600); set "
           f"JINGHANG_SIGNING_MASTER_KEY_FILE={path} and provision each drone with "
           "`jinghang signing provision`")

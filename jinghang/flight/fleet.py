@@ -49,8 +49,8 @@ from jinghang.mavlink.keys import DroneKeys
 
 log = logging.getLogger(__name__)
 
-#: how often changed signing stream timestamps are saved
-STREAMS_SAVE_INTERVAL_S = 1.0
+#: how often changed signing stream timestamps are saved (and at shutdown)
+STREAMS_SAVE_INTERVAL_S = 2.0
 #: a link refusing frames by signing is logged at most this often
 SIGNING_REFUSALS_LOG_INTERVAL_S = 60.0
 
@@ -109,6 +109,13 @@ class Fleet:
         #: last signing timestamp per (link id, system, component), shared by every channel
         self.signing_streams: dict[signing.StreamKey, int] = self._stream_store.load()
         self._streams_saved = dict(self.signing_streams)
+        #: every channel signs from after the newest timestamp persisted (ours included):
+        #: a signing timestamp never goes back, even across a restart or a clock set back
+        #: (MAVLink's signing spec: start from the larger of the clock and the stored one).
+        #: One save interval is added: after a crash the last saves may be missing, and in
+        #: an interval the outgoing timestamp moves 1 per frame (<100,000 frames/s)
+        self._signing_floor = (max(self.signing_streams.values(), default=0)
+                               + round(STREAMS_SAVE_INTERVAL_S * signing.TIMESTAMP_UNITS_PER_S))
         self.router = Router(self._deliver, self.trust)
         self._task_group: asyncio.TaskGroup | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -127,9 +134,11 @@ class Fleet:
         bus: EventBus | None = None,
         *,
         registered: Callable[[int], bool] | None = None,
+        signing_streams: signing.StreamStore | None = None,
     ) -> Fleet:
         """A fleet configured from :class:`jinghang.config.Settings` (links are connected by
-        the caller: ``for c in settings.links: await fleet.connect(c)``)."""
+        the caller: ``for c in settings.links: await fleet.connect(c)``); ``signing_streams``
+        keeps the signing timestamps across restarts (the server's store)."""
         return cls(
             bus,
             link_lost_after_s=settings.link_lost_after_s,
@@ -137,6 +146,7 @@ class Fleet:
             registered=registered,
             max_udp_peers=settings.udp_max_peers,
             limits=Limits(altitude_ceiling_m=settings.altitude_ceiling_m),
+            signing_streams=signing_streams,
         )
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -154,6 +164,7 @@ class Fleet:
         tb: TracebackType | None,
     ) -> bool | None:
         self._save_signing_streams()
+        self._stream_store.close()
         for task in self._tasks:
             task.cancel()
         group, self._task_group = self._task_group, None
@@ -173,7 +184,7 @@ class Fleet:
     # -- links ---------------------------------------------------------------------------------
 
     def _channel(self) -> Channel:
-        return Channel(
+        channel = Channel(
             system_id=self.system_id,
             component_id=self.component_id,
             signing_key=self.signing_key,
@@ -182,6 +193,8 @@ class Fleet:
             signing_keys=self.signing_keys,
             eager_types=STATE_MESSAGE_TYPES,  # the rest decode when read (forwards get bytes)
         )
+        channel.advance_signing_timestamp(self._signing_floor)
+        return channel
 
     async def connect(self, connection: str | Transport) -> Link:
         """Open a link from a connection string (``tcp:127.0.0.1:5760``) or a transport."""
@@ -334,12 +347,20 @@ class Fleet:
         ]
 
     def _save_signing_streams(self) -> None:
-        if self.signing_streams != self._streams_saved:
+        """Hand the stream timestamps that changed to the stream store, with the platform's
+        own outgoing stream (link id 0, our ids): the newest timestamp any link signed."""
+        streams = dict(self.signing_streams)
+        signed = [link.channel.signing_timestamp for link in self.router.links
+                  if link.channel.signed]
+        if signed:
+            own = (0, self.system_id, self.component_id)
+            streams[own] = max(streams.get(own, 0), *signed)
+        if streams != self._streams_saved:
             try:
-                self._stream_store.save(self.signing_streams)
+                self._stream_store.save(streams)
             except OSError:
                 return  # retried on the next tick
-            self._streams_saved = dict(self.signing_streams)
+            self._streams_saved = streams
 
     async def _request_streams(self, key: int, vehicle: Vehicle) -> None:
         self._needs_streams.discard(key)
@@ -385,8 +406,7 @@ class Fleet:
                 self._log_signing_refusals()
             if since_heartbeat_s >= self.heartbeat_interval_s:
                 since_heartbeat_s = 0.0
-                for link in self.router.links:
-                    link.send(self._gcs_heartbeat())
+                self.router.broadcast(self._gcs_heartbeat())
             for key, vehicle in self.vehicles.items():
                 was_lost = vehicle.state.link_lost
                 vehicle.check_link(self.link_lost_after_s)

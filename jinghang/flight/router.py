@@ -4,7 +4,10 @@ A :class:`Link` is a transport plus its channel; every message it parses goes to
 The router judges vehicle traffic by link trust (:mod:`jinghang.flight.trust`), hands it to the
 fleet and copies trusted traffic to every forward endpoint (a pilot's QGroundControl or
 MAVProxy), and passes what those endpoints send back to the link and peer of the vehicle they
-address, re-signing it when that link signs.
+address, re-signing it when that link signs. With per-drone signing keys every frame is signed
+with the key of the drone it goes to, broadcasts included (:meth:`Router.broadcast`: one copy
+per drone bound to a link, so that differently keyed drones sharing a ``udpin:`` link each
+accept theirs).
 """
 
 from __future__ import annotations
@@ -56,9 +59,15 @@ class Link:
         if accepted and peer is not None:
             self._admit(peer)
 
-    def send(self, message: MAVLinkMessage, peer: Any = None) -> None:
-        """Send to every peer of the link, or with ``peer`` to that UDP peer only."""
-        self._write(self.channel.encode(message), peer)
+    @property
+    def listens(self) -> bool:
+        """True for a listening UDP link (its peers are whoever proved themselves)."""
+        return self._admit is not None
+
+    def send(self, message: MAVLinkMessage, peer: Any = None, *, signer: int = 0) -> None:
+        """Send to every peer of the link, or with ``peer`` to that UDP peer only; with
+        per-drone keys ``signer`` is the system id whose key signs it (0: the target's)."""
+        self._write(self.channel.encode(message, signer=signer), peer)
 
     def _write(self, data: bytes, peer: Any) -> None:
         if peer is None:
@@ -68,14 +77,15 @@ class Link:
         if send_to is not None:
             send_to(data, peer)
 
-    def relay(self, message: MAVLinkMessage, peer: Any = None) -> None:
-        """Pass on a message from another system unchanged (re-signed if this link signs)."""
+    def relay(self, message: MAVLinkMessage, peer: Any = None, *, signer: int = 0) -> None:
+        """Pass on a message from another system unchanged (re-signed if this link signs,
+        with per-drone keys by ``signer``'s key as :meth:`send`)."""
         if self.channel.signed:
             mav = self.channel.mav
             own = mav.srcSystem, mav.srcComponent
             mav.srcSystem, mav.srcComponent = message.get_srcSystem(), message.get_srcComponent()
             try:
-                self._write(self.channel.encode(message), peer)
+                self._write(self.channel.encode(message, signer=signer), peer)
             finally:
                 mav.srcSystem, mav.srcComponent = own
         else:
@@ -149,11 +159,11 @@ class Router:
         if target:
             binding = bindings.get(target)
             if binding is not None:
-                binding.link.relay(message, binding.peer)
+                binding.link.relay(message, binding.peer, signer=binding.system_id)
             return
         for system_id, binding in list(bindings.items()):
             if forward.system_id is None or system_id == forward.system_id:
-                binding.link.relay(message, binding.peer)
+                binding.link.relay(message, binding.peer, signer=binding.system_id)
 
     def _from_forward_per_link(
         self, forward: Forward, message: MAVLinkMessage, target: int
@@ -167,7 +177,7 @@ class Router:
         if binding is None or target not in (0, binding.system_id):
             return
         forward.messages_in += 1
-        binding.link.relay(message, binding.peer)
+        binding.link.relay(message, binding.peer, signer=binding.system_id)
 
     def link_of(self, vehicle_id: int) -> Link | None:
         binding = self.trust.binding(vehicle_id)
@@ -179,8 +189,30 @@ class Router:
         binding = self.trust.binding(vehicle_id)
         if binding is None:
             return False
-        binding.link.send(message, binding.peer)
+        binding.link.send(message, binding.peer, signer=binding.system_id)
         return True
+
+    def broadcast(self, message: MAVLinkMessage) -> None:
+        """Send a message for every system (the platform's heartbeat) on every vehicle link.
+
+        A link that signs per drone gets one copy per drone bound to it, sent to that
+        drone's source (its UDP peer) and signed with that drone's key, so that every drone
+        on a shared ``udpin:`` link accepts it; a UDP peer with no drone bound gets nothing.
+        Other links get one copy for all their peers."""
+        bound: dict[Link, list[Binding]] = {}
+        for binding in self.trust.bindings.values():
+            bound.setdefault(binding.link, []).append(binding)
+        for link in self.links:
+            if not link.channel.per_drone:
+                link.send(message)
+                continue
+            bindings = bound.get(link)
+            if bindings is None:
+                if not link.listens:  # a stream link with no drone proved yet: as before
+                    link.send(message)
+                continue
+            for binding in bindings:
+                link.send(message, binding.peer, signer=binding.system_id)
 
     @staticmethod
     def describe(message: MAVLinkMessage) -> dict[str, Any]:

@@ -75,15 +75,6 @@ def _next_marker(buf: bytes, start: int) -> int:
     return v2 if v1 < 0 or v2 < v1 else v1
 
 
-class _MAVLink(mavlink.MAVLink):  # type: ignore[misc]
-    """pymavlink's encoder, with the per-drone signing state of the channel: ``key_for``
-    gives each system id's key (None: one key for all), ``last_signer`` is the last system
-    whose signature verified with its own key (0: none yet)."""
-
-    key_for: Callable[[int], bytes | None] | None = None
-    last_signer: int = 0
-
-
 def frame_is_signed(message: MAVLinkMessage) -> bool:
     """True when the frame carried a signature on the wire (verified or not)."""
     try:
@@ -105,8 +96,11 @@ class Channel:
 
     With ``signing_keys`` (system id -> key, :class:`jinghang.mavlink.keys.DroneKeys`) the
     channel signs and verifies per drone: a frame from system N must be signed with N's key,
-    a message to N is signed with N's key, and a broadcast (target 0) with the key of the
-    last system whose signature verified here (a link to one drone: that drone's).
+    a message to N is signed with N's key (:meth:`encode`'s ``signer`` when given, else the
+    message's target), and a broadcast (target 0, no signer) with the key of the last system
+    whose signature verified here (a link to one drone: that drone's). That per-drone state
+    is the channel's own; pymavlink's ``MAVLink`` object holds only the ids, the sequence and
+    the key and timestamp it signs the next frame with.
     """
 
     def __init__(
@@ -124,7 +118,11 @@ class Channel:
     ) -> None:
         #: pymavlink's encoder with this channel's ids, sequence and signing state (frames
         #: are parsed by :meth:`parse`, never by its per-byte parser)
-        self.mav = _MAVLink(_NoFile(), system_id, component_id)
+        self.mav = mavlink.MAVLink(_NoFile(), system_id, component_id)
+        #: per-drone keys: system id -> its key (None: one key, or none, for every system)
+        self._key_for: Callable[[int], bytes | None] | None = None
+        #: the last system whose signature verified under its own key (0: none yet)
+        self._last_signer = 0
         self._eager_ids = (
             None if eager_types is None
             else frozenset(i for i, t in _TYPES.items() if t.msgname in eager_types)
@@ -147,12 +145,12 @@ class Channel:
         # pymavlink checks signatures only while it holds a key: a placeholder, never sent
         signing.enable_signing(self.mav, bytes(signing.KEY_LENGTH_BYTES), link_id=self.link_id,
                                require=require, unsigned_ids=self.unsigned_ids)
-        self.mav.key_for = keys
+        self._key_for = keys
 
     def set_signing_key(self, key: bytes | None, *, require: bool = True) -> None:
         """Start signing with ``key``, or stop it (None or the all-zero key); this replaces
         per-drone keys."""
-        self.mav.key_for = None
+        self._key_for = None
         if key is None or signing.is_off(key):
             signing.disable_signing(self.mav)
         else:
@@ -168,14 +166,25 @@ class Channel:
         return bytes(key) if key is not None else None
 
     def advance_signing_timestamp(self, timestamp: int) -> None:
-        """Never sign with a timestamp below ``timestamp`` (SETUP_SIGNING's initial one)."""
+        """Never sign with a timestamp below ``timestamp`` (SETUP_SIGNING's initial one, or
+        the last one persisted before a restart)."""
         state = self.mav.signing
         state.timestamp = max(int(state.timestamp), int(timestamp))
 
     @property
+    def signing_timestamp(self) -> int:
+        """The timestamp the next signed frame carries at least (10 µs units since 2015)."""
+        return int(self.mav.signing.timestamp)
+
+    @property
     def signed(self) -> bool:
         """True when this channel signs what it sends (with per-drone keys: always)."""
-        return bool(self.mav.signing.sign_outgoing) or self.mav.key_for is not None
+        return bool(self.mav.signing.sign_outgoing) or self._key_for is not None
+
+    @property
+    def per_drone(self) -> bool:
+        """True when each system signs with its own key (``signing_keys``)."""
+        return self._key_for is not None
 
     @property
     def verifies(self) -> bool:
@@ -304,7 +313,7 @@ class Channel:
         message id the policy lets through unsigned."""
         state = self.mav.signing
         if has_signature:
-            key_for = self.mav.key_for
+            key_for = self._key_for
             if key_for is None:
                 if signing.check_frame(state, frame, system_id, component_id):
                     return True, True
@@ -312,16 +321,21 @@ class Channel:
                 key = key_for(system_id)
                 if key is not None and signing.check_frame(state, frame, system_id,
                                                            component_id, key=key):
-                    self.mav.last_signer = system_id
+                    self._last_signer = system_id
                     return True, True
         allow = state.allow_unsigned_callback
         return (allow is not None and bool(allow(self.mav, msgid))), False
 
-    def encode(self, message: MAVLinkMessage) -> bytes:
-        """The wire bytes of a message from this channel's ids, with the next sequence number."""
-        key_for = self.mav.key_for
+    def encode(self, message: MAVLinkMessage, *, signer: int = 0) -> bytes:
+        """The wire bytes of a message from this channel's ids, with the next sequence number.
+
+        With per-drone keys the frame is signed with the key of ``signer`` (the system id
+        of the drone it goes to), else of the message's target system, else of the last
+        system that signed here; unsigned when none of them has a key."""
+        key_for = self._key_for
         if key_for is not None:
-            target = int(getattr(message, "target_system", 0) or 0) or self.mav.last_signer
+            target = signer or int(getattr(message, "target_system", 0) or 0) \
+                or self._last_signer
             key = key_for(target) if target else None
             self.mav.signing.sign_outgoing = key is not None
             if key is not None:

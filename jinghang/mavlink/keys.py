@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 from pathlib import Path
+
+from jinghang.key_files import write_new_key_file
 
 #: The shortest master key accepted (bytes), as the audit key.
 MASTER_KEY_MIN_BYTES = 32
@@ -58,7 +58,4 @@ class DroneKeys:
 def write_new_master_key(path: Path) -> None:
     """Write a new 32-byte master key (hex) to ``path``, readable by its owner only; never
     overwrites a file (a lost master key means provisioning every drone again)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(secrets.token_hex(MASTER_KEY_MIN_BYTES) + "\n")
+    write_new_key_file(path, key_bytes=MASTER_KEY_MIN_BYTES)

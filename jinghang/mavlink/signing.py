@@ -9,8 +9,13 @@ with zeros switches it off on ArduPilot).
 Replay: every (link id, system, component) stream's last accepted timestamp is kept, and a
 frame whose timestamp is not newer is refused (:func:`check_frame`). The fleet's channels
 share one table, so a frame captured on one connection is refused on another or a new one,
-and a :class:`StreamStore` (a JSON file here; the store may implement the same two methods)
-keeps it across restarts.
+and a :class:`StreamStore` keeps it across restarts (a JSON file here;
+:mod:`jinghang.store.signing_streams` in ``jinghang serve``). What is persisted includes the
+platform's own outgoing stream, and a restarted platform signs from after the newest
+timestamp persisted (never from an earlier clock), as MAVLink's signing spec asks
+(mavlink.io, Message Signing, Timestamp Handling: store the timestamp regularly, at least
+once a minute, and start from the larger of the clock and the stored one): the timestamp
+never goes backwards.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from jinghang.errors import FlightError
 KEY_LENGTH_BYTES = 32
 #: Signing timestamps count 10 µs units since 2015-01-01 00:00:00 UTC.
 MAVLINK_EPOCH_S = 1420070400
+TIMESTAMP_UNITS_PER_S = 100_000
 
 
 class SigningKeyError(FlightError):
@@ -66,7 +72,7 @@ def check_key(key: bytes) -> bytes:
 
 def signing_timestamp_now() -> int:
     """A signing timestamp (10 µs units since 2015) for the wall clock now."""
-    return int((time.time() - MAVLINK_EPOCH_S) * 100_000)
+    return int((time.time() - MAVLINK_EPOCH_S) * TIMESTAMP_UNITS_PER_S)
 
 
 def is_off(key: bytes | None) -> bool:
@@ -149,11 +155,15 @@ def signed_with(key: bytes, msgbuf: bytes | bytearray) -> bool:
 
 
 class StreamStore(Protocol):
-    """Where the last signing timestamps of every stream survive a restart."""
+    """Where the last signing timestamps of every stream survive a restart: ``load`` once at
+    start, ``save`` (without waiting on a disk or a database) every few seconds and at
+    shutdown, then ``close`` (which may wait for what ``save`` handed on)."""
 
     def load(self) -> dict[StreamKey, int]: ...
 
     def save(self, streams: dict[StreamKey, int]) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class FileStreamStore:
@@ -184,6 +194,9 @@ class FileStreamStore:
         with contextlib.suppress(OSError):
             os.chmod(self.path, 0o600)
 
+    def close(self) -> None:
+        """Nothing is pending: :meth:`save` wrote the file."""
+
 
 class MemoryStreamStore:
     """Stream timestamps kept in memory (a fleet's default: survives reconnects only)."""
@@ -196,3 +209,6 @@ class MemoryStreamStore:
 
     def save(self, streams: dict[StreamKey, int]) -> None:
         self.saved = dict(streams)
+
+    def close(self) -> None:
+        """Nothing to wait for."""

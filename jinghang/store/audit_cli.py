@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import secrets
 import sys
 from pathlib import Path
 from typing import Any
 
 from jinghang.errors import JinghangError
+from jinghang.key_files import new_key_file_refusal, write_new_key_file
 
 #: Exit codes of ``jinghang audit verify``.
 EXIT_INTACT = 0
@@ -34,10 +33,7 @@ EXIT_CANNOT_VERIFY = 2
 def write_new_key(path: Path) -> None:
     """Write a new 32-byte audit key (hex) to ``path``, readable by its owner only; refuses to
     overwrite a file (a lost key makes the trail unverifiable)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(secrets.token_hex(32) + "\n")
+    write_new_key_file(path)
 
 
 def register(subparsers: Any) -> None:
@@ -173,12 +169,9 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_new_key(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    try:
-        write_new_key(path)
-    except FileExistsError:
-        return _fail(f"{path} exists; a key is never overwritten")
-    except OSError as exc:
-        return _fail(f"cannot write {path}: {exc.strerror}")
+    refusal = new_key_file_refusal(path, "an audit key")
+    if refusal is not None:
+        return _fail(refusal)
     print(f"a new audit key is in {path} (mode 0600); set JINGHANG_AUDIT_KEY_FILE={path} "
           "and keep a copy away from the database")
     return EXIT_INTACT

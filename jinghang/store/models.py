@@ -13,7 +13,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, BigInteger, Column, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -411,3 +411,19 @@ class CaseShare(SQLModel, table=True):
     expires_at: dt.datetime
     revoked_at: dt.datetime | None = None
     revoked_by: str = Field(default="", max_length=64)
+
+
+class SigningStream(SQLModel, table=True):
+    """The last MAVLink signing timestamp accepted on one stream (link id, source system,
+    source component, as MAVLink's signing spec defines a stream), and the platform's own
+    outgoing one, kept so that a frame captured before a restart is refused after it (see
+    :mod:`jinghang.store.signing_streams`)."""
+
+    __tablename__ = "signing_streams"
+
+    link_id: int = Field(primary_key=True)
+    source_system: int = Field(primary_key=True)
+    source_component: int = Field(primary_key=True)
+    #: 10 µs units since 2015-01-01 (48 bits on the wire)
+    timestamp: int = Field(sa_column=Column(BigInteger, nullable=False))
+    updated_at: dt.datetime = Field(default_factory=utc_now)
