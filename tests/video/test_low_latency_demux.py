@@ -225,6 +225,7 @@ async def test_a_recording_from_the_parser_free_input_has_every_frame_sent(
 
     assert recorder.error is None
     assert len(closed) == 1 and closed[0]["packets"] >= len(sent)
+    assert closed[0]["codec"] == "h264"
     segment = tmp_path / "drone-1" / "flight-1" / closed[0]["file"]
     with av.open(str(segment)) as container:
         times = [packet.pts for packet in container.demux(video=0) if packet.size]
