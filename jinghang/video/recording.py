@@ -83,6 +83,7 @@ class _Segment:
     first_ts: int
     last_ts: int
     time_base: Any
+    codec_name: str
     packets: int = 0
     #: Bytes of video handed to the muxer (the file holds at least these once closed).
     payload_bytes: int = 0
@@ -244,7 +245,8 @@ class FlightRecorder:
         stream.time_base = item.time_base
         base = item.dts if item.dts is not None else (item.pts or 0)
         self._segment = _Segment(index, path, container, stream, item.info.open_count, base,
-                                 item.wall_time_s, item.wall_time_s, base, base, item.time_base)
+                                 item.wall_time_s, item.wall_time_s, base, base, item.time_base,
+                                 item.info.codec_name)
         return self._segment
 
     def _mux(self, segment: _Segment, item: _Queued) -> None:
@@ -292,7 +294,8 @@ class FlightRecorder:
             "start_time_s": round(segment.first_wall_s, 3),
             "end_time_s": round(segment.last_wall_s, 3),
             "duration_s": round(duration_s, 3),
-            "codec": "h264" if segment.stream.codec_context.name == "h264" else "hevc",
+            # (the source's codec: the stream copied from it is named after an encoder)
+            "codec": segment.codec_name,
             "sha256": digest,
         }
         record = SegmentRecord(segment.path, digest, meta)

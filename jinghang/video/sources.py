@@ -34,7 +34,9 @@ import av
 import av.bitstream
 
 from jinghang.errors import VideoError
+from jinghang.video.access_units import AccessUnitJoiner
 from jinghang.video.blocking import run_in_own_thread
+from jinghang.video.nal import is_keyframe
 from jinghang.video.source_address import (
     SUPPORTED_SCHEMES,
     SourceAddress,
@@ -95,6 +97,10 @@ class SourceStats:
     errors: list[str] = field(default_factory=list)
 
 
+#: FFmpeg input flags for sources read without its bitstream parser.
+UNPARSED_FFLAGS = "nobuffer+noparse+nofillin"
+
+
 def _input_options(url: str, transport: str | None = None) -> dict[str, str]:
     if url.startswith("rtsp"):
         options = {"rtsp_transport": transport or "tcp", "fflags": "nobuffer",
@@ -103,7 +109,11 @@ def _input_options(url: str, transport: str | None = None) -> dict[str, str]:
             options["buffer_size"] = "4000000"  # a keyframe arrives as one burst
         return options
     if url.startswith("udp://"):
-        return {"fflags": "nobuffer", "probesize": "500000", "analyzeduration": "1500000"}
+        # no bitstream parser: it holds each frame until the next one starts (a frame period
+        # of latency); MPEG-TS cameras send one frame per PES, the demuxer's pieces of a big
+        # one are joined again (access_units.py) and keyframes are found from the NAL
+        # headers instead (see _demux)
+        return {"fflags": UNPARSED_FFLAGS, "probesize": "500000", "analyzeduration": "1500000"}
     if url.startswith("rtmp"):
         # FLV announces no streams up front: FFmpeg's default probe (5 s) waits to see
         # whether audio follows, longer than the open timeout; half a second finds the video
@@ -351,6 +361,8 @@ class VideoSource:
     ) -> None:
         stream = container.streams.video[0]
         is_file = self.address.scheme == "file"
+        joiner = AccessUnitJoiner() if "noparse" in self.options.get("fflags", "") else None
+        codec_name = stream.codec_context.name
         started = time.monotonic()
         first_time_s: float | None = None
         while not self._stop.is_set():
@@ -368,16 +380,27 @@ class VideoSource:
                 self.stats.packets_read += 1
                 self.stats.bytes_read += packet.size
                 self.stats.last_packet_monotonic_s = time.monotonic()
-                if annexb is None:
-                    loop.call_soon_threadsafe(on_packet, packet)
+                if joiner is None:
+                    self._hand_on(loop, packet, on_packet, annexb)
                     continue
-                for filtered in annexb.filter(packet):
-                    loop.call_soon_threadsafe(on_packet, filtered)
+                # without the parser: whole access units, keyframes told from the NAL headers
+                for unit in joiner.feed(packet):
+                    unit.is_keyframe = is_keyframe(bytes(unit), codec_name)
+                    self._hand_on(loop, unit, on_packet, annexb)
             if not (is_file and self.loop_file):
                 raise SourceEnded("the input ended")
             container.seek(0)
             started = time.monotonic()
             first_time_s = None
+
+    @staticmethod
+    def _hand_on(loop: asyncio.AbstractEventLoop, packet: av.Packet, on_packet: PacketHandler,
+                 annexb: Any) -> None:
+        if annexb is None:
+            loop.call_soon_threadsafe(on_packet, packet)
+            return
+        for filtered in annexb.filter(packet):
+            loop.call_soon_threadsafe(on_packet, filtered)
 
     def _record_failure(self, exc: BaseException, opened: bool, elapsed_s: float
                         ) -> SourceFailure:
