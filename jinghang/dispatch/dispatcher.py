@@ -211,7 +211,8 @@ class Dispatcher:
                         self._serve_queue()
                     except Exception as exc:  # keep serving; the next pass may succeed
                         log.exception("serving the queue failed")
-                        self.journal.alert("error", f"serving the incident queue failed: {exc}")
+                        self.journal.event("dispatcher", "dispatch.job_failed",
+                                           job="incident queue", error=str(exc)[:200])
                     self.sync_register()
                     self._wake.clear()
                     try:
@@ -240,7 +241,8 @@ class Dispatcher:
             raise
         except Exception as exc:  # one failed job must not stop every other flight
             log.exception("dispatcher job %s failed", name)
-            self.journal.alert("error", f"{name} failed: {exc}")
+            self.journal.event("dispatcher", "dispatch.job_failed", job=name,
+                               error=str(exc)[:200])
 
     def wake(self) -> None:
         """Look at the waiting sorties again now (a drone came free, a vehicle appeared)."""
@@ -303,9 +305,10 @@ class Dispatcher:
         """A drone is down: ``landed_away`` or home again (see :mod:`landings`)."""
         self.landings.landed(system_id, sortie_id)
 
-    def mark_recovered(self, system_id: int, *, actor: str) -> None:
-        """A user says a drone that landed away is back at its base (carried home)."""
-        self.landings.mark_recovered(system_id, actor=actor)
+    async def mark_recovered(self, system_id: int, *, actor: str) -> None:
+        """A user says a drone that landed away is back at its base (carried home); returns
+        once the store has it."""
+        await self.landings.mark_recovered(system_id, actor=actor)
 
     # ------------------------------------------------------------------ cases
 
@@ -522,9 +525,8 @@ class Dispatcher:
                           what=f"incident {demand.case_id} unassigned")
         if changed:
             self.journal.event("case", "case.unassigned", case_id=demand.case_id,
-                               sortie_id=demand.sortie_id, reasons=decision.reasons)
-            self.journal.alert("info", f"incident {demand.case_id}: {decision.reason}",
-                               incident_id=demand.case_id)
+                               sortie_id=demand.sortie_id, reasons=decision.reasons,
+                               reason=decision.reason)
             self.bus.publish("incident", {"id": demand.case_id, "state": CaseState.OPEN.value,
                                           "from_state": CaseState.OPEN.value,
                                           "unassigned": True, "reason": decision.reason,
@@ -545,11 +547,9 @@ class Dispatcher:
             self.journal.move_sortie(demand.sortie_id, S.WAITING_PILOT, actor=actor,
                                      reason=candidate.why(), data=decision.choice.to_dict(),
                                      vehicle_system_id=sid)
-            self.journal.alert("info", f"incident {demand.case_id}: {demand.playbook.id} needs "
-                               f"a pilot to confirm the launch of {candidate.name}",
-                               incident_id=demand.case_id, system_id=sid, confirm=True)
             self.journal.event("sortie", "sortie.waiting_pilot", case_id=demand.case_id,
                                sortie_id=demand.sortie_id, system_id=sid, drone=candidate.name,
+                               playbook_id=demand.playbook.id,
                                dispatched_by=demand.dispatched_by)
             return
         self.demands.pop(demand.sortie_id, None)
@@ -744,9 +744,8 @@ class Dispatcher:
         self.journal.move_sortie(demand.sortie_id, S.FAILED, actor=DISPATCHER, reason=message,
                                  code="sortie.launch_refused")
         self.journal.event("sortie", "sortie.launch_refused", case_id=demand.case_id,
-                           sortie_id=demand.sortie_id, system_id=sid, message=exc.message)
-        self.journal.alert("warning", f"incident {demand.case_id}: {message}; trying the next "
-                           "drone", incident_id=demand.case_id, system_id=sid)
+                           sortie_id=demand.sortie_id, system_id=sid, message=exc.message,
+                           reason=exc.message)
         if self.journal.case(demand.case_id).state == CaseState.OPEN:
             again = await self.journal.write(partial(
                 create_sortie, incident_id=demand.case_id, playbook_id=demand.playbook.id,
@@ -815,23 +814,24 @@ class Dispatcher:
         now = asyncio.get_running_loop().time()
         if not lost:
             if flight.lost_since is not None:
-                self.journal.alert("info", f"{flight.label}: link to vehicle "
-                                   f"{flight.system_id} back", system_id=flight.system_id)
+                self.journal.event("sortie", "flight.link_back", drone_id=flight.system_id,
+                                   case_id=flight.incident_id, sortie_id=flight.sortie_id,
+                                   patrol_run_id=flight.patrol_run_id)
                 flight.lost_since = None
                 self.sync_register()
             return
         if flight.lost_since is None:
             flight.lost_since = now
-            self.journal.alert("warning", f"{flight.label}: link to vehicle {flight.system_id} "
-                               "lost", system_id=flight.system_id)
+            # the alert is the flight core's vehicle.link_lost; this tells which flight
+            self.journal.event("sortie", "flight.link_lost", drone_id=flight.system_id,
+                               case_id=flight.incident_id, sortie_id=flight.sortie_id,
+                               patrol_run_id=flight.patrol_run_id)
             self.sync_register()
         if flight.lost_reported or now - flight.lost_since < self.lost_contact_s:
             return
         flight.lost_reported = True
         reason = (f"lost contact with vehicle {flight.system_id} for "
                   f"{self.lost_contact_s:g} s during the flight")
-        self.journal.alert("error", f"{flight.label}: {reason}", system_id=flight.system_id,
-                           incident_id=flight.incident_id)
         self.journal.post(partial(set_mission_state, mission_id=flight.mission_id,
                                   to_state=MissionState.FAILED, actor=DISPATCHER,
                                   message=reason), what=f"mission {flight.mission_id} failed")
@@ -845,8 +845,12 @@ class Dispatcher:
                                      code="sortie.link_lost")
             self.journal.event("sortie", "sortie.failed", case_id=flight.incident_id,
                                sortie_id=flight.sortie_id, system_id=flight.system_id,
-                               reason_code="sortie.link_lost",
+                               reason_code="sortie.link_lost", reason=reason,
                                lost_s=self.lost_contact_s)
+        elif flight.patrol_run_id is not None:
+            self.journal.event("patrol", "patrol.run_failed", system_id=flight.system_id,
+                               run_id=flight.patrol_run_id, reason=reason,
+                               reason_code="sortie.link_lost", lost_s=self.lost_contact_s)
 
     def _progress(self, flight: Flight, sample: RunProgress) -> None:
         """Store the item flown when it changes; send the run's figures to the console when
