@@ -317,7 +317,12 @@ class Dispatcher:
         playbook's payloads, the one whose battery gives the longest time at the scene now
         (a 30-minute multirotor at the point when there is none)."""
         playbook = self.playbooks.get(playbook_id)
-        fit = [self.profile(d.system_id) for d in self.statuses()
+        registered = self._registered()  # one read for every drone's status and profile
+        by_id = {v.system_id: v for v in registered}
+        statuses = drone_statuses(registered, self.fleet.vehicles, self.busy, self.energy)
+        fit = [drone_profile(by_id[d.system_id], self.fleet.vehicles.get(d.system_id),
+                             self.energy)
+               for d in statuses
                if d.registered_available and set(playbook.payloads) <= set(d.payloads)]
         if not fit:
             return DroneProfile(0, (point[0], point[1], 0.0), 100.0)

@@ -199,7 +199,7 @@ async def _launch_patrol(
 ) -> int:
     sid = candidate.system_id
     actor = "scheduler"
-    d.claim(sid, f"patrol {patrol.id}")  # taken while its rows are written
+    d.claim(sid, f"patrol run of patrol {patrol.id}")  # taken while its rows are written
 
     def record(s: Session) -> tuple[int, int]:
         run = record_patrol_run(
