@@ -91,6 +91,7 @@ from jinghang.store import (
     IncidentCreate,
     IncidentPublic,
     MissionCreate,
+    MissionPublic,
     MissionState,
     PatrolRunStatus,
     PatrolSchedulePublic,
@@ -363,13 +364,31 @@ class Dispatcher:
         priority = data.priority or playbook.priority
         point = (data.latitude_deg, data.longitude_deg)
         parts, reference = self.plan_work(playbook.id, point, data.area)
+        now = self.clock.now()
+        # The first sortie's drone is chosen and its flight planned now, before the case is
+        # written, and claimed at once (so that no other report gets it); when it flies
+        # without a pilot's confirmation its mission row is written with the case.
+        probe = Demand(0, 0, playbook, point, priority, data.area, actor, reported_at=now,
+                       part=parts[0])
+        early = decide(probe, self.statuses(), limits=self.limits, no_fly=self.no_fly,
+                       profile_of=self.profile, now=now)
+        early_sid: int | None = None
+        if isinstance(early, Assign):
+            early_sid = early.candidate.system_id
+            self.claim(early_sid, "incident being reported")
+        with_mission = isinstance(early, Assign) and not playbook.pilot_confirmation
 
-        def record(s: Session) -> tuple[IncidentPublic, list[SortiePublic], dict[str, Any]]:
+        def record(s: Session) -> tuple[IncidentPublic, list[SortiePublic], dict[str, Any],
+                                        MissionPublic | None]:
             case = create_incident(s, data, reported_by=actor, priority=priority,
                                    needs_confirmation=playbook.pilot_confirmation)
             sorties = [create_sortie(s, case.id, playbook.id, dispatched_by=actor,
                                      needs_confirmation=playbook.pilot_confirmation)
                        for _ in parts]
+            mission = None
+            if with_mission and isinstance(early, Assign):
+                mission = create_mission(s, self._mission_data(
+                    case.id, early_sid or 0, early.plan, playbook.id), created_by=actor)
             summary = self.work_summary(playbook.id, parts, reference, point,
                                         [x.id for x in sorties])
             append_audit(s, actor=actor, action="incident.report", target_type="incident",
@@ -378,12 +397,17 @@ class Dispatcher:
                              "latitude_deg": data.latitude_deg,
                              "longitude_deg": data.longitude_deg, "title": data.title,
                              "sortie_id": sorties[0].id, "work": summary})
-            return case, sorties, summary
+            return case, sorties, summary, mission
 
-        case, sorties, summary = await self.journal.write(record, what="incident report")
+        try:
+            case, sorties, summary, mission = await self.journal.write(
+                record, what="incident report")
+        except BaseException:
+            if early_sid is not None:
+                self.unclaim(early_sid)
+            raise
         self.work[case.id] = summary["parts"]
         self.journal.publish_case(case, from_state="", actor=actor)
-        now = self.clock.now()
         demands = [Demand(case.id, sortie.id, playbook, point, priority, data.area, actor,
                           reported_at=now, part=part,
                           not_before=now + dt.timedelta(seconds=part.start_after_s)
@@ -391,7 +415,13 @@ class Dispatcher:
                    for sortie, part in zip(sorties, parts, strict=True)]
         for demand in demands:
             self.demands[demand.sortie_id] = demand
-        choice = self._try_assign(demands[0])
+        if isinstance(early, Assign):
+            choice = early.choice
+            self._assign(Assign(demands[0], early.candidate, early.plan, early.choice),
+                         actor=DISPATCHER, mission=mission)
+        else:  # kept open and unassigned with every drone's reason (the queue retries)
+            choice = early.choice
+            self._unassigned(Unassigned(demands[0], early.choice, early.reasons))
         for demand in demands[1:]:
             if demand.due(now):
                 self._try_assign(demand)
@@ -537,7 +567,8 @@ class Dispatcher:
                                           "unassigned": True, "reason": decision.reason,
                                           "actor": DISPATCHER})
 
-    def _assign(self, decision: Assign, *, actor: str) -> None:
+    def _assign(self, decision: Assign, *, actor: str, mission: MissionPublic | None = None
+                ) -> None:
         demand, candidate = decision.demand, decision.candidate
         sid = candidate.system_id
         self.claim(sid, f"incident {demand.case_id}")
@@ -558,7 +589,8 @@ class Dispatcher:
                                dispatched_by=demand.dispatched_by)
             return
         self.demands.pop(demand.sortie_id, None)
-        self._start_launch(demand, sid, decision.plan, actor=actor, reason=candidate.why())
+        self._start_launch(demand, sid, decision.plan, actor=actor, reason=candidate.why(),
+                           mission=mission)
 
     async def confirm(self, incident_id: int, *, actor: str, role: str = "pilot"
                       ) -> IncidentPublic:
@@ -671,22 +703,33 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ launching
 
+    def _mission_data(self, case_id: int, system_id: int, plan: MissionPlan,
+                      playbook_id: str) -> MissionCreate:
+        return MissionCreate(
+            incident_id=case_id, vehicle_system_id=system_id,
+            template_id=plan.template_id or playbook_id,
+            pattern=plan.pattern or "", params=dict(plan.params),
+            items=items_to_json(plan.items), flight_time_s=plan.flight_time_s,
+            distance_m=plan.distance_horizontal_m)
+
     def _start_launch(self, demand: Demand, system_id: int, plan: MissionPlan, *, actor: str,
-                      confirmed_by: str | None = None, reason: str | None = None) -> None:
+                      confirmed_by: str | None = None, reason: str | None = None,
+                      mission: MissionPublic | None = None) -> None:
         self._launching[demand.sortie_id] = None
-        self.spawn(self._launch(demand, system_id, plan, actor, confirmed_by, reason),
+        self.spawn(self._launch(demand, system_id, plan, actor, confirmed_by, reason, mission),
                    f"launch incident {demand.case_id} sortie {demand.sortie_id}")
 
     async def _launch(self, demand: Demand, system_id: int, plan: MissionPlan, actor: str,
-                      confirmed_by: str | None, reason: str | None) -> None:
+                      confirmed_by: str | None, reason: str | None,
+                      mission: MissionPublic | None = None) -> None:
+        """Fly ``plan`` for the sortie: its mission row (written now unless it was written
+        with the case), then check, upload, start and follow."""
         case_id, sortie_id = demand.case_id, demand.sortie_id
-        mission = await self.journal.write(partial(create_mission, data=MissionCreate(
-            incident_id=case_id, vehicle_system_id=system_id,
-            template_id=plan.template_id or demand.playbook.id,
-            pattern=plan.pattern or "", params=dict(plan.params),
-            items=items_to_json(plan.items), flight_time_s=plan.flight_time_s,
-            distance_m=plan.distance_horizontal_m), created_by=actor),
-            what=f"mission of sortie {sortie_id}")
+        if mission is None:
+            mission = await self.journal.write(partial(
+                create_mission, data=self._mission_data(case_id, system_id, plan,
+                                                        demand.playbook.id),
+                created_by=actor), what=f"mission of sortie {sortie_id}")
         flight = Flight(system_id, mission.id, list(plan.items), scene_seq(plan.items),
                         return_seq(plan.items), incident_id=case_id, sortie_id=sortie_id)
         self.claim(system_id, f"incident {case_id}", incident_id=case_id,
