@@ -503,6 +503,10 @@ async def bench(args: argparse.Namespace) -> None:
             await run_bursts(plat, args.bursts, drones, args.timeout_s, reports)
             cpu_s, wall_s = time.process_time() - cpu0, time.monotonic() - wall0
             planning_apart(plat.services, links[0][0])
+            writer = plat.services.dispatcher.journal.writer
+            print(f"store writer: {writer.committed} writes committed, "
+                  f"{1000 * writer.busy_s / max(1, writer.committed):.2f} ms each in the "
+                  f"database on average ({writer.busy_s:.2f} s in all, on its own thread)")
         link_of = {sid: i for i, (sid, *_) in enumerate(links)}
         require(reports, "no incident was reported (--one 0 --bursts 0?)")
         fill_times(reports, arrivals, read_wire(log), tmp / "jinghang.db", link_of)

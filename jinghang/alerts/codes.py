@@ -1,5 +1,9 @@
 """The alert message codes: each one's severity and English text (``{name}`` stands for a
-parameter). The console holds the zh and en text of every code (``alert.code.<code>``)."""
+parameter). The console holds the zh and en text of every code (``alert.code.<code>``).
+
+Coded events that are not alerts (the journal's ``pilot.took_over``, ``pilot.released``,
+``flight.link_lost``, ``flight.link_back``, ``flight.followed_again``) are in :data:`EVENTS`,
+with their English text; the console holds theirs as ``event.code.<code>``."""
 
 from __future__ import annotations
 
@@ -36,13 +40,29 @@ CODES: dict[str, Code] = {
     "case.unassigned": Code(Severity.WARNING, "case {case_id}: no drone can go ({reason})"),
     "sortie.launch_refused": Code(Severity.WARNING, "{drone} refused the launch: {reason}"),
     "sortie.failed": Code(Severity.CRITICAL, "{drone}: sortie failed: {reason}"),
+    "sortie.waiting_pilot": Code(
+        Severity.WARNING, "case {case_id}: {drone} waits for a pilot to confirm the launch"),
     "drone.landed_away": Code(Severity.WARNING, "{drone} landed away from its base"),
+    "drone.missing_after_restart": Code(
+        Severity.WARNING, "{drone} did not come back after the restart; still waiting for it"),
     "patrol.skipped": Code(Severity.WARNING, "patrol {patrol} skipped: {reason}"),
     "patrol.launch_refused": Code(
         Severity.WARNING, "patrol {patrol}: {drone} refused the launch: {reason}"),
+    "patrol.run_failed": Code(Severity.CRITICAL, "patrol run {run_id} of {drone} failed: {reason}"),
     # the server's own parts
     "component.stopped": Code(Severity.CRITICAL, "{component} stopped: {error}"),
+    "dispatch.job_failed": Code(Severity.CRITICAL, "dispatcher: {job} failed: {error}"),
     "recording.failed": Code(Severity.CRITICAL, "recording of {drone} stopped: {error}"),
+}
+
+
+#: Coded events that raise no alert, with their English text.
+EVENTS: dict[str, str] = {
+    "pilot.took_over": "pilot {pilot} has {drone}",
+    "pilot.released": "pilot {pilot} gave {drone} back; the mission resumes at item {resume_seq}",
+    "flight.link_lost": "{drone}: link lost during the flight",
+    "flight.link_back": "{drone}: link back",
+    "flight.followed_again": "{drone}: followed again after the restart",
 }
 
 

@@ -16,9 +16,10 @@ from jinghang.alerts.codes import CODES, Severity
 from jinghang.events import Event
 
 #: Fields of an event's data that name what it concerns rather than being parameters.
-_WHO = ("system_id", "vehicle_system_id", "case_id", "incident_id")
+_WHO = ("system_id", "vehicle_system_id", "drone_id", "case_id", "incident_id")
 #: Per code, the parameter that tells one cause from another beside the drone and case.
 _CAUSE = {"component.stopped": "component", "patrol.skipped": "patrol_id",
+          "dispatch.job_failed": "job", "patrol.run_failed": "run_id",
           "patrol.launch_refused": "patrol_id", "link.spoofed_sysid": "link"}
 #: Hysteresis: a low battery clears when it is this much above the low mark again.
 BATTERY_CLEAR_MARGIN_PCT = 5.0
@@ -75,7 +76,8 @@ class Rules:
         params = data.get("params")
         if not isinstance(params, dict):
             params = {k: v for k, v in data.items() if k not in (*_WHO, "code", "message")}
-        system_id = _int(data.get("system_id")) or _int(data.get("vehicle_system_id"))
+        system_id = (_int(data.get("system_id")) or _int(data.get("vehicle_system_id"))
+                     or _int(data.get("drone_id")))
         case_id = _int(data.get("case_id")) or _int(data.get("incident_id"))
         params = dict(params)
         if system_id is not None:

@@ -52,20 +52,26 @@ def record(
 
 def record_request(
     services: Services, *, actor: str, method: str, path: str, status: int, note: dict[str, Any]
-) -> AuditPublic:
+) -> None:
+    """The request's audit row, through the store writer when the server has one (the
+    request is answered already; the loop must not wait on the database for its record)."""
     details = {"method": method, "path": path, "status": status}
     details.update(note.get("details") or {})
     action = note.get("action") or f"{method} {path}"
     if status >= 400:
         action = f"{action}.refused" if note.get("action") else action
-    return record(
-        services,
-        actor=actor,
-        action=str(action)[:64],
-        target_type=str(note.get("target_type", "")),
-        target_id=str(note.get("target_id", "")),
-        details=details,
-    )
+    row: dict[str, Any] = {"actor": actor, "action": str(action)[:64],
+           "target_type": str(note.get("target_type", "")),
+           "target_id": str(note.get("target_id", "")), "details": details}
+    if services.writer is None:
+        record(services, **row)
+        return
+
+    def published(entry: AuditPublic) -> None:
+        services.bus.publish("audit", entry.model_dump(mode="json"))
+
+    services.writer.post(lambda session: append_audit(session, **row),
+                         what=f"audit {row['action']}", on_done=published)
 
 
 def entries(services: Services, **filters: Any) -> list[AuditPublic]:

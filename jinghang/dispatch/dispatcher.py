@@ -91,6 +91,7 @@ from jinghang.store import (
     IncidentCreate,
     IncidentPublic,
     MissionCreate,
+    MissionPublic,
     MissionState,
     PatrolRunStatus,
     PatrolSchedulePublic,
@@ -211,7 +212,8 @@ class Dispatcher:
                         self._serve_queue()
                     except Exception as exc:  # keep serving; the next pass may succeed
                         log.exception("serving the queue failed")
-                        self.journal.alert("error", f"serving the incident queue failed: {exc}")
+                        self.journal.event("dispatcher", "dispatch.job_failed",
+                                           job="incident queue", error=str(exc)[:200])
                     self.sync_register()
                     self._wake.clear()
                     try:
@@ -240,7 +242,8 @@ class Dispatcher:
             raise
         except Exception as exc:  # one failed job must not stop every other flight
             log.exception("dispatcher job %s failed", name)
-            self.journal.alert("error", f"{name} failed: {exc}")
+            self.journal.event("dispatcher", "dispatch.job_failed", job=name,
+                               error=str(exc)[:200])
 
     def wake(self) -> None:
         """Look at the waiting sorties again now (a drone came free, a vehicle appeared)."""
@@ -303,9 +306,10 @@ class Dispatcher:
         """A drone is down: ``landed_away`` or home again (see :mod:`landings`)."""
         self.landings.landed(system_id, sortie_id)
 
-    def mark_recovered(self, system_id: int, *, actor: str) -> None:
-        """A user says a drone that landed away is back at its base (carried home)."""
-        self.landings.mark_recovered(system_id, actor=actor)
+    async def mark_recovered(self, system_id: int, *, actor: str) -> None:
+        """A user says a drone that landed away is back at its base (carried home); returns
+        once the store has it."""
+        await self.landings.mark_recovered(system_id, actor=actor)
 
     # ------------------------------------------------------------------ cases
 
@@ -314,7 +318,12 @@ class Dispatcher:
         playbook's payloads, the one whose battery gives the longest time at the scene now
         (a 30-minute multirotor at the point when there is none)."""
         playbook = self.playbooks.get(playbook_id)
-        fit = [self.profile(d.system_id) for d in self.statuses()
+        registered = self._registered()  # one read for every drone's status and profile
+        by_id = {v.system_id: v for v in registered}
+        statuses = drone_statuses(registered, self.fleet.vehicles, self.busy, self.energy)
+        fit = [drone_profile(by_id[d.system_id], self.fleet.vehicles.get(d.system_id),
+                             self.energy)
+               for d in statuses
                if d.registered_available and set(playbook.payloads) <= set(d.payloads)]
         if not fit:
             return DroneProfile(0, (point[0], point[1], 0.0), 100.0)
@@ -355,13 +364,31 @@ class Dispatcher:
         priority = data.priority or playbook.priority
         point = (data.latitude_deg, data.longitude_deg)
         parts, reference = self.plan_work(playbook.id, point, data.area)
+        now = self.clock.now()
+        # The first sortie's drone is chosen and its flight planned now, before the case is
+        # written, and claimed at once (so that no other report gets it); when it flies
+        # without a pilot's confirmation its mission row is written with the case.
+        probe = Demand(0, 0, playbook, point, priority, data.area, actor, reported_at=now,
+                       part=parts[0])
+        early = decide(probe, self.statuses(), limits=self.limits, no_fly=self.no_fly,
+                       profile_of=self.profile, now=now)
+        early_sid: int | None = None
+        if isinstance(early, Assign):
+            early_sid = early.candidate.system_id
+            self.claim(early_sid, "incident being reported")
+        with_mission = isinstance(early, Assign) and not playbook.pilot_confirmation
 
-        def record(s: Session) -> tuple[IncidentPublic, list[SortiePublic], dict[str, Any]]:
+        def record(s: Session) -> tuple[IncidentPublic, list[SortiePublic], dict[str, Any],
+                                        MissionPublic | None]:
             case = create_incident(s, data, reported_by=actor, priority=priority,
                                    needs_confirmation=playbook.pilot_confirmation)
             sorties = [create_sortie(s, case.id, playbook.id, dispatched_by=actor,
                                      needs_confirmation=playbook.pilot_confirmation)
                        for _ in parts]
+            mission = None
+            if with_mission and isinstance(early, Assign):
+                mission = create_mission(s, self._mission_data(
+                    case.id, early_sid or 0, early.plan, playbook.id), created_by=actor)
             summary = self.work_summary(playbook.id, parts, reference, point,
                                         [x.id for x in sorties])
             append_audit(s, actor=actor, action="incident.report", target_type="incident",
@@ -370,12 +397,17 @@ class Dispatcher:
                              "latitude_deg": data.latitude_deg,
                              "longitude_deg": data.longitude_deg, "title": data.title,
                              "sortie_id": sorties[0].id, "work": summary})
-            return case, sorties, summary
+            return case, sorties, summary, mission
 
-        case, sorties, summary = await self.journal.write(record, what="incident report")
+        try:
+            case, sorties, summary, mission = await self.journal.write(
+                record, what="incident report")
+        except BaseException:
+            if early_sid is not None:
+                self.unclaim(early_sid)
+            raise
         self.work[case.id] = summary["parts"]
         self.journal.publish_case(case, from_state="", actor=actor)
-        now = self.clock.now()
         demands = [Demand(case.id, sortie.id, playbook, point, priority, data.area, actor,
                           reported_at=now, part=part,
                           not_before=now + dt.timedelta(seconds=part.start_after_s)
@@ -383,7 +415,13 @@ class Dispatcher:
                    for sortie, part in zip(sorties, parts, strict=True)]
         for demand in demands:
             self.demands[demand.sortie_id] = demand
-        choice = self._try_assign(demands[0])
+        if isinstance(early, Assign):
+            choice = early.choice
+            self._assign(Assign(demands[0], early.candidate, early.plan, early.choice),
+                         actor=DISPATCHER, mission=mission)
+        else:  # kept open and unassigned with every drone's reason (the queue retries)
+            choice = early.choice
+            self._unassigned(Unassigned(demands[0], early.choice, early.reasons))
         for demand in demands[1:]:
             if demand.due(now):
                 self._try_assign(demand)
@@ -522,15 +560,15 @@ class Dispatcher:
                           what=f"incident {demand.case_id} unassigned")
         if changed:
             self.journal.event("case", "case.unassigned", case_id=demand.case_id,
-                               sortie_id=demand.sortie_id, reasons=decision.reasons)
-            self.journal.alert("info", f"incident {demand.case_id}: {decision.reason}",
-                               incident_id=demand.case_id)
+                               sortie_id=demand.sortie_id, reasons=decision.reasons,
+                               reason=decision.reason)
             self.bus.publish("incident", {"id": demand.case_id, "state": CaseState.OPEN.value,
                                           "from_state": CaseState.OPEN.value,
                                           "unassigned": True, "reason": decision.reason,
                                           "actor": DISPATCHER})
 
-    def _assign(self, decision: Assign, *, actor: str) -> None:
+    def _assign(self, decision: Assign, *, actor: str, mission: MissionPublic | None = None
+                ) -> None:
         demand, candidate = decision.demand, decision.candidate
         sid = candidate.system_id
         self.claim(sid, f"incident {demand.case_id}")
@@ -545,15 +583,14 @@ class Dispatcher:
             self.journal.move_sortie(demand.sortie_id, S.WAITING_PILOT, actor=actor,
                                      reason=candidate.why(), data=decision.choice.to_dict(),
                                      vehicle_system_id=sid)
-            self.journal.alert("info", f"incident {demand.case_id}: {demand.playbook.id} needs "
-                               f"a pilot to confirm the launch of {candidate.name}",
-                               incident_id=demand.case_id, system_id=sid, confirm=True)
             self.journal.event("sortie", "sortie.waiting_pilot", case_id=demand.case_id,
                                sortie_id=demand.sortie_id, system_id=sid, drone=candidate.name,
+                               playbook_id=demand.playbook.id,
                                dispatched_by=demand.dispatched_by)
             return
         self.demands.pop(demand.sortie_id, None)
-        self._start_launch(demand, sid, decision.plan, actor=actor, reason=candidate.why())
+        self._start_launch(demand, sid, decision.plan, actor=actor, reason=candidate.why(),
+                           mission=mission)
 
     async def confirm(self, incident_id: int, *, actor: str, role: str = "pilot"
                       ) -> IncidentPublic:
@@ -666,22 +703,33 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ launching
 
+    def _mission_data(self, case_id: int, system_id: int, plan: MissionPlan,
+                      playbook_id: str) -> MissionCreate:
+        return MissionCreate(
+            incident_id=case_id, vehicle_system_id=system_id,
+            template_id=plan.template_id or playbook_id,
+            pattern=plan.pattern or "", params=dict(plan.params),
+            items=items_to_json(plan.items), flight_time_s=plan.flight_time_s,
+            distance_m=plan.distance_horizontal_m)
+
     def _start_launch(self, demand: Demand, system_id: int, plan: MissionPlan, *, actor: str,
-                      confirmed_by: str | None = None, reason: str | None = None) -> None:
+                      confirmed_by: str | None = None, reason: str | None = None,
+                      mission: MissionPublic | None = None) -> None:
         self._launching[demand.sortie_id] = None
-        self.spawn(self._launch(demand, system_id, plan, actor, confirmed_by, reason),
+        self.spawn(self._launch(demand, system_id, plan, actor, confirmed_by, reason, mission),
                    f"launch incident {demand.case_id} sortie {demand.sortie_id}")
 
     async def _launch(self, demand: Demand, system_id: int, plan: MissionPlan, actor: str,
-                      confirmed_by: str | None, reason: str | None) -> None:
+                      confirmed_by: str | None, reason: str | None,
+                      mission: MissionPublic | None = None) -> None:
+        """Fly ``plan`` for the sortie: its mission row (written now unless it was written
+        with the case), then check, upload, start and follow."""
         case_id, sortie_id = demand.case_id, demand.sortie_id
-        mission = await self.journal.write(partial(create_mission, data=MissionCreate(
-            incident_id=case_id, vehicle_system_id=system_id,
-            template_id=plan.template_id or demand.playbook.id,
-            pattern=plan.pattern or "", params=dict(plan.params),
-            items=items_to_json(plan.items), flight_time_s=plan.flight_time_s,
-            distance_m=plan.distance_horizontal_m), created_by=actor),
-            what=f"mission of sortie {sortie_id}")
+        if mission is None:
+            mission = await self.journal.write(partial(
+                create_mission, data=self._mission_data(case_id, system_id, plan,
+                                                        demand.playbook.id),
+                created_by=actor), what=f"mission of sortie {sortie_id}")
         flight = Flight(system_id, mission.id, list(plan.items), scene_seq(plan.items),
                         return_seq(plan.items), incident_id=case_id, sortie_id=sortie_id)
         self.claim(system_id, f"incident {case_id}", incident_id=case_id,
@@ -744,9 +792,8 @@ class Dispatcher:
         self.journal.move_sortie(demand.sortie_id, S.FAILED, actor=DISPATCHER, reason=message,
                                  code="sortie.launch_refused")
         self.journal.event("sortie", "sortie.launch_refused", case_id=demand.case_id,
-                           sortie_id=demand.sortie_id, system_id=sid, message=exc.message)
-        self.journal.alert("warning", f"incident {demand.case_id}: {message}; trying the next "
-                           "drone", incident_id=demand.case_id, system_id=sid)
+                           sortie_id=demand.sortie_id, system_id=sid, message=exc.message,
+                           reason=exc.message)
         if self.journal.case(demand.case_id).state == CaseState.OPEN:
             again = await self.journal.write(partial(
                 create_sortie, incident_id=demand.case_id, playbook_id=demand.playbook.id,
@@ -815,23 +862,24 @@ class Dispatcher:
         now = asyncio.get_running_loop().time()
         if not lost:
             if flight.lost_since is not None:
-                self.journal.alert("info", f"{flight.label}: link to vehicle "
-                                   f"{flight.system_id} back", system_id=flight.system_id)
+                self.journal.event("sortie", "flight.link_back", drone_id=flight.system_id,
+                                   case_id=flight.incident_id, sortie_id=flight.sortie_id,
+                                   patrol_run_id=flight.patrol_run_id)
                 flight.lost_since = None
                 self.sync_register()
             return
         if flight.lost_since is None:
             flight.lost_since = now
-            self.journal.alert("warning", f"{flight.label}: link to vehicle {flight.system_id} "
-                               "lost", system_id=flight.system_id)
+            # the alert is the flight core's vehicle.link_lost; this tells which flight
+            self.journal.event("sortie", "flight.link_lost", drone_id=flight.system_id,
+                               case_id=flight.incident_id, sortie_id=flight.sortie_id,
+                               patrol_run_id=flight.patrol_run_id)
             self.sync_register()
         if flight.lost_reported or now - flight.lost_since < self.lost_contact_s:
             return
         flight.lost_reported = True
         reason = (f"lost contact with vehicle {flight.system_id} for "
                   f"{self.lost_contact_s:g} s during the flight")
-        self.journal.alert("error", f"{flight.label}: {reason}", system_id=flight.system_id,
-                           incident_id=flight.incident_id)
         self.journal.post(partial(set_mission_state, mission_id=flight.mission_id,
                                   to_state=MissionState.FAILED, actor=DISPATCHER,
                                   message=reason), what=f"mission {flight.mission_id} failed")
@@ -845,8 +893,12 @@ class Dispatcher:
                                      code="sortie.link_lost")
             self.journal.event("sortie", "sortie.failed", case_id=flight.incident_id,
                                sortie_id=flight.sortie_id, system_id=flight.system_id,
-                               reason_code="sortie.link_lost",
+                               reason_code="sortie.link_lost", reason=reason,
                                lost_s=self.lost_contact_s)
+        elif flight.patrol_run_id is not None:
+            self.journal.event("patrol", "patrol.run_failed", system_id=flight.system_id,
+                               run_id=flight.patrol_run_id, reason=reason,
+                               reason_code="sortie.link_lost", lost_s=self.lost_contact_s)
 
     def _progress(self, flight: Flight, sample: RunProgress) -> None:
         """Store the item flown when it changes; send the run's figures to the console when

@@ -1,12 +1,16 @@
 """Pilot handover: a pilot takes a dispatched drone (it pauses into BRAKE or LOITER), flies
 it by hand to checked points, and releases it; the mission resumes at the item where it
 stopped. :class:`Handover` is given what it needs (the flights followed, the fleet, the
-journal, the limits and no-fly zones) and touches nothing else of the dispatcher."""
+journal, the limits and no-fly zones) and touches nothing else of the dispatcher. Its records
+(the mission's state, the audit row) go through the journal's store writer, and each step is
+published as the coded ``sortie`` event ``pilot.took_over`` or ``pilot.released``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from sqlmodel import Session
 
 from jinghang.dispatch.errors import HandoverError, IncidentNotActive
 from jinghang.dispatch.flights import Flight
@@ -77,7 +81,8 @@ class Handover:
                     start=start)
 
     async def take_over(self, system_id: int, *, actor: str) -> None:
-        """A pilot takes the drone: it stops where it is (BRAKE or LOITER) and waits."""
+        """A pilot takes the drone: it stops where it is (BRAKE or LOITER) and waits. The
+        drone is paused first; this returns once the record is in the store."""
         flight = self._flight(system_id)
         if flight.handed_over_to is not None and flight.handed_over_to != actor:
             raise HandoverError(f"vehicle {system_id} is already with {flight.handed_over_to}",
@@ -87,15 +92,22 @@ class Handover:
         await vehicle.pause(actor=actor)
         flight.handed_over_to = actor
         flight.resume_seq = seq if seq is not None else flight.scene_seq
-        with self.journal.tx() as s:
-            set_mission_state(s, flight.mission_id, MissionState.PAUSED, actor=actor,
+        mission_id, incident_id, resume_seq = (flight.mission_id, flight.incident_id,
+                                               flight.resume_seq)
+
+        def job(s: Session) -> None:
+            set_mission_state(s, mission_id, MissionState.PAUSED, actor=actor,
                               message=f"handed over to pilot {actor}",
-                              data={"resume_seq": flight.resume_seq})
+                              data={"resume_seq": resume_seq})
             append_audit(s, actor=actor, action="vehicle.take_over", target_type="vehicle",
-                         target_id=system_id, details={"incident_id": flight.incident_id,
-                                                       "resume_seq": flight.resume_seq})
-        self.journal.alert("info", f"pilot {actor} has vehicle {system_id}",
-                           system_id=system_id, incident_id=flight.incident_id)
+                         target_id=system_id, details={"incident_id": incident_id,
+                                                       "resume_seq": resume_seq})
+
+        self.journal.post(job, what=f"vehicle {system_id} taken over")
+        self.journal.event("sortie", "pilot.took_over", drone_id=system_id, pilot=actor,
+                           case_id=incident_id, sortie_id=flight.sortie_id,
+                           resume_seq=resume_seq)
+        await self.journal.settle()  # the pilot's answer shows the record
 
     async def pilot_goto(self, system_id: int, latitude_deg: float, longitude_deg: float,
                          relative_altitude_m: float, *, actor: str) -> None:
@@ -122,10 +134,18 @@ class Handover:
         await vehicle.resume(actor=actor)
         by = flight.handed_over_to
         flight.handed_over_to = None
-        with self.journal.tx() as s:
-            set_mission_state(s, flight.mission_id, MissionState.FLYING, actor=actor,
+        mission_id, incident_id = flight.mission_id, flight.incident_id
+
+        def job(s: Session) -> None:
+            set_mission_state(s, mission_id, MissionState.FLYING, actor=actor,
                               message=f"released by {by}; resuming at item {seq}",
                               data={"resume_seq": seq})
             append_audit(s, actor=actor, action="vehicle.release", target_type="vehicle",
-                         target_id=system_id, details={"incident_id": flight.incident_id,
+                         target_id=system_id, details={"incident_id": incident_id,
                                                        "resume_seq": seq})
+
+        self.journal.post(job, what=f"vehicle {system_id} released")
+        self.journal.event("sortie", "pilot.released", drone_id=system_id, pilot=by,
+                           actor=actor, case_id=incident_id, sortie_id=flight.sortie_id,
+                           resume_seq=seq)
+        await self.journal.settle()

@@ -4,18 +4,19 @@ event bus; and the coded events the alerts are raised from.
 
 Topics: ``incident`` (a case changed: ``{id, state, from_state, outcome, ...}``), ``sortie``
 (``{code: "sortie.state", id, incident_id, state, from_state, vehicle_system_id, ...}`` and
-the coded sortie and drone events), ``case`` (``case.unassigned`` ...), and the older
-free-text ``alert``. Codes and their parameters are listed in docs/INTERFACES.md.
+the coded sortie, pilot and drone events), ``case`` (``case.unassigned`` ...) and
+``dispatcher`` (``dispatch.job_failed``). An event whose code is one of
+:data:`jinghang.alerts.codes.CODES` raises that alert (one per cause, counted); the others
+are events only. Codes and their parameters are listed in docs/INTERFACES.md.
 
 Writes go through the :class:`~jinghang.store.writer.StoreWriter`, in order, so that the loop
 that carries the vehicles' links does not wait on the database: :meth:`Journal.move_case` and
 :meth:`Journal.move_sortie` check the step against the state the journal knows (the store's,
 with the steps still being written on top), publish it at once and hand the write to the
 writer; :meth:`Journal.post` hands in any other write that needs no answer, and
-``await`` :meth:`Journal.write` one that does (a new row's id). :meth:`Journal.tx` is a write
-transaction on the caller's thread, taken after every write handed in before it (it waits
-on the database: for operator actions, not for telemetry). :meth:`Journal.settle` waits for
-what was handed in, so that a reader of the store sees it.
+``await`` :meth:`Journal.write` one that does (a new row's id). :meth:`Journal.settle` waits
+(without blocking the loop) for what was handed in, so that a reader of the store sees it.
+Nothing here writes the database on the caller's thread.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ from jinghang.store import (
     set_incident_state,
     set_sortie_state,
 )
-from jinghang.store.errors import StoreUnavailable
 from jinghang.store.models import utc_now
 from jinghang.store.writer import StoreWriter
 
@@ -55,8 +55,6 @@ T = TypeVar("T")
 _SORTIE_FINAL = frozenset({"landed", "aborted", "failed"})
 _CASE_FINAL = frozenset({"closed", "cancelled", "failed"})
 _MIRRORED = ("vehicle_system_id", "mission_id", "confirmed_by")
-#: How long :meth:`Journal.tx` waits for the writes handed in before it (SQLite's busy timeout).
-TX_WAIT_S = 10.0
 
 
 class Journal:
@@ -73,9 +71,12 @@ class Journal:
 
     # ------------------------------------------------------------------ writing
 
-    def post(self, job: Callable[[Session], Any], *, what: str) -> None:
-        """Hand a write to the writer without waiting (after every write before it)."""
-        self.writer.post(job, what=what)
+    def post(self, job: Callable[[Session], Any], *, what: str,
+             on_done: Callable[[Any], None] | None = None,
+             on_error: Callable[[BaseException], None] | None = None) -> None:
+        """Hand a write to the writer without waiting (after every write before it);
+        ``on_done(result)`` / ``on_error(exc)`` are called on the loop afterwards."""
+        self.writer.post(job, what=what, on_done=on_done, on_error=on_error)
 
     async def write(self, job: Callable[[Session], T], *, what: str) -> T:
         """Hand a write to the writer and wait, without blocking the loop, for its result."""
@@ -84,19 +85,6 @@ class Journal:
     async def settle(self) -> None:
         """Wait until every write handed in so far is in the store."""
         await self.writer.settle()
-
-    @contextmanager
-    def tx(self) -> Iterator[Session]:
-        """A write transaction on this thread (committed at the end of the block), after
-        every write handed to the writer before it. It waits on the database (at most
-        :data:`TX_WAIT_S` for those writes, then :class:`StoreUnavailable`)."""
-        if not self.writer.flush(TX_WAIT_S):
-            raise StoreUnavailable(f"the store took no write for {TX_WAIT_S:g} s",
-                                   field="database_url", value=self.store.url)
-        self._cases.clear()  # all committed: the store is the truth again
-        self._sorties.clear()
-        with self.store.transaction() as session:
-            yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -228,7 +216,3 @@ class Journal:
     def event(self, topic: str, code: str, **data: Any) -> None:
         """A coded event for the alerts (``topic`` ``case`` or ``sortie``)."""
         self.bus.publish(topic, {"code": code, **data})
-
-    def alert(self, level: str, message: str, **data: Any) -> None:
-        """The older free-text alert (kept for the console until alerts are server state)."""
-        self.bus.publish("alert", {"level": level, "message": message, **data})

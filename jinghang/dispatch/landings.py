@@ -3,13 +3,18 @@ registered base (a pilot pressed Land in the street, a failsafe set it down) is 
 ``landed_away`` in the fleet register — not available, so drone choice never counts its range
 from the street — until it lands at its base again or a user marks it recovered. Each change
 is audited (``vehicle.status``) and published: ``vehicle.status`` and the coded ``sortie``
-events ``drone.landed_away``, ``drone.home``, ``drone.recovered``."""
+events ``drone.landed_away``, ``drone.home``, ``drone.recovered``. The writes go through the
+journal's store writer (the loop never waits on the database); a status handed in and not yet
+written counts as the drone's status already."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any
+
+from sqlmodel import Session
 
 from jinghang.dispatch.journal import Journal
 from jinghang.dispatch.planning import Limits
@@ -43,6 +48,8 @@ class Landings:
         self.actor = actor
         #: Drones seen in the air (armed, climbing) since they last landed.
         self.airborne: set[int] = set()
+        #: system id -> the status handed to the writer and not yet written.
+        self._posted: dict[int, VehicleStatus] = {}
 
     def watch(self) -> None:
         """One look at every linked drone: one that was in the air and is disarmed landed."""
@@ -77,7 +84,7 @@ class Landings:
         here = (vehicle.state.latitude_deg, vehicle.state.longitude_deg)
         base = (registered.base_latitude_deg, registered.base_longitude_deg)
         away_m = distance_m(here, base)
-        status = registered.status
+        status = self._posted.get(system_id, registered.status)
         if away_m > self.limits.landed_away_m:
             if status == VehicleStatus.LANDED_AWAY:
                 return
@@ -95,27 +102,47 @@ class Landings:
                                drone=registered.name, distance_m=round(away_m))
             self.wake()
 
-    def mark_recovered(self, system_id: int, *, actor: str) -> None:
-        """A user says a drone that landed away is back at its base (carried home)."""
+    async def mark_recovered(self, system_id: int, *, actor: str) -> None:
+        """A user says a drone that landed away is back at its base (carried home); returns
+        once the store has it."""
         with self.store.read_session() as s:
             registered = get_vehicle(s, system_id)
-        if registered.status != VehicleStatus.LANDED_AWAY:
+        status = self._posted.get(system_id, registered.status)
+        if status != VehicleStatus.LANDED_AWAY:
             raise DispatchError(f"vehicle {system_id} is not landed away (it is "
-                                f"{registered.status.value})", field="system_id",
+                                f"{status.value})", field="system_id",
                                 value=system_id, code="drone.not_landed_away")
         self._set_status(system_id, VehicleStatus.AVAILABLE, actor=actor,
                          details={"why": "marked recovered"})
+        await self.journal.settle()
         self.journal.event("sortie", "drone.recovered", system_id=system_id,
                            drone=registered.name, actor=actor)
         self.wake()
 
     def _set_status(self, system_id: int, status: VehicleStatus, *, actor: str,
                     details: dict[str, Any]) -> None:
-        with self.journal.tx() as s:
-            current = get_vehicle(s, system_id).status.value
-            set_vehicle_status(s, system_id, status)
-            append_audit(s, actor=actor, action="vehicle.status", target_type="vehicle",
-                         target_id=system_id,
-                         details={"from": current, "to": status.value, **details})
-        self.bus.publish("vehicle.status", {"system_id": system_id, "from_status": current,
-                                            "status": status.value})
+        """Hand the status change (and its audit row) to the writer; announced once written."""
+        self._posted[system_id] = status
+
+        def done(result: object) -> None:
+            if self._posted.get(system_id) == status:
+                del self._posted[system_id]
+            if isinstance(result, str):
+                self.bus.publish("vehicle.status", {"system_id": system_id,
+                                                    "from_status": result,
+                                                    "status": status.value})
+
+        self.journal.post(partial(_write_status, system_id=system_id, status=status,
+                                  actor=actor, details=details),
+                          what=f"vehicle {system_id} -> {status.value}", on_done=done,
+                          on_error=done)
+
+
+def _write_status(session: Session, *, system_id: int, status: VehicleStatus, actor: str,
+                  details: dict[str, Any]) -> str:
+    """Set a drone's register status with its audit row; the status it had before."""
+    current = get_vehicle(session, system_id).status.value
+    set_vehicle_status(session, system_id, status)
+    append_audit(session, actor=actor, action="vehicle.status", target_type="vehicle",
+                 target_id=system_id, details={"from": current, "to": status.value, **details})
+    return current

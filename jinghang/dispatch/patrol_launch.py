@@ -5,13 +5,18 @@ skipped with why (announced on the bus as ``patrol.skipped``, which raises an al
 The run is flown by the dispatcher's :class:`~jinghang.missions.run.MissionRun` (checked,
 uploaded, started with ArduPilot's start retry, followed). Uses only the
 :class:`~jinghang.dispatch.dispatcher.Dispatcher`'s public parts (its journal, drone choice,
-claims, mission runs and followers)."""
+claims, mission runs and followers); its writes go through the journal's store writer, so
+the loop never waits on the database (a launch waits, without blocking it, for its run and
+mission rows)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session
 
 from jinghang.dispatch.flights import Flight, Phase
 from jinghang.dispatch.planning import (
@@ -154,6 +159,23 @@ def announce_skip(d: Dispatcher, patrol: PatrolSchedulePublic, run_id: int, reas
     })
 
 
+async def record_skip(d: Dispatcher, patrol: PatrolSchedulePublic, scheduled_for: dt.datetime,
+                      reason: str) -> int:
+    """Record a run as skipped with why (through the store writer), audit and announce it;
+    the run id."""
+
+    def job(s: Session) -> int:
+        run = record_patrol_run(s, schedule_id=patrol.id, scheduled_for=scheduled_for,
+                                status=PatrolRunStatus.SKIPPED, reason=reason)
+        append_audit(s, actor="scheduler", action="patrol.skipped", target_type="patrol",
+                     target_id=patrol.id, details={"run_id": run.id, "reason": reason})
+        return run.id
+
+    run_id: int = await d.journal.write(job, what=f"patrol {patrol.id} skipped")
+    announce_skip(d, patrol, run_id, reason)
+    return run_id
+
+
 async def launch_patrol(
     d: Dispatcher, patrol: PatrolSchedulePublic, scheduled_for: dt.datetime
 ) -> int:
@@ -161,30 +183,10 @@ async def launch_patrol(
     the fleet first; a run that cannot fly is recorded as skipped with why, and announced.
     Returns the run id."""
 
-    def skip(reason: str) -> int:
-        with d.journal.tx() as s:
-            run = record_patrol_run(
-                s,
-                schedule_id=patrol.id,
-                scheduled_for=scheduled_for,
-                status=PatrolRunStatus.SKIPPED,
-                reason=reason,
-            )
-            append_audit(
-                s,
-                actor="scheduler",
-                action="patrol.skipped",
-                target_type="patrol",
-                target_id=patrol.id,
-                details={"run_id": run.id, "reason": reason},
-            )
-        announce_skip(d, patrol, run.id, reason)
-        return run.id
-
     check = check_patrol(d, patrol)
     fit = check.fit
     if fit is None or fit.candidate is None or fit.plan is None:
-        return skip(check.reason or "no suitable drone")
+        return await record_skip(d, patrol, scheduled_for, check.reason or "no suitable drone")
     return await _launch_patrol(d, patrol, scheduled_for, fit.candidate, fit.plan)
 
 
@@ -197,7 +199,9 @@ async def _launch_patrol(
 ) -> int:
     sid = candidate.system_id
     actor = "scheduler"
-    with d.journal.tx() as s:
+    d.claim(sid, f"patrol run of patrol {patrol.id}")  # taken while its rows are written
+
+    def record(s: Session) -> tuple[int, int]:
         run = record_patrol_run(
             s,
             schedule_id=patrol.id,
@@ -228,15 +232,22 @@ async def _launch_patrol(
             target_id=patrol.id,
             details={"run_id": run.id, "vehicle_system_id": sid, "mission_id": mission.id},
         )
+        return run.id, mission.id
+
+    try:
+        run_id, mission_id = await d.journal.write(record, what=f"patrol {patrol.id} launch")
+    except BaseException:
+        d.unclaim(sid)
+        raise
     flight = Flight(
         sid,
-        mission.id,
+        mission_id,
         list(plan.items),
         scene_seq(plan.items),
         return_seq(plan.items),
-        patrol_run_id=run.id,
+        patrol_run_id=run_id,
     )
-    d.claim(sid, f"patrol run {run.id}", mission_id=mission.id)
+    d.claim(sid, f"patrol run {run_id}", mission_id=mission_id)
     d.sync_register()
     mission_run = d.mission_run(flight, plan, actor=actor)
     try:
@@ -252,24 +263,29 @@ async def _launch_patrol(
                 pass
         d.unclaim(sid)
         d.sync_register()
-        with d.journal.tx() as s:
-            set_mission_state(s, mission.id, MissionState.FAILED, actor=actor, message=exc.message)
+        message = exc.message
+
+        def failed(s: Session) -> None:
+            set_mission_state(s, mission_id, MissionState.FAILED, actor=actor, message=message)
             finish_patrol_run(
-                s, run.id, PatrolRunStatus.FAILED, reason=f"vehicle {sid} refused: {exc.message}"
+                s, run_id, PatrolRunStatus.FAILED, reason=f"vehicle {sid} refused: {message}"
             )
+
+        d.journal.post(failed, what=f"patrol run {run_id} refused")
         d.bus.publish("patrol", {
             "code": "patrol.launch_refused", "system_id": sid,
             "params": {"patrol": patrol.name, "patrol_id": patrol.id, "drone": candidate.name,
                        "reason": exc.message},
         })
-        return run.id
+        return run_id
     flight.phase = Phase.EN_ROUTE
     d.add_flight(flight)
     d.sync_register()
-    with d.journal.tx() as s:
-        set_mission_state(s, mission.id, MissionState.FLYING, actor=actor)
-    d.spawn(d.follow(flight), f"follow patrol run {run.id}")
-    return run.id
+    d.journal.post(partial(set_mission_state, mission_id=mission_id,
+                           to_state=MissionState.FLYING, actor=actor),
+                   what=f"mission {mission_id} flying")
+    d.spawn(d.follow(flight), f"follow patrol run {run_id}")
+    return run_id
 
 
 def _anchor_of(inputs: dict[str, Any]) -> tuple[float, float] | None:

@@ -20,16 +20,13 @@ import logging
 from jinghang.dispatch.clock import Clock, SystemClock
 from jinghang.dispatch.dispatcher import Dispatcher
 from jinghang.dispatch.errors import PatrolError
-from jinghang.dispatch.patrol_launch import PatrolCheck, announce_skip, check_patrol
+from jinghang.dispatch.patrol_launch import PatrolCheck, check_patrol, record_skip
 from jinghang.dispatch.timetable import next_due
 from jinghang.store import (
-    PatrolRunStatus,
     PatrolScheduleCreate,
     PatrolSchedulePublic,
-    append_audit,
     last_run_time,
     list_patrols,
-    record_patrol_run,
 )
 
 log = logging.getLogger(__name__)
@@ -113,28 +110,24 @@ class PatrolScheduler:
         for patrol, moments in self.due_now(now):
             *missed, newest = moments
             for moment in missed:
-                self._skip(patrol, moment, "missed: the scheduler was not running then")
+                await self._skip(patrol, moment, "missed: the scheduler was not running then")
                 count += 1
             if (now - newest).total_seconds() > self.grace_s:
-                self._skip(patrol, newest, "missed: the scheduler was not running then")
+                await self._skip(patrol, newest, "missed: the scheduler was not running then")
             else:
                 self.fired.append((patrol.id, newest))
                 try:
                     await self.dispatcher.launch_patrol(patrol, newest)
                 except Exception as exc:  # one patrol's failure must not stop the others
                     log.exception("patrol %s could not be launched", patrol.id)
-                    self._skip(patrol, newest, f"could not be launched: {exc}")
+                    await self._skip(patrol, newest, f"could not be launched: {exc}")
             self._after[patrol.id] = newest
             count += 1
         return count
 
-    def _skip(self, patrol: PatrolSchedulePublic, moment: dt.datetime, reason: str) -> None:
-        with self.store.transaction() as s:
-            run = record_patrol_run(s, schedule_id=patrol.id, scheduled_for=moment,
-                                    status=PatrolRunStatus.SKIPPED, reason=reason)
-            append_audit(s, actor="scheduler", action="patrol.skipped", target_type="patrol",
-                         target_id=patrol.id, details={"run_id": run.id, "reason": reason})
-        announce_skip(self.dispatcher, patrol, run.id, reason)
+    async def _skip(self, patrol: PatrolSchedulePublic, moment: dt.datetime,
+                    reason: str) -> None:
+        await record_skip(self.dispatcher, patrol, moment, reason)
 
     def next_run(self, patrol: PatrolSchedulePublic) -> dt.datetime | None:
         """When the patrol fires next (None when it is paused or its timetable is bad)."""

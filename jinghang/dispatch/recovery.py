@@ -3,11 +3,15 @@ for a drone waits again (the case stays unassigned until the board finds one), o
 a pilot's confirmation is held again with its drone, each flight in the air is found again on
 its link and followed to its end, one that never took off fails (and a new sortie waits in
 its place), one that landed meanwhile is ended. Patrol runs in the air are followed the same
-way. Uses only the :class:`~jinghang.dispatch.dispatcher.Dispatcher`'s public parts."""
+way. Uses only the :class:`~jinghang.dispatch.dispatcher.Dispatcher`'s public parts; writes go
+through its journal's store writer. A drone that does not come back raises the coded alert
+``drone.missing_after_restart``; one found in the air again is the coded ``sortie`` event
+``flight.followed_again``."""
 
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import TYPE_CHECKING
 
 from jinghang.dispatch.board import Demand
@@ -56,8 +60,10 @@ def recover(d: Dispatcher) -> None:
                 continue
             mission = active.get(sortie.mission_id)
             if mission is None or mission.vehicle_system_id is None:
-                _fail_sortie(d, case.id, sortie.id, sortie.playbook_id, sortie.dispatched_by,
-                             "the flight record was not found after the restart")
+                d.spawn(_fail_sortie(d, case.id, sortie.id, sortie.playbook_id,
+                                     sortie.dispatched_by,
+                                     "the flight record was not found after the restart"),
+                        f"replace sortie {sortie.id}")
                 continue
             flown_missions.add(mission.id)
             items = items_from_json(mission.items)
@@ -83,18 +89,19 @@ def recover(d: Dispatcher) -> None:
         d.spawn(_recover_flight(d, flight, None), f"recover {flight.label}")
 
 
-def _fail_sortie(d: Dispatcher, case_id: int, sortie_id: int, playbook_id: str,
-                 dispatched_by: str, reason: str) -> None:
+async def _fail_sortie(d: Dispatcher, case_id: int, sortie_id: int, playbook_id: str,
+                       dispatched_by: str, reason: str) -> None:
     """End a sortie that did not survive the restart; a new one waits in its place."""
     d.journal.move_sortie(sortie_id, S.FAILED, actor=DISPATCHER, reason=reason,
                           code="sortie.lost_in_restart")
     d.journal.event("sortie", "sortie.failed", case_id=case_id, sortie_id=sortie_id,
-                    reason_code="sortie.lost_in_restart")
+                    reason_code="sortie.lost_in_restart", reason=reason)
     case = d.journal.case(case_id)
     playbook = d.playbooks.get(playbook_id)
-    with d.journal.tx() as s:
-        again = create_sortie(s, case_id, playbook_id, dispatched_by=dispatched_by,
-                              needs_confirmation=playbook.pilot_confirmation)
+    again = await d.journal.write(partial(
+        create_sortie, incident_id=case_id, playbook_id=playbook_id, dispatched_by=dispatched_by,
+        needs_confirmation=playbook.pilot_confirmation),
+        what=f"another sortie for incident {case_id}")
     d.demands[again.id] = Demand(case_id, again.id, playbook,
                                  (case.latitude_deg, case.longitude_deg), case.priority,
                                  case.area, dispatched_by)
@@ -111,16 +118,17 @@ async def _recover_flight(d: Dispatcher, flight: Flight, state: SortieState | No
                 vehicle = d.fleet.vehicles.get(flight.system_id)
                 await asyncio.sleep(d.poll_s)
     except TimeoutError:
-        d.journal.alert("warning", f"{flight.label}: vehicle {flight.system_id} did not come "
-                        "back after the restart; still waiting for it",
-                        system_id=flight.system_id)
+        d.journal.event("sortie", "drone.missing_after_restart", drone_id=flight.system_id,
+                        case_id=flight.incident_id, sortie_id=flight.sortie_id,
+                        patrol_run_id=flight.patrol_run_id, waited_s=d.recovery_wait_s)
         await d.follow(flight)
         return
     assert vehicle is not None
     if vehicle.state.armed:
         flight.took_off = True
-        d.journal.alert("info", f"{flight.label}: following vehicle {flight.system_id} again "
-                        "after the restart", system_id=flight.system_id)
+        d.journal.event("sortie", "flight.followed_again", drone_id=flight.system_id,
+                        case_id=flight.incident_id, sortie_id=flight.sortie_id,
+                        patrol_run_id=flight.patrol_run_id)
         if state == S.LAUNCHING and flight.sortie_id is not None:
             d.journal.move_sortie(flight.sortie_id, S.EN_ROUTE, actor=DISPATCHER,
                                   reason="found in the air after the restart")
@@ -130,11 +138,12 @@ async def _recover_flight(d: Dispatcher, flight: Flight, state: SortieState | No
     if state == S.LAUNCHING and flight.sortie_id is not None and flight.incident_id is not None:
         d.flights.pop(flight.system_id, None)
         d.unclaim(flight.system_id)
-        with d.journal.tx() as s:
-            set_mission_state(s, flight.mission_id, MissionState.FAILED, actor=DISPATCHER,
-                              message="not in the air after the restart")
+        d.journal.post(partial(set_mission_state, mission_id=flight.mission_id,
+                               to_state=MissionState.FAILED, actor=DISPATCHER,
+                               message="not in the air after the restart"),
+                       what=f"mission {flight.mission_id} failed")
         sortie = d.journal.sortie(flight.sortie_id)
-        _fail_sortie(d, flight.incident_id, flight.sortie_id, sortie.playbook_id,
+        await _fail_sortie(d, flight.incident_id, flight.sortie_id, sortie.playbook_id,
                      sortie.dispatched_by, "the launch did not complete before the restart")
         return
     flight.took_off = True

@@ -296,18 +296,23 @@ def ramp_time_s(accel_m_s2: float, jerk_m_s3: float, speed_m_s: float) -> float:
 def leg_peak_speed_m_s(distance_m: float, speed_m_s: float, accel_m_s2: float,
                        jerk_m_s3: float) -> float:
     """The top speed of a leg of ``distance_m`` flown from rest to rest (ArduCopter plans each
-    straight leg so): the set speed, or less on a leg too short to reach it."""
+    straight leg so): the set speed, or less on a leg too short to reach it.
+
+    Solved in closed form for the speed whose ramp (:func:`ramp_time_s`) covers the leg:
+    ``v * (v / a + a / j) = d`` once the acceleration reaches its limit (``v >= a^2 / j``,
+    i.e. ``d >= 2 a^3 / j^2``), ``2 v^1.5 / sqrt(j) = d`` below that."""
     v = max(0.1, speed_m_s)
     if distance_m >= v * ramp_time_s(accel_m_s2, jerk_m_s3, v):
         return v
-    low, high = 0.0, v
-    for _ in range(40):
-        mid = (low + high) / 2
-        if mid * ramp_time_s(accel_m_s2, jerk_m_s3, mid) > distance_m:
-            high = mid
-        else:
-            low = mid
-    return max(0.1, low)
+    a = max(0.05, accel_m_s2)
+    j = max(0.05, jerk_m_s3)
+    d = max(0.0, distance_m)
+    if d >= 2.0 * a**3 / (j * j):
+        k = a / j
+        peak = a * (math.sqrt(k * k + 4.0 * d / a) - k) / 2.0
+    else:
+        peak = (d * math.sqrt(j) / 2.0) ** (2.0 / 3.0)
+    return max(0.1, min(v, peak))
 
 
 def _braking_left_m(t_s: float, speed_m_s: float, accel_m_s2: float, jerk_m_s3: float) -> float:

@@ -67,8 +67,8 @@ async def test_a_restart_mid_flight_keeps_cases_and_sorties_and_follows_the_flig
         with second.store.read_session() as s:
             assert get_vehicle(s, 1).status == VehicleStatus.AVAILABLE
         assert actions.count("incident.report") == 2
-        assert any("following vehicle 1 again" in e.get("message", "")
-                   for e in second.events if e["topic"] == "alert")
+        assert any(e.get("code") == "flight.followed_again" and e["drone_id"] == 1
+                   for e in second.events if e["topic"] == "sortie")
 
 
 async def test_losing_the_drone_mid_flight_fails_the_sortie_and_keeps_the_case_open(
@@ -93,9 +93,8 @@ async def test_losing_the_drone_mid_flight_fails_the_sortie_and_keeps_the_case_o
             await w.settle()
             assert any(e.get("code") == "sortie.failed" and e["sortie_id"] == sortie.id
                        for e in w.events)
-            levels = [(e["level"], e["message"]) for e in w.events if e["topic"] == "alert"]
-            assert any(level == "warning" and "link to vehicle 1 lost" in message
-                       for level, message in levels)
+            assert any(e.get("code") == "flight.link_lost" and e["drone_id"] == 1
+                       and e["sortie_id"] == sortie.id for e in w.events)
             assert 1 in w.dispatcher.busy  # still out there: not offered to the next incident
             with w.store.read_session() as s:
                 assert get_vehicle(s, 1).status == VehicleStatus.LOST

@@ -44,6 +44,8 @@ async def list_entries(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     order: Annotated[Literal["asc", "desc"], Query(description="desc: newest first")] = "asc",
 ) -> list[AuditPublic]:
+    if services.writer is not None:  # the rows handed to the store writer so far are in
+        await services.writer.settle()
     return audit.entries(
         services,
         actor=actor,
@@ -58,6 +60,8 @@ async def list_entries(
 
 @router.get("/verify", response_model=ChainCheck, summary="Verify the audit trail's hash chain")
 async def verify(services: ServicesDep, _: Reader) -> ChainCheck:
+    if services.writer is not None:
+        await services.writer.settle()
     # a long trail takes a while: walk it off the event loop
     report = await asyncio.to_thread(audit.verify, services)
     return ChainCheck(

@@ -109,6 +109,8 @@ async def incident_proposal(services: ServicesDep, _: Reader, incident_id: RowId
 
 @router.get("/{incident_id}/record", summary="Timeline, missions, commands and audit entries")
 async def record(services: ServicesDep, _: Reader, incident_id: RowId) -> dict[str, Any]:
+    if services.writer is not None:  # the rows handed to the store writer so far are in
+        await services.writer.settle()
     return incident_record(services, incident_id)
 
 

@@ -142,7 +142,7 @@ async def recovered(
     request: Request, services: ServicesDep, who: Flyer, system_id: SystemId
 ) -> VehicleView:
     note_audit(request, "vehicle.recovered.request", "vehicle", system_id)
-    dispatcher_of(services).mark_recovered(system_id, actor=who.username)
+    await dispatcher_of(services).mark_recovered(system_id, actor=who.username)
     return vehicle_view(services, system_id)
 
 
