@@ -3,7 +3,7 @@ table) joined with their live state from ``jinghang.flight``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 from sqlmodel import select
@@ -27,6 +27,11 @@ class VehicleExists(JinghangError):
     title = "Vehicle exists"
 
 
+#: A payload's name ("camera", "loudspeaker"); a drone lists at most :data:`MAX_PAYLOADS`.
+PayloadName = Annotated[str, Field(min_length=1, max_length=32)]
+MAX_PAYLOADS = 32
+
+
 class VehicleCreate(BaseModel):
     system_id: int = Field(ge=1, le=255)
     name: str = Field(min_length=1, max_length=64)
@@ -34,7 +39,8 @@ class VehicleCreate(BaseModel):
     base_latitude_deg: float = Field(ge=-90, le=90)
     base_longitude_deg: float = Field(ge=-180, le=180)
     base_altitude_m: float = Field(default=0.0, ge=-500, le=9000)
-    payloads: list[str] = Field(default_factory=lambda: ["camera"])
+    payloads: list[PayloadName] = Field(default_factory=lambda: ["camera"],
+                                        max_length=MAX_PAYLOADS)
     video_source_url: str = Field(default="", max_length=512)
     cruise_speed_m_s: float = Field(default=10.0, gt=0, le=40)
     endurance_s: float = Field(default=1800.0, gt=0, le=36000)
@@ -42,7 +48,7 @@ class VehicleCreate(BaseModel):
 
 class VehicleUpdate(BaseModel):
     status: VehicleStatus | None = None
-    payloads: list[str] | None = None
+    payloads: list[PayloadName] | None = Field(default=None, max_length=MAX_PAYLOADS)
     video_source_url: str | None = Field(default=None, max_length=512)
 
 

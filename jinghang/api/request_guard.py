@@ -8,7 +8,10 @@ is counted and refused as soon as it passes the limit (413, nothing more is read
 
 A JSON body is then parsed once, strictly: valid UTF-8, no ``NaN``/``Infinity``, no number
 that overflows to infinity (``1e400``), no integer beyond 64 bits, no lone surrogate
-(``"\\ud800"``) in any string or key, and no nesting deeper than ``Limits.nesting_depth``.
+(``"\\ud800"``) in any string or key, no control character (NUL and the other C0 controls but
+tab, line feed and carriage return; DEL) and no bidirectional embedding or override (U+202A to
+U+202E, which make a title or name read differently from what it holds), and no nesting deeper
+than ``Limits.nesting_depth``.
 A refusal is a 422 problem naming the field (``body.area.0.1``) and the limit. The route then
 reads the same bytes as usual.
 """
@@ -97,6 +100,17 @@ def _has_lone_surrogate(text: str) -> bool:
     return False
 
 
+#: Characters no text field holds: C0 controls but tab, LF and CR; DEL; bidi embeddings and
+#: overrides (U+202A..U+202E).
+_FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e]")
+
+
+def _forbidden_char(text: str) -> str | None:
+    """The first forbidden character in ``text`` as ``U+XXXX``, or None."""
+    found = _FORBIDDEN_CHARS.search(text)
+    return None if found is None else f"U+{ord(found.group()):04X}"
+
+
 def _field(path: list[str]) -> str:
     return ".".join(["body", *(p.encode("utf-8", "replace").decode() for p in path)])
 
@@ -147,6 +161,16 @@ def check_json_body(raw: bytes, limits: Limits) -> None:
             raise _Refused(
                 422, f"{_field(path)}: text must be valid Unicode (a lone surrogate was sent)",
                 field=_field(path), limit="valid Unicode", code="text_not_unicode",
+            )
+        bad = (_forbidden_char(value) if isinstance(value, str) else None) or (
+            _forbidden_char(path[-1]) if path else None
+        )
+        if bad is not None:
+            raise _Refused(
+                422, f"{_field(path)}: text may not hold the character {bad}",
+                field=_field(path), value=bad,
+                limit="no control characters but tab and line breaks; no U+202A..U+202E",
+                code="text_control_char",
             )
 
 

@@ -4,10 +4,12 @@ A :class:`Link` is a transport plus its channel; every message it parses goes to
 The router judges vehicle traffic by link trust (:mod:`jinghang.flight.trust`), hands it to the
 fleet and copies trusted traffic to every forward endpoint (a pilot's QGroundControl or
 MAVProxy), and passes what those endpoints send back to the link and peer of the vehicle they
-address, re-signing it when that link signs. With per-drone signing keys every frame is signed
-with the key of the drone it goes to, broadcasts included (:meth:`Router.broadcast`: one copy
-per drone bound to a link, so that differently keyed drones sharing a ``udpin:`` link each
-accept theirs).
+address, re-signing it when that link signs; a forward never passes key management
+(:data:`NEVER_FROM_FORWARDS`: SETUP_SIGNING would give the drone a key of the sender's choice,
+or switch its signing off, re-signed by us with its current key). With per-drone signing keys
+every frame is signed with the key of the drone it goes to, broadcasts included
+(:meth:`Router.broadcast`: one copy per drone bound to a link, so that differently keyed drones
+sharing a ``udpin:`` link each accept theirs).
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from jinghang.mavlink.channel import Channel, MAVLinkMessage
 from jinghang.mavlink.constants import MAV_TYPE_GCS
 
 OnMessage = Callable[["Link", MAVLinkMessage, Any], bool]
+
+#: Message types a forward endpoint may not send to a drone (counted in ``Forward.refused``).
+NEVER_FROM_FORWARDS = frozenset({"SETUP_SIGNING"})
 
 
 class Link:
@@ -103,6 +108,7 @@ class Forward:
         self.system_id = system_id
         self.messages_out = 0
         self.messages_in = 0
+        self.refused = 0
 
     def wants(self, system_id: int) -> bool:
         return self.system_id is None or self.system_id == system_id
@@ -148,6 +154,9 @@ class Router:
         return trusted
 
     def from_forward(self, forward: Forward, message: MAVLinkMessage) -> None:
+        if message.get_type() in NEVER_FROM_FORWARDS:
+            forward.refused += 1
+            return
         target = target_system_of(message)
         if self.trust.identify is not None:
             self._from_forward_per_link(forward, message, target)

@@ -12,15 +12,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
 
 from jinghang.limits import DEFAULT_LIMITS, MAX_DB_INT
 from jinghang.store.models import Role, VehicleStatus
 
 _LIMITS = DEFAULT_LIMITS
 
-Latitude = Field(ge=-90.0, le=90.0)
-Longitude = Field(ge=-180.0, le=180.0)
+# strict: a number, never ``true`` or ``"37.5"`` read as one (``true`` would be latitude 1).
+Latitude = Field(ge=-90.0, le=90.0, strict=True)
+Longitude = Field(ge=-180.0, le=180.0, strict=True)
+#: One coordinate of a position as sent: a JSON number (an integer or a float), not a bool.
+Coordinate = Annotated[float, Strict()]
 
 
 class _Public(BaseModel):
@@ -34,7 +37,7 @@ class _Request(BaseModel):
 
 
 #: A position as sent: [lat_deg, lon_deg] (or [lat_deg, lon_deg, alt_m] for a home).
-Position = Annotated[list[float], Field(min_length=2, max_length=3)]
+Position = Annotated[list[Coordinate], Field(min_length=2, max_length=3)]
 #: A polygon or route as sent: at most ``Limits.vertices`` positions.
 Positions = Annotated[list[Position], Field(max_length=_LIMITS.vertices)]
 #: A stored row's id given in a body.
@@ -160,7 +163,7 @@ class IncidentCreate(_Request):
     description: str = Field(default="", max_length=_LIMITS.text_chars)
     area: (
         Annotated[
-            list[Annotated[list[float], Field(min_length=2, max_length=2)]],
+            list[Annotated[list[Coordinate], Field(min_length=2, max_length=2)]],
             Field(min_length=3, max_length=_LIMITS.vertices),
         ]
         | None
@@ -343,8 +346,10 @@ class PatrolScheduleCreate(_Request):
     def _cron_valid(cls, value: str) -> str:
         from croniter import CroniterBadDateError, croniter
 
-        if not croniter.is_valid(value):
-            raise ValueError(f"not a valid cron expression: {value!r}")
+        # croniter also reads 6 fields (seconds first: a patrol every second) and 7 (years)
+        if len(value.split()) != 5 or not croniter.is_valid(value):
+            raise ValueError(f"not a valid cron expression: {value!r} "
+                             "(five fields: minute hour day month weekday)")
         try:
             croniter(value).get_next()
         except (CroniterBadDateError, ValueError, OverflowError):

@@ -30,13 +30,13 @@ class Reported(BaseModel):
 
 class ProposalRequest(BaseModel):
     playbook_id: str = Field(pattern=r"^P(0[1-9]|1[0-9])$")
-    latitude_deg: float = Field(ge=-90, le=90)
-    longitude_deg: float = Field(ge=-180, le=180)
+    latitude_deg: float = Field(ge=-90, le=90, strict=True)
+    longitude_deg: float = Field(ge=-180, le=180, strict=True)
 
 
 class Redirect(BaseModel):
-    latitude_deg: float = Field(ge=-90, le=90)
-    longitude_deg: float = Field(ge=-180, le=180)
+    latitude_deg: float = Field(ge=-90, le=90, strict=True)
+    longitude_deg: float = Field(ge=-180, le=180, strict=True)
 
 
 class Cancel(BaseModel):

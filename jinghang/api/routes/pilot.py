@@ -43,8 +43,8 @@ SystemId = Annotated[int, Path(ge=1, le=255, description="MAVLink system id")]
 
 
 class Goto(BaseModel):
-    latitude_deg: float = Field(ge=-90, le=90)
-    longitude_deg: float = Field(ge=-180, le=180)
+    latitude_deg: float = Field(ge=-90, le=90, strict=True)
+    longitude_deg: float = Field(ge=-180, le=180, strict=True)
     relative_altitude_m: float = Field(default=50.0, gt=0, le=500)
 
 
@@ -205,8 +205,8 @@ class Speed(BaseModel):
 
 
 class OrbitPoint(BaseModel):
-    latitude_deg: float = Field(ge=-90, le=90)
-    longitude_deg: float = Field(ge=-180, le=180)
+    latitude_deg: float = Field(ge=-90, le=90, strict=True)
+    longitude_deg: float = Field(ge=-180, le=180, strict=True)
     radius_m: float = Field(ge=5, le=1000)
     relative_altitude_m: float | None = Field(default=None, gt=0, le=500)
 

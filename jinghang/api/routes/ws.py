@@ -7,7 +7,10 @@ narrows the stream (all topics by default). The server sends ``{"type": "hello",
 "data"}``. A bad token closes the socket with code 4401, and so does a token that stops being
 valid while the stream is open (it expired, or the user's password, role or state changed:
 checked every :data:`REAUTH_EVERY_S`). A client may send ``{"topics": [...]}`` later to
-re-filter.
+re-filter: at most :data:`MAX_TOPICS` prefixes of at most :data:`MAX_TOPIC_CHARS` characters
+(every event is matched against each), else an ``error`` message with code
+``ws.too_many_topics`` and the filter stays as it was. A message that is not JSON (or nests
+too deep to read) is ignored.
 """
 
 from __future__ import annotations
@@ -29,6 +32,17 @@ router = APIRouter(tags=["stream"])
 FIRST_MESSAGE_TIMEOUT_S = 10.0
 REAUTH_EVERY_S = 2.0
 CLOSE_UNAUTHENTICATED = 4401
+#: How many topic prefixes one stream may filter on, and how long each may be.
+MAX_TOPICS = 64
+MAX_TOPIC_CHARS = 64
+
+
+def _read_json(message: str) -> Any:
+    """``message`` parsed, or None when it is not JSON or nests too deep for the parser."""
+    try:
+        return json.loads(message)
+    except (ValueError, RecursionError):
+        return None
 
 
 async def _token_from_first_message(websocket: WebSocket) -> str:
@@ -43,10 +57,7 @@ async def _token_from_first_message(websocket: WebSocket) -> str:
     message = received.get("text")
     if not isinstance(message, str):
         return ""
-    try:
-        body = json.loads(message)
-    except ValueError:
-        return ""
+    body = _read_json(message)
     return str(body.get("token", "")) if isinstance(body, dict) else ""
 
 
@@ -141,9 +152,17 @@ async def _receive_controls(websocket: WebSocket, subscription: Subscription) ->
         message = received.get("text")
         if not isinstance(message, str):
             continue
-        try:
-            body = json.loads(message)
-        except ValueError:
+        body = _read_json(message)
+        if not isinstance(body, dict) or not isinstance(body.get("topics"), list):
             continue
-        if isinstance(body, dict) and isinstance(body.get("topics"), list):
-            subscription.prefixes = tuple(str(t) for t in body["topics"])
+        topics = tuple(str(t) for t in body["topics"][: MAX_TOPICS + 1])
+        if len(topics) > MAX_TOPICS or any(len(t) > MAX_TOPIC_CHARS for t in topics):
+            limit = f"{MAX_TOPICS} topics of at most {MAX_TOPIC_CHARS} characters"
+            await websocket.send_json({
+                "type": "error", "status": 422, "code": "ws.too_many_topics",
+                "field": "topics", "limit": limit,
+                "params": {"field": "topics", "limit": limit},
+                "detail": f"topics: at most {limit}; the filter is unchanged",
+            })
+            continue
+        subscription.prefixes = topics
