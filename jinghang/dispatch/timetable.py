@@ -16,7 +16,9 @@ DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 def check_timetable(cron: str, time_zone: str = DEFAULT_TIME_ZONE) -> ZoneInfo:
     """The zone, or :class:`PatrolError` naming ``cron`` or ``time_zone``."""
-    if not croniter.is_valid(cron):
+    # croniter also takes a seconds field and a year (6 or 7 fields): a patrol "every second"
+    # is not a timetable, so only the five classic fields are read
+    if len(cron.split()) != 5 or not croniter.is_valid(cron):
         raise PatrolError(f"not a cron expression: {cron!r}", field="cron", value=cron,
                           limit="five fields: minute hour day month weekday")
     try:

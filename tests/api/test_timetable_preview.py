@@ -45,3 +45,7 @@ async def test_bad_timetables_are_refused_by_name(tmp_path: Path) -> None:
         assert never.status_code == 422 and never.json()["field"] == "cron"
         many = await api.get("/api/patrols/timetable", params={"cron": "0 6 * * *", "count": 99})
         assert many.status_code == 422
+        # croniter reads a sixth field as seconds: "every second" is not a patrol timetable
+        seconds = await api.get("/api/patrols/timetable", params={"cron": "* * * * * *"})
+        assert seconds.status_code == 422 and seconds.json()["field"] == "cron"
+        assert "five fields" in str(seconds.json().get("limit"))
