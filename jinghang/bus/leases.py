@@ -193,3 +193,20 @@ class LeaseKeeper:
         except Exception as exc:  # taken meanwhile or the server is away: the TTL frees it
             log.debug("lease %s not released by %s: %s", self.key, self.holder, exc)
         await self._notice("released")
+
+
+def live_holder(value: bytes | None, *, now_s: float | None = None) -> str | None:
+    """The holder a lease's value names, unless it is older than twice its TTL by the wall
+    clock (its holder stopped renewing: dead, or cut off). For a reader that does not
+    contend (an API node asking who holds a drone); needs clocks synchronised to well under
+    a TTL, which the keepers themselves do not."""
+    try:
+        lease = orjson.loads(value or b"")
+        holder, written_s, ttl_s = lease["holder"], lease["time_s"], lease["ttl_s"]
+    except (orjson.JSONDecodeError, TypeError, KeyError):
+        return None
+    if not isinstance(holder, str) or not all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in (written_s, ttl_s)):
+        return None
+    now_s = time.time() if now_s is None else now_s
+    return holder if now_s - float(written_s) <= 2 * float(ttl_s) else None
