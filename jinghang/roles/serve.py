@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -22,6 +23,9 @@ from jinghang.bus.nats_bus import NatsBus
 from jinghang.errors import ConfigError
 
 log = logging.getLogger(__name__)
+
+#: How long a role waits for its first connection to NATS before it gives up, saying so.
+CONNECT_TIMEOUT_S = 10.0
 
 
 def worker_name(settings: Any) -> str:
@@ -46,9 +50,11 @@ def check_role(settings: Any) -> None:
 async def started(bus: NatsBus) -> AsyncIterator[NatsBus]:
     """The bus connected for the duration of the block."""
     try:
-        await bus.start()
+        async with asyncio.timeout(CONNECT_TIMEOUT_S):
+            await bus.start()
     except Exception as exc:
-        raise ConfigError(f"cannot reach NATS at {', '.join(bus.servers)}: {exc}",
+        reason = str(exc) or f"no answer within {CONNECT_TIMEOUT_S:g} s"
+        raise ConfigError(f"cannot reach NATS at {', '.join(bus.servers)}: {reason}",
                           field="nats_urls", value=bus.servers,
                           code="config.nats_unreachable") from exc
     try:
