@@ -5,6 +5,7 @@ directory, and a client for the NATS key-value store to see who holds a drone.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 import nats
+import websockets
 
 from jinghang.bus.leases import live_holder
 from tests.conftest import free_tcp_port
@@ -84,20 +86,22 @@ class Deployment:
     database_url: str
     roles: list[Role] = field(default_factory=list)
 
-    def base(self, role: str, name: str) -> dict[str, Any]:
-        return {"role": role, "worker_name": name, "nats_urls": [self.nats_url],
+    def base(self, role: str, name: str, nats_url: str | None = None) -> dict[str, Any]:
+        return {"role": role, "worker_name": name, "nats_urls": [nats_url or self.nats_url],
                 "signing": "off", "secret_key": SECRET, "audit_key_hex": AUDIT_KEY_HEX,
                 "database_url": self.database_url}
 
-    def link_worker(self, name: str, links: list[str]) -> Role:
-        role = Role(name, {**self.base("link", name), "links": links}, self.directory)
+    def link_worker(self, name: str, links: list[str], nats_url: str | None = None) -> Role:
+        role = Role(name, {**self.base("link", name, nats_url), "links": links},
+                    self.directory)
         role.start()
         self.roles.append(role)
         return role
 
-    def api_node(self, name: str, vehicles: list[dict[str, Any]]) -> tuple[Role, str]:
+    def api_node(self, name: str, vehicles: list[dict[str, Any]],
+                 nats_url: str | None = None) -> tuple[Role, str]:
         port = free_tcp_port()
-        config = {**self.base("api", name), "host": "127.0.0.1", "port": port,
+        config = {**self.base("api", name, nats_url), "host": "127.0.0.1", "port": port,
                   "users": [{"username": PILOT, "password": PILOT_PASSWORD, "role": "pilot"}],
                   "vehicles": vehicles}
         role = Role(name, config, self.directory)
@@ -169,3 +173,29 @@ class Leases:
             return [str(k) for k in await kv.keys()]
         except (BucketNotFoundError, NoKeysError):
             return []
+
+
+async def until(check: Any, timeout_s: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def telemetry_on_ws(url: str, token: str, timeout_s: float,
+                          drone_id: int = 1) -> dict[str, Any]:
+    """The first telemetry event of the drone the API node's WebSocket sends."""
+    ws_url = url.replace("http://", "ws://") + "/ws?topics=telemetry"
+    async with websockets.connect(ws_url, max_size=None) as ws:
+        await ws.send(json.dumps({"token": token}))
+        async with asyncio.timeout(timeout_s):
+            async for raw in ws:
+                message = json.loads(raw)
+                if (message.get("type") == "event" and message.get("topic") == "telemetry"
+                        and message["data"].get("system_id") == drone_id):
+                    return dict(message["data"])
+    raise AssertionError("the WebSocket closed")

@@ -12,66 +12,22 @@ built-in simulator over TCP, every role a real ``python3 -m jinghang serve --rol
 
 from __future__ import annotations
 
-import asyncio
-import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import websockets
 
 from jinghang.events import EventBus
 from jinghang.flight import Fleet
 from jinghang.simulator.server import SimulatorServer
-from tests.bus.natsserver import NatsServer, nats_server_binary
+from tests.bus.natsserver import NatsServer
 from tests.flight.simulated import ready_to_arm
-from tests.roles.deployment import Deployment, Leases, signed_in
+from tests.roles.deployment import Deployment, Leases, signed_in, telemetry_on_ws, until
 
 HOME = (37.5125, 122.1199, 10.0, 0.0)
 DRONE = 1
 FAILOVER_LIMIT_S = 5.0
-
-
-@pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
-    binary = nats_server_binary()
-    if binary is None:
-        pytest.skip("nats-server is not installed (Debian package nats-server; scripts/test "
-                    "installs it)")
-    server = NatsServer(binary, tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-async def _until(check: Any, timeout_s: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
-async def _telemetry_on_ws(url: str, token: str, timeout_s: float) -> dict[str, Any]:
-    """The first telemetry event of the drone the API node's WebSocket sends."""
-    ws_url = url.replace("http://", "ws://") + "/ws?topics=telemetry"
-    async with websockets.connect(ws_url, max_size=None) as ws:
-        await ws.send(json.dumps({"token": token}))
-        async with asyncio.timeout(timeout_s):
-            async for raw in ws:
-                message = json.loads(raw)
-                if (message.get("type") == "event" and message.get("topic") == "telemetry"
-                        and message["data"].get("system_id") == DRONE):
-                    return dict(message["data"])
-    raise AssertionError("the WebSocket closed")
 
 
 async def test_link_workers_and_an_api_node_over_nats(tmp_path: Path,
@@ -94,9 +50,9 @@ async def test_link_workers_and_an_api_node_over_nats(tmp_path: Path,
             token = await signed_in(url)
             auth = {"Authorization": f"Bearer {token}"}
 
-            first = await _until(lambda: leases.holder(DRONE), 30, "a worker to hold drone 1")
+            first = await until(lambda: leases.holder(DRONE), 30, "a worker to hold drone 1")
             assert first in ("link-a", "link-b")
-            seen = await _telemetry_on_ws(url, token, 30)
+            seen = await telemetry_on_ws(url, token, 30)
             assert seen["latitude_deg"] == pytest.approx(HOME[0], abs=0.01)
 
             await vehicle.takeoff(20.0, actor="test")
@@ -118,7 +74,7 @@ async def test_link_workers_and_an_api_node_over_nats(tmp_path: Path,
                 holder = next(r for r in deployment.roles if r.name == first)
                 holder.kill9()
                 killed_at = time.monotonic()
-                other = await _until(
+                other = await until(
                     lambda: _other_holder(leases, first), 10, "the other worker to take over")
                 failover_s = time.monotonic() - killed_at
                 assert failover_s < FAILOVER_LIMIT_S, failover_s
@@ -140,7 +96,7 @@ async def test_link_workers_and_an_api_node_over_nats(tmp_path: Path,
                 # no worker left: the command is refused clearly
                 survivor = next(r for r in deployment.roles if r.name == other)
                 survivor.kill9()
-                await _until(lambda: _no_holder(leases), 10, "the lease to lapse")
+                await until(lambda: _no_holder(leases), 10, "the lease to lapse")
                 answer = await api.post(f"/api/fleet/{DRONE}/speed", json={"speed_m_s": 5.0})
                 assert answer.status_code == 503, answer.text
                 assert answer.headers["content-type"].startswith("application/problem+json")
