@@ -8,8 +8,8 @@ drone's lease does it:
 - publish the drone's events (telemetry, status, mission progress, alarms) on the bus;
 - execute the ``command.request`` events for the drone (:mod:`jinghang.roles.protocol`),
   each ``request_id`` at most once across every worker (a create-only key in the
-  ``jh_commands`` bucket is written before the command is sent to the vehicle), and answer
-  with a ``command.reply`` naming itself.
+  ``jh_commands`` bucket is written before the command is sent to the vehicle; a parameter
+  read, which changes nothing, skips it), and answer with a ``command.reply`` naming itself.
 
 A request older than :data:`~jinghang.roles.protocol.MAX_REQUEST_AGE_S` is not executed (its
 sender has given up). The vehicle's own ``command`` events are not sent to the bus: the API
@@ -140,7 +140,8 @@ class LinkWorker:
         drone_id = int(request["system_id"])
         request_id = str(request["request_id"])
         try:
-            await self._done.create(f"cmd.{request_id}", self.name.encode())
+            if request["command"] not in protocol.READS:  # a read may run twice
+                await self._done.create(f"cmd.{request_id}", self.name.encode())
         except KeyWrongLastSequenceError:
             log.warning("link worker %s: request %s was executed already; not again",
                         self.name, request_id)

@@ -72,11 +72,21 @@ COMMANDS: dict[str, Apply] = {
 }
 """Every command a link worker executes for an API node: name -> how to apply it."""
 
+READS = frozenset({"param_get"})
+"""Requests that read from the vehicle and change nothing: answered with ``value``, not
+recorded as commands."""
+
 
 async def apply(vehicle: Any, command: str, params: dict[str, Any],
                 actor: str) -> dict[str, Any]:
     """Run one command on a live vehicle; the reply's outcome fields (never raises for the
     vehicle's answer: a refusal or a timeout is an outcome)."""
+    if command == "param_get":
+        try:
+            value = await vehicle.params.get(str(params.get("name", "")))
+        except (FlightError, ValueError) as error:
+            return {"outcome": "failed", "error": str(error)}
+        return {"outcome": "accepted", "value": float(value)}
     action = COMMANDS.get(command)
     if action is None:
         return {"outcome": "failed", "error": f"unknown command {command!r}"}

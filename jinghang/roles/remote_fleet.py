@@ -33,6 +33,7 @@ from jinghang.bus.nats_bus import NatsBus
 from jinghang.bus.subjects import PREFIX, Envelope
 from jinghang.errors import JinghangError
 from jinghang.events import Event
+from jinghang.flight.errors import ParameterError
 from jinghang.roles import protocol
 
 #: A drone whose telemetry has not come for this long shows as link lost.
@@ -138,6 +139,8 @@ class BusCommands:
                 reason="no_answer", worker=holder) from exc
         finally:
             self._waiting.pop(request_id, None)
+        if command in protocol.READS:
+            return reply
         self.bus.deliver(Event("command", {
             "system_id": drone_id, "command": command, "actor": actor, "params": params,
             "result": "ACCEPTED" if reply.get("outcome") == "accepted"
@@ -148,6 +151,29 @@ class BusCommands:
         return reply
 
 
+class RemoteParams:
+    """A drone's parameters read through its link worker (``vehicle.params.get``), as the
+    dispatcher's flight-limit reader does; any failure is a
+    :class:`~jinghang.flight.errors.ParameterError`, as from a link."""
+
+    def __init__(self, drone_id: int, commands: BusCommands) -> None:
+        self.drone_id = drone_id
+        self.commands = commands
+
+    async def get(self, name: str) -> float:
+        try:
+            reply = await self.commands.send(self.drone_id, "param_get", {"name": name},
+                                             "system")
+        except JinghangError as error:
+            raise ParameterError(f"parameter {name} of drone {self.drone_id}: {error}",
+                                 field="name", value=name) from None
+        value = reply.get("value")
+        if reply.get("outcome") != "accepted" or not isinstance(value, (int, float)):
+            raise ParameterError(f"parameter {name} of drone {self.drone_id}: "
+                                 f"{reply.get('error') or 'no value'}", field="name", value=name)
+        return float(value)
+
+
 class RemoteVehicle:
     """A drone held by some link worker: its state from the bus, its commands over the bus
     (the same methods as :class:`jinghang.flight.vehicle.Vehicle` that the routes call)."""
@@ -156,6 +182,7 @@ class RemoteVehicle:
         self.system_id = drone_id
         self.state = RemoteState(snapshot)
         self.commands = commands
+        self.params = RemoteParams(drone_id, commands)
 
     async def _send(self, command: str, actor: str, **params: Any) -> None:
         await self.commands.send(self.system_id, command, params, actor)

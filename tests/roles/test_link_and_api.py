@@ -5,6 +5,7 @@ built-in simulator over TCP, every role a real ``python3 -m jinghang serve --rol
   NATS -> API node -> client) and its fleet view;
 - a pilot's command through the API node reaches the simulator, is acknowledged, and is
   recorded once, attributed to the pilot;
+- one request delivered three times is executed once;
 - exactly one worker holds the drone; kill -9 it in flight and the other takes it within 5 s,
   the drone flies on and the next command works; no command was executed twice;
 - with no worker left, a command is refused with 503 ``drone.link_unreachable``.
@@ -12,12 +13,16 @@ built-in simulator over TCP, every role a real ``python3 -m jinghang serve --rol
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from jinghang.bus.nats_bus import NatsBus
+from jinghang.bus.subjects import PREFIX, Envelope
 from jinghang.events import EventBus
 from jinghang.flight import Fleet
 from jinghang.simulator.server import SimulatorServer
@@ -66,9 +71,13 @@ async def test_link_workers_and_an_api_node_over_nats(tmp_path: Path,
                 answer = await api.post(f"/api/fleet/{DRONE}/speed", json={"speed_m_s": 4.0})
                 assert answer.status_code == 200, answer.text
                 assert answer.json()["result"] == "accepted"
-                control = (await api.get(f"/api/fleet/{DRONE}/control")).json()
-                assert control["last_command"]["command"] == "set_speed"
-                assert control["last_command"]["actor"] == "pilot.one"
+                control = await until(lambda: _last_command(api), 10, "the command's record")
+                assert control["command"] == "set_speed"
+                assert control["actor"] == "pilot.one"
+
+                # one request delivered three times (a resend after an outage) runs once
+                replies = await _send_thrice(nats_server.url)
+                assert len(replies) == 1 and replies[0]["outcome"] == "accepted", replies
 
                 # the holder dies in flight: the other worker takes the drone
                 holder = next(r for r in deployment.roles if r.name == first)
@@ -91,7 +100,7 @@ async def test_link_workers_and_an_api_node_over_nats(tmp_path: Path,
                 assert answer.status_code == 200, answer.text
 
                 executed = await leases.executed()
-                assert len(executed) == len(set(executed)) == 3
+                assert len(executed) == len(set(executed)) == 4
 
                 # no worker left: the command is refused clearly
                 survivor = next(r for r in deployment.roles if r.name == other)
@@ -108,6 +117,11 @@ async def test_link_workers_and_an_api_node_over_nats(tmp_path: Path,
         deployment.stop()
 
 
+async def _last_command(api: httpx.AsyncClient) -> dict[str, Any] | None:
+    last = (await api.get(f"/api/fleet/{DRONE}/control")).json()["last_command"]
+    return dict(last) if last else None
+
+
 async def _other_holder(leases: Leases, first: str) -> str | None:
     holder = await leases.holder(DRONE)
     return holder if holder not in (None, first) else None
@@ -115,3 +129,26 @@ async def _other_holder(leases: Leases, first: str) -> str | None:
 
 async def _no_holder(leases: Leases) -> bool:
     return await leases.holder(DRONE) is None
+
+
+async def _send_thrice(nats_url: str) -> list[dict[str, Any]]:
+    """Publish one ``command.request`` three times under one request id, as a node resending
+    it would; the replies that came back within 5 s."""
+    bus = NatsBus(nats_url, node="test-resender", consume=False)
+    await bus.start()
+    replies: list[dict[str, Any]] = []
+
+    async def on_reply(envelope: Envelope) -> None:
+        if envelope.data.get("request_id") == "resent-0001":
+            replies.append(envelope.data)
+
+    try:
+        await bus.listen(f"{PREFIX}.cmd.*.reply", on_reply)
+        request = {"system_id": DRONE, "command": "set_speed", "actor": "pilot.one",
+                   "params": {"speed_m_s": 5.0}, "request_id": "resent-0001"}
+        for _ in range(3):
+            await bus.publish_acked("command.request", request)
+        await asyncio.sleep(5.0)
+    finally:
+        await bus.close()
+    return replies
