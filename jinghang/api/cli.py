@@ -108,12 +108,13 @@ def run_serve(args: argparse.Namespace) -> int:
             nats_urls=getattr(args, "nats_urls", None),
             worker_name=getattr(args, "worker_name", None),
         )
-        check_links(settings.links)
         if settings.role != "all":
+            check_links(settings.links)
             return _serve_role(settings)
         settings.check_for_serving()
         settings.check_audit_key_for_serving()
         settings.check_signing_for_serving()
+        check_links(settings.links)
         asyncio.run(_serve(settings))
     except JinghangError as exc:
         return _fail(exc)
