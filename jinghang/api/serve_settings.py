@@ -39,6 +39,9 @@ class ServeSettings(Settings):
     role: Literal["all", "link", "api"] = "all"
     #: The NATS servers of the bus (``nats://host:4222``), needed by every role but ``all``.
     nats_urls: list[str] = Field(default_factory=list, max_length=16)
+    #: JetStream copies of the bus's streams and leases: 3 on a NATS cluster of three (the
+    #: bus survives losing one server), 1 on a single server.
+    nats_replicas: int = Field(default=1, ge=1, le=5)
     #: This process's name on the bus and in the leases (unique per process; 1-48 of
     #: letters, digits, ``-``, ``_``); empty: the role and the host's name.
     worker_name: str = Field(default="", max_length=48)

@@ -40,13 +40,15 @@ _TTL_RANGE_S = (0.2, 60.0)
 Callback = Callable[[str], Awaitable[None] | None]
 
 
-async def open_bucket(js: JetStreamContext, bucket: str = BUCKET) -> KeyValue:
-    """The lease bucket, created (one revision per key; unused keys vanish after an hour)."""
+async def open_bucket(js: JetStreamContext, bucket: str = BUCKET, *,
+                      replicas: int = 1) -> KeyValue:
+    """The lease bucket, created (one revision per key; unused keys vanish after an hour;
+    ``replicas`` copies on a cluster)."""
     try:
         return await js.key_value(bucket)
     except BucketNotFoundError:
         return await js.create_key_value(bucket=bucket, history=1, ttl=3600.0,
-                                         description="jinghang leases")
+                                         description="jinghang leases", replicas=replicas)
 
 
 def lease_key(kind: str, name: str | int) -> str:

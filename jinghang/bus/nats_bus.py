@@ -101,7 +101,7 @@ class NatsBus(EventBus):
 
     def __init__(self, servers: str | list[str], *, node: str, max_queue: int = 1000,
                  durable_outbox_max: int = 10_000, consume: bool = True,
-                 streams: tuple[StreamSpec, ...] = STREAMS) -> None:
+                 streams: tuple[StreamSpec, ...] = STREAMS, replicas: int = 1) -> None:
         if not _NODE_RE.match(node):
             raise ValueError("node must be 1-48 letters, digits, '-' or '_'")
         super().__init__(max_queue)
@@ -109,6 +109,9 @@ class NatsBus(EventBus):
         self.node = node
         self.consume = consume
         self.streams = streams
+        #: JetStream replicas of the streams and buckets this node creates (1-5; 3 on a
+        #: cluster of three keeps them through the loss of one server).
+        self.replicas = replicas
         self.durable_outbox_max = durable_outbox_max
         self.refused: Counter[str] = Counter()
         self.received = 0
@@ -414,7 +417,8 @@ class NatsBus(EventBus):
         try:
             return await self._js.key_value(bucket)
         except BucketNotFoundError:
-            return await self._js.create_key_value(bucket=bucket, history=1, ttl=ttl_s)
+            return await self._js.create_key_value(bucket=bucket, history=1, ttl=ttl_s,
+                                                   replicas=self.replicas)
 
     # ------------------------------------------------------------------ streams
 
@@ -425,7 +429,7 @@ class NatsBus(EventBus):
                 name=spec.name, subjects=list(spec.subjects), max_age=spec.max_age_s,
                 max_msgs=spec.max_msgs, max_bytes=spec.max_bytes, discard=DiscardPolicy.OLD,
                 storage=StorageType.FILE, duplicate_window=spec.duplicate_window_s,
-                max_msg_size=MAX_MESSAGE_BYTES)
+                max_msg_size=MAX_MESSAGE_BYTES, num_replicas=self.replicas)
             try:
                 await self._js.add_stream(config)
             except BadRequestError:  # it exists with other limits: these win

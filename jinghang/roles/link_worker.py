@@ -87,7 +87,7 @@ class LinkWorker:
 
     async def run(self) -> None:
         """Run until cancelled: links, leases, commands."""
-        self._kv = await open_bucket(self.bus.js)
+        self._kv = await open_bucket(self.bus.js, replicas=self.bus.replicas)
         self._done = await self.bus.key_value(protocol.DONE_BUCKET, ttl_s=protocol.DONE_TTL_S)
         await self.bus.listen(f"{PREFIX}.cmd.*", self._on_request)
         async with self.fleet:

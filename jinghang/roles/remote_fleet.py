@@ -95,7 +95,7 @@ class BusCommands:
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
 
     async def start(self) -> None:
-        self._leases = await open_bucket(self.bus.js)
+        self._leases = await open_bucket(self.bus.js, replicas=self.bus.replicas)
         await self.bus.listen(f"{PREFIX}.cmd.*.reply", self._on_reply)
 
     async def _on_reply(self, envelope: Envelope) -> None:
@@ -111,6 +111,11 @@ class BusCommands:
             entry = await self._leases.get(lease_key("link", drone_id))
         except (KeyNotFoundError, KeyDeletedError):
             return None
+        except Exception as exc:  # NATS away: nobody can be asked
+            raise protocol.LinkUnreachable(
+                f"the bus cannot be asked who holds drone {drone_id}: {exc or type(exc).__name__}",
+                field="drone_id", value=drone_id, drone_id=drone_id,
+                reason="bus_unavailable") from None
         return live_holder(entry.value)
 
     async def send(self, drone_id: int, command: str, params: dict[str, Any],

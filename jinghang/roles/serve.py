@@ -68,7 +68,8 @@ async def serve_link(settings: Any) -> None:
     from jinghang.roles.link_worker import LinkWorker
 
     name = worker_name(settings)
-    async with started(NatsBus(settings.nats_urls, node=name, consume=False)) as bus:
+    async with started(NatsBus(settings.nats_urls, node=name, consume=False,
+                               replicas=settings.nats_replicas)) as bus:
         log.warning("link worker %s on %s, links %s", name, ", ".join(settings.nats_urls),
                     ", ".join(settings.links))
         await LinkWorker(settings, bus, name=name).run()
@@ -82,7 +83,7 @@ async def serve_api(settings: Any) -> None:
     from jinghang.roles.remote_fleet import BusFleet
 
     name = worker_name(settings)
-    bus = NatsBus(settings.nats_urls, node=name)
+    bus = NatsBus(settings.nats_urls, node=name, replicas=settings.nats_replicas)
     services = build_services(settings, bus=bus, fleet=BusFleet(bus))
     services.contexts.insert(0, started(bus))
     try:

@@ -85,11 +85,13 @@ class Deployment:
     nats_url: str
     database_url: str
     roles: list[Role] = field(default_factory=list)
+    #: settings every role gets besides its own
+    common: dict[str, Any] = field(default_factory=dict)
 
     def base(self, role: str, name: str, nats_url: str | None = None) -> dict[str, Any]:
         return {"role": role, "worker_name": name, "nats_urls": [nats_url or self.nats_url],
                 "signing": "off", "secret_key": SECRET, "audit_key_hex": AUDIT_KEY_HEX,
-                "database_url": self.database_url}
+                "database_url": self.database_url, **self.common}
 
     def link_worker(self, name: str, links: list[str], nats_url: str | None = None) -> Role:
         role = Role(name, {**self.base("link", name, nats_url), "links": links},
@@ -164,15 +166,23 @@ class Leases:
             return None
         return live_holder(entry.value)
 
-    async def executed(self) -> list[str]:
-        """Request ids some worker executed (the dedupe bucket's keys)."""
+    async def executed(self, timeout_s: float = 20.0) -> list[str]:
+        """Request ids some worker executed (the dedupe bucket's keys); asked again while
+        the cluster answers with a timeout (it elects leaders after losing a server)."""
+        from nats.errors import TimeoutError as NatsTimeout
         from nats.js.errors import BucketNotFoundError, NoKeysError
 
-        try:
-            kv = await self.nc.jetstream().key_value("jh_commands")
-            return [str(k) for k in await kv.keys()]
-        except (BucketNotFoundError, NoKeysError):
-            return []
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                kv = await self.nc.jetstream().key_value("jh_commands")
+                return [str(k) for k in await kv.keys()]
+            except (BucketNotFoundError, NoKeysError):
+                return []
+            except NatsTimeout:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
 
 
 async def until(check: Any, timeout_s: float, what: str) -> Any:
