@@ -29,7 +29,7 @@ from nats.js.errors import KeyDeletedError, KeyNotFoundError
 from nats.js.kv import KeyValue
 
 from jinghang.bus.leases import lease_key, live_holder, open_bucket
-from jinghang.bus.nats_bus import NatsBus
+from jinghang.bus.nats_bus import BusUnavailable, NatsBus
 from jinghang.bus.subjects import PREFIX, Envelope
 from jinghang.errors import JinghangError
 from jinghang.events import Event
@@ -136,6 +136,13 @@ class BusCommands:
                 "request_id": request_id}, timeout_s=self.reply_timeout_s / 2)
             async with asyncio.timeout(self.reply_timeout_s):
                 reply = await waiter
+        except BusUnavailable as exc:
+            # not stored: never runs; being sent: may still run (within MAX_REQUEST_AGE_S)
+            raise protocol.LinkUnreachable(
+                f"the bus did not take {command} for drone {drone_id}: {exc}",
+                field="drone_id", value=drone_id, drone_id=drone_id, command=command,
+                reason="bus_unavailable",
+                may_still_run=not exc.params.get("withdrawn", False)) from None
         except (TimeoutError, JinghangError) as exc:
             raise protocol.LinkUnreachable(
                 f"the link worker {holder} of drone {drone_id} did not answer {command} "
