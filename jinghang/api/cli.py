@@ -54,6 +54,14 @@ def register(subparsers: Any) -> None:
         dest="links",
         help="a MAVLink connection string (tcp:HOST:PORT, udpin:..., serial:...); repeatable",
     )
+    serve.add_argument(
+        "--role", choices=("all", "link", "api"),
+        help="all (default: everything in one process, no broker), link (a link worker) or "
+        "api (an API node); link and api need nats_urls (docs/SCALE-OUT.md)",
+    )
+    serve.add_argument("--nats-url", action="append", dest="nats_urls",
+                       help="a NATS server of the bus (nats://HOST:PORT); repeatable")
+    serve.add_argument("--worker-name", help="this process's name on the bus (unique)")
     serve.set_defaults(func=run_serve)
 
     demo = subparsers.add_parser(
@@ -96,7 +104,13 @@ def run_serve(args: argparse.Namespace) -> int:
             port=args.port,
             database_url=args.database_url,
             links=args.links,
+            role=getattr(args, "role", None),
+            nats_urls=getattr(args, "nats_urls", None),
+            worker_name=getattr(args, "worker_name", None),
         )
+        if settings.role != "all":
+            check_links(settings.links)
+            return _serve_role(settings)
         settings.check_for_serving()
         settings.check_audit_key_for_serving()
         settings.check_signing_for_serving()
@@ -106,6 +120,20 @@ def run_serve(args: argparse.Namespace) -> int:
         return _fail(exc)
     except KeyboardInterrupt:
         return 130
+    return 0
+
+
+def _serve_role(settings: Any) -> int:
+    """``--role link`` or ``--role api`` (jinghang.roles)."""
+    from jinghang.roles import serve
+
+    serve.check_role(settings)
+    if settings.role == "api":
+        settings.check_for_serving()
+        settings.check_audit_key_for_serving()
+        asyncio.run(serve.serve_api(settings))
+    else:
+        asyncio.run(serve.serve_link(settings))
     return 0
 
 

@@ -30,10 +30,12 @@ from jinghang.supervisor import ComponentState
 log = logging.getLogger(__name__)
 
 
-def build_services(settings: ServeSettings, *, clock: Clock | None = None) -> Services:
+def build_services(settings: ServeSettings, *, clock: Clock | None = None,
+                   bus: EventBus | None = None, fleet: Any | None = None) -> Services:
     """Open the store, seed it, and build the fleet, the dispatcher and the patrol scheduler
-    (on ``clock``, the wall clock by default)."""
-    bus = EventBus()
+    (on ``clock``, the wall clock by default). An API node (:mod:`jinghang.roles`) gives its
+    own ``bus`` and ``fleet``; by default they are in-process."""
+    bus = bus if bus is not None else EventBus()
     store = open_store(settings.database_url, audit_key=audit_key_of(settings))
     services = Services(settings=settings, bus=bus, store=store)
     for user in settings.users:
@@ -49,7 +51,7 @@ def build_services(settings: ServeSettings, *, clock: Clock | None = None) -> Se
     for vehicle in settings.vehicles:
         register.ensure_vehicle(services, vehicle)
     services.writer = store_writer(services)
-    services.fleet = Fleet.from_settings(
+    services.fleet = fleet if fleet is not None else Fleet.from_settings(
         settings, bus, registered=lambda system_id: register.is_registered(services, system_id),
         signing_streams=SigningStreamStore(store, services.writer),
     )

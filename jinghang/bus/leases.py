@@ -40,13 +40,15 @@ _TTL_RANGE_S = (0.2, 60.0)
 Callback = Callable[[str], Awaitable[None] | None]
 
 
-async def open_bucket(js: JetStreamContext, bucket: str = BUCKET) -> KeyValue:
-    """The lease bucket, created (one revision per key; unused keys vanish after an hour)."""
+async def open_bucket(js: JetStreamContext, bucket: str = BUCKET, *,
+                      replicas: int = 1) -> KeyValue:
+    """The lease bucket, created (one revision per key; unused keys vanish after an hour;
+    ``replicas`` copies on a cluster)."""
     try:
         return await js.key_value(bucket)
     except BucketNotFoundError:
         return await js.create_key_value(bucket=bucket, history=1, ttl=3600.0,
-                                         description="jinghang leases")
+                                         description="jinghang leases", replicas=replicas)
 
 
 def lease_key(kind: str, name: str | int) -> str:
@@ -193,3 +195,20 @@ class LeaseKeeper:
         except Exception as exc:  # taken meanwhile or the server is away: the TTL frees it
             log.debug("lease %s not released by %s: %s", self.key, self.holder, exc)
         await self._notice("released")
+
+
+def live_holder(value: bytes | None, *, now_s: float | None = None) -> str | None:
+    """The holder a lease's value names, unless it is older than twice its TTL by the wall
+    clock (its holder stopped renewing: dead, or cut off). For a reader that does not
+    contend (an API node asking who holds a drone); needs clocks synchronised to well under
+    a TTL, which the keepers themselves do not."""
+    try:
+        lease = orjson.loads(value or b"")
+        holder, written_s, ttl_s = lease["holder"], lease["time_s"], lease["ttl_s"]
+    except (orjson.JSONDecodeError, TypeError, KeyError):
+        return None
+    if not isinstance(holder, str) or not all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in (written_s, ttl_s)):
+        return None
+    now_s = time.time() if now_s is None else now_s
+    return holder if now_s - float(written_s) <= 2 * float(ttl_s) else None

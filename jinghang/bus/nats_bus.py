@@ -30,6 +30,7 @@ import re
 import time
 import uuid
 from collections import Counter, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +46,13 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import BadRequestError, NoStreamResponseError, NotFoundError
+from nats.js.errors import (
+    BadRequestError,
+    BucketNotFoundError,
+    NoStreamResponseError,
+    NotFoundError,
+)
+from nats.js.kv import KeyValue
 
 from jinghang.bus.subjects import (
     CORE_SUBJECTS,
@@ -94,7 +101,7 @@ class NatsBus(EventBus):
 
     def __init__(self, servers: str | list[str], *, node: str, max_queue: int = 1000,
                  durable_outbox_max: int = 10_000, consume: bool = True,
-                 streams: tuple[StreamSpec, ...] = STREAMS) -> None:
+                 streams: tuple[StreamSpec, ...] = STREAMS, replicas: int = 1) -> None:
         if not _NODE_RE.match(node):
             raise ValueError("node must be 1-48 letters, digits, '-' or '_'")
         super().__init__(max_queue)
@@ -102,6 +109,9 @@ class NatsBus(EventBus):
         self.node = node
         self.consume = consume
         self.streams = streams
+        #: JetStream replicas of the streams and buckets this node creates (1-5; 3 on a
+        #: cluster of three keeps them through the loss of one server).
+        self.replicas = replicas
         self.durable_outbox_max = durable_outbox_max
         self.refused: Counter[str] = Counter()
         self.received = 0
@@ -372,6 +382,44 @@ class NatsBus(EventBus):
             await self._js.add_consumer(spec.name, config)
         return await self._js.pull_subscribe_bind(durable=durable, stream=spec.name)
 
+    # ------------------------------------------------------------------ for the roles
+
+    async def listen(self, subject: str,
+                     handler: Callable[[Envelope], Awaitable[None]]) -> None:
+        """Hand every valid envelope on core ``subject`` (wildcards allowed) to ``handler``,
+        including this node's own; refusals are counted as for the bus's own reading. Durable
+        subjects are seen too (JetStream stores what core subscribers also get), but only
+        while connected: a role that must not miss one reads the stream instead."""
+        if self._nc is None:
+            raise RuntimeError("start the bus first")
+
+        async def on_msg(msg: Msg) -> None:
+            try:
+                envelope = decode(msg.subject, msg.data)
+            except Refused as refusal:
+                self.refused[refusal.code] += 1
+                return
+            await handler(envelope)
+
+        await self._nc.subscribe(subject, cb=on_msg)
+
+    @property
+    def js(self) -> JetStreamContext:
+        """The JetStream context (after :meth:`start`), for the roles' key-value buckets."""
+        if self._js is None:
+            raise RuntimeError("start the bus first")
+        return self._js
+
+    async def key_value(self, bucket: str, *, ttl_s: float = 3600.0) -> KeyValue:
+        """The JetStream key-value bucket ``bucket``, created if missing (one revision)."""
+        if self._js is None:
+            raise RuntimeError("start the bus first")
+        try:
+            return await self._js.key_value(bucket)
+        except BucketNotFoundError:
+            return await self._js.create_key_value(bucket=bucket, history=1, ttl=ttl_s,
+                                                   replicas=self.replicas)
+
     # ------------------------------------------------------------------ streams
 
     async def _ensure_streams(self) -> None:
@@ -381,7 +429,7 @@ class NatsBus(EventBus):
                 name=spec.name, subjects=list(spec.subjects), max_age=spec.max_age_s,
                 max_msgs=spec.max_msgs, max_bytes=spec.max_bytes, discard=DiscardPolicy.OLD,
                 storage=StorageType.FILE, duplicate_window=spec.duplicate_window_s,
-                max_msg_size=MAX_MESSAGE_BYTES)
+                max_msg_size=MAX_MESSAGE_BYTES, num_replicas=self.replicas)
             try:
                 await self._js.add_stream(config)
             except BadRequestError:  # it exists with other limits: these win

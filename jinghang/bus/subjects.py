@@ -13,6 +13,7 @@ vehicle.status    ``jh.vehicle.<drone>``       JetStream  :class:`VehicleStatusD
 mission.progress  ``jh.mission.<drone>``       JetStream  :class:`MissionProgressData`
 command           ``jh.cmd.<drone>.result``    JetStream  :class:`CommandResultData`
 (command request) ``jh.cmd.<drone>``           JetStream  :class:`CommandRequestData`
+(command reply)   ``jh.cmd.<drone>.reply``     JetStream  :class:`CommandReplyData`
 incident          ``jh.case.<case>``           JetStream  :class:`CaseStateData`
 case              ``jh.casenote.<case>``       JetStream  :class:`CodedData`
 sortie            ``jh.sortie.<sortie>``       JetStream  :class:`SortieStateData`, coded
@@ -93,7 +94,7 @@ class MissionProgressData(TypedDict):
 
 
 class CommandRequestData(TypedDict):
-    """A command for a drone's link worker (not yet on the in-process bus: direct calls)."""
+    """``command.request``: a command for the link worker holding the drone."""
 
     system_id: int
     command: str
@@ -110,6 +111,22 @@ class CommandResultData(TypedDict):
     actor: str | None
     params: dict[str, Any]
     result: Any
+
+
+class CommandReplyData(TypedDict):
+    """``command.reply``: a link worker's answer to one ``command.request`` (same
+    ``request_id``): ``outcome`` is ``accepted``, ``rejected`` (``result_name``: the vehicle's
+    MAV_RESULT), ``no_answer`` or ``failed`` (``error``); ``worker`` names who executed it."""
+
+    system_id: int
+    command: str
+    actor: str
+    params: dict[str, Any]
+    request_id: str
+    outcome: str
+    result_name: NotRequired[str | None]
+    error: NotRequired[str | None]
+    worker: NotRequired[str]
 
 
 class CaseStateData(TypedDict):
@@ -175,6 +192,8 @@ REQUIRED_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "command": {"system_id": _INT, "command": _STR, "actor": _OPT_STR, "params": _OBJ},
     "command.request": {"system_id": _INT, "command": _STR, "actor": _STR, "params": _OBJ,
                         "request_id": _STR},
+    "command.reply": {"system_id": _INT, "command": _STR, "actor": _STR, "params": _OBJ,
+                      "request_id": _STR, "outcome": _STR},
     "incident": {"id": _INT, "state": _STR},
     "case": {"code": _STR},
     "sortie": {"code": _STR},
@@ -218,6 +237,7 @@ ROUTES: dict[str, Route] = {r.topic: r for r in (
     Route("mission.progress", "mission", "system_id", durable=True),
     Route("command", "cmd", "system_id", durable=True, suffix=".result"),
     Route("command.request", "cmd", "system_id", durable=True),
+    Route("command.reply", "cmd", "system_id", durable=True, suffix=".reply"),
     Route("incident", "case", "id", durable=True),
     Route("case", "casenote", "case_id", durable=True),
     Route("sortie", "sortie", "id", durable=True),

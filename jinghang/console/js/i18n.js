@@ -1241,6 +1241,21 @@ const SHARE = {
 };
 for (const code of ["zh", "en"]) Object.assign(STRINGS[code], SHARE[code]);
 
+// roles: refusals of an API node when the drone's link worker cannot be reached
+const ROLES = {
+  zh: {
+    "code.drone.link_unreachable": "无人机 {drone_id} 的链路节点不可达，指令未执行（{command}）",
+    "code.drone.command_failed": "链路节点未能执行指令 {command}（无人机 {drone_id}）",
+    "code.config.nats_unreachable": "无法连接消息总线（NATS）",
+  },
+  en: {
+    "code.drone.link_unreachable": "The link worker of drone {drone_id} cannot be reached; {command} was not sent",
+    "code.drone.command_failed": "The link worker could not run {command} on drone {drone_id}",
+    "code.config.nats_unreachable": "Cannot reach the message bus (NATS)",
+  },
+};
+for (const code of ["zh", "en"]) Object.assign(STRINGS[code], ROLES[code]);
+
 
 for (const lang of ["zh", "en"]) {
   for (const [code, text] of Object.entries(CODES[lang])) STRINGS[lang][`code.${code}`] = text;
