@@ -87,14 +87,14 @@ async def bench_throughput(server: NatsServer, events: int) -> dict[str, float]:
 
             counter = asyncio.create_task(count())
             await asyncio.sleep(0.5)
-            snapshot = {"system_id": 1, "latitude_deg": 37.5, "longitude_deg": 122.1,
+            snapshot = {"drone_id": 1, "latitude_deg": 37.5, "longitude_deg": 122.1,
                         "relative_altitude_m": 50.0, "battery_pct": 80.0, "mode": "AUTO",
                         "armed": True, "heading_deg": 90.0, "ground_speed_m_s": 8.0}
             assert server.process is not None
             nats_cpu0, cpu0, wall0 = _cpu_s(server.process.pid), time.process_time(), \
                 time.perf_counter()
             for i in range(events):
-                sender.publish("telemetry", {**snapshot, "system_id": i % 1000 + 1})
+                sender.publish("telemetry", {**snapshot, "drone_id": i % 1000 + 1})
                 if i % 500 == 0:
                     await asyncio.sleep(0)  # let the sender's task and the receiver run
             try:
@@ -159,7 +159,7 @@ async def bench_lag(deploy: Deployment, server: NatsServer, drones: int, seconds
         if key is None:
             key = next(k for k, v in fleet.vehicles.items() if v is vehicle)
             key_of[id(vehicle)] = key
-        data["system_id"] = key
+        data["drone_id"] = key
         if message.get_type() in _STAMPED:
             data["bench_sent_mono_s"] = epoch + message.time_boot_ms / STAMP_PER_S
         bus.publish("telemetry", data)
@@ -188,7 +188,7 @@ async def bench_lag(deploy: Deployment, server: NatsServer, drones: int, seconds
                     sent = data.get("bench_sent_mono_s")
                     if window:
                         received += 1
-                        seen.add(data["system_id"])
+                        seen.add(data["drone_id"])
                         if sent is not None:
                             lags_s.append(time.monotonic() - sent)
 
@@ -242,7 +242,7 @@ async def bench_commands(deploy: Deployment, server: NatsServer,
             Leases(server.url) as leases:
         link = f"tcp:127.0.0.1:{sim.tcp_port}"
         api, url = deploy.api_node("bench-api-cmd", [{
-            "system_id": 1, "name": "bench-1", "base_latitude_deg": HOME[0],
+            "drone_id": 1, "name": "bench-1", "base_latitude_deg": HOME[0],
             "base_longitude_deg": HOME[1]}])
         workers = {name: deploy.link_worker(name, [link]) for name in ("link-a", "link-b")}
         token = await signed_in(url)
@@ -253,7 +253,7 @@ async def bench_commands(deploy: Deployment, server: NatsServer,
         async with httpx.AsyncClient(base_url=url, timeout=30,
                                      headers={"Authorization": f"Bearer {token}"}) as client:
             deadline = time.monotonic() + 60
-            while 1 not in {v["system_id"] for v in (await client.get("/api/fleet")).json()
+            while 1 not in {v["drone_id"] for v in (await client.get("/api/fleet")).json()
                             if v["connected"]}:
                 require(time.monotonic() < deadline, "the API node never saw the drone")
                 await asyncio.sleep(0.2)

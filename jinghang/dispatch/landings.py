@@ -66,83 +66,83 @@ class Landings:
                 self.airborne.discard(sid)
                 self.landed(sid, None)
 
-    def forget(self, system_id: int) -> None:
+    def forget(self, drone_id: int) -> None:
         """The drone's landing was handled by the flight that followed it."""
-        self.airborne.discard(system_id)
+        self.airborne.discard(drone_id)
 
-    def landed(self, system_id: int, sortie_id: int | None) -> None:
+    def landed(self, drone_id: int, sortie_id: int | None) -> None:
         """A drone is down: ``landed_away`` when farther than the setting from its base,
         available again when it came home."""
-        vehicle = self.fleet.vehicles.get(system_id)
+        vehicle = self.fleet.vehicles.get(drone_id)
         if vehicle is None or not vehicle.state.has_position:
             return
         with self.store.read_session() as s:
             try:
-                registered = get_vehicle(s, system_id)
+                registered = get_vehicle(s, drone_id)
             except NotFound:
                 return
         here = (vehicle.state.latitude_deg, vehicle.state.longitude_deg)
         base = (registered.base_latitude_deg, registered.base_longitude_deg)
         away_m = distance_m(here, base)
-        status = self._posted.get(system_id, registered.status)
+        status = self._posted.get(drone_id, registered.status)
         if away_m > self.limits.landed_away_m:
             if status == VehicleStatus.LANDED_AWAY:
                 return
-            self._set_status(system_id, VehicleStatus.LANDED_AWAY, actor=self.actor,
+            self._set_status(drone_id, VehicleStatus.LANDED_AWAY, actor=self.actor,
                              details={"distance_m": round(away_m), "latitude_deg": here[0],
                                       "longitude_deg": here[1]})
-            self.journal.event("sortie", "drone.landed_away", system_id=system_id,
+            self.journal.event("sortie", "drone.landed_away", drone_id=drone_id,
                                drone=registered.name, sortie_id=sortie_id,
                                distance_m=round(away_m), limit_m=self.limits.landed_away_m,
                                latitude_deg=here[0], longitude_deg=here[1])
         elif status == VehicleStatus.LANDED_AWAY:
-            self._set_status(system_id, VehicleStatus.AVAILABLE, actor=self.actor,
+            self._set_status(drone_id, VehicleStatus.AVAILABLE, actor=self.actor,
                              details={"distance_m": round(away_m), "why": "flown home"})
-            self.journal.event("sortie", "drone.home", system_id=system_id,
+            self.journal.event("sortie", "drone.home", drone_id=drone_id,
                                drone=registered.name, distance_m=round(away_m))
             self.wake()
 
-    async def mark_recovered(self, system_id: int, *, actor: str) -> None:
+    async def mark_recovered(self, drone_id: int, *, actor: str) -> None:
         """A user says a drone that landed away is back at its base (carried home); returns
         once the store has it."""
         with self.store.read_session() as s:
-            registered = get_vehicle(s, system_id)
-        status = self._posted.get(system_id, registered.status)
+            registered = get_vehicle(s, drone_id)
+        status = self._posted.get(drone_id, registered.status)
         if status != VehicleStatus.LANDED_AWAY:
-            raise DispatchError(f"vehicle {system_id} is not landed away (it is "
-                                f"{status.value})", field="system_id",
-                                value=system_id, code="drone.not_landed_away")
-        self._set_status(system_id, VehicleStatus.AVAILABLE, actor=actor,
+            raise DispatchError(f"vehicle {drone_id} is not landed away (it is "
+                                f"{status.value})", field="drone_id",
+                                value=drone_id, code="drone.not_landed_away")
+        self._set_status(drone_id, VehicleStatus.AVAILABLE, actor=actor,
                          details={"why": "marked recovered"})
         await self.journal.settle()
-        self.journal.event("sortie", "drone.recovered", system_id=system_id,
+        self.journal.event("sortie", "drone.recovered", drone_id=drone_id,
                            drone=registered.name, actor=actor)
         self.wake()
 
-    def _set_status(self, system_id: int, status: VehicleStatus, *, actor: str,
+    def _set_status(self, drone_id: int, status: VehicleStatus, *, actor: str,
                     details: dict[str, Any]) -> None:
         """Hand the status change (and its audit row) to the writer; announced once written."""
-        self._posted[system_id] = status
+        self._posted[drone_id] = status
 
         def done(result: object) -> None:
-            if self._posted.get(system_id) == status:
-                del self._posted[system_id]
+            if self._posted.get(drone_id) == status:
+                del self._posted[drone_id]
             if isinstance(result, str):
-                self.bus.publish("vehicle.status", {"system_id": system_id,
+                self.bus.publish("vehicle.status", {"drone_id": drone_id,
                                                     "from_status": result,
                                                     "status": status.value})
 
-        self.journal.post(partial(_write_status, system_id=system_id, status=status,
+        self.journal.post(partial(_write_status, drone_id=drone_id, status=status,
                                   actor=actor, details=details),
-                          what=f"vehicle {system_id} -> {status.value}", on_done=done,
+                          what=f"vehicle {drone_id} -> {status.value}", on_done=done,
                           on_error=done)
 
 
-def _write_status(session: Session, *, system_id: int, status: VehicleStatus, actor: str,
+def _write_status(session: Session, *, drone_id: int, status: VehicleStatus, actor: str,
                   details: dict[str, Any]) -> str:
     """Set a drone's register status with its audit row; the status it had before."""
-    current = get_vehicle(session, system_id).status.value
-    set_vehicle_status(session, system_id, status)
+    current = get_vehicle(session, drone_id).status.value
+    set_vehicle_status(session, drone_id, status)
     append_audit(session, actor=actor, action="vehicle.status", target_type="vehicle",
-                 target_id=system_id, details={"from": current, "to": status.value, **details})
+                 target_id=drone_id, details={"from": current, "to": status.value, **details})
     return current

@@ -52,14 +52,14 @@ def recover(d: Dispatcher) -> None:
                                 case.priority, case.area, sortie.dispatched_by,
                                 reasons=list(case.unassigned or []))
                 d.demands[sortie.id] = demand
-                if state == S.WAITING_PILOT and sortie.vehicle_system_id is not None:
-                    demand.held_system_id = sortie.vehicle_system_id
-                    d.claim(sortie.vehicle_system_id, f"incident {case.id}")
+                if state == S.WAITING_PILOT and sortie.drone_id is not None:
+                    demand.held_system_id = sortie.drone_id
+                    d.claim(sortie.drone_id, f"incident {case.id}")
                 continue
             if state not in _PHASES or sortie.mission_id is None:
                 continue
             mission = active.get(sortie.mission_id)
-            if mission is None or mission.vehicle_system_id is None:
+            if mission is None or mission.drone_id is None:
                 d.spawn(_fail_sortie(d, case.id, sortie.id, sortie.playbook_id,
                                      sortie.dispatched_by,
                                      "the flight record was not found after the restart"),
@@ -67,7 +67,7 @@ def recover(d: Dispatcher) -> None:
                 continue
             flown_missions.add(mission.id)
             items = items_from_json(mission.items)
-            flight = Flight(mission.vehicle_system_id, mission.id, items, scene_seq(items),
+            flight = Flight(mission.drone_id, mission.id, items, scene_seq(items),
                             return_seq(items), incident_id=case.id, sortie_id=sortie.id,
                             last_seq=mission.current_seq, phase=_PHASES[state])
             if mission.state == MissionState.PAUSED.value:
@@ -77,10 +77,10 @@ def recover(d: Dispatcher) -> None:
     for mission in active.values():
         if mission.id in flown_missions or mission.patrol_run_id is None:
             continue
-        if mission.vehicle_system_id is None:
+        if mission.drone_id is None:
             continue
         items = items_from_json(mission.items)
-        flight = Flight(mission.vehicle_system_id, mission.id, items, scene_seq(items),
+        flight = Flight(mission.drone_id, mission.id, items, scene_seq(items),
                         return_seq(items), patrol_run_id=mission.patrol_run_id,
                         last_seq=mission.current_seq, phase=Phase.EN_ROUTE)
         if mission.state == MissionState.PAUSED.value:
@@ -115,10 +115,10 @@ async def _recover_flight(d: Dispatcher, flight: Flight, state: SortieState | No
             # its position and a heartbeat (which says whether it is armed) both heard
             while vehicle is None or not vehicle.state.has_position or \
                     vehicle.state.last_heartbeat_monotonic_s is None:
-                vehicle = d.fleet.vehicles.get(flight.system_id)
+                vehicle = d.fleet.vehicles.get(flight.drone_id)
                 await asyncio.sleep(d.poll_s)
     except TimeoutError:
-        d.journal.event("sortie", "drone.missing_after_restart", drone_id=flight.system_id,
+        d.journal.event("sortie", "drone.missing_after_restart", drone_id=flight.drone_id,
                         case_id=flight.incident_id, sortie_id=flight.sortie_id,
                         patrol_run_id=flight.patrol_run_id, waited_s=d.recovery_wait_s)
         await d.follow(flight)
@@ -126,7 +126,7 @@ async def _recover_flight(d: Dispatcher, flight: Flight, state: SortieState | No
     assert vehicle is not None
     if vehicle.state.armed:
         flight.took_off = True
-        d.journal.event("sortie", "flight.followed_again", drone_id=flight.system_id,
+        d.journal.event("sortie", "flight.followed_again", drone_id=flight.drone_id,
                         case_id=flight.incident_id, sortie_id=flight.sortie_id,
                         patrol_run_id=flight.patrol_run_id)
         if state == S.LAUNCHING and flight.sortie_id is not None:
@@ -136,8 +136,8 @@ async def _recover_flight(d: Dispatcher, flight: Flight, state: SortieState | No
         return
     # on the ground (landed while we were away, or never took off)
     if state == S.LAUNCHING and flight.sortie_id is not None and flight.incident_id is not None:
-        d.flights.pop(flight.system_id, None)
-        d.unclaim(flight.system_id)
+        d.flights.pop(flight.drone_id, None)
+        d.unclaim(flight.drone_id)
         d.journal.post(partial(set_mission_state, mission_id=flight.mission_id,
                                to_state=MissionState.FAILED, actor=DISPATCHER,
                                message="not in the air after the restart"),

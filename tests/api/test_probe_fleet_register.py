@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.api.harness import running_api
 from tests.api.test_hostile_inputs import assert_problem
 
-DRONE = {"system_id": 7, "name": "probe-7", "base_latitude_deg": 37.5,
+DRONE = {"drone_id": 7, "name": "probe-7", "base_latitude_deg": 37.5,
          "base_longitude_deg": 122.1}
 
 

@@ -81,7 +81,7 @@ async def test_a_frame_captured_before_a_restart_is_refused_after_it(tmp_path: P
         recordings_dir=tmp_path / "recordings",
         signing_master_key_hex=MASTER.hex(),
         links=[f"udpin:127.0.0.1:{port}"],
-        vehicles=[{"system_id": 1, "name": "Drone 1", "base_latitude_deg": 31.2,
+        vehicles=[{"drone_id": 1, "name": "Drone 1", "base_latitude_deg": 31.2,
                    "base_longitude_deg": 121.4}],
     )
     drone = Channel(system_id=1, component_id=1, signing_key=drone_key(MASTER, 1))

@@ -36,14 +36,14 @@ async def test_handover_street_landing_and_patrol_launch_go_ahead_while_the_stor
                            title="110: held store, pilot takes over"), actor="operator.li")
         case_id = report.incident.id
         await w.sortie_is(case_id, "on_scene", timeout_s=60)  # far from its base
-        first = w.sortie(case_id).vehicle_system_id
+        first = w.sortie(case_id).drone_id
         assert first in (1, 2), w.sortie(case_id)
         other = 3 - first
         vehicle = w.fleet.vehicles[first]
         with w.store.transaction() as s:
             patrol = create_patrol(s, PatrolScheduleCreate(
                 name="harbour", template_id="CTY-05", cron="0 6 * * *",
-                inputs={"points": ROUTE}, vehicle_system_id=other), created_by="chief")
+                inputs={"points": ROUTE}, drone_id=other), created_by="chief")
 
         telemetry: list[float] = []
 
@@ -90,6 +90,6 @@ async def test_handover_street_landing_and_patrol_launch_go_ahead_while_the_stor
             runs = list_patrol_runs(s, schedule_id=patrol.id)
         assert "vehicle.take_over" in actions and "vehicle.status" in actions
         assert [r.id for r in runs] == [run_id]
-        assert runs[0].status in ("launched", "completed") and runs[0].vehicle_system_id == other
+        assert runs[0].status in ("launched", "completed") and runs[0].drone_id == other
         took = [e for e in w.events if e.get("code") == "pilot.took_over"]
         assert len(took) == 1 and took[0]["pilot"] == "pilot.wang" and took[0]["drone_id"] == first
