@@ -131,7 +131,7 @@ async def run_simulators(count: int) -> None:
             )
             for i in range(count)
         ]
-        print(json.dumps([[s.system_id, s.address, list(s.home)] for s in sims]), flush=True)
+        print(json.dumps([[s.drone_id, s.address, list(s.home)] for s in sims]), flush=True)
         await asyncio.to_thread(sys.stdin.read)
 
 
@@ -149,7 +149,7 @@ async def start_simulators(
             )
             for i in range(count)
         ]
-        return [(s.system_id, s.address, list(s.home)) for s in sims]
+        return [(s.drone_id, s.address, list(s.home)) for s in sims]
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         __file__,
@@ -295,12 +295,12 @@ async def main(args: argparse.Namespace) -> None:
             accounts.ensure_user(
                 services, UserCreate(username="observer", password=PASSWORD, role=Role.OBSERVER)
             )
-            for system_id, _, home in sims:
+            for drone_id, _, home in sims:
                 register.ensure_vehicle(
                     services,
                     VehicleCreate(
-                        system_id=system_id,
-                        name=f"drone-{system_id}",
+                        drone_id=drone_id,
+                        name=f"drone-{drone_id}",
                         base_latitude_deg=home[0],
                         base_longitude_deg=home[1],
                     ),

@@ -106,7 +106,7 @@ class Report:
     key: str
     mode: str
     incident_id: int = 0
-    system_id: int = 0
+    drone_id: int = 0
     arrived_s: float = 0.0
     times_s: dict[str, float] = field(default_factory=dict)
     first_command: str = ""
@@ -211,14 +211,14 @@ class Platform:
                 f"POST /api/incidents was not accepted: {response.status_code} {response.text}")
         incident = response.json()["incident"]
         r.incident_id = int(incident["id"])
-        drones = [x.get("vehicle_system_id") for x in incident.get("sorties") or []]
+        drones = [x.get("drone_id") for x in incident.get("sorties") or []]
         chosen = (response.json().get("choice") or {}).get("candidates") or [{}]
         # the sortie names its drone once its launch starts; the report's choice names it now
-        drone = (incident.get("vehicle_system_id") or next((d for d in drones if d), None)
-                 or chosen[0].get("system_id"))
+        drone = (incident.get("drone_id") or next((d for d in drones if d), None)
+                 or chosen[0].get("drone_id"))
         require(drone, f"incident {r.incident_id} was given no drone: "
                 f"{incident.get('reason') or incident.get('unassigned')}")
-        r.system_id = int(drone)
+        r.drone_id = int(drone)
 
     async def flying_then_recalled(self, r: Report, timeout_s: float) -> None:
         bad = {"failed", "aborted", "landed"}
@@ -261,7 +261,7 @@ async def platform(tmp: Path, fleet_links: list[tuple[int, str, tuple, str]],
     services.fleet = Fleet(services.bus)
     for sid, _, home, _ in fleet_links:
         register.ensure_vehicle(services, VehicleCreate(
-            system_id=sid, name=f"drone-{sid}", base_latitude_deg=home[0],
+            drone_id=sid, name=f"drone-{sid}", base_latitude_deg=home[0],
             base_longitude_deg=home[1], base_altitude_m=home[2],
             payloads=["camera", "zoom", "thermal", "loudspeaker", "release"]))
     add_dispatcher(services)
@@ -370,10 +370,10 @@ def fill_times(reports: list[Report], arrivals: dict[str, float], wire: list[Wir
         for state in ("launching",):
             if (r.incident_id, state) in steps:
                 t[state] = parse_db_time(steps[(r.incident_id, state)])
-        link = link_of[r.system_id]
+        link = link_of[r.drone_id]
         mine = [w for w in wire if w.link == link and w.t >= r.arrived_s]
         first = next((w for w in mine if is_command(w)), None)
-        require(first, f"no command went out on the wire to drone {r.system_id} after "
+        require(first, f"no command went out on the wire to drone {r.drone_id} after "
                 f"incident {r.incident_id} was reported")
         assert first is not None
         t["first command"] = first.t
@@ -403,7 +403,7 @@ def fill_times(reports: list[Report], arrivals: dict[str, float], wire: list[Wir
                 t["start command"] = start.t
         accepted = next((w for w in mine if not w.up and w.msgid == MSG_HEARTBEAT
                          and w.a == 1 and w.b == AUTO), None)
-        require(accepted, f"drone {r.system_id} never said armed in AUTO for incident "
+        require(accepted, f"drone {r.drone_id} never said armed in AUTO for incident "
                 f"{r.incident_id}")
         assert accepted is not None
         t["armed in AUTO"] = accepted.t
@@ -452,7 +452,7 @@ def show(reports: list[Report]) -> None:
                 print(f"    {label:46s}  not seen")
 
 
-def planning_apart(services: Any, system_id: int, repeat: int = 20) -> None:
+def planning_apart(services: Any, drone_id: int, repeat: int = 20) -> None:
     """Planning and the safety check timed apart, with a drone's real profile and the same
     zones and limits as the dispatcher (they run inside 'choose, plan, check' above)."""
     from jinghang.dispatch.fleetview import drone_profile
@@ -462,8 +462,8 @@ def planning_apart(services: Any, system_id: int, repeat: int = 20) -> None:
 
     d = services.dispatcher
     with services.store.read_session() as s:
-        registered = next(v for v in list_vehicles(s) if v.system_id == system_id)
-    profile = drone_profile(registered, services.fleet.vehicles.get(system_id))
+        registered = next(v for v in list_vehicles(s) if v.drone_id == drone_id)
+    profile = drone_profile(registered, services.fleet.vehicles.get(drone_id))
     playbook = d.playbooks.get("P01")
     whole, check = [], []
     for i in range(repeat):

@@ -48,7 +48,7 @@ def main() -> None:
         path = Path(tmp) / "bench.db"
         store = open_store(f"sqlite:///{path}")
         with store.transaction() as s:
-            missions = [create_mission(s, MissionCreate(vehicle_system_id=i + 1),
+            missions = [create_mission(s, MissionCreate(drone_id=i + 1),
                                        created_by="bench").id for i in range(args.flights)]
         sim_now = [0.0]
         recorder = TrackRecorder(store, monotonic=lambda: sim_now[0])

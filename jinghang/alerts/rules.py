@@ -16,7 +16,7 @@ from jinghang.alerts.codes import CODES, Severity
 from jinghang.events import Event
 
 #: Fields of an event's data that name what it concerns rather than being parameters.
-_WHO = ("system_id", "vehicle_system_id", "case_id", "incident_id")
+_WHO = ("drone_id", "drone_id", "case_id", "incident_id")
 #: Per code, the parameter that tells one cause from another beside the drone and case.
 _CAUSE = {"component.stopped": "component", "patrol.skipped": "patrol_id",
           "patrol.launch_refused": "patrol_id", "link.spoofed_sysid": "link"}
@@ -33,16 +33,16 @@ class Raised:
     params: dict[str, Any]
     severity: Severity
     key: str
-    vehicle_system_id: int | None = None
+    drone_id: int | None = None
     case_id: int | None = None
 
 
-def raised(code: str, params: dict[str, Any], *, vehicle_system_id: int | None = None,
+def raised(code: str, params: dict[str, Any], *, drone_id: int | None = None,
            case_id: int | None = None) -> Raised:
     """The alert for ``code`` with its catalogue severity and a key naming its cause."""
     cause = params.get(_CAUSE.get(code, ""), "")
-    key = f"{code}:{vehicle_system_id or ''}:{case_id or ''}:{cause}"
-    return Raised(code, params, CODES[code].severity, key, vehicle_system_id, case_id)
+    key = f"{code}:{drone_id or ''}:{case_id or ''}:{cause}"
+    return Raised(code, params, CODES[code].severity, key, drone_id, case_id)
 
 
 def _int(value: Any) -> int | None:
@@ -75,22 +75,22 @@ class Rules:
         params = data.get("params")
         if not isinstance(params, dict):
             params = {k: v for k, v in data.items() if k not in (*_WHO, "code", "message")}
-        system_id = _int(data.get("system_id")) or _int(data.get("vehicle_system_id"))
+        drone_id = _int(data.get("drone_id")) or _int(data.get("drone_id"))
         case_id = _int(data.get("case_id")) or _int(data.get("incident_id"))
         params = dict(params)
-        if system_id is not None:
-            params.setdefault("drone", f"#{system_id}")
+        if drone_id is not None:
+            params.setdefault("drone", f"#{drone_id}")
         if case_id is not None:
             params.setdefault("case_id", case_id)
-        return raised(code, params, vehicle_system_id=system_id, case_id=case_id)
+        return raised(code, params, drone_id=drone_id, case_id=case_id)
 
     def _status(self, data: dict[str, Any]) -> list[Raised]:
         event = data.get("event")
-        system_id = _int(data.get("system_id"))
-        if event == "link_lost" and system_id is not None:
+        drone_id = _int(data.get("drone_id"))
+        if event == "link_lost" and drone_id is not None:
             return [raised("vehicle.link_lost",
-                           {"drone": f"#{system_id}", "silent_s": data.get("silent_s")},
-                           vehicle_system_id=system_id)]
+                           {"drone": f"#{drone_id}", "silent_s": data.get("silent_s")},
+                           drone_id=drone_id)]
         if event == "link_error":
             link = str(data.get("link", "?"))
             return [raised("component.stopped",
@@ -98,27 +98,27 @@ class Rules:
         return []
 
     def _telemetry(self, data: dict[str, Any]) -> list[Raised]:
-        system_id = _int(data.get("system_id"))
-        if system_id is None:
+        drone_id = _int(data.get("drone_id"))
+        if drone_id is None:
             return []
         out: list[Raised] = []
         battery = data.get("battery_pct")
         if isinstance(battery, (int, float)) and battery >= 0:
-            if battery < self.battery_low_pct and system_id not in self._low:
-                self._low.add(system_id)
+            if battery < self.battery_low_pct and drone_id not in self._low:
+                self._low.add(drone_id)
                 out.append(raised("vehicle.battery_low",
-                                  {"drone": f"#{system_id}", "battery_pct": round(battery)},
-                                  vehicle_system_id=system_id))
+                                  {"drone": f"#{drone_id}", "battery_pct": round(battery)},
+                                  drone_id=drone_id))
             elif battery >= self.battery_low_pct + BATTERY_CLEAR_MARGIN_PCT:
-                self._low.discard(system_id)
+                self._low.discard(drone_id)
         altitude = data.get("relative_altitude_m")
         if isinstance(altitude, (int, float)):
-            if altitude > self.altitude_ceiling_m and system_id not in self._high:
-                self._high.add(system_id)
+            if altitude > self.altitude_ceiling_m and drone_id not in self._high:
+                self._high.add(drone_id)
                 out.append(raised("vehicle.above_ceiling",
-                                  {"drone": f"#{system_id}", "altitude_m": round(altitude),
+                                  {"drone": f"#{drone_id}", "altitude_m": round(altitude),
                                    "ceiling_m": round(self.altitude_ceiling_m)},
-                                  vehicle_system_id=system_id))
+                                  drone_id=drone_id))
             elif altitude <= self.altitude_ceiling_m - CEILING_CLEAR_MARGIN_M:
-                self._high.discard(system_id)
+                self._high.discard(drone_id)
         return out

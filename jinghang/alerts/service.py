@@ -40,18 +40,18 @@ class AlertService:
         self.started = asyncio.Event()
         self._names: dict[int, str] = {}
 
-    def _drone_name(self, system_id: int) -> str:
-        name = self._names.get(system_id)
+    def _drone_name(self, drone_id: int) -> str:
+        name = self._names.get(drone_id)
         if name is None:
             with self.store.read_session() as s:
-                self._names = {v.system_id: v.name for v in list_vehicles(s)}
-            name = self._names.get(system_id, f"#{system_id}")
+                self._names = {v.drone_id: v.name for v in list_vehicles(s)}
+            name = self._names.get(drone_id, f"#{drone_id}")
         return name
 
     def _params(self, alert: Raised) -> dict[str, Any]:
         params = dict(alert.params)
-        if alert.vehicle_system_id is not None and str(params.get("drone", "#")).startswith("#"):
-            params["drone"] = self._drone_name(alert.vehicle_system_id)
+        if alert.drone_id is not None and str(params.get("drone", "#")).startswith("#"):
+            params["drone"] = self._drone_name(alert.drone_id)
         return params
 
     @staticmethod
@@ -60,7 +60,7 @@ class AlertService:
         return store_raise(
             session, key=alert.key, code=alert.code, severity=alert.severity.value,
             params=params, message=english(alert.code, params),
-            vehicle_system_id=alert.vehicle_system_id, case_id=alert.case_id)
+            drone_id=alert.drone_id, case_id=alert.case_id)
 
     def _stored(self, result: tuple[AlertPublic, bool]) -> None:
         stored, new = result
@@ -91,10 +91,10 @@ class AlertService:
         self.writer.post(job, what=f"alert {alert.code}", on_done=self._stored)
 
     def raise_code(self, code: str, params: dict[str, Any], *,
-                   vehicle_system_id: int | None = None, case_id: int | None = None
+                   drone_id: int | None = None, case_id: int | None = None
                    ) -> AlertPublic:
         """Raise ``code`` (one of :data:`~jinghang.alerts.codes.CODES`) with ``params``."""
-        return self.raise_alert(raised(code, params, vehicle_system_id=vehicle_system_id,
+        return self.raise_alert(raised(code, params, drone_id=drone_id,
                                        case_id=case_id))
 
     def acknowledge(self, alert_id: int, *, username: str) -> AlertPublic:

@@ -25,7 +25,7 @@ SERVE_EXAMPLE = """example jinghang.toml:
   password = "change this at once"
   role = "commander"                # admin | commander | pilot | observer
   [[vehicles]]
-  system_id = 1
+  drone_id = 1
   name = "Weihai-1"
   base_latitude_deg = 37.505
   base_longitude_deg = 122.130

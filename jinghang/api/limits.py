@@ -18,7 +18,7 @@ RowIdFilter = Annotated[
     int | None, Query(ge=1, le=MAX_DB_INT, description="a stored id, 1..2^63-1")
 ]
 #: An optional filter on a MAVLink system id.
-SystemIdFilter = Annotated[int | None, Query(ge=1, le=255, description="MAVLink system id")]
+DroneIdFilter = Annotated[int | None, Query(ge=1, le=255, description="MAVLink system id")]
 #: How many rows to skip.
 Offset = Annotated[int, Query(ge=0, le=MAX_DB_INT, description="rows to skip, 0..2^63-1")]
 #: Entries after this sequence number.

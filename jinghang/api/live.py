@@ -76,7 +76,7 @@ def state_to_dict(state: Any) -> dict[str, Any]:
 
 
 def live_vehicles(services: Any) -> dict[int, Any]:
-    """``system_id -> Vehicle`` of the fleet's live links (empty without a fleet)."""
+    """``drone_id -> Vehicle`` of the fleet's live links (empty without a fleet)."""
     fleet = getattr(services, "fleet", None)
     if fleet is None:
         return {}

@@ -47,13 +47,13 @@ class FlightRecording:
         sortie_id = data.get("id")
         incident_id = data.get("incident_id")
         state = data.get("state")
-        system_id = data.get("vehicle_system_id")
+        drone_id = data.get("drone_id")
         if data.get("code") != "sortie.state" or not isinstance(sortie_id, int):
             return
         if not isinstance(incident_id, int):
             return
-        if state in STARTS and system_id is not None and sortie_id not in self.recording:
-            self._start(sortie_id, incident_id, str(system_id))
+        if state in STARTS and drone_id is not None and sortie_id not in self.recording:
+            self._start(sortie_id, incident_id, str(drone_id))
         elif state in ENDS and sortie_id in self.recording:
             drone_id = self.recording.pop(sortie_id)
             gateway = self.services.video_gateway
@@ -95,13 +95,13 @@ class FlightRecording:
         alerts = self.services.alerts
         if alerts is not None:
             alerts.raise_code("recording.failed", {"drone": f"#{drone_id}", "error": error},
-                              vehicle_system_id=int(drone_id) if drone_id.isdigit() else None,
+                              drone_id=int(drone_id) if drone_id.isdigit() else None,
                               case_id=incident_id)
 
     def segment_closed(
         self,
         incident_id: int | None,
-        system_id: int,
+        drone_id: int,
         path: Path,
         sha256_hex: str,
         meta: dict[str, Any],
@@ -109,7 +109,7 @@ class FlightRecording:
         """Store the segment with the previous one's hash and put it in the audit trail."""
         services = self.services
         with services.store.read_session() as session:
-            earlier = list_recordings(session, vehicle_system_id=system_id, incident_id=incident_id)
+            earlier = list_recordings(session, drone_id=drone_id, incident_id=incident_id)
         prev = earlier[-1].sha256 if earlier else ""
         start = meta.get("start_time_s")
         end = meta.get("end_time_s")
@@ -117,7 +117,7 @@ class FlightRecording:
             add_recording(
                 session,
                 RecordingCreate(
-                    vehicle_system_id=system_id,
+                    drone_id=drone_id,
                     incident_id=incident_id,
                     segment_path=str(path),
                     sha256=sha256_hex,
@@ -135,7 +135,7 @@ class FlightRecording:
             target_type="incident",
             target_id=str(incident_id or ""),
             details={
-                "vehicle_system_id": system_id,
+                "drone_id": drone_id,
                 "path": str(path),
                 "sha256": sha256_hex,
                 "prev_sha256": prev,

@@ -28,7 +28,7 @@ class VehicleExists(JinghangError):
 
 
 class VehicleCreate(BaseModel):
-    system_id: int = Field(ge=1, le=255)
+    drone_id: int = Field(ge=1, le=255)
     name: str = Field(min_length=1, max_length=64)
     connection: str = Field(default="", max_length=256)
     base_latitude_deg: float = Field(ge=-90, le=90)
@@ -47,7 +47,7 @@ class VehicleUpdate(BaseModel):
 
 
 class VehicleView(BaseModel):
-    system_id: int
+    drone_id: int
     name: str
     registered: bool
     status: str
@@ -62,7 +62,7 @@ class VehicleView(BaseModel):
 
 
 _REGISTER_COLUMNS = (
-    Vehicle.system_id,
+    Vehicle.drone_id,
     Vehicle.name,
     Vehicle.status,
     Vehicle.base_latitude_deg,
@@ -73,15 +73,15 @@ _REGISTER_COLUMNS = (
 
 
 def _view_dict(
-    row: Any | None, system_id: int, vehicle: Any | None, busy_with: str | None = None
+    row: Any | None, drone_id: int, vehicle: Any | None, busy_with: str | None = None
 ) -> dict[str, Any]:
     """One fleet entry as plain JSON (the shape of :class:`VehicleView`)."""
     live = state_to_dict(vehicle.state) if vehicle is not None else None
     connected = live is not None and not live.get("link_lost", False)
     if row is None:
         return {
-            "system_id": system_id,
-            "name": f"drone-{system_id}",
+            "drone_id": drone_id,
+            "name": f"drone-{drone_id}",
             "registered": False,
             "status": "unregistered",
             "base_latitude_deg": None,
@@ -93,7 +93,7 @@ def _view_dict(
             "busy_with": busy_with,
         }
     return {
-        "system_id": row.system_id,
+        "drone_id": row.drone_id,
         "name": row.name,
         "registered": True,
         "status": row.status,
@@ -113,8 +113,8 @@ def busy_of(services: Services) -> dict[int, str]:
     return dict(getattr(dispatcher, "busy", {}) or {}) if dispatcher is not None else {}
 
 
-def _view(row: Any | None, system_id: int, vehicle: Any | None, services: Services) -> VehicleView:
-    return VehicleView(**_view_dict(row, system_id, vehicle, busy_of(services).get(system_id)))
+def _view(row: Any | None, drone_id: int, vehicle: Any | None, services: Services) -> VehicleView:
+    return VehicleView(**_view_dict(row, drone_id, vehicle, busy_of(services).get(drone_id)))
 
 
 def fleet_view(services: Services, busy: dict[int, str] | None = None) -> list[dict[str, Any]]:
@@ -124,15 +124,15 @@ def fleet_view(services: Services, busy: dict[int, str] | None = None) -> list[d
     live = live_vehicles(services)
     with services.store.read_session() as session:
         rows = session.execute(
-            select(*_REGISTER_COLUMNS).order_by(Vehicle.system_id)  # type: ignore[call-overload]
+            select(*_REGISTER_COLUMNS).order_by(Vehicle.drone_id)  # type: ignore[call-overload]
         ).all()
     if busy is None:
         busy = busy_of(services)
     views = [
-        _view_dict(row, row.system_id, live.get(row.system_id), busy.get(row.system_id))
+        _view_dict(row, row.drone_id, live.get(row.drone_id), busy.get(row.drone_id))
         for row in rows
     ]
-    known = {row.system_id for row in rows}
+    known = {row.drone_id for row in rows}
     views += [
         _view_dict(None, sid, v, busy.get(sid))
         for sid, v in sorted(live.items())
@@ -141,38 +141,38 @@ def fleet_view(services: Services, busy: dict[int, str] | None = None) -> list[d
     return views
 
 
-def vehicle_view(services: Services, system_id: int) -> VehicleView:
-    vehicle = live_vehicles(services).get(system_id)
+def vehicle_view(services: Services, drone_id: int) -> VehicleView:
+    vehicle = live_vehicles(services).get(drone_id)
     with services.store.read_session() as session:
-        row = session.exec(select(Vehicle).where(Vehicle.system_id == system_id)).first()
+        row = session.exec(select(Vehicle).where(Vehicle.drone_id == drone_id)).first()
     if row is None and vehicle is None:
         raise VehicleNotFound(
-            f"no vehicle with system id {system_id}", field="system_id", value=system_id
+            f"no vehicle with system id {drone_id}", field="drone_id", value=drone_id
         )
-    return _view(row, system_id, vehicle, services)
+    return _view(row, drone_id, vehicle, services)
 
 
 def register_vehicle(services: Services, new: VehicleCreate) -> VehicleView:
     with services.store.session() as session:
-        if session.exec(select(Vehicle).where(Vehicle.system_id == new.system_id)).first():
+        if session.exec(select(Vehicle).where(Vehicle.drone_id == new.drone_id)).first():
             raise VehicleExists(
-                f"system id {new.system_id} is already registered",
-                field="system_id",
-                value=new.system_id,
+                f"system id {new.drone_id} is already registered",
+                field="drone_id",
+                value=new.drone_id,
             )
         session.add(Vehicle(**new.model_dump()))
         session.commit()
-    return vehicle_view(services, new.system_id)
+    return vehicle_view(services, new.drone_id)
 
 
-def update_vehicle(services: Services, system_id: int, change: VehicleUpdate) -> VehicleView:
+def update_vehicle(services: Services, drone_id: int, change: VehicleUpdate) -> VehicleView:
     with services.store.session() as session:
-        row = session.exec(select(Vehicle).where(Vehicle.system_id == system_id)).first()
+        row = session.exec(select(Vehicle).where(Vehicle.drone_id == drone_id)).first()
         if row is None:
             raise VehicleNotFound(
-                f"no registered vehicle with system id {system_id}",
-                field="system_id",
-                value=system_id,
+                f"no registered vehicle with system id {drone_id}",
+                field="drone_id",
+                value=drone_id,
             )
         if change.status is not None:
             row.status = str(change.status)
@@ -183,14 +183,14 @@ def update_vehicle(services: Services, system_id: int, change: VehicleUpdate) ->
         row.updated_at = utc_now()
         session.add(row)
         session.commit()
-    return vehicle_view(services, system_id)
+    return vehicle_view(services, drone_id)
 
 
-def is_registered(services: Services, system_id: int) -> bool:
-    """Whether ``system_id`` is in the register (the fleet's link trust asks this)."""
+def is_registered(services: Services, drone_id: int) -> bool:
+    """Whether ``drone_id`` is in the register (the fleet's link trust asks this)."""
     with services.store.read_session() as session:
         row = session.execute(
-            select(Vehicle.system_id).where(Vehicle.system_id == system_id)  # type: ignore[call-overload]
+            select(Vehicle.drone_id).where(Vehicle.drone_id == drone_id)  # type: ignore[call-overload]
         ).first()
     return row is not None
 
@@ -198,6 +198,6 @@ def is_registered(services: Services, system_id: int) -> bool:
 def ensure_vehicle(services: Services, new: VehicleCreate) -> None:
     """Register the vehicle unless its system id already is (start-up fleet)."""
     with services.store.session() as session:
-        if session.exec(select(Vehicle).where(Vehicle.system_id == new.system_id)).first() is None:
+        if session.exec(select(Vehicle).where(Vehicle.drone_id == new.drone_id)).first() is None:
             session.add(Vehicle(**new.model_dump()))
             session.commit()

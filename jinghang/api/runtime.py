@@ -48,10 +48,10 @@ def build_services(settings: ServeSettings, *, clock: Clock | None = None) -> Se
     for vehicle in settings.vehicles:
         register.ensure_vehicle(services, vehicle)
     services.fleet = Fleet.from_settings(
-        settings, bus, registered=lambda system_id: register.is_registered(services, system_id)
+        settings, bus, registered=lambda drone_id: register.is_registered(services, drone_id)
     )
     add_dispatcher(services, clock=clock)
-    add_video(services, {v.system_id: v.video_source_url for v in settings.vehicles})
+    add_video(services, {v.drone_id: v.video_source_url for v in settings.vehicles})
     return services
 
 
@@ -67,8 +67,8 @@ def add_video(services: Services, sources: dict[int, str]) -> None:
 
     gateway = services.video_gateway or VideoGateway.from_settings(services.settings)
     services.video_gateway = gateway
-    for system_id, url in sorted(sources.items()):
-        gateway.add_drone(str(system_id), url, fleet_osd_source(services, str(system_id)))
+    for drone_id, url in sorted(sources.items()):
+        gateway.add_drone(str(drone_id), url, fleet_osd_source(services, str(drone_id)))
     recorder = FlightRecording(services, Path(services.settings.recordings_dir))
     services.runners["flight-recording"] = recorder.run
     if services.settings.gb28181.enabled:

@@ -79,7 +79,7 @@ def mission_track_geojson(services: Services, mission_id: int) -> dict[str, Any]
         mission_id=mission_id,
         incident_id=mission.incident_id,
         patrol_run_id=mission.patrol_run_id,
-        vehicle_system_id=mission.vehicle_system_id,
+        drone_id=mission.drone_id,
         start_time=start.isoformat(),
         times=[_utc(p.time).isoformat() for p in points],
     )

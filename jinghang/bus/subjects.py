@@ -62,7 +62,7 @@ NO_KEY = "_"
 class TelemetryData(TypedDict):
     """``telemetry``: a drone's state (``VehicleState.to_dict()``), a few times a second."""
 
-    system_id: int
+    drone_id: int
     lat_deg: NotRequired[float | None]
     lon_deg: NotRequired[float | None]
 
@@ -77,7 +77,7 @@ class DetectionData(TypedDict):
 class VehicleStatusData(TypedDict):
     """``vehicle.status``: mode, arming, link lost/recovered, register status changes."""
 
-    system_id: int | None
+    drone_id: int | None
     event: NotRequired[str]
     status: NotRequired[str]
     from_status: NotRequired[str | None]
@@ -86,7 +86,7 @@ class VehicleStatusData(TypedDict):
 class MissionProgressData(TypedDict):
     """``mission.progress``: the current item of a drone's mission (vehicle or dispatcher)."""
 
-    system_id: int
+    drone_id: int
     seq: NotRequired[int]
     current_seq: NotRequired[int]
     sortie_id: NotRequired[int | None]
@@ -95,7 +95,7 @@ class MissionProgressData(TypedDict):
 class CommandRequestData(TypedDict):
     """A command for a drone's link worker (not yet on the in-process bus: direct calls)."""
 
-    system_id: int
+    drone_id: int
     command: str
     actor: str
     params: dict[str, Any]
@@ -105,7 +105,7 @@ class CommandRequestData(TypedDict):
 class CommandResultData(TypedDict):
     """``command``: a command's outcome as acknowledged (or not) by the vehicle."""
 
-    system_id: int
+    drone_id: int
     command: str
     actor: str | None
     params: dict[str, Any]
@@ -149,7 +149,7 @@ class FlightAlarmData(TypedDict):
     """``flight.alarm``: a flight-core alarm (link trust, rejected mission, ...)."""
 
     code: str
-    system_id: int | None
+    drone_id: int | None
     message: str
     params: dict[str, Any]
     severity: str
@@ -169,17 +169,17 @@ _STR = (str,)
 _OPT_STR = (str, type(None))
 _OBJ = (dict,)
 REQUIRED_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
-    "telemetry": {"system_id": _INT},
-    "vehicle.status": {"system_id": _OPT_INT},
-    "mission.progress": {"system_id": _INT},
-    "command": {"system_id": _INT, "command": _STR, "actor": _OPT_STR, "params": _OBJ},
-    "command.request": {"system_id": _INT, "command": _STR, "actor": _STR, "params": _OBJ,
+    "telemetry": {"drone_id": _INT},
+    "vehicle.status": {"drone_id": _OPT_INT},
+    "mission.progress": {"drone_id": _INT},
+    "command": {"drone_id": _INT, "command": _STR, "actor": _OPT_STR, "params": _OBJ},
+    "command.request": {"drone_id": _INT, "command": _STR, "actor": _STR, "params": _OBJ,
                         "request_id": _STR},
     "incident": {"id": _INT, "state": _STR},
     "case": {"code": _STR},
     "sortie": {"code": _STR},
     "patrol": {"code": _STR},
-    "flight.alarm": {"code": _STR, "system_id": _OPT_INT, "message": _STR, "params": _OBJ,
+    "flight.alarm": {"code": _STR, "drone_id": _OPT_INT, "message": _STR, "params": _OBJ,
                      "severity": _STR},
 }
 
@@ -212,18 +212,18 @@ class Route:
 
 
 ROUTES: dict[str, Route] = {r.topic: r for r in (
-    Route("telemetry", "telemetry", "system_id", durable=False),
+    Route("telemetry", "telemetry", "drone_id", durable=False),
     Route("video.detection", "video", "drone_id", durable=False),
-    Route("vehicle.status", "vehicle", "system_id", durable=True),
-    Route("mission.progress", "mission", "system_id", durable=True),
-    Route("command", "cmd", "system_id", durable=True, suffix=".result"),
-    Route("command.request", "cmd", "system_id", durable=True),
+    Route("vehicle.status", "vehicle", "drone_id", durable=True),
+    Route("mission.progress", "mission", "drone_id", durable=True),
+    Route("command", "cmd", "drone_id", durable=True, suffix=".result"),
+    Route("command.request", "cmd", "drone_id", durable=True),
     Route("incident", "case", "id", durable=True),
     Route("case", "casenote", "case_id", durable=True),
     Route("sortie", "sortie", "id", durable=True),
     Route("patrol", "patrol", "patrol_id", durable=True),
     Route("alert", "alert", None, durable=True),
-    Route("flight.alarm", "alarm", "system_id", durable=True),
+    Route("flight.alarm", "alarm", "drone_id", durable=True),
     Route("audit", "audit", None, durable=True),
 )}
 OTHER_ROOT = "x"

@@ -126,8 +126,8 @@ def decide(
     aside = set_aside_now(demand, now)
     statuses = [
         replace(d, busy_with=d.busy_with or "set aside: it refused this incident")
-        if d.system_id in aside else d
-        for d in drones if only is None or d.system_id == only
+        if d.drone_id in aside else d
+        for d in drones if only is None or d.drone_id == only
     ]
     choice = choose_drones(statuses, task_for(demand.playbook, demand.point, limits,
                                               demand.part), no_fly)
@@ -135,22 +135,22 @@ def decide(
     for candidate in choice.candidates:
         try:
             plan = plan_incident_flight(demand.playbook, demand.point,
-                                        profile_of(candidate.system_id), limits=limits,
+                                        profile_of(candidate.drone_id), limits=limits,
                                         no_fly=no_fly, area=demand.area,  # type: ignore[arg-type]
                                         part=demand.part)
         except EnergyError as exc:  # the next drone may have more battery
-            extra.append({"system_id": candidate.system_id, "drone": candidate.name,
+            extra.append({"drone_id": candidate.drone_id, "drone": candidate.name,
                           "code": "drone.battery_short", "params": {}, "reason": exc.message})
             continue
         except MissionError as exc:  # the flight itself is unsafe, whoever flies it
-            extra.append({"system_id": None, "drone": "", "code": "case.flight_refused",
+            extra.append({"drone_id": None, "drone": "", "code": "case.flight_refused",
                           "params": {"message": exc.message},
                           "reason": f"the first flight is refused: {exc.message}"})
             break
         return Assign(demand, candidate, plan, choice)
     reasons = [r.as_reason() for r in choice.rejected] + extra
     if not reasons:
-        reasons = [{"system_id": None, "drone": "", "code": "case.no_drones", "params": {},
+        reasons = [{"drone_id": None, "drone": "", "code": "case.no_drones", "params": {},
                     "reason": "no drones in the fleet"}]
     return Unassigned(demand, choice, reasons)
 
@@ -158,6 +158,6 @@ def decide(
 def reasons_changed(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> bool:
     """Whether the unassigned reasons differ in who and why (not in the figures)."""
     def key(reasons: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
-        return [(r.get("system_id"), r.get("code")) for r in reasons]
+        return [(r.get("drone_id"), r.get("code")) for r in reasons]
 
     return key(old) != key(new)

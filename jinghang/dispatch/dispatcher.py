@@ -254,21 +254,21 @@ class Dispatcher:
                   if not vehicle.state.link_lost}
         self.register.safe_sync(self.busy, self.flights, linked)
 
-    def tag_of(self, system_id: int) -> tuple[int | None, int | None]:
-        """(case id, mission id) a command to ``system_id`` belongs to now."""
-        return self._tags.get(system_id, (None, None))
+    def tag_of(self, drone_id: int) -> tuple[int | None, int | None]:
+        """(case id, mission id) a command to ``drone_id`` belongs to now."""
+        return self._tags.get(drone_id, (None, None))
 
-    def claim(self, system_id: int, label: str, *, incident_id: int | None = None,
+    def claim(self, drone_id: int, label: str, *, incident_id: int | None = None,
               mission_id: int | None = None) -> None:
         """Mark a drone as taken (``label``: "incident 4", "patrol run 2")."""
-        self.busy[system_id] = label
+        self.busy[drone_id] = label
         if mission_id is not None or incident_id is not None:
-            self._tags[system_id] = (incident_id, mission_id)
+            self._tags[drone_id] = (incident_id, mission_id)
 
-    def unclaim(self, system_id: int) -> None:
+    def unclaim(self, drone_id: int) -> None:
         """The drone is free again (not followed any more)."""
-        self.busy.pop(system_id, None)
-        self._tags.pop(system_id, None)
+        self.busy.pop(drone_id, None)
+        self._tags.pop(drone_id, None)
 
     def _registered(self) -> list[Any]:
         with self.store.read_session() as s:
@@ -294,18 +294,18 @@ class Dispatcher:
         parts, _ = self.plan_work(playbook.id, point, case.area)
         return self.choose(board_task(playbook, point, self.limits, parts[0]))
 
-    def profile(self, system_id: int) -> DroneProfile:
+    def profile(self, drone_id: int) -> DroneProfile:
         """What planning needs to know of a drone (home, battery, speed, endurance)."""
-        registered = next(v for v in self._registered() if v.system_id == system_id)
-        return drone_profile(registered, self.fleet.vehicles.get(system_id), self.energy)
+        registered = next(v for v in self._registered() if v.drone_id == drone_id)
+        return drone_profile(registered, self.fleet.vehicles.get(drone_id), self.energy)
 
-    def landed(self, system_id: int, sortie_id: int | None) -> None:
+    def landed(self, drone_id: int, sortie_id: int | None) -> None:
         """A drone is down: ``landed_away`` or home again (see :mod:`landings`)."""
-        self.landings.landed(system_id, sortie_id)
+        self.landings.landed(drone_id, sortie_id)
 
-    def mark_recovered(self, system_id: int, *, actor: str) -> None:
+    def mark_recovered(self, drone_id: int, *, actor: str) -> None:
         """A user says a drone that landed away is back at its base (carried home)."""
-        self.landings.mark_recovered(system_id, actor=actor)
+        self.landings.mark_recovered(drone_id, actor=actor)
 
     # ------------------------------------------------------------------ cases
 
@@ -314,7 +314,7 @@ class Dispatcher:
         playbook's payloads, the one whose battery gives the longest time at the scene now
         (a 30-minute multirotor at the point when there is none)."""
         playbook = self.playbooks.get(playbook_id)
-        fit = [self.profile(d.system_id) for d in self.statuses()
+        fit = [self.profile(d.drone_id) for d in self.statuses()
                if d.registered_available and set(playbook.payloads) <= set(d.payloads)]
         if not fit:
             return DroneProfile(0, (point[0], point[1], 0.0), 100.0)
@@ -345,7 +345,7 @@ class Dispatcher:
                 "total_time_s": round(total_s, 1),
                 "battery_budget_s": round(battery_budget_s(reference, point, self.limits,
                                                            altitude_m), 1),
-                "reference_system_id": reference.system_id or None}
+                "reference_system_id": reference.drone_id or None}
 
     async def report_incident(self, data: IncidentCreate, *, actor: str) -> Report:
         """Record a case with one sortie per battery-sized part of its work and decide at
@@ -398,10 +398,10 @@ class Dispatcher:
         for part in parts:
             sortie = by_id.get(part.get("sortie_id") or 0)
             part["state"] = sortie.state if sortie else None
-            part["vehicle_system_id"] = sortie.vehicle_system_id if sortie else None
+            part["drone_id"] = sortie.drone_id if sortie else None
         return {"parts": parts, "sortie_count": len(parts),
-                "drones": sorted({p["vehicle_system_id"] for p in parts
-                                  if p["vehicle_system_id"] is not None})}
+                "drones": sorted({p["drone_id"] for p in parts
+                                  if p["drone_id"] is not None})}
 
     def _open(self, incident_id: int) -> IncidentPublic:
         case = self.journal.case(incident_id)
@@ -410,7 +410,7 @@ class Dispatcher:
                               value=incident_id, code="case.not_open")
         return case
 
-    async def add_sortie(self, incident_id: int, *, actor: str, system_id: int | None = None,
+    async def add_sortie(self, incident_id: int, *, actor: str, drone_id: int | None = None,
                          playbook_id: str | None = None) -> IncidentPublic:
         """Another sortie for an open case: a named drone (checked now; refused with its
         reason) or the best one when it frees. A case waiting for a drone gets the named
@@ -421,17 +421,17 @@ class Dispatcher:
         waiting = next((d for d in _order(self.demands.values())
                         if d.case_id == incident_id and d.held_system_id is None
                         and d.playbook.id == playbook.id), None)
-        if system_id is not None:
+        if drone_id is not None:
             probe = waiting or Demand(incident_id, 0, playbook, point, case.priority,
                                       case.area, actor)
             decision = decide(probe, self.statuses(), limits=self.limits, no_fly=self.no_fly,
-                              profile_of=self.profile, now=self.clock.now(), only=system_id)
+                              profile_of=self.profile, now=self.clock.now(), only=drone_id)
             if isinstance(decision, Unassigned):
                 first = decision.reasons[0] if decision.reasons else {
                     "code": "drone.unknown", "params": {}, "reason": "not in the fleet"}
                 raise NoDroneAvailable(
-                    f"vehicle {system_id} cannot fly incident {incident_id}: {first['reason']}",
-                    field="system_id", value=system_id, code=str(first["code"]),
+                    f"vehicle {drone_id} cannot fly incident {incident_id}: {first['reason']}",
+                    field="drone_id", value=drone_id, code=str(first["code"]),
                     params=first.get("params", {}), rejected=decision.reasons)
         if waiting is None:
             def record(s: Session) -> SortiePublic:
@@ -440,7 +440,7 @@ class Dispatcher:
                 append_audit(s, actor=actor, action="incident.add_sortie",
                              target_type="incident", target_id=incident_id,
                              details={"sortie_id": sortie.id, "playbook_id": playbook.id,
-                                      "vehicle_system_id": system_id})
+                                      "drone_id": drone_id})
                 return sortie
 
             sortie = await self.journal.write(record, what=f"sortie for incident {incident_id}")
@@ -453,11 +453,11 @@ class Dispatcher:
                                       action="incident.dispatch_drone", target_type="incident",
                                       target_id=incident_id,
                                       details={"sortie_id": waiting.sortie_id,
-                                               "vehicle_system_id": system_id}),
+                                               "drone_id": drone_id}),
                               what=f"dispatch of a drone for incident {incident_id}")
-        if system_id is not None:
+        if drone_id is not None:
             decision = decide(waiting, self.statuses(), limits=self.limits, no_fly=self.no_fly,
-                              profile_of=self.profile, now=self.clock.now(), only=system_id)
+                              profile_of=self.profile, now=self.clock.now(), only=drone_id)
             if isinstance(decision, Assign):
                 self._assign(decision, actor=actor)
         else:
@@ -486,13 +486,13 @@ class Dispatcher:
                          and f.sortie_id is not None and f.phase < Phase.RETURNING), None)
         if watching is None or watching.run is None:
             return False
-        vehicle = self.fleet.vehicles.get(watching.system_id)
+        vehicle = self.fleet.vehicles.get(watching.drone_id)
         if vehicle is None or vehicle.state.battery_pct is None:
             return False
         home_s = measure(watching.run.route(), Phase.RETURNING, vehicle.state).time_home_s
         leave_in_s = must_leave_in_s(battery_pct=vehicle.state.battery_pct,
                                      reserve_pct=self.limits.reserve_pct,
-                                     endurance_s=self.profile(watching.system_id).endurance_s,
+                                     endurance_s=self.profile(watching.drone_id).endurance_s,
                                      home_time_s=home_s)
         best = self.choose(board_task(demand.playbook, demand.point, self.limits, part)).best
         if best is None:
@@ -532,7 +532,7 @@ class Dispatcher:
 
     def _assign(self, decision: Assign, *, actor: str) -> None:
         demand, candidate = decision.demand, decision.candidate
-        sid = candidate.system_id
+        sid = candidate.drone_id
         self.claim(sid, f"incident {demand.case_id}")
         if demand.reasons:  # it waited: the case is no longer unassigned
             self.journal.post(partial(update_incident_fields, incident_id=demand.case_id,
@@ -544,12 +544,12 @@ class Dispatcher:
             demand.held_system_id = sid
             self.journal.move_sortie(demand.sortie_id, S.WAITING_PILOT, actor=actor,
                                      reason=candidate.why(), data=decision.choice.to_dict(),
-                                     vehicle_system_id=sid)
+                                     drone_id=sid)
             self.journal.alert("info", f"incident {demand.case_id}: {demand.playbook.id} needs "
                                f"a pilot to confirm the launch of {candidate.name}",
-                               incident_id=demand.case_id, system_id=sid, confirm=True)
+                               incident_id=demand.case_id, drone_id=sid, confirm=True)
             self.journal.event("sortie", "sortie.waiting_pilot", case_id=demand.case_id,
-                               sortie_id=demand.sortie_id, system_id=sid, drone=candidate.name,
+                               sortie_id=demand.sortie_id, drone_id=sid, drone=candidate.name,
                                dispatched_by=demand.dispatched_by)
             return
         self.demands.pop(demand.sortie_id, None)
@@ -575,7 +575,7 @@ class Dispatcher:
                                 code="sortie.confirm_by_dispatcher",
                                 params={"dispatched_by": demand.dispatched_by})
         sid = demand.held_system_id
-        details = {"vehicle_system_id": sid, "sortie_id": demand.sortie_id,
+        details = {"drone_id": sid, "sortie_id": demand.sortie_id,
                    "dispatched_by": demand.dispatched_by, "two_person": True}
 
         def record(s: Session) -> None:
@@ -666,29 +666,29 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ launching
 
-    def _start_launch(self, demand: Demand, system_id: int, plan: MissionPlan, *, actor: str,
+    def _start_launch(self, demand: Demand, drone_id: int, plan: MissionPlan, *, actor: str,
                       confirmed_by: str | None = None, reason: str | None = None) -> None:
         self._launching[demand.sortie_id] = None
-        self.spawn(self._launch(demand, system_id, plan, actor, confirmed_by, reason),
+        self.spawn(self._launch(demand, drone_id, plan, actor, confirmed_by, reason),
                    f"launch incident {demand.case_id} sortie {demand.sortie_id}")
 
-    async def _launch(self, demand: Demand, system_id: int, plan: MissionPlan, actor: str,
+    async def _launch(self, demand: Demand, drone_id: int, plan: MissionPlan, actor: str,
                       confirmed_by: str | None, reason: str | None) -> None:
         case_id, sortie_id = demand.case_id, demand.sortie_id
         mission = await self.journal.write(partial(create_mission, data=MissionCreate(
-            incident_id=case_id, vehicle_system_id=system_id,
+            incident_id=case_id, drone_id=drone_id,
             template_id=plan.template_id or demand.playbook.id,
             pattern=plan.pattern or "", params=dict(plan.params),
             items=items_to_json(plan.items), flight_time_s=plan.flight_time_s,
             distance_m=plan.distance_horizontal_m), created_by=actor),
             what=f"mission of sortie {sortie_id}")
-        flight = Flight(system_id, mission.id, list(plan.items), scene_seq(plan.items),
+        flight = Flight(drone_id, mission.id, list(plan.items), scene_seq(plan.items),
                         return_seq(plan.items), incident_id=case_id, sortie_id=sortie_id)
-        self.claim(system_id, f"incident {case_id}", incident_id=case_id,
+        self.claim(drone_id, f"incident {case_id}", incident_id=case_id,
                    mission_id=mission.id)
         extra: dict[str, Any] = {"confirmed_by": confirmed_by} if confirmed_by else {}
         self.journal.move_sortie(sortie_id, S.LAUNCHING, actor=actor, mission_id=mission.id,
-                                 vehicle_system_id=system_id, reason=reason, **extra)
+                                 drone_id=drone_id, reason=reason, **extra)
         run = self.mission_run(flight, plan, actor=actor)
 
         def uploaded() -> None:
@@ -715,7 +715,7 @@ class Dispatcher:
             await self._launch_refused(demand, flight, run.vehicle, exc)
             return
         recalled_by = self._launching.pop(sortie_id, None)
-        self.flights[system_id] = flight
+        self.flights[drone_id] = flight
         flight.phase = Phase.EN_ROUTE
         self.sync_register()
         self.journal.post(partial(set_mission_state, mission_id=mission.id,
@@ -728,7 +728,7 @@ class Dispatcher:
 
     async def _launch_refused(self, demand: Demand, flight: Flight, vehicle: Any,
                               exc: DispatchError | FlightError | MissionError) -> None:
-        sid = flight.system_id
+        sid = flight.drone_id
         message = f"vehicle {sid} refused: {exc.message}"
         self.journal.post(partial(set_mission_state, mission_id=flight.mission_id,
                                   to_state=MissionState.FAILED, actor=DISPATCHER,
@@ -744,9 +744,9 @@ class Dispatcher:
         self.journal.move_sortie(demand.sortie_id, S.FAILED, actor=DISPATCHER, reason=message,
                                  code="sortie.launch_refused")
         self.journal.event("sortie", "sortie.launch_refused", case_id=demand.case_id,
-                           sortie_id=demand.sortie_id, system_id=sid, message=exc.message)
+                           sortie_id=demand.sortie_id, drone_id=sid, message=exc.message)
         self.journal.alert("warning", f"incident {demand.case_id}: {message}; trying the next "
-                           "drone", incident_id=demand.case_id, system_id=sid)
+                           "drone", incident_id=demand.case_id, drone_id=sid)
         if self.journal.case(demand.case_id).state == CaseState.OPEN:
             again = await self.journal.write(partial(
                 create_sortie, incident_id=demand.case_id, playbook_id=demand.playbook.id,
@@ -766,8 +766,8 @@ class Dispatcher:
 
     def add_flight(self, flight: Flight) -> None:
         """Follow ``flight`` from now on (the drone is taken)."""
-        self.flights[flight.system_id] = flight
-        self.claim(flight.system_id, flight.label, incident_id=flight.incident_id,
+        self.flights[flight.drone_id] = flight
+        self.claim(flight.drone_id, flight.label, incident_id=flight.incident_id,
                    mission_id=flight.mission_id)
 
     def mission_run(self, flight: Flight, plan: MissionPlan | None = None, *,
@@ -775,8 +775,8 @@ class Dispatcher:
         """The mission run that flies (or follows again) ``flight``: its vehicle as the fleet
         has it now, the plan checked against the limits for that drone, time to go counted
         at the drone's cruise speed. Kept on the flight."""
-        sid = flight.system_id
-        registered = next((v for v in self._registered() if v.system_id == sid), None)
+        sid = flight.drone_id
+        registered = next((v for v in self._registered() if v.drone_id == sid), None)
         vehicle_now = self.fleet.vehicles.get(sid)
         profile = drone_profile(registered, vehicle_now) if registered is not None else None
 
@@ -816,21 +816,21 @@ class Dispatcher:
         if not lost:
             if flight.lost_since is not None:
                 self.journal.alert("info", f"{flight.label}: link to vehicle "
-                                   f"{flight.system_id} back", system_id=flight.system_id)
+                                   f"{flight.drone_id} back", drone_id=flight.drone_id)
                 flight.lost_since = None
                 self.sync_register()
             return
         if flight.lost_since is None:
             flight.lost_since = now
-            self.journal.alert("warning", f"{flight.label}: link to vehicle {flight.system_id} "
-                               "lost", system_id=flight.system_id)
+            self.journal.alert("warning", f"{flight.label}: link to vehicle {flight.drone_id} "
+                               "lost", drone_id=flight.drone_id)
             self.sync_register()
         if flight.lost_reported or now - flight.lost_since < self.lost_contact_s:
             return
         flight.lost_reported = True
-        reason = (f"lost contact with vehicle {flight.system_id} for "
+        reason = (f"lost contact with vehicle {flight.drone_id} for "
                   f"{self.lost_contact_s:g} s during the flight")
-        self.journal.alert("error", f"{flight.label}: {reason}", system_id=flight.system_id,
+        self.journal.alert("error", f"{flight.label}: {reason}", drone_id=flight.drone_id,
                            incident_id=flight.incident_id)
         self.journal.post(partial(set_mission_state, mission_id=flight.mission_id,
                                   to_state=MissionState.FAILED, actor=DISPATCHER,
@@ -844,7 +844,7 @@ class Dispatcher:
             self.journal.move_sortie(flight.sortie_id, S.FAILED, actor=DISPATCHER, reason=reason,
                                      code="sortie.link_lost")
             self.journal.event("sortie", "sortie.failed", case_id=flight.incident_id,
-                               sortie_id=flight.sortie_id, system_id=flight.system_id,
+                               sortie_id=flight.sortie_id, drone_id=flight.drone_id,
                                reason_code="sortie.link_lost",
                                lost_s=self.lost_contact_s)
 
@@ -869,7 +869,7 @@ class Dispatcher:
         if not force and now - flight.progress_sent_at < self.progress_interval_s:
             return
         if sample is None:
-            vehicle = self.fleet.vehicles.get(flight.system_id)
+            vehicle = self.fleet.vehicles.get(flight.drone_id)
             if flight.run is None or vehicle is None:
                 return
             sample = measure(flight.run.route(), flight.phase, vehicle.state)
@@ -878,7 +878,7 @@ class Dispatcher:
             **sample.to_dict(),
             "mission_id": flight.mission_id, "incident_id": flight.incident_id,
             "sortie_id": flight.sortie_id, "patrol_run_id": flight.patrol_run_id,
-            "system_id": flight.system_id, "current_seq": flight.last_seq
+            "drone_id": flight.drone_id, "current_seq": flight.last_seq
             if sample.current_seq is None else sample.current_seq,
             "item_count": len(flight.items), "phase": flight.phase.name,
         })
@@ -904,12 +904,12 @@ class Dispatcher:
 
     def finish(self, flight: Flight) -> None:
         """The flight is down: free the drone, end the sortie or patrol run it flew."""
-        self.flights.pop(flight.system_id, None)
-        self.unclaim(flight.system_id)
-        self.landings.forget(flight.system_id)
-        vehicle = self.fleet.vehicles.get(flight.system_id)
+        self.flights.pop(flight.drone_id, None)
+        self.unclaim(flight.drone_id)
+        self.landings.forget(flight.drone_id)
+        vehicle = self.fleet.vehicles.get(flight.drone_id)
         self.track.finish(flight.mission_id, vehicle.state if vehicle is not None else None)
-        self.landed(flight.system_id, flight.sortie_id)
+        self.landed(flight.drone_id, flight.sortie_id)
         self.sync_register()
         end_state = MissionState.ABORTED if flight.recalled_by else MissionState.COMPLETED
         if not flight.lost_reported:
@@ -934,7 +934,7 @@ class Dispatcher:
         self.bus.publish("mission.progress", {
             "mission_id": flight.mission_id, "incident_id": flight.incident_id,
             "sortie_id": flight.sortie_id, "patrol_run_id": flight.patrol_run_id,
-            "system_id": flight.system_id, "current_seq": flight.last_seq,
+            "drone_id": flight.drone_id, "current_seq": flight.last_seq,
             "item_count": len(flight.items), "phase": Phase.LANDED.name,
             "distance_to_scene_m": None, "time_to_scene_s": None,
             "distance_home_m": 0.0, "time_home_s": 0.0, "distance_to_go_m": 0.0,
@@ -954,11 +954,11 @@ class Dispatcher:
                                     field="incident_id", value=incident_id)
         return flights[0]
 
-    def _vehicle(self, system_id: int) -> Any:
-        vehicle = self.fleet.vehicles.get(system_id)
+    def _vehicle(self, drone_id: int) -> Any:
+        vehicle = self.fleet.vehicles.get(drone_id)
         if vehicle is None:
-            raise DispatchError(f"vehicle {system_id} has no link", field="system_id",
-                                value=system_id)
+            raise DispatchError(f"vehicle {drone_id} has no link", field="drone_id",
+                                value=drone_id)
         return vehicle
 
     async def recall(self, incident_id: int, *, actor: str) -> IncidentPublic:
@@ -980,16 +980,16 @@ class Dispatcher:
         await self.journal.settle()
         return self.journal.case(incident_id)
 
-    async def recall_drone(self, system_id: int, *, actor: str) -> None:
+    async def recall_drone(self, drone_id: int, *, actor: str) -> None:
         """Send one dispatched drone home (RTL); its sortie ends when it lands."""
-        flight = self.flights.get(system_id)
+        flight = self.flights.get(drone_id)
         if flight is None:
-            raise IncidentNotActive(f"vehicle {system_id} is not flying a dispatched mission",
-                                    field="system_id", value=system_id)
+            raise IncidentNotActive(f"vehicle {drone_id} is not flying a dispatched mission",
+                                    field="drone_id", value=drone_id)
         await self._recall_flight(flight, actor=actor)
 
     async def _recall_flight(self, flight: Flight, *, actor: str) -> None:
-        await self._vehicle(flight.system_id).rtl(actor=actor)
+        await self._vehicle(flight.drone_id).rtl(actor=actor)
         flight.recalled_by = actor
         flight.handed_over_to = None
         self.journal.post(partial(add_mission_event, kind="recall", actor=actor,
@@ -1004,7 +1004,7 @@ class Dispatcher:
         point and the new plan pass the safety checks before anything is sent."""
         flight = self._flight_of(incident_id)
         if flight.handed_over_to is not None:
-            raise HandoverError(f"vehicle {flight.system_id} is with pilot "
+            raise HandoverError(f"vehicle {flight.drone_id} is with pilot "
                                 f"{flight.handed_over_to}; release it first",
                                 field="incident_id", value=incident_id)
         if flight.phase >= Phase.RETURNING:
@@ -1018,14 +1018,14 @@ class Dispatcher:
             raise NoFlyZoneError(f"the new point is inside the no-fly zone {zone.name}",
                                  field="latitude_deg", value=[latitude_deg, longitude_deg],
                                  limit=zone.name)
-        vehicle = self._vehicle(flight.system_id)
+        vehicle = self._vehicle(flight.drone_id)
         here = (vehicle.state.latitude_deg, vehicle.state.longitude_deg)
         crossed = self.no_fly.zone_on_leg(here, point) if len(self.no_fly) else None
         if crossed is not None:
             raise NoFlyZoneError(f"the way to the new point crosses the no-fly zone "
                                  f"{crossed.name}", field="latitude_deg",
                                  value=[latitude_deg, longitude_deg], limit=crossed.name)
-        plan = plan_incident_flight(playbook, point, self.profile(flight.system_id),
+        plan = plan_incident_flight(playbook, point, self.profile(flight.drone_id),
                                     limits=self.limits, no_fly=self.no_fly)
         new_scene = scene_seq(plan.items)
         flight.await_seq = new_scene
@@ -1065,14 +1065,14 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ pilot handover
 
-    async def take_over(self, system_id: int, *, actor: str) -> None:
+    async def take_over(self, drone_id: int, *, actor: str) -> None:
         """A pilot takes the drone: it stops where it is (BRAKE or LOITER) and waits."""
-        await self.handover.take_over(system_id, actor=actor)
+        await self.handover.take_over(drone_id, actor=actor)
 
-    async def pilot_goto(self, system_id: int, latitude_deg: float, longitude_deg: float,
+    async def pilot_goto(self, drone_id: int, latitude_deg: float, longitude_deg: float,
                          relative_altitude_m: float, *, actor: str) -> None:
         """A pilot flies the drone to a point (GUIDED), checked first."""
-        await self.handover.pilot_goto(system_id, latitude_deg, longitude_deg,
+        await self.handover.pilot_goto(drone_id, latitude_deg, longitude_deg,
                                        relative_altitude_m, actor=actor)
 
     def check_point(self, latitude_deg: float, longitude_deg: float,
@@ -1082,9 +1082,9 @@ class Dispatcher:
         self.handover.check_point(latitude_deg, longitude_deg, relative_altitude_m,
                                   start=start)
 
-    async def release(self, system_id: int, *, actor: str) -> None:
+    async def release(self, drone_id: int, *, actor: str) -> None:
         """The pilot gives the drone back: the mission resumes where it stopped."""
-        await self.handover.release(system_id, actor=actor)
+        await self.handover.release(drone_id, actor=actor)
 
     # ------------------------------------------------------------------ patrols
 
@@ -1098,7 +1098,7 @@ class Dispatcher:
     def active_flights(self) -> list[dict[str, Any]]:
         """JSON-ready view of the flights being followed."""
         return [
-            {"system_id": f.system_id, "mission_id": f.mission_id, "incident_id": f.incident_id,
+            {"drone_id": f.drone_id, "mission_id": f.mission_id, "incident_id": f.incident_id,
              "sortie_id": f.sortie_id, "patrol_run_id": f.patrol_run_id,
              "phase": f.phase.name.lower(), "handed_over_to": f.handed_over_to,
              "recalled_by": f.recalled_by, "current_seq": f.last_seq,
@@ -1109,7 +1109,7 @@ class Dispatcher:
     def flight_progress(self, flight: Flight) -> dict[str, Any] | None:
         """The flight's figures now (distance and time to the scene and home), JSON-ready;
         None while its drone has no link object."""
-        vehicle = self.fleet.vehicles.get(flight.system_id)
+        vehicle = self.fleet.vehicles.get(flight.drone_id)
         run = flight.run
         if run is None or vehicle is None:
             return None

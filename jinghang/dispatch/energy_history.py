@@ -259,7 +259,7 @@ def flight_energy_of(record: FlightEnergyPublic) -> FlightEnergy:
                         value(record.used_pct), record.completed)
 
 
-def build_record(*, system_id: int, mission: Any, nominal_s: float, endurance_s: float,
+def build_record(*, drone_id: int, mission: Any, nominal_s: float, endurance_s: float,
                  span: Span | None, capacity_mah: float | None,
                  handed_over: bool = False) -> FlightEnergyCreate:
     """The row for one landed flight: the mission's plan against the meter's span. A flight
@@ -280,7 +280,7 @@ def build_record(*, system_id: int, mission: Any, nominal_s: float, endurance_s:
     figures = FlightEnergy(planned_time_s, planned_pct,
                            math.nan if flown is None else flown, used, completed)
     return FlightEnergyCreate(
-        vehicle_system_id=system_id, mission_id=mission.id, incident_id=mission.incident_id,
+        drone_id=drone_id, mission_id=mission.id, incident_id=mission.incident_id,
         patrol_run_id=mission.patrol_run_id, outcome=outcome, completed=completed,
         planned_time_s=planned_time_s, planned_pct=planned_pct, nominal_endurance_s=nominal_s,
         flown_time_s=flown, consumed_mah=consumed, energy_wh=energy, capacity_mah=capacity_mah,
@@ -319,49 +319,49 @@ class EnergyHistory:
         self._tasks: asyncio.TaskGroup | None = None
 
     # -- what drone choice and planning ask ----------------------------------------------
-    def limits(self, system_id: int) -> VehicleLimits | None:
+    def limits(self, drone_id: int) -> VehicleLimits | None:
         """The drone's limits as read from it, or None while they have not been read."""
-        reading = self._readings.get(system_id)
+        reading = self._readings.get(drone_id)
         return reading.limits if reading is not None else None
 
-    def reading(self, system_id: int) -> VehicleReading | None:
-        return self._readings.get(system_id)
+    def reading(self, drone_id: int) -> VehicleReading | None:
+        return self._readings.get(drone_id)
 
-    def history(self, system_id: int) -> list[FlightEnergy]:
+    def history(self, drone_id: int) -> list[FlightEnergy]:
         """The drone's recorded flights (oldest first), read from the store once."""
-        flights = self._history.get(system_id)
+        flights = self._history.get(drone_id)
         if flights is None:
             with self.store.read_session() as s:
-                rows = list_flight_energy(s, system_id, limit=3 * WINDOW)
+                rows = list_flight_energy(s, drone_id, limit=3 * WINDOW)
             flights = [flight_energy_of(r) for r in rows]
-            self._history[system_id] = flights
+            self._history[drone_id] = flights
         return flights
 
-    def correction(self, system_id: int, nominal_s: float) -> EnduranceCorrection:
-        return endurance_correction(nominal_s, self.history(system_id))
+    def correction(self, drone_id: int, nominal_s: float) -> EnduranceCorrection:
+        return endurance_correction(nominal_s, self.history(drone_id))
 
-    def endurance_s(self, system_id: int, nominal_s: float) -> float:
+    def endurance_s(self, drone_id: int, nominal_s: float) -> float:
         """The endurance the energy check uses: the nominal one corrected from history."""
-        return self.correction(system_id, nominal_s).corrected_s
+        return self.correction(drone_id, nominal_s).corrected_s
 
-    def cruise_clamped(self, system_id: int, cruise_m_s: float, limits: VehicleLimits) -> None:
+    def cruise_clamped(self, drone_id: int, cruise_m_s: float, limits: VehicleLimits) -> None:
         """Alert once per drone and speed that its registered cruise speed is above what the
         vehicle can fly (the energy check counts the flyable speed)."""
         flyable = limits.max_speed_m_s()
-        key = (system_id, round(cruise_m_s, 2))
+        key = (drone_id, round(cruise_m_s, 2))
         if cruise_m_s <= flyable + 1e-6 or key in self._clamp_alerted:
             return
         self._clamp_alerted.add(key)
-        params = {"system_id": system_id, "cruise_speed_m_s": round(cruise_m_s, 2),
+        params = {"drone_id": drone_id, "cruise_speed_m_s": round(cruise_m_s, 2),
                   "flyable_m_s": round(flyable, 2),
                   "angle_max_deg": round(limits.angle_max_deg, 1)}
-        message = (f"drone {system_id}: registered cruise speed {cruise_m_s:g} m/s is above "
+        message = (f"drone {drone_id}: registered cruise speed {cruise_m_s:g} m/s is above "
                    f"what the vehicle flies ({flyable:.1f} m/s at ANGLE_MAX "
                    f"{limits.angle_max_deg:g} deg); the energy check counts {flyable:.1f} m/s")
         log.warning(message)
         self.bus.publish("alert", {"level": "warning", "message": message,
                                    "code": "drone.cruise_speed_clamped", "params": params,
-                                   "system_id": system_id})
+                                   "drone_id": drone_id})
 
     # -- running ------------------------------------------------------------------------
     async def run(self) -> None:
@@ -405,7 +405,7 @@ class EnergyHistory:
 
     def _look_after(self, vehicle: Any, *, reread: bool) -> asyncio.Task[Any] | None:
         """Meter ``vehicle`` and read its limits (again, when ``reread``)."""
-        sid = int(vehicle.system_id)
+        sid = int(vehicle.drone_id)
         metered = self._meters.get(sid)
         if metered is None or metered[0] is not vehicle:
             meter = metered[1] if metered is not None else BatteryMeter()
@@ -421,13 +421,13 @@ class EnergyHistory:
             return message.get_type() in _METERED
 
         with vehicle.expectations.watch(metered) as watch:
-            while self._meters.get(vehicle.system_id, (None,))[0] is vehicle:
+            while self._meters.get(vehicle.drone_id, (None,))[0] is vehicle:
                 message = await watch.next(5.0)
                 if message is not None:
                     meter.observe(message)
 
     async def _read(self, vehicle: Any) -> None:
-        sid = int(vehicle.system_id)
+        sid = int(vehicle.drone_id)
         try:
             reading = await read_vehicle(vehicle, self.read_timeout_s)
         finally:
@@ -438,13 +438,13 @@ class EnergyHistory:
                        "with the documented defaults")
             self.bus.publish("alert", {"level": "warning", "message": message,
                                        "code": "drone.limits_defaulted",
-                                       "params": {"system_id": sid}, "system_id": sid})
-        self.bus.publish("energy", {"system_id": sid, "event": "limits",
+                                       "params": {"drone_id": sid}, "drone_id": sid})
+        self.bus.publish("energy", {"drone_id": sid, "event": "limits",
                                     "limits": reading.to_dict()})
 
     def _on_event(self, event: Event) -> None:
         data = event.data
-        sid = data.get("system_id")
+        sid = data.get("drone_id")
         if not isinstance(sid, int):
             return
         if event.topic == "vehicle.status" and data.get("event") in ("appeared",
@@ -460,10 +460,10 @@ class EnergyHistory:
                 self._speeds_checked.add(mission_id)
                 self._spawn(self._check_speeds(sid, mission_id), f"speeds {mission_id}")
 
-    async def _check_speeds(self, system_id: int, mission_id: int) -> None:
+    async def _check_speeds(self, drone_id: int, mission_id: int) -> None:
         """Announce every item of the mission whose speed the drone cannot fly (the estimate
         counted the flyable speed), with the estimate's code and parameters."""
-        limits = self.limits(system_id)
+        limits = self.limits(drone_id)
         if limits is None:
             return
 
@@ -476,36 +476,36 @@ class EnergyHistory:
             self.bus.publish("alert", {"level": "warning", "code": warning.code,
                                        "params": {**warning.params, "mission_id": mission_id},
                                        "message": f"mission {mission_id}: {warning.message}",
-                                       "system_id": system_id, "mission_id": mission_id})
+                                       "drone_id": drone_id, "mission_id": mission_id})
 
     # -- recording ----------------------------------------------------------------------
-    async def _span_of(self, system_id: int) -> Span | None:
+    async def _span_of(self, drone_id: int) -> Span | None:
         """The armed span that ended with this landing (waiting briefly for the meter to see
         the disarm), or None when the meter saw none."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.span_wait_s
         while True:
-            metered = self._meters.get(system_id)
+            metered = self._meters.get(drone_id)
             if metered is not None:
                 meter = metered[1]
-                done = self._recorded_spans.get(system_id, 0)
+                done = self._recorded_spans.get(drone_id, 0)
                 if meter.spans_ended > done and meter.spans:
-                    self._recorded_spans[system_id] = meter.spans_ended
+                    self._recorded_spans[drone_id] = meter.spans_ended
                     return meter.spans[-1]
             if loop.time() >= deadline:
                 return None
             await asyncio.sleep(0.05)
 
-    async def _landed(self, system_id: int, mission_id: int) -> None:
-        span = await self._span_of(system_id)
-        reading = self._readings.get(system_id)
+    async def _landed(self, drone_id: int, mission_id: int) -> None:
+        span = await self._span_of(drone_id)
+        reading = self._readings.get(drone_id)
         capacity = reading.capacity_mah if reading is not None else None
 
         def read() -> tuple[Any, float, bool] | None:
             with self.store.read_session() as s:
                 try:
                     mission = get_mission(s, mission_id)
-                    nominal_s = get_vehicle(s, system_id).endurance_s
+                    nominal_s = get_vehicle(s, drone_id).endurance_s
                 except NotFound:
                     return None
                 paused = any(e.to_state == MissionState.PAUSED.value
@@ -519,8 +519,8 @@ class EnergyHistory:
             return
         mission, nominal_s, handed_over = found
         # the endurance the plan was checked with (the history before this flight)
-        endurance_s = self.endurance_s(system_id, nominal_s)
-        data = build_record(system_id=system_id, mission=mission, nominal_s=nominal_s,
+        endurance_s = self.endurance_s(drone_id, nominal_s)
+        data = build_record(drone_id=drone_id, mission=mission, nominal_s=nominal_s,
                             endurance_s=endurance_s, span=span, capacity_mah=capacity,
                             handed_over=handed_over)
 
@@ -533,8 +533,8 @@ class EnergyHistory:
                     return record_flight_energy(s, data)
 
             record = await asyncio.to_thread(write)
-        self.history(system_id).append(flight_energy_of(record))
-        correction = self.correction(system_id, record.nominal_endurance_s)
-        self.bus.publish("energy", {"system_id": system_id, "event": "recorded",
+        self.history(drone_id).append(flight_energy_of(record))
+        correction = self.correction(drone_id, record.nominal_endurance_s)
+        self.bus.publish("energy", {"drone_id": drone_id, "event": "recorded",
                                     "record": record.model_dump(mode="json"),
                                     "endurance": correction.to_dict()})

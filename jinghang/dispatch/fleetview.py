@@ -21,11 +21,11 @@ GPS_3D_FIX = 3
 class EnergyProfiles(Protocol):
     """Each drone's limits (None while unread) and corrected endurance."""
 
-    def limits(self, system_id: int) -> VehicleLimits | None: ...
+    def limits(self, drone_id: int) -> VehicleLimits | None: ...
 
-    def endurance_s(self, system_id: int, nominal_s: float) -> float: ...
+    def endurance_s(self, drone_id: int, nominal_s: float) -> float: ...
 
-    def cruise_clamped(self, system_id: int, cruise_m_s: float,
+    def cruise_clamped(self, drone_id: int, cruise_m_s: float,
                        limits: VehicleLimits) -> None: ...
 
 
@@ -34,7 +34,7 @@ def _airframe(registered: VehiclePublic, energy: EnergyProfiles | None
     """(limits as read, None while unread; endurance) of one drone."""
     if energy is None:
         return VehicleLimits(), registered.endurance_s
-    sid = registered.system_id
+    sid = registered.drone_id
     limits = energy.limits(sid)
     if limits is not None:
         energy.cruise_clamped(sid, registered.cruise_speed_m_s, limits)
@@ -79,7 +79,7 @@ def drone_status(
     if busy_with is None and state is not None and state.armed:
         busy_with = "a flight the dispatcher did not start (armed)"
     return DroneStatus(
-        system_id=registered.system_id,
+        drone_id=registered.drone_id,
         name=registered.name,
         latitude_deg=lat,
         longitude_deg=lon,
@@ -111,7 +111,7 @@ def drone_statuses(
     busy: Mapping[int, str],
     energy: EnergyProfiles | None = None,
 ) -> list[DroneStatus]:
-    return [drone_status(r, vehicles.get(r.system_id), busy.get(r.system_id), energy)
+    return [drone_status(r, vehicles.get(r.drone_id), busy.get(r.drone_id), energy)
             for r in registered]
 
 
@@ -121,7 +121,7 @@ def drone_profile(registered: VehiclePublic, vehicle: Any | None,
     limits, endurance_s = _airframe(registered, energy)
     battery = state.battery_pct if state is not None and state.battery_pct is not None else 0.0
     return DroneProfile(
-        system_id=registered.system_id,
+        drone_id=registered.drone_id,
         home=home_of(registered, state),
         battery_pct=float(battery),
         cruise_speed_m_s=registered.cruise_speed_m_s,

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 class Flight:
     """One drone flying one sortie of a case (its first flight) or one patrol run."""
 
-    system_id: int
+    drone_id: int
     mission_id: int
     items: list[MissionItem]
     scene_seq: int

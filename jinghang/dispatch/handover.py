@@ -51,22 +51,22 @@ class Handover:
         self.limits = limits
         self.no_fly = no_fly
 
-    def _flight(self, system_id: int) -> Flight:
-        flight = self.flights.get(system_id)
+    def _flight(self, drone_id: int) -> Flight:
+        flight = self.flights.get(drone_id)
         if flight is None:
-            raise IncidentNotActive(f"vehicle {system_id} is not flying a dispatched mission",
-                                    field="system_id", value=system_id)
+            raise IncidentNotActive(f"vehicle {drone_id} is not flying a dispatched mission",
+                                    field="drone_id", value=drone_id)
         return flight
 
-    def _vehicle(self, system_id: int) -> Any:
-        vehicle = self.fleet.vehicles.get(system_id)
+    def _vehicle(self, drone_id: int) -> Any:
+        vehicle = self.fleet.vehicles.get(drone_id)
         if vehicle is None:
-            raise DispatchError(f"vehicle {system_id} has no link", field="system_id",
-                                value=system_id)
+            raise DispatchError(f"vehicle {drone_id} has no link", field="drone_id",
+                                value=drone_id)
         return vehicle
 
-    def _position(self, system_id: int) -> tuple[float, float] | None:
-        vehicle = self.fleet.vehicles.get(system_id)
+    def _position(self, drone_id: int) -> tuple[float, float] | None:
+        vehicle = self.fleet.vehicles.get(drone_id)
         if vehicle is None or not vehicle.state.has_position:
             return None
         return (vehicle.state.latitude_deg, vehicle.state.longitude_deg)
@@ -76,13 +76,13 @@ class Handover:
         check_point(self.limits, self.no_fly, latitude_deg, longitude_deg, relative_altitude_m,
                     start=start)
 
-    async def take_over(self, system_id: int, *, actor: str) -> None:
+    async def take_over(self, drone_id: int, *, actor: str) -> None:
         """A pilot takes the drone: it stops where it is (BRAKE or LOITER) and waits."""
-        flight = self._flight(system_id)
+        flight = self._flight(drone_id)
         if flight.handed_over_to is not None and flight.handed_over_to != actor:
-            raise HandoverError(f"vehicle {system_id} is already with {flight.handed_over_to}",
-                                field="system_id", value=system_id)
-        vehicle = self._vehicle(system_id)
+            raise HandoverError(f"vehicle {drone_id} is already with {flight.handed_over_to}",
+                                field="drone_id", value=drone_id)
+        vehicle = self._vehicle(drone_id)
         seq = vehicle.state.mission_current_seq
         await vehicle.pause(actor=actor)
         flight.handed_over_to = actor
@@ -92,31 +92,31 @@ class Handover:
                               message=f"handed over to pilot {actor}",
                               data={"resume_seq": flight.resume_seq})
             append_audit(s, actor=actor, action="vehicle.take_over", target_type="vehicle",
-                         target_id=system_id, details={"incident_id": flight.incident_id,
+                         target_id=drone_id, details={"incident_id": flight.incident_id,
                                                        "resume_seq": flight.resume_seq})
-        self.journal.alert("info", f"pilot {actor} has vehicle {system_id}",
-                           system_id=system_id, incident_id=flight.incident_id)
+        self.journal.alert("info", f"pilot {actor} has vehicle {drone_id}",
+                           drone_id=drone_id, incident_id=flight.incident_id)
 
-    async def pilot_goto(self, system_id: int, latitude_deg: float, longitude_deg: float,
+    async def pilot_goto(self, drone_id: int, latitude_deg: float, longitude_deg: float,
                          relative_altitude_m: float, *, actor: str) -> None:
         """A pilot flies the drone to a point (GUIDED), checked first; only the pilot who
         took the drone over may."""
-        flight = self._flight(system_id)
+        flight = self._flight(drone_id)
         if flight.handed_over_to != actor:
-            raise HandoverError(f"take vehicle {system_id} over before flying it by hand",
-                                field="system_id", value=system_id)
+            raise HandoverError(f"take vehicle {drone_id} over before flying it by hand",
+                                field="drone_id", value=drone_id)
         self.check_point(latitude_deg, longitude_deg, relative_altitude_m,
-                         start=self._position(system_id))
-        await self._vehicle(system_id).goto(latitude_deg, longitude_deg, relative_altitude_m,
+                         start=self._position(drone_id))
+        await self._vehicle(drone_id).goto(latitude_deg, longitude_deg, relative_altitude_m,
                                             actor=actor)
 
-    async def release(self, system_id: int, *, actor: str) -> None:
+    async def release(self, drone_id: int, *, actor: str) -> None:
         """The pilot gives the drone back: the mission resumes where it stopped."""
-        flight = self._flight(system_id)
+        flight = self._flight(drone_id)
         if flight.handed_over_to is None:
-            raise HandoverError(f"vehicle {system_id} is not handed over", field="system_id",
-                                value=system_id)
-        vehicle = self._vehicle(system_id)
+            raise HandoverError(f"vehicle {drone_id} is not handed over", field="drone_id",
+                                value=drone_id)
+        vehicle = self._vehicle(drone_id)
         seq = flight.resume_seq if flight.resume_seq is not None else flight.scene_seq
         await vehicle.set_current_item(seq, actor=actor)
         await vehicle.resume(actor=actor)
@@ -127,5 +127,5 @@ class Handover:
                               message=f"released by {by}; resuming at item {seq}",
                               data={"resume_seq": seq})
             append_audit(s, actor=actor, action="vehicle.release", target_type="vehicle",
-                         target_id=system_id, details={"incident_id": flight.incident_id,
+                         target_id=drone_id, details={"incident_id": flight.incident_id,
                                                        "resume_seq": seq})

@@ -3,7 +3,7 @@ lifecycle, written to the store with the actor, put in the audit trail and publi
 event bus; and the coded events the alerts are raised from.
 
 Topics: ``incident`` (a case changed: ``{id, state, from_state, outcome, ...}``), ``sortie``
-(``{code: "sortie.state", id, incident_id, state, from_state, vehicle_system_id, ...}`` and
+(``{code: "sortie.state", id, incident_id, state, from_state, drone_id, ...}`` and
 the coded sortie and drone events), ``case`` (``case.unassigned`` ...), and the older
 free-text ``alert``. Codes and their parameters are listed in docs/INTERFACES.md.
 
@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _SORTIE_FINAL = frozenset({"landed", "aborted", "failed"})
 _CASE_FINAL = frozenset({"closed", "cancelled", "failed"})
-_MIRRORED = ("vehicle_system_id", "mission_id", "confirmed_by")
+_MIRRORED = ("drone_id", "mission_id", "confirmed_by")
 #: How long :meth:`Journal.tx` waits for the writes handed in before it (SQLite's busy timeout).
 TX_WAIT_S = 10.0
 
@@ -166,7 +166,7 @@ class Journal:
         self.bus.publish("incident", {
             "id": case.id, "state": case.state, "from_state": from_state,
             "outcome": case.outcome, "reason": case.reason, "priority": case.priority,
-            "playbook_id": case.playbook_id, "vehicle_system_id": case.vehicle_system_id,
+            "playbook_id": case.playbook_id, "drone_id": case.drone_id,
             "mission_id": case.mission_id, "actor": actor,
         })
 
@@ -218,7 +218,7 @@ class Journal:
         self.bus.publish("sortie", {
             "code": "sortie.state", "id": sortie.id, "incident_id": sortie.incident_id,
             "state": sortie.state, "from_state": current.state,
-            "vehicle_system_id": sortie.vehicle_system_id, "mission_id": sortie.mission_id,
+            "drone_id": sortie.drone_id, "mission_id": sortie.mission_id,
             "reason": sortie.reason, "reason_code": sortie.code, "actor": actor,
         })
         return sortie

@@ -59,19 +59,19 @@ class Landings:
                 self.airborne.discard(sid)
                 self.landed(sid, None)
 
-    def forget(self, system_id: int) -> None:
+    def forget(self, drone_id: int) -> None:
         """The drone's landing was handled by the flight that followed it."""
-        self.airborne.discard(system_id)
+        self.airborne.discard(drone_id)
 
-    def landed(self, system_id: int, sortie_id: int | None) -> None:
+    def landed(self, drone_id: int, sortie_id: int | None) -> None:
         """A drone is down: ``landed_away`` when farther than the setting from its base,
         available again when it came home."""
-        vehicle = self.fleet.vehicles.get(system_id)
+        vehicle = self.fleet.vehicles.get(drone_id)
         if vehicle is None or not vehicle.state.has_position:
             return
         with self.store.read_session() as s:
             try:
-                registered = get_vehicle(s, system_id)
+                registered = get_vehicle(s, drone_id)
             except NotFound:
                 return
         here = (vehicle.state.latitude_deg, vehicle.state.longitude_deg)
@@ -81,41 +81,41 @@ class Landings:
         if away_m > self.limits.landed_away_m:
             if status == VehicleStatus.LANDED_AWAY:
                 return
-            self._set_status(system_id, VehicleStatus.LANDED_AWAY, actor=self.actor,
+            self._set_status(drone_id, VehicleStatus.LANDED_AWAY, actor=self.actor,
                              details={"distance_m": round(away_m), "latitude_deg": here[0],
                                       "longitude_deg": here[1]})
-            self.journal.event("sortie", "drone.landed_away", system_id=system_id,
+            self.journal.event("sortie", "drone.landed_away", drone_id=drone_id,
                                drone=registered.name, sortie_id=sortie_id,
                                distance_m=round(away_m), limit_m=self.limits.landed_away_m,
                                latitude_deg=here[0], longitude_deg=here[1])
         elif status == VehicleStatus.LANDED_AWAY:
-            self._set_status(system_id, VehicleStatus.AVAILABLE, actor=self.actor,
+            self._set_status(drone_id, VehicleStatus.AVAILABLE, actor=self.actor,
                              details={"distance_m": round(away_m), "why": "flown home"})
-            self.journal.event("sortie", "drone.home", system_id=system_id,
+            self.journal.event("sortie", "drone.home", drone_id=drone_id,
                                drone=registered.name, distance_m=round(away_m))
             self.wake()
 
-    def mark_recovered(self, system_id: int, *, actor: str) -> None:
+    def mark_recovered(self, drone_id: int, *, actor: str) -> None:
         """A user says a drone that landed away is back at its base (carried home)."""
         with self.store.read_session() as s:
-            registered = get_vehicle(s, system_id)
+            registered = get_vehicle(s, drone_id)
         if registered.status != VehicleStatus.LANDED_AWAY:
-            raise DispatchError(f"vehicle {system_id} is not landed away (it is "
-                                f"{registered.status.value})", field="system_id",
-                                value=system_id, code="drone.not_landed_away")
-        self._set_status(system_id, VehicleStatus.AVAILABLE, actor=actor,
+            raise DispatchError(f"vehicle {drone_id} is not landed away (it is "
+                                f"{registered.status.value})", field="drone_id",
+                                value=drone_id, code="drone.not_landed_away")
+        self._set_status(drone_id, VehicleStatus.AVAILABLE, actor=actor,
                          details={"why": "marked recovered"})
-        self.journal.event("sortie", "drone.recovered", system_id=system_id,
+        self.journal.event("sortie", "drone.recovered", drone_id=drone_id,
                            drone=registered.name, actor=actor)
         self.wake()
 
-    def _set_status(self, system_id: int, status: VehicleStatus, *, actor: str,
+    def _set_status(self, drone_id: int, status: VehicleStatus, *, actor: str,
                     details: dict[str, Any]) -> None:
         with self.journal.tx() as s:
-            current = get_vehicle(s, system_id).status.value
-            set_vehicle_status(s, system_id, status)
+            current = get_vehicle(s, drone_id).status.value
+            set_vehicle_status(s, drone_id, status)
             append_audit(s, actor=actor, action="vehicle.status", target_type="vehicle",
-                         target_id=system_id,
+                         target_id=drone_id,
                          details={"from": current, "to": status.value, **details})
-        self.bus.publish("vehicle.status", {"system_id": system_id, "from_status": current,
+        self.bus.publish("vehicle.status", {"drone_id": drone_id, "from_status": current,
                                             "status": status.value})

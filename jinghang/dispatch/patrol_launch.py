@@ -47,7 +47,7 @@ DISPATCHER = "dispatcher"
 class DroneFit:
     """Could this drone fly the patrol now, and what would it cost its battery."""
 
-    system_id: int
+    drone_id: int
     name: str
     can_fly: bool
     reason: str
@@ -59,7 +59,7 @@ class DroneFit:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "system_id": self.system_id,
+            "drone_id": self.drone_id,
             "name": self.name,
             "can_fly": self.can_fly,
             "reason": self.reason,
@@ -115,23 +115,23 @@ def check_patrol(d: Dispatcher, patrol: PatrolScheduleCreate | PatrolSchedulePub
             plan = plan_template_flight(
                 patrol.template_id,
                 inputs,
-                d.profile(candidate.system_id),
+                d.profile(candidate.drone_id),
                 limits=d.limits,
                 no_fly=d.no_fly,
                 params=patrol.params,
             )
         except MissionError as exc:
             energy = exc.value if isinstance(exc, EnergyError) else None
-            drones.append(DroneFit(candidate.system_id, candidate.name, False, exc.message,
+            drones.append(DroneFit(candidate.drone_id, candidate.name, False, exc.message,
                                    energy if isinstance(energy, (int, float)) else None,
                                    candidate.battery_pct))
             continue
-        drones.append(DroneFit(candidate.system_id, candidate.name, True, "",
+        drones.append(DroneFit(candidate.drone_id, candidate.name, True, "",
                                plan.energy_pct, candidate.battery_pct, candidate, plan))
-    drones += [DroneFit(r.system_id, r.name, False, r.reason) for r in choice.rejected]
-    wanted = patrol.vehicle_system_id
+    drones += [DroneFit(r.drone_id, r.name, False, r.reason) for r in choice.rejected]
+    wanted = patrol.drone_id
     if wanted is not None:
-        drones = [x for x in drones if x.system_id == wanted]
+        drones = [x for x in drones if x.drone_id == wanted]
         if not drones:
             return PatrolCheck(reason=f"vehicle {wanted}: not in the fleet")
         if not drones[0].can_fly:
@@ -195,7 +195,7 @@ async def _launch_patrol(
     candidate: Candidate,
     plan: MissionPlan,
 ) -> int:
-    sid = candidate.system_id
+    sid = candidate.drone_id
     actor = "scheduler"
     with d.journal.tx() as s:
         run = record_patrol_run(
@@ -203,13 +203,13 @@ async def _launch_patrol(
             schedule_id=patrol.id,
             scheduled_for=scheduled_for,
             status=PatrolRunStatus.LAUNCHED,
-            vehicle_system_id=sid,
+            drone_id=sid,
         )
         mission = create_mission(
             s,
             MissionCreate(
                 patrol_run_id=run.id,
-                vehicle_system_id=sid,
+                drone_id=sid,
                 template_id=patrol.template_id,
                 pattern=plan.pattern or "",
                 params=dict(plan.params),
@@ -226,7 +226,7 @@ async def _launch_patrol(
             action="patrol.launch",
             target_type="patrol",
             target_id=patrol.id,
-            details={"run_id": run.id, "vehicle_system_id": sid, "mission_id": mission.id},
+            details={"run_id": run.id, "drone_id": sid, "mission_id": mission.id},
         )
     flight = Flight(
         sid,
@@ -241,7 +241,7 @@ async def _launch_patrol(
     mission_run = d.mission_run(flight, plan, actor=actor)
     try:
         if mission_run.vehicle is None:
-            raise DispatchError(f"vehicle {sid} has no link", field="system_id", value=sid)
+            raise DispatchError(f"vehicle {sid} has no link", field="drone_id", value=sid)
         await mission_run.launch()
     except (FlightError, DispatchError, MissionError) as exc:
         vehicle = mission_run.vehicle
@@ -258,7 +258,7 @@ async def _launch_patrol(
                 s, run.id, PatrolRunStatus.FAILED, reason=f"vehicle {sid} refused: {exc.message}"
             )
         d.bus.publish("patrol", {
-            "code": "patrol.launch_refused", "system_id": sid,
+            "code": "patrol.launch_refused", "drone_id": sid,
             "params": {"patrol": patrol.name, "patrol_id": patrol.id, "drone": candidate.name,
                        "reason": exc.message},
         })

@@ -54,7 +54,7 @@ class DroneProfile:
     """What planning needs about the drone that will fly: its home, battery and airframe
     (its endurance corrected from its flights, its limits as read from the vehicle)."""
 
-    system_id: int
+    drone_id: int
     home: tuple[float, float, float]
     battery_pct: float
     cruise_speed_m_s: float = 10.0

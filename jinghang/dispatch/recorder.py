@@ -25,8 +25,8 @@ Tagger = Callable[[int], tuple[int | None, int | None]]
 def command_job(data: dict[str, Any], tag: Tagger) -> Callable[[Session], None]:
     """The write of one ``command`` event (tagged now), to run in a write transaction."""
     data = dict(data)
-    system_id = int(data.get("system_id", 0))
-    incident_id, mission_id = tag(system_id)
+    drone_id = int(data.get("drone_id", 0))
+    incident_id, mission_id = tag(drone_id)
     result = str(data.get("result", "unknown"))
     actor = str(data.get("actor", "system"))
     params = {k: v for k, v in dict(data.get("params") or {}).items()}
@@ -34,7 +34,7 @@ def command_job(data: dict[str, Any], tag: Tagger) -> Callable[[Session], None]:
     def write(s: Session) -> None:
         row = record_command(
             s,
-            vehicle_system_id=system_id,
+            drone_id=drone_id,
             command=str(data.get("command", "?")),
             actor=actor,
             params=params,
@@ -49,7 +49,7 @@ def command_job(data: dict[str, Any], tag: Tagger) -> Callable[[Session], None]:
         if incident_id is not None:
             details["incident_id"] = incident_id
         append_audit(s, actor=actor, action="vehicle.command", target_type="vehicle",
-                     target_id=system_id, details=details)
+                     target_id=drone_id, details=details)
 
     return write
 

@@ -48,20 +48,20 @@ def recover(d: Dispatcher) -> None:
                                 case.priority, case.area, sortie.dispatched_by,
                                 reasons=list(case.unassigned or []))
                 d.demands[sortie.id] = demand
-                if state == S.WAITING_PILOT and sortie.vehicle_system_id is not None:
-                    demand.held_system_id = sortie.vehicle_system_id
-                    d.claim(sortie.vehicle_system_id, f"incident {case.id}")
+                if state == S.WAITING_PILOT and sortie.drone_id is not None:
+                    demand.held_system_id = sortie.drone_id
+                    d.claim(sortie.drone_id, f"incident {case.id}")
                 continue
             if state not in _PHASES or sortie.mission_id is None:
                 continue
             mission = active.get(sortie.mission_id)
-            if mission is None or mission.vehicle_system_id is None:
+            if mission is None or mission.drone_id is None:
                 _fail_sortie(d, case.id, sortie.id, sortie.playbook_id, sortie.dispatched_by,
                              "the flight record was not found after the restart")
                 continue
             flown_missions.add(mission.id)
             items = items_from_json(mission.items)
-            flight = Flight(mission.vehicle_system_id, mission.id, items, scene_seq(items),
+            flight = Flight(mission.drone_id, mission.id, items, scene_seq(items),
                             return_seq(items), incident_id=case.id, sortie_id=sortie.id,
                             last_seq=mission.current_seq, phase=_PHASES[state])
             if mission.state == MissionState.PAUSED.value:
@@ -71,10 +71,10 @@ def recover(d: Dispatcher) -> None:
     for mission in active.values():
         if mission.id in flown_missions or mission.patrol_run_id is None:
             continue
-        if mission.vehicle_system_id is None:
+        if mission.drone_id is None:
             continue
         items = items_from_json(mission.items)
-        flight = Flight(mission.vehicle_system_id, mission.id, items, scene_seq(items),
+        flight = Flight(mission.drone_id, mission.id, items, scene_seq(items),
                         return_seq(items), patrol_run_id=mission.patrol_run_id,
                         last_seq=mission.current_seq, phase=Phase.EN_ROUTE)
         if mission.state == MissionState.PAUSED.value:
@@ -108,19 +108,19 @@ async def _recover_flight(d: Dispatcher, flight: Flight, state: SortieState | No
             # its position and a heartbeat (which says whether it is armed) both heard
             while vehicle is None or not vehicle.state.has_position or \
                     vehicle.state.last_heartbeat_monotonic_s is None:
-                vehicle = d.fleet.vehicles.get(flight.system_id)
+                vehicle = d.fleet.vehicles.get(flight.drone_id)
                 await asyncio.sleep(d.poll_s)
     except TimeoutError:
-        d.journal.alert("warning", f"{flight.label}: vehicle {flight.system_id} did not come "
+        d.journal.alert("warning", f"{flight.label}: vehicle {flight.drone_id} did not come "
                         "back after the restart; still waiting for it",
-                        system_id=flight.system_id)
+                        drone_id=flight.drone_id)
         await d.follow(flight)
         return
     assert vehicle is not None
     if vehicle.state.armed:
         flight.took_off = True
-        d.journal.alert("info", f"{flight.label}: following vehicle {flight.system_id} again "
-                        "after the restart", system_id=flight.system_id)
+        d.journal.alert("info", f"{flight.label}: following vehicle {flight.drone_id} again "
+                        "after the restart", drone_id=flight.drone_id)
         if state == S.LAUNCHING and flight.sortie_id is not None:
             d.journal.move_sortie(flight.sortie_id, S.EN_ROUTE, actor=DISPATCHER,
                                   reason="found in the air after the restart")
@@ -128,8 +128,8 @@ async def _recover_flight(d: Dispatcher, flight: Flight, state: SortieState | No
         return
     # on the ground (landed while we were away, or never took off)
     if state == S.LAUNCHING and flight.sortie_id is not None and flight.incident_id is not None:
-        d.flights.pop(flight.system_id, None)
-        d.unclaim(flight.system_id)
+        d.flights.pop(flight.drone_id, None)
+        d.unclaim(flight.drone_id)
         with d.journal.tx() as s:
             set_mission_state(s, flight.mission_id, MissionState.FAILED, actor=DISPATCHER,
                               message="not in the air after the restart")

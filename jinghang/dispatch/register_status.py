@@ -47,11 +47,11 @@ def flight_status(flight: Flight) -> VehicleStatus:
 
 
 def desired_statuses(
-    system_ids: list[int], busy: Mapping[int, str], flights: Mapping[int, Flight]
+    drone_ids: list[int], busy: Mapping[int, str], flights: Mapping[int, Flight]
 ) -> dict[int, VehicleStatus]:
-    """The status each of ``system_ids`` should have in the register now."""
+    """The status each of ``drone_ids`` should have in the register now."""
     out: dict[int, VehicleStatus] = {}
-    for sid in system_ids:
+    for sid in drone_ids:
         flight = flights.get(sid)
         if flight is not None:
             out[sid] = flight_status(flight)
@@ -78,34 +78,34 @@ class RegisterStatus:
               linked: Collection[int] | None) -> list[tuple[int, str, VehicleStatus]]:
         with self.store.read_session() as session:  # no write lock when nothing changed
             registered = list_vehicles(session)
-        wanted = desired_statuses([v.system_id for v in registered], busy, flights)
+        wanted = desired_statuses([v.drone_id for v in registered], busy, flights)
         if linked is not None:
             for v in registered:
-                if (v.status == VehicleStatus.LOST and v.system_id not in linked
-                        and v.system_id not in flights):
-                    wanted[v.system_id] = VehicleStatus.LOST
-        return [(v.system_id, v.status.value, wanted[v.system_id]) for v in registered
+                if (v.status == VehicleStatus.LOST and v.drone_id not in linked
+                        and v.drone_id not in flights):
+                    wanted[v.drone_id] = VehicleStatus.LOST
+        return [(v.drone_id, v.status.value, wanted[v.drone_id]) for v in registered
                 if v.status.value in DISPATCHER_STATUSES
-                and self._posted.get(v.system_id, v.status.value) != wanted[v.system_id].value]
+                and self._posted.get(v.drone_id, v.status.value) != wanted[v.drone_id].value]
 
     def _write(self, session: Session, todo: list[tuple[int, str, VehicleStatus]]
                ) -> list[tuple[int, str, str]]:
         changed: list[tuple[int, str, str]] = []
-        for system_id, _, target in todo:
-            current = get_vehicle(session, system_id).status.value  # not changed since?
+        for drone_id, _, target in todo:
+            current = get_vehicle(session, drone_id).status.value  # not changed since?
             if current not in DISPATCHER_STATUSES or current == target.value:
                 continue
-            set_vehicle_status(session, system_id, target)
+            set_vehicle_status(session, drone_id, target)
             append_audit(session, actor=self.actor, action="vehicle.status",
-                         target_type="vehicle", target_id=system_id,
+                         target_type="vehicle", target_id=drone_id,
                          details={"from": current, "to": target.value})
-            changed.append((system_id, current, target.value))
+            changed.append((drone_id, current, target.value))
         return changed
 
     def _announce(self, changed: list[tuple[int, str, str]]) -> None:
-        for system_id, old, new in changed:
-            log.info("vehicle %s: register status %s -> %s", system_id, old, new)
-            self.bus.publish("vehicle.status", {"system_id": system_id, "from_status": old,
+        for drone_id, old, new in changed:
+            log.info("vehicle %s: register status %s -> %s", drone_id, old, new)
+            self.bus.publish("vehicle.status", {"drone_id": drone_id, "from_status": old,
                                                 "status": new})
 
     def sync(self, busy: Mapping[int, str], flights: Mapping[int, Flight],
@@ -136,13 +136,13 @@ class RegisterStatus:
             return []
         if not todo:
             return []
-        for system_id, _, target in todo:
-            self._posted[system_id] = target.value
+        for drone_id, _, target in todo:
+            self._posted[drone_id] = target.value
 
         def done(changed: object) -> None:
-            for system_id, _, target in todo:
-                if self._posted.get(system_id) == target.value:
-                    del self._posted[system_id]
+            for drone_id, _, target in todo:
+                if self._posted.get(drone_id) == target.value:
+                    del self._posted[drone_id]
             if isinstance(changed, list):
                 self._announce(changed)
 

@@ -89,7 +89,7 @@ MESSAGE_CODES: dict[Rejection, str] = {
 class DroneStatus:
     """What the choice needs to know about one drone, now."""
 
-    system_id: int
+    drone_id: int
     name: str
     latitude_deg: float
     longitude_deg: float
@@ -140,7 +140,7 @@ class Task:
 class Candidate:
     """A drone that can go, with its ETA and what the flight costs it."""
 
-    system_id: int
+    drone_id: int
     name: str
     eta_s: float
     distance_m: float
@@ -160,7 +160,7 @@ class Candidate:
 class Rejected:
     """A drone that cannot go, and why (``code`` for programs, ``reason`` for people)."""
 
-    system_id: int
+    drone_id: int
     name: str
     code: Rejection
     reason: str
@@ -177,14 +177,14 @@ class Rejected:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``code`` (the rejection kind, as before), ``message_code`` and
         ``params`` for translation, ``reason`` in English."""
-        return {"system_id": self.system_id, "name": self.name, "code": self.code.value,
+        return {"drone_id": self.drone_id, "name": self.name, "code": self.code.value,
                 "message_code": self.message_code, "params": dict(self.params),
                 "reason": self.reason}
 
     def as_reason(self) -> dict[str, Any]:
-        """One entry of a case's unassigned reasons: ``{system_id, drone, code, params,
+        """One entry of a case's unassigned reasons: ``{drone_id, drone, code, params,
         reason}`` with the message code."""
-        return {"system_id": self.system_id, "drone": self.name, "code": self.message_code,
+        return {"drone_id": self.drone_id, "drone": self.name, "code": self.message_code,
                 "params": dict(self.params), "reason": self.reason}
 
 
@@ -214,7 +214,7 @@ class Choice:
         return {
             "candidates": [
                 {
-                    "system_id": c.system_id,
+                    "drone_id": c.drone_id,
                     "name": c.name,
                     "eta_s": round(c.eta_s, 1),
                     "distance_m": round(c.distance_m, 1),
@@ -249,7 +249,7 @@ def assess(
     """One drone against one task."""
 
     def reject(code: Rejection, reason: str, **params: Any) -> Rejected:
-        return Rejected(drone.system_id, drone.name, code, reason, params)
+        return Rejected(drone.drone_id, drone.name, code, reason, params)
 
     if drone.landed_away:
         return reject(Rejection.LANDED_AWAY, "landed away from its base; fly it home or mark "
@@ -303,7 +303,7 @@ def assess(
             battery_pct=round(battery), **figures,
         )
     return Candidate(
-        system_id=drone.system_id,
+        drone_id=drone.drone_id,
         name=drone.name,
         eta_s=eta_s,
         distance_m=there_m,
@@ -325,6 +325,6 @@ def choose_drones(
             candidates.append(result)
         else:
             rejected.append(result)
-    candidates.sort(key=lambda c: (c.eta_s, c.system_id))
-    rejected.sort(key=lambda r: r.system_id)
+    candidates.sort(key=lambda c: (c.eta_s, c.drone_id))
+    rejected.sort(key=lambda r: r.drone_id)
     return Choice(candidates, rejected)

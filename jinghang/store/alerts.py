@@ -31,7 +31,7 @@ class AlertPublic(BaseModel):
     severity: str
     params: dict[str, Any]
     message: str
-    vehicle_system_id: int | None
+    drone_id: int | None
     case_id: int | None
     count: int
     first_seen_at: dt.datetime
@@ -64,7 +64,7 @@ def raise_alert(
     severity: str,
     params: dict[str, Any],
     message: str,
-    vehicle_system_id: int | None = None,
+    drone_id: int | None = None,
     case_id: int | None = None,
 ) -> tuple[AlertPublic, bool]:
     """Open an alert for ``key`` or count one more of the open one; returns it and whether
@@ -79,7 +79,7 @@ def raise_alert(
     created = row is None
     if row is None:
         row = Alert(key=key[:255], code=code, severity=severity, params=params,
-                    message=message, vehicle_system_id=vehicle_system_id, case_id=case_id,
+                    message=message, drone_id=drone_id, case_id=case_id,
                     count=1, first_seen_at=now, last_seen_at=now)
     else:
         row.count += 1

@@ -14,7 +14,7 @@ from jinghang.store.schemas import VehicleCommandPublic
 def record_command(
     session: Session,
     *,
-    vehicle_system_id: int,
+    drone_id: int,
     command: str,
     actor: str,
     params: dict[str, Any] | None = None,
@@ -24,7 +24,7 @@ def record_command(
 ) -> VehicleCommandPublic:
     """Record a command before (``result="pending"``) or after it was answered."""
     row = VehicleCommand(
-        vehicle_system_id=vehicle_system_id,
+        drone_id=drone_id,
         command=command,
         params=params,
         result=result,
@@ -54,14 +54,14 @@ def complete_command(session: Session, command_id: int, result: str) -> VehicleC
 def list_commands(
     session: Session,
     *,
-    vehicle_system_id: int | None = None,
+    drone_id: int | None = None,
     incident_id: int | None = None,
     limit: int = 200,
 ) -> list[VehicleCommandPublic]:
     """Commands, oldest first."""
     query = select(VehicleCommand).order_by(col(VehicleCommand.id)).limit(limit)
-    if vehicle_system_id is not None:
-        query = query.where(VehicleCommand.vehicle_system_id == vehicle_system_id)
+    if drone_id is not None:
+        query = query.where(VehicleCommand.drone_id == drone_id)
     if incident_id is not None:
         query = query.where(VehicleCommand.incident_id == incident_id)
     return [VehicleCommandPublic.model_validate(c) for c in session.exec(query).all()]

@@ -24,7 +24,7 @@ class FlightEnergyRecord(SQLModel, table=True):
     __tablename__ = "flight_energy"
 
     id: int | None = Field(default=None, primary_key=True)
-    vehicle_system_id: int = Field(index=True)
+    drone_id: int = Field(index=True)
     mission_id: int | None = Field(default=None, index=True)
     incident_id: int | None = None
     patrol_run_id: int | None = None
@@ -61,7 +61,7 @@ def _clean(value: float | None) -> float | None:
 class FlightEnergyCreate(BaseModel):
     """What the energy history records after a landing (non-finite figures become NULL)."""
 
-    vehicle_system_id: int
+    drone_id: int
     mission_id: int | None = None
     incident_id: int | None = None
     patrol_run_id: int | None = None
@@ -116,12 +116,12 @@ def record_flight_energy(session: Session, data: FlightEnergyCreate) -> FlightEn
     return FlightEnergyPublic.model_validate(row)
 
 
-def list_flight_energy(session: Session, vehicle_system_id: int | None = None, *,
+def list_flight_energy(session: Session, drone_id: int | None = None, *,
                        limit: int = 50) -> list[FlightEnergyPublic]:
     """The newest ``limit`` flights (of one drone when given), oldest first."""
     query = select(FlightEnergyRecord).order_by(col(FlightEnergyRecord.id).desc()).limit(limit)
-    if vehicle_system_id is not None:
-        query = query.where(FlightEnergyRecord.vehicle_system_id == vehicle_system_id)
+    if drone_id is not None:
+        query = query.where(FlightEnergyRecord.drone_id == drone_id)
     rows = list(session.exec(query).all())
     rows.reverse()
     return [FlightEnergyPublic.model_validate(r) for r in rows]

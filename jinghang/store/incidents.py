@@ -24,7 +24,7 @@ FINAL_STATES = frozenset({"closed", "cancelled", "failed"})
 #: States after which a sortie never moves again.
 SORTIE_FINAL_STATES = frozenset({"landed", "aborted", "failed"})
 #: Fields of the case that mirror its latest sortie (what older clients read).
-_MIRRORED = ("vehicle_system_id", "mission_id", "confirmed_by")
+_MIRRORED = ("drone_id", "mission_id", "confirmed_by")
 
 
 def create_incident(
@@ -140,8 +140,8 @@ def set_incident_state(
 ) -> IncidentPublic:
     """Move a case to ``to_state`` (already checked by the caller), recording who did it and
     why. ``fields`` may set ``outcome``, ``outcome_note``, ``closed_by``, ``unassigned`` and
-    the mirrored ``vehicle_system_id``, ``mission_id``, ``confirmed_by``."""
-    allowed = {"vehicle_system_id", "mission_id", "confirmed_by", "needs_confirmation",
+    the mirrored ``drone_id``, ``mission_id``, ``confirmed_by``."""
+    allowed = {"drone_id", "mission_id", "confirmed_by", "needs_confirmation",
                "outcome", "outcome_note", "closed_by", "unassigned"}
     unknown = set(fields) - allowed
     if unknown:
@@ -178,7 +178,7 @@ def set_incident_state(
 def update_incident_fields(session: Session, incident_id: int, **fields: Any) -> IncidentPublic:
     """Change a case's details without a state change (position after a redirect, reason
     and unassigned reasons while it waits, priority)."""
-    allowed = {"latitude_deg", "longitude_deg", "reason", "priority", "vehicle_system_id",
+    allowed = {"latitude_deg", "longitude_deg", "reason", "priority", "drone_id",
                "mission_id", "confirmed_by", "title", "description", "unassigned"}
     unknown = set(fields) - allowed
     if unknown:
@@ -202,9 +202,9 @@ def create_sortie(
     *,
     dispatched_by: str,
     needs_confirmation: bool = False,
-    vehicle_system_id: int | None = None,
+    drone_id: int | None = None,
 ) -> SortiePublic:
-    """A new sortie of a case in state ``planned`` (``vehicle_system_id`` None: the case
+    """A new sortie of a case in state ``planned`` (``drone_id`` None: the case
     waits for a drone)."""
     _get(session, incident_id)
     now = utc_now()
@@ -212,7 +212,7 @@ def create_sortie(
         incident_id=incident_id,
         playbook_id=playbook_id,
         state="planned",
-        vehicle_system_id=vehicle_system_id,
+        drone_id=drone_id,
         needs_confirmation=needs_confirmation,
         dispatched_by=dispatched_by,
         created_at=now,
@@ -227,7 +227,7 @@ def create_sortie(
             kind="sortie.state",
             to_state="planned",
             actor=dispatched_by,
-            data={"sortie_id": sortie.id, "vehicle_system_id": vehicle_system_id},
+            data={"sortie_id": sortie.id, "drone_id": drone_id},
             created_at=now,
         )
     )
@@ -270,9 +270,9 @@ def set_sortie_state(
     **fields: Any,
 ) -> SortiePublic:
     """Move a sortie to ``to_state`` (already checked by the caller), with who and why;
-    ``fields`` may set ``vehicle_system_id``, ``mission_id``, ``confirmed_by``, which the
+    ``fields`` may set ``drone_id``, ``mission_id``, ``confirmed_by``, which the
     case mirrors. The launch, arrival and end times are set on entering those states."""
-    allowed = {"vehicle_system_id", "mission_id", "confirmed_by"}
+    allowed = {"drone_id", "mission_id", "confirmed_by"}
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"set_sortie_state cannot set {sorted(unknown)}")
@@ -304,7 +304,7 @@ def set_sortie_state(
             to_state=to_state,
             actor=actor,
             message=(reason or "")[:1024],
-            data={"sortie_id": sortie_id, "vehicle_system_id": sortie.vehicle_system_id,
+            data={"sortie_id": sortie_id, "drone_id": sortie.drone_id,
                   **({"code": code} if code else {}), **(data or {})},
             created_at=now,
         )

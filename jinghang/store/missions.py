@@ -46,7 +46,7 @@ def list_missions(
     session: Session,
     *,
     incident_id: int | None = None,
-    vehicle_system_id: int | None = None,
+    drone_id: int | None = None,
     active_only: bool = False,
     limit: int = 200,
 ) -> list[MissionPublic]:
@@ -54,8 +54,8 @@ def list_missions(
     query = select(Mission).order_by(col(Mission.id).desc()).limit(limit)
     if incident_id is not None:
         query = query.where(Mission.incident_id == incident_id)
-    if vehicle_system_id is not None:
-        query = query.where(Mission.vehicle_system_id == vehicle_system_id)
+    if drone_id is not None:
+        query = query.where(Mission.drone_id == drone_id)
     if active_only:
         query = query.where(col(Mission.state).not_in(FINAL_MISSION_STATES))
     return [MissionPublic.model_validate(m) for m in session.exec(query).all()]
@@ -72,8 +72,8 @@ def set_mission_state(
     **fields: Any,
 ) -> MissionPublic:
     """Move a mission to ``to_state`` and record the event; ``fields`` may set
-    ``vehicle_system_id``, ``current_seq``, ``items``, ``item_count``."""
-    allowed = {"vehicle_system_id", "current_seq", "items", "item_count", "params"}
+    ``drone_id``, ``current_seq``, ``items``, ``item_count``."""
+    allowed = {"drone_id", "current_seq", "items", "item_count", "params"}
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"set_mission_state cannot set {sorted(unknown)}")
@@ -106,7 +106,7 @@ def set_mission_state(
                  details={"from": from_state, "to": to_state.value,
                           "incident_id": mission.incident_id,
                           "patrol_run_id": mission.patrol_run_id,
-                          "vehicle_system_id": mission.vehicle_system_id,
+                          "drone_id": mission.drone_id,
                           "message": message[:256]})
     session.flush()
     return MissionPublic.model_validate(mission)

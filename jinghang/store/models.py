@@ -108,7 +108,7 @@ class Vehicle(SQLModel, table=True):
     __tablename__ = "vehicles"
 
     id: int | None = Field(default=None, primary_key=True)
-    system_id: int = Field(unique=True, index=True)
+    drone_id: int = Field(unique=True, index=True)
     name: str = Field(max_length=64)
     connection: str = Field(default="", max_length=256)
     base_latitude_deg: float
@@ -126,7 +126,7 @@ class Vehicle(SQLModel, table=True):
 class Incident(SQLModel, table=True):
     """A reported incident: a case (``open`` -> ``closed`` | ``cancelled``, with an outcome)
     whose drone work is its sorties (:class:`Sortie`); see jinghang.dispatch.lifecycle.
-    ``vehicle_system_id``, ``mission_id`` and ``confirmed_by`` mirror the latest sortie."""
+    ``drone_id``, ``mission_id`` and ``confirmed_by`` mirror the latest sortie."""
 
     __tablename__ = "incidents"
 
@@ -144,7 +144,7 @@ class Incident(SQLModel, table=True):
     reason: str = Field(default="", max_length=1024)
     source: str = Field(default="operator", max_length=32)
     reported_by: str = Field(default="", max_length=64)
-    vehicle_system_id: int | None = Field(default=None, index=True)
+    drone_id: int | None = Field(default=None, index=True)
     mission_id: int | None = Field(default=None)
     needs_confirmation: bool = False
     confirmed_by: str = Field(default="", max_length=64)
@@ -152,7 +152,7 @@ class Incident(SQLModel, table=True):
     outcome: str = Field(default="", max_length=32)
     outcome_note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     closed_by: str = Field(default="", max_length=64)
-    #: While no drone can take the case: every drone with why ({system_id, drone, code,
+    #: While no drone can take the case: every drone with why ({drone_id, drone, code,
     #: params, reason}); empty when it is served or not waiting.
     unassigned: list[dict[str, Any]] | None = Field(
         default=None, sa_column=Column(JSON, nullable=True)
@@ -173,7 +173,7 @@ class Sortie(SQLModel, table=True):
     incident_id: int = Field(foreign_key="incidents.id", index=True)
     playbook_id: str = Field(max_length=8)
     state: str = Field(default="planned", max_length=16, index=True)
-    vehicle_system_id: int | None = Field(default=None, index=True)
+    drone_id: int | None = Field(default=None, index=True)
     mission_id: int | None = Field(default=None)
     needs_confirmation: bool = False
     dispatched_by: str = Field(default="", max_length=64)
@@ -196,7 +196,7 @@ class Mission(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int | None = Field(default=None, foreign_key="incidents.id", index=True)
     patrol_run_id: int | None = Field(default=None, index=True)
-    vehicle_system_id: int | None = Field(default=None, index=True)
+    drone_id: int | None = Field(default=None, index=True)
     template_id: str = Field(default="", max_length=16)
     pattern: str = Field(default="", max_length=32)
     params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
@@ -257,7 +257,7 @@ class VehicleCommand(SQLModel, table=True):
     __tablename__ = "vehicle_commands"
 
     id: int | None = Field(default=None, primary_key=True)
-    vehicle_system_id: int = Field(index=True)
+    drone_id: int = Field(index=True)
     command: str = Field(max_length=64)
     params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     result: str = Field(default="pending", max_length=64)
@@ -280,7 +280,7 @@ class PatrolSchedule(SQLModel, table=True):
     params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     cron: str = Field(max_length=128)
     time_zone: str = Field(default="Asia/Shanghai", max_length=64)
-    vehicle_system_id: int | None = None
+    drone_id: int | None = None
     enabled: bool = True
     created_by: str = Field(default="", max_length=64)
     created_at: dt.datetime = Field(default_factory=utc_now)
@@ -296,7 +296,7 @@ class PatrolRun(SQLModel, table=True):
     scheduled_for: dt.datetime = Field(index=True)
     status: str = Field(max_length=16)
     reason: str = Field(default="", max_length=1024)
-    vehicle_system_id: int | None = None
+    drone_id: int | None = None
     mission_id: int | None = None
     created_at: dt.datetime = Field(default_factory=utc_now)
     ended_at: dt.datetime | None = None
@@ -308,7 +308,7 @@ class Recording(SQLModel, table=True):
     __tablename__ = "recordings"
 
     id: int | None = Field(default=None, primary_key=True)
-    vehicle_system_id: int = Field(index=True)
+    drone_id: int = Field(index=True)
     incident_id: int | None = Field(default=None, index=True)
     segment_path: str = Field(max_length=1024)
     sha256: str = Field(max_length=64)
@@ -389,7 +389,7 @@ class Alert(SQLModel, table=True):
     params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     #: The English text, for logs and clients that do not translate codes.
     message: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    vehicle_system_id: int | None = Field(default=None, index=True)
+    drone_id: int | None = Field(default=None, index=True)
     case_id: int | None = Field(default=None, index=True)
     count: int = 1
     first_seen_at: dt.datetime = Field(default_factory=utc_now, index=True)

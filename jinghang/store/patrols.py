@@ -58,7 +58,7 @@ def record_patrol_run(
     scheduled_for: dt.datetime,
     status: PatrolRunStatus,
     reason: str = "",
-    vehicle_system_id: int | None = None,
+    drone_id: int | None = None,
     mission_id: int | None = None,
 ) -> PatrolRunPublic:
     """Record one firing: launched (with the vehicle and mission) or skipped with why."""
@@ -68,7 +68,7 @@ def record_patrol_run(
         scheduled_for=scheduled_for,
         status=status.value,
         reason=reason[:1024],
-        vehicle_system_id=vehicle_system_id,
+        drone_id=drone_id,
         mission_id=mission_id,
         created_at=utc_now(),
     )

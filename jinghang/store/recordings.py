@@ -29,14 +29,14 @@ def get_recording(session: Session, recording_id: int) -> RecordingPublic:
 def list_recordings(
     session: Session,
     *,
-    vehicle_system_id: int | None = None,
+    drone_id: int | None = None,
     incident_id: int | None = None,
     limit: int = 500,
 ) -> list[RecordingPublic]:
     """Segments, oldest first."""
     query = select(Recording).order_by(col(Recording.id)).limit(limit)
-    if vehicle_system_id is not None:
-        query = query.where(Recording.vehicle_system_id == vehicle_system_id)
+    if drone_id is not None:
+        query = query.where(Recording.drone_id == drone_id)
     if incident_id is not None:
         query = query.where(Recording.incident_id == incident_id)
     return [RecordingPublic.model_validate(r) for r in session.exec(query).all()]

@@ -40,7 +40,7 @@ Positions = Annotated[list[Position], Field(max_length=_LIMITS.vertices)]
 #: A stored row's id given in a body.
 RowIdField = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
 #: A MAVLink system id given in a body.
-SystemIdField = Annotated[int, Field(ge=1, le=255)]
+DroneIdField = Annotated[int, Field(ge=1, le=255)]
 
 
 class PlanInputs(_Request):
@@ -100,7 +100,7 @@ class UserCredentials(_Public):
 
 # ---------------------------------------------------------------- vehicles
 class VehicleCreate(BaseModel):
-    system_id: int = Field(ge=1, le=255)
+    drone_id: int = Field(ge=1, le=255)
     name: str = Field(min_length=1, max_length=64)
     connection: str = Field(default="", max_length=256)
     base_latitude_deg: float = Latitude
@@ -128,7 +128,7 @@ class VehicleUpdate(BaseModel):
 
 class VehiclePublic(_Public):
     id: int
-    system_id: int
+    drone_id: int
     name: str
     connection: str
     base_latitude_deg: float
@@ -190,7 +190,7 @@ class SortiePublic(_Public):
     incident_id: int
     playbook_id: str
     state: str
-    vehicle_system_id: int | None
+    drone_id: int | None
     mission_id: int | None
     needs_confirmation: bool
     dispatched_by: str
@@ -220,7 +220,7 @@ class IncidentPublic(_Public):
     reason: str
     source: str
     reported_by: str
-    vehicle_system_id: int | None
+    drone_id: int | None
     mission_id: int | None
     needs_confirmation: bool
     confirmed_by: str
@@ -238,7 +238,7 @@ class IncidentPublic(_Public):
 class MissionCreate(BaseModel):
     incident_id: int | None = None
     patrol_run_id: int | None = None
-    vehicle_system_id: int | None = None
+    drone_id: int | None = None
     template_id: str = ""
     pattern: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
@@ -251,7 +251,7 @@ class MissionPublic(_Public):
     id: int
     incident_id: int | None
     patrol_run_id: int | None
-    vehicle_system_id: int | None
+    drone_id: int | None
     template_id: str
     pattern: str
     params: dict[str, Any] | None
@@ -307,7 +307,7 @@ class TrackPointPublic(_Public):
 
 class VehicleCommandPublic(_Public):
     id: int
-    vehicle_system_id: int
+    drone_id: int
     command: str
     params: dict[str, Any] | None
     result: str
@@ -328,7 +328,7 @@ class PatrolScheduleCreate(_Request):
     params: PlanParams = Field(default_factory=dict)
     cron: str = Field(min_length=1, max_length=128, description="cron expression, 5 fields")
     time_zone: str = Field(default="Asia/Shanghai", max_length=64)
-    vehicle_system_id: SystemIdField | None = Field(
+    drone_id: DroneIdField | None = Field(
         default=None, description="None: any suitable"
     )
     enabled: bool = True
@@ -372,7 +372,7 @@ class PatrolSchedulePublic(_Public):
     params: dict[str, Any] | None
     cron: str
     time_zone: str
-    vehicle_system_id: int | None
+    drone_id: int | None
     enabled: bool
     created_by: str
     created_at: dt.datetime
@@ -384,7 +384,7 @@ class PatrolRunPublic(_Public):
     scheduled_for: dt.datetime
     status: str
     reason: str
-    vehicle_system_id: int | None
+    drone_id: int | None
     mission_id: int | None
     created_at: dt.datetime
     ended_at: dt.datetime | None
@@ -392,7 +392,7 @@ class PatrolRunPublic(_Public):
 
 # ---------------------------------------------------------------- recordings
 class RecordingCreate(BaseModel):
-    vehicle_system_id: int = Field(ge=1, le=255)
+    drone_id: int = Field(ge=1, le=255)
     incident_id: int | None = None
     segment_path: str = Field(min_length=1, max_length=1024)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -404,7 +404,7 @@ class RecordingCreate(BaseModel):
 
 class RecordingPublic(_Public):
     id: int
-    vehicle_system_id: int
+    drone_id: int
     incident_id: int | None
     segment_path: str
     sha256: str

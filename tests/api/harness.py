@@ -154,7 +154,7 @@ def near(meters_north: float, meters_east: float = 0.0) -> tuple[float, float]:
 class Drone:
     """A simulated drone the test server flies: its system id, link and home."""
 
-    system_id: int
+    drone_id: int
     address: str
     home: tuple[float, float, float, float]
     vehicle: Any = None  # the built-in simulator's physics state (None on real SITL)
@@ -213,8 +213,8 @@ async def flying_api(
                 register.ensure_vehicle(
                     services,
                     VehicleCreate(
-                        system_id=drone.system_id,
-                        name=f"drone-{drone.system_id}",
+                        drone_id=drone.drone_id,
+                        name=f"drone-{drone.drone_id}",
                         base_latitude_deg=drone.home[0],
                         base_longitude_deg=drone.home[1],
                         base_altitude_m=drone.home[2],
@@ -232,7 +232,7 @@ async def flying_api(
         fleet = api.services.fleet
         for _ in range(600):
             if all(
-                d.system_id in fleet.vehicles and fleet.vehicles[d.system_id].state.has_position
+                d.drone_id in fleet.vehicles and fleet.vehicles[d.drone_id].state.has_position
                 for d in flock
             ):
                 break

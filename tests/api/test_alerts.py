@@ -28,7 +28,7 @@ async def _patrol_for_drone_9(api: Any) -> int:
     created = await api.post(
         "/api/patrols", "commander",
         json={"name": "drone 9 patrol", "template_id": survey, "inputs": {"area": _field()},
-              "cron": "* 6 * * *", "vehicle_system_id": 9},
+              "cron": "* 6 * * *", "drone_id": 9},
     )
     assert created.status_code == 201, created.text
     return int(created.json()["id"])
@@ -145,7 +145,7 @@ async def test_link_loss_and_low_battery_each_raise_one_alert(tmp_path: Path) ->
             def add_fleet(services: Services) -> None:
                 services.fleet = Fleet(services.bus, link_lost_after_s=0.5)
                 register.ensure_vehicle(services, VehicleCreate(
-                    system_id=1, name="drone-1", base_latitude_deg=home[0],
+                    drone_id=1, name="drone-1", base_latitude_deg=home[0],
                     base_longitude_deg=home[1], base_altitude_m=home[2]))
 
             async with running_api(tmp_path, settings=settings, customize=add_fleet) as api:
@@ -189,7 +189,7 @@ async def test_link_loss_and_low_battery_each_raise_one_alert(tmp_path: Path) ->
 
                     await eventually(back, 30, "the link back")
                 [link_alert] = await alerts("vehicle.link_lost")
-                assert link_alert["vehicle_system_id"] == 1 and link_alert["count"] == 2
+                assert link_alert["drone_id"] == 1 and link_alert["count"] == 2
 
 
 def test_coded_events_of_the_dispatcher_and_flight_core_map_to_alerts() -> None:
@@ -200,16 +200,16 @@ def test_coded_events_of_the_dispatcher_and_flight_core_map_to_alerts() -> None:
 
     rules = Rules(altitude_ceiling_m=120.0)
     events = [
-        Event("sortie", {"code": "sortie.launch_refused", "case_id": 7, "system_id": 2,
+        Event("sortie", {"code": "sortie.launch_refused", "case_id": 7, "drone_id": 2,
                          "params": {"reason": "arming refused"}}),
         Event("case", {"code": "case.unassigned", "case_id": 8, "reason": "all drones busy"}),
-        Event("vehicle.status", {"code": "vehicle.outside_fence", "system_id": 3}),
-        Event("link", {"code": "link.spoofed_sysid", "link": "udp:14550", "system_id": 4}),
+        Event("vehicle.status", {"code": "vehicle.outside_fence", "drone_id": 3}),
+        Event("link", {"code": "link.spoofed_sysid", "link": "udp:14550", "drone_id": 4}),
         Event("case", {"code": "no.such.code", "case_id": 9}),
         Event("alert", {"code": "sortie.failed", "id": 1}),  # the service's own: not again
     ]
     raised = [r for e in events for r in rules.evaluate(e)]
-    assert [(r.code, r.vehicle_system_id, r.case_id) for r in raised] == [
+    assert [(r.code, r.drone_id, r.case_id) for r in raised] == [
         ("sortie.launch_refused", 2, 7),
         ("case.unassigned", None, 8),
         ("vehicle.outside_fence", 3, None),
@@ -220,7 +220,7 @@ def test_coded_events_of_the_dispatcher_and_flight_core_map_to_alerts() -> None:
     assert len({r.key for r in raised}) == 4
 
     def climb(altitude_m: float) -> list[str]:
-        event = Event("telemetry", {"system_id": 5, "relative_altitude_m": altitude_m})
+        event = Event("telemetry", {"drone_id": 5, "relative_altitude_m": altitude_m})
         return [r.code for r in rules.evaluate(event)]
 
     assert climb(125.0) == ["vehicle.above_ceiling"]

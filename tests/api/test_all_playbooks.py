@@ -50,7 +50,7 @@ async def demo_fleet_api(tmp_path: Path, backend: str) -> AsyncIterator[Api]:
             services.fleet = Fleet(services.bus)
             for d in DEMO_DRONES:
                 register.ensure_vehicle(services, VehicleCreate(
-                    system_id=d.system_id, name=d.name, base_latitude_deg=d.latitude_deg,
+                    drone_id=d.drone_id, name=d.name, base_latitude_deg=d.latitude_deg,
                     base_longitude_deg=d.longitude_deg, base_altitude_m=d.altitude_amsl_m,
                     payloads=list(d.payloads)))
             add_dispatcher(services, poll_s=0.05, recovery_wait_s=20.0)
@@ -60,8 +60,8 @@ async def demo_fleet_api(tmp_path: Path, backend: str) -> AsyncIterator[Api]:
         fleet = api.services.fleet
 
         async def linked() -> bool:
-            return all(d.system_id in fleet.vehicles
-                       and fleet.vehicles[d.system_id].state.has_position for d in DEMO_DRONES)
+            return all(d.drone_id in fleet.vehicles
+                       and fleet.vehicles[d.drone_id].state.has_position for d in DEMO_DRONES)
 
         await eventually(linked, 120.0, "the demo drones linked with a position")
         yield api

@@ -23,22 +23,22 @@ async def test_a_commander_adds_a_named_drone_and_closing_sends_both_home(
             "playbook_id": "P01", "latitude_deg": lat, "longitude_deg": lon})
         incident_id = reported.json()["incident"]["id"]
         first = await sortie_state_is(api, incident_id, "en_route", "on_scene")
-        first_drone = first["sorties"][0]["vehicle_system_id"]
+        first_drone = first["sorties"][0]["drone_id"]
         other = 2 if first_drone == 1 else 1
         busy = await api.post(f"/api/incidents/{incident_id}/sorties", "commander",
-                              json={"system_id": first_drone})
+                              json={"drone_id": first_drone})
         assert busy.status_code == 409 and busy.json()["code"] == "drone.busy"
         assert (await api.post(f"/api/incidents/{incident_id}/sorties", "pilot",
-                               json={"system_id": other})).status_code == 403
+                               json={"drone_id": other})).status_code == 403
         bad = await api.post(f"/api/incidents/{incident_id}/sorties", "commander",
-                             json={"system_id": other, "playbook_id": "P99"})
+                             json={"drone_id": other, "playbook_id": "P99"})
         assert bad.status_code == 422 and bad.json()["field"] == "playbook_id"
         added = await api.post(f"/api/incidents/{incident_id}/sorties", "commander",
-                               json={"system_id": other, "playbook_id": "P05"})
+                               json={"drone_id": other, "playbook_id": "P05"})
         assert added.status_code == 201, added.text
         second = await sortie_state_is(api, incident_id, "en_route", "on_scene")
         sorties = second["sorties"]
-        assert [s["vehicle_system_id"] for s in sorties] == [first_drone, other]
+        assert [s["drone_id"] for s in sorties] == [first_drone, other]
         assert [s["playbook_id"] for s in sorties] == ["P01", "P05"]
         assert sorties[1]["dispatched_by"] == "commander"
         closed = await api.post(f"/api/incidents/{incident_id}/close", "commander",

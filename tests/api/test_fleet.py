@@ -32,7 +32,7 @@ async def test_fleet_view_shows_live_state_and_streams_telemetry(tmp_path: Path)
             register.ensure_vehicle(
                 services,
                 VehicleCreate(
-                    system_id=1,
+                    drone_id=1,
                     name="harbour",
                     base_latitude_deg=HOME[0],
                     base_longitude_deg=HOME[1],
@@ -78,7 +78,7 @@ async def one_live_drone(tmp_path: Path) -> AsyncIterator[Api]:
             register.ensure_vehicle(
                 services,
                 VehicleCreate(
-                    system_id=1, name="harbour", base_latitude_deg=HOME[0],
+                    drone_id=1, name="harbour", base_latitude_deg=HOME[0],
                     base_longitude_deg=HOME[1],
                 ),
             )
@@ -106,16 +106,16 @@ async def test_fleet_view_shows_register_changes_at_once(tmp_path: Path) -> None
     """The fleet view is kept between telemetry ticks; a drone registered or changed by an
     admin still shows in the very next listing."""
     async with one_live_drone(tmp_path) as api:
-        assert [d["system_id"] for d in (await api.get("/api/fleet")).json()] == [1]
+        assert [d["drone_id"] for d in (await api.get("/api/fleet")).json()] == [1]
         added = await api.post(
             "/api/fleet",
             "admin",
-            json={"system_id": 7, "name": "pier", "base_latitude_deg": HOME[0],
+            json={"drone_id": 7, "name": "pier", "base_latitude_deg": HOME[0],
                   "base_longitude_deg": HOME[1]},
         )
         assert added.status_code == 201, added.text
         fleet = (await api.get("/api/fleet")).json()
-        assert [(d["system_id"], d["name"], d["connected"]) for d in fleet] == [
+        assert [(d["drone_id"], d["name"], d["connected"]) for d in fleet] == [
             (1, "harbour", True),
             (7, "pier", False),
         ]

@@ -44,11 +44,11 @@ async def test_incident_is_flown_stays_open_and_is_closed_by_a_commander_with_an
         body = response.json()
         incident_id = body["incident"]["id"]
         assert body["incident"]["state"] == "open"
-        assert body["choice"]["candidates"][0]["system_id"] == 1
+        assert body["choice"]["candidates"][0]["drone_id"] == 1
         assert body["choice"]["candidates"][0]["eta_s"] > 0
         on_scene = await sortie_state_is(api, incident_id, "on_scene", "returning", "landed")
-        assert on_scene["vehicle_system_id"] == 1
-        assert on_scene["sorties"][0]["vehicle_system_id"] == 1
+        assert on_scene["drone_id"] == 1
+        assert on_scene["sorties"][0]["drone_id"] == 1
         landed = await sortie_state_is(api, incident_id, "landed", timeout_s=240)
         # the drone is down; the case is not: it waits for the commander's outcome
         assert landed["state"] == "open" and landed["outcome"] == ""
@@ -176,9 +176,9 @@ async def test_cases_wait_unassigned_and_are_served_by_priority_when_the_drone_f
             case = (await api.get(f"/api/incidents/{waiting}")).json()
             assert case["state"] == "open"
             assert case["sorties"][0]["state"] == "planned"
-            assert case["sorties"][0]["vehicle_system_id"] is None
+            assert case["sorties"][0]["drone_id"] is None
             (why,) = case["unassigned"]
-            assert why["system_id"] == 1 and why["code"] == "drone.busy"
+            assert why["drone_id"] == 1 and why["code"] == "drone.busy"
             assert why["params"]["busy_with"] == f"incident {first}"
             assert "busy" in case["reason"]
 
@@ -195,7 +195,7 @@ async def test_cases_wait_unassigned_and_are_served_by_priority_when_the_drone_f
         assert recalled.status_code == 200, recalled.text
         await sortie_state_is(api, first, "landed")
         served = await sortie_state_is(api, urgent, "launching", "en_route", "on_scene")
-        assert served["unassigned"] is None and served["sorties"][0]["vehicle_system_id"] == 1
+        assert served["unassigned"] is None and served["sorties"][0]["drone_id"] == 1
         routine_case = (await api.get(f"/api/incidents/{routine}")).json()
         assert routine_case["state"] == "open" and routine_case["unassigned"]
         cancelled = await api.post(
@@ -260,11 +260,11 @@ async def test_a_case_no_drone_can_take_stays_open_and_unassigned_with_every_rea
         assert {zone_case["id"], far_id} <= open_ids
         # an operator may still name a drone: refused with the reason, the case unchanged
         named = await api.post(
-            f"/api/incidents/{far_id}/sorties", "commander", json={"system_id": 1}
+            f"/api/incidents/{far_id}/sorties", "commander", json={"drone_id": 1}
         )
         assert named.status_code == 409
         assert named.json()["code"] == "drone.out_of_range"
-        assert named.json()["field"] == "system_id"
+        assert named.json()["field"] == "drone_id"
         # or close it
         closed = await api.post(
             f"/api/incidents/{far_id}/close",
@@ -292,7 +292,7 @@ async def test_the_dispatching_commander_cannot_confirm_his_own_launch(tmp_path:
         body = reported.json()["incident"]
         assert body["needs_confirmation"] is True
         held = await sortie_state_is(api, body["id"], "waiting_pilot")
-        assert held["sorties"][0]["vehicle_system_id"] == 1
+        assert held["sorties"][0]["drone_id"] == 1
         assert held["sorties"][0]["dispatched_by"] == "commander"
         refused = await api.post(f"/api/incidents/{body['id']}/confirm", "observer")
         assert refused.status_code == 403

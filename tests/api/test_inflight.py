@@ -23,8 +23,8 @@ async def _dispatch(api: Api, north_m: float, east_m: float, playbook_id: str = 
     return int(response.json()["incident"]["id"])
 
 
-async def _live(api: Api, system_id: int = 1) -> dict[str, Any]:
-    return dict((await api.get(f"/api/fleet/{system_id}")).json()["live"])
+async def _live(api: Api, drone_id: int = 1) -> dict[str, Any]:
+    return dict((await api.get(f"/api/fleet/{drone_id}")).json()["live"])
 
 
 async def test_recall_mid_flight_brings_the_drone_home(tmp_path: Path) -> None:
@@ -167,7 +167,7 @@ async def test_a_drone_landed_in_the_street_is_landed_away_and_not_proposed(
         await eventually(landed_away, 30, "the drone marked landed away")
         (event,) = [e["data"] for e in stream.events
                     if e["data"].get("code") == "drone.landed_away"]
-        assert event["system_id"] == 1 and event["distance_m"] > 300
+        assert event["drone_id"] == 1 and event["distance_m"] > 300
         assert event["sortie_id"] is not None
 
         # the next case does not get it, and its range is never counted from the street
@@ -194,7 +194,7 @@ async def test_a_drone_landed_in_the_street_is_landed_away_and_not_proposed(
         assert again.status_code == 409 and again.json()["code"] == "drone.not_landed_away"
         proposal = (await api.post("/api/incidents/proposal", "observer", json={
             "playbook_id": "P01", "latitude_deg": nearby[0], "longitude_deg": nearby[1]})).json()
-        assert [c["system_id"] for c in proposal["candidates"]] == [1]
+        assert [c["drone_id"] for c in proposal["candidates"]] == [1]
         trail = (await api.get("/api/audit", params={"target_type": "vehicle"})).json()
         statuses = [(e["actor"], e["details"].get("to")) for e in trail
                     if e["action"] == "vehicle.status"]

@@ -44,7 +44,7 @@ async def test_patrol_fires_at_its_time_on_the_test_clock(tmp_path: Path) -> Non
                 "template_id": survey,
                 "inputs": {"area": _field()},
                 "cron": "0 6 * * *",
-                "vehicle_system_id": 9,
+                "drone_id": 9,
             },
         )
         assert parked.status_code == 201
@@ -63,7 +63,7 @@ async def test_patrol_fires_at_its_time_on_the_test_clock(tmp_path: Path) -> Non
         run = (await api.get(runs_path)).json()[0]
         due = dt.datetime.fromisoformat(run["scheduled_for"]).replace(tzinfo=dt.UTC)
         assert due.astimezone(SHANGHAI).hour == 6 and due.astimezone(SHANGHAI).minute == 0
-        assert run["vehicle_system_id"] == 1
+        assert run["drone_id"] == 1
         mission = (await api.get(f"/api/missions/{run['mission_id']}")).json()
         assert mission["template_id"] == survey and mission["created_by"] == "scheduler"
 

@@ -123,7 +123,7 @@ async def test_patrol_is_checked_against_the_fleet_and_a_skipped_run_shows_why(
         check = body["check"]
         assert check["can_fly"] is True and check["reason"] == ""
         [drone] = check["drones"]
-        assert drone["system_id"] == 1 and drone["can_fly"] is True
+        assert drone["drone_id"] == 1 and drone["can_fly"] is True
         assert 0 < drone["energy_pct"] < 50 and drone["battery_pct"] > 90
         listed = (await api.get("/api/patrols")).json()[0]
         assert listed["last_run"] is None

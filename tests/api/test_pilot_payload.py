@@ -25,7 +25,7 @@ async def test_each_control_reaches_the_drone_and_is_audited(tmp_path: Path) -> 
             == 403
         played = await api.post("/api/fleet/1/loudspeaker", "pilot", json=clip)
         assert played.status_code == 200, played.text
-        assert played.json() == {"system_id": 1, "command": "loudspeaker", "result": "accepted",
+        assert played.json() == {"drone_id": 1, "command": "loudspeaker", "result": "accepted",
                                  "code": "command.accepted", "controlled_by": None}
         spoken = await api.post("/api/fleet/1/loudspeaker", "pilot",
                                 json={"text": "警察执法 请勿靠近"})

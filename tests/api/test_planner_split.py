@@ -83,17 +83,17 @@ async def test_split_and_parameters_refuse_bad_input_by_name(tmp_path: Path) -> 
 async def test_a_plan_is_checked_against_a_chosen_drone(tmp_path: Path) -> None:
     async with flying_api(tmp_path, drones=1) as api:
         fleet = (await api.get("/api/fleet")).json()
-        sid = fleet[0]["system_id"]
+        sid = fleet[0]["drone_id"]
         small = [list(near(n, e)) for n, e in ((300, 0), (300, 300), (600, 300), (600, 0))]
         large = [list(near(n, e)) for n, e in ((300, 0), (300, 1400), (1700, 1400), (1700, 0))]
         ok = await api.post("/api/templates/RUR-01/check", "pilot", json={
-            "inputs": {"area": small}, "vehicle_system_id": sid})
+            "inputs": {"area": small}, "drone_id": sid})
         assert ok.status_code == 200, ok.text
         body = ok.json()
         assert body["can_fly"] is True, body
-        assert [d["system_id"] for d in body["drones"]] == [sid]
+        assert [d["drone_id"] for d in body["drones"]] == [sid]
         assert 0 < body["drones"][0]["energy_pct"] < 80
         big = (await api.post("/api/templates/RUR-01/check", "pilot", json={
-            "inputs": {"area": large}, "vehicle_system_id": sid})).json()
+            "inputs": {"area": large}, "drone_id": sid})).json()
         assert big["can_fly"] is False
         assert big["drones"][0]["energy_pct"] > 100

@@ -42,7 +42,7 @@ def _write_config(tmp_path: Path, link: str, home: tuple[float, ...], port: int)
         ],
         "vehicles": [
             {
-                "system_id": 1,
+                "drone_id": 1,
                 "name": "harbour",
                 "base_latitude_deg": home[0],
                 "base_longitude_deg": home[1],

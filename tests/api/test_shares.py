@@ -27,7 +27,7 @@ async def test_a_link_shows_its_case_and_only_its_drones_then_stops(tmp_path: Pa
         assert reported.status_code == 201, reported.text
         incident_id = reported.json()["incident"]["id"]
         case = await sortie_state_is(api, incident_id, "en_route", "on_scene")
-        drone = case["sorties"][0]["vehicle_system_id"]
+        drone = case["sorties"][0]["drone_id"]
         other = 2 if drone == 1 else 1
 
         for role in ("observer", "pilot"):
@@ -54,10 +54,10 @@ async def test_a_link_shows_its_case_and_only_its_drones_then_stops(tmp_path: Pa
         body = state.json()
         assert body["case"]["id"] == incident_id and body["case"]["title"] == "share test case"
         assert body["case"]["state"] == "open" and body["case"]["playbook_id"] == "P01"
-        assert [d["system_id"] for d in body["drones"]] == [drone]
+        assert [d["drone_id"] for d in body["drones"]] == [drone]
         assert body["drones"][0]["latitude_deg"] is not None
         assert body["drones"][0]["battery_pct"] is not None
-        assert f'"system_id": {other}' not in state.text.replace('":', '": ')
+        assert f'"drone_id": {other}' not in state.text.replace('":', '": ')
         # another drone's video is not this link's; this server has no video at all
         foreign = await api.client.post(f"{url}/video/{other}/whep", content=b"v=0",
                                         headers={"Content-Type": "application/sdp"})

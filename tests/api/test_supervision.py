@@ -84,7 +84,7 @@ async def test_full_recordings_disk_stops_recording_not_the_flight(
             await eventually(recording_alert, 60, "an alert that the recording stopped")
             alert = next(a for a in (await api.get("/api/alerts")).json()
                          if a["code"] == "recording.failed")
-            assert alert["vehicle_system_id"] == 1 and alert["case_id"] == incident_id
+            assert alert["drone_id"] == 1 and alert["case_id"] == incident_id
             assert alert["params"]["drone"] == "drone-1"
             assert "ENOSPC" in alert["params"]["error"]
             assert alert["severity"] == "critical"

@@ -53,9 +53,9 @@ async def test_two_nodes_see_each_others_events(nats_server: NatsServer) -> None
     async with node(nats_server, "link-1") as a, node(nats_server, "api-1") as b:
         async with a.subscribe() as sub_a, b.subscribe("telemetry", "incident") as sub_b:
             await asyncio.sleep(0.3)  # the consumers are bound
-            a.publish("telemetry", {"system_id": 7, "lat_deg": 31.2})
+            a.publish("telemetry", {"drone_id": 7, "lat_deg": 31.2})
             got = await next_event(sub_b)
-            assert (got.topic, got.data["system_id"]) == ("telemetry", 7)
+            assert (got.topic, got.data["drone_id"]) == ("telemetry", 7)
 
             b.publish("incident", {"id": 12, "state": "dispatched", "from_state": "open"})
             got = await next_event(sub_a)
@@ -80,7 +80,7 @@ async def test_a_node_that_was_away_gets_the_durable_events_it_missed(
         # api-1 is down: what happens now must reach it when it comes back
         core.publish("sortie", {"code": "sortie.state", "id": 1, "incident_id": 3,
                                 "state": "on_scene", "from_state": "en_route"})
-        core.publish("telemetry", {"system_id": 4})  # perishable: not kept for it
+        core.publish("telemetry", {"drone_id": 4})  # perishable: not kept for it
         core.publish("alert", {"code": "alert.low_battery", "message": "drone 4: 18 %"})
         await core.close()  # flushed into JetStream
     api = NatsBus(nats_server.url, node="api-1")
@@ -100,15 +100,15 @@ async def test_traffic_resumes_after_the_server_restarts(nats_server: NatsServer
     async with node(nats_server, "link-1") as a, node(nats_server, "api-1") as b:
         async with b.subscribe("telemetry", "command") as sub:
             await asyncio.sleep(0.3)
-            a.publish("telemetry", {"system_id": 1})
+            a.publish("telemetry", {"drone_id": 1})
             assert (await next_event(sub)).topic == "telemetry"
 
             nats_server.stop()
             await until(lambda: not a.connected and not b.connected)
-            result = {"system_id": 1, "command": "rtl", "actor": "officer7", "params": {},
+            result = {"drone_id": 1, "command": "rtl", "actor": "officer7", "params": {},
                       "result": "ACCEPTED"}
             a.publish("command", result)  # waits in a's outbox, in order
-            a.publish("telemetry", {"system_id": 1})  # dropped: perishable
+            a.publish("telemetry", {"drone_id": 1})  # dropped: perishable
             await asyncio.sleep(1.0)
             status = a.status()
             assert status["durable_pending"] == 1 and status["durable_outage_s"] is not None
@@ -123,12 +123,12 @@ async def test_traffic_resumes_after_the_server_restarts(nats_server: NatsServer
             assert a.reconnects >= 1 and b.reconnects >= 1
 
             for _ in range(100):  # the core subscription is back too
-                a.publish("telemetry", {"system_id": 2})
+                a.publish("telemetry", {"drone_id": 2})
                 try:
                     got = await asyncio.wait_for(sub.get(), 0.2)
                 except TimeoutError:
                     continue
-                assert got.data["system_id"] == 2
+                assert got.data["drone_id"] == 2
                 break
             else:
                 raise AssertionError("no telemetry after the restart")
@@ -145,16 +145,16 @@ async def test_a_command_is_refused_not_dropped_when_the_bus_cannot_take_it(
         nats_server.stop()
         await until(lambda: not a.connected)
         with pytest.raises(BusUnavailable) as waited:
-            await a.publish_acked("command", {"system_id": 3, "command": "land",
+            await a.publish_acked("command", {"drone_id": 3, "command": "land",
                                               "actor": "u1", "params": {}, "result": None},
                                   timeout_s=0.5)
         assert waited.value.params["withdrawn"] is True  # never sent: nobody will act on it
-        a.publish("command", {"system_id": 3, "command": "hold", "actor": "u1", "params": {},
+        a.publish("command", {"drone_id": 3, "command": "hold", "actor": "u1", "params": {},
                               "result": None})
         pending = a.status()["durable_pending"]
         with pytest.raises(BusUnavailable) as full:
             for _ in range(3):
-                a.publish("command", {"system_id": 3, "command": "rtl", "actor": "u1",
+                a.publish("command", {"drone_id": 3, "command": "rtl", "actor": "u1",
                                       "params": {}, "result": None})
         assert full.value.code == "bus.unavailable"
         assert a.status()["durable_pending"] == 2 == pending + 1
@@ -173,8 +173,8 @@ async def test_malformed_messages_are_counted_and_skipped(nats_server: NatsServe
         raw = await nats.connect(nats_server.url)
         js = raw.jetstream()
         try:
-            good = Envelope("telemetry", {"system_id": 1}, 1.0, "link-9", "a" * 32)
-            spoofed = Envelope("telemetry", {"system_id": 2}, 1.0, "link-9", "b" * 32)
+            good = Envelope("telemetry", {"drone_id": 1}, 1.0, "link-9", "a" * 32)
+            spoofed = Envelope("telemetry", {"drone_id": 2}, 1.0, "link-9", "b" * 32)
             no_sysid = orjson.loads(good.encode()) | {"data": {"lat_deg": 1.0}}
             future = orjson.loads(good.encode()) | {"v": 99}
             for payload in (b"not json", b"[1, 2]", b"\xff\xfe", orjson.dumps(future),

@@ -107,7 +107,7 @@ async def test_map_commands_and_planner_in_chinese(tmp_path: Path) -> None:
         await page.locator("#report-form button.link").click()
 
         # ---- a click on a drone while picking picks the drone's position
-        fleet = {str(v["system_id"]): v for v in await (await page.request.get(
+        fleet = {str(v["drone_id"]): v for v in await (await page.request.get(
             run.url + "/api/fleet",
             headers={"Authorization": "Bearer " + await page.evaluate(
                 "() => sessionStorage.getItem('jinghang.token')")},

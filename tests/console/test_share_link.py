@@ -42,9 +42,9 @@ async def test_a_shared_case_on_a_phone_then_revoked(tmp_path: Path) -> None:
         incident_id = reported.json()["incident"]["id"]
         case = await eventually_api(
             client, f"/api/incidents/{incident_id}",
-            lambda body: any(s.get("vehicle_system_id") for s in body.get("sorties", [])))
-        drone = str(next(s["vehicle_system_id"] for s in case["sorties"]
-                         if s.get("vehicle_system_id")))
+            lambda body: any(s.get("drone_id") for s in body.get("sorties", [])))
+        drone = str(next(s["drone_id"] for s in case["sorties"]
+                         if s.get("drone_id")))
         drone_name = await page.locator(
             f".drone-card[data-drone='{drone}'] .drone-name").inner_text()
 

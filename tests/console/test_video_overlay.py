@@ -67,9 +67,9 @@ async def test_overlay_snapshot_and_recorded_playback_in_the_console(tmp_path: P
         incident_id = reported.json()["incident"]["id"]
         sortie = await eventually_api(
             client, f"/api/incidents/{incident_id}",
-            lambda body: any(s.get("vehicle_system_id") for s in body.get("sorties", [])))
-        drone = str(next(s["vehicle_system_id"] for s in sortie["sorties"]
-                         if s.get("vehicle_system_id")))
+            lambda body: any(s.get("drone_id") for s in body.get("sorties", [])))
+        drone = str(next(s["drone_id"] for s in sortie["sorties"]
+                         if s.get("drone_id")))
         tile = page.locator(f".video-tile[data-drone='{drone}']")
         await tile.locator(".tile-osd .osd-name").filter(has_text="威海").wait_for(timeout=WAIT_MS)
         await page.locator(f".video-tile[data-drone='{drone}'][data-state=playing]").wait_for(

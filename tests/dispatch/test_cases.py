@@ -31,9 +31,9 @@ def near(north_m: float, east_m: float = 0.0) -> tuple[float, float]:
     return offset_deg(BASE[0], BASE[1], north_m, east_m)
 
 
-def drone(system_id: int, *, at: tuple[float, float] = BASE, **kw: object) -> DroneStatus:
+def drone(drone_id: int, *, at: tuple[float, float] = BASE, **kw: object) -> DroneStatus:
     values: dict[str, object] = dict(
-        system_id=system_id, name=f"JH-{system_id}", latitude_deg=at[0], longitude_deg=at[1],
+        drone_id=drone_id, name=f"JH-{drone_id}", latitude_deg=at[0], longitude_deg=at[1],
         base_latitude_deg=BASE[0], base_longitude_deg=BASE[1], battery_pct=100.0,
         payloads=frozenset({"camera", "zoom", "thermal", "loudspeaker", "release"}),
         cruise_speed_m_s=10.0, endurance_s=1800.0,
@@ -43,11 +43,11 @@ def drone(system_id: int, *, at: tuple[float, float] = BASE, **kw: object) -> Dr
 
 
 def profiles(drones: list[DroneStatus]) -> object:
-    by_id = {d.system_id: d for d in drones}
+    by_id = {d.drone_id: d for d in drones}
 
-    def profile_of(system_id: int) -> DroneProfile:
-        d = by_id[system_id]
-        return DroneProfile(system_id=system_id,
+    def profile_of(drone_id: int) -> DroneProfile:
+        d = by_id[drone_id]
+        return DroneProfile(drone_id=drone_id,
                             home=(d.base_latitude_deg, d.base_longitude_deg, 10.0),
                             battery_pct=float(d.battery_pct or 0.0),
                             cruise_speed_m_s=d.cruise_speed_m_s, endurance_s=d.endurance_s)
@@ -71,9 +71,9 @@ def test_the_nearest_free_drone_is_assigned_with_its_checked_first_flight() -> N
     drones = [drone(1, at=near(0, 2000)), drone(2)]
     decision = run(demand(1), drones)
     assert isinstance(decision, Assign)
-    assert decision.candidate.system_id == 2
+    assert decision.candidate.drone_id == 2
     assert decision.plan.items  # planned and checked from that drone's home
-    assert [c.system_id for c in decision.choice.candidates] == [2, 1]
+    assert [c.drone_id for c in decision.choice.candidates] == [2, 1]
 
 
 def test_no_drone_free_gives_every_drones_reason_as_code_and_parameters() -> None:
@@ -85,7 +85,7 @@ def test_no_drone_free_gives_every_drones_reason_as_code_and_parameters() -> Non
     ]
     decision = run(demand(7), drones)
     assert isinstance(decision, Unassigned)
-    by_drone = {r["system_id"]: r for r in decision.reasons}
+    by_drone = {r["drone_id"]: r for r in decision.reasons}
     assert by_drone[1]["code"] == "drone.busy"
     assert by_drone[1]["params"] == {"busy_with": "incident 4"}
     assert by_drone[2]["code"] == "drone.battery_short"
@@ -124,7 +124,7 @@ def test_a_drone_landed_away_is_never_proposed_even_next_to_the_scene() -> None:
     street = near(300, 100)
     drones = [drone(1, at=street, landed_away=True), drone(2, at=near(0, 1500))]
     decision = run(demand(4, at=near(310, 100)), drones)
-    assert isinstance(decision, Assign) and decision.candidate.system_id == 2
+    assert isinstance(decision, Assign) and decision.candidate.drone_id == 2
     (rejected,) = decision.choice.rejected
     assert rejected.message_code == "drone.landed_away" and rejected.params == {}
     alone = run(demand(4, at=near(310, 100)), drones[:1])
@@ -137,11 +137,11 @@ def test_a_drone_that_refused_is_set_aside_until_its_time_and_a_named_drone_only
     d = demand(5)
     d.set_aside[1] = NOW + dt.timedelta(seconds=120)
     decision = run(d, drones)
-    assert isinstance(decision, Assign) and decision.candidate.system_id == 2
+    assert isinstance(decision, Assign) and decision.candidate.drone_id == 2
     later = run(d, drones, now=NOW + dt.timedelta(seconds=121))
-    assert isinstance(later, Assign) and later.candidate.system_id == 1
+    assert isinstance(later, Assign) and later.candidate.drone_id == 1
     named = run(demand(5), drones, only=2)
-    assert isinstance(named, Assign) and named.candidate.system_id == 2
+    assert isinstance(named, Assign) and named.candidate.drone_id == 2
     unknown = run(demand(5), drones, only=9)
     assert isinstance(unknown, Unassigned) and unknown.reasons[0]["code"] == "case.no_drones"
 
@@ -154,8 +154,8 @@ def test_waiting_sorties_are_served_most_urgent_then_oldest_first() -> None:
 
 
 def test_unassigned_is_published_again_only_when_who_or_why_changes() -> None:
-    busy = [{"system_id": 1, "code": "drone.busy", "params": {"busy_with": "incident 1"}}]
-    charging = [{"system_id": 1, "code": "drone.battery_short", "params": {"battery_pct": 40}}]
-    later = [{"system_id": 1, "code": "drone.battery_short", "params": {"battery_pct": 45}}]
+    busy = [{"drone_id": 1, "code": "drone.busy", "params": {"busy_with": "incident 1"}}]
+    charging = [{"drone_id": 1, "code": "drone.battery_short", "params": {"battery_pct": 40}}]
+    later = [{"drone_id": 1, "code": "drone.battery_short", "params": {"battery_pct": 45}}]
     assert reasons_changed([], busy) and reasons_changed(busy, charging)
     assert not reasons_changed(charging, later)

@@ -35,7 +35,7 @@ async def test_a_sortie_is_flown_to_the_end_and_the_case_closed_with_an_outcome(
             IncidentCreate(playbook_id="P01", latitude_deg=lat, longitude_deg=lon,
                            title="110: fight reported"), actor="operator.li")
         assert report.choice is not None and report.choice.best is not None
-        assert report.choice.best.system_id == 1
+        assert report.choice.best.drone_id == 1
         incident_id = report.incident.id
         await w.sortie_is(incident_id, "on_scene", timeout_s=60)
         await w.sortie_is(incident_id, "landed", timeout_s=90)

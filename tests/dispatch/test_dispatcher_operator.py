@@ -170,7 +170,7 @@ async def test_cancelling_a_waiting_case_frees_its_drone_and_a_cancelled_one_sta
         assert cancelled.sorties[0].state == "aborted"
         # the freed drone goes to the case that waited (it too waits for a pilot)
         await w.sortie_is(waiting.incident.id, "waiting_pilot")
-        assert w.sortie(waiting.incident.id).vehicle_system_id == 1
+        assert w.sortie(waiting.incident.id).drone_id == 1
 
         with pytest.raises(DispatchError):
             await w.dispatcher.confirm(held.incident.id, actor="pilot.zhang")

@@ -49,21 +49,21 @@ async def test_a_drone_that_refuses_to_arm_is_set_aside_and_the_next_one_flies(
         await w.fleet.vehicles[1].params.set("BATT_ARM_VOLT", 99.0)
         report = await w.dispatcher.report_incident(_incident("P05", near(200, 0)), actor="op")
         assert report.choice is not None and report.choice.best is not None
-        assert report.choice.best.system_id == 1  # the nearest is tried first
+        assert report.choice.best.drone_id == 1  # the nearest is tried first
         incident_id = report.incident.id
         await w.sortie_is(incident_id, "en_route", "on_scene", timeout_s=30)
         refused, flying = w.incident(incident_id).sorties
-        assert (refused.state, refused.vehicle_system_id) == ("failed", 1)
+        assert (refused.state, refused.drone_id) == ("failed", 1)
         assert refused.code == "sortie.launch_refused"
         assert "vehicle 1 refused" in refused.reason and "arm" in refused.reason
-        assert flying.vehicle_system_id == 2
+        assert flying.drone_id == 2
         with w.store.read_session() as s:
             steps = [(e.to_state, e.message) for e in list_events(s, incident_id=incident_id)
                      if e.kind == "sortie.state"]
         assert ("failed", refused.reason) in steps
         await w.settle()
         assert any(e["topic"] == "sortie" and e.get("code") == "sortie.launch_refused"
-                   and e["system_id"] == 1 for e in w.events)
+                   and e["drone_id"] == 1 for e in w.events)
         await w.sortie_is(incident_id, "landed", timeout_s=90)
         assert w.incident(incident_id).state == "open"
 

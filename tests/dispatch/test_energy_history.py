@@ -16,9 +16,9 @@ from jinghang.store import IncidentCreate, VehicleUpdate, list_flight_energy, up
 from tests.dispatch.conftest import World, dispatch_world, near
 
 
-def records(w: World, system_id: int = 1) -> list:
+def records(w: World, drone_id: int = 1) -> list:
     with w.store.read_session() as s:
-        return list_flight_energy(s, system_id)
+        return list_flight_energy(s, drone_id)
 
 
 async def fly_one(w: World, meters_north: float = 250.0) -> int:
@@ -66,7 +66,7 @@ async def test_flights_that_use_more_than_planned_shorten_the_endurance_the_chec
             update_vehicle(s, 1, VehicleUpdate(endurance_s=3000.0))
         far = Task(*near(7000, 0), on_scene_s=300.0, altitude_m=60.0, reserve_pct=20.0)
         before = w.dispatcher.choose(far)
-        assert [c.system_id for c in before.candidates] == [1]
+        assert [c.drone_id for c in before.candidates] == [1]
         battery = w.sims[0].vehicle.physics.battery
         vehicle = w.fleet.vehicles[1]
         # the first flight on a monitor that measures no current (-1): the percentage counts

@@ -58,7 +58,7 @@ async def test_the_energy_check_uses_the_limits_read_from_the_vehicle(tmp_path: 
 
         await w.until(lambda: bool(speed_alerts()), timeout_s=30, what="the speed alert")
         [alert] = speed_alerts()
-    assert alert["system_id"] == 1 and alert["mission_id"] is not None
+    assert alert["drone_id"] == 1 and alert["mission_id"] is not None
     assert alert["params"]["planned_m_s"] == 10.0
     assert alert["params"]["flyable_m_s"] == pytest.approx(flyable, abs=0.01)
     assert alert["params"]["angle_max_deg"] == 20.0

@@ -34,7 +34,7 @@ def test_non_finite_figures_are_stored_as_unknown(tmp_path: Path) -> None:
     try:
         with store.transaction() as s:
             record_flight_energy(s, FlightEnergyCreate(
-                vehicle_system_id=1, planned_time_s=math.nan, planned_pct=math.inf,
+                drone_id=1, planned_time_s=math.nan, planned_pct=math.inf,
                 flown_time_s=math.inf, consumed_mah=math.nan, energy_wh=-math.inf,
                 remaining_before_pct=math.nan, used_pct=math.nan, completed=True))
         with store.read_session() as s:
@@ -66,12 +66,12 @@ def test_a_flight_whose_vehicle_reports_nothing_is_recorded_as_unknown(tmp_path:
     store = open_store(f"sqlite:///{tmp_path / 'energy.db'}")
     try:
         with store.transaction() as s:
-            mission = create_mission(s, MissionCreate(vehicle_system_id=1, template_id="P01",
+            mission = create_mission(s, MissionCreate(drone_id=1, template_id="P01",
                                                       flight_time_s=400.0), created_by="test")
             set_mission_state(s, mission.id, MissionState.COMPLETED, actor="test")
         with store.read_session() as s:
             mission = get_mission(s, mission.id)
-        data = build_record(system_id=1, mission=mission, nominal_s=1800.0,
+        data = build_record(drone_id=1, mission=mission, nominal_s=1800.0,
                             endurance_s=1800.0, span=span, capacity_mah=3300.0)
         with store.transaction() as s:
             row = record_flight_energy(s, data)

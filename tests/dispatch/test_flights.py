@@ -18,7 +18,7 @@ class State:
 
 
 def _flight() -> Flight:
-    f = Flight(system_id=1, mission_id=1, items=[], scene_seq=3, return_seq=20, incident_id=5)
+    f = Flight(drone_id=1, mission_id=1, items=[], scene_seq=3, return_seq=20, incident_id=5)
     f.phase = Phase.EN_ROUTE
     return f
 

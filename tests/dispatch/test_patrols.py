@@ -27,7 +27,7 @@ async def test_a_patrol_fires_at_six_in_shanghai_and_busy_or_missing_drones_skip
                 inputs={"points": ROUTE}), created_by="chief")
             named = create_patrol(s, PatrolScheduleCreate(
                 name="harbour with drone 9", template_id="CTY-05", cron="0 6 * * *",
-                inputs={"points": ROUTE}, vehicle_system_id=9), created_by="chief")
+                inputs={"points": ROUTE}, drone_id=9), created_by="chief")
         w.patrols.reload()
 
         def runs(schedule_id: int) -> list[tuple[str, str]]:
@@ -48,7 +48,7 @@ async def test_a_patrol_fires_at_six_in_shanghai_and_busy_or_missing_drones_skip
         await w.until(lambda: runs(scenic.id)[0][0] == "completed", timeout_s=120)
         with w.store.read_session() as s:
             (run,) = list_patrol_runs(s, schedule_id=scenic.id)
-        assert run.scheduled_for == utc(2026, 7, 1, 22, 0) and run.vehicle_system_id == 1
+        assert run.scheduled_for == utc(2026, 7, 1, 22, 0) and run.drone_id == 1
 
 
 async def test_runs_missed_while_down_are_recorded_as_skipped(tmp_path: Path) -> None:

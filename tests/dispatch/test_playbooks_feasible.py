@@ -33,13 +33,13 @@ LIMITS = Limits()
 
 
 def _profile(d: DemoDrone, endurance_s: float) -> DroneProfile:
-    return DroneProfile(d.system_id, (d.latitude_deg, d.longitude_deg, d.altitude_amsl_m),
+    return DroneProfile(d.drone_id, (d.latitude_deg, d.longitude_deg, d.altitude_amsl_m),
                         100.0, endurance_s=endurance_s)
 
 
 def _status(profile: DroneProfile, payloads: tuple[str, ...]) -> DroneStatus:
     return DroneStatus(
-        system_id=profile.system_id, name=f"demo-{profile.system_id}",
+        drone_id=profile.drone_id, name=f"demo-{profile.drone_id}",
         latitude_deg=profile.home[0], longitude_deg=profile.home[1],
         base_latitude_deg=profile.home[0], base_longitude_deg=profile.home[1],
         battery_pct=100.0, payloads=frozenset(payloads),

@@ -19,8 +19,8 @@ from jinghang.store import (
 )
 
 
-def _flight(system_id: int, phase: Phase, *, lost: bool = False) -> Flight:
-    flight = Flight(system_id, 10 + system_id, [], 1, 2, incident_id=system_id, phase=phase)
+def _flight(drone_id: int, phase: Phase, *, lost: bool = False) -> Flight:
+    flight = Flight(drone_id, 10 + drone_id, [], 1, 2, incident_id=drone_id, phase=phase)
     flight.lost_since = 1.0 if lost else None
     return flight
 
@@ -41,7 +41,7 @@ def test_sync_writes_changes_audits_them_and_leaves_maintenance_alone(tmp_path: 
     try:
         with store.transaction() as s:
             for sid in (1, 2):
-                register_vehicle(s, VehicleCreate(system_id=sid, name=f"JH-{sid}",
+                register_vehicle(s, VehicleCreate(drone_id=sid, name=f"JH-{sid}",
                                                   base_latitude_deg=37.5,
                                                   base_longitude_deg=122.1))
             set_vehicle_status(s, 2, VehicleStatus.MAINTENANCE)

@@ -9,9 +9,9 @@ from jinghang.missions.nofly import NoFlyZones
 BASE = (37.5000, 122.1000)
 
 
-def drone(system_id: int, *, at: tuple[float, float] = BASE, **kw: object) -> DroneStatus:
+def drone(drone_id: int, *, at: tuple[float, float] = BASE, **kw: object) -> DroneStatus:
     values: dict[str, object] = dict(
-        system_id=system_id, name=f"JH-{system_id}", latitude_deg=at[0], longitude_deg=at[1],
+        drone_id=drone_id, name=f"JH-{drone_id}", latitude_deg=at[0], longitude_deg=at[1],
         base_latitude_deg=at[0], base_longitude_deg=at[1], battery_pct=100.0,
         payloads=frozenset({"camera", "thermal"}), cruise_speed_m_s=12.0, endurance_s=1800.0,
     )
@@ -25,7 +25,7 @@ def test_nearest_drone_comes_first_and_all_are_ranked_by_eta() -> None:
     near = drone(2, at=(37.505, 122.10))
     mid = drone(3, at=(37.49, 122.10))
     choice = choose_drones([far, near, mid], task)
-    assert [c.system_id for c in choice.candidates] == [2, 3, 1]
+    assert [c.drone_id for c in choice.candidates] == [2, 3, 1]
     assert choice.best is not None and choice.best.eta_s < choice.candidates[1].eta_s
     assert "ETA" in choice.best.why() and choice.rejected == []
 
@@ -42,11 +42,11 @@ def test_every_rejected_drone_has_its_reason() -> None:
         drone(7),
     ]
     choice = choose_drones(drones, task)
-    assert [c.system_id for c in choice.candidates] == [7]
-    codes = {r.system_id: r.code for r in choice.rejected}
+    assert [c.drone_id for c in choice.candidates] == [7]
+    codes = {r.drone_id: r.code for r in choice.rejected}
     assert codes == {1: Rejection.BUSY, 2: Rejection.PAYLOAD, 3: Rejection.BATTERY,
                      4: Rejection.UNHEALTHY, 5: Rejection.LINK_LOST, 6: Rejection.UNAVAILABLE}
-    reasons = {r.system_id: r.reason for r in choice.rejected}
+    reasons = {r.drone_id: r.reason for r in choice.rejected}
     assert "thermal" in reasons[2] and "25%" in reasons[3] and "GPS" in reasons[4]
     assert "JH-3: battery 25% is short" in choice.reasons()
 
@@ -60,7 +60,7 @@ def test_battery_counts_there_on_scene_and_back_with_the_reserve() -> None:
     just_enough = drone(1, battery_pct=needed_pct + 20 + 0.5, endurance_s=3600.0)
     just_short = drone(2, battery_pct=needed_pct + 20 - 0.5, endurance_s=3600.0)
     choice = choose_drones([just_enough, just_short], task)
-    assert [c.system_id for c in choice.candidates] == [1]
+    assert [c.drone_id for c in choice.candidates] == [1]
     assert choice.rejected[0].code is Rejection.BATTERY and not choice.rejected[0].permanent
 
 

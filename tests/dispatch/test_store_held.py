@@ -108,7 +108,7 @@ async def test_a_held_store_write_does_not_delay_telemetry_or_acks(
         await w.sortie_is(case_id, "landed", timeout_s=90)
         await w.dispatcher.journal.settle()
         with w.store.read_session() as s:
-            commands = [c.command for c in list_commands(s, vehicle_system_id=1)]
+            commands = [c.command for c in list_commands(s, drone_id=1)]
             audit = list_audit(s, target_type="incident", target_id=case_id, limit=1000)
             report_chain = verify_chain(s)
         # five spotlight commands, then the RTL of the recall, in the order they were sent

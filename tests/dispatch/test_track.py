@@ -35,7 +35,7 @@ class Clock:
 def _recorder(tmp_path: Path) -> tuple[Store, int, TrackRecorder, Clock]:
     store = open_store(f"sqlite:///{tmp_path / 'track.db'}")
     with store.transaction() as s:
-        mission_id = create_mission(s, MissionCreate(vehicle_system_id=1), created_by="t").id
+        mission_id = create_mission(s, MissionCreate(drone_id=1), created_by="t").id
     clock = Clock()
     start = dt.datetime(2026, 7, 1, 6, 0, tzinfo=dt.UTC)
     recorder = TrackRecorder(store, interval_s=2.0, flush_after_s=5.0, monotonic=clock,

@@ -329,7 +329,7 @@ def test_the_trail_is_read_in_batches(keyed: Store) -> None:
 def test_a_flown_track_is_in_the_chain_and_an_edit_to_it_is_named(keyed: Store) -> None:
     start = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
     with keyed.transaction() as s:
-        mission = create_mission(s, MissionCreate(vehicle_system_id=1, pattern="orbit"),
+        mission = create_mission(s, MissionCreate(drone_id=1, pattern="orbit"),
                                  created_by="li")
         add_track_points(s, [(mission.id, TrackPointCreate(
             time=start + dt.timedelta(seconds=2 * n), latitude_deg=37.5 + n / 1e4,

@@ -33,7 +33,7 @@ def test_older_incidents_become_cases_with_sorties(tmp_path: Path) -> None:
         for incident_id, state, mission, vehicle, reason in OLD:
             c.execute(sa.text(
                 "INSERT INTO incidents (id, playbook_id, title, description, latitude_deg, "
-                "longitude_deg, priority, state, reason, source, reported_by, vehicle_system_id, "
+                "longitude_deg, priority, state, reason, source, reported_by, drone_id, "
                 "mission_id, needs_confirmation, confirmed_by, created_at, updated_at, closed_at) "
                 "VALUES (:id, 'P01', '', '', 37.5, 122.1, 2, :state, :reason, 'operator', 'li', "
                 ":vehicle, :mission, 0, '', :now, :now, :closed)"),
@@ -51,14 +51,14 @@ def test_older_incidents_become_cases_with_sorties(tmp_path: Path) -> None:
         store.close()
     flying = cases[1]
     assert flying.state == "open"
-    assert [(x.state, x.vehicle_system_id, x.mission_id) for x in flying.sorties] == [
+    assert [(x.state, x.drone_id, x.mission_id) for x in flying.sorties] == [
         ("en_route", 2, 11)]
     waiting = cases[2]
     assert waiting.state == "open"
-    assert [(x.state, x.vehicle_system_id) for x in waiting.sorties] == [("planned", None)]
+    assert [(x.state, x.drone_id) for x in waiting.sorties] == [("planned", None)]
     flown = cases[3]
     assert (flown.state, flown.outcome) == ("closed", "flown")
-    assert [(x.state, x.vehicle_system_id) for x in flown.sorties] == [("landed", 1)]
+    assert [(x.state, x.drone_id) for x in flown.sorties] == [("landed", 1)]
     refused = cases[4]
     assert (refused.state, refused.outcome) == ("closed", "not_flown")
     assert "out of range" in refused.outcome_note and refused.sorties == []

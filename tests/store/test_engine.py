@@ -33,7 +33,7 @@ def test_reopening_a_migrated_database_keeps_its_rows(tmp_path: Path) -> None:
     first = open_store(url)
     with first.transaction() as s:
         register_vehicle(
-            s, VehicleCreate(system_id=7, name="d7", base_latitude_deg=37.5,
+            s, VehicleCreate(drone_id=7, name="d7", base_latitude_deg=37.5,
                              base_longitude_deg=122.1)
         )
     first.close()
@@ -63,7 +63,7 @@ def test_a_failed_transaction_changes_nothing(store: Store) -> None:
 
     with pytest.raises(RuntimeError), store.transaction() as s:
         register_vehicle(
-            s, VehicleCreate(system_id=9, name="d9", base_latitude_deg=1, base_longitude_deg=2)
+            s, VehicleCreate(drone_id=9, name="d9", base_latitude_deg=1, base_longitude_deg=2)
         )
         raise RuntimeError("boom")
     with store.read_session() as s:

@@ -54,9 +54,9 @@ from jinghang.store import (
 WEIHAI = (37.5131, 122.1204)
 
 
-def _vehicle(system_id: int, **kw: object) -> VehicleCreate:
+def _vehicle(drone_id: int, **kw: object) -> VehicleCreate:
     return VehicleCreate(
-        system_id=system_id, name=f"JH-{system_id}", base_latitude_deg=WEIHAI[0],
+        drone_id=drone_id, name=f"JH-{drone_id}", base_latitude_deg=WEIHAI[0],
         base_longitude_deg=WEIHAI[1], payloads=["camera"], **kw,  # type: ignore[arg-type]
     )
 
@@ -93,7 +93,7 @@ def test_fleet_register_round_trip_and_duplicates(store: Store) -> None:
     with store.transaction() as s:
         with pytest.raises(AlreadyExists) as err:
             register_vehicle(s, _vehicle(1))
-        assert err.value.field == "system_id"
+        assert err.value.field == "drone_id"
     with store.transaction() as s:
         changed = update_vehicle(s, 2, VehicleUpdate(status=VehicleStatus.MAINTENANCE,
                                                      payloads=["camera", "thermal"]))
@@ -101,15 +101,15 @@ def test_fleet_register_round_trip_and_duplicates(store: Store) -> None:
     with store.read_session() as s:
         assert get_vehicle(s, 1).video_source_url == "udp://127.0.0.1:5600"
         assert get_vehicle(s, 2).payloads == ["camera", "thermal"]
-        assert [v.system_id for v in list_vehicles(s)] == [1, 2]
+        assert [v.drone_id for v in list_vehicles(s)] == [1, 2]
         with pytest.raises(NotFound) as missing:
             get_vehicle(s, 99)
-        assert missing.value.field == "system_id"
+        assert missing.value.field == "drone_id"
 
 
 def test_a_base_outside_the_globe_is_refused_naming_the_field() -> None:
     with pytest.raises(ValidationError) as err:
-        VehicleCreate(system_id=1, name="x", base_latitude_deg=91, base_longitude_deg=0)
+        VehicleCreate(drone_id=1, name="x", base_latitude_deg=91, base_longitude_deg=0)
     assert err.value.errors()[0]["loc"] == ("base_latitude_deg",)
 
 
@@ -123,13 +123,13 @@ def test_open_incidents_come_most_urgent_first_and_states_are_timelined(store: S
                                                  longitude_deg=122.1), reported_by="op", priority=2)
     with store.transaction() as s:
         set_incident_state(s, done.id, "cancelled", actor="chief", reason="false alarm")
-        set_incident_state(s, high.id, "assigned", actor="dispatcher", vehicle_system_id=3)
+        set_incident_state(s, high.id, "assigned", actor="dispatcher", drone_id=3)
     with store.read_session() as s:
         assert [i.id for i in list_open_incidents(s)] == [high.id, low.id]
         cancelled = get_incident(s, done.id)
         assert cancelled.state == "cancelled" and cancelled.closed_at is not None
         assert cancelled.reason == "false alarm"
-        assert get_incident(s, high.id).vehicle_system_id == 3
+        assert get_incident(s, high.id).drone_id == 3
         timeline = list_events(s, incident_id=done.id)
         assert [(e.from_state, e.to_state, e.actor) for e in timeline] == [
             ("", "open", "op"), ("open", "cancelled", "chief")]
@@ -150,12 +150,12 @@ def test_missions_commands_and_their_timeline(store: Store) -> None:
         incident = create_incident(s, IncidentCreate(playbook_id="P01", latitude_deg=37.5,
                                                      longitude_deg=122.1), reported_by="op",
                                    priority=1)
-        mission = create_mission(s, MissionCreate(incident_id=incident.id, vehicle_system_id=1,
+        mission = create_mission(s, MissionCreate(incident_id=incident.id, drone_id=1,
                                                   template_id="P01", pattern="orbit",
                                                   items=[{"command": 16}, {"command": 20}]),
                                  created_by="dispatcher")
         assert mission.item_count == 2 and mission.state == "planned"
-        cmd = record_command(s, vehicle_system_id=1, command="arm", actor="dispatcher",
+        cmd = record_command(s, drone_id=1, command="arm", actor="dispatcher",
                              incident_id=incident.id)
         complete_command(s, cmd.id, "accepted")
     with store.transaction() as s:
@@ -164,7 +164,7 @@ def test_missions_commands_and_their_timeline(store: Store) -> None:
         done = set_mission_state(s, mission.id, MissionState.COMPLETED, actor="dispatcher")
         assert done.ended_at is not None
     with store.read_session() as s:
-        commands = list_commands(s, vehicle_system_id=1)
+        commands = list_commands(s, drone_id=1)
         assert [(c.command, c.result, c.actor) for c in commands] == [
             ("arm", "accepted", "dispatcher")]
         states = [e.to_state for e in list_events(s, mission_id=mission.id)]
@@ -200,10 +200,10 @@ def test_a_bad_timetable_or_zone_is_refused_naming_the_field() -> None:
 def test_recordings_keep_their_digest(store: Store) -> None:
     digest = "ab" * 32
     with store.transaction() as s:
-        add_recording(s, RecordingCreate(vehicle_system_id=1, segment_path="rec/1/0001.ts",
+        add_recording(s, RecordingCreate(drone_id=1, segment_path="rec/1/0001.ts",
                                          sha256=digest, size_bytes=1234))
     with store.read_session() as s:
-        (rec,) = list_recordings(s, vehicle_system_id=1)
+        (rec,) = list_recordings(s, drone_id=1)
         assert rec.sha256 == digest and rec.size_bytes == 1234
     with pytest.raises(ValidationError):
-        RecordingCreate(vehicle_system_id=1, segment_path="x", sha256="not-hex")
+        RecordingCreate(drone_id=1, segment_path="x", sha256="not-hex")

@@ -27,8 +27,8 @@ def _point(seconds: float, lat: float) -> TrackPointCreate:
 
 def test_track_points_are_kept_per_mission_in_time_order(store: Store) -> None:
     with store.transaction() as s:
-        first = create_mission(s, MissionCreate(vehicle_system_id=1), created_by="t")
-        second = create_mission(s, MissionCreate(vehicle_system_id=2), created_by="t")
+        first = create_mission(s, MissionCreate(drone_id=1), created_by="t")
+        second = create_mission(s, MissionCreate(drone_id=2), created_by="t")
     with store.transaction() as s:
         added = add_track_points(s, [(first.id, _point(4, 37.52)), (second.id, _point(0, 37.6)),
                                      (first.id, _point(0, 37.50)), (first.id, _point(2, 37.51))])

@@ -86,7 +86,7 @@ def test_jobs_commit_in_order_and_the_chain_verifies(store: Store) -> None:
             if n % 10 == 0:
                 await asyncio.sleep(0)
         mission = await writer.submit(lambda s: create_mission(
-            s, MissionCreate(vehicle_system_id=1), created_by="t"), what="mission")
+            s, MissionCreate(drone_id=1), created_by="t"), what="mission")
         for t in threads:
             t.join()
         await writer.settle()

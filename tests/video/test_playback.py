@@ -69,7 +69,7 @@ async def test_a_recorded_flight_plays_as_one_seekable_mp4(tmp_path: Path) -> No
                                 json={"incident_id": incident_id})
         assert answer.status_code == 200, answer.text
         play = answer.json()
-        assert play["vehicle_system_id"] == 1
+        assert play["drone_id"] == 1
         assert play["started_at"].endswith("+00:00")  # a browser reads it as UTC
         assert [s["state"] for s in play["segments"]] == ["ok"] * len(segments)
         assert [s["file"] for s in play["segments"]] == [r.path.name for r in segments]

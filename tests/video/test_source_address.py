@@ -66,7 +66,7 @@ def test_bad_addresses_name_the_setting_and_hide_the_password(
 async def test_fleet_view_does_not_show_camera_passwords(tmp_path: Path) -> None:
     def add_vehicle(services: Services) -> None:
         register.ensure_vehicle(services, VehicleCreate(
-            system_id=1, name="harbour", base_latitude_deg=37.5, base_longitude_deg=122.1,
+            drone_id=1, name="harbour", base_latitude_deg=37.5, base_longitude_deg=122.1,
             video_source_url=CAMERA))
 
     async with running_api(tmp_path, customize=add_vehicle) as api:

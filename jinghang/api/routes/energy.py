@@ -1,6 +1,6 @@
 """A drone's energy: its recorded flights (planned against used), its endurance corrected
 from them, and the flight limits read from the vehicle that the energy check uses
-(``GET /api/fleet/{system_id}/energy``)."""
+(``GET /api/fleet/{drone_id}/energy``)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from jinghang.store import FlightEnergyPublic, get_vehicle, list_flight_energy
 
 router = APIRouter(prefix="/fleet", tags=["fleet"])
 
-SystemId = Annotated[int, Path(ge=1, le=255, description="MAVLink system id")]
+DroneId = Annotated[int, Path(ge=1, le=255, description="MAVLink system id")]
 
 
 class EnduranceView(BaseModel):
@@ -52,7 +52,7 @@ class LimitsView(BaseModel):
 
 
 class EnergyView(BaseModel):
-    system_id: int
+    drone_id: int
     name: str
     endurance: EnduranceView
     #: None while the limits have not been read (or no dispatcher runs).
@@ -61,12 +61,12 @@ class EnergyView(BaseModel):
     flights: list[FlightEnergyPublic]
 
 
-@router.get("/{system_id}/energy", response_model=EnergyView,
+@router.get("/{drone_id}/energy", response_model=EnergyView,
             summary="A drone's energy history and corrected endurance")
 async def energy(
     services: ServicesDep,
     _: Reader,
-    system_id: SystemId,
+    drone_id: DroneId,
     limit: Annotated[int, Query(ge=1, le=200, description="newest flights shown")] = 20,
 ) -> EnergyView:
     """The drone's flights (planned time and energy against flown time and used energy, and
@@ -75,17 +75,17 @@ async def energy(
 
     def read() -> tuple[Any, list[FlightEnergyPublic], list[FlightEnergyPublic]]:
         with services.store.read_session() as s:
-            vehicle = get_vehicle(s, system_id)
-            return (vehicle, list_flight_energy(s, system_id, limit=limit),
-                    list_flight_energy(s, system_id, limit=3 * WINDOW))
+            vehicle = get_vehicle(s, drone_id)
+            return (vehicle, list_flight_energy(s, drone_id, limit=limit),
+                    list_flight_energy(s, drone_id, limit=3 * WINDOW))
 
     vehicle, shown, recent = await asyncio.to_thread(read)
     correction = endurance_correction(vehicle.endurance_s,
                                       [flight_energy_of(r) for r in recent])
     history = getattr(services.dispatcher, "energy", None)
-    reading = history.reading(system_id) if history is not None else None
+    reading = history.reading(drone_id) if history is not None else None
     return EnergyView(
-        system_id=system_id, name=vehicle.name,
+        drone_id=drone_id, name=vehicle.name,
         endurance=EnduranceView(**correction.to_dict()),
         limits=LimitsView(**reading.to_dict()) if reading is not None else None,
         flights=shown)

@@ -14,7 +14,7 @@ from jinghang.api.register import VehicleCreate, VehicleUpdate, VehicleView
 
 router = APIRouter(prefix="/fleet", tags=["fleet"])
 
-SystemId = Annotated[int, Path(ge=1, le=255, description="MAVLink system id")]
+DroneId = Annotated[int, Path(ge=1, le=255, description="MAVLink system id")]
 Listing = Annotated[FleetListing, Depends(fleet_listing)]
 
 
@@ -34,28 +34,28 @@ async def link_trust(services: ServicesDep, _: Admin) -> dict[str, Any]:
     return {"bindings": services.fleet.link_trust(), "quarantined": services.fleet.quarantined()}
 
 
-@router.get("/{system_id}", response_model=VehicleView)
-async def vehicle(services: ServicesDep, _: Reader, system_id: SystemId) -> VehicleView:
-    return register.vehicle_view(services, system_id)
+@router.get("/{drone_id}", response_model=VehicleView)
+async def vehicle(services: ServicesDep, _: Reader, drone_id: DroneId) -> VehicleView:
+    return register.vehicle_view(services, drone_id)
 
 
 @router.post("", response_model=VehicleView, status_code=201, summary="Register a drone")
 async def register_vehicle(
     request: Request, services: ServicesDep, _: Admin, new: VehicleCreate
 ) -> VehicleView:
-    note_audit(request, "vehicle.register", "vehicle", new.system_id, name=new.name)
+    note_audit(request, "vehicle.register", "vehicle", new.drone_id, name=new.name)
     return register.register_vehicle(services, new)
 
 
-@router.patch("/{system_id}", response_model=VehicleView)
+@router.patch("/{drone_id}", response_model=VehicleView)
 async def update_vehicle(
-    request: Request, services: ServicesDep, _: Admin, system_id: SystemId, change: VehicleUpdate
+    request: Request, services: ServicesDep, _: Admin, drone_id: DroneId, change: VehicleUpdate
 ) -> VehicleView:
     note_audit(
         request,
         "vehicle.update",
         "vehicle",
-        system_id,
+        drone_id,
         **change.model_dump(mode="json", exclude_none=True),
     )
-    return register.update_vehicle(services, system_id, change)
+    return register.update_vehicle(services, drone_id, change)

@@ -50,7 +50,7 @@ class Close(BaseModel):
 
 
 class NewSortie(BaseModel):
-    system_id: int | None = Field(default=None, ge=1, le=255,
+    drone_id: int | None = Field(default=None, ge=1, le=255,
                                   description="the drone to send; the best one when omitted")
     playbook_id: str | None = Field(default=None, pattern=r"^P(0[1-9]|1[0-9])$",
                                     description="another playbook; the case's when omitted")
@@ -141,9 +141,9 @@ async def add_sortie(
 ) -> IncidentPublic:
     ask = body or NewSortie()
     note_audit(request, "incident.sortie.request", "incident", incident_id,
-               system_id=ask.system_id, playbook_id=ask.playbook_id)
+               drone_id=ask.drone_id, playbook_id=ask.playbook_id)
     return await dispatcher_of(services).add_sortie(
-        incident_id, actor=who.username, system_id=ask.system_id, playbook_id=ask.playbook_id
+        incident_id, actor=who.username, drone_id=ask.drone_id, playbook_id=ask.playbook_id
     )
 
 

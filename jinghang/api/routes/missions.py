@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from jinghang.api.deps import Reader, ServicesDep
-from jinghang.api.limits import RowId, RowIdFilter, SystemIdFilter
+from jinghang.api.limits import DroneIdFilter, RowId, RowIdFilter
 from jinghang.api.plans import preview
 from jinghang.api.tracks import mission_track_geojson
 from jinghang.store.commands import list_commands
@@ -38,7 +38,7 @@ async def missions(
     services: ServicesDep,
     _: Reader,
     incident_id: RowIdFilter = None,
-    vehicle_system_id: SystemIdFilter = None,
+    drone_id: DroneIdFilter = None,
     active_only: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[MissionPublic]:
@@ -46,7 +46,7 @@ async def missions(
         return list_missions(
             session,
             incident_id=incident_id,
-            vehicle_system_id=vehicle_system_id,
+            drone_id=drone_id,
             active_only=active_only,
             limit=limit,
         )
@@ -60,10 +60,10 @@ async def mission(services: ServicesDep, _: Reader, mission_id: RowId) -> dict[s
         commands = (
             [
                 c
-                for c in list_commands(session, vehicle_system_id=found.vehicle_system_id)
+                for c in list_commands(session, drone_id=found.drone_id)
                 if c.mission_id == mission_id
             ]
-            if found.vehicle_system_id is not None
+            if found.drone_id is not None
             else []
         )
     return {

@@ -39,7 +39,7 @@ from jinghang.store.models import VehicleCommand
 
 router = APIRouter(prefix="/fleet", tags=["pilot"])
 
-SystemId = Annotated[int, Path(ge=1, le=255, description="MAVLink system id")]
+DroneId = Annotated[int, Path(ge=1, le=255, description="MAVLink system id")]
 
 
 class Goto(BaseModel):
@@ -48,45 +48,45 @@ class Goto(BaseModel):
     relative_altitude_m: float = Field(default=50.0, gt=0, le=500)
 
 
-def _dispatched(dispatcher: Dispatcher, system_id: int) -> bool:
-    return system_id in dispatcher.flights
+def _dispatched(dispatcher: Dispatcher, drone_id: int) -> bool:
+    return drone_id in dispatcher.flights
 
 
-def _vehicle(services: Services, system_id: int):  # type: ignore[no-untyped-def]
+def _vehicle(services: Services, drone_id: int):  # type: ignore[no-untyped-def]
     fleet = services.fleet
-    vehicle = fleet.vehicles.get(system_id) if fleet is not None else None
+    vehicle = fleet.vehicles.get(drone_id) if fleet is not None else None
     if vehicle is None:
         raise VehicleNotFound(
-            f"vehicle {system_id} has no live link", field="system_id", value=system_id
+            f"vehicle {drone_id} has no live link", field="drone_id", value=drone_id
         )
     return vehicle
 
 
-@router.post("/{system_id}/pause", response_model=VehicleView, summary="Take over: stop here")
+@router.post("/{drone_id}/pause", response_model=VehicleView, summary="Take over: stop here")
 async def pause(
-    request: Request, services: ServicesDep, who: Flyer, system_id: SystemId
+    request: Request, services: ServicesDep, who: Flyer, drone_id: DroneId
 ) -> VehicleView:
-    note_audit(request, "vehicle.pause", "vehicle", system_id)
+    note_audit(request, "vehicle.pause", "vehicle", drone_id)
     dispatcher = dispatcher_of(services)
-    if _dispatched(dispatcher, system_id):
-        await dispatcher.take_over(system_id, actor=who.username)
+    if _dispatched(dispatcher, drone_id):
+        await dispatcher.take_over(drone_id, actor=who.username)
     else:
-        await _vehicle(services, system_id).pause(actor=who.username)
-    return vehicle_view(services, system_id)
+        await _vehicle(services, drone_id).pause(actor=who.username)
+    return vehicle_view(services, drone_id)
 
 
-@router.post("/{system_id}/goto", response_model=VehicleView, summary="Fly to a point by hand")
+@router.post("/{drone_id}/goto", response_model=VehicleView, summary="Fly to a point by hand")
 async def goto(
-    request: Request, services: ServicesDep, who: Flyer, system_id: SystemId, to: Goto
+    request: Request, services: ServicesDep, who: Flyer, drone_id: DroneId, to: Goto
 ) -> VehicleView:
-    note_audit(request, "vehicle.goto", "vehicle", system_id, **to.model_dump())
+    note_audit(request, "vehicle.goto", "vehicle", drone_id, **to.model_dump())
     dispatcher = dispatcher_of(services)
-    if _dispatched(dispatcher, system_id):
+    if _dispatched(dispatcher, drone_id):
         await dispatcher.pilot_goto(
-            system_id, to.latitude_deg, to.longitude_deg, to.relative_altitude_m, actor=who.username
+            drone_id, to.latitude_deg, to.longitude_deg, to.relative_altitude_m, actor=who.username
         )
     else:
-        vehicle = _vehicle(services, system_id)
+        vehicle = _vehicle(services, drone_id)
         state = vehicle.state
         start = (state.latitude_deg, state.longitude_deg) if state.has_position else None
         dispatcher.check_point(
@@ -95,55 +95,55 @@ async def goto(
         await vehicle.goto(
             to.latitude_deg, to.longitude_deg, to.relative_altitude_m, actor=who.username
         )
-    return vehicle_view(services, system_id)
+    return vehicle_view(services, drone_id)
 
 
-@router.post("/{system_id}/rtl", response_model=VehicleView, summary="Return to launch")
+@router.post("/{drone_id}/rtl", response_model=VehicleView, summary="Return to launch")
 async def rtl(
-    request: Request, services: ServicesDep, who: Flyer, system_id: SystemId
+    request: Request, services: ServicesDep, who: Flyer, drone_id: DroneId
 ) -> VehicleView:
-    note_audit(request, "vehicle.rtl", "vehicle", system_id)
+    note_audit(request, "vehicle.rtl", "vehicle", drone_id)
     dispatcher = dispatcher_of(services)
-    if _dispatched(dispatcher, system_id):
-        await dispatcher.recall_drone(system_id, actor=who.username)
+    if _dispatched(dispatcher, drone_id):
+        await dispatcher.recall_drone(drone_id, actor=who.username)
     else:
-        await _vehicle(services, system_id).rtl(actor=who.username)
-    return vehicle_view(services, system_id)
+        await _vehicle(services, drone_id).rtl(actor=who.username)
+    return vehicle_view(services, drone_id)
 
 
-@router.post("/{system_id}/land", response_model=VehicleView, summary="Land where it is")
+@router.post("/{drone_id}/land", response_model=VehicleView, summary="Land where it is")
 async def land(
-    request: Request, services: ServicesDep, who: Flyer, system_id: SystemId
+    request: Request, services: ServicesDep, who: Flyer, drone_id: DroneId
 ) -> VehicleView:
-    note_audit(request, "vehicle.land", "vehicle", system_id)
-    await _vehicle(services, system_id).land(actor=who.username)
-    return vehicle_view(services, system_id)
+    note_audit(request, "vehicle.land", "vehicle", drone_id)
+    await _vehicle(services, drone_id).land(actor=who.username)
+    return vehicle_view(services, drone_id)
 
 
 @router.post(
-    "/{system_id}/release",
+    "/{drone_id}/release",
     response_model=VehicleView,
     summary="Give the drone back: the mission resumes where it stopped",
 )
 async def release(
-    request: Request, services: ServicesDep, who: Flyer, system_id: SystemId
+    request: Request, services: ServicesDep, who: Flyer, drone_id: DroneId
 ) -> VehicleView:
-    note_audit(request, "vehicle.release", "vehicle", system_id)
-    await dispatcher_of(services).release(system_id, actor=who.username)
-    return vehicle_view(services, system_id)
+    note_audit(request, "vehicle.release", "vehicle", drone_id)
+    await dispatcher_of(services).release(drone_id, actor=who.username)
+    return vehicle_view(services, drone_id)
 
 
 @router.post(
-    "/{system_id}/recovered",
+    "/{drone_id}/recovered",
     response_model=VehicleView,
     summary="A drone that landed away from its base is back home: available again",
 )
 async def recovered(
-    request: Request, services: ServicesDep, who: Flyer, system_id: SystemId
+    request: Request, services: ServicesDep, who: Flyer, drone_id: DroneId
 ) -> VehicleView:
-    note_audit(request, "vehicle.recovered.request", "vehicle", system_id)
-    dispatcher_of(services).mark_recovered(system_id, actor=who.username)
-    return vehicle_view(services, system_id)
+    note_audit(request, "vehicle.recovered.request", "vehicle", drone_id)
+    dispatcher_of(services).mark_recovered(drone_id, actor=who.username)
+    return vehicle_view(services, drone_id)
 
 
 # ------------------------------------------------------------------ payload and flight controls
@@ -214,7 +214,7 @@ class OrbitPoint(BaseModel):
 class CommandOutcome(BaseModel):
     """A control the drone accepted."""
 
-    system_id: int
+    drone_id: int
     command: str
     result: Literal["accepted"] = "accepted"
     code: str = "command.accepted"
@@ -232,75 +232,75 @@ class LastCommand(BaseModel):
 class Control(BaseModel):
     """Who has the drone, and the last command it was sent."""
 
-    system_id: int
+    drone_id: int
     dispatched: bool
     #: the pilot who took the dispatched drone over (None: the dispatcher flies it, or no one)
     controlled_by: str | None
     last_command: LastCommand | None = None
 
 
-def _controlled_by(services: Services, system_id: int) -> tuple[bool, str | None]:
-    flight = dispatcher_of(services).flights.get(system_id)
+def _controlled_by(services: Services, drone_id: int) -> tuple[bool, str | None]:
+    flight = dispatcher_of(services).flights.get(drone_id)
     if flight is None:
         return False, None
     return True, flight.handed_over_to
 
 
-def _require(services: Services, system_id: int, *payloads: str) -> None:
+def _require(services: Services, drone_id: int, *payloads: str) -> None:
     """Refuse unless the register lists one of ``payloads`` for the drone."""
-    carried = vehicle_view(services, system_id).payloads
+    carried = vehicle_view(services, drone_id).payloads
     if not any(p in carried for p in payloads):
         name = payloads[0]
         raise PayloadMissing(
-            f"vehicle {system_id} has no {name} (it carries: {', '.join(carried) or 'nothing'})",
+            f"vehicle {drone_id} has no {name} (it carries: {', '.join(carried) or 'nothing'})",
             field="payload", value=name, limit=list(carried), code="payload.missing",
-            payload=name, system_id=system_id,
+            payload=name, drone_id=drone_id,
         )
 
 
-def _in_hand(services: Services, who: Any, system_id: int):  # type: ignore[no-untyped-def]
+def _in_hand(services: Services, who: Any, drone_id: int):  # type: ignore[no-untyped-def]
     """The vehicle, if this user may command it: a dispatched drone only once taken over."""
-    dispatched, holder = _controlled_by(services, system_id)
+    dispatched, holder = _controlled_by(services, drone_id)
     if dispatched and holder != who.username:
         raise HandoverError(
-            f"vehicle {system_id} flies a dispatched mission"
+            f"vehicle {drone_id} flies a dispatched mission"
             + (f" with pilot {holder}" if holder else "")
             + "; take it over first",
-            field="system_id", value=system_id, code="pilot.not_in_control",
+            field="drone_id", value=drone_id, code="pilot.not_in_control",
             controlled_by=holder,
         )
-    return _vehicle(services, system_id)
+    return _vehicle(services, drone_id)
 
 
 async def _answer(
-    services: Services, system_id: int, name: str, sent: Awaitable[None]
+    services: Services, drone_id: int, name: str, sent: Awaitable[None]
 ) -> CommandOutcome:
     try:
         await sent
     except CommandTimeout:
         raise CommandNoAnswer(
-            f"vehicle {system_id} did not answer {name}", field="system_id", value=system_id,
+            f"vehicle {drone_id} did not answer {name}", field="drone_id", value=drone_id,
             code="command.no_answer", command=name,
         ) from None
     except CommandRejected as error:
         raise CommandRefused(
-            f"vehicle {system_id} refused {name}: {error.result_name}", field="system_id",
-            value=system_id, code="command.refused", command=name,
+            f"vehicle {drone_id} refused {name}: {error.result_name}", field="drone_id",
+            value=drone_id, code="command.refused", command=name,
             result_name=error.result_name,
         ) from None
     return CommandOutcome(
-        system_id=system_id, command=name, controlled_by=_controlled_by(services, system_id)[1]
+        drone_id=drone_id, command=name, controlled_by=_controlled_by(services, drone_id)[1]
     )
 
 
-@router.get("/{system_id}/control", response_model=Control, summary="Who has the drone")
-async def control(services: ServicesDep, who: Flyer, system_id: SystemId) -> Control:
-    vehicle_view(services, system_id)  # 404 for an unknown drone
-    dispatched, holder = _controlled_by(services, system_id)
+@router.get("/{drone_id}/control", response_model=Control, summary="Who has the drone")
+async def control(services: ServicesDep, who: Flyer, drone_id: DroneId) -> Control:
+    vehicle_view(services, drone_id)  # 404 for an unknown drone
+    dispatched, holder = _controlled_by(services, drone_id)
     with services.store.read_session() as session:
         row = session.exec(
             select(VehicleCommand)
-            .where(VehicleCommand.vehicle_system_id == system_id)
+            .where(VehicleCommand.drone_id == drone_id)
             .order_by(col(VehicleCommand.id).desc())
             .limit(1)
         ).first()
@@ -308,119 +308,119 @@ async def control(services: ServicesDep, who: Flyer, system_id: SystemId) -> Con
     if row is not None:
         last = LastCommand(command=row.command, actor=row.actor, result=row.result,
                            params=row.params, at=row.created_at.isoformat())
-    return Control(system_id=system_id, dispatched=dispatched, controlled_by=holder,
+    return Control(drone_id=drone_id, dispatched=dispatched, controlled_by=holder,
                    last_command=last)
 
 
-@router.post("/{system_id}/loudspeaker", response_model=CommandOutcome,
+@router.post("/{drone_id}/loudspeaker", response_model=CommandOutcome,
              summary="Play a prerecorded message or speak a text")
 async def loudspeaker(
-    request: Request, services: ServicesDep, who: Flyer, system_id: SystemId, say: Loudspeaker
+    request: Request, services: ServicesDep, who: Flyer, drone_id: DroneId, say: Loudspeaker
 ) -> CommandOutcome:
-    note_audit(request, "vehicle.loudspeaker", "vehicle", system_id, **say.model_dump())
-    _require(services, system_id, "loudspeaker")
-    vehicle = _in_hand(services, who, system_id)
+    note_audit(request, "vehicle.loudspeaker", "vehicle", drone_id, **say.model_dump())
+    _require(services, drone_id, "loudspeaker")
+    vehicle = _in_hand(services, who, drone_id)
     if say.clip_id is not None:
         sent = vehicle.play_clip(say.clip_id, actor=who.username)
     else:
         sent = vehicle.speak(say.text, actor=who.username)
-    return await _answer(services, system_id, "loudspeaker", sent)
+    return await _answer(services, drone_id, "loudspeaker", sent)
 
 
-@router.post("/{system_id}/spotlight", response_model=CommandOutcome,
+@router.post("/{drone_id}/spotlight", response_model=CommandOutcome,
              summary="Spotlight on or off")
 async def spotlight(
-    request: Request, services: ServicesDep, who: Flyer, system_id: SystemId, light: Spotlight
+    request: Request, services: ServicesDep, who: Flyer, drone_id: DroneId, light: Spotlight
 ) -> CommandOutcome:
-    note_audit(request, "vehicle.spotlight", "vehicle", system_id, on=light.on)
-    _require(services, system_id, "spotlight")
-    vehicle = _in_hand(services, who, system_id)
+    note_audit(request, "vehicle.spotlight", "vehicle", drone_id, on=light.on)
+    _require(services, drone_id, "spotlight")
+    vehicle = _in_hand(services, who, drone_id)
     relay = services.settings.spotlight_relay
-    return await _answer(services, system_id, "spotlight",
+    return await _answer(services, drone_id, "spotlight",
                          vehicle.set_spotlight(light.on, relay=relay, actor=who.username))
 
 
-@router.post("/{system_id}/drop", response_model=CommandOutcome,
+@router.post("/{drone_id}/drop", response_model=CommandOutcome,
              summary="Open the release: let the load go")
 async def drop(
-    request: Request, services: ServicesDep, who: Flyer, system_id: SystemId
+    request: Request, services: ServicesDep, who: Flyer, drone_id: DroneId
 ) -> CommandOutcome:
-    note_audit(request, "vehicle.drop", "vehicle", system_id)
-    _require(services, system_id, "release")
-    vehicle = _in_hand(services, who, system_id)
-    return await _answer(services, system_id, "release_payload",
+    note_audit(request, "vehicle.drop", "vehicle", drone_id)
+    _require(services, drone_id, "release")
+    vehicle = _in_hand(services, who, drone_id)
+    return await _answer(services, drone_id, "release_payload",
                          vehicle.release_payload(actor=who.username))
 
 
-@router.post("/{system_id}/gimbal", response_model=CommandOutcome,
+@router.post("/{drone_id}/gimbal", response_model=CommandOutcome,
              summary="Point the camera gimbal (pitch, yaw)")
 async def gimbal(
-    request: Request, services: ServicesDep, who: Flyer, system_id: SystemId, aim: Gimbal
+    request: Request, services: ServicesDep, who: Flyer, drone_id: DroneId, aim: Gimbal
 ) -> CommandOutcome:
-    note_audit(request, "vehicle.gimbal", "vehicle", system_id, **aim.model_dump())
-    _require(services, system_id, "gimbal", "camera")
-    vehicle = _in_hand(services, who, system_id)
-    return await _answer(services, system_id, "gimbal",
+    note_audit(request, "vehicle.gimbal", "vehicle", drone_id, **aim.model_dump())
+    _require(services, drone_id, "gimbal", "camera")
+    vehicle = _in_hand(services, who, drone_id)
+    return await _answer(services, drone_id, "gimbal",
                          vehicle.point_gimbal(aim.pitch_deg, aim.yaw_deg, actor=who.username))
 
 
-@router.post("/{system_id}/zoom", response_model=CommandOutcome, summary="Camera zoom")
+@router.post("/{drone_id}/zoom", response_model=CommandOutcome, summary="Camera zoom")
 async def zoom(
-    request: Request, services: ServicesDep, who: Flyer, system_id: SystemId, level: Zoom
+    request: Request, services: ServicesDep, who: Flyer, drone_id: DroneId, level: Zoom
 ) -> CommandOutcome:
-    note_audit(request, "vehicle.zoom", "vehicle", system_id, **level.model_dump())
-    _require(services, system_id, "zoom")
-    vehicle = _in_hand(services, who, system_id)
-    return await _answer(services, system_id, "zoom",
+    note_audit(request, "vehicle.zoom", "vehicle", drone_id, **level.model_dump())
+    _require(services, drone_id, "zoom")
+    vehicle = _in_hand(services, who, drone_id)
+    return await _answer(services, drone_id, "zoom",
                          vehicle.set_zoom(level.zoom_percent, actor=who.username))
 
 
-@router.post("/{system_id}/camera", response_model=CommandOutcome,
+@router.post("/{drone_id}/camera", response_model=CommandOutcome,
              summary="Switch the video between the day (rgb) and thermal (ir) camera")
 async def camera(
-    request: Request, services: ServicesDep, who: Flyer, system_id: SystemId,
+    request: Request, services: ServicesDep, who: Flyer, drone_id: DroneId,
     choice: CameraSource,
 ) -> CommandOutcome:
-    note_audit(request, "vehicle.camera", "vehicle", system_id, source=choice.source)
-    _require(services, system_id, "thermal")
-    vehicle = _in_hand(services, who, system_id)
-    return await _answer(services, system_id, "camera_source",
+    note_audit(request, "vehicle.camera", "vehicle", drone_id, source=choice.source)
+    _require(services, drone_id, "thermal")
+    vehicle = _in_hand(services, who, drone_id)
+    return await _answer(services, drone_id, "camera_source",
                          vehicle.set_camera_source(choice.source, actor=who.username))
 
 
-@router.post("/{system_id}/altitude", response_model=CommandOutcome,
+@router.post("/{drone_id}/altitude", response_model=CommandOutcome,
              summary="Climb or descend where it is (within the ceiling)")
 async def altitude(
-    request: Request, services: ServicesDep, who: Flyer, system_id: SystemId, to: Altitude
+    request: Request, services: ServicesDep, who: Flyer, drone_id: DroneId, to: Altitude
 ) -> CommandOutcome:
-    note_audit(request, "vehicle.altitude", "vehicle", system_id, **to.model_dump())
-    vehicle = _in_hand(services, who, system_id)
+    note_audit(request, "vehicle.altitude", "vehicle", drone_id, **to.model_dump())
+    vehicle = _in_hand(services, who, drone_id)
     state = vehicle.state
     if state.has_position:
         dispatcher_of(services).check_point(
             state.latitude_deg, state.longitude_deg, to.relative_altitude_m
         )
-    return await _answer(services, system_id, "set_altitude",
+    return await _answer(services, drone_id, "set_altitude",
                          vehicle.set_altitude(to.relative_altitude_m, actor=who.username))
 
 
-@router.post("/{system_id}/speed", response_model=CommandOutcome, summary="Ground speed")
+@router.post("/{drone_id}/speed", response_model=CommandOutcome, summary="Ground speed")
 async def speed(
-    request: Request, services: ServicesDep, who: Flyer, system_id: SystemId, to: Speed
+    request: Request, services: ServicesDep, who: Flyer, drone_id: DroneId, to: Speed
 ) -> CommandOutcome:
-    note_audit(request, "vehicle.speed", "vehicle", system_id, **to.model_dump())
-    vehicle = _in_hand(services, who, system_id)
-    return await _answer(services, system_id, "set_speed",
+    note_audit(request, "vehicle.speed", "vehicle", drone_id, **to.model_dump())
+    vehicle = _in_hand(services, who, drone_id)
+    return await _answer(services, drone_id, "set_speed",
                          vehicle.set_speed(to.speed_m_s, actor=who.username))
 
 
-@router.post("/{system_id}/orbit", response_model=CommandOutcome,
+@router.post("/{drone_id}/orbit", response_model=CommandOutcome,
              summary="Circle a point at a radius")
 async def orbit(
-    request: Request, services: ServicesDep, who: Flyer, system_id: SystemId, around: OrbitPoint
+    request: Request, services: ServicesDep, who: Flyer, drone_id: DroneId, around: OrbitPoint
 ) -> CommandOutcome:
-    note_audit(request, "vehicle.orbit", "vehicle", system_id, **around.model_dump())
-    vehicle = _in_hand(services, who, system_id)
+    note_audit(request, "vehicle.orbit", "vehicle", drone_id, **around.model_dump())
+    vehicle = _in_hand(services, who, drone_id)
     state = vehicle.state
     here_m = state.relative_altitude_m
     height_m = around.relative_altitude_m or (
@@ -430,7 +430,7 @@ async def orbit(
     dispatcher_of(services).check_point(around.latitude_deg, around.longitude_deg, height_m,
                                         start=start)
     return await _answer(
-        services, system_id, "orbit",
+        services, drone_id, "orbit",
         vehicle.orbit(around.latitude_deg, around.longitude_deg, around.radius_m,
                       relative_altitude_m=height_m, actor=who.username),
     )

@@ -2,7 +2,7 @@
 flight in a browser, and snapshots of a drone's live video.
 
 - ``GET /api/recordings``: the stored segments (read-only).
-- ``POST /api/recordings/playback`` ``{incident_id, vehicle_system_id?}``: verifies every
+- ``POST /api/recordings/playback`` ``{incident_id, drone_id?}``: verifies every
   segment (409 ``recording.unverified`` naming those that fail, 404 ``recording.none``), joins
   them into one MP4 (cached) and answers a signed link valid for an hour with each segment's
   state; ``GET /api/recordings/play/{token}`` serves that MP4 with HTTP Range support (a
@@ -27,7 +27,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from jinghang.api.deps import Flyer, Reader, ServicesDep, note_audit
-from jinghang.api.limits import MAX_DB_INT, RowIdFilter, SystemIdFilter
+from jinghang.api.limits import MAX_DB_INT, DroneIdFilter, RowIdFilter
 from jinghang.api.services import Services
 from jinghang.api.video_telemetry import fleet_osd
 from jinghang.errors import VideoError
@@ -54,7 +54,7 @@ PLAYBACK_LINK_LIFETIME_S = 3600.0
 
 class PlaybackRequest(BaseModel):
     incident_id: int = Field(ge=1, le=MAX_DB_INT, description="the case whose video to play")
-    vehicle_system_id: int | None = Field(
+    drone_id: int | None = Field(
         default=None, ge=1, le=255, description="one drone's video (the first recorded if none)"
     )
 
@@ -70,7 +70,7 @@ class Playback(BaseModel):
     url: str = Field(description="the joined MP4 (Range requests work); no token needed")
     expires_at: float = Field(description="when the link stops working (Unix time, s)")
     incident_id: int
-    vehicle_system_id: int
+    drone_id: int
     started_at: str = Field(description="when the first segment began (ISO 8601)")
     segments: list[SegmentState]
 
@@ -132,13 +132,13 @@ def _playback_links(request: Request, services: Services) -> PlaybackLinks:
 async def recordings(
     services: ServicesDep,
     _: Reader,
-    vehicle_system_id: SystemIdFilter = None,
+    drone_id: DroneIdFilter = None,
     incident_id: RowIdFilter = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[RecordingPublic]:
     with services.store.read_session() as session:
         return list_recordings(
-            session, vehicle_system_id=vehicle_system_id, incident_id=incident_id, limit=limit
+            session, drone_id=drone_id, incident_id=incident_id, limit=limit
         )
 
 
@@ -153,16 +153,16 @@ async def playback(
     """Verify a case's recorded segments and give a link that plays them in a browser."""
     with services.store.read_session() as session:
         rows = list_recordings(session, incident_id=body.incident_id,
-                               vehicle_system_id=body.vehicle_system_id, limit=5000)
-    if rows and body.vehicle_system_id is None:
-        rows = [r for r in rows if r.vehicle_system_id == rows[0].vehicle_system_id]
+                               drone_id=body.drone_id, limit=5000)
+    if rows and body.drone_id is None:
+        rows = [r for r in rows if r.drone_id == rows[0].drone_id]
     key, statuses = await _playback_cache(request, services).prepare(rows)
     token, expires_s = _playback_links(request, services).issue(key)
     return Playback(
         url=f"/api/recordings/play/{token}",
         expires_at=expires_s,
         incident_id=body.incident_id,
-        vehicle_system_id=rows[0].vehicle_system_id,
+        drone_id=rows[0].drone_id,
         started_at=_utc_iso(rows[0].started_at),
         segments=[SegmentState(**s.as_dict()) for s in statuses],
     )
@@ -198,7 +198,7 @@ def _case_of(services: Services, drone_id: str, incident_id: int | None) -> int 
         if not drone_id.isdigit():
             return None
         active = [s for s in list_sorties(session, active_only=True)
-                  if s.vehicle_system_id == int(drone_id)]
+                  if s.drone_id == int(drone_id)]
     return active[-1].incident_id if active else None
 
 

@@ -157,22 +157,22 @@ async def page(request: Request, services: ServicesDep, token: Token) -> HTMLRes
 
 
 def _case_drones(services: Services, opened: OpenShare) -> list[dict[str, Any]]:
-    ids = sorted({s.vehicle_system_id for s in opened.incident.sorties
-                  if s.vehicle_system_id is not None})
+    ids = sorted({s.drone_id for s in opened.incident.sorties
+                  if s.drone_id is not None})
     if not ids:
         return []
     live = live_vehicles(services)
     gateway = services.video_gateway
     with services.store.read_session() as session:
-        names = {row.system_id: row.name for row in session.exec(
-            select(Vehicle).where(col(Vehicle.system_id).in_(ids)))}
+        names = {row.drone_id: row.name for row in session.exec(
+            select(Vehicle).where(col(Vehicle.drone_id).in_(ids)))}
     out = []
-    for system_id in ids:
-        vehicle = live.get(system_id)
+    for drone_id in ids:
+        vehicle = live.get(drone_id)
         state = state_to_dict(vehicle.state) if vehicle is not None else {}
         out.append({
-            "system_id": system_id,
-            "name": names.get(system_id, f"drone-{system_id}"),
+            "drone_id": drone_id,
+            "name": names.get(drone_id, f"drone-{drone_id}"),
             "latitude_deg": state.get("latitude_deg"),
             "longitude_deg": state.get("longitude_deg"),
             "relative_altitude_m": state.get("relative_altitude_m"),
@@ -181,7 +181,7 @@ def _case_drones(services: Services, opened: OpenShare) -> list[dict[str, Any]]:
             "battery_pct": state.get("battery_pct"),
             "armed": state.get("armed"),
             "link_lost": state.get("link_lost", vehicle is None),
-            "video": gateway is not None and str(system_id) in gateway.relays,
+            "video": gateway is not None and str(drone_id) in gateway.relays,
         })
     return out
 
@@ -210,7 +210,7 @@ async def shared_state(request: Request, services: ServicesDep, token: Token) ->
         },
         "sorties": [
             {"id": s.id, "state": s.state, "playbook_id": s.playbook_id,
-             "vehicle_system_id": s.vehicle_system_id}
+             "drone_id": s.drone_id}
             for s in incident.sorties
         ],
         "drones": _case_drones(services, opened),
@@ -220,8 +220,8 @@ async def shared_state(request: Request, services: ServicesDep, token: Token) ->
 
 def _case_drone(services: Services, opened: OpenShare, drone_id: str) -> Any:
     """The video gateway, if ``drone_id`` flies a sortie of the shared case and has video."""
-    ids = {str(s.vehicle_system_id) for s in opened.incident.sorties
-           if s.vehicle_system_id is not None}
+    ids = {str(s.drone_id) for s in opened.incident.sorties
+           if s.drone_id is not None}
     if drone_id not in ids:
         raise ShareVideoRefused(f"drone {drone_id} flies no sortie of this case",
                                 field="drone_id", value=drone_id)

@@ -16,7 +16,7 @@ from jinghang.api.deps import Reader, ServicesDep
 from jinghang.api.limits import CatalogId
 from jinghang.api.plans import preview, split, template_params
 from jinghang.missions.catalog import load_catalog
-from jinghang.store.schemas import PatrolScheduleCreate, PlanInputs, PlanParams, SystemIdField
+from jinghang.store.schemas import DroneIdField, PatrolScheduleCreate, PlanInputs, PlanParams
 
 router = APIRouter(prefix="/templates", tags=["templates"])
 
@@ -44,7 +44,7 @@ async def preview_plan(
 
 
 class CheckRequest(PlanRequest):
-    vehicle_system_id: SystemIdField | None = Field(
+    drone_id: DroneIdField | None = Field(
         default=None, description="the drone to check; None: every drone of the fleet"
     )
 
@@ -77,7 +77,7 @@ async def check_plan(
                 "reason_code": "plan.no_dispatcher", "drones": []}
     probe = PatrolScheduleCreate(
         name="check", template_id=template_id, inputs=request.inputs.as_dict(),
-        params=request.params, cron="0 0 * * *", vehicle_system_id=request.vehicle_system_id,
+        params=request.params, cron="0 0 * * *", drone_id=request.drone_id,
     )
     result: dict[str, Any] = check(probe).to_dict()
     return result

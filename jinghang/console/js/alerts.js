@@ -33,8 +33,8 @@ function beep() {
 /** The alert in the operator's language: its code's text with its parameters filled in. */
 export function alertText(alert) {
   const params = { ...(alert.params || {}) };
-  if (alert.vehicle_system_id != null) {
-    const name = state.vehicles.get(String(alert.vehicle_system_id))?.name;
+  if (alert.drone_id != null) {
+    const name = state.vehicles.get(String(alert.drone_id))?.name;
     if (name) params.drone = name;
   }
   if (params.component) params.component = componentName(params.component);

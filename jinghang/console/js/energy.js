@@ -57,6 +57,6 @@ export function energyLine(v) {
 export function initEnergy(onChange) {
   changed = onChange;
   on("ws:energy", (data) => {
-    if (data?.event === "recorded" && data.system_id != null) load(String(data.system_id));
+    if (data?.event === "recorded" && data.drone_id != null) load(String(data.drone_id));
   });
 }

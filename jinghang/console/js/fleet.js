@@ -173,7 +173,7 @@ function baseIcon(name) {
 }
 
 function drawBase(row) {
-  const id = String(row.system_id);
+  const id = String(row.drone_id);
   const lat = row.base_latitude_deg;
   const lon = row.base_longitude_deg;
   if (lat == null || lon == null) return;
@@ -196,7 +196,7 @@ async function refreshRegister() {
   try {
     for (const row of asList(await get(PATHS.vehicles), "vehicles")) {
       drawBase(row);
-      const v = state.vehicles.get(String(row.system_id));
+      const v = state.vehicles.get(String(row.drone_id));
       if (v) v.busyWith = row.busy_with || null;
     }
     if (canFly()) await Promise.all([...state.vehicles.keys()].map((id) => fetchControl(id)));
@@ -219,7 +219,7 @@ export function initFleet() {
   on("user", scheduleCards);
   // the register's status (landed_away, available, ...) as the dispatcher writes it
   on("ws:vehicle.status", (data) => {
-    if (data.status && data.system_id != null) upsertVehicle({ status: data.status }, data.system_id);
+    if (data.status && data.drone_id != null) upsertVehicle({ status: data.status }, data.drone_id);
   });
   onLangChange(() => {
     for (const v of state.vehicles.values()) drawDrone(v);

@@ -94,9 +94,9 @@ function sortieRow(sortie) {
     sortie.ended_at ? t("incidents.ended_at", { time: clock(sortie.ended_at) }) : "",
   ].filter(Boolean).join(" · ");
   const why = sortie.code ? codeText(sortie.code, {}, sortie.reason) : ["failed", "aborted"].includes(sortie.state) ? sortie.reason : "";
-  return h("li", { class: `sortie status-${sortie.state}`, dataset: { sortie: sortie.id, vehicle: sortie.vehicle_system_id ?? "" } },
+  return h("li", { class: `sortie status-${sortie.state}`, dataset: { sortie: sortie.id, vehicle: sortie.drone_id ?? "" } },
     h("span", { class: `pill status status-${sortie.state}` }, statusLabel(sortie.state)), " ",
-    sortie.vehicle_system_id != null ? h("b", {}, vehicleName(sortie.vehicle_system_id)) : h("span", { class: "muted" }, t("incidents.no_drone_yet")),
+    sortie.drone_id != null ? h("b", {}, vehicleName(sortie.drone_id)) : h("span", { class: "muted" }, t("incidents.no_drone_yet")),
     sortie.playbook_id ? h("span", { class: "muted small" }, ` ${sortie.playbook_id}`) : null,
     times ? h("div", { class: "muted small" }, times) : null,
     why ? h("div", { class: "reason small" }, why) : null);
@@ -147,7 +147,7 @@ function incidentRow(inc) {
     unassigned.length
       ? h("div", { class: "unassigned" },
         h("div", { class: "reason" }, t("incidents.unassigned")),
-        h("ul", { class: "rejected" }, unassigned.map((r) => h("li", { dataset: { vehicle: r.system_id ?? "", code: r.code } }, reasonText(r)))))
+        h("ul", { class: "rejected" }, unassigned.map((r) => h("li", { dataset: { vehicle: r.drone_id ?? "", code: r.code } }, reasonText(r)))))
       : null,
     sorties.length ? h("ul", { class: "sorties" }, sorties.map(sortieRow)) : null,
     inc.outcome ? h("div", { class: "outcome" }, t("incidents.closed_as", { outcome: t(`outcome.${inc.outcome}`) }),
@@ -268,16 +268,16 @@ function formBox(inc) {
 function showAddSortie(inc) {
   const box = formBox(inc);
   if (!box) return;
-  const drone = h("select", { name: "system_id" },
+  const drone = h("select", { name: "drone_id" },
     h("option", { value: "" }, t("incidents.any_drone")),
-    [...state.vehicles.values()].map((v) => h("option", { value: v.systemId ?? v.id }, v.name || `#${v.id}`)));
+    [...state.vehicles.values()].map((v) => h("option", { value: v.droneId ?? v.id }, v.name || `#${v.id}`)));
   const playbook = h("select", { name: "playbook_id" },
     h("option", { value: "" }, t("incidents.playbook_same")),
     state.playbooks.map((pb) => h("option", { value: pb.id }, `${pb.id} ${localName(pb, pb.id)}`)));
   const send = async (ev) => {
     ev.preventDefault();
     const body = {};
-    if (drone.value) body.system_id = Number(drone.value);
+    if (drone.value) body.drone_id = Number(drone.value);
     if (playbook.value) body.playbook_id = playbook.value;
     try {
       upsertIncident(await post(PATHS.incidentAction(inc.id, "sorties"), body));
@@ -343,8 +343,8 @@ function scheduleList() {
 const CAREFUL = new Set(["recall", "cancel"]);
 
 function flyingDrones(inc) {
-  return (inc.sorties || []).filter((s) => FLYING_SORTIE_STATES.has(s.state) && s.vehicle_system_id != null)
-    .map((s) => vehicleName(s.vehicle_system_id)).join(lang() === "zh" ? "、" : ", ");
+  return (inc.sorties || []).filter((s) => FLYING_SORTIE_STATES.has(s.state) && s.drone_id != null)
+    .map((s) => vehicleName(s.drone_id)).join(lang() === "zh" ? "、" : ", ");
 }
 
 async function act(inc, action) {
@@ -453,7 +453,7 @@ async function submitReport({ latlng, type, priority, note }) {
     const inc = upsertIncident(created.incident || created);
     if (created.choice && inc) inc.choice = created.choice;
     const sortie = inc?.sorties?.[inc.sorties.length - 1];
-    if (sortie?.vehicle_system_id != null) toast(t("incidents.dispatched", { drone: vehicleName(sortie.vehicle_system_id) }));
+    if (sortie?.drone_id != null) toast(t("incidents.dispatched", { drone: vehicleName(sortie.drone_id) }));
     else if (inc?.unassigned?.length) toast(t("incidents.reported_unassigned"), "error");
     else toast(t("incidents.reported"));
     closeReportPanel();
@@ -483,21 +483,21 @@ async function showProposal({ latlng, type }) {
   const rejected = asList(data?.rejected ?? []);
   const parts = [h("h3", {}, t("incidents.proposal"))];
   if (chosen) {
-    const vid = chosen.system_id ?? chosen.vehicle_id;
+    const vid = chosen.drone_id ?? chosen.vehicle_id;
     parts.push(h("div", { class: "chosen", dataset: { vehicle: vid } },
       h("b", {}, chosen.name || vehicleName(vid)), " ",
       h("span", { class: "eta" }, t("incidents.eta", { eta: formatDuration(chosen.eta_s) }))));
     if (chosen.why) parts.push(h("div", { class: "muted small" }, chosen.why));
     for (const other of candidates.slice(1)) {
-      parts.push(h("div", { class: "muted small" }, `${other.name || vehicleName(other.system_id)}: ${t("incidents.eta", { eta: formatDuration(other.eta_s) })}`));
+      parts.push(h("div", { class: "muted small" }, `${other.name || vehicleName(other.drone_id)}: ${t("incidents.eta", { eta: formatDuration(other.eta_s) })}`));
     }
   } else {
     parts.push(h("p", { class: "error" }, t("incidents.no_drone_stays_open")));
   }
   if (rejected.length) {
     parts.push(h("div", { class: "muted small" }, t("incidents.rejected")),
-      h("ul", { class: "rejected" }, rejected.map((r) => h("li", { dataset: { vehicle: r.system_id } },
-        `${r.name || vehicleName(r.system_id)}: ${codeText(r.message_code, r.params || {}, r.reason || r.code || "")}`))));
+      h("ul", { class: "rejected" }, rejected.map((r) => h("li", { dataset: { vehicle: r.drone_id } },
+        `${r.name || vehicleName(r.drone_id)}: ${codeText(r.message_code, r.params || {}, r.reason || r.code || "")}`))));
   }
   if (data?.no_fly_zone) parts.push(h("p", { class: "error" }, `${t("incidents.in_no_fly")}: ${data.no_fly_zone}`));
   const pb = playbookById(type);

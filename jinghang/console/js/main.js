@@ -58,9 +58,9 @@ function handleMessage(message) {
   const { topic, data } = message;
   if (!data || typeof data !== "object") return;
   if (topic === "telemetry") {
-    upsertVehicle(data.state || data, data.system_id ?? data.vehicle_id);
+    upsertVehicle(data.state || data, data.drone_id ?? data.vehicle_id);
   } else if (topic === "vehicle.status") {
-    const id = data.system_id ?? data.vehicle_id;
+    const id = data.drone_id ?? data.vehicle_id;
     if (data.event === "link_lost") upsertVehicle({ link_lost: true }, id);
     else if (data.event === "link_recovered") upsertVehicle({ link_lost: false }, id);
     else if (data.event === "statustext" && data.severity != null && data.severity <= 2) {
@@ -83,9 +83,9 @@ async function loadVehicles() {
   // flights already under way when the page opens: their progress from the active missions
   const missions = asList(await optional(`${PATHS.missions}?active_only=true`), "missions");
   for (const m of missions) {
-    if (m.vehicle_system_id == null) continue;
+    if (m.drone_id == null) continue;
     setProgress({
-      system_id: m.vehicle_system_id, mission_id: m.id, incident_id: m.incident_id,
+      drone_id: m.drone_id, mission_id: m.id, incident_id: m.incident_id,
       current_seq: m.current_seq, item_count: m.item_count, phase: String(m.state || "").toUpperCase(),
     });
   }

@@ -272,7 +272,7 @@ async function renderParams(tpl) {
 // ---- the check against a drone and the split into sorties ---------------------------------
 
 function fitText(d) {
-  const drone = d.name || `#${d.system_id}`;
+  const drone = d.name || `#${d.drone_id}`;
   if (d.can_fly) return t("ops.check.fits", { drone, energy: formatNumber(d.energy_pct, 0), battery: formatNumber(d.battery_pct, 0) });
   if (d.energy_pct != null) return t("ops.check.short", { drone, energy: formatNumber(d.energy_pct, 0), battery: d.battery_pct == null ? "–" : formatNumber(d.battery_pct, 0) });
   return t("ops.check.cannot", { drone, reason: d.reason_code || d.code ? describeReason(d) : lang() === "en" ? d.reason : t("ops.check.cannot_now") });
@@ -282,14 +282,14 @@ function droneCheck(tpl, kind, geom, params) {
   const box = h("div", { id: "plan-check-result" });
   const drone = h("select", { id: "plan-drone" },
     h("option", { value: "" }, t("ops.check.every_drone")),
-    [...state.vehicles.values()].map((v) => h("option", { value: v.systemId ?? v.id }, v.name)));
+    [...state.vehicles.values()].map((v) => h("option", { value: v.droneId ?? v.id }, v.name)));
   const run = async () => {
     box.replaceChildren(h("p", { class: "muted" }, "…"));
     try {
       const body = { inputs: inputsFor(tpl, kind, geom), params };
-      if (drone.value) body.vehicle_system_id = Number(drone.value);
+      if (drone.value) body.drone_id = Number(drone.value);
       const check = await post(`${PATHS.templates}/${encodeURIComponent(tpl.id)}/check`, body);
-      const rows = (check.drones || []).map((d) => h("li", { class: d.can_fly ? "fits" : "error", dataset: { vehicle: d.system_id, fits: String(d.can_fly) } }, fitText(d)));
+      const rows = (check.drones || []).map((d) => h("li", { class: d.can_fly ? "fits" : "error", dataset: { vehicle: d.drone_id, fits: String(d.can_fly) } }, fitText(d)));
       box.replaceChildren(h("p", { class: check.can_fly ? "" : "error", dataset: { canFly: String(check.can_fly) } },
         check.can_fly ? t("ops.check.ok") : t("ops.check.none")), h("ul", { class: "check-list" }, rows));
     } catch (err) {
@@ -451,7 +451,7 @@ function scheduleForm(tpl, kind, geom, params = {}) {
           params,
           cron: cron.value,
           time_zone: state.settings.time_zone || "Asia/Shanghai",
-          vehicle_system_id: vehicle.value ? Number(vehicle.value) : null,
+          drone_id: vehicle.value ? Number(vehicle.value) : null,
           name: `${tpl.id} ${localName(tpl, "")}`.trim(),
         };
         const created = await post(PATHS.patrols, body);

@@ -20,7 +20,7 @@ const figures = new Map(); // vehicle id -> the server's last figures
  * flown): the server's last figures stay shown until its next ones.
  */
 function take(data) {
-  const id = data?.system_id ?? data?.vehicle_id;
+  const id = data?.drone_id ?? data?.vehicle_id;
   if (id == null) return;
   const v = state.vehicles.get(String(id));
   if (!v || !v.progress) return;

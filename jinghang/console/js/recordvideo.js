@@ -14,10 +14,10 @@ import { errorText, formatTime, h } from "./ui.js";
 const SEGMENT_STATES = ["ok", "missing", "sha256_differs", "chain_broken"];
 
 /** Track points with their time in ms, in time order (those without a time are left out);
- * of one drone's missions when `systemId` is given and the missions say their drone. */
-function timedTrack(record, systemId) {
+ * of one drone's missions when `droneId` is given and the missions say their drone. */
+function timedTrack(record, droneId) {
   const missions = asList(record.missions ?? []);
-  const mine = new Set(missions.filter((m) => String(m.vehicle_system_id) === String(systemId)).map((m) => m.id));
+  const mine = new Set(missions.filter((m) => String(m.drone_id) === String(droneId)).map((m) => m.id));
   const points = asList(record.track ?? [], "points").filter((p) => !mine.size || p.mission_id == null || mine.has(p.mission_id));
   return points
     .map((p) => ({ at: Date.parse(p.time ?? p.at ?? ""), lat: p.latitude_deg ?? p.lat, lon: p.longitude_deg ?? p.lon }))
@@ -69,14 +69,14 @@ export function seekToPlace(latlng) {
 }
 
 /** One drone's player: the server verifies and joins its segments, or says why not. */
-function dronePlayer(record, incidentId, systemId, titled) {
-  const box = h("div", { class: "record-drone-video", dataset: { drone: systemId } },
-    titled ? h("h4", {}, `#${systemId}`) : null, h("p", { class: "muted" }, "…"));
-  const heading = () => (titled ? [h("h4", {}, `#${systemId}`)] : []);
-  const track = timedTrack(record, systemId);
-  post(`${API}/recordings/playback`, { incident_id: Number(incidentId), vehicle_system_id: Number(systemId) }).then((play) => {
+function dronePlayer(record, incidentId, droneId, titled) {
+  const box = h("div", { class: "record-drone-video", dataset: { drone: droneId } },
+    titled ? h("h4", {}, `#${droneId}`) : null, h("p", { class: "muted" }, "…"));
+  const heading = () => (titled ? [h("h4", {}, `#${droneId}`)] : []);
+  const track = timedTrack(record, droneId);
+  post(`${API}/recordings/playback`, { incident_id: Number(incidentId), drone_id: Number(droneId) }).then((play) => {
     const video = h("video", { controls: true, muted: true, preload: "metadata", playsinline: true, class: "record-player",
-      src: play.url, dataset: { drone: systemId } });
+      src: play.url, dataset: { drone: droneId } });
     const startedAt = Date.parse(play.started_at);
     const clock = h("span", { class: "muted small record-video-time" }, formatTime(play.started_at));
     let marker = null;
@@ -111,7 +111,7 @@ export function recordVideo(record, incidentId) {
   const box = h("section", { class: "record-video", id: "record-video" }, h("h3", {}, t("playback.title")),
     h("p", { class: "muted" }, "…"));
   get(`${API}/recordings`, { incident_id: incidentId }).then((rows) => {
-    const drones = [...new Set(asList(rows).map((r) => String(r.vehicle_system_id)))];
+    const drones = [...new Set(asList(rows).map((r) => String(r.drone_id)))];
     box.replaceChildren(h("h3", {}, t("playback.title")), ...(drones.length
       ? drones.map((id) => dronePlayer(record, incidentId, id, drones.length > 1))
       : [h("p", { class: "muted record-video-none" }, t("playback.none"))]));

@@ -77,13 +77,13 @@ function drawCase(body) {
     el("span", { class: "share-fact" }, colon(t("share.playbook")), el("b", { class: "share-playbook" }, `${c.playbook_id} ${playbook}`)));
   byId("share-valid").textContent = t("share.valid_until", { time: timeText(body.share.expires_at) });
   byId("share-updated").textContent = t("share.updated", { time: timeText(new Date()) });
-  const sortieOf = new Map(body.sorties.filter((s) => s.vehicle_system_id != null).map((s) => [s.vehicle_system_id, s]));
+  const sortieOf = new Map(body.sorties.filter((s) => s.drone_id != null).map((s) => [s.drone_id, s]));
   const list = byId("share-drone-list");
   if (!body.drones.length) {
     list.replaceChildren(el("li", { class: "muted" }, t("share.no_drone")));
   } else {
     list.replaceChildren(...body.drones.map((d) => {
-      const sortie = sortieOf.get(d.system_id);
+      const sortie = sortieOf.get(d.drone_id);
       const facts = [
         d.relative_altitude_m != null ? t("share.altitude", { value: formatNumber(d.relative_altitude_m, 0) }) : null,
         d.heading_deg != null ? t("share.heading", { value: formatNumber(d.heading_deg, 0) }) : null,
@@ -91,7 +91,7 @@ function drawCase(body) {
         d.battery_pct != null ? t("share.battery", { value: formatNumber(d.battery_pct, 0) }) : null,
         d.link_lost ? t("share.link_lost") : null,
       ].filter(Boolean);
-      return el("li", { class: "share-drone", dataset: { drone: d.system_id } },
+      return el("li", { class: "share-drone", dataset: { drone: d.drone_id } },
         el("b", { class: "share-drone-name" }, d.name), " ",
         sortie ? el("span", { class: "pill status" }, label("status", sortie.state)) : null,
         el("div", { class: "small share-drone-facts" }, facts.join(" · ")));
@@ -111,13 +111,13 @@ function drawMap(body) {
   const seen = new Set();
   for (const d of body.drones) {
     if (d.latitude_deg == null || d.longitude_deg == null) continue;
-    seen.add(d.system_id);
-    const html = `<div class="share-drone-icon" data-drone="${d.system_id}" style="transform: rotate(${Number(d.heading_deg) || 0}deg)">▲</div>`;
+    seen.add(d.drone_id);
+    const html = `<div class="share-drone-icon" data-drone="${d.drone_id}" style="transform: rotate(${Number(d.heading_deg) || 0}deg)">▲</div>`;
     const icon = L.divIcon({ className: "share-drone-marker", html, iconSize: [22, 22], iconAnchor: [11, 11] });
-    let m = markers.get(d.system_id);
+    let m = markers.get(d.drone_id);
     if (!m) {
       m = L.marker([d.latitude_deg, d.longitude_deg], { icon, zIndexOffset: 800 }).addTo(layers.drones);
-      markers.set(d.system_id, m);
+      markers.set(d.drone_id, m);
     } else {
       m.setLatLng([d.latitude_deg, d.longitude_deg]);
       m.setIcon(icon);
@@ -238,10 +238,10 @@ function watchFrames(tile) {
 }
 
 function drawVideo(body) {
-  const sortieOf = new Map(body.sorties.filter((s) => s.vehicle_system_id != null).map((s) => [s.vehicle_system_id, s]));
-  const wanted = body.drones.filter((d) => d.video && FLYING.has(sortieOf.get(d.system_id)?.state));
+  const sortieOf = new Map(body.sorties.filter((s) => s.drone_id != null).map((s) => [s.drone_id, s]));
+  const wanted = body.drones.filter((d) => d.video && FLYING.has(sortieOf.get(d.drone_id)?.state));
   const box = byId("share-video-tiles");
-  const ids = new Set(wanted.map((d) => String(d.system_id)));
+  const ids = new Set(wanted.map((d) => String(d.drone_id)));
   for (const [id, tile] of tiles) {
     if (!ids.has(id)) {
       closeTile(tile);
@@ -251,7 +251,7 @@ function drawVideo(body) {
     }
   }
   for (const d of wanted) {
-    const id = String(d.system_id);
+    const id = String(d.drone_id);
     let tile = tiles.get(id);
     if (!tile) {
       const video = el("video", { autoplay: true, muted: true, playsinline: true, dataset: { drone: id } });

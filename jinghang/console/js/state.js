@@ -44,7 +44,7 @@ const first = (...values) => values.find((v) => v !== undefined && v !== null);
 
 /** The vehicle id the API uses in paths (system id unless the register has its own id). */
 export function vehicleIdOf(obj) {
-  const id = first(obj?.vehicle_id, obj?.system_id, obj?.id, obj?.drone_id);
+  const id = first(obj?.vehicle_id, obj?.drone_id, obj?.id, obj?.drone_id);
   return id === undefined ? null : String(id);
 }
 
@@ -56,7 +56,7 @@ export function upsertVehicle(raw, idHint) {
   const live = raw.live || raw.state || raw.telemetry || raw;
   const v = { ...old };
   v.name = first(raw.name, raw.callsign, old.name);
-  v.systemId = first(raw.system_id, old.systemId, Number(id));
+  v.droneId = first(raw.drone_id, old.droneId, Number(id));
   v.status = first(raw.status, old.status);
   v.payloads = first(raw.payloads, old.payloads, []);
   v.incidentId = first(raw.incident_id, raw.current_incident_id, old.incidentId);
@@ -92,8 +92,8 @@ export function upsertVehicle(raw, idHint) {
 }
 
 /**
- * Mission progress from a mission.progress event: the dispatcher's {system_id, mission_id,
- * incident_id, current_seq, item_count, phase} or the vehicle's {system_id, event, seq}.
+ * Mission progress from a mission.progress event: the dispatcher's {drone_id, mission_id,
+ * incident_id, current_seq, item_count, phase} or the vehicle's {drone_id, event, seq}.
  * Fields an event lacks keep their last value.
  */
 export function setProgress(raw) {
@@ -138,7 +138,7 @@ export function normalizeIncident(raw) {
     lat,
     lon,
     note: first(raw.title || undefined, raw.note, raw.description, ""),
-    vehicleId: first(raw.vehicle_system_id, raw.vehicle_id, raw.assigned_vehicle_id, raw.system_id, null),
+    vehicleId: first(raw.drone_id, raw.vehicle_id, raw.assigned_vehicle_id, raw.drone_id, null),
     missionId: first(raw.mission_id, null),
     reason: first(raw.reason, raw.queue_reason, raw.failure_reason, null),
     proposal: first(raw.proposal, raw.choice, null),
@@ -147,7 +147,7 @@ export function normalizeIncident(raw) {
     createdAt: first(raw.created_at, raw.reported_at, null),
     closedAt: first(raw.closed_at, null),
     // a case: its outcome, its sorties (one drone each) and, while no drone can take it,
-    // every drone's reason ({system_id, drone, code, params, reason}); a partial event
+    // every drone's reason ({drone_id, drone, code, params, reason}); a partial event
     // (unassigned: true) leaves the list to the next full read
     outcome: raw.outcome || null,
     outcomeNote: raw.outcome_note || null,
