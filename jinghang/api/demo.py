@@ -85,9 +85,10 @@ def demo_settings(
     ]
     vehicles = [
         VehicleCreate(
-            system_id=d.system_id,
+            drone_id=d.system_id,
             name=d.name,
             connection=f"tcp:127.0.0.1:{p}",
+            link=f"tcp:127.0.0.1:{p}",
             base_latitude_deg=d.latitude_deg,
             base_longitude_deg=d.longitude_deg,
             base_altitude_m=d.altitude_amsl_m,

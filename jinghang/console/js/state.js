@@ -42,7 +42,7 @@ export function canDispatch() {
 const num = (v) => (v === null || v === undefined || v === "" || Number.isNaN(Number(v)) ? null : Number(v));
 const first = (...values) => values.find((v) => v !== undefined && v !== null);
 
-/** The vehicle id the API uses in paths (system id unless the register has its own id). */
+/** The vehicle id the API uses in paths (its drone id in the register). */
 export function vehicleIdOf(obj) {
   const id = first(obj?.vehicle_id, obj?.drone_id, obj?.id, obj?.drone_id);
   return id === undefined ? null : String(id);
