@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlmodel import select
 
 from jinghang.api.identities import wire_identity
 from jinghang.api.live import live_vehicles, state_to_dict
 from jinghang.api.services import Services
 from jinghang.errors import JinghangError
+from jinghang.limits import MAVLINK_SYSTEM_IDS
 from jinghang.store.models import Vehicle, VehicleStatus, utc_now
 from jinghang.store.schemas import DroneIdField, LinkField, MavlinkSystemIdField
 from jinghang.video.source_address import redact_url
@@ -27,6 +28,12 @@ class VehicleExists(JinghangError):
     code = "fleet.vehicle_exists"
     status_code = 409
     title = "Vehicle exists"
+
+
+class NoSystemId(JinghangError):
+    code = "fleet.no_system_id"
+    status_code = 422
+    title = "No MAVLink system id"
 
 
 class WireIdentityTaken(JinghangError):
@@ -50,6 +57,15 @@ class VehicleCreate(BaseModel):
     video_source_url: str = Field(default="", max_length=512)
     cruise_speed_m_s: float = Field(default=10.0, gt=0, le=40)
     endurance_s: float = Field(default=1800.0, gt=0, le=36000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_spelling(cls, data: Any) -> Any:
+        """A settings file from before drone ids spells the key the older way: take it."""
+        older = "system_id"  # identity-rename: keep (the key's spelling before 0009)
+        if isinstance(data, dict) and older in data and "drone_id" not in data:
+            data = {("drone_id" if k == older else k): v for k, v in data.items()}
+        return data
 
 
 class VehicleUpdate(BaseModel):
@@ -176,7 +192,15 @@ def vehicle_view(services: Services, drone_id: int) -> VehicleView:
 def _check_wire_identity(
     session: Any, drone_id: int, link: str, mavlink_system_id: int | None
 ) -> None:
-    """Refuse a second drone speaking the same system id on the same link."""
+    """Refuse a drone without a system id to speak, or a second drone speaking the same
+    system id on the same link."""
+    if mavlink_system_id is None and drone_id > MAVLINK_SYSTEM_IDS[1]:
+        raise NoSystemId(
+            f"drone id {drone_id} is not a MAVLink system id (1..{MAVLINK_SYSTEM_IDS[1]}): "
+            "give the mavlink_system_id it speaks on its link",
+            field="mavlink_system_id", value=None, limit=list(MAVLINK_SYSTEM_IDS),
+            drone_id=drone_id,
+        )
     wanted = wire_identity(drone_id, link, mavlink_system_id)
     rows = session.execute(
         select(  # type: ignore[call-overload]
@@ -256,6 +280,7 @@ def ensure_vehicle(services: Services, new: VehicleCreate) -> None:
     """Register the vehicle unless its drone id already is (start-up fleet)."""
     with services.store.session() as session:
         if session.exec(select(Vehicle).where(Vehicle.drone_id == new.drone_id)).first() is None:
+            _check_wire_identity(session, new.drone_id, new.link, new.mavlink_system_id)
             session.add(Vehicle(**new.model_dump()))
             session.commit()
     _changed(services)

@@ -174,6 +174,13 @@ async def test_a_drone_registered_while_serving_is_taken_and_a_retired_one_dropp
         assert taken.status_code == 409
         assert taken.json()["code"] == "fleet.wire_identity_taken"
 
+        big = _drone(70_000, "far", "", (0.0, 0.0)).model_copy(update={"mavlink_system_id": None})
+        refused_id = await api.client.post("/api/fleet", json=big.model_dump(),
+                                           headers=api.auth("admin"))
+        assert refused_id.status_code == 422
+        assert refused_id.json()["code"] == "fleet.no_system_id"
+        assert refused_id.json()["field"] == "mavlink_system_id"
+
         retired = await api.client.patch("/api/fleet/202", json={"status": "retired"},
                                          headers=api.auth("admin"))
         assert retired.status_code == 200, retired.text
