@@ -131,7 +131,8 @@ async def run_simulators(count: int) -> None:
             )
             for i in range(count)
         ]
-        print(json.dumps([[s.drone_id, s.address, list(s.home)] for s in sims]), flush=True)
+        print(json.dumps([[s.system_id, s.address, list(s.home)]  # identity-rename: keep
+                          for s in sims]), flush=True)
         await asyncio.to_thread(sys.stdin.read)
 
 
@@ -149,7 +150,8 @@ async def start_simulators(
             )
             for i in range(count)
         ]
-        return [(s.drone_id, s.address, list(s.home)) for s in sims]
+        return [(s.system_id, s.address, list(s.home))  # identity-rename: keep
+                for s in sims]
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         __file__,

@@ -13,6 +13,10 @@ from pydantic import BaseModel, Field
 
 #: The largest id, offset or sequence number a route accepts: SQLite's INTEGER is signed 64-bit.
 MAX_DB_INT = 2**63 - 1
+#: The largest drone id (the register's key, chosen by the user): PostgreSQL's INTEGER.
+MAX_DRONE_ID = 2**31 - 1
+#: MAVLink system ids a drone may speak: 0 is broadcast, 255 the ground station's.
+MAVLINK_SYSTEM_IDS = (1, 254)
 
 
 class Limits(BaseModel):

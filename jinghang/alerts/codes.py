@@ -34,7 +34,7 @@ CODES: dict[str, Code] = {
         Severity.CRITICAL, "{drone}: {altitude_m} m, above the {ceiling_m} m ceiling"),
     "vehicle.outside_fence": Code(Severity.CRITICAL, "{drone}: outside the geofence"),
     "link.spoofed_sysid": Code(
-        Severity.CRITICAL, "link {link}: a second sender claims system id {drone_id}"),
+        Severity.CRITICAL, "link {link}: a second sender speaks for {drone}"),
     "telemetry.flagged": Code(Severity.WARNING, "{drone}: implausible telemetry ({reason})"),
     # cases, sorties and patrols
     "case.unassigned": Code(Severity.WARNING, "case {case_id}: no drone can go ({reason})"),

@@ -16,7 +16,7 @@ from jinghang.alerts.codes import CODES, Severity
 from jinghang.events import Event
 
 #: Fields of an event's data that name what it concerns rather than being parameters.
-_WHO = ("drone_id", "drone_id", "drone_id", "case_id", "incident_id")
+_WHO = ("drone_id", "case_id", "incident_id")
 #: Per code, the parameter that tells one cause from another beside the drone and case.
 _CAUSE = {"component.stopped": "component", "patrol.skipped": "patrol_id",
           "dispatch.job_failed": "job", "patrol.run_failed": "run_id",
@@ -76,8 +76,7 @@ class Rules:
         params = data.get("params")
         if not isinstance(params, dict):
             params = {k: v for k, v in data.items() if k not in (*_WHO, "code", "message")}
-        drone_id = (_int(data.get("drone_id")) or _int(data.get("drone_id"))
-                     or _int(data.get("drone_id")))
+        drone_id = _int(data.get("drone_id"))
         case_id = _int(data.get("case_id")) or _int(data.get("incident_id"))
         params = dict(params)
         if drone_id is not None:

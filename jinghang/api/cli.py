@@ -25,8 +25,10 @@ SERVE_EXAMPLE = """example jinghang.toml:
   password = "change this at once"
   role = "commander"                # admin | commander | pilot | observer
   [[vehicles]]
-  drone_id = 1
+  drone_id = 1                      # the register's id, used everywhere above the link
   name = "Weihai-1"
+  link = "tcp:10.0.0.21:5760"       # the link it is on ("" = any link)
+  mavlink_system_id = 1             # what it speaks there (omit: the same as drone_id)
   base_latitude_deg = 37.505
   base_longitude_deg = 122.130
   payloads = ["camera", "zoom", "loudspeaker"]

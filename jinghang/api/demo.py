@@ -25,7 +25,8 @@ from jinghang.api.serve_settings import ServeSettings, UserSeed
 
 @dataclass(frozen=True, slots=True)
 class DemoDrone:
-    system_id: int
+    #: its drone id in the register, and the MAVLink system id its simulator speaks
+    drone_id: int
     name: str
     latitude_deg: float
     longitude_deg: float
@@ -85,9 +86,10 @@ def demo_settings(
     ]
     vehicles = [
         VehicleCreate(
-            system_id=d.system_id,
+            drone_id=d.drone_id,
             name=d.name,
             connection=f"tcp:127.0.0.1:{p}",
+            link=f"tcp:127.0.0.1:{p}",
             base_latitude_deg=d.latitude_deg,
             base_longitude_deg=d.longitude_deg,
             base_altitude_m=d.altitude_amsl_m,
@@ -123,9 +125,9 @@ def simulators(
             instance=i,
             home=(d.latitude_deg, d.longitude_deg, d.altitude_amsl_m, d.heading_deg),
             speedup=speedup,
-            system_id=d.system_id,
+            system_id=d.drone_id,
             tcp_port=port,
-            signing_key=drone_key(master_key, d.system_id) if master_key else None,
+            signing_key=drone_key(master_key, d.drone_id) if master_key else None,
         )
         for i, (d, port) in enumerate(zip(DEMO_DRONES, sim_ports, strict=True))
     ]
@@ -139,7 +141,7 @@ def banner(settings: ServeSettings, out: TextIO = sys.stdout) -> None:
         f"  open:      {url}",
         f"  API docs:  {url}api/docs",
         f"  database:  {settings.database_url}",
-        "  drones:    " + ", ".join(f"{d.name} (system {d.system_id})" for d in DEMO_DRONES),
+        "  drones:    " + ", ".join(f"{d.name} (system {d.drone_id})" for d in DEMO_DRONES),
         "  users (passwords are new at every start):",
     ]
     lines += [f"    {u.role!s:<10} {u.username:<10} password: {u.password}" for u in settings.users]

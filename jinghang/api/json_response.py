@@ -4,7 +4,7 @@ body that is already encoded (a cached one).
 orjson renders the compact form the standard library's ``JSONResponse`` sends (no spaces,
 UTF-8, not ASCII-escaped) several times faster. A float that JSON cannot carry (NaN, Infinity,
 -Infinity) is rendered as ``null``, never as the invalid ``NaN``; keys that are not strings
-(an int system id) become strings, as ``json.dumps`` makes them. A value orjson cannot encode
+(an int drone id) become strings, as ``json.dumps`` makes them. A value orjson cannot encode
 raises ``TypeError`` (``orjson.JSONEncodeError``), as ``json.dumps`` would.
 """
 

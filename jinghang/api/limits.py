@@ -1,7 +1,8 @@
 """The route parameter types that carry the input limits of :mod:`jinghang.limits`: ids,
-offsets and sequence numbers within SQLite's signed 64-bit integers, MAVLink system ids in
-1..255, and catalog ids of a bounded length. Routes declare their parameters with these, so a
-value out of range is a 422 naming the parameter and the limit, never a database error."""
+offsets and sequence numbers within SQLite's signed 64-bit integers, drone ids (the register's
+key, not the MAVLink system id a drone speaks) in 1..2^31-1, and catalog ids of a bounded
+length. Routes declare their parameters with these, so a value out of range is a 422 naming
+the parameter and the limit, never a database error."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-from jinghang.limits import MAX_DB_INT
+from jinghang.limits import MAX_DB_INT, MAX_DRONE_ID
 
 #: A stored row's id in a path (incidents, missions, patrols).
 RowId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="a stored id, 1..2^63-1")]
@@ -17,8 +18,15 @@ RowId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="a stored id, 1..2^
 RowIdFilter = Annotated[
     int | None, Query(ge=1, le=MAX_DB_INT, description="a stored id, 1..2^63-1")
 ]
-#: An optional filter on a MAVLink system id.
-DroneIdFilter = Annotated[int | None, Query(ge=1, le=255, description="MAVLink system id")]
+#: A drone (its id in the register) in a path.
+DroneId = Annotated[
+    int, Path(ge=1, le=MAX_DRONE_ID, description="the drone's id in the register, 1..2^31-1")
+]
+#: An optional filter on a drone (its id in the register).
+DroneIdFilter = Annotated[
+    int | None,
+    Query(ge=1, le=MAX_DRONE_ID, description="the drone's id in the register, 1..2^31-1"),
+]
 #: How many rows to skip.
 Offset = Annotated[int, Query(ge=0, le=MAX_DB_INT, description="rows to skip, 0..2^63-1")]
 #: Entries after this sequence number.

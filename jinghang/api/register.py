@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlmodel import select
 
+from jinghang.api.identities import wire_identity
 from jinghang.api.live import live_vehicles, state_to_dict
 from jinghang.api.services import Services
 from jinghang.errors import JinghangError
+from jinghang.limits import MAVLINK_SYSTEM_IDS
 from jinghang.store.models import Vehicle, VehicleStatus, utc_now
+from jinghang.store.schemas import DroneIdField, LinkField, MavlinkSystemIdField
 from jinghang.video.source_address import redact_url
 
 
@@ -32,10 +35,26 @@ PayloadName = Annotated[str, Field(min_length=1, max_length=32)]
 MAX_PAYLOADS = 32
 
 
+class NoSystemId(JinghangError):
+    code = "fleet.no_system_id"
+    status_code = 422
+    title = "No MAVLink system id"
+
+
+class WireIdentityTaken(JinghangError):
+    code = "fleet.wire_identity_taken"
+    status_code = 409
+    title = "Link and system id taken"
+
+
 class VehicleCreate(BaseModel):
-    drone_id: int = Field(ge=1, le=255)
+    drone_id: DroneIdField
     name: str = Field(min_length=1, max_length=64)
     connection: str = Field(default="", max_length=256)
+    #: the configured link it is reached on ("" = any link) and the MAVLink system id it
+    #: speaks there (None = the same as ``drone_id``)
+    link: LinkField = ""
+    mavlink_system_id: MavlinkSystemIdField = None
     base_latitude_deg: float = Field(ge=-90, le=90)
     base_longitude_deg: float = Field(ge=-180, le=180)
     base_altitude_m: float = Field(default=0.0, ge=-500, le=9000)
@@ -45,9 +64,21 @@ class VehicleCreate(BaseModel):
     cruise_speed_m_s: float = Field(default=10.0, gt=0, le=40)
     endurance_s: float = Field(default=1800.0, gt=0, le=36000)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _older_spelling(cls, data: Any) -> Any:
+        """A settings file from before drone ids spells the key the older way: take it."""
+        older = "system_id"  # identity-rename: keep (the key's spelling before 0009)
+        if isinstance(data, dict) and older in data and "drone_id" not in data:
+            data = {("drone_id" if k == older else k): v for k, v in data.items()}
+        return data
+
 
 class VehicleUpdate(BaseModel):
     status: VehicleStatus | None = None
+    #: the link and system id it speaks there (``mavlink_system_id: null`` = its drone id)
+    link: LinkField | None = None
+    mavlink_system_id: MavlinkSystemIdField = None
     payloads: list[PayloadName] | None = Field(default=None, max_length=MAX_PAYLOADS)
     video_source_url: str | None = Field(default=None, max_length=512)
 
@@ -55,6 +86,8 @@ class VehicleUpdate(BaseModel):
 class VehicleView(BaseModel):
     drone_id: int
     name: str
+    link: str = ""
+    mavlink_system_id: int | None = None
     registered: bool
     status: str
     base_latitude_deg: float | None = None
@@ -70,6 +103,8 @@ class VehicleView(BaseModel):
 _REGISTER_COLUMNS = (
     Vehicle.drone_id,
     Vehicle.name,
+    Vehicle.link,
+    Vehicle.mavlink_system_id,
     Vehicle.status,
     Vehicle.base_latitude_deg,
     Vehicle.base_longitude_deg,
@@ -101,6 +136,8 @@ def _view_dict(
     return {
         "drone_id": row.drone_id,
         "name": row.name,
+        "link": row.link,
+        "mavlink_system_id": row.mavlink_system_id,
         "registered": True,
         "status": row.status,
         "base_latitude_deg": row.base_latitude_deg,
@@ -153,21 +190,58 @@ def vehicle_view(services: Services, drone_id: int) -> VehicleView:
         row = session.exec(select(Vehicle).where(Vehicle.drone_id == drone_id)).first()
     if row is None and vehicle is None:
         raise VehicleNotFound(
-            f"no vehicle with system id {drone_id}", field="drone_id", value=drone_id
+            f"no vehicle with drone id {drone_id}", field="drone_id", value=drone_id
         )
     return _view(row, drone_id, vehicle, services)
+
+
+def _check_wire_identity(
+    session: Any, drone_id: int, link: str, mavlink_system_id: int | None
+) -> None:
+    """Refuse a drone without a system id to speak, or a second drone speaking the same
+    system id on the same link."""
+    if mavlink_system_id is None and drone_id > MAVLINK_SYSTEM_IDS[1]:
+        raise NoSystemId(
+            f"drone id {drone_id} is not a MAVLink system id (1..{MAVLINK_SYSTEM_IDS[1]}): "
+            "give the mavlink_system_id it speaks on its link",
+            field="mavlink_system_id", value=None, limit=list(MAVLINK_SYSTEM_IDS),
+            drone_id=drone_id,
+        )
+    wanted = wire_identity(drone_id, link, mavlink_system_id)
+    rows = session.execute(
+        select(  # type: ignore[call-overload]
+            Vehicle.drone_id, Vehicle.link, Vehicle.mavlink_system_id
+        ).where(Vehicle.drone_id != drone_id, Vehicle.status != VehicleStatus.RETIRED.value)
+    ).all()
+    for other, other_link, other_system_id in rows:
+        if wire_identity(other, other_link, other_system_id) == wanted:
+            raise WireIdentityTaken(
+                f"drone {other} already speaks system id {wanted[1]} on "
+                f"{wanted[0] or 'any link'}",
+                field="mavlink_system_id",
+                value=wanted[1],
+                link=wanted[0],
+                drone_id=other,
+            )
+
+
+def _changed(services: Services) -> None:
+    if services.identities is not None:
+        services.identities.changed()
 
 
 def register_vehicle(services: Services, new: VehicleCreate) -> VehicleView:
     with services.store.session() as session:
         if session.exec(select(Vehicle).where(Vehicle.drone_id == new.drone_id)).first():
             raise VehicleExists(
-                f"system id {new.drone_id} is already registered",
+                f"drone id {new.drone_id} is already registered",
                 field="drone_id",
                 value=new.drone_id,
             )
+        _check_wire_identity(session, new.drone_id, new.link, new.mavlink_system_id)
         session.add(Vehicle(**new.model_dump()))
         session.commit()
+    _changed(services)
     return vehicle_view(services, new.drone_id)
 
 
@@ -176,7 +250,7 @@ def update_vehicle(services: Services, drone_id: int, change: VehicleUpdate) -> 
         row = session.exec(select(Vehicle).where(Vehicle.drone_id == drone_id)).first()
         if row is None:
             raise VehicleNotFound(
-                f"no registered vehicle with system id {drone_id}",
+                f"no registered vehicle with drone id {drone_id}",
                 field="drone_id",
                 value=drone_id,
             )
@@ -186,9 +260,16 @@ def update_vehicle(services: Services, drone_id: int, change: VehicleUpdate) -> 
             row.payloads = list(change.payloads)
         if change.video_source_url is not None:
             row.video_source_url = change.video_source_url
+        if change.link is not None:
+            row.link = change.link
+        if "mavlink_system_id" in change.model_fields_set:
+            row.mavlink_system_id = change.mavlink_system_id
+        if row.status != VehicleStatus.RETIRED.value:
+            _check_wire_identity(session, drone_id, row.link, row.mavlink_system_id)
         row.updated_at = utc_now()
         session.add(row)
         session.commit()
+    _changed(services)
     return vehicle_view(services, drone_id)
 
 
@@ -202,8 +283,10 @@ def is_registered(services: Services, drone_id: int) -> bool:
 
 
 def ensure_vehicle(services: Services, new: VehicleCreate) -> None:
-    """Register the vehicle unless its system id already is (start-up fleet)."""
+    """Register the vehicle unless its drone id already is (start-up fleet)."""
     with services.store.session() as session:
         if session.exec(select(Vehicle).where(Vehicle.drone_id == new.drone_id)).first() is None:
+            _check_wire_identity(session, new.drone_id, new.link, new.mavlink_system_id)
             session.add(Vehicle(**new.model_dump()))
             session.commit()
+    _changed(services)

@@ -2,6 +2,8 @@
 the dispatcher, the patrol scheduler and the video gateway, ready for ``create_app``.
 
 Users and vehicles listed in the settings are created (or updated) in the store at start.
+The fleet knows a drone by the register (:mod:`jinghang.api.identities`): its drone id, the
+link it is reached on and the MAVLink system id it speaks there.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from jinghang.api import accounts, register
 from jinghang.api.accounts import UserCreate
 from jinghang.api.audit import audit_key_of
+from jinghang.api.identities import DroneIdentities
 from jinghang.api.serve_settings import ServeSettings
 from jinghang.api.services import Services
 from jinghang.api.zones import no_fly_zones
@@ -51,10 +54,14 @@ def build_services(settings: ServeSettings, *, clock: Clock | None = None,
     for vehicle in settings.vehicles:
         register.ensure_vehicle(services, vehicle)
     services.writer = store_writer(services)
-    services.fleet = fleet if fleet is not None else Fleet.from_settings(
-        settings, bus, registered=lambda drone_id: register.is_registered(services, drone_id),
-        signing_streams=SigningStreamStore(store, services.writer),
-    )
+    identities = services.identities = DroneIdentities(store)
+    if fleet is None:
+        fleet = Fleet.from_settings(
+            settings, bus, identify=identities.identify,
+            signing_streams=SigningStreamStore(store, services.writer),
+        )
+        identities.on_change = fleet.reidentify
+    services.fleet = fleet
     add_dispatcher(services, clock=clock)
     add_video(services, {v.drone_id: v.video_source_url for v in settings.vehicles})
     return services

@@ -44,6 +44,9 @@ class Services:
     bus: EventBus
     store: Any
     fleet: Any | None = None
+    #: The register's (link, system id) -> drone id map the fleet identifies drones by
+    #: (:class:`jinghang.api.identities.DroneIdentities`; ``jinghang serve`` has one).
+    identities: Any | None = None
     dispatcher: Any | None = None
     patrols: Any | None = None
     video_gateway: Any | None = None

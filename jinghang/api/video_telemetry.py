@@ -1,7 +1,7 @@
 """What the video shows of a drone's telemetry: its name, position, altitude and heading.
 
 ``fleet_osd(services, drone_id)`` reads the fleet's live state of the drone (a video drone id
-is its MAVLink system id as text) into an :class:`~jinghang.video.osd.OsdInfo`: the transcoded
+is its register drone id as text) into an :class:`~jinghang.video.osd.OsdInfo`: the transcoded
 picture's on-screen display and a snapshot's metadata both come from it, and the console's
 overlay on passed-through video shows the same fields from the same state over the WebSocket.
 """

@@ -43,7 +43,7 @@ class Demand:
     priority: int
     area: list[list[float]] | None
     dispatched_by: str
-    #: system id -> time before which the drone is not tried again (it refused this case).
+    #: drone id -> time before which the drone is not tried again (it refused this case).
     set_aside: dict[int, dt.datetime] = field(default_factory=dict)
     #: The drone held while the sortie waits for a pilot's confirmation.
     held_system_id: int | None = None

@@ -164,8 +164,8 @@ class Dispatcher:
         self.demands: dict[int, Demand] = {}
         #: Case id -> its work cut into parts, each with the sortie that flies it.
         self.work: dict[int, list[dict[str, Any]]] = {}
-        self.flights: dict[int, Flight] = {}  # by system id
-        #: system id -> what it is doing ("incident 4", "patrol run 2"), launches included.
+        self.flights: dict[int, Flight] = {}  # by drone id
+        #: drone id -> what it is doing ("incident 4", "patrol run 2"), launches included.
         self.busy: dict[int, str] = {}
         self.recorder = CommandRecorder(store, bus, self.tag_of, self.journal.writer)
         #: The flown track of every mission (sampled from the followed telemetry).
@@ -182,7 +182,7 @@ class Dispatcher:
         self._tasks: asyncio.TaskGroup | None = None
         #: Sorties whose launch is under way -> who asked to recall them meanwhile.
         self._launching: dict[int, str | None] = {}
-        #: system id -> (case id, mission id) from the start of a launch to its end.
+        #: drone id -> (case id, mission id) from the start of a launch to its end.
         self._tags: dict[int, tuple[int | None, int | None]] = {}
         #: Where drones land: landed_away beyond limits.landed_away_m from their base.
         self.landings = Landings(store, bus, fleet, self.journal, self.limits, self.wake,

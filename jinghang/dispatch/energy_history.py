@@ -310,7 +310,7 @@ class EnergyHistory:
         self._readings: dict[int, VehicleReading] = {}
         self._reading_now: set[int] = set()
         self._meters: dict[int, tuple[Any, BatteryMeter]] = {}
-        #: system id -> the spans_ended of its meter already recorded.
+        #: drone id -> the spans_ended of its meter already recorded.
         self._recorded_spans: dict[int, int] = {}
         self._history: dict[int, list[FlightEnergy]] = {}
         self._clamp_alerted: set[tuple[int, float]] = set()

@@ -18,7 +18,7 @@ from jinghang.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
-#: system id -> (incident id, mission id) of what the drone is flying, or None.
+#: drone id -> (incident id, mission id) of what the drone is flying, or None.
 Tagger = Callable[[int], tuple[int | None, int | None]]
 
 

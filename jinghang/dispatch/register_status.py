@@ -71,7 +71,7 @@ class RegisterStatus:
         self.bus = bus
         self.actor = actor
         self.writer = writer
-        #: system id -> the status handed to the writer and not yet written.
+        #: drone id -> the status handed to the writer and not yet written.
         self._posted: dict[int, str] = {}
 
     def _todo(self, busy: Mapping[int, str], flights: Mapping[int, Flight],
@@ -110,10 +110,10 @@ class RegisterStatus:
 
     def sync(self, busy: Mapping[int, str], flights: Mapping[int, Flight],
              linked: Collection[int] | None = None) -> list[tuple[int, str, str]]:
-        """Write the statuses that changed now; ``(system id, from, to)`` for each write.
+        """Write the statuses that changed now; ``(drone id, from, to)`` for each write.
 
         A drone the register shows ``lost`` stays lost until its link is back (``linked``:
-        the system ids heard now), also when its flight was given up or the server restarted.
+        the drone ids heard now), also when its flight was given up or the server restarted.
         """
         todo = self._todo(busy, flights, linked)
         if not todo:

@@ -316,7 +316,7 @@ def assess(
 def choose_drones(
     drones: Iterable[DroneStatus], task: Task, no_fly: NoFlyMap | None = None
 ) -> Choice:
-    """Every drone assessed: candidates by ETA (then system id), rejections by system id."""
+    """Every drone assessed: candidates by ETA (then drone id), rejections by drone id."""
     candidates: list[Candidate] = []
     rejected: list[Rejected] = []
     for drone in drones:

@@ -32,10 +32,11 @@ OUTSIDE_FENCE = "vehicle.outside_fence"
 
 @dataclass(frozen=True, slots=True)
 class FlightAlarm:
-    """One alarm: its code, the vehicle's system id (None for a link alarm) and parameters."""
+    """One alarm: its code, the vehicle's drone id (the fleet's key for it: the register's id
+    with per-link system ids, else its system id; None for a link alarm) and parameters."""
 
     code: str
-    system_id: int | None
+    drone_id: int | None
     message: str
     params: dict[str, Any] = field(default_factory=dict)
     severity: str = "warning"  # "info" | "warning" | "critical"
@@ -43,7 +44,7 @@ class FlightAlarm:
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
-            "system_id": self.system_id,
+            "drone_id": self.drone_id,
             "message": self.message,
             "params": dict(self.params),
             "severity": self.severity,

@@ -135,6 +135,7 @@ class Fleet:
         *,
         registered: Callable[[int], bool] | None = None,
         signing_streams: signing.StreamStore | None = None,
+        identify: Identify | None = None,
     ) -> Fleet:
         """A fleet configured from :class:`jinghang.config.Settings` (links are connected by
         the caller: ``for c in settings.links: await fleet.connect(c)``); ``signing_streams``
@@ -144,6 +145,7 @@ class Fleet:
             link_lost_after_s=settings.link_lost_after_s,
             signing_keys=signing_keys_of(settings),
             registered=registered,
+            identify=identify,
             max_udp_peers=settings.udp_max_peers,
             limits=Limits(altitude_ceiling_m=settings.altitude_ceiling_m),
             signing_streams=signing_streams,
@@ -227,8 +229,8 @@ class Fleet:
                 if self.bus is not None:
                     self.bus.publish(
                         "vehicle.status",
-                        {"system_id": None, "event": "link_error", "link": link.name,
-                         "error": link.last_error},
+                        {"drone_id": None, "system_id": None, "event": "link_error",
+                         "link": link.name, "error": link.last_error},
                     )
             await asyncio.sleep(delay_s)
             delay_s = min(10.0, delay_s * 2)
@@ -308,14 +310,13 @@ class Fleet:
                 link_verifies=link_verifies,
                 limits=self.limits,
                 publish_alarm=self._publish_alarm,
+                drone_id=key,
             )
             self.vehicles[key] = vehicle
             if self.bus is not None:
-                appeared = {"system_id": system_id, "event": "appeared", "link": link.name,
-                            "autopilot": vehicle.autopilot.name}
-                if key != system_id:
-                    appeared["vehicle_id"] = key
-                self.bus.publish("vehicle.status", appeared)
+                self.bus.publish("vehicle.status", {
+                    "drone_id": key, "system_id": system_id, "event": "appeared",
+                    "link": link.name, "autopilot": vehicle.autopilot.name})
             if self.request_streams:
                 self._needs_streams.add(key)
                 self._start(self._request_streams(key, vehicle), f"streams {key}")
@@ -324,6 +325,11 @@ class Fleet:
         vehicle.handle(message)
         if self.on_update is not None:
             self.on_update(vehicle, message)
+
+    def reidentify(self) -> list[int]:
+        """The register changed: see :meth:`LinkTrust.reidentify`. A vehicle dropped here gets
+        no more frames or commands (it goes link lost) until its source proves it again."""
+        return self.trust.reidentify()
 
     def _send_to(self, vehicle_id: int, message: Any) -> None:
         self.router.send_to(vehicle_id, message)
@@ -337,8 +343,8 @@ class Fleet:
         """Each vehicle's bound source and the traffic for it refused from elsewhere."""
         return [
             {
+                "drone_id": b.vehicle_id,
                 "system_id": b.system_id,
-                **({"vehicle_id": b.vehicle_id} if b.vehicle_id != b.system_id else {}),
                 "source": b.source,
                 "spoofed_frames": b.spoofed_frames,
                 "last_spoof_source": b.last_spoof_source,

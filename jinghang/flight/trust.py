@@ -259,6 +259,23 @@ class LinkTrust:
         self._spoofed(binding, source, message, now)
         return Verdict.SPOOFED, binding
 
+    def reidentify(self) -> list[int]:
+        """With ``identify``, after the register changed: drop each binding whose source and
+        system id the register no longer names as that vehicle (moved to another link or
+        system id, or removed). Their sources prove themselves again on their next heartbeat
+        against the register as it is now. The vehicle ids dropped."""
+        if self.identify is None:
+            return []
+        dropped: list[int] = []
+        for key, binding in list(self._by_source.items()):
+            link, peer, system_id = key
+            if self.identify(VehicleKey(link.name, peer, system_id)) != binding.vehicle_id:
+                del self._by_source[key]
+                if self.bindings.get(binding.vehicle_id) is binding:
+                    del self.bindings[binding.vehicle_id]
+                dropped.append(binding.vehicle_id)
+        return dropped
+
     def binding(self, vehicle_id: int) -> Binding | None:
         """The binding of a vehicle (by its system id unless ids are per link)."""
         return self.bindings.get(vehicle_id)
@@ -341,10 +358,10 @@ class LinkTrust:
             self._publish(
                 FlightAlarm(
                     UNKNOWN_SYSID,
-                    system_id,
+                    None,  # not a drone: a system id no register entry names
                     f"heartbeat from system id {system_id} on {source} held in quarantine "
                     f"({reason})",
-                    {"source": source, "reason": reason},
+                    {"source": source, "reason": reason, "system_id": system_id},
                 )
             )
         entry.source, entry.reason = source, reason

@@ -118,8 +118,13 @@ class Vehicle:
         link_verifies: Callable[[], bool] | None = None,
         limits: Limits = DEFAULT_LIMITS,
         publish_alarm: Publish | None = None,
+        drone_id: int | None = None,
     ) -> None:
+        #: the MAVLink system id this vehicle speaks on its link
         self.system_id = system_id
+        #: the fleet's key for it, which every event carries: the register's drone id when
+        #: system ids are per link, else the system id
+        self.drone_id = system_id if drone_id is None else drone_id
         self.component_id = component_id
         self._send = send
         self.bus = bus
@@ -231,14 +236,13 @@ class Vehicle:
         now = time.monotonic()
         if self.bus is not None and now - self._last_telemetry_s >= self._telemetry_interval_s:
             self._last_telemetry_s = now
-            # the snapshot already leads with "system_id": set it rather than copy the dict
             snapshot = self.state.to_dict()
-            snapshot["system_id"] = self.system_id
+            snapshot["drone_id"] = self.drone_id
             self.bus.publish("telemetry", snapshot)
 
     def _alarm(self, code: str, message: str, params: dict[str, Any], severity: str) -> None:
         if self._publish_alarm is not None:
-            self._publish_alarm(FlightAlarm(code, self.system_id, message, params, severity))
+            self._publish_alarm(FlightAlarm(code, self.drone_id, message, params, severity))
 
     def _flag_rejected(self, kind: str, rejected: list[Rejected]) -> None:
         now = time.monotonic()
@@ -336,7 +340,9 @@ class Vehicle:
 
     def _publish(self, topic: str, data: dict[str, Any]) -> None:
         if self.bus is not None:
-            self.bus.publish(topic, {"system_id": self.system_id, **data})
+            self.bus.publish(
+                topic, {"drone_id": self.drone_id, "system_id": self.system_id, **data}
+            )
 
     def _wake_waiters(self) -> None:
         waiters, self._waiters = self._waiters, []

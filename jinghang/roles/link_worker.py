@@ -51,7 +51,7 @@ class GatedBus(EventBus):
         self.gated = 0
 
     def publish(self, topic: str, data: dict[str, Any]) -> Event:
-        drone_id = data.get("system_id")
+        drone_id = data.get("drone_id")
         if topic in LOCAL_ONLY or (isinstance(drone_id, int) and not self.held(drone_id)):
             self.gated += 1
             event = Event(topic, data)
@@ -124,7 +124,7 @@ class LinkWorker:
     async def _on_request(self, envelope: Envelope) -> None:
         if envelope.topic != "command.request":
             return
-        drone_id = envelope.data["system_id"]
+        drone_id = envelope.data["drone_id"]
         if not self.holds(drone_id):
             return
         if time.time() - envelope.time_s > protocol.MAX_REQUEST_AGE_S:
@@ -137,7 +137,7 @@ class LinkWorker:
 
     async def _execute(self, request: dict[str, Any]) -> None:
         assert self._done is not None
-        drone_id = int(request["system_id"])
+        drone_id = int(request["drone_id"])
         request_id = str(request["request_id"])
         try:
             if request["command"] not in protocol.READS:  # a read may run twice
@@ -154,7 +154,7 @@ class LinkWorker:
             outcome = await protocol.apply(vehicle, str(request["command"]),
                                            dict(request["params"]), str(request["actor"]))
         self.executed += 1
-        reply = {"system_id": drone_id, "command": request["command"],
+        reply = {"drone_id": drone_id, "command": request["command"],
                  "actor": request["actor"], "params": request["params"],
                  "request_id": request_id, "worker": self.name, **outcome}
         self.bus.publish("command.reply", reply)

@@ -112,10 +112,10 @@ def raise_for(reply: dict[str, Any], drone_id: int) -> None:
     if outcome == "rejected":
         raise CommandRejected(error or f"vehicle {drone_id} refused {command}",
                               result=_result_number(reply.get("result_name")), command=0,
-                              field="system_id", value=drone_id)
+                              field="drone_id", value=drone_id)
     if outcome == "no_answer":
         raise CommandTimeout(error or f"vehicle {drone_id} did not answer {command}",
-                             field="system_id", value=drone_id)
+                             field="drone_id", value=drone_id)
     raise LinkUnreachable(f"the link worker of drone {drone_id} could not run {command}: "
                           f"{error}", field="drone_id", value=drone_id,
                           code="drone.command_failed", drone_id=drone_id, command=command)

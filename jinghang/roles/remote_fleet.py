@@ -132,7 +132,7 @@ class BusCommands:
         self._waiting[request_id] = waiter
         try:
             await self.bus.publish_acked("command.request", {
-                "system_id": drone_id, "command": command, "actor": actor, "params": params,
+                "drone_id": drone_id, "command": command, "actor": actor, "params": params,
                 "request_id": request_id}, timeout_s=self.reply_timeout_s / 2)
             async with asyncio.timeout(self.reply_timeout_s):
                 reply = await waiter
@@ -154,7 +154,7 @@ class BusCommands:
         if command in protocol.READS:
             return reply
         self.bus.deliver(Event("command", {
-            "system_id": drone_id, "command": command, "actor": actor, "params": params,
+            "drone_id": drone_id, "command": command, "actor": actor, "params": params,
             "result": "ACCEPTED" if reply.get("outcome") == "accepted"
             else str(reply.get("result_name") or reply.get("outcome")),
             "accepted": reply.get("outcome") == "accepted", "error": reply.get("error"),
@@ -191,13 +191,13 @@ class RemoteVehicle:
     (the same methods as :class:`jinghang.flight.vehicle.Vehicle` that the routes call)."""
 
     def __init__(self, drone_id: int, snapshot: dict[str, Any], commands: BusCommands) -> None:
-        self.system_id = drone_id
+        self.drone_id = drone_id
         self.state = RemoteState(snapshot)
         self.commands = commands
         self.params = RemoteParams(drone_id, commands)
 
     async def _send(self, command: str, actor: str, **params: Any) -> None:
-        await self.commands.send(self.system_id, command, params, actor)
+        await self.commands.send(self.drone_id, command, params, actor)
 
     async def pause(self, *, actor: str = "system") -> None:
         await self._send("pause", actor)
@@ -283,7 +283,7 @@ class BusFleet:
 
     def see(self, snapshot: dict[str, Any]) -> None:
         """Fold one telemetry snapshot in."""
-        drone_id = snapshot.get("system_id")
+        drone_id = snapshot.get("drone_id")
         if not isinstance(drone_id, int) or isinstance(drone_id, bool):
             return
         vehicle = self.vehicles.get(drone_id)

@@ -14,7 +14,7 @@ class NotFound(StoreError):
 
 
 class AlreadyExists(StoreError):
-    """A unique field (username, system id) is taken."""
+    """A unique field (username, drone id) is taken."""
 
     code = "store.exists"
     status_code = 409

@@ -103,7 +103,12 @@ class User(SQLModel, table=True):
 
 
 class Vehicle(SQLModel, table=True):
-    """One drone of the fleet register: how to reach it, where it lives, what it carries."""
+    """One drone of the fleet register: how to reach it, where it lives, what it carries.
+
+    ``drone_id`` is the key every other table, the API and the console use (chosen by the
+    user); on the wire the drone is the MAVLink system id it speaks (``mavlink_system_id``,
+    None: the same as ``drone_id``) on its ``link`` (a configured link's connection string,
+    "": any link)."""
 
     __tablename__ = "vehicles"
 
@@ -111,6 +116,8 @@ class Vehicle(SQLModel, table=True):
     drone_id: int = Field(unique=True, index=True)
     name: str = Field(max_length=64)
     connection: str = Field(default="", max_length=256)
+    link: str = Field(default="", max_length=256)
+    mavlink_system_id: int | None = None
     base_latitude_deg: float
     base_longitude_deg: float
     base_altitude_m: float = 0.0

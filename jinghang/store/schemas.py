@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
 
-from jinghang.limits import DEFAULT_LIMITS, MAX_DB_INT
+from jinghang.limits import DEFAULT_LIMITS, MAVLINK_SYSTEM_IDS, MAX_DB_INT, MAX_DRONE_ID
 from jinghang.store.models import Role, VehicleStatus
 
 _LIMITS = DEFAULT_LIMITS
@@ -42,8 +42,14 @@ Position = Annotated[list[Coordinate], Field(min_length=2, max_length=3)]
 Positions = Annotated[list[Position], Field(max_length=_LIMITS.vertices)]
 #: A stored row's id given in a body.
 RowIdField = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
-#: A MAVLink system id given in a body.
-DroneIdField = Annotated[int, Field(ge=1, le=255)]
+#: A drone (its id in the register) given in a body.
+DroneIdField = Annotated[int, Field(ge=1, le=MAX_DRONE_ID)]
+#: The MAVLink system id a drone speaks on its link (None: the same as its drone id).
+MavlinkSystemIdField = Annotated[
+    int | None, Field(ge=MAVLINK_SYSTEM_IDS[0], le=MAVLINK_SYSTEM_IDS[1])
+]
+#: The configured link (its connection string, as in ``links``) a drone is reached on.
+LinkField = Annotated[str, Field(max_length=256)]
 
 
 class PlanInputs(_Request):
@@ -103,9 +109,12 @@ class UserCredentials(_Public):
 
 # ---------------------------------------------------------------- vehicles
 class VehicleCreate(BaseModel):
-    drone_id: int = Field(ge=1, le=255)
+    drone_id: DroneIdField
     name: str = Field(min_length=1, max_length=64)
     connection: str = Field(default="", max_length=256)
+    #: the link it is reached on ("" = any link) and the system id it speaks there
+    link: LinkField = ""
+    mavlink_system_id: MavlinkSystemIdField = None
     base_latitude_deg: float = Latitude
     base_longitude_deg: float = Longitude
     base_altitude_m: float = 0.0
@@ -119,6 +128,8 @@ class VehicleCreate(BaseModel):
 class VehicleUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=64)
     connection: str | None = Field(default=None, max_length=256)
+    link: str | None = Field(default=None, max_length=256)
+    mavlink_system_id: MavlinkSystemIdField = None
     base_latitude_deg: float | None = Field(default=None, ge=-90.0, le=90.0)
     base_longitude_deg: float | None = Field(default=None, ge=-180.0, le=180.0)
     base_altitude_m: float | None = None
@@ -134,6 +145,8 @@ class VehiclePublic(_Public):
     drone_id: int
     name: str
     connection: str
+    link: str
+    mavlink_system_id: int | None
     base_latitude_deg: float
     base_longitude_deg: float
     base_altitude_m: float
@@ -397,7 +410,7 @@ class PatrolRunPublic(_Public):
 
 # ---------------------------------------------------------------- recordings
 class RecordingCreate(BaseModel):
-    drone_id: int = Field(ge=1, le=255)
+    drone_id: DroneIdField
     incident_id: int | None = None
     segment_path: str = Field(min_length=1, max_length=1024)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")

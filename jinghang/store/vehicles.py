@@ -10,11 +10,11 @@ from jinghang.store.schemas import VehicleCreate, VehiclePublic, VehicleUpdate
 
 
 def register_vehicle(session: Session, data: VehicleCreate) -> VehiclePublic:
-    """Add a drone; :class:`AlreadyExists` when its system id is taken."""
+    """Add a drone; :class:`AlreadyExists` when its drone id is taken."""
     taken = session.exec(select(Vehicle).where(Vehicle.drone_id == data.drone_id)).first()
     if taken is not None:
         raise AlreadyExists(
-            f"system id {data.drone_id} is already registered (as {taken.name!r})",
+            f"drone id {data.drone_id} is already registered (as {taken.name!r})",
             field="drone_id",
             value=data.drone_id,
         )
@@ -26,15 +26,15 @@ def register_vehicle(session: Session, data: VehicleCreate) -> VehiclePublic:
     return VehiclePublic.model_validate(vehicle)
 
 
-def _by_system_id(session: Session, drone_id: int) -> Vehicle:
+def _by_drone_id(session: Session, drone_id: int) -> Vehicle:
     vehicle = session.exec(select(Vehicle).where(Vehicle.drone_id == drone_id)).first()
     if vehicle is None:
-        raise NotFound(f"no vehicle with system id {drone_id}", field="drone_id", value=drone_id)
+        raise NotFound(f"no vehicle with drone id {drone_id}", field="drone_id", value=drone_id)
     return vehicle
 
 
 def get_vehicle(session: Session, drone_id: int) -> VehiclePublic:
-    return VehiclePublic.model_validate(_by_system_id(session, drone_id))
+    return VehiclePublic.model_validate(_by_drone_id(session, drone_id))
 
 
 def list_vehicles(session: Session, *, include_retired: bool = False) -> list[VehiclePublic]:
@@ -45,7 +45,7 @@ def list_vehicles(session: Session, *, include_retired: bool = False) -> list[Ve
 
 
 def update_vehicle(session: Session, drone_id: int, data: VehicleUpdate) -> VehiclePublic:
-    vehicle = _by_system_id(session, drone_id)
+    vehicle = _by_drone_id(session, drone_id)
     for key, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(vehicle, key, value.value if isinstance(value, VehicleStatus) else value)
     vehicle.updated_at = utc_now()

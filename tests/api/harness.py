@@ -152,7 +152,8 @@ def near(meters_north: float, meters_east: float = 0.0) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class Drone:
-    """A simulated drone the test server flies: its system id, link and home."""
+    """A simulated drone the test server flies: its drone id (the system id it speaks), link and
+    home."""
 
     drone_id: int
     address: str

@@ -31,7 +31,7 @@ async def test_an_unregistered_drone_is_quarantined_and_shown_to_the_admin(
             )
             register.ensure_vehicle(
                 services,
-                VehicleCreate(system_id=1, name="harbour", base_latitude_deg=HOME[0],
+                VehicleCreate(drone_id=1, name="harbour", base_latitude_deg=HOME[0],
                               base_longitude_deg=HOME[1]),
             )
 
@@ -45,5 +45,5 @@ async def test_an_unregistered_drone_is_quarantined_and_shown_to_the_admin(
 
             await eventually(both_heard, what="drone 1 bound and system 7 quarantined")
             fleet = (await api.get("/api/fleet")).json()
-            assert [v["system_id"] for v in fleet] == [1]
+            assert [v["drone_id"] for v in fleet] == [1]
             assert (await api.get("/api/fleet/link-trust")).status_code == 403

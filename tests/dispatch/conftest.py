@@ -127,14 +127,16 @@ async def dispatch_world(
             for k, server in enumerate(sims):
                 try:
                     register_vehicle(s, VehicleCreate(
-                        drone_id=server.drone_id, name=f"JH-{server.drone_id}",
+                        drone_id=server.system_id,  # identity-rename: keep
+                        name=f"JH-{server.system_id}",  # identity-rename: keep
                         connection=server.address, base_latitude_deg=server.home[0],
                         base_longitude_deg=server.home[1], base_altitude_m=server.home[2],
                         payloads=(payloads[k] if payloads else ALL_PAYLOADS)))
                 except Exception:  # already registered (a restarted world)
                     s.rollback()
         for server in sims:
-            vehicle = await fleet.wait_vehicle(server.drone_id, timeout_s=15)
+            vehicle = await fleet.wait_vehicle(
+                server.system_id, timeout_s=15)  # identity-rename: keep
             await vehicle.wait_until(
                 lambda st: st.has_position and st.gps_fix_type >= 3
                 and st.battery_pct is not None and st.home is not None and st.ekf_ok is True,

@@ -38,7 +38,8 @@ async def test_the_relief_is_launched_when_the_watching_drone_must_leave_soon(
         assert w.sortie(case_id, 1).state == "planned"
         # the watching drone's battery is down to 40%: 700 s x 20% over the reserve, less the
         # way home, is less than the relief's ETA plus the overlap
-        server = next(x for x in w.sims if x.drone_id == first.drone_id)
+        server = next(x for x in w.sims  # identity-rename: keep
+                      if x.system_id == first.drone_id)  # identity-rename: keep
         battery = server.vehicle.physics.battery
         battery.consumed_mah = 0.6 * battery.capacity_mah
         await w.sortie_is(case_id, "en_route", "on_scene", index=1, timeout_s=30)

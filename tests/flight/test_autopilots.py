@@ -110,7 +110,7 @@ def test_dispatch_reads_returning_from_the_strategy(mode: str) -> None:
         mission_current_seq: int | None = 1
 
     def phase(autopilot: str) -> Phase:
-        flight = Flight(system_id=1, mission_id=1, items=[], scene_seq=3, return_seq=20)
+        flight = Flight(drone_id=1, mission_id=1, items=[], scene_seq=3, return_seq=20)
         flight.phase = Phase.EN_ROUTE
         return observe(flight, State(autopilot, mode))
 

@@ -20,6 +20,6 @@ async def test_takeoff_above_the_ceiling_is_alarmed() -> None:
         async with asyncio.timeout(30):  # other alarms (a slow link under load) may come first
             while (alarm := (await alarms.get()).data)["code"] != "vehicle.above_ceiling":
                 pass
-        assert alarm["system_id"] == 1
+        assert alarm["drone_id"] == 1
         assert alarm["params"]["ceiling_m"] == 8.0 and alarm["params"]["altitude_m"] > 8.0
         assert vehicle.state.above_ceiling

@@ -72,7 +72,7 @@ async def test_a_system_id_spoofed_on_another_tcp_link_is_dropped_and_alarmed() 
         await vehicle.wait_until(lambda s: s.has_position, timeout_s=10)
         await fleet.connect(spoofer.address)  # the same system id 1 on another link
         alarm = (await asyncio.wait_for(alarms.get(), 10)).data
-        assert alarm["code"] == "link.spoofed_sysid" and alarm["system_id"] == 1
+        assert alarm["code"] == "link.spoofed_sysid" and alarm["drone_id"] == 1
         assert str(spoofer.tcp_port) in alarm["params"]["source"]
         await asyncio.sleep(1.5)
         assert abs(vehicle.state.latitude_deg - HOME[0]) < 0.01  # never the spoofer's

@@ -142,7 +142,7 @@ async def test_a_drone_provisioned_with_the_cli_is_then_flown_signed(tmp_path: P
     try:
         services = Services(settings=settings, bus=EventBus(), store=store)
         register.ensure_vehicle(services, VehicleCreate(
-            system_id=1, name="威海-1", base_latitude_deg=HOME[0], base_longitude_deg=HOME[1]))
+            drone_id=1, name="威海-1", base_latitude_deg=HOME[0], base_longitude_deg=HOME[1]))
     finally:
         store.close()
     async with SimulatorServer(home=HOME, speedup=5.0, tcp_port=0) as sim:  # no key yet
@@ -184,7 +184,7 @@ async def test_provisioning_a_drone_with_another_key_says_so(tmp_path: Path) -> 
     try:
         services = Services(settings=Settings(), bus=EventBus(), store=store)
         register.ensure_vehicle(services, VehicleCreate(
-            system_id=1, name="d1", base_latitude_deg=HOME[0], base_longitude_deg=HOME[1]))
+            drone_id=1, name="d1", base_latitude_deg=HOME[0], base_longitude_deg=HOME[1]))
     finally:
         store.close()
     async with SimulatorServer(home=HOME, tcp_port=0, signing_key=bytes(32 * [7])) as sim:
@@ -210,8 +210,8 @@ async def test_the_demo_flies_signed_its_simulators_and_fleet_agree(tmp_path: Pa
             for link in settings.links:
                 await fleet.connect(link)
             for drone, sim in zip(demo.DEMO_DRONES, sims, strict=True):
-                assert sim.endpoint.signing_key == drone_key(master, drone.system_id)
-                vehicle = await fleet.wait_vehicle(drone.system_id, timeout_s=15)
+                assert sim.endpoint.signing_key == drone_key(master, drone.drone_id)
+                vehicle = await fleet.wait_vehicle(drone.drone_id, timeout_s=15)
                 assert vehicle.frames_signed
             assert len({sim.endpoint.signing_key for sim in sims}) == 3
             await fleet.vehicles[2].set_mode("ALT_HOLD", actor="test")

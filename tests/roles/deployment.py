@@ -206,6 +206,6 @@ async def telemetry_on_ws(url: str, token: str, timeout_s: float,
             async for raw in ws:
                 message = json.loads(raw)
                 if (message.get("type") == "event" and message.get("topic") == "telemetry"
-                        and message["data"].get("system_id") == drone_id):
+                        and message["data"].get("drone_id") == drone_id):
                     return dict(message["data"])
     raise AssertionError("the WebSocket closed")

@@ -62,7 +62,7 @@ async def test_two_api_nodes_on_postgresql_and_a_nats_cluster(
     nodes = await start_cluster(nats_binary(), tmp_path / "nats")
     deployment = Deployment(tmp_path, nodes[0].url, shared_database,
                             common={"nats_replicas": 3})
-    vehicles = [{"system_id": DRONE, "name": "Weihai-1", "base_latitude_deg": HOME[0],
+    vehicles = [{"drone_id": DRONE, "name": "Weihai-1", "base_latitude_deg": HOME[0],
                  "base_longitude_deg": HOME[1]}]
     try:
         async with SimulatorServer(home=HOME, speedup=2.0, tcp_port=0) as sim, \
@@ -138,7 +138,7 @@ async def _accepted(api: httpx.AsyncClient, speed_m_s: float) -> bool:
 
 async def _connected(api: httpx.AsyncClient) -> bool:
     fleet = (await api.get("/api/fleet")).json()
-    return any(v["system_id"] == DRONE and v["connected"] for v in fleet)
+    return any(v["drone_id"] == DRONE and v["connected"] for v in fleet)
 
 
 async def _other_holder(leases: Leases, first: str) -> str | None:

@@ -48,7 +48,7 @@ async def test_link_workers_and_an_api_node_over_nats(tmp_path: Path,
             await vehicle.wait_until(ready_to_arm, timeout_s=60)
 
             _api, url = deployment.api_node("api-a", [{
-                "system_id": DRONE, "name": "Weihai-1", "base_latitude_deg": HOME[0],
+                "drone_id": DRONE, "name": "Weihai-1", "base_latitude_deg": HOME[0],
                 "base_longitude_deg": HOME[1]}])
             deployment.link_worker("link-a", [link])
             deployment.link_worker("link-b", [link])
@@ -65,7 +65,7 @@ async def test_link_workers_and_an_api_node_over_nats(tmp_path: Path,
 
             async with httpx.AsyncClient(base_url=url, headers=auth, timeout=30) as api:
                 fleet = (await api.get("/api/fleet")).json()
-                drone = next(v for v in fleet if v["system_id"] == DRONE)
+                drone = next(v for v in fleet if v["drone_id"] == DRONE)
                 assert drone["connected"] and drone["live"]["armed"] is True
 
                 answer = await api.post(f"/api/fleet/{DRONE}/speed", json={"speed_m_s": 4.0})
@@ -144,7 +144,7 @@ async def _send_thrice(nats_url: str) -> list[dict[str, Any]]:
 
     try:
         await bus.listen(f"{PREFIX}.cmd.*.reply", on_reply)
-        request = {"system_id": DRONE, "command": "set_speed", "actor": "pilot.one",
+        request = {"drone_id": DRONE, "command": "set_speed", "actor": "pilot.one",
                    "params": {"speed_m_s": 5.0}, "request_id": "resent-0001"}
         for _ in range(3):
             await bus.publish_acked("command.request", request)

@@ -33,7 +33,8 @@ def test_older_incidents_become_cases_with_sorties(tmp_path: Path) -> None:
         for incident_id, state, mission, vehicle, reason in OLD:
             c.execute(sa.text(
                 "INSERT INTO incidents (id, playbook_id, title, description, latitude_deg, "
-                "longitude_deg, priority, state, reason, source, reported_by, drone_id, "
+                "longitude_deg, priority, state, reason, source, reported_by, "
+                "vehicle_system_id, "  # identity-rename: keep (the schema before 0009)
                 "mission_id, needs_confirmation, confirmed_by, created_at, updated_at, closed_at) "
                 "VALUES (:id, 'P01', '', '', 37.5, 122.1, 2, :state, :reason, 'operator', 'li', "
                 ":vehicle, :mission, 0, '', :now, :now, :closed)"),

@@ -7,17 +7,17 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from jinghang.api.deps import Reader, ServicesDep
+from jinghang.api.limits import DroneId
 from jinghang.dispatch.energy_history import flight_energy_of
 from jinghang.missions.endurance import WINDOW, endurance_correction
 from jinghang.store import FlightEnergyPublic, get_vehicle, list_flight_energy
 
 router = APIRouter(prefix="/fleet", tags=["fleet"])
 
-DroneId = Annotated[int, Path(ge=1, le=255, description="MAVLink system id")]
 
 
 class EnduranceView(BaseModel):

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 
 from jinghang.api import register
 from jinghang.api.deps import Admin, Reader, ServicesDep, note_audit
 from jinghang.api.fleet_listing import FleetListing, fleet_listing
 from jinghang.api.json_response import JSONBytesResponse
+from jinghang.api.limits import DroneId
 from jinghang.api.register import VehicleCreate, VehicleUpdate, VehicleView
 
 router = APIRouter(prefix="/fleet", tags=["fleet"])
 
-DroneId = Annotated[int, Path(ge=1, le=255, description="MAVLink system id")]
 Listing = Annotated[FleetListing, Depends(fleet_listing)]
 
 

@@ -15,6 +15,7 @@ from jinghang.api.deps import Commander, Flyer, Reader, ServicesDep, note_audit
 from jinghang.api.dispatching import dispatcher_of, incident_record, proposal_for_point
 from jinghang.api.limits import Offset, RowId
 from jinghang.dispatch.lifecycle import OUTCOMES
+from jinghang.limits import MAX_DRONE_ID
 from jinghang.store.incidents import get_incident, list_incidents
 from jinghang.store.schemas import IncidentCreate, IncidentPublic
 
@@ -50,7 +51,7 @@ class Close(BaseModel):
 
 
 class NewSortie(BaseModel):
-    drone_id: int | None = Field(default=None, ge=1, le=255,
+    drone_id: int | None = Field(default=None, ge=1, le=MAX_DRONE_ID,
                                   description="the drone to send; the best one when omitted")
     playbook_id: str | None = Field(default=None, pattern=r"^P(0[1-9]|1[0-9])$",
                                     description="another playbook; the case's when omitted")

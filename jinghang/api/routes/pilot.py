@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, model_validator
 from sqlmodel import col, select
 
 from jinghang.api.deps import Flyer, ServicesDep, note_audit
 from jinghang.api.dispatching import dispatcher_of
+from jinghang.api.limits import DroneId
 from jinghang.api.register import VehicleNotFound, VehicleView, vehicle_view
 from jinghang.api.services import Services
 from jinghang.dispatch.dispatcher import Dispatcher
@@ -39,7 +40,6 @@ from jinghang.store.models import VehicleCommand
 
 router = APIRouter(prefix="/fleet", tags=["pilot"])
 
-DroneId = Annotated[int, Path(ge=1, le=255, description="MAVLink system id")]
 
 
 class Goto(BaseModel):

@@ -31,6 +31,7 @@ from jinghang.api.limits import MAX_DB_INT, DroneIdFilter, RowIdFilter
 from jinghang.api.services import Services
 from jinghang.api.video_telemetry import fleet_osd
 from jinghang.errors import VideoError
+from jinghang.limits import MAX_DRONE_ID
 from jinghang.store.incidents import get_incident, list_sorties
 from jinghang.store.recordings import list_recordings
 from jinghang.store.schemas import RecordingPublic
@@ -55,7 +56,8 @@ PLAYBACK_LINK_LIFETIME_S = 3600.0
 class PlaybackRequest(BaseModel):
     incident_id: int = Field(ge=1, le=MAX_DB_INT, description="the case whose video to play")
     drone_id: int | None = Field(
-        default=None, ge=1, le=255, description="one drone's video (the first recorded if none)"
+        default=None, ge=1, le=MAX_DRONE_ID,
+        description="one drone's video (the first recorded if none)",
     )
 
 

@@ -50,7 +50,7 @@ LINK_REFUSALS: dict[int | str, dict[str, Any]] = {
 root_router = APIRouter(prefix="/share", tags=["shares"], responses=LINK_REFUSALS)
 
 Token = Annotated[str, Path(min_length=1, max_length=MAX_TOKEN_CHARS)]
-DroneId = Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[0-9]{1,3}$")]
+DroneId = Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[0-9]{1,10}$")]
 
 
 class ShareNotFound(JinghangError):

@@ -42,9 +42,9 @@ export function canDispatch() {
 const num = (v) => (v === null || v === undefined || v === "" || Number.isNaN(Number(v)) ? null : Number(v));
 const first = (...values) => values.find((v) => v !== undefined && v !== null);
 
-/** The vehicle id the API uses in paths (system id unless the register has its own id). */
+/** The vehicle id the API uses in paths (its drone id in the register). */
 export function vehicleIdOf(obj) {
-  const id = first(obj?.vehicle_id, obj?.drone_id, obj?.id, obj?.drone_id);
+  const id = first(obj?.drone_id, obj?.vehicle_id, obj?.id);
   return id === undefined ? null : String(id);
 }
 
@@ -138,7 +138,7 @@ export function normalizeIncident(raw) {
     lat,
     lon,
     note: first(raw.title || undefined, raw.note, raw.description, ""),
-    vehicleId: first(raw.drone_id, raw.vehicle_id, raw.assigned_vehicle_id, raw.drone_id, null),
+    vehicleId: first(raw.drone_id, raw.vehicle_id, raw.assigned_vehicle_id, null),
     missionId: first(raw.mission_id, null),
     reason: first(raw.reason, raw.queue_reason, raw.failure_reason, null),
     proposal: first(raw.proposal, raw.choice, null),

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_signing_streams"
-down_revision: str | None = "0008_case_shares"
+down_revision: str | None = "0009_drone_identity"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
