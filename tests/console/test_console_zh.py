@@ -13,13 +13,12 @@ To check a new view: add a step to the walk that ends with ``await check(step_na
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.console.browser import chromium_page, demo_server, log_in, save_screenshot
+from tests.console.browser import WORD, chromium_page, demo_server, log_in, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -35,7 +34,6 @@ PROPER_NOUNS = {
     "WebRTC", "WHEP", "H.264", "VP8", "Leaflet", "GET", "POST", "PUT", "PATCH", "DELETE",
     "admin", "commander", "pilot", "observer",
 }
-WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[._/\-][A-Za-z0-9]+)*")
 
 #: Every visible text node with where it is, plus toasts, titles and placeholders.
 COLLECT_JS = """() => {
