@@ -1219,6 +1219,31 @@ const SHARE = {
 };
 for (const code of ["zh", "en"]) Object.assign(STRINGS[code], SHARE[code]);
 
+// console10: entries tests/console/test_message_codes.py found missing (a store error's code,
+// the audit actions in English and the ones Chinese lacked).
+const CONSOLE10 = {
+  zh: {
+    "code.store.error": "数据存储出错，操作未完成",
+    "action.incident.add_sortie": "增派架次",
+    "action.incident.dispatch_drone": "指派无人机",
+    "action.signing.provision": "配置链路签名",
+  },
+  en: {
+    "code.store.error": "The data store failed; nothing was changed",
+    "action.auth.login": "Signed in", "action.auth.login_failed": "Sign-in failed",
+    "action.auth.locked": "Sign-in locked", "action.auth.logout": "Signed out",
+    "action.incident.report": "Case reported", "action.incident.confirm": "Launch confirmed",
+    "action.incident.redirect": "Redirected to a new position",
+    "action.incident.add_sortie": "Sortie added", "action.incident.dispatch_drone": "Drone assigned",
+    "action.patrol.launch": "Patrol launched", "action.patrol.skipped": "Patrol skipped",
+    "action.recording.segment": "Recording segment", "action.signing.provision": "Link signing provisioned",
+    "action.vehicle.command": "Drone command", "action.vehicle.release": "Control handed back",
+    "action.vehicle.status": "Drone status", "action.vehicle.take_over": "Taken over",
+  },
+};
+for (const code of ["zh", "en"]) Object.assign(STRINGS[code], CONSOLE10[code]);
+// end console10
+
 
 for (const lang of ["zh", "en"]) {
   for (const [code, text] of Object.entries(CODES[lang])) STRINGS[lang][`code.${code}`] = text;
