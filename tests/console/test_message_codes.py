@@ -1,8 +1,10 @@
 """Every code the server can emit has a zh and an en entry in the console's catalogs
 (jinghang/console/js/i18n.js, evaluated with node): the codes of the JinghangError classes,
 the alert codes (jinghang/alerts/codes.py), the dispatcher's rejection codes
-(jinghang/dispatch/selection.py) and the audit actions the server writes (found in its
-source as ``action="..."``). A code missing from either language fails, listed by name."""
+(jinghang/dispatch/selection.py), every ``code="..."`` given in the server's source (problem
+bodies, refusals) and the audit actions it writes (found as ``action="..."``). A code missing
+from either language fails, listed by name. And problem+json bodies are made in one place
+(jinghang/api/problems.py, which always sets a code): no route raises a bare HTTPException."""
 
 from __future__ import annotations
 
@@ -73,6 +75,14 @@ def audit_actions() -> set[str]:
     return found - NOT_AUDIT
 
 
+def source_codes() -> set[str]:
+    found: set[str] = set()
+    for path in (ROOT / "jinghang").rglob("*.py"):
+        found.update(re.findall(r'\bcode="([a-z0-9_]+(?:\.[a-z0-9_]+)*)"',
+                                path.read_text(encoding="utf-8")))
+    return found
+
+
 def missing(catalogs: dict[str, dict[str, str]], keys: set[str]) -> list[str]:
     return sorted(f"{lang}: {key}" for lang in ("zh", "en") for key in keys
                   if key not in catalogs[lang])
@@ -98,3 +108,24 @@ def test_every_audit_action_is_in_both_catalogs(catalogs: dict[str, dict[str, st
     actions = audit_actions()
     assert "auth.login" in actions  # the scan finds them
     assert missing(catalogs, {f"action.{action}" for action in actions}) == []
+
+
+def test_every_code_given_in_the_source_is_in_both_catalogs(
+    catalogs: dict[str, dict[str, str]],
+) -> None:
+    codes = source_codes()
+    assert "auth.locked" in codes  # the scan finds them
+    assert missing(catalogs, {f"code.{code}" for code in codes}) == []
+
+
+def test_problem_bodies_are_made_only_where_they_get_a_code() -> None:
+    makers = []
+    for path in (ROOT / "jinghang").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        name = str(path.relative_to(ROOT))
+        if "HTTPException(" in text:
+            makers.append(f"{name}: HTTPException (a code-less problem)")
+        if "problem+json" in text and name not in {"jinghang/api/problems.py",
+                                                   "jinghang/api/openapi.py", "jinghang/errors.py"}:
+            makers.append(f"{name}: its own problem+json")
+    assert makers == []

@@ -1219,7 +1219,7 @@ const SHARE = {
 };
 for (const code of ["zh", "en"]) Object.assign(STRINGS[code], SHARE[code]);
 
-// console10: entries tests/console/test_message_codes.py found missing (a store error's code,
+// console10: entries tests/console/test_message_codes.py found missing (codes the server emits,
 // the audit actions in English and the ones Chinese lacked).
 const CONSOLE10 = {
   zh: {
@@ -1227,6 +1227,17 @@ const CONSOLE10 = {
     "action.incident.add_sortie": "增派架次",
     "action.incident.dispatch_drone": "指派无人机",
     "action.signing.provision": "配置链路签名",
+    "code.camera.not_configured": "任务未配置相机类型，不会拍照",
+    "code.case.unknown_outcome": "未知的结案结果：{value}",
+    "code.command.no_answer": "无人机未应答该指令",
+    "code.command.refused": "无人机拒绝了该指令",
+    "code.file_not_utf8": "文件不是 UTF-8 文本，请另存为 UTF-8",
+    "code.incident.area_required": "该预案需要作业区域，请在地图上画出",
+    "code.payload.missing": "该无人机未搭载所需载荷",
+    "code.payload.text_length": "喊话文本为空或过长",
+    "code.pilot.not_in_control": "该无人机正在执行调度任务，请先接管",
+    "code.vehicle.no_link": "无人机链路中断",
+    "code.vehicle.no_position": "无人机尚无定位",
   },
   en: {
     "code.store.error": "The data store failed; nothing was changed",
@@ -1239,6 +1250,17 @@ const CONSOLE10 = {
     "action.recording.segment": "Recording segment", "action.signing.provision": "Link signing provisioned",
     "action.vehicle.command": "Drone command", "action.vehicle.release": "Control handed back",
     "action.vehicle.status": "Drone status", "action.vehicle.take_over": "Taken over",
+    "code.camera.not_configured": "the mission has no camera type: no photo would be taken",
+    "code.case.unknown_outcome": "unknown outcome {value}",
+    "code.command.no_answer": "the drone did not answer the command",
+    "code.command.refused": "the drone refused the command",
+    "code.file_not_utf8": "the file is not UTF-8 text; save it as UTF-8",
+    "code.incident.area_required": "this playbook covers an area: draw one on the map",
+    "code.payload.missing": "the drone does not carry {value}",
+    "code.payload.text_length": "the text is empty or too long",
+    "code.pilot.not_in_control": "the drone flies a dispatched mission: take it over first",
+    "code.vehicle.no_link": "the drone has no link",
+    "code.vehicle.no_position": "the drone has no position yet",
   },
 };
 for (const code of ["zh", "en"]) Object.assign(STRINGS[code], CONSOLE10[code]);
