@@ -1238,6 +1238,13 @@ const CONSOLE10 = {
     "code.pilot.not_in_control": "该无人机正在执行调度任务，请先接管",
     "code.vehicle.no_link": "无人机链路中断",
     "code.vehicle.no_position": "无人机尚无定位",
+    "detail.from": "原状态", "detail.to": "新状态", "detail.closed_by": "结案人", "detail.code": "代码",
+    "detail.sortie_id": "架次", "detail.vehicle_system_id": "无人机", "detail.drone_id": "无人机",
+    "detail.work": "作业量", "detail.parts": "分段", "detail.reference": "参考",
+    "state.open": "未结", "state.waiting_pilot": "等待飞手确认",
+    "incidents.why": "{name}：距离 {distance}，约 {eta} 到达，耗电 {needs}（现有 {battery}，落地剩 {left}）",
+    "alert.uncoded_note": "调度系统提示（原文见审计日志）",
+    "detail.reason_uncoded": "（仅有英文原文，见英文界面）",
   },
   en: {
     "code.store.error": "The data store failed; nothing was changed",
@@ -1261,6 +1268,13 @@ const CONSOLE10 = {
     "code.pilot.not_in_control": "the drone flies a dispatched mission: take it over first",
     "code.vehicle.no_link": "the drone has no link",
     "code.vehicle.no_position": "the drone has no position yet",
+    "detail.from": "from", "detail.to": "to", "detail.closed_by": "closed by", "detail.code": "code",
+    "detail.sortie_id": "sortie", "detail.vehicle_system_id": "drone", "detail.drone_id": "drone",
+    "detail.work": "work", "detail.parts": "parts", "detail.reference": "reference",
+    "state.open": "open", "state.waiting_pilot": "waiting for a pilot",
+    "incidents.why": "{name}: {distance} away, ETA {eta}, needs {needs} of {battery} (lands with {left})",
+    "alert.uncoded_note": "a note from the dispatcher (its text is in the audit log)",
+    "detail.reason_uncoded": "(in English only)",
   },
 };
 for (const code of ["zh", "en"]) Object.assign(STRINGS[code], CONSOLE10[code]);
@@ -1406,7 +1420,10 @@ function formatParam(name, value) {
   if (typeof value === "boolean") return t(value ? "common.yes" : "common.no");
   if (name === "field") return fieldName(value);
   if (name === "mode") return modeName(value);
-  if (name === "state" || name.endsWith("_state")) return stateName(value);
+  if (name === "state" || name.endsWith("_state") || name === "from" || name === "to") return stateName(value);
+  if (name === "payloads" || name === "payload" || name === "missing") { // console10
+    return (Array.isArray(value) ? value : [value]).map((p) => STRINGS[current][`payload.${p}`] ?? String(p)).join(current === "zh" ? "、" : ", ");
+  }
   if (typeof value === "number" || (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)))) {
     const n = Number(value);
     if (name.endsWith("_m_s")) return `${formatNumber(n, 1)} m/s`;
@@ -1458,9 +1475,15 @@ export function detailText(details) {
   if (typeof details !== "object" || Array.isArray(details)) return formatParam("", details);
   const sep = current === "zh" ? "：" : ": ";
   const present = (v) => v != null && v !== "" && !(typeof v === "object" && !Array.isArray(v) && !Object.keys(v).length);
-  return Object.entries(details).filter(([, value]) => present(value)).map(([key, value]) => {
+  // console10: a coded reason is shown from its code (the English reason beside it is not)
+  const coded = typeof details.code === "string" && details.code.includes(".");
+  return Object.entries(details).filter(([key, value]) => present(value) && !(coded && key === "code" && details.reason != null)).map(([key, value]) => {
     let shown;
-    if (key === "role") shown = STRINGS[current][`role.${value}`] ?? String(value);
+    if (coded && (key === "reason" || key === "code")) shown = tCode(details.code, details.params || {});
+    else if (key === "reason" && current !== "en" && typeof value === "string" && !/[\u3400-\u9fff]/.test(value)) {
+      shown = STRINGS[current]["detail.reason_uncoded"]; // the server's English, uncoded: in the en view
+    }
+    else if (key === "role") shown = STRINGS[current][`role.${value}`] ?? String(value);
     else if (key === "command") shown = commandName(value);
     else if (key === "result") shown = resultName(value);
     else if (value && typeof value === "object" && !Array.isArray(value)) shown = detailText(value);
