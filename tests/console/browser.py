@@ -5,14 +5,20 @@ flags that keep it quiet and on 127.0.0.1 (WebRTC over loopback allowed, no QUIC
 background networking); the browser is never downloaded. Every request the page makes is
 checked: anything not to 127.0.0.1 fails the test (the console must work with no internet),
 and so does anything the server's Content-Security-Policy refused (it is in ``log.errors``).
-``console_server(tmp_path)`` serves the real API app (users of every role, no fleet).
+``console_server(tmp_path)`` serves the real API app (users of every role, no fleet);
+``demo_server(tmp_path)`` what ``jinghang demo`` runs. ``commander_in(run, page, client)`` signs
+the commander in on both the page and an API client and returns the drones' name words (the
+Chinese walk accepts them), ``dispatched_case(client)`` reports a case near drone 1's base and
+waits until a drone flies it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +45,9 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
+#: A Latin word as the Chinese walk reads it (drone names, codes, units).
+WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[._/\-][A-Za-z0-9]+)*")
+WAIT_MS = 90_000
 
 
 def need_browser() -> None:
@@ -165,12 +174,14 @@ class DemoRun:
 
 @asynccontextmanager
 async def demo_server(
-    tmp_path: Path, *, speedup: float = 10.0, video: bool = True, attempts: int = 3
+    tmp_path: Path, *, speedup: float = 10.0, video: bool = True, attempts: int = 3,
+    prepare: Callable[[Any, list[Any]], None] | None = None,
 ) -> AsyncIterator[DemoRun]:
     """What ``jinghang demo`` runs (three simulated drones at Weihai with their cameras, the
     sample no-fly zones, the dispatcher), with its database in ``tmp_path``, served on a free
     port. The simulators' ports are picked free just before they bind, so a port taken
-    meanwhile by another test run starts it again."""
+    meanwhile by another test run starts it again. ``prepare(services, simulators)`` runs
+    before the server starts (a test replacing the cameras' runner with its own)."""
     from jinghang.api import demo
     from jinghang.api.app import create_app
     from jinghang.api.runtime import build_services
@@ -190,6 +201,8 @@ async def demo_server(
         services.contexts.extend(sims)
         if video:
             demo.add_cameras(services, sims)
+        if prepare is not None:
+            prepare(services, sims)
         passwords = {user.username: user.password for user in settings.users}
         async with AsyncExitStack() as stack:
             stack.callback(services.store.close)
@@ -202,3 +215,44 @@ async def demo_server(
                 raise
             yield DemoRun(url, passwords, sims)
             return
+
+
+async def eventually_api(client: Any, path: str, check: Callable[[Any], bool],
+                         params: dict[str, Any] | None = None) -> Any:
+    """GET ``path`` until ``check(body)`` holds (90 s at most); the body."""
+    body: Any = None
+    for _ in range(900):
+        body = (await client.get(path, params=params)).json()
+        if check(body):
+            return body
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{path} never satisfied the test: {body}")
+
+
+async def commander_in(run: DemoRun, page: Any, client: Any) -> set[str]:
+    """The commander signed in on the page and on ``client`` (an ``httpx.AsyncClient`` on
+    ``run.url``), the fleet shown; the Latin words of the drones' names."""
+    token = (await client.post("/api/auth/token", data={
+        "username": "commander", "password": run.passwords["commander"]})).json()
+    client.headers["Authorization"] = f"Bearer {token['access_token']}"
+    await log_in(page, run.url, "commander", run.passwords["commander"])
+    await page.locator(".drone-card").nth(2).wait_for(timeout=WAIT_MS)
+    names: set[str] = set()
+    for name in await page.locator(".drone-card .drone-name").all_inner_texts():
+        names.update(WORD.findall(name))
+    return names
+
+
+async def dispatched_case(client: Any, **fields: Any) -> tuple[int, str]:
+    """A P01 case reported near drone 1's base (``fields`` added to the report), once a drone
+    flies it: ``(incident id, drone id)``."""
+    reported = await client.post("/api/incidents", json={
+        "playbook_id": "P01", "latitude_deg": 37.5075, "longitude_deg": 122.1300, **fields})
+    assert reported.status_code == 201, reported.text
+    incident_id = int(reported.json()["incident"]["id"])
+    case = await eventually_api(
+        client, f"/api/incidents/{incident_id}",
+        lambda body: any(s.get("drone_id") for s in body.get("sorties", [])))
+    drone = str(next(s["drone_id"] for s in case["sorties"]
+                     if s.get("drone_id")))
+    return incident_id, drone

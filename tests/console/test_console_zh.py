@@ -1,7 +1,8 @@
 """The console in Chinese has no English: Debian's chromium walks the demo in zh (a wrong
 password then the right one, the command view with the fleet, a plan refused for the battery
-with its parameters and its split into sorties, an unreadable KML in the planner, the audit
-trail, the flight records, a pilot taking a drone over and its mode changing) and after each
+with its parameters and its split into sorties, an unreadable KML in the planner, a pilot
+taking a drone over and its mode changing, a dispatch proposal rejecting a drone, a low
+battery alert, the audit trail, the flight records and one record opened) and after each
 step reads every visible text, toast and title. A Latin-only word that is not a drone name, a
 code, a unit, an id or one of the app's own proper nouns fails the test, printed with the step
 and the element it is in.
@@ -13,13 +14,12 @@ To check a new view: add a step to the walk that ends with ``await check(step_na
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.console.browser import chromium_page, demo_server, log_in, save_screenshot
+from tests.console.browser import WORD, chromium_page, demo_server, log_in, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -35,7 +35,6 @@ PROPER_NOUNS = {
     "WebRTC", "WHEP", "H.264", "VP8", "Leaflet", "GET", "POST", "PUT", "PATCH", "DELETE",
     "admin", "commander", "pilot", "observer",
 }
-WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[._/\-][A-Za-z0-9]+)*")
 
 #: Every visible text node with where it is, plus toasts, titles and placeholders.
 COLLECT_JS = """() => {
@@ -88,6 +87,7 @@ def allowed(word: str, names: set[str]) -> bool:
         or word in PROPER_NOUNS
         or any(c.isdigit() for c in word)  # ids, P01, RUR-01, coordinates
         or "." in word or "_" in word  # codes (mission.out_of_battery) and field names
+        or word.startswith("api/")  # the API's paths (/api/incidents) in the audit trail
         or (word.isupper() and len(word) <= 2)  # compass points and other one-letter marks
     )
 
@@ -188,13 +188,39 @@ async def test_the_chinese_console_shows_no_english(tmp_path: Path) -> None:
         )
         await check("pilot-mode-changed")
 
-        # the audit trail and the flight records
+        # a dispatch that rejects drones: a drowning off the north shore needs a release and
+        # a loudspeaker, which drone 2 lacks; the proposal says why it is not chosen
+        box = await page.locator(".drone-icon[data-drone='3']").bounding_box()
+        assert box is not None
+        await page.locator("#report-start").click()
+        await page.mouse.click(box["x"] + 40, box["y"] - 30)
+        await page.locator("#report-type").select_option("P13")
+        await page.locator("#proposal .chosen").wait_for(timeout=WAIT_MS)
+        await page.locator("#proposal ul.rejected li").first.wait_for(timeout=WAIT_MS)
+        await check("dispatch-rejected")
+        await page.locator("#dispatch-button").click()
+        case = page.locator(".incident-row").first
+        await case.wait_for(timeout=WAIT_MS)
+        await check("dispatched")
+        await case.locator("[data-act=cancel]").click()  # its flight record opens below
+        await page.locator("#confirm-ok").click()
+
+        # an alert: drone 2's battery is nearly used up (the simulator's own battery model)
+        battery = run.simulators[1].vehicle.physics.battery
+        battery.consumed_mah = battery.capacity_mah * 0.85
+        await page.locator(".alert[data-code='vehicle.battery_low']").wait_for(timeout=WAIT_MS)
+        await check("alert")
+
+        # the audit trail and the flight records, one of them opened
         await page.locator("#tabs [data-view=audit]").click()
         await page.locator("#audit-rows tr[data-action]").first.wait_for()
         await check("audit")
         await page.locator("#tabs [data-view=records]").click()
         await page.locator("#record-list :is(.record-item, p.muted)").first.wait_for()
         await check("records")
+        await page.locator(".record-item").first.click(timeout=WAIT_MS)
+        await page.locator("#record-track").wait_for(timeout=WAIT_MS)
+        await check("record-opened")
 
         assert not problems, "English in the Chinese console:\n" + "\n".join(problems)
         assert log.outside == [], f"requests left the machine: {log.outside}"

@@ -11,13 +11,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.console.browser import chromium_page, demo_server, log_in, save_screenshot
-from tests.console.test_console_zh import WORD, english_on
-from tests.console.test_video_overlay import eventually_api
+from tests.console.browser import (
+    WAIT_MS,
+    chromium_page,
+    commander_in,
+    demo_server,
+    dispatched_case,
+    save_screenshot,
+)
+from tests.console.test_console_zh import english_on
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
-
-WAIT_MS = 90_000
 
 
 async def test_a_shared_case_on_a_phone_then_revoked(tmp_path: Path) -> None:
@@ -26,25 +30,8 @@ async def test_a_shared_case_on_a_phone_then_revoked(tmp_path: Path) -> None:
         chromium_page(tmp_path) as (page, log),
         httpx.AsyncClient(base_url=run.url, timeout=30) as client,
     ):
-        token = (await client.post("/api/auth/token", data={
-            "username": "commander", "password": run.passwords["commander"]})).json()
-        client.headers["Authorization"] = f"Bearer {token['access_token']}"
-        await log_in(page, run.url, "commander", run.passwords["commander"])
-        await page.locator(".drone-card").nth(2).wait_for(timeout=WAIT_MS)
-        names: set[str] = set()
-        for name in await page.locator(".drone-card .drone-name").all_inner_texts():
-            names.update(WORD.findall(name))
-
-        reported = await client.post("/api/incidents", json={
-            "playbook_id": "P01", "latitude_deg": 37.5075, "longitude_deg": 122.1300,
-            "title": "东门盗窃"})
-        assert reported.status_code == 201, reported.text
-        incident_id = reported.json()["incident"]["id"]
-        case = await eventually_api(
-            client, f"/api/incidents/{incident_id}",
-            lambda body: any(s.get("drone_id") for s in body.get("sorties", [])))
-        drone = str(next(s["drone_id"] for s in case["sorties"]
-                         if s.get("drone_id")))
+        names = await commander_in(run, page, client)
+        incident_id, drone = await dispatched_case(client, title="东门盗窃")
         drone_name = await page.locator(
             f".drone-card[data-drone='{drone}'] .drone-name").inner_text()
 

@@ -14,12 +14,18 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.console.browser import chromium_page, demo_server, log_in, save_screenshot
+from tests.console.browser import (
+    WAIT_MS,
+    chromium_page,
+    commander_in,
+    demo_server,
+    dispatched_case,
+    eventually_api,
+    save_screenshot,
+)
 from tests.console.test_console_zh import english_on
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
-
-WAIT_MS = 90_000
 
 
 async def overlay_of(page: Any, drone: str) -> dict[str, str]:
@@ -33,43 +39,16 @@ async def overlay_of(page: Any, drone: str) -> dict[str, str]:
         }""", drone))
 
 
-async def eventually_api(client: httpx.AsyncClient, path: str, check: Any,
-                         params: dict[str, Any] | None = None) -> Any:
-    import asyncio
-
-    for _ in range(900):
-        body = (await client.get(path, params=params)).json()
-        if check(body):
-            return body
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{path} never satisfied the test: {body}")
-
-
 async def test_overlay_snapshot_and_recorded_playback_in_the_console(tmp_path: Path) -> None:
     async with (
         demo_server(tmp_path, speedup=8.0) as run,
         chromium_page(tmp_path) as (page, log),
         httpx.AsyncClient(base_url=run.url, timeout=30) as client,
     ):
-        token = (await client.post("/api/auth/token", data={
-            "username": "commander", "password": run.passwords["commander"]})).json()
-        client.headers["Authorization"] = f"Bearer {token['access_token']}"
-        await log_in(page, run.url, "commander", run.passwords["commander"])
-        await page.locator(".drone-card").nth(2).wait_for(timeout=WAIT_MS)
-        names: set[str] = set()
-        for name in await page.locator(".drone-card .drone-name").all_inner_texts():
-            names.update(name.replace("·", " ").split())
+        names = await commander_in(run, page, client)
 
         # a case near drone 1's base: a drone takes off and its tile opens
-        reported = await client.post("/api/incidents", json={
-            "playbook_id": "P01", "latitude_deg": 37.5075, "longitude_deg": 122.1300})
-        assert reported.status_code == 201, reported.text
-        incident_id = reported.json()["incident"]["id"]
-        sortie = await eventually_api(
-            client, f"/api/incidents/{incident_id}",
-            lambda body: any(s.get("drone_id") for s in body.get("sorties", [])))
-        drone = str(next(s["drone_id"] for s in sortie["sorties"]
-                         if s.get("drone_id")))
+        incident_id, drone = await dispatched_case(client)
         tile = page.locator(f".video-tile[data-drone='{drone}']")
         await tile.locator(".tile-osd .osd-name").filter(has_text="威海").wait_for(timeout=WAIT_MS)
         await page.locator(f".video-tile[data-drone='{drone}'][data-state=playing]").wait_for(

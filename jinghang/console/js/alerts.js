@@ -88,7 +88,9 @@ async function acknowledge(id) {
 export function handleAlertEvent(data) {
   if (data?.id == null || !data.code) {
     // a note from the dispatcher (queued, relaunching...): a passing line, not an alert bar
-    if (data?.message) toast(data.message, data.level === "info" ? "info" : "error");
+    // (console10) by its code where it has one; in zh an uncoded English note is not shown raw
+    const text = data?.code ? tCode(data.code, data.params || data) : lang() === "en" ? data?.message : data?.message && t("alert.uncoded_note");
+    if (text) toast(text, data.level === "info" ? "info" : "error");
     return;
   }
   if (data.acknowledged_by) {

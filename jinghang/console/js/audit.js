@@ -19,11 +19,16 @@ function entryText(e) {
   return detailText(e.details ?? e.detail ?? e.data ?? e.payload);
 }
 
+/** The dispatcher acting on its own is named in the language; users by their name. */
+function actorName(actor) {
+  return actor === "dispatcher" ? t("pilot.dispatcher") : actor;
+}
+
 function row(e) {
   const target = [targetName(e.target_type), e.target_id ?? e.target].filter((x) => x != null && x !== "").join(" ");
   return h("tr", { dataset: { action: e.action ?? "", seq: e.seq ?? "" } },
     h("td", {}, formatTime(e.time ?? e.created_at ?? e.timestamp ?? e.at ?? e.time_s)),
-    h("td", {}, e.actor ?? e.user ?? e.username ?? ""),
+    h("td", {}, actorName(e.actor ?? e.user ?? e.username ?? "")),
     h("td", { title: e.action ?? "" }, actionName(e.action)),
     h("td", {}, target),
     h("td", { class: "small" }, entryText(e)));

@@ -1255,6 +1255,66 @@ const ROLES = {
   },
 };
 for (const code of ["zh", "en"]) Object.assign(STRINGS[code], ROLES[code]);
+// console10: entries tests/console/test_message_codes.py found missing (codes the server emits,
+// the audit actions in English and the ones Chinese lacked).
+const CONSOLE10 = {
+  zh: {
+    "code.store.error": "数据存储出错，操作未完成",
+    "action.incident.add_sortie": "增派架次",
+    "action.incident.dispatch_drone": "指派无人机",
+    "action.signing.provision": "配置链路签名",
+    "code.camera.not_configured": "任务未配置相机类型，不会拍照",
+    "code.case.unknown_outcome": "未知的结案结果：{value}",
+    "code.command.no_answer": "无人机未应答该指令",
+    "code.command.refused": "无人机拒绝了该指令",
+    "code.file_not_utf8": "文件不是 UTF-8 文本，请另存为 UTF-8",
+    "code.incident.area_required": "该预案需要作业区域，请在地图上画出",
+    "code.payload.missing": "该无人机未搭载所需载荷",
+    "code.payload.text_length": "喊话文本为空或过长",
+    "code.pilot.not_in_control": "该无人机正在执行调度任务，请先接管",
+    "code.vehicle.no_link": "无人机链路中断",
+    "code.vehicle.no_position": "无人机尚无定位",
+    "detail.from": "原状态", "detail.to": "新状态", "detail.closed_by": "结案人", "detail.code": "代码",
+    "detail.sortie_id": "架次", "detail.drone_id": "无人机", "detail.drone_id": "无人机",
+    "detail.work": "作业量", "detail.parts": "分段", "detail.reference": "参考",
+    "state.open": "未结", "state.waiting_pilot": "等待飞手确认",
+    "incidents.why": "{name}：距离 {distance}，约 {eta} 到达，耗电 {needs}（现有 {battery}，落地剩 {left}）",
+    "alert.uncoded_note": "调度系统提示（原文见审计日志）",
+    "detail.reason_uncoded": "（仅有英文原文，见英文界面）",
+  },
+  en: {
+    "code.store.error": "The data store failed; nothing was changed",
+    "action.auth.login": "Signed in", "action.auth.login_failed": "Sign-in failed",
+    "action.auth.locked": "Sign-in locked", "action.auth.logout": "Signed out",
+    "action.incident.report": "Case reported", "action.incident.confirm": "Launch confirmed",
+    "action.incident.redirect": "Redirected to a new position",
+    "action.incident.add_sortie": "Sortie added", "action.incident.dispatch_drone": "Drone assigned",
+    "action.patrol.launch": "Patrol launched", "action.patrol.skipped": "Patrol skipped",
+    "action.recording.segment": "Recording segment", "action.signing.provision": "Link signing provisioned",
+    "action.vehicle.command": "Drone command", "action.vehicle.release": "Control handed back",
+    "action.vehicle.status": "Drone status", "action.vehicle.take_over": "Taken over",
+    "code.camera.not_configured": "the mission has no camera type: no photo would be taken",
+    "code.case.unknown_outcome": "unknown outcome {value}",
+    "code.command.no_answer": "the drone did not answer the command",
+    "code.command.refused": "the drone refused the command",
+    "code.file_not_utf8": "the file is not UTF-8 text; save it as UTF-8",
+    "code.incident.area_required": "this playbook covers an area: draw one on the map",
+    "code.payload.missing": "the drone does not carry {value}",
+    "code.payload.text_length": "the text is empty or too long",
+    "code.pilot.not_in_control": "the drone flies a dispatched mission: take it over first",
+    "code.vehicle.no_link": "the drone has no link",
+    "code.vehicle.no_position": "the drone has no position yet",
+    "detail.from": "from", "detail.to": "to", "detail.closed_by": "closed by", "detail.code": "code",
+    "detail.sortie_id": "sortie", "detail.drone_id": "drone", "detail.drone_id": "drone",
+    "detail.work": "work", "detail.parts": "parts", "detail.reference": "reference",
+    "state.open": "open", "state.waiting_pilot": "waiting for a pilot",
+    "incidents.why": "{name}: {distance} away, ETA {eta}, needs {needs} of {battery} (lands with {left})",
+    "alert.uncoded_note": "a note from the dispatcher (its text is in the audit log)",
+    "detail.reason_uncoded": "(in English only)",
+  },
+};
+for (const code of ["zh", "en"]) Object.assign(STRINGS[code], CONSOLE10[code]);
+// end console10
 
 
 for (const lang of ["zh", "en"]) {
@@ -1396,7 +1456,10 @@ function formatParam(name, value) {
   if (typeof value === "boolean") return t(value ? "common.yes" : "common.no");
   if (name === "field") return fieldName(value);
   if (name === "mode") return modeName(value);
-  if (name === "state" || name.endsWith("_state")) return stateName(value);
+  if (name === "state" || name.endsWith("_state") || name === "from" || name === "to") return stateName(value);
+  if (name === "payloads" || name === "payload" || name === "missing") { // console10
+    return (Array.isArray(value) ? value : [value]).map((p) => STRINGS[current][`payload.${p}`] ?? String(p)).join(current === "zh" ? "、" : ", ");
+  }
   if (typeof value === "number" || (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)))) {
     const n = Number(value);
     if (name.endsWith("_m_s")) return `${formatNumber(n, 1)} m/s`;
@@ -1448,9 +1511,15 @@ export function detailText(details) {
   if (typeof details !== "object" || Array.isArray(details)) return formatParam("", details);
   const sep = current === "zh" ? "：" : ": ";
   const present = (v) => v != null && v !== "" && !(typeof v === "object" && !Array.isArray(v) && !Object.keys(v).length);
-  return Object.entries(details).filter(([, value]) => present(value)).map(([key, value]) => {
+  // console10: a coded reason is shown from its code (the English reason beside it is not)
+  const coded = typeof details.code === "string" && details.code.includes(".");
+  return Object.entries(details).filter(([key, value]) => present(value) && !(coded && key === "code" && details.reason != null)).map(([key, value]) => {
     let shown;
-    if (key === "role") shown = STRINGS[current][`role.${value}`] ?? String(value);
+    if (coded && (key === "reason" || key === "code")) shown = tCode(details.code, details.params || {});
+    else if (key === "reason" && current !== "en" && typeof value === "string" && !/[\u3400-\u9fff]/.test(value)) {
+      shown = STRINGS[current]["detail.reason_uncoded"]; // the server's English, uncoded: in the en view
+    }
+    else if (key === "role") shown = STRINGS[current][`role.${value}`] ?? String(value);
     else if (key === "command") shown = commandName(value);
     else if (key === "result") shown = resultName(value);
     else if (value && typeof value === "object" && !Array.isArray(value)) shown = detailText(value);

@@ -9,7 +9,7 @@
 // active links with revoke); the case list has a search box over names and titles (search.js).
 
 import { PATHS, asList, del, get, post } from "./api.js";
-import { formatDistance, formatDuration, lang, localName, onLangChange, t } from "./i18n.js";
+import { formatDistance, formatDuration, formatNumber, lang, localName, onLangChange, t } from "./i18n.js";
 import { L, cancelPick, flyTo, layers, setPick } from "./map.js";
 import { FLYING_SORTIE_STATES, OPEN_STATES, canDispatch, casePhase, on, playbookById, state, upsertIncident } from "./state.js";
 import { confirmAction, escapeHtml, h, showError, toast } from "./ui.js";
@@ -35,12 +35,18 @@ function vehicleName(id) {
 }
 
 /** A coded message ({code, params}) in the current language; the English text otherwise. */
+/** Payload names in the language ("喊话器、抛投器"). */
+function payloadNames(names) {
+  return names.map((p) => { const key = `payload.${p}`; const text = t(key); return text === key ? p : text; })
+    .join(lang() === "zh" ? "、" : ", ");
+}
+
 export function codeText(code, params = {}, fallback = "") {
   if (!code) return fallback;
   const key = `code.${code}`;
   const vars = { ...params };
   if (vars.distance_m != null) vars.distance = formatDistance(Number(vars.distance_m));
-  if (Array.isArray(vars.payloads)) vars.payloads = vars.payloads.join(", ");
+  if (Array.isArray(vars.payloads)) vars.payloads = payloadNames(vars.payloads);
   const text = t(key, vars);
   return text === key ? fallback || code : text;
 }
@@ -487,7 +493,12 @@ async function showProposal({ latlng, type }) {
     parts.push(h("div", { class: "chosen", dataset: { vehicle: vid } },
       h("b", {}, chosen.name || vehicleName(vid)), " ",
       h("span", { class: "eta" }, t("incidents.eta", { eta: formatDuration(chosen.eta_s) }))));
-    if (chosen.why) parts.push(h("div", { class: "muted small" }, chosen.why));
+    if (chosen.eta_s != null && chosen.energy_needed_pct != null) {
+      parts.push(h("div", { class: "muted small why" }, t("incidents.why", {
+        name: chosen.name || vehicleName(vid), distance: formatDistance(chosen.distance_m ?? 0), eta: formatDuration(chosen.eta_s),
+        needs: `${formatNumber(chosen.energy_needed_pct, 0)}%`, battery: `${formatNumber(chosen.battery_pct, 0)}%`,
+        left: `${formatNumber((chosen.battery_pct ?? 0) - chosen.energy_needed_pct, 0)}%` })));
+    } else if (chosen.why && lang() === "en") parts.push(h("div", { class: "muted small" }, chosen.why));
     for (const other of candidates.slice(1)) {
       parts.push(h("div", { class: "muted small" }, `${other.name || vehicleName(other.drone_id)}: ${t("incidents.eta", { eta: formatDuration(other.eta_s) })}`));
     }

@@ -3,7 +3,7 @@
 // video with the segments' verification and its snapshots (recordvideo.js).
 
 import { PATHS, asList, describeReason, get } from "./api.js";
-import { actionName, commandName, detailText, formatDistance, localName, onLangChange, resultName, stateName, t } from "./i18n.js";
+import { actionName, commandName, detailText, formatDistance, lang, localName, onLangChange, resultName, stateName, t } from "./i18n.js";
 import { L, getMap, layers } from "./map.js";
 import { recordSnapshots, recordVideo, seekToPlace } from "./recordvideo.js";
 import { playbookById } from "./state.js";
@@ -28,12 +28,16 @@ function lengthM(points) {
   return total;
 }
 
+/** The dispatcher acting on its own is named in the language; users by their name. */
+const actorName = (actor) => (actor === "dispatcher" ? t("pilot.dispatcher") : actor ?? "");
+
 const timeOf = (e) => e.created_at ?? e.sent_at ?? e.time ?? e.at ?? "";
 
 /** A coded message of an event or command (code/params), else its text as the server gave it. */
 function messageOf(x) {
   if (x.code || x.reason_code) return describeReason(x);
-  return String(x.message ?? x.detail ?? "");
+  // (console10) an uncoded English reason is not shown raw in zh: the audit log keeps it
+  return lang() === "en" ? String(x.message ?? x.detail ?? x.reason ?? "") : "";
 }
 
 /** One line per event, command and audit entry, in time order, in the operator's language;
@@ -42,16 +46,16 @@ function timeline(record) {
   const rows = [];
   for (const e of asList(record.events ?? [])) {
     const change = e.from_state || e.to_state ? `${stateName(e.from_state) || "·"} → ${stateName(e.to_state) || "·"}` : "";
-    rows.push({ at: timeOf(e), raw: e.kind || "event", what: e.to_state ? stateName(e.to_state) : commandName(e.kind || "event"), who: e.actor,
+    rows.push({ at: timeOf(e), raw: e.kind || "event", what: e.to_state ? stateName(e.to_state) : commandName(e.kind || "event"), who: actorName(e.actor),
       state: e.to_state ?? "", text: [change, messageOf(e)].filter(Boolean).join(" "), kind: "event" });
   }
   for (const c of asList(record.commands ?? [])) {
     const raw = c.command ?? c.name ?? "command";
     const result = c.result ?? c.outcome;
-    rows.push({ at: timeOf(c), raw, what: commandName(raw), who: c.actor, text: [result ? resultName(result) : "", messageOf(c)].filter(Boolean).join(" "), kind: "command" });
+    rows.push({ at: timeOf(c), raw, what: commandName(raw), who: actorName(c.actor), text: [result ? resultName(result) : "", messageOf(c)].filter(Boolean).join(" "), kind: "command" });
   }
   for (const a of asList(record.audit ?? [])) {
-    rows.push({ at: timeOf(a), raw: a.action, what: actionName(a.action), who: a.actor, text: detailText(a.details), kind: "audit" });
+    rows.push({ at: timeOf(a), raw: a.action, what: actionName(a.action), who: actorName(a.actor), text: detailText(a.details), kind: "audit" });
   }
   rows.sort((x, y) => String(x.at).localeCompare(String(y.at)));
   return rows;
@@ -84,19 +88,19 @@ async function openRecord(inc) {
     if (bounds?.isValid()) getMap().fitBounds(bounds.pad(0.3));
     const exports = asList(record.missions ?? []).filter((m) => m.id != null).map((m) =>
       h("button", { class: "link", dataset: { mission: m.id }, onclick: () => downloadTrack(m.id) }, `${t("records.export")} #${m.id}`));
-    box.replaceChildren(
+    box.replaceChildren(...[ // (replaceChildren shows a null as the text "null")
       h("h3", {}, `#${inc.id} ${typeName(detail)}`),
       track.length && exports.length ? h("div", { class: "row" }, exports) : null,
       h("p", { class: "muted small", id: "record-track" },
         `${t("records.track")}: ${track.length ? formatDistance(lengthM(track)) : "–"} · ${t("records.planned")}: ${formatDistance(lengthM(planned))}`),
-      detail.reason || detail.reason_code ? h("p", { class: "reason" }, describeReason(detail)) : null,
+      detail.reason_code || (detail.reason && lang() === "en") ? h("p", { class: "reason" }, describeReason(detail)) : null,
       recordVideo(record, inc.id),
       recordSnapshots(inc.id),
       h("h3", {}, t("records.events")),
       h("ol", { class: "timeline" }, timeline(record).map((r) => h("li", { class: `tl-${r.kind}`, dataset: { what: r.raw ?? "", who: r.who ?? "", state: r.state ?? "" } },
         h("span", { class: "muted small" }, formatTime(r.at)), " ",
         h("b", {}, r.what ?? ""), " ", r.who ?? "", " ",
-        h("span", { class: "small" }, r.text)))));
+        h("span", { class: "small" }, r.text))))].filter((child) => child != null));
   } catch (err) {
     box.replaceChildren(h("p", { class: "error" }, errorText(err)));
     if (!err.missing) showError(err);

@@ -183,7 +183,9 @@ function watchFrames(tile) {
       tile.status.textContent = t("video.live");
       tile.el.dataset.state = "playing";
     }
-  } else if (tile.lastFrameAt && now - tile.lastFrameAt > NO_SIGNAL_AFTER_MS && tile.el.dataset.state === "playing") {
+  } else if (tile.lastFrameAt && now - tile.lastFrameAt > NO_SIGNAL_AFTER_MS
+    && ["playing", "disconnected"].includes(tile.el.dataset.state)) {
+    // (a peer connection that went "disconnected" left the status saying LIVE)
     tile.status.textContent = t("video.no_signal", { since: clock(tile.lastFrameAt) });
     tile.el.dataset.state = "no-signal";
   }
