@@ -25,6 +25,10 @@ from typing import Any
 from jinghang.errors import VideoError
 
 SUPPORTED_SCHEMES = ("rtsp://", "rtsps://", "udp://", "rtmp://", "rtmps://", "srt://", "file:")
+#: What a camera address given over the API may be: a network camera. A file (``file:`` or a
+#: bare path) stands in for a camera only in the host's own settings, never from a request,
+#: or anyone with the admin role could point the gateway at any file on the server.
+NETWORK_SCHEMES = ("rtsp://", "rtsps://", "udp://", "rtmp://", "rtmps://", "srt://")
 MAX_URL_CHARS = 2048
 TRANSPORTS = ("tcp", "udp")
 OPTIONS = ("transport",)
@@ -159,6 +163,22 @@ def check_source_url(url: str) -> str:
     """Refuse an address PyAV should not be pointed at; the address itself when it is fine."""
     parse_source_address(url)
     return url
+
+
+class NotANetworkCamera(VideoError):
+    status_code = 422
+    title = "Not a network camera address"
+    code = "video.not_network_camera"
+
+
+def check_network_camera(url: str, *, field: str = "video_source_url") -> None:
+    """Refuse a camera address that is not a network camera (see :data:`NETWORK_SCHEMES`);
+    empty means no camera and is allowed."""
+    if url and not url.lower().startswith(NETWORK_SCHEMES):
+        raise NotANetworkCamera(
+            "a camera address given over the API must be a network camera "
+            f"({', '.join(s.rstrip('/:') for s in NETWORK_SCHEMES)})",
+            field=field, value=url.split("@")[-1][:80], limit=list(NETWORK_SCHEMES))
 
 
 def redact_url(url: str) -> str:

@@ -12,6 +12,7 @@ from jinghang.api.fleet_listing import FleetListing, fleet_listing
 from jinghang.api.json_response import JSONBytesResponse
 from jinghang.api.limits import DroneId
 from jinghang.api.register import VehicleCreate, VehicleUpdate, VehicleView
+from jinghang.video.source_address import check_network_camera
 
 router = APIRouter(prefix="/fleet", tags=["fleet"])
 
@@ -43,6 +44,7 @@ async def vehicle(services: ServicesDep, _: Reader, drone_id: DroneId) -> Vehicl
 async def register_vehicle(
     request: Request, services: ServicesDep, _: Admin, new: VehicleCreate
 ) -> VehicleView:
+    check_network_camera(new.video_source_url)
     note_audit(request, "vehicle.register", "vehicle", new.drone_id, name=new.name)
     return register.register_vehicle(services, new)
 
@@ -51,6 +53,8 @@ async def register_vehicle(
 async def update_vehicle(
     request: Request, services: ServicesDep, _: Admin, drone_id: DroneId, change: VehicleUpdate
 ) -> VehicleView:
+    if change.video_source_url is not None:
+        check_network_camera(change.video_source_url)
     note_audit(
         request,
         "vehicle.update",
