@@ -1316,6 +1316,27 @@ const CONSOLE10 = {
 for (const code of ["zh", "en"]) Object.assign(STRINGS[code], CONSOLE10[code]);
 // end console10
 
+// lead: codes added at the merge of the drone-identity, roles and probe work
+const MERGE_CODES = {
+  zh: {
+    "code.config.links_missing": "链路节点（role = link）需要配置链路（links）",
+    "code.config.links_on_api": "接口节点（role = api）不连接链路：请把链路交给链路节点",
+    "code.config.nats_urls_missing": "角色 {role} 需要消息总线地址（nats_urls）",
+    "code.fleet.no_system_id": "无人机编号 {drone_id} 不是 MAVLink 系统号（1–254）：请填写它在链路上使用的系统号",
+    "code.fleet.wire_identity_taken": "无人机 {drone_id} 已在链路 {link} 上使用系统号 {value}",
+    "code.text_control_char": "{field}：文本不能包含控制字符或方向控制符（{value}）",
+  },
+  en: {
+    "code.config.links_missing": "A link worker (role = link) needs links",
+    "code.config.links_on_api": "An API node (role = api) opens no links: give them to a link worker",
+    "code.config.nats_urls_missing": "Role {role} needs nats_urls (the NATS servers of the bus)",
+    "code.fleet.no_system_id": "Drone id {drone_id} is not a MAVLink system id (1-254): give the system id it speaks on its link",
+    "code.fleet.wire_identity_taken": "Drone {drone_id} already speaks system id {value} on link {link}",
+    "code.text_control_char": "{field}: text may not hold control or direction characters ({value})",
+  },
+};
+for (const code of ["zh", "en"]) Object.assign(STRINGS[code], MERGE_CODES[code]);
+
 
 for (const lang of ["zh", "en"]) {
   for (const [code, text] of Object.entries(CODES[lang])) STRINGS[lang][`code.${code}`] = text;
