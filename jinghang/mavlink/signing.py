@@ -113,7 +113,8 @@ def disable_signing(mav: Any) -> None:
     mav.signing.allow_unsigned_callback = None
 
 
-#: A stream a signing timestamp belongs to: (link id, system id, component id).
+#: A stream a signing timestamp belongs to: (link id, system id, component id); with per-drone
+#: keys the drone id stands for the system id (drones that all speak system 1 each have theirs).
 StreamKey = tuple[int, int, int]
 #: A new stream may start at most this far (10 µs units: one minute) behind our clock.
 NEW_STREAM_SLACK = 60 * 100_000
@@ -121,20 +122,23 @@ _TIMESTAMP = struct.Struct("<IH")
 
 
 def check_frame(
-    state: Any, msgbuf: bytearray, system_id: int, component_id: int, *, key: bytes | None = None
+    state: Any, msgbuf: bytearray, system_id: int, component_id: int, *, key: bytes | None = None,
+    stream_source: int | None = None,
 ) -> bool:
     """Verify a signed frame's signature and timestamp against ``state`` (pymavlink's
     ``MAVLinkSigning``): the stream's timestamp must grow, a new stream may not start more
     than a minute behind, and only a frame with a good signature moves the stream (pymavlink
     moves it before checking the signature, so a forged frame could lock a stream out).
-    ``key`` is the sender's key when it is not the state's own (per-drone keys)."""
+    ``key`` is the sender's key when it is not the state's own (per-drone keys), and
+    ``stream_source`` then the drone id its stream is kept under (else the system id)."""
     if key is None:
         key = state.secret_key
     if key is None:
         return False
     low, high = _TIMESTAMP.unpack(bytes(msgbuf[-12:-6]))
     timestamp = low + (high << 32)
-    stream: StreamKey = (int(msgbuf[-13]), system_id, component_id)
+    source = system_id if stream_source is None else stream_source
+    stream: StreamKey = (int(msgbuf[-13]), source, component_id)
     last = state.stream_timestamps.get(stream)
     if last is not None and timestamp <= last:
         return False
