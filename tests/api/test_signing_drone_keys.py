@@ -8,7 +8,10 @@ refused on drone 102's link, in both directions."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -18,20 +21,26 @@ from typing import Any
 import httpx
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
+from jinghang.api import register
 from jinghang.api.app import create_app
 from jinghang.api.register import VehicleCreate
 from jinghang.api.runtime import build_services
 from jinghang.api.security import Role, issue_token
 from jinghang.api.serve_settings import ServeSettings, UserSeed
 from jinghang.api.server import serving
+from jinghang.api.services import Services
+from jinghang.config import Settings
+from jinghang.events import EventBus
 from jinghang.flight.transport import UdpInTransport
 from jinghang.mavlink.channel import Channel
 from jinghang.mavlink.keys import drone_key
 from jinghang.simulator import SimulatorServer
+from jinghang.store.engine import open_store
 from tests.api.harness import eventually, near
 from tests.flight.test_link_trust import RawSender
 from tests.flight.test_signing_shared_udp import UdpBridge
 
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "drone-keys-secret-0123456789abcdef0123"
 MASTER = bytes(range(50, 82))
 PAYLOADS = ["camera", "spotlight", "loudspeaker"]
@@ -161,3 +170,37 @@ async def test_a_frame_signed_with_drone_101s_key_is_refused_on_drone_102s_link(
         finally:
             writer.close()
         assert api.b.vehicle.mode_name == mode != "ALT_HOLD"
+
+
+def _provision(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "jinghang.cli", "signing", "provision", *args],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+
+
+async def test_provisioning_gives_a_drone_its_drone_ids_key_at_the_system_id_it_speaks(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JINGHANG_")}
+    env.update(PYTHONPATH=str(ROOT), JINGHANG_SIGNING_MASTER_KEY_HEX=MASTER.hex(),
+               JINGHANG_DATABASE_URL=f"sqlite:///{tmp_path / 'jinghang.db'}",
+               JINGHANG_AUDIT_KEY_HEX="ab" * 32)
+    async with SimulatorServer(home=(*near(0, 0), 10.0, 0.0), system_id=1,
+                               tcp_port=0) as sim:  # system 1, no key yet
+        store = open_store(env["JINGHANG_DATABASE_URL"])
+        try:
+            services = Services(settings=Settings(), bus=EventBus(), store=store)
+            register.ensure_vehicle(services, VehicleCreate(
+                drone_id=300, name="far-1", link=sim.address, mavlink_system_id=1,
+                base_latitude_deg=0.0, base_longitude_deg=0.0))
+            register.ensure_vehicle(services, VehicleCreate(
+                drone_id=301, name="far-2", mavlink_system_id=1,
+                base_latitude_deg=0.0, base_longitude_deg=0.0))
+        finally:
+            store.close()
+        no_link = await asyncio.to_thread(_provision, "--drone", "301", env=env)
+        assert no_link.returncode == 2 and "no link in the register" in no_link.stderr
+        done = await asyncio.to_thread(_provision, "--drone", "300", "--operator", "li.wei",
+                                       env=env)  # the link from the register
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "now signs with its key" in done.stdout
+        assert sim.endpoint.signing_key == drone_key(MASTER, 300) != drone_key(MASTER, 1)
