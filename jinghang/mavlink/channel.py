@@ -100,15 +100,16 @@ class Channel:
     the message types decoded as they arrive; the others are decoded when first read (None,
     the default: every type at once).
 
-    With ``signing_keys`` (:data:`SigningKeys`: (peer, system id) -> the key of the drone
-    speaking it there, which the fleet asks the register for) the channel signs and verifies
-    per drone: a frame from system N (from a peer) must be signed with the key of the drone
-    that is system N there, a message to it is signed with that key (:meth:`encode`'s
-    ``signer`` and ``peer`` when given, else the message's target), and a broadcast (target 0,
-    no signer) with the key of the last source whose signature verified here (a link to one
-    drone: that drone's). That per-drone state is the channel's own; pymavlink's ``MAVLink``
-    object holds only the ids, the sequence and the key and timestamp it signs the next frame
-    with.
+    With ``signing_keys`` (:data:`SigningKeys`: (peer, system id) -> the drone id and key of
+    the drone speaking it there, which the fleet asks the register for) the channel signs and
+    verifies per drone (its signing streams kept under the drone id, so two drones that both
+    speak system 1 do not share one): a frame from system N (from a peer) must be signed with
+    the key of the drone that is system N there, a message to it is signed with that key
+    (:meth:`encode`'s ``signer`` and ``peer`` when given, else the message's target), and a
+    broadcast (target 0, no signer) with the key of the last source whose signature verified
+    here (a link to one drone: that drone's). That per-drone state is the channel's own;
+    pymavlink's ``MAVLink`` object holds only the ids, the sequence and the key and timestamp
+    it signs the next frame with.
     """
 
     def __init__(

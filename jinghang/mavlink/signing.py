@@ -6,16 +6,17 @@ to let through unsigned (a vehicle: RADIO_STATUS, as ArduPilot); the channel cou
 ``ChannelCounters.signing_rejected``. An all-zero key means no signing (as SETUP_SIGNING
 with zeros switches it off on ArduPilot).
 
-Replay: every (link id, system, component) stream's last accepted timestamp is kept, and a
-frame whose timestamp is not newer is refused (:func:`check_frame`). The fleet's channels
-share one table, so a frame captured on one connection is refused on another or a new one,
-and a :class:`StreamStore` keeps it across restarts (a JSON file here;
-:mod:`jinghang.store.signing_streams` in ``jinghang serve``). What is persisted includes the
-platform's own outgoing stream, and a restarted platform signs from after the newest
-timestamp persisted (never from an earlier clock), as MAVLink's signing spec asks
-(mavlink.io, Message Signing, Timestamp Handling: store the timestamp regularly, at least
-once a minute, and start from the larger of the clock and the stored one): the timestamp
-never goes backwards.
+Replay: every (link id, system, component) stream's last accepted timestamp is kept (with
+per-drone keys the drone id stands for the system, so drones that all speak system 1 have
+streams of their own), and a frame whose timestamp is not newer is refused
+(:func:`check_frame`). The fleet's channels share one table, so a frame captured on one
+connection is refused on another or a new one, and a :class:`StreamStore` keeps it across
+restarts (a JSON file here; :mod:`jinghang.store.signing_streams` in ``jinghang serve``).
+What is persisted includes the platform's own outgoing stream, and a restarted platform
+signs from after the newest timestamp persisted (never from an earlier clock), as MAVLink's
+signing spec asks (mavlink.io, Message Signing, Timestamp Handling: store the timestamp
+regularly, at least once a minute, and start from the larger of the clock and the stored
+one): the timestamp never goes backwards.
 """
 
 from __future__ import annotations
