@@ -126,7 +126,8 @@ def run_provision(args: argparse.Namespace) -> int:
                         "code": result.code})
     finally:
         store.close()
-    print(("provisioned: " if result.ok else "NOT provisioned: ") + result.message)
+    speaking = "" if speaks == args.drone else f" (drone {args.drone}, system id {speaks})"
+    print(("provisioned: " if result.ok else "NOT provisioned: ") + result.message + speaking)
     return EXIT_PROVISIONED if result.ok else EXIT_REFUSED
 
 

@@ -203,4 +203,5 @@ async def test_provisioning_gives_a_drone_its_drone_ids_key_at_the_system_id_it_
                                        env=env)  # the link from the register
         assert done.returncode == 0, done.stdout + done.stderr
         assert "now signs with its key" in done.stdout
+        assert "(drone 300, system id 1)" in done.stdout
         assert sim.endpoint.signing_key == drone_key(MASTER, 300) != drone_key(MASTER, 1)
