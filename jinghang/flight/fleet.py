@@ -15,7 +15,11 @@ it a vehicle's key is its system id.
 
 Signing (:meth:`Fleet.from_settings`): with a master key every link signs and verifies each
 drone's frames with that drone's own key (:mod:`jinghang.mavlink.keys`) and drops unsigned or
-wrongly signed ones; ``signing = "off"`` is an explicit, logged choice.
+wrongly signed ones; ``signing = "off"`` is an explicit, logged choice. Keys are per drone id:
+a frame from or to system N on a link (and UDP peer) is signed with the key of the drone
+``identify`` names for that source (without ``identify``: drone N), so a drone's key never
+signs for another drone that speaks the same system id elsewhere; a source ``identify`` does
+not name has no key (its signed frames are refused; it stays in quarantine).
 """
 
 from __future__ import annotations
@@ -41,10 +45,24 @@ from jinghang.flight.transport import (
     UdpInTransport,
     open_transport,
 )
-from jinghang.flight.trust import Binding, Identify, LinkTrust, Verdict
+from jinghang.flight.trust import (
+    BROADCAST_SYSTEM_ID,
+    GCS_RESERVED_SYSTEM_ID,
+    Binding,
+    Identify,
+    LinkTrust,
+    VehicleKey,
+    Verdict,
+)
 from jinghang.flight.vehicle import Vehicle
 from jinghang.mavlink import signing
-from jinghang.mavlink.channel import GCS_COMPONENT_ID, GCS_SYSTEM_ID, Channel, mavlink
+from jinghang.mavlink.channel import (
+    GCS_COMPONENT_ID,
+    GCS_SYSTEM_ID,
+    Channel,
+    SigningKeys,
+    mavlink,
+)
 from jinghang.mavlink.keys import DroneKeys
 
 log = logging.getLogger(__name__)
@@ -83,7 +101,8 @@ class Fleet:
         self.bus = bus
         self.link_lost_after_s = link_lost_after_s
         self.signing_key = signing_key
-        #: system id -> that drone's key (per-drone signing; wins over ``signing_key``)
+        #: drone id -> that drone's key (per-drone signing; wins over ``signing_key``); a
+        #: link asks it for the drone ``identify`` names (without it: the system id)
         self.signing_keys = signing_keys
         self.require_signing = require_signing
         self.system_id = system_id
@@ -185,14 +204,34 @@ class Fleet:
 
     # -- links ---------------------------------------------------------------------------------
 
-    def _channel(self) -> Channel:
+    def _keys_on(self, link_name: str) -> SigningKeys | None:
+        """The per-drone key lookup of the link ``link_name``: (peer, system id) -> the drone
+        that source is (``identify``; without it the drone whose id is the system id) and its
+        key, None for a source no drone is and for the reserved ids."""
+        keys = self.signing_keys
+        if keys is None:
+            return None
+        identify = self.trust.identify
+        reserved = (BROADCAST_SYSTEM_ID, GCS_RESERVED_SYSTEM_ID, self.system_id)
+
+        def key_of(peer: Any, system_id: int) -> tuple[int, bytes] | None:
+            if system_id in reserved:
+                return None
+            drone_id = (system_id if identify is None
+                        else identify(VehicleKey(link_name, peer, system_id)))
+            key = None if drone_id is None else keys(drone_id)
+            return None if drone_id is None or key is None else (drone_id, key)
+
+        return key_of
+
+    def _channel(self, link_name: str) -> Channel:
         channel = Channel(
             system_id=self.system_id,
             component_id=self.component_id,
             signing_key=self.signing_key,
             require_signing=self.require_signing,
             streams=self.signing_streams,
-            signing_keys=self.signing_keys,
+            signing_keys=self._keys_on(link_name),
             eager_types=STATE_MESSAGE_TYPES,  # the rest decode when read (forwards get bytes)
         )
         channel.advance_signing_timestamp(self._signing_floor)
@@ -211,7 +250,7 @@ class Fleet:
             transport = connection
         if isinstance(transport, UdpInTransport):
             await transport.bind()  # a port in use is the caller's error, now
-        link = Link(transport, self._channel(), self.router.from_vehicle_link)
+        link = Link(transport, self._channel(transport.name), self.router.from_vehicle_link)
         self.router.links.append(link)
         self.router.tasks[link] = self._start(self._supervise(link), f"link {link.name}")
         return link
@@ -455,8 +494,9 @@ class Fleet:
 
 
 def signing_keys_of(settings: Settings) -> Callable[[int], bytes | None] | None:
-    """Each drone's signing key from the settings' master key; None (and a log line saying
-    so) when signing is off or there is no master key (the demo built in code, tests)."""
+    """Each drone's signing key (by drone id) from the settings' master key; None (and a log
+    line saying so) when signing is off or there is no master key (the demo built in code,
+    tests)."""
     if settings.signing == "off":
         log.warning("MAVLink signing is OFF (signing=off): links accept unsigned frames")
         return None

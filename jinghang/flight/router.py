@@ -7,9 +7,10 @@ MAVProxy), and passes what those endpoints send back to the link and peer of the
 address, re-signing it when that link signs; a forward never passes key management
 (:data:`NEVER_FROM_FORWARDS`: SETUP_SIGNING would give the drone a key of the sender's choice,
 or switch its signing off, re-signed by us with its current key). With per-drone signing keys
-every frame is signed with the key of the drone it goes to, broadcasts included
-(:meth:`Router.broadcast`: one copy per drone bound to a link, so that differently keyed drones
-sharing a ``udpin:`` link each accept theirs).
+every frame is signed with the key of the drone it goes to (the drone the register names for
+the link, peer and system id, so two drones both speaking system 1 have two keys), broadcasts
+included (:meth:`Router.broadcast`: one copy per drone bound to a link, so that differently
+keyed drones sharing a ``udpin:`` link each accept theirs).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class Link:
             return
         peer = getattr(self.transport, "current_peer", None)
         accepted = False
-        for message in self.channel.parse_datagram(data):
+        for message in self.channel.parse_datagram(data, peer):
             accepted = self._on_message(self, message, peer) or accepted
         if accepted and peer is not None:
             self._admit(peer)
@@ -71,8 +72,9 @@ class Link:
 
     def send(self, message: MAVLinkMessage, peer: Any = None, *, signer: int = 0) -> None:
         """Send to every peer of the link, or with ``peer`` to that UDP peer only; with
-        per-drone keys ``signer`` is the system id whose key signs it (0: the target's)."""
-        self._write(self.channel.encode(message, signer=signer), peer)
+        per-drone keys it is signed with the key of the drone that is system id ``signer``
+        (0: the target's) at that peer on this link."""
+        self._write(self.channel.encode(message, signer=signer, peer=peer), peer)
 
     def _write(self, data: bytes, peer: Any) -> None:
         if peer is None:
@@ -90,7 +92,7 @@ class Link:
             own = mav.srcSystem, mav.srcComponent
             mav.srcSystem, mav.srcComponent = message.get_srcSystem(), message.get_srcComponent()
             try:
-                self._write(self.channel.encode(message, signer=signer), peer)
+                self._write(self.channel.encode(message, signer=signer, peer=peer), peer)
             finally:
                 mav.srcSystem, mav.srcComponent = own
         else:

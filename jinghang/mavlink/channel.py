@@ -32,9 +32,15 @@ __all__ = [
     "Channel",
     "ChannelCounters",
     "MAVLinkMessage",
+    "SigningKeys",
     "frame_is_signed",
     "mavlink",
 ]
+
+#: per-drone keys on one link: (peer, system id) -> (drone id, key) of the drone that speaks
+#: that system id from that UDP peer (None on links with one peer), or None when no drone does;
+#: the drone's signing streams are kept under its drone id
+SigningKeys = Callable[[Any, int], tuple[int, bytes] | None]
 
 
 @dataclass(slots=True)
@@ -94,13 +100,16 @@ class Channel:
     the message types decoded as they arrive; the others are decoded when first read (None,
     the default: every type at once).
 
-    With ``signing_keys`` (system id -> key, :class:`jinghang.mavlink.keys.DroneKeys`) the
-    channel signs and verifies per drone: a frame from system N must be signed with N's key,
-    a message to N is signed with N's key (:meth:`encode`'s ``signer`` when given, else the
-    message's target), and a broadcast (target 0, no signer) with the key of the last system
-    whose signature verified here (a link to one drone: that drone's). That per-drone state
-    is the channel's own; pymavlink's ``MAVLink`` object holds only the ids, the sequence and
-    the key and timestamp it signs the next frame with.
+    With ``signing_keys`` (:data:`SigningKeys`: (peer, system id) -> the drone id and key of
+    the drone speaking it there, which the fleet asks the register for) the channel signs and
+    verifies per drone (its signing streams kept under the drone id, so two drones that both
+    speak system 1 do not share one): a frame from system N (from a peer) must be signed with
+    the key of the drone that is system N there, a message to it is signed with that key
+    (:meth:`encode`'s ``signer`` and ``peer`` when given, else the message's target), and a
+    broadcast (target 0, no signer) with the key of the last source whose signature verified
+    here (a link to one drone: that drone's). That per-drone state is the channel's own;
+    pymavlink's ``MAVLink`` object holds only the ids, the sequence and the key and timestamp
+    it signs the next frame with.
     """
 
     def __init__(
@@ -113,16 +122,17 @@ class Channel:
         require_signing: bool = True,
         unsigned_ids: Collection[int] = (),
         streams: dict[tuple[int, int, int], int] | None = None,
-        signing_keys: Callable[[int], bytes | None] | None = None,
+        signing_keys: SigningKeys | None = None,
         eager_types: Collection[str] | None = None,
     ) -> None:
         #: pymavlink's encoder with this channel's ids, sequence and signing state (frames
         #: are parsed by :meth:`parse`, never by its per-byte parser)
         self.mav = mavlink.MAVLink(_NoFile(), system_id, component_id)
-        #: per-drone keys: system id -> its key (None: one key, or none, for every system)
-        self._key_for: Callable[[int], bytes | None] | None = None
-        #: the last system whose signature verified under its own key (0: none yet)
-        self._last_signer = 0
+        #: per-drone keys: (peer, system id) -> its drone's key (None: one key, or none, for
+        #: every system)
+        self._key_for: SigningKeys | None = None
+        #: the last (peer, system id) whose signature verified under its own key (0: none yet)
+        self._last_signer: tuple[Any, int] = (None, 0)
         self._eager_ids = (
             None if eager_types is None
             else frozenset(i for i, t in _TYPES.items() if t.msgname in eager_types)
@@ -138,10 +148,8 @@ class Channel:
         if signing_keys is not None:
             self.set_signing_keys(signing_keys, require=require_signing)
 
-    def set_signing_keys(
-        self, keys: Callable[[int], bytes | None], *, require: bool = True
-    ) -> None:
-        """Sign and verify with each system id's own key (``keys(system_id)``)."""
+    def set_signing_keys(self, keys: SigningKeys, *, require: bool = True) -> None:
+        """Sign and verify with each drone's own key (``keys(peer, system_id)``)."""
         # pymavlink checks signatures only while it holds a key: a placeholder, never sent
         signing.enable_signing(self.mav, bytes(signing.KEY_LENGTH_BYTES), link_id=self.link_id,
                                require=require, unsigned_ids=self.unsigned_ids)
@@ -191,17 +199,18 @@ class Channel:
         """True when incoming signatures are checked against a key."""
         return self.mav.signing.secret_key is not None
 
-    def parse_datagram(self, data: bytes) -> list[MAVLinkMessage]:
-        """Every valid message in one datagram; a partial frame at its end is dropped (a
-        datagram holds whole frames, and senders on one UDP port must not mix)."""
-        messages = self.parse(data)
+    def parse_datagram(self, data: bytes, peer: Any = None) -> list[MAVLinkMessage]:
+        """Every valid message in one datagram from ``peer``; a partial frame at its end is
+        dropped (a datagram holds whole frames, and senders on one UDP port must not mix)."""
+        messages = self.parse(data, peer)
         if self._pending:
             self.counters.bad += 1
             self._pending = b""
         return messages
 
-    def parse(self, data: bytes) -> list[MAVLinkMessage]:
-        """Every complete, valid message in ``data`` (plus what earlier calls left over).
+    def parse(self, data: bytes, peer: Any = None) -> list[MAVLinkMessage]:
+        """Every complete, valid message in ``data`` (plus what earlier calls left over);
+        ``peer`` is the UDP peer it came from (per-drone keys are looked up for it).
 
         Frames are split here (start marker, header, length) and the signing policy is
         applied here; pymavlink decodes the payloads: at once for the message types in
@@ -282,7 +291,7 @@ class Channel:
             signed = False
             if verifies:
                 accepted, signed = self._signature_accepted(
-                    frame, msgid, bool(flags), source_system, source_component
+                    frame, msgid, bool(flags), source_system, source_component, peer
                 )
                 if not accepted:
                     counters.signing_rejected += 1
@@ -305,12 +314,12 @@ class Channel:
 
     def _signature_accepted(
         self, frame: bytearray, msgid: int, has_signature: bool, system_id: int,
-        component_id: int,
+        component_id: int, peer: Any,
     ) -> tuple[bool, bool]:
         """Whether a channel with a key accepts this frame, and whether its signature was
         good: a good signature (a growing timestamp, :func:`signing.check_frame`; with
-        per-drone keys, under the sending system's own key) is accepted; otherwise only a
-        message id the policy lets through unsigned."""
+        per-drone keys, under the key of the drone that is this system id from this peer) is
+        accepted; otherwise only a message id the policy lets through unsigned."""
         state = self.mav.signing
         if has_signature:
             key_for = self._key_for
@@ -318,25 +327,29 @@ class Channel:
                 if signing.check_frame(state, frame, system_id, component_id):
                     return True, True
             else:  # per-drone keys: the sender's own key only
-                key = key_for(system_id)
-                if key is not None and signing.check_frame(state, frame, system_id,
-                                                           component_id, key=key):
-                    self._last_signer = system_id
+                drone = key_for(peer, system_id)
+                if drone is not None and signing.check_frame(
+                    state, frame, system_id, component_id, key=drone[1], stream_source=drone[0]
+                ):
+                    self._last_signer = (peer, system_id)
                     return True, True
         allow = state.allow_unsigned_callback
         return (allow is not None and bool(allow(self.mav, msgid))), False
 
-    def encode(self, message: MAVLinkMessage, *, signer: int = 0) -> bytes:
+    def encode(self, message: MAVLinkMessage, *, signer: int = 0, peer: Any = None) -> bytes:
         """The wire bytes of a message from this channel's ids, with the next sequence number.
 
-        With per-drone keys the frame is signed with the key of ``signer`` (the system id
-        of the drone it goes to), else of the message's target system, else of the last
-        system that signed here; unsigned when none of them has a key."""
+        With per-drone keys the frame is signed with the key of the drone that is ``signer``
+        (the system id it speaks) at ``peer`` (its UDP peer, None on other links), else of the
+        message's target system there, else of the last source that signed here; unsigned when
+        none of them has a key."""
         key_for = self._key_for
         if key_for is not None:
-            target = signer or int(getattr(message, "target_system", 0) or 0) \
-                or self._last_signer
-            key = key_for(target) if target else None
+            target = signer or int(getattr(message, "target_system", 0) or 0)
+            if not target:
+                peer, target = self._last_signer
+            drone = key_for(peer, target) if target else None
+            key = None if drone is None else drone[1]
             self.mav.signing.sign_outgoing = key is not None
             if key is not None:
                 self.mav.signing.secret_key = key

@@ -6,16 +6,17 @@ to let through unsigned (a vehicle: RADIO_STATUS, as ArduPilot); the channel cou
 ``ChannelCounters.signing_rejected``. An all-zero key means no signing (as SETUP_SIGNING
 with zeros switches it off on ArduPilot).
 
-Replay: every (link id, system, component) stream's last accepted timestamp is kept, and a
-frame whose timestamp is not newer is refused (:func:`check_frame`). The fleet's channels
-share one table, so a frame captured on one connection is refused on another or a new one,
-and a :class:`StreamStore` keeps it across restarts (a JSON file here;
-:mod:`jinghang.store.signing_streams` in ``jinghang serve``). What is persisted includes the
-platform's own outgoing stream, and a restarted platform signs from after the newest
-timestamp persisted (never from an earlier clock), as MAVLink's signing spec asks
-(mavlink.io, Message Signing, Timestamp Handling: store the timestamp regularly, at least
-once a minute, and start from the larger of the clock and the stored one): the timestamp
-never goes backwards.
+Replay: every (link id, system, component) stream's last accepted timestamp is kept (with
+per-drone keys the drone id stands for the system, so drones that all speak system 1 have
+streams of their own), and a frame whose timestamp is not newer is refused
+(:func:`check_frame`). The fleet's channels share one table, so a frame captured on one
+connection is refused on another or a new one, and a :class:`StreamStore` keeps it across
+restarts (a JSON file here; :mod:`jinghang.store.signing_streams` in ``jinghang serve``).
+What is persisted includes the platform's own outgoing stream, and a restarted platform
+signs from after the newest timestamp persisted (never from an earlier clock), as MAVLink's
+signing spec asks (mavlink.io, Message Signing, Timestamp Handling: store the timestamp
+regularly, at least once a minute, and start from the larger of the clock and the stored
+one): the timestamp never goes backwards.
 """
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ def disable_signing(mav: Any) -> None:
     mav.signing.allow_unsigned_callback = None
 
 
-#: A stream a signing timestamp belongs to: (link id, system id, component id).
+#: A stream a signing timestamp belongs to: (link id, system id, component id); with per-drone
+#: keys the drone id stands for the system id (drones that all speak system 1 each have theirs).
 StreamKey = tuple[int, int, int]
 #: A new stream may start at most this far (10 µs units: one minute) behind our clock.
 NEW_STREAM_SLACK = 60 * 100_000
@@ -121,20 +123,23 @@ _TIMESTAMP = struct.Struct("<IH")
 
 
 def check_frame(
-    state: Any, msgbuf: bytearray, system_id: int, component_id: int, *, key: bytes | None = None
+    state: Any, msgbuf: bytearray, system_id: int, component_id: int, *, key: bytes | None = None,
+    stream_source: int | None = None,
 ) -> bool:
     """Verify a signed frame's signature and timestamp against ``state`` (pymavlink's
     ``MAVLinkSigning``): the stream's timestamp must grow, a new stream may not start more
     than a minute behind, and only a frame with a good signature moves the stream (pymavlink
     moves it before checking the signature, so a forged frame could lock a stream out).
-    ``key`` is the sender's key when it is not the state's own (per-drone keys)."""
+    ``key`` is the sender's key when it is not the state's own (per-drone keys), and
+    ``stream_source`` then the drone id its stream is kept under (else the system id)."""
     if key is None:
         key = state.secret_key
     if key is None:
         return False
     low, high = _TIMESTAMP.unpack(bytes(msgbuf[-12:-6]))
     timestamp = low + (high << 32)
-    stream: StreamKey = (int(msgbuf[-13]), system_id, component_id)
+    source = system_id if stream_source is None else stream_source
+    stream: StreamKey = (int(msgbuf[-13]), source, component_id)
     last = state.stream_timestamps.get(stream)
     if last is not None and timestamp <= last:
         return False

@@ -51,7 +51,10 @@ def test_the_derivation_is_the_documented_hmac() -> None:
     expected = hmac.new(MASTER, b"jinghang/mavlink-signing/v1/7", hashlib.sha256).digest()
     assert drone_key(MASTER, 7) == expected
     keys = DroneKeys(MASTER)
-    assert keys.key_for(1) != keys.key_for(2) and keys.key_for(255) is None
+    assert keys.key_for(1) != keys.key_for(2) and keys.key_for(0) is None
+    # keys go by drone id: 255 is a drone id (speaking another system id on its link); the
+    # system ids no drone may speak (0, 255) get no key from a link (Fleet's lookup)
+    assert keys.key_for(255) == drone_key(MASTER, 255)
 
 
 async def test_a_frame_signed_with_drone_1s_key_is_refused_on_drone_2s_link() -> None:
