@@ -429,6 +429,8 @@ class SigningStream(SQLModel, table=True):
     __tablename__ = "signing_streams"
 
     link_id: int = Field(primary_key=True)
+    #: the sender's MAVLink system id; on a link whose keys are per drone (drones named by
+    #: the register per link), the drone id, since two drones there may both be system 1
     source_system: int = Field(primary_key=True)
     source_component: int = Field(primary_key=True)
     #: 10 µs units since 2015-01-01 (48 bits on the wire)
