@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import datetime as dt
 import os
 import sqlite3
@@ -499,8 +500,14 @@ async def bench(args: argparse.Namespace) -> None:
                   "(the shipped Weihai sample)")
             require(len(plat.services.dispatcher.no_fly), "no no-fly zones were loaded")
             cpu0, wall0 = time.process_time(), time.monotonic()
+            profiler = cProfile.Profile() if args.profile else None
+            if profiler is not None:
+                profiler.enable()  # the loop's thread only: where the reports are served
             await run_one_at_a_time(plat, args.incidents, drones, args.timeout_s, reports)
             await run_bursts(plat, args.bursts, drones, args.timeout_s, reports)
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
             cpu_s, wall_s = time.process_time() - cpu0, time.monotonic() - wall0
             planning_apart(plat.services, links[0][0])
             writer = plat.services.dispatcher.journal.writer
@@ -528,6 +535,9 @@ def main() -> None:
     parser.add_argument("--links", default="",
                         help="vehicles already running (tcp:HOST:PORT,...; system ids 1, 2, ... "
                         "in order, e.g. ArduPilot SITL) instead of starting simulators")
+    parser.add_argument("--profile", default="",
+                        help="write a cProfile of the event loop's thread during the reports "
+                        "to this file (read it with python -m pstats)")
     args = parser.parse_args()
     asyncio.run(bench(args))
 

@@ -124,6 +124,15 @@ class Report:
     choice: Choice | None
 
 
+@dataclass
+class Prepared:
+    """A first flight whose checks and upload were started while its case was written."""
+
+    flight: Flight
+    run: MissionRun
+    task: asyncio.Task[None]
+
+
 class Dispatcher:
     """Cases to sorties to flights; see the module docstring. Start with ``await run()``."""
 
@@ -377,6 +386,12 @@ class Dispatcher:
             early_sid = early.candidate.system_id
             self.claim(early_sid, "incident being reported")
         with_mission = isinstance(early, Assign) and not playbook.pilot_confirmation
+        # Flown without a confirmation: the plan's checks and then its upload start now,
+        # while the case is being written (a mission on the ground is no command to fly);
+        # arming waits for the record (see _launch).
+        ready = (self._prepare(early_sid, early.plan)
+                 if with_mission and early_sid is not None and isinstance(early, Assign)
+                 else None)
 
         def record(s: Session) -> tuple[IncidentPublic, list[SortiePublic], dict[str, Any],
                                         MissionPublic | None]:
@@ -403,6 +418,8 @@ class Dispatcher:
             case, sorties, summary, mission = await self.journal.write(
                 record, what="incident report")
         except BaseException:
+            if ready is not None:
+                ready.task.cancel()
             if early_sid is not None:
                 self.unclaim(early_sid)
             raise
@@ -418,7 +435,7 @@ class Dispatcher:
         if isinstance(early, Assign):
             choice = early.choice
             self._assign(Assign(demands[0], early.candidate, early.plan, early.choice),
-                         actor=DISPATCHER, mission=mission)
+                         actor=DISPATCHER, mission=mission, ready=ready)
         else:  # kept open and unassigned with every drone's reason (the queue retries)
             choice = early.choice
             self._unassigned(Unassigned(demands[0], early.choice, early.reasons))
@@ -567,8 +584,8 @@ class Dispatcher:
                                           "unassigned": True, "reason": decision.reason,
                                           "actor": DISPATCHER})
 
-    def _assign(self, decision: Assign, *, actor: str, mission: MissionPublic | None = None
-                ) -> None:
+    def _assign(self, decision: Assign, *, actor: str, mission: MissionPublic | None = None,
+                ready: Prepared | None = None) -> None:
         demand, candidate = decision.demand, decision.candidate
         sid = candidate.system_id
         self.claim(sid, f"incident {demand.case_id}")
@@ -590,7 +607,7 @@ class Dispatcher:
             return
         self.demands.pop(demand.sortie_id, None)
         self._start_launch(demand, sid, decision.plan, actor=actor, reason=candidate.why(),
-                           mission=mission)
+                           mission=mission, ready=ready)
 
     async def confirm(self, incident_id: int, *, actor: str, role: str = "pilot"
                       ) -> IncidentPublic:
@@ -714,30 +731,58 @@ class Dispatcher:
 
     def _start_launch(self, demand: Demand, system_id: int, plan: MissionPlan, *, actor: str,
                       confirmed_by: str | None = None, reason: str | None = None,
-                      mission: MissionPublic | None = None) -> None:
+                      mission: MissionPublic | None = None, ready: Prepared | None = None
+                      ) -> None:
         self._launching[demand.sortie_id] = None
-        self.spawn(self._launch(demand, system_id, plan, actor, confirmed_by, reason, mission),
+        self.spawn(self._launch(demand, system_id, plan, actor, confirmed_by, reason, mission,
+                                ready),
                    f"launch incident {demand.case_id} sortie {demand.sortie_id}")
+
+    def _prepare(self, system_id: int, plan: MissionPlan) -> Prepared:
+        """The plan's checks, then its upload to drone ``system_id``, started now in a task
+        of their own (the flight it becomes is named once the case is written)."""
+        flight = Flight(system_id, 0, list(plan.items), scene_seq(plan.items),
+                        return_seq(plan.items))
+        run = self.mission_run(flight, plan, actor=DISPATCHER)
+
+        async def check_then_upload() -> None:
+            await run.check()
+            await run.upload()
+
+        task = asyncio.get_running_loop().create_task(
+            check_then_upload(), name=f"check and upload to drone {system_id}")
+        # a report that fails to be written cancels it; the launch reads its outcome
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return Prepared(flight, run, task)
 
     async def _launch(self, demand: Demand, system_id: int, plan: MissionPlan, actor: str,
                       confirmed_by: str | None, reason: str | None,
-                      mission: MissionPublic | None = None) -> None:
+                      mission: MissionPublic | None = None, ready: Prepared | None = None
+                      ) -> None:
         """Fly ``plan`` for the sortie: its mission row (written now unless it was written
-        with the case), then check, upload, start and follow."""
+        with the case), then check, upload (both already under way when ``ready``), start
+        and follow."""
         case_id, sortie_id = demand.case_id, demand.sortie_id
         if mission is None:
             mission = await self.journal.write(partial(
                 create_mission, data=self._mission_data(case_id, system_id, plan,
                                                         demand.playbook.id),
                 created_by=actor), what=f"mission of sortie {sortie_id}")
-        flight = Flight(system_id, mission.id, list(plan.items), scene_seq(plan.items),
-                        return_seq(plan.items), incident_id=case_id, sortie_id=sortie_id)
+        if ready is not None:
+            flight, run = ready.flight, ready.run
+            flight.mission_id, flight.incident_id, flight.sortie_id = (
+                mission.id, case_id, sortie_id)
+            run.actor = actor
+        else:
+            flight = Flight(system_id, mission.id, list(plan.items), scene_seq(plan.items),
+                            return_seq(plan.items), incident_id=case_id, sortie_id=sortie_id)
         self.claim(system_id, f"incident {case_id}", incident_id=case_id,
                    mission_id=mission.id)
         extra: dict[str, Any] = {"confirmed_by": confirmed_by} if confirmed_by else {}
         self.journal.move_sortie(sortie_id, S.LAUNCHING, actor=actor, mission_id=mission.id,
                                  vehicle_system_id=system_id, reason=reason, **extra)
-        run = self.mission_run(flight, plan, actor=actor)
+        if ready is None:
+            run = self.mission_run(flight, plan, actor=actor)
 
         def uploaded() -> None:
             if demand.reported_at is not None and case_id not in self.takeoff_latency_s:
@@ -750,11 +795,15 @@ class Dispatcher:
                     self.clock.now() - demand.reported_at).total_seconds()
 
         try:
-            await run.check()
+            if ready is None:
+                await run.check()
             self.journal.post(partial(set_mission_state, mission_id=mission.id,
                                       to_state=MissionState.UPLOADING, actor=actor),
                               what=f"mission {mission.id} uploading")
-            await run.upload()
+            if ready is None:
+                await run.upload()
+            else:
+                await ready.task
             uploaded()
             self._send_progress(flight, force=True)
             await run.start(on_accepted=accepted)
