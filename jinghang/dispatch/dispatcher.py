@@ -29,7 +29,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -76,7 +77,7 @@ from jinghang.dispatch.planning import (
     work_parts,
 )
 from jinghang.dispatch.playbooks import Playbooks, load_playbooks
-from jinghang.dispatch.recorder import CommandRecorder
+from jinghang.dispatch.recorder import CommandRecorder, PendingTag
 from jinghang.dispatch.register_status import RegisterStatus
 from jinghang.dispatch.selection import Candidate, Choice, Task, choose_drones
 from jinghang.dispatch.track import TrackRecorder
@@ -192,7 +193,8 @@ class Dispatcher:
         #: Sorties whose launch is under way -> who asked to recall them meanwhile.
         self._launching: dict[int, str | None] = {}
         #: system id -> (case id, mission id) from the start of a launch to its end.
-        self._tags: dict[int, tuple[int | None, int | None]] = {}
+        self._tags: dict[int, tuple[int | None, int | None] | PendingTag] = {}
+        self._register_read: list[Any] | None = None
         #: Where drones land: landed_away beyond limits.landed_away_m from their base.
         self.landings = Landings(store, bus, fleet, self.journal, self.limits, self.wake,
                                  DISPATCHER)
@@ -266,15 +268,18 @@ class Dispatcher:
                   if not vehicle.state.link_lost}
         self.register.safe_sync(self.busy, self.flights, linked)
 
-    def tag_of(self, system_id: int) -> tuple[int | None, int | None]:
+    def tag_of(self, system_id: int) -> tuple[int | None, int | None] | PendingTag:
         """(case id, mission id) a command to ``system_id`` belongs to now."""
         return self._tags.get(system_id, (None, None))
 
     def claim(self, system_id: int, label: str, *, incident_id: int | None = None,
-              mission_id: int | None = None) -> None:
-        """Mark a drone as taken (``label``: "incident 4", "patrol run 2")."""
+              mission_id: int | None = None, pending: PendingTag | None = None) -> None:
+        """Mark a drone as taken (``label``: "incident 4", "patrol run 2"); ``pending``
+        tags its commands with a case still being written."""
         self.busy[system_id] = label
-        if mission_id is not None or incident_id is not None:
+        if pending is not None:
+            self._tags[system_id] = pending
+        elif mission_id is not None or incident_id is not None:
             self._tags[system_id] = (incident_id, mission_id)
 
     def unclaim(self, system_id: int) -> None:
@@ -283,8 +288,21 @@ class Dispatcher:
         self._tags.pop(system_id, None)
 
     def _registered(self) -> list[Any]:
+        if self._register_read is not None:
+            return self._register_read
         with self.store.read_session() as s:
             return list_vehicles(s)
+
+    @contextmanager
+    def _register_read_once(self) -> Iterator[None]:
+        """Inside: the register is read from the store once (a report's choice, plan and
+        launch run in one step of the loop, with no await in between)."""
+        self._register_read = None
+        self._register_read = self._registered()
+        try:
+            yield
+        finally:
+            self._register_read = None
 
     def statuses(self) -> list[Any]:
         """Every registered drone as drone choice sees it now."""
@@ -372,26 +390,28 @@ class Dispatcher:
         playbook = self.playbooks.get(data.playbook_id)
         priority = data.priority or playbook.priority
         point = (data.latitude_deg, data.longitude_deg)
-        parts, reference = self.plan_work(playbook.id, point, data.area)
-        now = self.clock.now()
-        # The first sortie's drone is chosen and its flight planned now, before the case is
-        # written, and claimed at once (so that no other report gets it); when it flies
-        # without a pilot's confirmation its mission row is written with the case.
-        probe = Demand(0, 0, playbook, point, priority, data.area, actor, reported_at=now,
-                       part=parts[0])
-        early = decide(probe, self.statuses(), limits=self.limits, no_fly=self.no_fly,
-                       profile_of=self.profile, now=now)
-        early_sid: int | None = None
-        if isinstance(early, Assign):
-            early_sid = early.candidate.system_id
-            self.claim(early_sid, "incident being reported")
-        with_mission = isinstance(early, Assign) and not playbook.pilot_confirmation
-        # Flown without a confirmation: the plan's checks and then its upload start now,
-        # while the case is being written (a mission on the ground is no command to fly);
-        # arming waits for the record (see _launch).
-        ready = (self._prepare(early_sid, early.plan)
-                 if with_mission and early_sid is not None and isinstance(early, Assign)
-                 else None)
+        with self._register_read_once():  # one read of the register for all of it
+            parts, reference = self.plan_work(playbook.id, point, data.area)
+            now = self.clock.now()
+            # The first sortie's drone is chosen and its flight planned now, before the case is
+            # written, and claimed at once (so that no other report gets it); when it flies
+            # without a pilot's confirmation its mission row is written with the case.
+            probe = Demand(0, 0, playbook, point, priority, data.area, actor, reported_at=now,
+                           part=parts[0])
+            early = decide(probe, self.statuses(), limits=self.limits, no_fly=self.no_fly,
+                           profile_of=self.profile, now=now)
+            early_sid: int | None = None
+            pending = PendingTag()
+            if isinstance(early, Assign):
+                early_sid = early.candidate.system_id
+                self.claim(early_sid, "incident being reported", pending=pending)
+            with_mission = isinstance(early, Assign) and not playbook.pilot_confirmation
+            # Flown without a confirmation: the plan's checks and then its upload start now,
+            # while the case is being written (a mission on the ground is no command to fly);
+            # arming waits for the record (see _launch).
+            ready = (self._prepare(early_sid, early.plan)
+                     if with_mission and early_sid is not None and isinstance(early, Assign)
+                     else None)
 
         def record(s: Session) -> tuple[IncidentPublic, list[SortiePublic], dict[str, Any],
                                         MissionPublic | None]:
@@ -404,6 +424,7 @@ class Dispatcher:
             if with_mission and isinstance(early, Assign):
                 mission = create_mission(s, self._mission_data(
                     case.id, early_sid or 0, early.plan, playbook.id), created_by=actor)
+            pending.ids = (case.id, mission.id if mission is not None else None)
             summary = self.work_summary(playbook.id, parts, reference, point,
                                         [x.id for x in sorties])
             append_audit(s, actor=actor, action="incident.report", target_type="incident",
