@@ -29,7 +29,10 @@ first report), since their charge does not reset between flights.
 The split by part comes from the store's own timestamps (incident created, assigned, launching)
 and the tap's stamps; planning and the safety checks happen inside the assignment, so they are
 timed apart afterwards with the same inputs (``plan_incident_flight`` and its ``check_plan``
-against the same zones). Nothing in the platform is changed or hooked.
+against the same zones). A first flight's checks and upload start while its case is being
+written, so the store's steps can come after the first command (a negative step). Nothing in
+the platform is changed or hooked; ``--profile FILE`` writes a cProfile of the event loop's
+thread over the reports (``python -m pstats FILE``; e.g. the callees of ``report_incident``).
 """
 
 from __future__ import annotations
@@ -413,7 +416,7 @@ def fill_times(reports: list[Report], arrivals: dict[str, float], wire: list[Wir
 PARTS = [  # (label, from, to): the split by part, every moment relative to the same report
     ("HTTP in, validate, store the incident", None, "stored"),
     ("choose, plan, check, store the sortie and mission", "stored", "launching"),
-    ("to the first command on the wire", "launching", "first command"),
+    ("launching recorded to the first command", "launching", "first command"),
     ("mission upload on the wire (to MISSION_ACK)", "upload start", "upload acked"),
     ("upload acked to the next command (GUIDED)", "upload acked", "next command"),
     ("that to the arming command", "next command", "arm command"),

@@ -408,10 +408,12 @@ class Dispatcher:
             with_mission = isinstance(early, Assign) and not playbook.pilot_confirmation
             # Flown without a confirmation: the plan's checks and then its upload start now,
             # while the case is being written (a mission on the ground is no command to fly);
-            # arming waits for the record (see _launch).
+            # arming waits for the record (see _launch). Only when the writer takes the case
+            # at once, so that the upload's command rows come after it (and name it).
+            writer = self.journal.writer
             ready = (self._prepare(early_sid, early.plan)
                      if with_mission and early_sid is not None and isinstance(early, Assign)
-                     else None)
+                     and writer.pending < writer.max_pending else None)
 
         def record(s: Session) -> tuple[IncidentPublic, list[SortiePublic], dict[str, Any],
                                         MissionPublic | None]:
