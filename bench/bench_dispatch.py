@@ -29,7 +29,10 @@ first report), since their charge does not reset between flights.
 The split by part comes from the store's own timestamps (incident created, assigned, launching)
 and the tap's stamps; planning and the safety checks happen inside the assignment, so they are
 timed apart afterwards with the same inputs (``plan_incident_flight`` and its ``check_plan``
-against the same zones). Nothing in the platform is changed or hooked.
+against the same zones). A first flight's checks and upload start while its case is being
+written, so the store's steps can come after the first command (a negative step). Nothing in
+the platform is changed or hooked; ``--profile FILE`` writes a cProfile of the event loop's
+thread over the reports (``python -m pstats FILE``; e.g. the callees of ``report_incident``).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import datetime as dt
 import os
 import sqlite3
@@ -412,7 +416,7 @@ def fill_times(reports: list[Report], arrivals: dict[str, float], wire: list[Wir
 PARTS = [  # (label, from, to): the split by part, every moment relative to the same report
     ("HTTP in, validate, store the incident", None, "stored"),
     ("choose, plan, check, store the sortie and mission", "stored", "launching"),
-    ("to the first command on the wire", "launching", "first command"),
+    ("launching recorded to the first command", "launching", "first command"),
     ("mission upload on the wire (to MISSION_ACK)", "upload start", "upload acked"),
     ("upload acked to the next command (GUIDED)", "upload acked", "next command"),
     ("that to the arming command", "next command", "arm command"),
@@ -499,8 +503,14 @@ async def bench(args: argparse.Namespace) -> None:
                   "(the shipped Weihai sample)")
             require(len(plat.services.dispatcher.no_fly), "no no-fly zones were loaded")
             cpu0, wall0 = time.process_time(), time.monotonic()
+            profiler = cProfile.Profile() if args.profile else None
+            if profiler is not None:
+                profiler.enable()  # the loop's thread only: where the reports are served
             await run_one_at_a_time(plat, args.incidents, drones, args.timeout_s, reports)
             await run_bursts(plat, args.bursts, drones, args.timeout_s, reports)
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
             cpu_s, wall_s = time.process_time() - cpu0, time.monotonic() - wall0
             planning_apart(plat.services, links[0][0])
             writer = plat.services.dispatcher.journal.writer
@@ -528,6 +538,9 @@ def main() -> None:
     parser.add_argument("--links", default="",
                         help="vehicles already running (tcp:HOST:PORT,...; system ids 1, 2, ... "
                         "in order, e.g. ArduPilot SITL) instead of starting simulators")
+    parser.add_argument("--profile", default="",
+                        help="write a cProfile of the event loop's thread during the reports "
+                        "to this file (read it with python -m pstats)")
     args = parser.parse_args()
     asyncio.run(bench(args))
 

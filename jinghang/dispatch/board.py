@@ -34,7 +34,7 @@ LatLon = tuple[float, float]
 
 @dataclass
 class Demand:
-    """A sortie waiting for a drone (or, with ``held_system_id``, for a confirmation)."""
+    """A sortie waiting for a drone (or, with ``held_drone_id``, for a confirmation)."""
 
     case_id: int
     sortie_id: int
@@ -46,7 +46,7 @@ class Demand:
     #: drone id -> time before which the drone is not tried again (it refused this case).
     set_aside: dict[int, dt.datetime] = field(default_factory=dict)
     #: The drone held while the sortie waits for a pilot's confirmation.
-    held_system_id: int | None = None
+    held_drone_id: int | None = None
     reported_at: dt.datetime | None = None
     #: The unassigned reasons last recorded (to publish ``case.unassigned`` on a change only).
     reasons: list[dict[str, Any]] = field(default_factory=list)

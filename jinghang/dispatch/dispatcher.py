@@ -29,7 +29,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -76,7 +77,7 @@ from jinghang.dispatch.planning import (
     work_parts,
 )
 from jinghang.dispatch.playbooks import Playbooks, load_playbooks
-from jinghang.dispatch.recorder import CommandRecorder
+from jinghang.dispatch.recorder import CommandRecorder, PendingTag
 from jinghang.dispatch.register_status import RegisterStatus
 from jinghang.dispatch.selection import Candidate, Choice, Task, choose_drones
 from jinghang.dispatch.track import TrackRecorder
@@ -122,6 +123,15 @@ class Report:
 
     incident: IncidentPublic
     choice: Choice | None
+
+
+@dataclass
+class Prepared:
+    """A first flight whose checks and upload were started while its case was written."""
+
+    flight: Flight
+    run: MissionRun
+    task: asyncio.Task[None]
 
 
 class Dispatcher:
@@ -182,8 +192,9 @@ class Dispatcher:
         self._tasks: asyncio.TaskGroup | None = None
         #: Sorties whose launch is under way -> who asked to recall them meanwhile.
         self._launching: dict[int, str | None] = {}
-        #: drone id -> (case id, mission id) from the start of a launch to its end.
-        self._tags: dict[int, tuple[int | None, int | None]] = {}
+        #: system id -> (case id, mission id) from the start of a launch to its end.
+        self._tags: dict[int, tuple[int | None, int | None] | PendingTag] = {}
+        self._register_read: list[Any] | None = None
         #: Where drones land: landed_away beyond limits.landed_away_m from their base.
         self.landings = Landings(store, bus, fleet, self.journal, self.limits, self.wake,
                                  DISPATCHER)
@@ -257,15 +268,18 @@ class Dispatcher:
                   if not vehicle.state.link_lost}
         self.register.safe_sync(self.busy, self.flights, linked)
 
-    def tag_of(self, drone_id: int) -> tuple[int | None, int | None]:
+    def tag_of(self, drone_id: int) -> tuple[int | None, int | None] | PendingTag:
         """(case id, mission id) a command to ``drone_id`` belongs to now."""
         return self._tags.get(drone_id, (None, None))
 
     def claim(self, drone_id: int, label: str, *, incident_id: int | None = None,
-              mission_id: int | None = None) -> None:
-        """Mark a drone as taken (``label``: "incident 4", "patrol run 2")."""
+              mission_id: int | None = None, pending: PendingTag | None = None) -> None:
+        """Mark a drone as taken (``label``: "incident 4", "patrol run 2"); ``pending``
+        tags its commands with a case still being written."""
         self.busy[drone_id] = label
-        if mission_id is not None or incident_id is not None:
+        if pending is not None:
+            self._tags[drone_id] = pending
+        elif mission_id is not None or incident_id is not None:
             self._tags[drone_id] = (incident_id, mission_id)
 
     def unclaim(self, drone_id: int) -> None:
@@ -274,8 +288,21 @@ class Dispatcher:
         self._tags.pop(drone_id, None)
 
     def _registered(self) -> list[Any]:
+        if self._register_read is not None:
+            return self._register_read
         with self.store.read_session() as s:
             return list_vehicles(s)
+
+    @contextmanager
+    def _register_read_once(self) -> Iterator[None]:
+        """Inside: the register is read from the store once (a report's choice, plan and
+        launch run in one step of the loop, with no await in between)."""
+        self._register_read = None
+        self._register_read = self._registered()
+        try:
+            yield
+        finally:
+            self._register_read = None
 
     def statuses(self) -> list[Any]:
         """Every registered drone as drone choice sees it now."""
@@ -354,7 +381,7 @@ class Dispatcher:
                 "total_time_s": round(total_s, 1),
                 "battery_budget_s": round(battery_budget_s(reference, point, self.limits,
                                                            altitude_m), 1),
-                "reference_system_id": reference.drone_id or None}
+                "reference_drone_id": reference.drone_id or None}
 
     async def report_incident(self, data: IncidentCreate, *, actor: str) -> Report:
         """Record a case with one sortie per battery-sized part of its work and decide at
@@ -363,20 +390,30 @@ class Dispatcher:
         playbook = self.playbooks.get(data.playbook_id)
         priority = data.priority or playbook.priority
         point = (data.latitude_deg, data.longitude_deg)
-        parts, reference = self.plan_work(playbook.id, point, data.area)
-        now = self.clock.now()
-        # The first sortie's drone is chosen and its flight planned now, before the case is
-        # written, and claimed at once (so that no other report gets it); when it flies
-        # without a pilot's confirmation its mission row is written with the case.
-        probe = Demand(0, 0, playbook, point, priority, data.area, actor, reported_at=now,
-                       part=parts[0])
-        early = decide(probe, self.statuses(), limits=self.limits, no_fly=self.no_fly,
-                       profile_of=self.profile, now=now)
-        early_sid: int | None = None
-        if isinstance(early, Assign):
-            early_sid = early.candidate.drone_id
-            self.claim(early_sid, "incident being reported")
-        with_mission = isinstance(early, Assign) and not playbook.pilot_confirmation
+        with self._register_read_once():  # one read of the register for all of it
+            parts, reference = self.plan_work(playbook.id, point, data.area)
+            now = self.clock.now()
+            # The first sortie's drone is chosen and its flight planned now, before the case is
+            # written, and claimed at once (so that no other report gets it); when it flies
+            # without a pilot's confirmation its mission row is written with the case.
+            probe = Demand(0, 0, playbook, point, priority, data.area, actor, reported_at=now,
+                           part=parts[0])
+            early = decide(probe, self.statuses(), limits=self.limits, no_fly=self.no_fly,
+                           profile_of=self.profile, now=now)
+            early_sid: int | None = None
+            pending = PendingTag()
+            if isinstance(early, Assign):
+                early_sid = early.candidate.drone_id
+                self.claim(early_sid, "incident being reported", pending=pending)
+            with_mission = isinstance(early, Assign) and not playbook.pilot_confirmation
+            # Flown without a confirmation: the plan's checks and then its upload start now,
+            # while the case is being written (a mission on the ground is no command to fly);
+            # arming waits for the record (see _launch). Only when the writer takes the case
+            # at once, so that the upload's command rows come after it (and name it).
+            writer = self.journal.writer
+            ready = (self._prepare(early_sid, early.plan)
+                     if with_mission and early_sid is not None and isinstance(early, Assign)
+                     and writer.pending < writer.max_pending else None)
 
         def record(s: Session) -> tuple[IncidentPublic, list[SortiePublic], dict[str, Any],
                                         MissionPublic | None]:
@@ -389,6 +426,7 @@ class Dispatcher:
             if with_mission and isinstance(early, Assign):
                 mission = create_mission(s, self._mission_data(
                     case.id, early_sid or 0, early.plan, playbook.id), created_by=actor)
+            pending.ids = (case.id, mission.id if mission is not None else None)
             summary = self.work_summary(playbook.id, parts, reference, point,
                                         [x.id for x in sorties])
             append_audit(s, actor=actor, action="incident.report", target_type="incident",
@@ -403,6 +441,8 @@ class Dispatcher:
             case, sorties, summary, mission = await self.journal.write(
                 record, what="incident report")
         except BaseException:
+            if ready is not None:
+                ready.task.cancel()
             if early_sid is not None:
                 self.unclaim(early_sid)
             raise
@@ -418,7 +458,7 @@ class Dispatcher:
         if isinstance(early, Assign):
             choice = early.choice
             self._assign(Assign(demands[0], early.candidate, early.plan, early.choice),
-                         actor=DISPATCHER, mission=mission)
+                         actor=DISPATCHER, mission=mission, ready=ready)
         else:  # kept open and unassigned with every drone's reason (the queue retries)
             choice = early.choice
             self._unassigned(Unassigned(demands[0], early.choice, early.reasons))
@@ -457,7 +497,7 @@ class Dispatcher:
         playbook = self.playbooks.get(playbook_id or case.playbook_id)
         point = (case.latitude_deg, case.longitude_deg)
         waiting = next((d for d in _order(self.demands.values())
-                        if d.case_id == incident_id and d.held_system_id is None
+                        if d.case_id == incident_id and d.held_drone_id is None
                         and d.playbook.id == playbook.id), None)
         if drone_id is not None:
             probe = waiting or Demand(incident_id, 0, playbook, point, case.priority,
@@ -506,7 +546,7 @@ class Dispatcher:
     def _serve_queue(self) -> None:
         now = self.clock.now()
         for demand in _order(self.demands.values()):
-            if (demand.held_system_id is None and demand.sortie_id in self.demands
+            if (demand.held_drone_id is None and demand.sortie_id in self.demands
                     and (demand.due(now) or self._relief_needed(demand))):
                 self._try_assign(demand)
 
@@ -567,8 +607,8 @@ class Dispatcher:
                                           "unassigned": True, "reason": decision.reason,
                                           "actor": DISPATCHER})
 
-    def _assign(self, decision: Assign, *, actor: str, mission: MissionPublic | None = None
-                ) -> None:
+    def _assign(self, decision: Assign, *, actor: str, mission: MissionPublic | None = None,
+                ready: Prepared | None = None) -> None:
         demand, candidate = decision.demand, decision.candidate
         sid = candidate.drone_id
         self.claim(sid, f"incident {demand.case_id}")
@@ -579,7 +619,7 @@ class Dispatcher:
         demand.reasons = []
         self.sync_register()
         if demand.playbook.pilot_confirmation:
-            demand.held_system_id = sid
+            demand.held_drone_id = sid
             self.journal.move_sortie(demand.sortie_id, S.WAITING_PILOT, actor=actor,
                                      reason=candidate.why(), data=decision.choice.to_dict(),
                                      drone_id=sid)
@@ -590,15 +630,15 @@ class Dispatcher:
             return
         self.demands.pop(demand.sortie_id, None)
         self._start_launch(demand, sid, decision.plan, actor=actor, reason=candidate.why(),
-                           mission=mission)
+                           mission=mission, ready=ready)
 
     async def confirm(self, incident_id: int, *, actor: str, role: str = "pilot"
                       ) -> IncidentPublic:
         """A pilot confirms the launch of a playbook that asks for it: a user with the pilot
         role other than the one who dispatched it (two-person rule)."""
         demand = next((d for d in _order(self.demands.values())
-                       if d.case_id == incident_id and d.held_system_id is not None), None)
-        if demand is None or demand.held_system_id is None:
+                       if d.case_id == incident_id and d.held_drone_id is not None), None)
+        if demand is None or demand.held_drone_id is None:
             raise DispatchError(f"incident {incident_id} is not waiting for a confirmation",
                                 field="incident_id", value=incident_id,
                                 code="sortie.not_waiting_pilot")
@@ -611,7 +651,7 @@ class Dispatcher:
                                 "the launch", field="actor", value=actor,
                                 code="sortie.confirm_by_dispatcher",
                                 params={"dispatched_by": demand.dispatched_by})
-        sid = demand.held_system_id
+        sid = demand.held_drone_id
         details = {"drone_id": sid, "sortie_id": demand.sortie_id,
                    "dispatched_by": demand.dispatched_by, "two_person": True}
 
@@ -627,14 +667,14 @@ class Dispatcher:
                                         area=demand.area, part=demand.part)
         except MissionError as exc:
             self.unclaim(sid)
-            demand.held_system_id = None
+            demand.held_drone_id = None
             demand.set_aside[sid] = self.clock.now() + dt.timedelta(
                 seconds=self.retry_refused_after_s)
             self.journal.move_sortie(demand.sortie_id, S.PLANNED, actor=actor,
                                      reason=f"refused: {exc.message}")
             self.wake()
             raise
-        demand.held_system_id = None
+        demand.held_drone_id = None
         self.demands.pop(demand.sortie_id, None)
         self._start_launch(demand, sid, plan, actor=actor, confirmed_by=actor)
         await self.journal.settle()
@@ -663,8 +703,8 @@ class Dispatcher:
             if demand.case_id != incident_id:
                 continue
             self.demands.pop(sortie_id, None)
-            if demand.held_system_id is not None:
-                self.unclaim(demand.held_system_id)
+            if demand.held_drone_id is not None:
+                self.unclaim(demand.held_drone_id)
             self.journal.move_sortie(sortie_id, S.ABORTED, actor=actor, reason=reason,
                                      code=f"case.{to_state.value}")
         for flight in list(self.flights.values()):
@@ -714,30 +754,58 @@ class Dispatcher:
 
     def _start_launch(self, demand: Demand, drone_id: int, plan: MissionPlan, *, actor: str,
                       confirmed_by: str | None = None, reason: str | None = None,
-                      mission: MissionPublic | None = None) -> None:
+                      mission: MissionPublic | None = None, ready: Prepared | None = None
+                      ) -> None:
         self._launching[demand.sortie_id] = None
-        self.spawn(self._launch(demand, drone_id, plan, actor, confirmed_by, reason, mission),
+        self.spawn(self._launch(demand, drone_id, plan, actor, confirmed_by, reason, mission,
+                                ready),
                    f"launch incident {demand.case_id} sortie {demand.sortie_id}")
+
+    def _prepare(self, drone_id: int, plan: MissionPlan) -> Prepared:
+        """The plan's checks, then its upload to drone ``drone_id``, started now in a task
+        of their own (the flight it becomes is named once the case is written)."""
+        flight = Flight(drone_id, 0, list(plan.items), scene_seq(plan.items),
+                        return_seq(plan.items))
+        run = self.mission_run(flight, plan, actor=DISPATCHER)
+
+        async def check_then_upload() -> None:
+            await run.check()
+            await run.upload()
+
+        task = asyncio.get_running_loop().create_task(
+            check_then_upload(), name=f"check and upload to drone {drone_id}")
+        # a report that fails to be written cancels it; the launch reads its outcome
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return Prepared(flight, run, task)
 
     async def _launch(self, demand: Demand, drone_id: int, plan: MissionPlan, actor: str,
                       confirmed_by: str | None, reason: str | None,
-                      mission: MissionPublic | None = None) -> None:
+                      mission: MissionPublic | None = None, ready: Prepared | None = None
+                      ) -> None:
         """Fly ``plan`` for the sortie: its mission row (written now unless it was written
-        with the case), then check, upload, start and follow."""
+        with the case), then check, upload (both already under way when ``ready``), start
+        and follow."""
         case_id, sortie_id = demand.case_id, demand.sortie_id
         if mission is None:
             mission = await self.journal.write(partial(
                 create_mission, data=self._mission_data(case_id, drone_id, plan,
                                                         demand.playbook.id),
                 created_by=actor), what=f"mission of sortie {sortie_id}")
-        flight = Flight(drone_id, mission.id, list(plan.items), scene_seq(plan.items),
-                        return_seq(plan.items), incident_id=case_id, sortie_id=sortie_id)
+        if ready is not None:
+            flight, run = ready.flight, ready.run
+            flight.mission_id, flight.incident_id, flight.sortie_id = (
+                mission.id, case_id, sortie_id)
+            run.actor = actor
+        else:
+            flight = Flight(drone_id, mission.id, list(plan.items), scene_seq(plan.items),
+                            return_seq(plan.items), incident_id=case_id, sortie_id=sortie_id)
         self.claim(drone_id, f"incident {case_id}", incident_id=case_id,
                    mission_id=mission.id)
         extra: dict[str, Any] = {"confirmed_by": confirmed_by} if confirmed_by else {}
         self.journal.move_sortie(sortie_id, S.LAUNCHING, actor=actor, mission_id=mission.id,
                                  drone_id=drone_id, reason=reason, **extra)
-        run = self.mission_run(flight, plan, actor=actor)
+        if ready is None:
+            run = self.mission_run(flight, plan, actor=actor)
 
         def uploaded() -> None:
             if demand.reported_at is not None and case_id not in self.takeoff_latency_s:
@@ -750,11 +818,15 @@ class Dispatcher:
                     self.clock.now() - demand.reported_at).total_seconds()
 
         try:
-            await run.check()
+            if ready is None:
+                await run.check()
             self.journal.post(partial(set_mission_state, mission_id=mission.id,
                                       to_state=MissionState.UPLOADING, actor=actor),
                               what=f"mission {mission.id} uploading")
-            await run.upload()
+            if ready is None:
+                await run.upload()
+            else:
+                await ready.task
             uploaded()
             self._send_progress(flight, force=True)
             await run.start(on_accepted=accepted)
@@ -1170,9 +1242,9 @@ class Dispatcher:
     def queue(self) -> list[dict[str, Any]]:
         """The sorties waiting, in the order they will be served."""
         return [{"incident_id": d.case_id, "sortie_id": d.sortie_id, "priority": d.priority,
-                 "state": "waiting_pilot" if d.held_system_id is not None else "unassigned",
+                 "state": "waiting_pilot" if d.held_drone_id is not None else "unassigned",
                  "reason": "; ".join(str(r.get("reason", "")) for r in d.reasons),
-                 "reasons": d.reasons, "held_vehicle": d.held_system_id}
+                 "reasons": d.reasons, "held_vehicle": d.held_drone_id}
                 for d in _order(self.demands.values())]
 
     async def require_drone(self, incident_id: int) -> Candidate:

@@ -2,7 +2,9 @@
 vehicle's answer: the flight layer publishes each one on the ``command`` topic, and
 :class:`CommandRecorder` hands it to the store writer for ``vehicle_commands`` and the audit
 trail (tagged, when the command is seen, with the incident or patrol the drone is flying), so
-that an acknowledgement never waits on the database."""
+that an acknowledgement never waits on the database. A drone whose case is still being
+written is tagged with a :class:`PendingTag` that the case's write fills in: the same writer
+runs that write before the command's, so the command row names the case."""
 
 from __future__ import annotations
 
@@ -18,20 +20,31 @@ from jinghang.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
-#: drone id -> (incident id, mission id) of what the drone is flying, or None.
-Tagger = Callable[[int], tuple[int | None, int | None]]
+Ids = tuple[int | None, int | None]
+
+
+class PendingTag:
+    """(incident id, mission id) of a case being written: ``ids`` is set by its write."""
+
+    def __init__(self) -> None:
+        self.ids: Ids = (None, None)
+
+
+#: system id -> (incident id, mission id) of what the drone is flying, or None.
+Tagger = Callable[[int], Ids | PendingTag]
 
 
 def command_job(data: dict[str, Any], tag: Tagger) -> Callable[[Session], None]:
     """The write of one ``command`` event (tagged now), to run in a write transaction."""
     data = dict(data)
     drone_id = int(data.get("drone_id", 0))
-    incident_id, mission_id = tag(drone_id)
+    tagged = tag(drone_id)
     result = str(data.get("result", "unknown"))
     actor = str(data.get("actor", "system"))
     params = {k: v for k, v in dict(data.get("params") or {}).items()}
 
     def write(s: Session) -> None:
+        incident_id, mission_id = tagged.ids if isinstance(tagged, PendingTag) else tagged
         row = record_command(
             s,
             drone_id=drone_id,

@@ -360,20 +360,15 @@ def corner_speed_m_s(limits: VehicleLimits, speed_in_m_s: float, speed_out_m_s: 
     loss_s = max(0.0, (ramp_in + ramp_out) / 2.0 - overlap_s)
     acc_in, acc_out = v_in / ramp_in, v_out / ramp_out
 
-    def trapezoid_loss_s(v_c: float) -> float:
-        return (v_in - v_c) ** 2 / (2 * acc_in * v_in) + (v_out - v_c) ** 2 / (2 * acc_out * v_out)
-
+    # The trapezoids' loss at corner speed v_c, p (v_in - v_c)^2 + q (v_out - v_c)^2, falls
+    # from v_c = 0 to min(v_in, v_out): the corner speed is the quadratic's smaller root.
+    p, q = 1.0 / (2 * acc_in * v_in), 1.0 / (2 * acc_out * v_out)
     top = min(v_in, v_out)
-    if trapezoid_loss_s(0.0) <= loss_s:
+    if p * v_in * v_in + q * v_out * v_out <= loss_s:
         return 0.0
-    low, high = 0.0, top
-    for _ in range(40):
-        mid = (low + high) / 2
-        if trapezoid_loss_s(mid) > loss_s:
-            low = mid
-        else:
-            high = mid
-    return high
+    mean = (p * v_in + q * v_out) / (p + q)
+    spread = (p * q * (v_in - v_out) ** 2 - (p + q) * loss_s) / (p + q) ** 2
+    return min(top, max(0.0, mean - math.sqrt(max(0.0, -spread))))
 
 
 def leg_time_s(distance_m: float, v_in_m_s: float, v_top_m_s: float, v_out_m_s: float,
