@@ -53,7 +53,7 @@ def recover(d: Dispatcher) -> None:
                                 reasons=list(case.unassigned or []))
                 d.demands[sortie.id] = demand
                 if state == S.WAITING_PILOT and sortie.drone_id is not None:
-                    demand.held_system_id = sortie.drone_id
+                    demand.held_drone_id = sortie.drone_id
                     d.claim(sortie.drone_id, f"incident {case.id}")
                 continue
             if state not in _PHASES or sortie.mission_id is None:
