@@ -621,15 +621,16 @@ class Dispatcher:
         if demand.playbook.pilot_confirmation:
             demand.held_drone_id = sid
             self.journal.move_sortie(demand.sortie_id, S.WAITING_PILOT, actor=actor,
-                                     reason=candidate.why(), data=decision.choice.to_dict(),
-                                     drone_id=sid)
+                                     reason=candidate.why(), code=candidate.why_code,
+                                     params=candidate.why_params(),
+                                     data=decision.choice.to_dict(), drone_id=sid)
             self.journal.event("sortie", "sortie.waiting_pilot", case_id=demand.case_id,
                                sortie_id=demand.sortie_id, drone_id=sid, drone=candidate.name,
                                playbook_id=demand.playbook.id,
                                dispatched_by=demand.dispatched_by)
             return
         self.demands.pop(demand.sortie_id, None)
-        self._start_launch(demand, sid, decision.plan, actor=actor, reason=candidate.why(),
+        self._start_launch(demand, sid, decision.plan, actor=actor, chosen=candidate,
                            mission=mission, ready=ready)
 
     async def confirm(self, incident_id: int, *, actor: str, role: str = "pilot"
@@ -671,7 +672,9 @@ class Dispatcher:
             demand.set_aside[sid] = self.clock.now() + dt.timedelta(
                 seconds=self.retry_refused_after_s)
             self.journal.move_sortie(demand.sortie_id, S.PLANNED, actor=actor,
-                                     reason=f"refused: {exc.message}")
+                                     reason=f"refused: {exc.message}",
+                                     code="sortie.confirm_refused",
+                                     params={"refusal": exc.code, **exc.params})
             self.wake()
             raise
         demand.held_drone_id = None
@@ -689,15 +692,21 @@ class Dispatcher:
                                 limit=list(OUTCOMES), code="case.unknown_outcome")
         return await self._end_case(incident_id, CaseState.CLOSED, actor=actor,
                                     reason=note or f"closed by {actor}: {outcome}",
+                                    code="" if note else "case.closed_by",
+                                    params={"by": actor, "outcome": outcome},
                                     outcome=outcome, outcome_note=note, closed_by=actor)
 
     async def cancel(self, incident_id: int, *, actor: str, reason: str = "") -> IncidentPublic:
         """Cancel a case: waiting sorties are aborted, drones in the air are sent home."""
         return await self._end_case(incident_id, CaseState.CANCELLED, actor=actor,
-                                    reason=reason or f"cancelled by {actor}", closed_by=actor)
+                                    reason=reason or f"cancelled by {actor}",
+                                    code="" if reason else "case.cancelled_by",
+                                    params={"by": actor},
+                                    closed_by=actor)
 
     async def _end_case(self, incident_id: int, to_state: CaseState, *, actor: str,
-                        reason: str, **fields: Any) -> IncidentPublic:
+                        reason: str, code: str, params: dict[str, Any], **fields: Any
+                        ) -> IncidentPublic:
         self._open(incident_id)
         for sortie_id, demand in list(self.demands.items()):
             if demand.case_id != incident_id:
@@ -714,7 +723,7 @@ class Dispatcher:
             if case_id == incident_id:
                 self._launching[sortie_id] = actor
         case = self.journal.move_case(incident_id, to_state, actor=actor, reason=reason,
-                                      unassigned=None, **fields)
+                                      code=code, params=params, unassigned=None, **fields)
         self.sync_register()
         self.wake()
         await self.journal.settle()
@@ -739,7 +748,8 @@ class Dispatcher:
         if not any(s.state == S.LANDED for s in case.sorties):
             return
         self.journal.move_case(incident_id, CaseState.CLOSED, actor=DISPATCHER,
-                               reason="last sortie landed", outcome="flown", closed_by=DISPATCHER)
+                               reason="last sortie landed", code="case.last_sortie_landed",
+                               outcome="flown", closed_by=DISPATCHER)
 
     # ------------------------------------------------------------------ launching
 
@@ -753,11 +763,11 @@ class Dispatcher:
             distance_m=plan.distance_horizontal_m)
 
     def _start_launch(self, demand: Demand, drone_id: int, plan: MissionPlan, *, actor: str,
-                      confirmed_by: str | None = None, reason: str | None = None,
+                      confirmed_by: str | None = None, chosen: Candidate | None = None,
                       mission: MissionPublic | None = None, ready: Prepared | None = None
                       ) -> None:
         self._launching[demand.sortie_id] = None
-        self.spawn(self._launch(demand, drone_id, plan, actor, confirmed_by, reason, mission,
+        self.spawn(self._launch(demand, drone_id, plan, actor, confirmed_by, chosen, mission,
                                 ready),
                    f"launch incident {demand.case_id} sortie {demand.sortie_id}")
 
@@ -779,7 +789,7 @@ class Dispatcher:
         return Prepared(flight, run, task)
 
     async def _launch(self, demand: Demand, drone_id: int, plan: MissionPlan, actor: str,
-                      confirmed_by: str | None, reason: str | None,
+                      confirmed_by: str | None, chosen: Candidate | None,
                       mission: MissionPublic | None = None, ready: Prepared | None = None
                       ) -> None:
         """Fly ``plan`` for the sortie: its mission row (written now unless it was written
@@ -802,8 +812,10 @@ class Dispatcher:
         self.claim(drone_id, f"incident {case_id}", incident_id=case_id,
                    mission_id=mission.id)
         extra: dict[str, Any] = {"confirmed_by": confirmed_by} if confirmed_by else {}
+        if chosen is not None:  # why this drone, in English and by its code
+            extra.update(reason=chosen.why(), code=chosen.why_code, params=chosen.why_params())
         self.journal.move_sortie(sortie_id, S.LAUNCHING, actor=actor, mission_id=mission.id,
-                                 drone_id=drone_id, reason=reason, **extra)
+                                 drone_id=drone_id, **extra)
         if ready is None:
             run = self.mission_run(flight, plan, actor=actor)
 
@@ -1044,9 +1056,12 @@ class Dispatcher:
         if flight.sortie_id is not None and current is not None and current not in SORTIE_FINAL:
             reason = (f"recalled by {flight.recalled_by}; drone landed"
                       if flight.recalled_by else "drone landed")
+            code, params = (("sortie.recalled_landed", {"by": flight.recalled_by})
+                            if flight.recalled_by else ("sortie.landed", {}))
             if current == S.LAUNCHING:
                 self.journal.move_sortie(flight.sortie_id, S.RETURNING, actor=DISPATCHER)
-            self.journal.move_sortie(flight.sortie_id, S.LANDED, actor=DISPATCHER, reason=reason)
+            self.journal.move_sortie(flight.sortie_id, S.LANDED, actor=DISPATCHER, reason=reason,
+                                     code=code, params=params)
             if flight.incident_id is not None:
                 self._maybe_auto_close(flight.incident_id)
         if flight.patrol_run_id is not None and not flight.lost_reported:
@@ -1183,7 +1198,7 @@ class Dispatcher:
             flight.phase = Phase.EN_ROUTE
             if flight.sortie_id is not None:
                 self.journal.move_sortie(flight.sortie_id, S.EN_ROUTE, actor=actor,
-                                         reason="redirected")
+                                         reason="redirected", code="sortie.redirected")
         await self.journal.settle()
         return self.journal.case(incident_id)
 

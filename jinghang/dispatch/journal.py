@@ -119,9 +119,10 @@ class Journal:
     # ------------------------------------------------------------------ state changes
 
     def move_case(self, case_id: int, to_state: CaseState, *, actor: str,
-                  reason: str | None = None, **fields: Any) -> IncidentPublic:
+                  reason: str | None = None, code: str | None = None,
+                  params: dict[str, Any] | None = None, **fields: Any) -> IncidentPublic:
         """Check one step of a case, publish it, and hand its record and audit (with who)
-        to the writer."""
+        to the writer; the audit keeps the reason's ``code`` and ``params``."""
         current = self.case(case_id)
         check_case_transition(current.state, to_state, case_id=case_id)
         now = utc_now()
@@ -137,6 +138,8 @@ class Journal:
         details: dict[str, Any] = {"from": current.state, "to": to_state.value, **fields}
         if reason:
             details["reason"] = reason
+        if code:
+            details.update(code=code, params=params or {})
 
         def job(s: Session) -> None:
             set_incident_state(s, case_id, to_state.value, actor=actor, reason=reason,
@@ -160,9 +163,10 @@ class Journal:
 
     def move_sortie(self, sortie_id: int, to_state: SortieState, *, actor: str,
                     reason: str | None = None, code: str | None = None,
-                    data: dict[str, Any] | None = None, **fields: Any) -> SortiePublic:
+                    data: dict[str, Any] | None = None, params: dict[str, Any] | None = None,
+                    **fields: Any) -> SortiePublic:
         """Check one step of a sortie, publish it on ``sortie``, and hand its record and
-        audit to the writer."""
+        audit to the writer; ``params`` are the figures of the reason's ``code``."""
         current = self.sortie(sortie_id)
         check_sortie_transition(current.state, to_state, sortie_id=sortie_id)
         now = utc_now()
@@ -190,6 +194,9 @@ class Journal:
             details["reason"] = reason
         if code:
             details["code"] = code
+        if params:
+            details["params"] = params
+            data = {**(data or {}), "params": params}
 
         def job(s: Session) -> None:
             stored = set_sortie_state(s, sortie_id, to_state.value, actor=actor, reason=reason,
@@ -207,7 +214,8 @@ class Journal:
             "code": "sortie.state", "id": sortie.id, "incident_id": sortie.incident_id,
             "state": sortie.state, "from_state": current.state,
             "drone_id": sortie.drone_id, "mission_id": sortie.mission_id,
-            "reason": sortie.reason, "reason_code": sortie.code, "actor": actor,
+            "reason": sortie.reason, "reason_code": sortie.code,
+            "reason_params": params or {}, "actor": actor,
         })
         return sortie
 

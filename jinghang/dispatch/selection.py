@@ -155,6 +155,17 @@ class Candidate:
             f"(lands with {self.battery_left_pct:.0f}%)"
         )
 
+    #: The message code of :meth:`why` (its parameters are :meth:`why_params`).
+    why_code = "sortie.chosen"
+
+    def why_params(self) -> dict[str, Any]:
+        """The figures of :meth:`why`, for the console to say in the operator's language."""
+        return {"drone": self.name, "drone_id": self.drone_id,
+                "distance_m": round(self.distance_m, 1), "eta_s": round(self.eta_s),
+                "needs_pct": round(self.energy_needed_pct),
+                "battery_pct": round(self.battery_pct),
+                "left_pct": round(self.battery_left_pct)}
+
 
 @dataclass(frozen=True)
 class Rejected:
@@ -221,6 +232,8 @@ class Choice:
                     "energy_needed_pct": round(c.energy_needed_pct, 1),
                     "battery_pct": round(c.battery_pct, 1),
                     "why": c.why(),
+                    "why_code": c.why_code,
+                    "why_params": c.why_params(),
                 }
                 for c in self.candidates
             ],

@@ -1316,6 +1316,32 @@ const CONSOLE10 = {
 for (const code of ["zh", "en"]) Object.assign(STRINGS[code], CONSOLE10[code]);
 // end console10
 
+// codes10: the drone chosen for a sortie, a case cancelled or closed, a sortie's end, by code
+const CODES10 = {
+  zh: {
+    "code.sortie.chosen": "{drone}：距离 {distance_m}，约 {eta_s} 到达，耗电 {needs_pct}（现有 {battery_pct}，落地剩 {left_pct}）",
+    "code.sortie.confirm_refused": "确认后航线未通过检查（{refusal}），稍后改派",
+    "code.sortie.landed": "无人机已降落",
+    "code.sortie.recalled_landed": "{by} 召回，无人机已降落",
+    "code.sortie.redirected": "已改派至新位置",
+    "code.case.cancelled_by": "由 {by} 撤销",
+    "code.case.closed_by": "由 {by} 结案：{outcome}",
+    "code.case.last_sortie_landed": "最后一个架次已降落，自动结案",
+  },
+  en: {
+    "code.sortie.chosen": "{drone}: {distance_m} away, ETA {eta_s}, needs {needs_pct} of {battery_pct} (lands with {left_pct})",
+    "code.sortie.confirm_refused": "the flight was refused after the confirmation ({refusal}); it will be dispatched again",
+    "code.sortie.landed": "the drone landed",
+    "code.sortie.recalled_landed": "recalled by {by}; the drone landed",
+    "code.sortie.redirected": "redirected to a new position",
+    "code.case.cancelled_by": "cancelled by {by}",
+    "code.case.closed_by": "closed by {by}: {outcome}",
+    "code.case.last_sortie_landed": "the last sortie landed: closed on its own",
+  },
+};
+for (const code of ["zh", "en"]) Object.assign(STRINGS[code], CODES10[code]);
+// end codes10
+
 // lead: codes added at the merge of the drone-identity, roles and probe work
 const MERGE_CODES = {
   zh: {
@@ -1477,6 +1503,9 @@ function formatParam(name, value) {
   if (typeof value === "boolean") return t(value ? "common.yes" : "common.no");
   if (name === "field") return fieldName(value);
   if (name === "mode") return modeName(value);
+  if (name === "by") return value === "dispatcher" ? t("pilot.dispatcher") : String(value); // codes10
+  if (name === "outcome") return STRINGS[current][`outcome.${value}`] ?? String(value); // codes10
+  if (name === "refusal") return tCode(value); // codes10: the code of a refusal
   if (name === "state" || name.endsWith("_state") || name === "from" || name === "to") return stateName(value);
   if (name === "payloads" || name === "payload" || name === "missing") { // console10
     return (Array.isArray(value) ? value : [value]).map((p) => STRINGS[current][`payload.${p}`] ?? String(p)).join(current === "zh" ? "、" : ", ");
@@ -1534,7 +1563,8 @@ export function detailText(details) {
   const present = (v) => v != null && v !== "" && !(typeof v === "object" && !Array.isArray(v) && !Object.keys(v).length);
   // console10: a coded reason is shown from its code (the English reason beside it is not)
   const coded = typeof details.code === "string" && details.code.includes(".");
-  return Object.entries(details).filter(([key, value]) => present(value) && !(coded && key === "code" && details.reason != null)).map(([key, value]) => {
+  // codes10: a coded reason's params are in its text, not a line of their own
+  return Object.entries(details).filter(([key, value]) => present(value) && !(coded && key === "code" && details.reason != null) && !(coded && key === "params")).map(([key, value]) => {
     let shown;
     if (coded && (key === "reason" || key === "code")) shown = tCode(details.code, details.params || {});
     else if (key === "reason" && current !== "en" && typeof value === "string" && !/[\u3400-\u9fff]/.test(value)) {

@@ -99,7 +99,9 @@ function sortieRow(sortie) {
     sortie.on_scene_at ? t("incidents.on_scene_at", { time: clock(sortie.on_scene_at) }) : "",
     sortie.ended_at ? t("incidents.ended_at", { time: clock(sortie.ended_at) }) : "",
   ].filter(Boolean).join(" · ");
-  const why = sortie.code ? codeText(sortie.code, {}, sortie.reason) : ["failed", "aborted"].includes(sortie.state) ? sortie.reason : "";
+  // codes10: the chosen drone's figures are in the audit and the record (the card has no params)
+  const coded = sortie.code && sortie.code !== "sortie.chosen";
+  const why = coded ? codeText(sortie.code, {}, sortie.reason) : ["failed", "aborted"].includes(sortie.state) && lang() === "en" ? sortie.reason : "";
   return h("li", { class: `sortie status-${sortie.state}`, dataset: { sortie: sortie.id, vehicle: sortie.drone_id ?? "" } },
     h("span", { class: `pill status status-${sortie.state}` }, statusLabel(sortie.state)), " ",
     sortie.drone_id != null ? h("b", {}, vehicleName(sortie.drone_id)) : h("span", { class: "muted" }, t("incidents.no_drone_yet")),

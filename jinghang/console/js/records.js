@@ -36,6 +36,8 @@ const timeOf = (e) => e.created_at ?? e.sent_at ?? e.time ?? e.at ?? "";
 /** A coded message of an event or command (code/params), else its text as the server gave it. */
 function messageOf(x) {
   if (x.code || x.reason_code) return describeReason(x);
+  // codes10: an event keeps its reason's code and params in its data
+  if (x.data?.code) return describeReason({ code: x.data.code, params: x.data.params ?? {}, reason: x.message });
   // (console10) an uncoded English reason is not shown raw in zh: the audit log keeps it
   return lang() === "en" ? String(x.message ?? x.detail ?? x.reason ?? "") : "";
 }
