@@ -123,11 +123,12 @@ def run_provision(args: argparse.Namespace) -> int:
         record(services, actor=f"cli:{operator}", action="signing.provision",
                target_type="vehicle", target_id=args.drone,
                details={"link": link, "mavlink_system_id": speaks, "ok": result.ok,
-                        "code": result.code})
+                        "code": result.code, "params": result.params})
     finally:
         store.close()
     speaking = "" if speaks == args.drone else f" (drone {args.drone}, system id {speaks})"
-    print(("provisioned: " if result.ok else "NOT provisioned: ") + result.message + speaking)
+    print(("provisioned: " if result.ok else "NOT provisioned: ") + result.message + speaking
+          + f" [{result.code}]")
     return EXIT_PROVISIONED if result.ok else EXIT_REFUSED
 
 

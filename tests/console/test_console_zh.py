@@ -36,6 +36,9 @@ PROPER_NOUNS = {
     "admin", "commander", "pilot", "observer",
 }
 
+#: What the console said in zh for a server message without a code (none is left).
+STOPGAP = "仅有英文原文"
+
 #: Every visible text node with where it is, plus toasts, titles and placeholders.
 COLLECT_JS = """() => {
   const where = (el) => {
@@ -215,12 +218,21 @@ async def test_the_chinese_console_shows_no_english(tmp_path: Path) -> None:
         await page.locator("#tabs [data-view=audit]").click()
         await page.locator("#audit-rows tr[data-action]").first.wait_for()
         await check("audit")
+        # codes10: the case cancelled and the drone chosen for it are said from their codes
+        cancelled = page.locator("#audit-rows tr[data-action='incident.cancelled']").first
+        assert "由 commander 撤销" in await cancelled.inner_text(timeout=WAIT_MS)
+        chosen = page.locator(
+            "#audit-rows :is(tr[data-action='sortie.waiting_pilot'],"
+            " tr[data-action='sortie.launching'])").filter(has_text="距离").first
+        assert "落地剩" in await chosen.inner_text(timeout=WAIT_MS)
+        assert STOPGAP not in await page.locator("#audit-rows").inner_text()
         await page.locator("#tabs [data-view=records]").click()
         await page.locator("#record-list :is(.record-item, p.muted)").first.wait_for()
         await check("records")
         await page.locator(".record-item").first.click(timeout=WAIT_MS)
         await page.locator("#record-track").wait_for(timeout=WAIT_MS)
         await check("record-opened")
+        assert STOPGAP not in await page.locator("body").inner_text()
 
         assert not problems, "English in the Chinese console:\n" + "\n".join(problems)
         assert log.outside == [], f"requests left the machine: {log.outside}"

@@ -1327,6 +1327,12 @@ const CODES10 = {
     "code.case.cancelled_by": "由 {by} 撤销",
     "code.case.closed_by": "由 {by} 结案：{outcome}",
     "code.case.last_sortie_landed": "最后一个架次已降落，自动结案",
+    "code.signing.no_heartbeat": "在 {timeout_s} 内未收到无人机（MAVLink 系统号 {system_id}）的心跳",
+    "code.signing.already_provisioned": "无人机（MAVLink 系统号 {system_id}）已使用其密钥签名",
+    "code.signing.other_key": "无人机（MAVLink 系统号 {system_id}）已使用其他密钥签名，请先在机上重置签名密钥",
+    "code.signing.armed": "无人机（MAVLink 系统号 {system_id}）已解锁，拒绝设置签名",
+    "code.signing.provisioned": "无人机（MAVLink 系统号 {system_id}）已开始使用其密钥签名",
+    "code.signing.not_signed": "设置签名后 {timeout_s} 内无人机（MAVLink 系统号 {system_id}）未以其密钥签名应答（拒收 {frames_refused} 帧）",
   },
   en: {
     "code.sortie.chosen": "{drone}: {distance_m} away, ETA {eta_s}, needs {needs_pct} of {battery_pct} (lands with {left_pct})",
@@ -1337,6 +1343,12 @@ const CODES10 = {
     "code.case.cancelled_by": "cancelled by {by}",
     "code.case.closed_by": "closed by {by}: {outcome}",
     "code.case.last_sortie_landed": "the last sortie landed: closed on its own",
+    "code.signing.no_heartbeat": "no heartbeat from the drone (MAVLink system {system_id}) within {timeout_s}",
+    "code.signing.already_provisioned": "the drone (MAVLink system {system_id}) already signs with its key",
+    "code.signing.other_key": "the drone (MAVLink system {system_id}) signs with another key: reset its signing key on the vehicle first",
+    "code.signing.armed": "the drone (MAVLink system {system_id}) is armed: it refuses to set up signing",
+    "code.signing.provisioned": "the drone (MAVLink system {system_id}) now signs with its key",
+    "code.signing.not_signed": "the drone (MAVLink system {system_id}) did not answer signed with its key within {timeout_s} ({frames_refused} frames refused)",
   },
 };
 for (const code of ["zh", "en"]) Object.assign(STRINGS[code], CODES10[code]);
