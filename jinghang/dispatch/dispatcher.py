@@ -877,7 +877,7 @@ class Dispatcher:
                                  code="sortie.launch_refused")
         self.journal.event("sortie", "sortie.launch_refused", case_id=demand.case_id,
                            sortie_id=demand.sortie_id, drone_id=sid, message=exc.message,
-                           reason=exc.message)
+                           reason=exc.message, reason_code=exc.code, reason_params=exc.params)
         if self.journal.case(demand.case_id).state == CaseState.OPEN:
             again = await self.journal.write(partial(
                 create_sortie, incident_id=demand.case_id, playbook_id=demand.playbook.id,

@@ -40,6 +40,12 @@ export function alertText(alert) {
   if (params.component) params.component = componentName(params.component);
   // a part's error is the server's own English text (no code): in zh, pointed to the log
   if (params.error && lang() !== "en") params.error = t("alert.error_in_log");
+  // codes10: the reason said from its code where the event carried one (not its English)
+  const sep = lang() === "zh" ? "；" : "; ";
+  if (params.reason_code) params.reason = tCode(params.reason_code, params.reason_params || params);
+  else if (Array.isArray(params.reasons) && params.reasons.length && params.reasons.every((r) => r?.code)) {
+    params.reason = params.reasons.map((r) => (r.drone ? `${r.drone}${lang() === "zh" ? "：" : ": "}` : "") + tCode(r.code, r.params || {})).join(sep);
+  }
   const key = `alert.code.${alert.code}`;
   const text = t(key, params);
   if (text !== key) return text;
