@@ -1327,6 +1327,7 @@ const CODES10 = {
     "code.case.cancelled_by": "由 {by} 撤销",
     "code.case.closed_by": "由 {by} 结案：{outcome}",
     "code.case.last_sortie_landed": "最后一个架次已降落，自动结案",
+    "state.landed": "已降落",
     "code.signing.no_heartbeat": "在 {timeout_s} 内未收到无人机（MAVLink 系统号 {system_id}）的心跳",
     "code.signing.already_provisioned": "无人机（MAVLink 系统号 {system_id}）已使用其密钥签名",
     "code.signing.other_key": "无人机（MAVLink 系统号 {system_id}）已使用其他密钥签名，请先在机上重置签名密钥",
@@ -1343,6 +1344,7 @@ const CODES10 = {
     "code.case.cancelled_by": "cancelled by {by}",
     "code.case.closed_by": "closed by {by}: {outcome}",
     "code.case.last_sortie_landed": "the last sortie landed: closed on its own",
+    "state.landed": "landed",
     "code.signing.no_heartbeat": "no heartbeat from the drone (MAVLink system {system_id}) within {timeout_s}",
     "code.signing.already_provisioned": "the drone (MAVLink system {system_id}) already signs with its key",
     "code.signing.other_key": "the drone (MAVLink system {system_id}) signs with another key: reset its signing key on the vehicle first",
@@ -1517,7 +1519,6 @@ function formatParam(name, value) {
   if (name === "mode") return modeName(value);
   if (name === "by") return value === "dispatcher" ? t("pilot.dispatcher") : String(value); // codes10
   if (name === "outcome") return STRINGS[current][`outcome.${value}`] ?? String(value); // codes10
-  if (name === "refusal") return tCode(value); // codes10: the code of a refusal
   if (name === "state" || name.endsWith("_state") || name === "from" || name === "to") return stateName(value);
   if (name === "payloads" || name === "payload" || name === "missing") { // console10
     return (Array.isArray(value) ? value : [value]).map((p) => STRINGS[current][`payload.${p}`] ?? String(p)).join(current === "zh" ? "、" : ", ");
@@ -1559,6 +1560,7 @@ export function tCode(code, params = {}) {
     }
     if (unit && given[key] != null) vars[key] = formatParam(`${key}_${unit}`, given[key]);
   }
+  if (typeof given.refusal === "string") vars.refusal = tCode(given.refusal, { ...given, refusal: null }); // codes10
   return fill(text, vars).replace(/\{\w+\}/g, "–");
 }
 
