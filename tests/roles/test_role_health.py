@@ -5,7 +5,8 @@ nats-server, two simulated drones over TCP on both workers' links.
   ``running``, with the drones each holds (as the leases say), its links connected, and the
   node's bus connection;
 - kill -9 the worker holding drone 1: within a few seconds it is ``silent`` (and listed as
-  down), and the other worker's entry holds every drone.
+  down), and the other worker's entry holds every drone;
+- the console served by the API node (chromium, zh) shows the silent worker as down.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import httpx
 
 from jinghang.simulator.server import SimulatorServer
 from tests.bus.natsserver import NatsServer
-from tests.roles.deployment import Deployment, Leases, signed_in, until
+from tests.console.browser import chromium_page, log_in
+from tests.roles.deployment import PILOT, PILOT_PASSWORD, Deployment, Leases, signed_in, until
 
 HOME = (37.5125, 122.1199, 10.0, 0.0)
 DRONES = (1, 2)
@@ -92,6 +94,15 @@ async def test_health_lists_every_role_and_a_dead_worker_goes_silent(
                                f"{dead} silent and {alive} holding every drone")
             assert f"role {dead}" in body["down"]
             assert {d: await leases.holder(d) for d in DRONES} == {d: alive for d in DRONES}
+
+            async with chromium_page(tmp_path) as (page, log):
+                await log_in(page, url, PILOT, PILOT_PASSWORD)
+                box = page.locator("#health-state")
+                await box.wait_for(state="visible", timeout=30_000)
+                assert f"节点 {dead}" in await box.inner_text()
+                assert alive not in await box.inner_text()
+                assert "无心跳" in (await box.get_attribute("title") or "")
+                assert not log.errors and not log.outside, (log.errors, log.outside)
     except BaseException:
         print(deployment.logs())
         raise
