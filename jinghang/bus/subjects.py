@@ -21,6 +21,7 @@ patrol            ``jh.patrol.<patrol>``       JetStream  :class:`CodedData`
 alert             ``jh.alert``                 JetStream  :class:`AlertData`
 flight.alarm      ``jh.alarm.<drone>``         JetStream  :class:`FlightAlarmData`
 audit             ``jh.audit``                 JetStream  :class:`AuditData`
+role.heartbeat    ``jh.role.<name>``           core       :class:`HeartbeatData`
 any other topic   ``jh.x.<topic>``             core       any JSON object
 ================  ===========================  =========  =====================================
 
@@ -178,6 +179,21 @@ class AuditData(TypedDict):
     action: NotRequired[str]
 
 
+class HeartbeatData(TypedDict):
+    """``role.heartbeat``: a role process saying it is alive, every
+    :data:`jinghang.roles.health.HEARTBEAT_S`: its ``name`` (unique per process), ``role``
+    (``link``, ``api``), the drones whose leases it holds, its links (``name``,
+    ``connected``, ``last_error``), its start (wall clock) and its version. Not in
+    :data:`CORE_SUBJECTS`: the roles' health view listens for it itself."""
+
+    name: str
+    role: str
+    drones: list[int]
+    links: list[dict[str, Any]]
+    started_s: float
+    version: str
+
+
 # The fields :func:`decode` checks per topic: name -> allowed JSON types. Producers may add
 # fields; a missing or mistyped field here is refused (``bad_data``).
 _INT = (int,)
@@ -200,6 +216,8 @@ REQUIRED_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "patrol": {"code": _STR},
     "flight.alarm": {"code": _STR, "drone_id": _OPT_INT, "message": _STR, "params": _OBJ,
                      "severity": _STR},
+    "role.heartbeat": {"name": _STR, "role": _STR, "drones": (list,), "links": (list,),
+                       "started_s": (int, float), "version": _STR},
 }
 
 
@@ -245,6 +263,7 @@ ROUTES: dict[str, Route] = {r.topic: r for r in (
     Route("alert", "alert", None, durable=True),
     Route("flight.alarm", "alarm", "drone_id", durable=True),
     Route("audit", "audit", None, durable=True),
+    Route("role.heartbeat", "role", "name", durable=False),
 )}
 OTHER_ROOT = "x"
 """Topics not in :data:`ROUTES` travel on core ``jh.x.<topic>``."""

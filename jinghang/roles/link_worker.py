@@ -11,6 +11,9 @@ drone's lease does it:
   ``jh_commands`` bucket is written before the command is sent to the vehicle; a parameter
   read, which changes nothing, skips it), and answer with a ``command.reply`` naming itself.
 
+Whatever it holds, it publishes its heartbeat (:mod:`jinghang.roles.health`) every second:
+the drones it holds and the state of its links, for the API nodes' ``/api/health``.
+
 A request older than :data:`~jinghang.roles.protocol.MAX_REQUEST_AGE_S` is not executed (its
 sender has given up). The vehicle's own ``command`` events are not sent to the bus: the API
 node that asked records the command once from the reply.
@@ -31,7 +34,7 @@ from jinghang.bus.nats_bus import NatsBus
 from jinghang.bus.subjects import PREFIX, Envelope
 from jinghang.events import Event, EventBus
 from jinghang.flight import Fleet
-from jinghang.roles import protocol
+from jinghang.roles import health, protocol
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +88,20 @@ class LinkWorker:
     def held_drones(self) -> list[int]:
         return sorted(d for d in self.leases if self.holds(d))
 
+    def describe(self) -> tuple[list[int], list[dict[str, Any]]]:
+        """For the heartbeat: the drones held, and each link's name and state."""
+        links = [{"name": str(link.name), "connected": bool(getattr(link, "connected", False)),
+                  "last_error": getattr(link, "last_error", None)}
+                 for link in list(getattr(self.fleet.router, "links", []) or [])]
+        return self.held_drones(), links
+
     async def run(self) -> None:
         """Run until cancelled: links, leases, commands."""
         self._kv = await open_bucket(self.bus.js, replicas=self.bus.replicas)
         self._done = await self.bus.key_value(protocol.DONE_BUCKET, ttl_s=protocol.DONE_TTL_S)
         await self.bus.listen(f"{PREFIX}.cmd.*", self._on_request)
+        self._tasks.append(asyncio.create_task(
+            health.beat(self.bus, self.name, "link", self.describe), name="heartbeat"))
         async with self.fleet:
             for link in self.settings.links:
                 await self.fleet.connect(link)

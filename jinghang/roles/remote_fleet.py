@@ -14,6 +14,9 @@ methods, so both roles serve through the same routes:
   :data:`~jinghang.roles.protocol.REPLY_TIMEOUT_S`). The reply is handed to this node's
   subscribers as a ``command`` event, so the command is recorded once, by the node that sent
   it, attributed to the user.
+
+It also keeps the :class:`~jinghang.roles.health.RoleWatch` (``roles``: the heartbeats of
+every role, for ``/api/health``) and publishes this API node's own heartbeat.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from jinghang.bus.subjects import PREFIX, Envelope
 from jinghang.errors import JinghangError
 from jinghang.events import Event
 from jinghang.flight.errors import ParameterError
-from jinghang.roles import protocol
+from jinghang.roles import health, protocol
 
 #: A drone whose telemetry has not come for this long shows as link lost.
 STALE_S = 5.0
@@ -259,11 +262,16 @@ class BusFleet:
     def __init__(self, bus: NatsBus) -> None:
         self.bus = bus
         self.commands = BusCommands(bus)
+        self.roles = health.RoleWatch(bus)
         self.vehicles: dict[int, RemoteVehicle] = {}
         self._task: asyncio.Task[None] | None = None
+        self._beat: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> BusFleet:
         await self.commands.start()
+        await self.roles.start()
+        self._beat = asyncio.create_task(
+            health.beat(self.bus, self.bus.node, "api", health.no_drones), name="heartbeat")
         ready = asyncio.Event()
         self._task = asyncio.create_task(self._follow(ready), name="bus-fleet")
         await ready.wait()
@@ -271,9 +279,10 @@ class BusFleet:
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        tasks = [t for t in (self._task, self._beat) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _follow(self, ready: asyncio.Event) -> None:
         async with self.bus.subscribe("telemetry") as sub:

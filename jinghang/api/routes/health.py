@@ -6,6 +6,11 @@ the flight recording, each video relay's task ``relay N``, each recorder that ga
 fleet link and each drone's video source (``video N``: is its camera stream open), with
 ``status`` (``running``, ``restarting``, ``stopped``, ``finished``) and its last error. The
 answer is 503 with ``ok: false`` while a vital part (the dispatcher, the alert service) is down.
+
+On an API node (``jinghang serve --role api``) the components also list every role heard from
+(``role <name>``: ``running`` or ``silent``, with ``role``, ``age_s`` of its last heartbeat,
+the ``drones`` it holds and its ``links``; :mod:`jinghang.roles.health`), and ``bus`` is the
+node's NATS connection (:meth:`jinghang.bus.nats_bus.NatsBus.status`). ``all`` has neither.
 """
 
 from __future__ import annotations
@@ -53,7 +58,11 @@ async def health(services: ServicesDep) -> JSONResponse:
     supervisor = services.supervisor
     components = [c.to_dict() for c in supervisor.components()]
     components += _links(services) + _relays(services)
-    down = [c["name"] for c in components if c["status"] in ("restarting", "stopped")]
+    roles = getattr(services.fleet, "roles", None)
+    if roles is not None:
+        components += roles.components()
+    down = [c["name"] for c in components
+            if c["status"] in ("restarting", "stopped", "silent")]
     vital_down = supervisor.vital_down
     dispatcher = services.dispatcher
     started = getattr(dispatcher, "started", None)
@@ -68,4 +77,7 @@ async def health(services: ServicesDep) -> JSONResponse:
         "components": components,
         "down": down,
     }
+    bus_status = getattr(services.bus, "status", None)
+    if roles is not None and callable(bus_status):
+        body["bus"] = bus_status()
     return JSONResponse(body, status_code=503 if vital_down else 200)

@@ -127,6 +127,11 @@ function componentName(name) {
   return label === `health.part.${kind}` ? name : `${label} ${rest.join(" ")}`.trim();
 }
 
+/** A role's last reported drones, for the health tooltip ("" for other parts). */
+function roleDrones(c) {
+  return Array.isArray(c.drones) && c.drones.length ? ` — ${t("health.role.drones", { drones: c.drones.join(", ") })}` : "";
+}
+
 /** The server's parts that are down (a stopped recorder, a link, the dispatcher). */
 async function checkHealth() {
   const box = document.getElementById("health-state");
@@ -138,12 +143,13 @@ async function checkHealth() {
   } catch {
     return; // the live-link pill already says the server is unreachable
   }
-  const down = (body.components || []).filter((c) => c.status === "stopped" || c.status === "restarting");
+  // a role (link worker, API node) whose heartbeats stopped is "silent": down like a stopped part
+  const down = (body.components || []).filter((c) => c.status === "stopped" || c.status === "restarting" || c.status === "silent");
   box.hidden = !down.length;
   box.dataset.state = body.ok ? "degraded" : "down";
   box.textContent = down.length ? t("health.down", { parts: down.map((c) => componentName(c.name)).join(", ") }) : "";
   // the part's last error is the server's own English text (no code yet): shown in en only
-  box.title = down.map((c) => `${componentName(c.name)}: ${t(`health.status.${c.status}`)}${c.last_error && lang() === "en" ? ` (${c.last_error})` : ""}`).join("\n");
+  box.title = down.map((c) => `${componentName(c.name)}: ${t(`health.status.${c.status}`)}${roleDrones(c)}${c.last_error && lang() === "en" ? ` (${c.last_error})` : ""}`).join("\n");
 }
 
 export function startHealth() {

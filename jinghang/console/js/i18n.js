@@ -168,6 +168,11 @@ const STRINGS = {
     "health.status.restarting": "重启中",
     "health.status.starting": "启动中",
     "health.status.running": "运行中",
+    // ops14
+    "health.part.role": "节点",
+    "health.status.silent": "无心跳",
+    "health.role.drones": "最后持有无人机 {drones}",
+    // ops14 end
     "plan.last_run": "上次：{when} {status}",
     "plan.next_run": "下次：{when}",
     "plan.never_run": "尚未执行",
@@ -472,6 +477,11 @@ const STRINGS = {
     "health.status.restarting": "restarting",
     "health.status.starting": "starting",
     "health.status.running": "running",
+    // ops14
+    "health.part.role": "node",
+    "health.status.silent": "silent",
+    "health.role.drones": "last held drones {drones}",
+    // ops14 end
     "plan.last_run": "Last: {when} {status}",
     "plan.next_run": "Next: {when}",
     "plan.never_run": "not run yet",
