@@ -7,6 +7,10 @@ graph is NCHW inside, with the input and outputs transposed back to NHWC at its 
 that callers see the shapes the model's signature names. Nodes whose inputs are all
 constants are folded here with numpy. The conversion runs in memory when the detector loads:
 nothing is written to disk.
+
+Why not a maintained converter: ``tensorflowjs`` and ``tf2onnx`` both need all of TensorFlow
+(hundreds of MB) at run time or at install, to read a graph of about twenty operation kinds;
+the detector's only new dependency is ``onnx``, which builds the graph OpenCV's DNN runs.
 """
 
 from __future__ import annotations
