@@ -23,7 +23,6 @@ _CAUSE = {"component.stopped": "component", "patrol.skipped": "patrol_id",
           "patrol.launch_refused": "patrol_id", "link.spoofed_sysid": "link"}
 #: Hysteresis: a low battery clears when it is this much above the low mark again.
 BATTERY_CLEAR_MARGIN_PCT = 5.0
-CEILING_CLEAR_MARGIN_M = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,14 +111,19 @@ class Rules:
                                   drone_id=drone_id))
             elif battery >= self.battery_low_pct + BATTERY_CLEAR_MARGIN_PCT:
                 self._low.discard(drone_id)
-        altitude = data.get("relative_altitude_m")
-        if isinstance(altitude, (int, float)):
-            if altitude > self.altitude_ceiling_m and drone_id not in self._high:
+        # above the ceiling is the flight core's verdict (its margin and hysteresis, the same
+        # that raise its own alarm): the rule follows the flag, it does not judge again
+        high = data.get("above_ceiling")
+        if isinstance(high, bool):
+            if high and drone_id not in self._high:
                 self._high.add(drone_id)
+                altitude = data.get("relative_altitude_m")
                 out.append(raised("vehicle.above_ceiling",
-                                  {"drone": f"#{drone_id}", "altitude_m": round(altitude),
+                                  {"drone": f"#{drone_id}",
+                                   "altitude_m": round(altitude, 1)
+                                   if isinstance(altitude, (int, float)) else None,
                                    "ceiling_m": round(self.altitude_ceiling_m)},
                                   drone_id=drone_id))
-            elif altitude <= self.altitude_ceiling_m - CEILING_CLEAR_MARGIN_M:
+            elif not high:
                 self._high.discard(drone_id)
         return out

@@ -81,6 +81,10 @@ ALTITUDE_MAX_M = 10_000.0
 SPEED_MAX_M_S = 100.0
 #: a refused telemetry field is alarmed again at most this often
 REJECTED_ALARM_INTERVAL_S = 10.0
+#: above the ceiling by more than this before the alarm: a drone holding a plan flown at the
+#: ceiling itself (120 m plans are legal) reads a few decimetres over it from baro noise, and
+#: an alarm "at 120.0 m, above the 120 m ceiling" would be a false critical alert
+CEILING_MARGIN_M = 1.0
 #: back below the ceiling by this much before a new above-ceiling alarm
 CEILING_HYSTERESIS_M = 2.0
 #: consecutive command timeouts, with the vehicle signing unverifiably, that flag it
@@ -268,7 +272,7 @@ class Vehicle:
         ceiling = self.limits.altitude_ceiling_m
         altitude = s.relative_altitude_m
         if not math.isnan(altitude):
-            if not s.above_ceiling and altitude > ceiling:
+            if not s.above_ceiling and altitude > ceiling + CEILING_MARGIN_M:
                 s.above_ceiling = True
                 self._alarm(
                     ABOVE_CEILING,

@@ -219,11 +219,14 @@ def test_coded_events_of_the_dispatcher_and_flight_core_map_to_alerts() -> None:
     assert raised[1].params["reason"] == "all drones busy"
     assert len({r.key for r in raised}) == 4
 
-    def climb(altitude_m: float) -> list[str]:
-        event = Event("telemetry", {"drone_id": 5, "relative_altitude_m": altitude_m})
+    def climb(altitude_m: float, above_ceiling: bool) -> list[str]:
+        """Telemetry as the flight core sends it: the altitude and its ceiling verdict."""
+        event = Event("telemetry", {"drone_id": 5, "relative_altitude_m": altitude_m,
+                                    "above_ceiling": above_ceiling})
         return [r.code for r in rules.evaluate(event)]
 
-    assert climb(125.0) == ["vehicle.above_ceiling"]
-    assert climb(130.0) == []
-    assert climb(100.0) == []
-    assert climb(121.0) == ["vehicle.above_ceiling"]
+    assert climb(120.4, False) == []  # at the ceiling, within the flight core's margin
+    assert climb(125.0, True) == ["vehicle.above_ceiling"]
+    assert climb(130.0, True) == []
+    assert climb(100.0, False) == []
+    assert climb(121.5, True) == ["vehicle.above_ceiling"]
