@@ -26,7 +26,9 @@ import logging
 import time
 from typing import Any
 
-from nats.js.errors import KeyWrongLastSequenceError
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.errors import KeyWrongLastSequenceError, NoStreamResponseError
 from nats.js.kv import KeyValue
 
 from jinghang.bus.leases import LeaseKeeper, lease_key, open_bucket
@@ -143,21 +145,50 @@ class LinkWorker:
             log.warning("link worker %s: request %s for drone %d is stale; not executed",
                         self.name, envelope.data["request_id"], drone_id)
             return
-        task = asyncio.create_task(self._execute(envelope.data))
+        deadline_s = envelope.time_s + protocol.MAX_REQUEST_AGE_S
+        task = asyncio.create_task(self._execute(envelope.data, deadline_s))
         self._commands.add(task)
         task.add_done_callback(self._commands.discard)
 
-    async def _execute(self, request: dict[str, Any]) -> None:
+    async def _claim(self, request_id: str, deadline_s: float) -> bool | None:
+        """Record that this worker runs ``request_id`` (create-if-absent in the KV bucket):
+        True when claimed, False when some worker ran it already, None when JetStream did not
+        answer before ``deadline_s`` (wall clock). A stream without a leader yet (a cluster
+        just formed, a node failing over) answers "no responders": that is retried, never
+        taken as "not run" (which could run a command twice) nor dropped in silence."""
         assert self._done is not None
+        delay_s = 0.1
+        while True:
+            try:
+                await self._done.create(f"cmd.{request_id}", self.name.encode())
+                return True
+            except KeyWrongLastSequenceError:
+                return False
+            except (TimeoutError, NoStreamResponseError, NoRespondersError,
+                    NatsTimeoutError) as exc:
+                if time.time() + delay_s > deadline_s:
+                    log.warning("link worker %s: request %s not claimed (%s); not executed",
+                                self.name, request_id, type(exc).__name__)
+                    return None
+                await asyncio.sleep(delay_s)
+                delay_s = min(delay_s * 2, 1.0)
+
+    async def _execute(self, request: dict[str, Any], deadline_s: float) -> None:
         drone_id = int(request["drone_id"])
         request_id = str(request["request_id"])
-        try:
-            if request["command"] not in protocol.READS:  # a read may run twice
-                await self._done.create(f"cmd.{request_id}", self.name.encode())
-        except KeyWrongLastSequenceError:
-            log.warning("link worker %s: request %s was executed already; not again",
-                        self.name, request_id)
-            return
+        if request["command"] not in protocol.READS:  # a read may run twice
+            claimed = await self._claim(request_id, deadline_s)
+            if claimed is False:
+                log.warning("link worker %s: request %s was executed already; not again",
+                            self.name, request_id)
+                return
+            if claimed is None:
+                self.bus.publish("command.reply", {
+                    "drone_id": drone_id, "command": request["command"],
+                    "actor": request["actor"], "params": request["params"],
+                    "request_id": request_id, "worker": self.name, "outcome": "failed",
+                    "error": "the command record (JetStream) did not answer; not executed"})
+                return
         vehicle = self.fleet.vehicles.get(drone_id)
         if vehicle is None or not self.holds(drone_id):
             outcome: dict[str, Any] = {"outcome": "failed",

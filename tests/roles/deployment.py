@@ -166,7 +166,7 @@ class Leases:
             return None
         return live_holder(entry.value)
 
-    async def executed(self, timeout_s: float = 20.0) -> list[str]:
+    async def executed(self, timeout_s: float = 45.0) -> list[str]:
         """Request ids some worker executed (the dedupe bucket's keys); asked again while
         the cluster answers with a timeout (it elects leaders after losing a server)."""
         from nats.errors import TimeoutError as NatsTimeout
